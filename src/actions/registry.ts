@@ -1,0 +1,26 @@
+import type { AnyAction } from '../engine/action.js';
+
+/** An explicit registry: adding an action means adding it to the list in index.ts. */
+export class ActionRegistry {
+  private readonly byName = new Map<string, AnyAction>();
+
+  constructor(actions: AnyAction[]) {
+    for (const a of actions) {
+      if (!/^[a-z]+:[a-z][a-z0-9-]*$/.test(a.name)) throw new Error(`action name "${a.name}" is not category:verb`);
+      if (this.byName.has(a.name)) throw new Error(`action "${a.name}" is registered twice`);
+      this.byName.set(a.name, a);
+    }
+  }
+
+  get(name: string): AnyAction | undefined {
+    return this.byName.get(name);
+  }
+
+  list(): AnyAction[] {
+    return [...this.byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  names(): string[] {
+    return this.list().map((a) => a.name);
+  }
+}

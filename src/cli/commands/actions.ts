@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { registry } from '../../actions/index.js';
+import { println, type CommandIO } from '../io.js';
+
+/** `cirt actions`: the registry as documentation. */
+export async function actionsCommand(o: { json?: boolean }, io: CommandIO): Promise<number> {
+  const list = registry.list().map((a) => ({
+    name: a.name,
+    description: a.description,
+    mutates: a.mutates,
+    confirmByDefault: Boolean(a.confirmByDefault),
+    params: z.toJSONSchema(a.params, { io: 'input', unrepresentable: 'any' }),
+    example: a.example.trim(),
+  }));
+  if (o.json) {
+    println(io.out, JSON.stringify(list, null, 2));
+    return 0;
+  }
+  for (const a of list) {
+    const tags = [a.mutates ? 'changes the container' : 'read-only', a.confirmByDefault ? 'asks for approval' : ''].filter(Boolean).join(', ');
+    println(io.out, `${a.name}  [${tags}]`);
+    println(io.out, `  ${a.description}`);
+    const props = (a.params as { properties?: Record<string, { type?: unknown; description?: string; default?: unknown }> }).properties ?? {};
+    const names = Object.keys(props);
+    if (names.length) {
+      println(io.out, '  params:');
+      for (const n of names) {
+        const p = props[n];
+        const type = Array.isArray(p.type) ? p.type.join('|') : (p.type ?? 'any');
+        println(io.out, `    ${n} (${String(type)}${p.default !== undefined ? `, default ${JSON.stringify(p.default)}` : ''})${p.description ? ` — ${p.description}` : ''}`);
+      }
+    }
+    println(io.out, '  example:');
+    for (const line of a.example.split('\n')) println(io.out, `    ${line}`);
+    println(io.out);
+  }
+  return 0;
+}

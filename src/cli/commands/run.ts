@@ -1,0 +1,102 @@
+import os from 'node:os';
+import readline from 'node:readline';
+import { registry } from '../../actions/index.js';
+import { connectEngine } from '../../docker/connection.js';
+import { resolveTarget, type Target } from '../../docker/target.js';
+import { UserError } from '../../engine/errors.js';
+import { EventBus, type PlannedStep, type RunEvent } from '../../engine/events.js';
+import { runPlaybook, type RunSummary } from '../../engine/runner.js';
+import { CaseStore, responder } from '../../evidence/case-store.js';
+import type { CaseInfo } from '../../evidence/types.js';
+import { loadPlaybook, resolvePlaybookPath } from '../../playbook/load.js';
+import { toolVersion } from '../../util/pkg.js';
+import { safeText } from '../../util/sanitize.js';
+import { casesDirOf, type CommandIO, type GlobalOptions } from '../io.js';
+import { jsonReporter } from '../reporters/json.js';
+import { plainReporter } from '../reporters/plain.js';
+
+export interface RunCommandOptions extends GlobalOptions {
+  playbook: string;
+  target: string;
+  caseId?: string;
+  title?: string;
+  ticket?: string;
+  yes?: boolean;
+  dryRun?: boolean;
+  json?: boolean;
+  signKey?: string;
+  signal?: AbortSignal;
+  /** Extra subscribers (the TUI). */
+  listeners?: ((e: RunEvent) => void)[];
+  approve?: (step: PlannedStep) => Promise<boolean>;
+}
+
+/** `cirt run <playbook> --target X`: validate, connect, resolve, open the case, run. */
+export async function runCommand(o: RunCommandOptions, io: CommandIO): Promise<RunSummary> {
+  // Everything that can be checked without the engine is checked first.
+  const file = resolvePlaybookPath(o.playbook, io.cwd);
+  const playbook = loadPlaybook(file, registry);
+  if (o.caseId !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(o.caseId)) {
+    throw new UserError(`Case id "${safeText(o.caseId)}" is not allowed`, { hint: 'Use letters, digits, dot, dash and underscore.' });
+  }
+  const engine = await connectEngine(o.host, io.env);
+  const target = await resolveTarget(engine.docker, o.target);
+
+  const bus = new EventBus();
+  bus.on(o.json ? jsonReporter(io.out) : plainReporter(io.out));
+  for (const l of o.listeners ?? []) bus.on(l);
+  const signal = o.signal ?? new AbortController().signal;
+  const actor = `${responder()} (cirt ${toolVersion()})`;
+  const approve = o.approve ?? (io.interactive ? (s: PlannedStep) => askOnTerminal(s, target, io) : undefined);
+
+  if (o.dryRun) {
+    return runPlaybook({ playbook, engine, target, dryRun: true, yes: Boolean(o.yes), bus, signal, actor });
+  }
+  const casesDir = casesDirOf(o, io);
+  const caseId = o.caseId ?? defaultCaseId(target);
+  const { store } = await CaseStore.openOrCreate(casesDir, caseId, () => newCaseInfo(caseId, target, engine.info, o));
+  if (store.sealed) {
+    throw new UserError(`Case ${caseId} is already sealed`, { hint: 'Use a new --case id; a sealed case never changes.' });
+  }
+  if (store.caseInfo.target.id !== target.id) {
+    throw new UserError(`Case ${caseId} is about container ${store.caseInfo.target.name} (${store.caseInfo.target.id.slice(0, 12)}), not ${target.name}`, {
+      hint: 'Use a new --case id for another container.',
+    });
+  }
+  if (o.signKey) store.signKeyPath = o.signKey;
+  return runPlaybook({ playbook, engine, target, store, dryRun: false, yes: Boolean(o.yes), approve, bus, signal, actor });
+}
+
+export function defaultCaseId(target: Target, at = new Date()): string {
+  const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const name = target.name.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 60);
+  return `${stamp}-${name}`;
+}
+
+function newCaseInfo(id: string, target: Target, engine: CaseInfo['engine'] & { os?: string }, o: RunCommandOptions): CaseInfo {
+  return {
+    schema: 'cirt.case/1',
+    id,
+    ...(o.title ? { title: o.title } : {}),
+    ...(o.ticket ? { ticket: o.ticket } : {}),
+    responder: responder(),
+    host: os.hostname(),
+    engine: { address: engine.address, local: engine.local, version: engine.version, apiVersion: engine.apiVersion },
+    tool: { name: 'cirt', version: toolVersion() },
+    target: { id: target.id, name: target.name, image: target.image, imageId: target.imageId },
+    startedAt: new Date().toISOString(),
+    status: 'open',
+    runs: [],
+  };
+}
+
+/** y/N on the terminal; anything but y/yes is no. */
+function askOnTerminal(step: PlannedStep, target: Target, io: CommandIO): Promise<boolean> {
+  const rl = readline.createInterface({ input: process.stdin, output: io.err });
+  return new Promise((resolve) => {
+    rl.question(`Approve step "${step.id}" (${step.uses}) on ${safeText(target.name)}: ${safeText(step.plan)}? [y/N] `, (answer) => {
+      rl.close();
+      resolve(/^y(es)?$/i.test(answer.trim()));
+    });
+  });
+}

@@ -1,0 +1,35 @@
+import type { Writable } from 'node:stream';
+
+/** Where a command writes; tests pass buffers, the binary passes process streams. */
+export interface CommandIO {
+  out: Writable;
+  err: Writable;
+  /** True when a human can answer prompts. */
+  interactive: boolean;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+export function processIO(): CommandIO {
+  return {
+    out: process.stdout,
+    err: process.stderr,
+    interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY),
+    env: process.env,
+    cwd: process.cwd(),
+  };
+}
+
+export function println(w: Writable, line = ''): void {
+  w.write(`${line}\n`);
+}
+
+/** Global options every engine-facing command accepts. */
+export interface GlobalOptions {
+  host?: string;
+  casesDir?: string;
+}
+
+export function casesDirOf(g: GlobalOptions, io: CommandIO): string {
+  return g.casesDir ?? io.env.CIRT_CASES_DIR ?? `${io.cwd}/cases`;
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+import { CirtError, EXIT } from '../engine/errors.js';
+import { safeText } from '../util/sanitize.js';
+import { processIO, type CommandIO } from './io.js';
+import { buildProgram, CommanderError } from './program.js';
+
+/** The one place errors become exit codes. */
+export async function main(argv: string[], io: CommandIO = processIO(), signal?: AbortSignal): Promise<number> {
+  const state: { code: number; signal?: AbortSignal } = { code: EXIT.ok, signal };
+  const program = buildProgram(io, state);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return state.code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end with code 0; usage errors are exit 2.
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (err instanceof CirtError) {
+      io.err.write(`cirt: ${safeText(err.message).replace(/\\n/g, '\n')}\n`);
+      if (err.hint) io.err.write(`  → ${safeText(err.hint)}\n`);
+      return err.exitCode;
+    }
+    const e = err as Error;
+    io.err.write(`cirt: unexpected error (a bug in cirt): ${safeText(e?.message ?? String(err))}\n${e?.stack ?? ''}\n`);
+    io.err.write('  → Please report this with the command you ran; evidence already written is kept in the case folder.\n');
+    return EXIT.failed;
+  }
+}
+
+const isEntry = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (isEntry || process.argv[1]?.endsWith('/cirt')) {
+  const controller = new AbortController();
+  let interrupts = 0;
+  process.on('SIGINT', () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(EXIT.interrupted);
+    process.stderr.write('\ncirt: interrupting — finishing the custody record (Ctrl-C again to force)\n');
+    controller.abort(new Error('interrupted by the user (SIGINT)'));
+  });
+  process.on('SIGTERM', () => controller.abort(new Error('terminated (SIGTERM)')));
+  main(process.argv.slice(2), processIO(), controller.signal).then(
+    (code) => {
+      process.exitCode = controller.signal.aborted && code === EXIT.ok ? EXIT.interrupted : code;
+    },
+    (err) => {
+      process.stderr.write(`cirt: ${String(err)}\n`);
+      process.exitCode = EXIT.failed;
+    },
+  );
+}

@@ -1,0 +1,61 @@
+import type Docker from 'dockerode';
+import { UserError, engineStatus } from '../engine/errors.js';
+import { safeText } from '../util/sanitize.js';
+
+/** The container a run is about, as it was when the run started. */
+export interface Target {
+  id: string;
+  name: string;
+  image: string;
+  imageId: string;
+  state: string;
+  running: boolean;
+  paused: boolean;
+  pid: number;
+}
+
+/** Finds a container by exact name, exact id, or a unique id prefix. */
+export async function resolveTarget(docker: Docker, ref: string): Promise<Target> {
+  if (!ref || /[\s/]/.test(ref.replace(/^\//, ''))) {
+    throw new UserError(`"${safeText(ref)}" is not a container name or id`, { hint: 'Run `cirt ps` to list containers.' });
+  }
+  const wanted = ref.replace(/^\//, '');
+  const all = await docker.listContainers({ all: true });
+  const byName = all.filter((c) => c.Names.some((n) => n.replace(/^\//, '') === wanted));
+  const byId = all.filter((c) => c.Id === wanted);
+  let match = byName.length ? byName : byId;
+  if (!match.length && /^[0-9a-f]{1,64}$/.test(wanted)) {
+    match = all.filter((c) => c.Id.startsWith(wanted));
+    if (match.length > 1) {
+      const names = match.map((c) => `${c.Id.slice(0, 12)} (${safeText(c.Names[0]?.replace(/^\//, '') ?? '?')})`).join(', ');
+      throw new UserError(`Container id prefix "${wanted}" is ambiguous: ${names}`, { hint: 'Give more characters of the id, or the name.' });
+    }
+  }
+  if (!match.length) {
+    throw new UserError(`No container named "${safeText(wanted)}" or with an id starting with it`, {
+      hint: 'Run `cirt ps` to list containers (it may already be gone).',
+    });
+  }
+  return inspectTarget(docker, match[0].Id);
+}
+
+export async function inspectTarget(docker: Docker, id: string): Promise<Target> {
+  try {
+    const info = await docker.getContainer(id).inspect();
+    return {
+      id: info.Id,
+      name: info.Name.replace(/^\//, ''),
+      image: info.Config.Image,
+      imageId: info.Image,
+      state: info.State.Status,
+      running: info.State.Running,
+      paused: info.State.Paused,
+      pid: info.State.Pid,
+    };
+  } catch (err) {
+    if (engineStatus(err) === 404) {
+      throw new UserError(`Container ${id.slice(0, 12)} is gone`, { hint: 'Run `cirt ps` to list containers.', cause: err });
+    }
+    throw err;
+  }
+}

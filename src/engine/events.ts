@@ -1,0 +1,69 @@
+/** Everything the engine tells reporters. Reporters subscribe; none of them drive the run. */
+export type StepStatus = 'ok' | 'noop' | 'failed' | 'skipped' | 'planned';
+export type RunStatus = 'ok' | 'failed' | 'aborted' | 'blocked' | 'planned';
+
+export interface PlannedStep {
+  id: string;
+  uses: string;
+  description: string;
+  mutates: boolean;
+  confirm: boolean;
+  /** What this step would change or collect, in one line. */
+  plan: string;
+}
+
+export type RunEvent =
+  | {
+      type: 'run:start';
+      time: string;
+      playbook: { name: string; file: string; description: string };
+      target: { id: string; name: string; image: string };
+      caseId: string | null;
+      caseDir: string | null;
+      dryRun: boolean;
+      steps: PlannedStep[];
+    }
+  | { type: 'step:start'; time: string; stepId: string; index: number; uses: string; mutates: boolean }
+  | { type: 'step:progress'; time: string; stepId: string; message?: string; bytes?: number; totalBytes?: number }
+  | { type: 'step:warning'; time: string; stepId: string; message: string }
+  | { type: 'step:confirm'; time: string; stepId: string; uses: string; plan: string }
+  | { type: 'step:end'; time: string; stepId: string; uses: string; status: StepStatus; message: string; durationMs: number; error?: string }
+  | { type: 'artifact:added'; time: string; stepId: string; path: string; sha256: string; bytes: number; mediaType: string; complete: boolean }
+  | {
+      type: 'run:end';
+      time: string;
+      status: RunStatus;
+      exitCode: number;
+      caseId: string | null;
+      caseDir: string | null;
+      counts: Record<StepStatus, number>;
+      message: string;
+      bundle?: string;
+    };
+
+export type EventListener = (event: RunEvent) => void;
+
+/** Distributes events to every reporter; a throwing reporter never breaks the run. */
+export class EventBus {
+  private readonly listeners: EventListener[] = [];
+
+  on(listener: EventListener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  emit(event: RunEvent): void {
+    for (const l of [...this.listeners]) {
+      try {
+        l(event);
+      } catch {
+        // A reporter's failure must not stop evidence collection.
+      }
+    }
+  }
+}
+
+export const now = (): string => new Date().toISOString();

@@ -1,0 +1,198 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { UserError } from '../engine/errors.js';
+import { CustodyLog, type CustodyInput, type CustodyRecord } from './custody.js';
+import { HashingFileWriter, type WriteResult } from './hashing-writer.js';
+import { caseFile, ensureParent, freeName } from './paths.js';
+import type { CaseInfo, ManifestEntry } from './types.js';
+
+export const CASE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+export interface ArtifactMeta {
+  mediaType: string;
+  /** Where the bytes came from: an engine endpoint (`GET /containers/{id}/changes`) or a /proc path. */
+  source: string;
+  action: string;
+  step: string;
+}
+
+export interface ArtifactHandle {
+  /** The path actually used (a re-run never overwrites: `x.json` may become `x-2.json`). */
+  path: string;
+  stream: Writable;
+  done(): Promise<ManifestEntry>;
+}
+
+/**
+ * One case folder: case.json, the custody chain, and every artifact written through a
+ * hashing stream and listed in manifest.json. Nothing is ever written outside the folder.
+ */
+export class CaseStore {
+  readonly custody: CustodyLog;
+  private manifest: ManifestEntry[];
+  private info: CaseInfo;
+  private frozen = false;
+  /** Set by the seal step: the archive written beside the case folder. */
+  bundle?: { path: string; sha256: string };
+  /** `--sign-key`: a PEM private key to sign the seal with (otherwise one is made per case). */
+  signKeyPath?: string;
+
+  private constructor(
+    readonly root: string,
+    info: CaseInfo,
+    manifest: ManifestEntry[],
+  ) {
+    this.info = info;
+    this.manifest = manifest;
+    this.frozen = info.status === 'sealed';
+    this.custody = CustodyLog.open(path.join(root, 'custody.jsonl'));
+  }
+
+  get id(): string {
+    return this.info.id;
+  }
+
+  get caseInfo(): CaseInfo {
+    return this.info;
+  }
+
+  get artifacts(): readonly ManifestEntry[] {
+    return this.manifest;
+  }
+
+  /** Opens `casesDir/id`, creating it with `init` when new. */
+  static async openOrCreate(casesDir: string, id: string, init: () => CaseInfo): Promise<{ store: CaseStore; created: boolean }> {
+    if (!CASE_ID.test(id)) {
+      throw new UserError(`Case id "${id}" is not allowed`, { hint: 'Use letters, digits, dot, dash and underscore (up to 128), starting with a letter or digit.' });
+    }
+    const root = path.resolve(casesDir, id);
+    await fs.promises.mkdir(path.resolve(casesDir), { recursive: true });
+    const existing = fs.existsSync(path.join(root, 'case.json'));
+    if (existing) return { store: await CaseStore.open(root), created: false };
+    await fs.promises.mkdir(root, { recursive: true, mode: 0o755 });
+    const store = new CaseStore(root, init(), []);
+    await store.saveInfo();
+    await store.saveManifest();
+    return { store, created: true };
+  }
+
+  /** Opens an existing case folder. */
+  static async open(root: string): Promise<CaseStore> {
+    const infoFile = path.join(root, 'case.json');
+    if (!fs.existsSync(infoFile)) {
+      throw new UserError(`${root} is not a cirt case folder (no case.json)`, { hint: 'Pass the folder cirt created under cases/, or use --cases-dir.' });
+    }
+    const info = JSON.parse(await fs.promises.readFile(infoFile, 'utf8')) as CaseInfo;
+    const manifestFile = path.join(root, 'manifest.json');
+    const manifest = fs.existsSync(manifestFile)
+      ? ((JSON.parse(await fs.promises.readFile(manifestFile, 'utf8')) as { artifacts: ManifestEntry[] }).artifacts ?? [])
+      : [];
+    return new CaseStore(root, info, manifest);
+  }
+
+  /** Starts a new artifact; write to `stream`, then await `done()` for its manifest entry. */
+  async artifact(rel: string, meta: ArtifactMeta, onBytes?: (n: number) => void): Promise<ArtifactHandle> {
+    this.assertOpen();
+    const used = freeName(this.root, rel);
+    const full = caseFile(this.root, used);
+    await ensureParent(this.root, full);
+    const startedAt = new Date().toISOString();
+    const writer = new HashingFileWriter(full, onBytes);
+    return {
+      path: used,
+      stream: writer.stream,
+      done: async () => this.finishArtifact(used, meta, startedAt, await writer.done()),
+    };
+  }
+
+  /** Writes a whole artifact from a stream, string or buffer. */
+  async writeArtifact(rel: string, source: Readable | string | Buffer, meta: ArtifactMeta, onBytes?: (n: number) => void): Promise<ManifestEntry> {
+    this.assertOpen();
+    const used = freeName(this.root, rel);
+    const full = caseFile(this.root, used);
+    await ensureParent(this.root, full);
+    const startedAt = new Date().toISOString();
+    const result = await new HashingFileWriter(full, onBytes).from(source);
+    return this.finishArtifact(used, meta, startedAt, result);
+  }
+
+  private async finishArtifact(rel: string, meta: ArtifactMeta, startedAt: string, r: WriteResult): Promise<ManifestEntry> {
+    const entry: ManifestEntry = {
+      path: rel,
+      sha256: r.sha256,
+      bytes: r.bytes,
+      mediaType: meta.mediaType,
+      action: meta.action,
+      step: meta.step,
+      source: meta.source,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      complete: r.complete,
+      ...(r.error ? { error: r.error.message } : {}),
+    };
+    this.manifest.push(entry);
+    await this.saveManifest();
+    return entry;
+  }
+
+  /**
+   * After sealing, the folder must not change (its SHA256SUMS would no longer hold);
+   * later custody records and case.json updates are refused.
+   */
+  markSealed(): void {
+    this.frozen = true;
+  }
+
+  get sealed(): boolean {
+    return this.frozen;
+  }
+
+  record(input: CustodyInput): Promise<CustodyRecord> {
+    if (this.frozen) return Promise.reject(new Error(`case ${this.id} is sealed; custody can no longer be appended`));
+    return this.custody.append(input);
+  }
+
+  async updateInfo(patch: Partial<CaseInfo>): Promise<void> {
+    if (this.frozen) return;
+    this.info = { ...this.info, ...patch };
+    await this.saveInfo();
+  }
+
+  /** Notes something the case lacks (a failed step, a truncated history), for the report. */
+  async noteIncomplete(step: string, reason: string): Promise<void> {
+    this.info = { ...this.info, incomplete: [...(this.info.incomplete ?? []), { step, reason }] };
+    await this.saveInfo();
+  }
+
+  private assertOpen(): void {
+    if (this.frozen) throw new Error(`case ${this.id} is sealed; no more artifacts can be added`);
+  }
+
+  private async saveInfo(): Promise<void> {
+    await writeFileAtomic(path.join(this.root, 'case.json'), `${JSON.stringify(this.info, null, 2)}\n`);
+  }
+
+  async saveManifest(extra: Record<string, unknown> = {}): Promise<void> {
+    const doc = { schema: 'cirt.manifest/1', caseId: this.info.id, ...extra, artifacts: this.manifest };
+    await writeFileAtomic(path.join(this.root, 'manifest.json'), `${JSON.stringify(doc, null, 2)}\n`);
+  }
+}
+
+async function writeFileAtomic(file: string, text: string): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}`;
+  await fs.promises.writeFile(tmp, text, { mode: 0o644 });
+  await fs.promises.rename(tmp, file);
+}
+
+/** user@host of whoever runs cirt. */
+export function responder(): string {
+  let user = 'unknown';
+  try {
+    user = os.userInfo().username;
+  } catch {
+    user = process.env.USER ?? 'unknown';
+  }
+  return `${user}@${os.hostname()}`;
+}

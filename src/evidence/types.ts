@@ -1,0 +1,43 @@
+/** One artifact in manifest.json. */
+export interface ManifestEntry {
+  path: string;
+  sha256: string;
+  bytes: number;
+  mediaType: string;
+  action: string;
+  step: string;
+  source: string;
+  startedAt: string;
+  finishedAt: string;
+  /** False when the source failed midway; the bytes that arrived are kept and hashed. */
+  complete: boolean;
+  error?: string;
+}
+
+export type CaseStatus = 'open' | 'running' | 'complete' | 'failed' | 'aborted' | 'blocked' | 'sealed';
+
+export interface RunRecord {
+  playbook: string;
+  file: string;
+  startedAt: string;
+  finishedAt?: string;
+  status?: string;
+}
+
+/** case.json */
+export interface CaseInfo {
+  schema: 'cirt.case/1';
+  id: string;
+  title?: string;
+  ticket?: string;
+  responder: string;
+  host: string;
+  engine: { address: string; local: boolean; version: string; apiVersion: string };
+  tool: { name: 'cirt'; version: string };
+  target: { id: string; name: string; image: string; imageId: string; imageDigest?: string };
+  startedAt: string;
+  finishedAt?: string;
+  status: CaseStatus;
+  runs: RunRecord[];
+  incomplete?: { step: string; reason: string }[];
+}
