@@ -27,7 +27,8 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .command('run')
     .description('run a playbook against a container')
     .argument('<playbook>', 'playbook name (e.g. contain) or path to a .yaml file')
-    .requiredOption('-t, --target <container>', 'container name, id or unique id prefix')
+    .option('-t, --target <container>', 'container name, id or unique id prefix')
+    .option('--alert <file>', 'a Falco JSON alert (file, or - for stdin) naming the container; kept as evidence')
     .option('--case <id>', 'case id (default: <utc-time>-<container-name>)')
     .option('--title <text>', 'case title / reason')
     .option('--ticket <ref>', 'ticket reference recorded in case.json')
@@ -35,8 +36,8 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .option('--dry-run', 'print the plan and touch nothing')
     .option('--json', 'print NDJSON events instead of text')
     .option('--sign-key <pem>', 'Ed25519 private key (PEM) to sign the seal with')
-    .action(async (playbook: string, o: { target: string; case?: string; title?: string; ticket?: string; yes?: boolean; dryRun?: boolean; json?: boolean; signKey?: string }) => {
-      const r = await runCommand({ ...globals(), playbook, target: o.target, caseId: o.case, title: o.title, ticket: o.ticket, yes: o.yes, dryRun: o.dryRun, json: o.json, signKey: o.signKey, signal: state.signal }, io);
+    .action(async (playbook: string, o: { target?: string; alert?: string; case?: string; title?: string; ticket?: string; yes?: boolean; dryRun?: boolean; json?: boolean; signKey?: string }) => {
+      const r = await runCommand({ ...globals(), playbook, target: o.target, alert: o.alert, caseId: o.case, title: o.title, ticket: o.ticket, yes: o.yes, dryRun: o.dryRun, json: o.json, signKey: o.signKey, signal: state.signal }, io);
       state.code = r.exitCode;
     });
 

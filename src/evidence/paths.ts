@@ -33,12 +33,22 @@ export const NEW_FILE_FLAGS = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.
 
 /** Picks `name`, or `name-2`, `name-3`… before the extension, so a re-run never overwrites evidence. */
 export function freeName(root: string, rel: string): string {
-  if (!fs.existsSync(caseFile(root, rel))) return rel;
+  if (!present(caseFile(root, rel))) return rel;
   const dot = rel.lastIndexOf('.');
   const slash = rel.lastIndexOf('/');
   const [base, ext] = dot > slash + 1 ? [rel.slice(0, dot), rel.slice(dot)] : [rel, ''];
   for (let i = 2; ; i++) {
     const candidate = `${base}-${i}${ext}`;
-    if (!fs.existsSync(caseFile(root, candidate))) return candidate;
+    if (!present(caseFile(root, candidate))) return candidate;
+  }
+}
+
+/** lstat-based: a dangling symlink counts as present (existsSync would follow it). */
+function present(file: string): boolean {
+  try {
+    fs.lstatSync(file);
+    return true;
+  } catch {
+    return false;
   }
 }

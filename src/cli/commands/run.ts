@@ -11,13 +11,17 @@ import type { CaseInfo } from '../../evidence/types.js';
 import { loadPlaybook, resolvePlaybookPath } from '../../playbook/load.js';
 import { toolVersion } from '../../util/pkg.js';
 import { safeText } from '../../util/sanitize.js';
+import { loadAlert, type LoadedAlert } from '../alert.js';
 import { casesDirOf, type CommandIO, type GlobalOptions } from '../io.js';
 import { jsonReporter } from '../reporters/json.js';
 import { plainReporter } from '../reporters/plain.js';
 
 export interface RunCommandOptions extends GlobalOptions {
   playbook: string;
-  target: string;
+  /** Container name/id; may be omitted when `alert` names the container. */
+  target?: string;
+  /** A Falco alert (file or `-`) naming the container; kept in the case as evidence. */
+  alert?: string;
   caseId?: string;
   title?: string;
   ticket?: string;
@@ -39,8 +43,11 @@ export async function runCommand(o: RunCommandOptions, io: CommandIO): Promise<R
   if (o.caseId !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(o.caseId)) {
     throw new UserError(`Case id "${safeText(o.caseId)}" is not allowed`, { hint: 'Use letters, digits, dot, dash and underscore.' });
   }
+  const alert = o.alert ? await loadAlert(o.alert) : undefined;
+  const ref = o.target ?? alert?.target;
+  if (!ref) throw new UserError('No container given', { hint: 'Use --target <name|id>, or --alert <falco.json> naming one.' });
   const engine = await connectEngine(o.host, io.env);
-  const target = await resolveTarget(engine.docker, o.target);
+  const target = await resolveTarget(engine.docker, ref);
 
   const bus = new EventBus();
   bus.on(o.json ? jsonReporter(io.out) : plainReporter(io.out));
@@ -54,7 +61,8 @@ export async function runCommand(o: RunCommandOptions, io: CommandIO): Promise<R
   }
   const casesDir = casesDirOf(o, io);
   const caseId = o.caseId ?? defaultCaseId(target);
-  const { store } = await CaseStore.openOrCreate(casesDir, caseId, () => newCaseInfo(caseId, target, engine.info, o));
+  const title = o.title ?? (alert ? `Falco: ${alert.alert.rule}` : undefined);
+  const { store } = await CaseStore.openOrCreate(casesDir, caseId, () => newCaseInfo(caseId, target, engine.info, { ...o, title }));
   if (store.sealed) {
     throw new UserError(`Case ${caseId} is already sealed`, { hint: 'Use a new --case id; a sealed case never changes.' });
   }
@@ -64,6 +72,7 @@ export async function runCommand(o: RunCommandOptions, io: CommandIO): Promise<R
     });
   }
   if (o.signKey) store.signKeyPath = o.signKey;
+  if (alert) await recordAlert(store, alert, actor);
   return runPlaybook({ playbook, engine, target, store, dryRun: false, yes: Boolean(o.yes), approve, bus, signal, actor });
 }
 
@@ -88,6 +97,27 @@ function newCaseInfo(id: string, target: Target, engine: CaseInfo['engine'] & { 
     status: 'open',
     runs: [],
   };
+}
+
+/** The alert that triggered the run is evidence too: its exact bytes, hashed, and a custody record. */
+async function recordAlert(store: CaseStore, alert: LoadedAlert, actor: string): Promise<void> {
+  const entry = await store.writeArtifact('alert/falco.json', alert.raw, {
+    mediaType: 'application/json',
+    source: alertSource(alert),
+    action: 'run:alert',
+    step: 'alert',
+  });
+  await store.record({
+    actor,
+    action: 'alert:received',
+    result: 'info',
+    message: `Falco rule "${alert.alert.rule}" (${alert.alert.priority ?? 'no priority'}) at ${alert.alert.time ?? 'unknown time'}`,
+    artifacts: [{ path: entry.path, sha256: entry.sha256, bytes: entry.bytes }],
+  });
+}
+
+function alertSource(alert: LoadedAlert): string {
+  return `falco alert rule=${alert.alert.rule}`;
 }
 
 /** y/N on the terminal; anything but y/yes is no. */
