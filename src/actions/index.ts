@@ -1,5 +1,40 @@
+import { collectEvents } from './collect-events.js';
+import { collectExport } from './collect-export.js';
+import { collectFsDiff } from './collect-fs-diff.js';
+import { collectImageCommit } from './collect-image-commit.js';
+import { collectInspect } from './collect-inspect.js';
+import { collectLogs } from './collect-logs.js';
+import { collectNetwork } from './collect-network.js';
+import { collectProcesses } from './collect-processes.js';
+import { containKill } from './contain-kill.js';
+import { containLimit } from './contain-limit.js';
+import { containNetworkIsolate } from './contain-network-isolate.js';
 import { containPause, containUnpause } from './contain-pause.js';
+import { containRestartPolicy } from './contain-restart-policy.js';
+import { containStop } from './contain-stop.js';
+import { evidenceFindings } from './evidence-findings.js';
+import { evidenceSeal } from './evidence-seal.js';
+import { evidenceTimeline } from './evidence-timeline.js';
 import { ActionRegistry } from './registry.js';
 
 /** Every action cirt knows. Add new ones here: there is no discovery. */
-export const registry = new ActionRegistry([containPause, containUnpause]);
+export const registry = new ActionRegistry([
+  containPause,
+  containUnpause,
+  containNetworkIsolate,
+  containRestartPolicy,
+  containLimit,
+  containStop,
+  containKill,
+  collectInspect,
+  collectLogs,
+  collectEvents,
+  collectProcesses,
+  collectNetwork,
+  collectImageCommit,
+  collectFsDiff,
+  collectExport,
+  evidenceTimeline,
+  evidenceFindings,
+  evidenceSeal,
+]);

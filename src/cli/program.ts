@@ -1,8 +1,15 @@
 import { Command, CommanderError, Option } from 'commander';
 import { toolVersion } from '../util/pkg.js';
 import { actionsCommand } from './commands/actions.js';
+import { findingsCommand } from './commands/findings.js';
+import { psCommand } from './commands/ps.js';
+import { releaseCommand } from './commands/release.js';
 import { runCommand } from './commands/run.js';
+import { sealCommand } from './commands/seal.js';
+import { TIMELINE_FORMATS, timelineCommand, type TimelineFormat } from './commands/timeline.js';
+import { tuiCommand } from './commands/tui.js';
 import { validateCommand } from './commands/validate.js';
+import { verifyCommand } from './commands/verify.js';
 import type { CommandIO, GlobalOptions } from './io.js';
 
 /** Result of one CLI invocation: the exit code. */
@@ -56,6 +63,77 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .option('--json', 'machine-readable list')
     .action(async (o: { json?: boolean }) => {
       state.code = await actionsCommand(o, io);
+    });
+
+  program
+    .command('ps')
+    .description('list containers, and which are quarantined by which case')
+    .option('-a, --all', 'include stopped containers')
+    .option('--json', 'machine-readable list')
+    .action(async (o: { all?: boolean; json?: boolean }) => {
+      state.code = await psCommand({ ...globals(), ...o }, io);
+    });
+
+  program
+    .command('release')
+    .description("undo a case's containment (networks, pause, restart policy, limits) and record it")
+    .requiredOption('--case <id>', 'the case whose containment to undo')
+    .option('--json', 'print the result as one JSON object')
+    .action(async (o: { case: string; json?: boolean }) => {
+      state.code = (await releaseCommand({ ...globals(), caseId: o.case, json: o.json }, io)).exitCode;
+    });
+
+  program
+    .command('timeline')
+    .description('print the timeline of a case folder or sealed bundle, filtered (offline: no engine)')
+    .argument('<case>', 'case folder (cases/<id>) or bundle (cases/<id>.tar.gz)')
+    .option('--from <time>', 'from this time (2026-11-28, 2026-11-28T20:17:00 in --tz, or RFC 3339 with offset)')
+    .option('--to <time>', 'up to this time (inclusive)')
+    .option('--source <name...>', 'only these sources (lifecycle, engine, exec, logs, fs, image, process, socket, custody)')
+    .option('--grep <text>', 'only events whose message (or path/command) contains this text, case-insensitive')
+    .addOption(new Option('--format <format>', 'output format').choices([...TIMELINE_FORMATS]).default('table'))
+    .option('--tz <zone>', 'time zone for the table and for --from/--to without an offset (IANA name)', 'UTC')
+    .option('--limit <n>', 'print at most n events', (v) => Number(v))
+    .action(async (input: string, o: { from?: string; to?: string; source?: string[]; grep?: string; format: TimelineFormat; tz: string; limit?: number }) => {
+      state.code = await timelineCommand({ input, ...o }, io);
+    });
+
+  program
+    .command('findings')
+    .description('print the findings of a case folder or sealed bundle, most severe first (offline: no engine)')
+    .argument('<case>', 'case folder (cases/<id>) or bundle (cases/<id>.tar.gz)')
+    .option('--json', 'print findings.json')
+    .option('--rules <file>', 'evaluate now with this rules file instead of reading findings.json')
+    .action(async (input: string, o: { json?: boolean; rules?: string }) => {
+      state.code = await findingsCommand({ input, ...o }, io);
+    });
+
+  program
+    .command('seal')
+    .description('seal a case whose run did not (interrupted or failed), or archive a sealed case again (no engine needed)')
+    .requiredOption('--case <id>', 'the case to seal')
+    .option('--sign-key <pem>', 'Ed25519 private key (PEM) to sign with (default: a key made for the case, private half discarded)')
+    .option('--json', 'print the result as one JSON object')
+    .action(async (o: { case: string; signKey?: string; json?: boolean }) => {
+      state.code = await sealCommand({ ...globals(), caseId: o.case, signKey: o.signKey, json: o.json }, io);
+    });
+
+  program
+    .command('verify')
+    .description('check a sealed bundle or case folder: hashes, manifest, custody chain, signature (offline: no engine)')
+    .argument('<bundle-or-case>', 'cases/<id>.tar.gz or a case folder')
+    .option('--pubkey <pem>', 'also require the signature to be made by this Ed25519 key')
+    .option('--json', 'print the result as one JSON object')
+    .action(async (input: string, o: { pubkey?: string; json?: boolean }) => {
+      state.code = (await verifyCommand({ input, pubkey: o.pubkey, json: o.json }, io)).exitCode;
+    });
+
+  program
+    .command('tui', { isDefault: true })
+    .description('the interactive terminal UI (also what `cirt` alone opens)')
+    .option('--case <id>', 'open this case (id under the cases folder, or a folder path) on the Case screen')
+    .action(async (o: { case?: string }) => {
+      state.code = await tuiCommand({ ...globals(), case: o.case, signal: state.signal }, io);
     });
 
   return program;

@@ -19,8 +19,11 @@ export interface ActionContext {
   signal: AbortSignal;
   progress(p: { message?: string; bytes?: number; totalBytes?: number }): void;
   warn(message: string): void;
-  /** Opens a hashed artifact stream in the case folder; `source` names the endpoint or /proc path. */
-  artifact(path: string, meta: { mediaType: string; source: string }): Promise<ArtifactHandle>;
+  /**
+   * Opens a hashed artifact stream in the case folder; `source` names the endpoint or /proc path.
+   * `progress: false` keeps a side artifact (an index written beside the main one) out of the byte progress.
+   */
+  artifact(path: string, meta: { mediaType: string; source: string; progress?: false }): Promise<ArtifactHandle>;
   /** Writes a whole artifact (stream, string or buffer) through the hashing writer. */
   writeArtifact(path: string, data: Readable | string | Buffer, meta: { mediaType: string; source: string }): Promise<ManifestEntry>;
   /** Pretty JSON artifact. */

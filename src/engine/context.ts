@@ -47,8 +47,8 @@ export function makeContext(opts: {
       warnings.push(message);
       bus.emit({ type: 'step:warning', time: now(), stepId, message });
     },
-    artifact: async (path, m) => {
-      const h = await store.artifact(path, meta(m), onBytes);
+    artifact: async (path, { progress: wanted, ...m }) => {
+      const h = await store.artifact(path, meta(m), wanted === false ? undefined : onBytes);
       return { ...h, done: async () => added(await h.done()) };
     },
     writeArtifact: async (path, data: Readable | string | Buffer, m) => added(await store.writeArtifact(path, data, meta(m), onBytes)),

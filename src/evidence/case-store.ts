@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -38,6 +39,8 @@ export class CaseStore {
   bundle?: { path: string; sha256: string };
   /** `--sign-key`: a PEM private key to sign the seal with (otherwise one is made per case). */
   signKeyPath?: string;
+  /** sha256 and size of case.json / manifest.json as last written by this store (hashed while writing, for SHA256SUMS). */
+  readonly written = new Map<string, { sha256: string; bytes: number }>();
 
   private constructor(
     readonly root: string,
@@ -162,6 +165,8 @@ export class CaseStore {
 
   /** Notes something the case lacks (a failed step, a truncated history), for the report. */
   async noteIncomplete(step: string, reason: string): Promise<void> {
+    // A sealed case.json is listed in SHA256SUMS: it must not change any more.
+    if (this.frozen) return;
     this.info = { ...this.info, incomplete: [...(this.info.incomplete ?? []), { step, reason }] };
     await this.saveInfo();
   }
@@ -171,19 +176,21 @@ export class CaseStore {
   }
 
   private async saveInfo(): Promise<void> {
-    await writeFileAtomic(path.join(this.root, 'case.json'), `${JSON.stringify(this.info, null, 2)}\n`);
+    this.written.set('case.json', await writeFileAtomic(path.join(this.root, 'case.json'), `${JSON.stringify(this.info, null, 2)}\n`));
   }
 
   async saveManifest(extra: Record<string, unknown> = {}): Promise<void> {
     const doc = { schema: 'cirt.manifest/1', caseId: this.info.id, ...extra, artifacts: this.manifest };
-    await writeFileAtomic(path.join(this.root, 'manifest.json'), `${JSON.stringify(doc, null, 2)}\n`);
+    this.written.set('manifest.json', await writeFileAtomic(path.join(this.root, 'manifest.json'), `${JSON.stringify(doc, null, 2)}\n`));
   }
 }
 
-async function writeFileAtomic(file: string, text: string): Promise<void> {
+async function writeFileAtomic(file: string, text: string): Promise<{ sha256: string; bytes: number }> {
   const tmp = `${file}.tmp-${process.pid}`;
-  await fs.promises.writeFile(tmp, text, { mode: 0o644 });
+  const data = Buffer.from(text);
+  await fs.promises.writeFile(tmp, data, { mode: 0o644 });
   await fs.promises.rename(tmp, file);
+  return { sha256: createHash('sha256').update(data).digest('hex'), bytes: data.length };
 }
 
 /** user@host of whoever runs cirt. */

@@ -77,21 +77,29 @@ export class CustodyLog {
   private seq: number;
   private prev: string;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Running sha256 of the file's bytes, so sealing never has to read it back to hash it. */
+  private readonly fileHash = createHash('sha256');
+  private fileBytes = 0;
 
   private constructor(
     readonly file: string,
     seq: number,
     prev: string,
+    existing: Buffer,
   ) {
     this.seq = seq;
     this.prev = prev;
+    this.fileHash.update(existing);
+    this.fileBytes = existing.length;
   }
 
   static open(file: string): CustodyLog {
     let seq = 0;
     let prev = GENESIS;
+    let existing = Buffer.alloc(0);
     if (fs.existsSync(file)) {
-      const { records, problems } = checkChain(fs.readFileSync(file, 'utf8'));
+      existing = fs.readFileSync(file);
+      const { records, problems } = checkChain(existing.toString('utf8'));
       if (problems.length) {
         throw new Error(`custody log ${file} is damaged at line ${problems[0].line}: ${problems[0].message}`);
       }
@@ -101,7 +109,7 @@ export class CustodyLog {
         prev = last.hash;
       }
     }
-    return new CustodyLog(file, seq, prev);
+    return new CustodyLog(file, seq, prev, existing);
   }
 
   /** Records one handling; resolves once the line is on disk (fsync'd). */
@@ -110,6 +118,8 @@ export class CustodyLog {
     const body = { seq: this.seq, time: new Date().toISOString(), ...input, prevHash: this.prev };
     const { line, hash } = encodeRecord(body);
     this.prev = hash;
+    this.fileHash.update(`${line}\n`);
+    this.fileBytes += Buffer.byteLength(line) + 1;
     const rec = { ...body, hash } as CustodyRecord;
     const write = this.queue.then(async () => {
       const fh = await fs.promises.open(this.file, 'a', 0o644);
@@ -130,5 +140,10 @@ export class CustodyLog {
 
   async flush(): Promise<void> {
     await this.queue;
+  }
+
+  /** sha256 and size of the file as written so far (await flush() first), computed as lines were appended. */
+  digest(): { sha256: string; bytes: number } {
+    return { sha256: this.fileHash.copy().digest('hex'), bytes: this.fileBytes };
   }
 }

@@ -40,4 +40,6 @@ export interface CaseInfo {
   status: CaseStatus;
   runs: RunRecord[];
   incomplete?: { step: string; reason: string }[];
+  /** Set by evidence:seal: when, by whom, and the fingerprint (sha256 of the SPKI DER) of the signing key. */
+  seal?: { at: string; by: string; key: 'provided' | 'generated'; publicKeySha256: string };
 }

@@ -1,0 +1,39 @@
+/**
+ * `npm run bench`: runs each benchmark module in order and prints one table.
+ * Add a module by importing it and adding it to MODULES (one line each).
+ */
+import { containBench } from './bench/contain.js';
+import type { BenchModule, BenchRow } from './bench/types.js';
+
+const MODULES: BenchModule[] = [
+  containBench,
+];
+
+async function main(): Promise<number> {
+  const rows: (BenchRow & { bench: string })[] = [];
+  let failed = 0;
+  for (const m of MODULES) {
+    process.stderr.write(`bench ${m.name}…\n`);
+    try {
+      for (const r of await m.run((line) => process.stderr.write(`  ${line}\n`))) rows.push({ bench: m.name, ...r });
+    } catch (err) {
+      failed++;
+      rows.push({ bench: m.name, metric: 'error', value: (err as Error).message, ok: false });
+    }
+  }
+  const table = rows.map((r) => [r.bench, r.metric, r.value, r.target ?? '', r.ok === undefined ? '' : r.ok ? 'yes' : 'NO']);
+  const head = ['bench', 'metric', 'value', 'target', 'met'];
+  const widths = head.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
+  for (const t of [head, ...table]) process.stdout.write(`${t.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()}\n`);
+  return failed ? 1 : 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: Error) => {
+    process.stderr.write(`bench failed: ${err.stack ?? err.message}\n`);
+    process.exitCode = 1;
+  },
+);

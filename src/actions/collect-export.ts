@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { exportStream } from '../docker/archive.js';
+import { entryPath } from '../docker/changes.js';
+import { inspectContainer } from '../docker/inspect.js';
+import { defineAction } from '../engine/action.js';
+import { FailureError } from '../engine/errors.js';
+import { TarTee } from '../evidence/diff-writer.js';
+import { humanBytes } from '../util/format.js';
+import { safeText } from '../util/sanitize.js';
+
+const params = z.strictObject({
+  index: z.boolean().default(false).describe('also write fs/export-index.jsonl: one line per entry with its sha256, computed in flight'),
+});
+
+const ROOT = Buffer.from('/');
+
+export const collectExport = defineAction({
+  name: 'collect:export',
+  description:
+    "Export the container's whole filesystem (GET /containers/{id}/export) into fs/export.tar, streamed and hashed in flight; optionally indexed entry by entry. Large: as big as the container's filesystem. Works on a paused container.",
+  example: ['- uses: collect:export', '  with:', '    index: true'].join('\n'),
+  params,
+  mutates: false,
+  plan: (p, t) => `export the whole filesystem of ${t.name} into fs/export.tar${p.index ? ' with a per-entry index' : ''} (as large as its filesystem)`,
+  async check(ctx) {
+    await inspectContainer(ctx.docker, ctx.target.id, ctx.target.name);
+  },
+  async run(ctx, p) {
+    const id = ctx.target.id;
+    const source = `GET /containers/${id}/export`;
+    const res = await exportStream(ctx.docker, id, ctx.signal);
+    if (!p.index) {
+      const e = await ctx.writeArtifact('fs/export.tar', res, { mediaType: 'application/x-tar', source });
+      if (!e.complete) throw new FailureError(`export of ${safeText(ctx.target.name)} broke off after ${humanBytes(e.bytes)}: ${e.error ?? 'unknown error'}; what arrived is kept in ${e.path}`);
+      return { status: 'ok', summary: `exported ${humanBytes(e.bytes)} into ${e.path}`, details: { bytes: e.bytes, sha256: e.sha256 } };
+    }
+    const tar = await ctx.artifact('fs/export.tar', { mediaType: 'application/x-tar', source });
+    const index = await ctx.artifact('fs/export-index.jsonl', { mediaType: 'application/x-ndjson', source: 'tar headers of fs/export.tar, content hashed in flight', progress: false });
+    const tee = new TarTee(tar.stream, index.stream, ctx.signal);
+    let entries = 0;
+    let failure: Error | undefined;
+    try {
+      entries = (await tee.add(1, res, (name) => entryPath(ROOT, name), (why) => ctx.warn(`fs/export.tar cannot be indexed further: ${why}`))).entries;
+    } catch (err) {
+      failure = err as Error;
+    } finally {
+      tar.stream.end();
+      index.stream.end();
+    }
+    const e = await tar.done();
+    await index.done();
+    if (failure) throw new FailureError(`export of ${safeText(ctx.target.name)} broke off after ${humanBytes(e.bytes)}: ${failure.message}; what arrived is kept in ${e.path}`, { cause: failure });
+    return { status: 'ok', summary: `exported ${humanBytes(e.bytes)} (${entries} entries, indexed) into ${e.path}`, details: { bytes: e.bytes, sha256: e.sha256, entries } };
+  },
+});

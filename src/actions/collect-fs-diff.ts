@@ -1,0 +1,108 @@
+import { Transform } from 'node:stream';
+import { z } from 'zod';
+import { exactPaths, fetchArchives, isDirectory, writeStats } from '../collect/fs-diff.js';
+import { changesStream } from '../docker/archive.js';
+import { planFetch, type Change } from '../docker/changes.js';
+import { inspectContainer } from '../docker/inspect.js';
+import { ContainerRoot } from '../docker/proc-root.js';
+import { defineAction } from '../engine/action.js';
+import { FailureError } from '../engine/errors.js';
+import { humanBytes } from '../util/format.js';
+import { safeText } from '../util/sanitize.js';
+
+/** A /changes listing is metadata; past this it is not a diff we can plan in memory. */
+const MAX_CHANGES_BYTES = 256 * 1024 * 1024;
+
+const params = z.strictObject({
+  stat: z.boolean().default(true).describe('on the engine host, also record atime/mtime/ctime/birth time of every changed path (fs/stat.jsonl)'),
+});
+
+export const collectFsDiff = defineAction({
+  name: 'collect:fs-diff',
+  description:
+    "Collect what changed in the container's filesystem: /changes (added, changed, deleted), the content of every added or changed path fetched with the fewest archive requests into fs/diff.tar (bytes as the engine sent them) with a per-entry index and sha256, and — on the engine host — full stat times through /proc/<pid>/root without following any symlink. Works on a paused container.",
+  example: '- uses: collect:fs-diff',
+  params,
+  mutates: false,
+  plan: (p, t) =>
+    `list the filesystem changes of ${t.name}, archive the added/changed paths into fs/diff.tar with an index${p.stat ? ', record their stat times from the host' : ''}`,
+  async check(ctx) {
+    await inspectContainer(ctx.docker, ctx.target.id, ctx.target.name);
+  },
+  async run(ctx, p) {
+    const info = await inspectContainer(ctx.docker, ctx.target.id, ctx.target.name);
+    const id = info.Id;
+
+    // 1. /changes, kept as the engine sent it.
+    const res = await changesStream(ctx.docker, id, ctx.signal);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    // A tap, not a 'data' listener: the listing must not flow before the artifact is ready for it.
+    const tap = new Transform({
+      transform(c: Buffer, _e, cb) {
+        size += c.length;
+        if (size <= MAX_CHANGES_BYTES) chunks.push(c);
+        cb(null, c);
+      },
+    });
+    res.on('error', (err) => tap.destroy(err));
+    const listing = await ctx.writeArtifact('fs/changes.json', res.pipe(tap), { mediaType: 'application/json', source: `GET /containers/${id}/changes` });
+    if (!listing.complete) throw new FailureError(`reading /changes of ${safeText(ctx.target.name)} broke off: ${listing.error ?? 'unknown error'}`);
+    if (size > MAX_CHANGES_BYTES) throw new FailureError(`/changes of ${safeText(ctx.target.name)} is ${humanBytes(size)}: too large to plan; fs/changes.json is kept`, { hint: 'Use collect:export for the whole filesystem instead.' });
+    const changes = (JSON.parse(Buffer.concat(chunks).toString('utf8')) ?? []) as Change[];
+    const plan = planFetch(changes);
+    await ctx.writeJson('fs/deleted.json', plan.deleted, `GET /containers/${id}/changes (Kind 2)`);
+
+    const pid = info.State?.Pid ?? 0;
+    const local = ctx.engine.local && pid > 0;
+    let root: ContainerRoot | null = null;
+    if (local) {
+      try {
+        root = ContainerRoot.open(pid);
+      } catch (err) {
+        ctx.warn(`cannot open /proc/${pid}/root (${(err as Error).message}): no stat times, non-UTF-8 names are not resolved`);
+      }
+    } else if (p.stat) {
+      ctx.warn(ctx.engine.local ? `${safeText(ctx.target.name)} is not running: no stat times from /proc` : 'the engine is remote: no stat times from /proc (fs/stat.jsonl not written)');
+    }
+    try {
+      // 2. Times first: reading the content through the archive endpoint can update atime.
+      const statted = root && p.stat ? await writeStats(ctx, root, pid, changes) : 0;
+
+      // 3. Which paths to request (see planFetch for the rule).
+      const fetch: Buffer[] = plan.added.flatMap((a) => exactPaths(a, root));
+      let metadataOnlyDirs = 0;
+      for (const c of plan.changedLeaves) {
+        for (const exact of exactPaths(c, root)) {
+          const dir = await isDirectory(ctx, exact);
+          if (dir === true) metadataOnlyDirs++;
+          else if (dir === false || dir === null) fetch.push(exact);
+        }
+      }
+      fetch.sort(Buffer.compare);
+      ctx.progress({ message: `${changes.length} changes: ${fetch.length} archive request(s), ${plan.covered} path(s) inside added directories` });
+
+      // 4. Content.
+      const got = await fetchArchives(ctx, fetch);
+      await ctx.writeJson('fs/diff-requests.json', got.requests, `GET /containers/${id}/archive (one record per request; offset/bytes locate it in fs/diff.tar)`);
+      const count = (k: number) => changes.filter((c) => c.Kind === k).length;
+      const missing = got.requests.filter((r) => r.status !== 'ok').length;
+      return {
+        status: 'ok',
+        summary: `${changes.length} changes (${count(1)} added, ${count(0)} changed, ${count(2)} deleted): ${got.entries} entries, ${humanBytes(got.bytes)} from ${got.requests.length} archive request(s)${missing ? `, ${missing} not delivered` : ''}${statted ? `, ${statted} stat records` : ''}`,
+        details: {
+          changes: { added: count(1), changed: count(0), deleted: count(2) },
+          requests: got.requests.length,
+          notDelivered: missing,
+          entries: got.entries,
+          bytes: got.bytes,
+          coveredByDirectoryRequests: plan.covered,
+          changedDirectoriesNotFetched: plan.changedDirs.length + metadataOnlyDirs,
+          statRecords: statted,
+        },
+      };
+    } finally {
+      root?.close();
+    }
+  },
+});

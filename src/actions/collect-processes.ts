@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { defineAction, type ActionContext } from '../engine/action.js';
+import { engineMessage } from '../engine/errors.js';
+import { bootTime, clkTck, containerPids, isGone, readProcess } from '../docker/proc.js';
+import { hostView, requireLiveTarget } from '../collect/live-target.js';
+import { JsonArrayArtifact } from '../collect/json-array.js';
+import { writeChunk } from '../util/streams.js';
+
+/** Columns asked of `top`; a PID column is required by the engine. Falls back to the default (`-ef`). */
+const PS_ARGS = '-eo pid,ppid,user,etime,args';
+
+async function top(ctx: ActionContext): Promise<{ data: unknown; psArgs: string }> {
+  const c = ctx.docker.getContainer(ctx.target.id);
+  try {
+    return { data: await c.top({ ps_args: PS_ARGS }), psArgs: PS_ARGS };
+  } catch (err) {
+    ctx.warn(`top with ps_args "${PS_ARGS}" failed (${engineMessage(err)}); using the engine's default`);
+    return { data: await c.top(), psArgs: '-ef' };
+  }
+}
+
+export const collectProcesses = defineAction({
+  name: 'collect:processes',
+  description:
+    "List the container's processes: the engine's `top`, and (when cirt runs on the engine host) per process from the host's /proc: cmdline, exe, cwd, ppid, uid/gid, namespace pid, absolute start time, open files and socket inodes, with the raw /proc text beside. Works on a paused container; never enters it.",
+  example: '- uses: collect:processes',
+  params: z.strictObject({}),
+  mutates: false,
+  plan: (_p, t) => `list the processes of ${t.name} (engine top + host /proc/<pid>/…) into proc/`,
+  async check(ctx) {
+    await requireLiveTarget(ctx, 'processes');
+  },
+  async run(ctx) {
+    const info = await requireLiveTarget(ctx, 'processes');
+    const initPid = info.State.Pid;
+    const t = await top(ctx);
+    await ctx.writeJson('proc/top.json', t.data, `GET /containers/${ctx.target.id}/top?ps_args=${t.psArgs}`);
+    const topCount = ((t.data as { Processes?: unknown[] }).Processes ?? []).length;
+
+    const view = await hostView(ctx, initPid);
+    if (!view.ok) {
+      ctx.warn(`per-process details not collected: ${view.reason}; run cirt on the engine host for cmdline, fds and start times`);
+      return { status: 'ok', summary: `${topCount} processes from top (no host /proc: ${view.reason})`, details: { top: topCount, hostProc: false } };
+    }
+    const btime = await bootTime();
+    const tck = clkTck();
+    const pids = await containerPids(initPid);
+    const list = await JsonArrayArtifact.open(ctx, 'proc/processes.json', `/proc/<pid>/{stat,status,cmdline,comm,exe,cwd,fd/} for the pids of pid namespace of ${initPid}`);
+    const raw = await ctx.artifact('proc/raw.jsonl', { mediaType: 'application/x-ndjson', source: '/proc/<pid>/{stat,status,cmdline}' });
+    const gone: number[] = [];
+    const names: string[] = [];
+    try {
+      for (const pid of pids) {
+        if (ctx.signal.aborted) throw new Error('interrupted');
+        try {
+          const r = await readProcess(pid, btime, tck);
+          await list.push(r.proc);
+          await writeChunk(raw.stream, `${JSON.stringify(r.raw)}\n`);
+          names.push(r.proc.comm);
+        } catch (err) {
+          // A process may exit between listing and reading: note it, keep going.
+          if (!isGone(err)) throw err;
+          gone.push(pid);
+          ctx.warn(`process ${pid} exited while it was read; skipped`);
+        }
+      }
+    } finally {
+      raw.stream.end();
+      await raw.done();
+      await list.close();
+    }
+    return {
+      status: 'ok',
+      summary: `${list.length} processes from the host's /proc (${[...new Set(names)].slice(0, 8).join(', ')}${names.length > 8 ? ', …' : ''}), ${topCount} from top`,
+      details: { top: topCount, hostProc: true, processes: list.length, vanished: gone, clkTck: tck, bootTime: new Date(btime * 1000).toISOString() },
+    };
+  },
+});

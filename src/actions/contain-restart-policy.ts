@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { RECORD_PATHS, containerRef, type RestartPolicy, type RestartPolicyRecord } from '../containment/records.js';
+import { inspectContainer } from '../docker/inspect.js';
+import { defineAction } from '../engine/action.js';
+
+const POLICIES = ['no', 'on-failure', 'unless-stopped', 'always'] as const;
+
+/** The engine reports "no" as either "" or "no". */
+export function normalisePolicy(p: { Name?: string; MaximumRetryCount?: number } | undefined): RestartPolicy {
+  return { Name: p?.Name ? p.Name : 'no', MaximumRetryCount: p?.MaximumRetryCount ?? 0 };
+}
+
+export const containRestartPolicy = defineAction({
+  name: 'contain:restart-policy',
+  description:
+    "Set the container's restart policy (default `no`) so the engine does not bring it back after it is stopped, " +
+    'killed or crashes. The previous policy is recorded and restored by `cirt release`.',
+  example: ['- id: no-restart', '  uses: contain:restart-policy', '  with:', '    policy: "no"'].join('\n'),
+  params: z
+    .strictObject({
+      policy: z.enum(POLICIES).default('no').describe('New restart policy: no, on-failure, unless-stopped or always.'),
+      maximumRetryCount: z
+        .number()
+        .int()
+        .min(0)
+        .max(1000)
+        .optional()
+        .describe('Only with on-failure: how many restarts the engine tries (0 = unlimited).'),
+    })
+    .refine((p) => p.maximumRetryCount === undefined || p.policy === 'on-failure', {
+      message: 'maximumRetryCount only applies to policy on-failure',
+      path: ['maximumRetryCount'],
+    }),
+  mutates: true,
+  plan: (p, t) =>
+    `set the restart policy of ${t.name} to ${p.policy}${p.maximumRetryCount !== undefined ? ` (max ${p.maximumRetryCount} retries)` : ''} ` +
+    '(the previous policy is recorded; cirt release restores it)',
+  async run(ctx, p) {
+    const info = await inspectContainer(ctx.docker, ctx.target.id);
+    const ref = containerRef(info);
+    const before = normalisePolicy(info.HostConfig?.RestartPolicy);
+    const after: RestartPolicy = { Name: p.policy, MaximumRetryCount: p.policy === 'on-failure' ? (p.maximumRetryCount ?? 0) : 0 };
+    if (before.Name === after.Name && before.MaximumRetryCount === after.MaximumRetryCount) {
+      return { status: 'noop', summary: `restart policy of ${ref.name} is already ${after.Name}`, details: { policy: after } };
+    }
+    const record: RestartPolicyRecord = {
+      schema: 'cirt.containment.restart-policy/1',
+      container: ref,
+      caseId: ctx.case.id,
+      before,
+      after,
+      changedAt: new Date().toISOString(),
+    };
+    const written = await ctx.writeJson(RECORD_PATHS.restartPolicy, record, `GET /containers/${ref.id}/json`);
+    await ctx.docker.getContainer(ref.id).update({ RestartPolicy: after });
+    return {
+      status: 'ok',
+      summary: `restart policy of ${ref.name}: ${before.Name} → ${after.Name}`,
+      details: { before, after, record: written.path },
+    };
+  },
+});

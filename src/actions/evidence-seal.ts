@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { defineAction } from '../engine/action.js';
+import { PreconditionError } from '../engine/errors.js';
+import { responder } from '../evidence/case-store.js';
+import { sealCase } from '../evidence/seal.js';
+import { loadSigningKey } from '../evidence/sign.js';
+import { humanBytes } from '../util/format.js';
+import { toolVersion } from '../util/pkg.js';
+
+const params = z.strictObject({
+  gzipLevel: z.number().int().min(0).max(9).default(6).describe('gzip level of the bundle (1 is fastest; evidence such as random data does not compress anyway)'),
+});
+
+export const evidenceSeal = defineAction({
+  name: 'evidence:seal',
+  description:
+    'Seal the case: write report.md and report.html, mark case.json sealed, write manifest.json and SHA256SUMS over every file, sign SHA256SUMS with Ed25519 (--sign-key, or a key made for the case whose private half is discarded), then archive the folder into cases/<case-id>.tar.gz with its .sha256 beside it. The last step of a playbook; use `always: true` so a failed run is sealed too.',
+  example: ['- id: seal', '  uses: evidence:seal', '  always: true'].join('\n'),
+  params,
+  mutates: false,
+  plan: (_p, t) => `write the report, SHA256SUMS and its signature for the case about ${t.name}, freeze the case folder and archive it into cases/<case-id>.tar.gz`,
+  async check(ctx) {
+    if (ctx.case.sealed) throw new PreconditionError(`case ${ctx.case.id} is already sealed`);
+    // A bad key must stop the seal before anything changes; the error names the file.
+    if (ctx.case.signKeyPath) loadSigningKey(ctx.case.signKeyPath);
+  },
+  async run(ctx, p) {
+    const r = await sealCase({
+      store: ctx.case,
+      actor: `${responder()} (cirt ${toolVersion()})`,
+      via: `step ${ctx.stepId} (evidence:seal)`,
+      step: ctx.stepId,
+      writeReport: (rel, text, meta) => ctx.writeArtifact(rel, text, meta),
+      gzipLevel: p.gzipLevel,
+      onProgress: (x) => ctx.progress(x),
+      duringRun: true,
+    });
+    return {
+      status: 'ok',
+      summary: `sealed ${r.files} files, signed with ${r.keySource === 'generated' ? 'a key made for this case' : 'the given key'} (fingerprint ${r.fingerprint.slice(0, 16)}…); bundle ${r.bundle.path} (${humanBytes(r.bundle.bytes)})${r.gaps ? `; ${r.gaps} gap(s) listed in the report` : ''}`,
+      details: { files: r.files, publicKeySha256: r.fingerprint, key: r.keySource, bundle: r.bundle, unlisted: r.unlisted, gaps: r.gaps },
+    };
+  },
+});

@@ -1,0 +1,52 @@
+import { computeFindings } from '../../findings/compute.js';
+import { bySeverity } from '../../findings/evaluate.js';
+import { loadRules } from '../../findings/rules.js';
+import type { FindingsDoc } from '../../findings/types.js';
+import { latestOf } from '../../timeline/artifacts.js';
+import { openCaseSource } from '../../timeline/source.js';
+import { clip, safeText } from '../../util/sanitize.js';
+import { println, type CommandIO } from '../io.js';
+
+export interface FindingsCommandOptions {
+  input: string;
+  json?: boolean;
+  /** Evaluate now (with these rules, or the shipped ones) even if the case has findings.json. */
+  rules?: string;
+  columns?: number;
+}
+
+/**
+ * `cirt findings <case|bundle>`: the case's findings.json, most severe first; a case without one
+ * (evidence:findings did not run) is evaluated on the spot. Offline: no engine.
+ */
+export async function findingsCommand(o: FindingsCommandOptions, io: CommandIO): Promise<number> {
+  const warn = (m: string): void => println(io.err, `cirt: warning: ${safeText(m)}`);
+  const src = await openCaseSource(o.input, { warn });
+  const stored = o.rules ? undefined : latestOf(await src.list(), 'findings.json');
+  let doc: FindingsDoc;
+  let from: string;
+  if (stored) {
+    doc = JSON.parse(await src.readText(stored)) as FindingsDoc;
+    from = stored;
+  } else {
+    doc = await computeFindings(src, { rules: loadRules(o.rules), onWarning: warn });
+    from = 'evaluated now (the case has no findings.json)';
+  }
+  const list = bySeverity(Array.isArray(doc.findings) ? doc.findings : []);
+  if (o.json) {
+    println(io.out, JSON.stringify({ ...doc, findings: list }, null, 2));
+    return 0;
+  }
+  const width = o.columns ?? ((io.out as { columns?: number }).columns || 100);
+  for (const f of list) {
+    println(io.out, clip(`${f.severity.toUpperCase().padEnd(8)} ${f.title} [${f.technique}] (${f.id})`, width));
+    println(io.out, `         ${clip(f.summary, Math.max(20, width - 9))}`);
+    const ev = (f.evidence ?? []).map((e) => `${e.artifact}${e.ref?.line !== undefined ? `:${e.ref.line}` : e.ref?.entry !== undefined ? `[${e.ref.entry}]` : ''}`).join(', ');
+    if (ev) println(io.out, `         ${clip(`evidence: ${ev}`, Math.max(20, width - 9))}`);
+    if (f.events?.length) println(io.out, `         ${clip(`events: ${f.events.length} (${f.events.slice(0, 3).join(', ')}${f.events.length > 3 ? ', …' : ''})`, Math.max(20, width - 9))}`);
+  }
+  const counts = list.reduce<Record<string, number>>((m, f) => ({ ...m, [f.severity]: (m[f.severity] ?? 0) + 1 }), {});
+  const tally = Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ');
+  println(io.err, `${list.length} finding${list.length === 1 ? '' : 's'}${tally ? ` (${tally})` : ''} — ${safeText(from)}, rules ${safeText(String(doc.rulesVersion ?? '?'))}`);
+  return 0;
+}

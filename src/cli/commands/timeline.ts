@@ -1,0 +1,82 @@
+import { UserError } from '../../engine/errors.js';
+import { buildTimeline } from '../../timeline/build.js';
+import type { TimelineEvent } from '../../timeline/event.js';
+import { BodyfileBuilder } from '../../timeline/exporters/bodyfile.js';
+import { csvHeader, csvRow } from '../../timeline/exporters/csv.js';
+import { TextSink } from '../../timeline/exporters/sink.js';
+import { extractors } from '../../timeline/extractors/index.js';
+import { checkZone, keep, parseBound, type TimelineFilter } from '../../timeline/filter.js';
+import { timelineFile } from '../../findings/compute.js';
+import { readTimelineJsonl } from '../../timeline/read.js';
+import { openCaseSource } from '../../timeline/source.js';
+import { TimelineTable } from '../../timeline/table.js';
+import { safeText } from '../../util/sanitize.js';
+import { println, type CommandIO } from '../io.js';
+
+export const TIMELINE_FORMATS = ['table', 'jsonl', 'csv', 'bodyfile'] as const;
+export type TimelineFormat = (typeof TIMELINE_FORMATS)[number];
+
+export interface TimelineCommandOptions {
+  input: string;
+  from?: string;
+  to?: string;
+  source?: string[];
+  grep?: string;
+  format?: TimelineFormat;
+  tz?: string;
+  limit?: number;
+  /** Terminal width for the table (default: the terminal's, else 100). */
+  columns?: number;
+}
+
+/** `cirt timeline <case-dir | bundle>`: filter and print a case's timeline. Offline: no engine. */
+export async function timelineCommand(o: TimelineCommandOptions, io: CommandIO): Promise<number> {
+  const zone = checkZone(o.tz ?? 'UTC');
+  const format = o.format ?? 'table';
+  if (!TIMELINE_FORMATS.includes(format)) throw new UserError(`Unknown format "${safeText(format)}"`, { hint: `Use one of ${TIMELINE_FORMATS.join(', ')}.` });
+  const known = extractors.names();
+  for (const s of o.source ?? []) {
+    if (!known.includes(s)) throw new UserError(`Unknown source "${safeText(s)}"`, { hint: `Sources: ${known.join(', ')}.` });
+  }
+  if (o.limit !== undefined && (!Number.isInteger(o.limit) || o.limit < 1)) throw new UserError(`--limit must be a positive whole number`);
+  const filter: TimelineFilter = {
+    from: o.from ? parseBound(o.from, zone, '--from') : undefined,
+    to: o.to ? parseBound(o.to, zone, '--to') : undefined,
+    sources: o.source?.length ? new Set(o.source) : undefined,
+    grep: o.grep ? o.grep.toLowerCase() : undefined,
+  };
+  let warnings = 0;
+  const warn = (m: string): void => {
+    if (++warnings <= 20) println(io.err, `cirt: warning: ${safeText(m)}`);
+  };
+  const src = await openCaseSource(o.input, { warn });
+  const written = await timelineFile(src);
+  const events: AsyncIterable<TimelineEvent> = written
+    ? readTimelineJsonl(src, written, warn)
+    : (await buildTimeline(src, { sources: o.source, onWarning: warn })).events;
+
+  const out = new TextSink(io.out);
+  const table = format === 'table' ? new TimelineTable(o.columns ?? ((io.out as { columns?: number }).columns || 100), zone) : undefined;
+  const body = format === 'bodyfile' ? new BodyfileBuilder() : undefined;
+  if (table) await out.write(`${table.header()}\n`);
+  if (format === 'csv') await out.write(csvHeader());
+  let shown = 0;
+  let more = false;
+  for await (const e of events) {
+    if (!keep(e, filter)) continue;
+    if (o.limit !== undefined && shown >= o.limit) {
+      more = true;
+      break;
+    }
+    shown++;
+    if (table) await out.write(`${table.row(e)}\n`);
+    else if (format === 'jsonl') await out.write(`${JSON.stringify(e)}\n`);
+    else if (format === 'csv') await out.write(csvRow(e));
+    else body!.add(e);
+  }
+  if (body) for (const line of body.lines()) await out.write(line);
+  await out.flush();
+  if (warnings > 20) println(io.err, `cirt: ${warnings} warnings in all`);
+  if (format === 'table') println(io.err, `${shown} event${shown === 1 ? '' : 's'}${more ? ` (stopped at --limit ${o.limit})` : ''} from ${safeText(written ?? 'the artifacts (no timeline.jsonl yet)')}`);
+  return 0;
+}

@@ -1,0 +1,35 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { UserError } from '../../engine/errors.js';
+import { casesDirOf, type CommandIO, type GlobalOptions } from '../io.js';
+
+export interface TuiCommandOptions extends GlobalOptions {
+  /** Open this case (id under the cases folder, or a path) on the Case screen. */
+  case?: string;
+  signal?: AbortSignal;
+}
+
+/** Resolves `--case`: a folder path as given, else an id under the cases folder. */
+export function resolveCaseDir(ref: string, g: GlobalOptions, io: CommandIO): string {
+  const asPath = path.resolve(io.cwd, ref);
+  if (fs.existsSync(path.join(asPath, 'case.json'))) return asPath;
+  const byId = path.join(path.resolve(io.cwd, casesDirOf(g, io)), ref);
+  if (fs.existsSync(path.join(byId, 'case.json'))) return byId;
+  throw new UserError(`No case "${ref}" (looked for ${asPath} and ${byId})`, { hint: 'Pass a case id under the cases folder (--cases-dir) or the path of a case folder.' });
+}
+
+/**
+ * `cirt` / `cirt tui`: the interactive terminal UI. It needs a terminal on both ends; scripts get
+ * a usage error pointing at `cirt run`. Ink and React are loaded only here, so other commands stay fast.
+ */
+export async function tuiCommand(o: TuiCommandOptions, io: CommandIO): Promise<number> {
+  const out = io.out as NodeJS.WriteStream;
+  if (!out.isTTY || !process.stdin.isTTY) {
+    throw new UserError('The interactive UI needs a terminal (stdin and stdout are not both a TTY)', {
+      hint: 'In scripts use `cirt run <playbook> --target <container> [--yes] [--json]`; `cirt --help` lists the commands.',
+    });
+  }
+  const caseDir = o.case ? resolveCaseDir(o.case, o, io) : undefined;
+  const { launchTui } = await import('../../tui/launch.js');
+  return launchTui({ globals: { host: o.host, casesDir: o.casesDir }, io, stdout: out, stdin: process.stdin, signal: o.signal, caseDir });
+}

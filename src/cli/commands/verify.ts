@@ -1,0 +1,78 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { EXIT, UserError } from '../../engine/errors.js';
+import { loadPublicKeyFile } from '../../evidence/sign.js';
+import { readBundle, readFolder } from '../../evidence/verify-read.js';
+import { checkCase, type VerifyReport } from '../../evidence/verify.js';
+import { humanBytes } from '../../util/format.js';
+import { safeText } from '../../util/sanitize.js';
+import { println, type CommandIO } from '../io.js';
+
+export interface VerifyOptions {
+  input: string;
+  pubkey?: string;
+  json?: boolean;
+}
+
+/** The sha256 file written beside a bundle, when there is one (null: absent). */
+function readBundleSum(file: string): string | null {
+  const sumFile = `${file}.sha256`;
+  try {
+    const st = fs.lstatSync(sumFile);
+    if (!st.isFile() || st.size > 4096) return '';
+    return fs.readFileSync(sumFile, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * `cirt verify <bundle.tar.gz | case-dir> [--pubkey PEM] [--json]`: offline, no engine.
+ * Exit 0 valid, 1 tampered or invalid, 2 unreadable input (missing, not gzip, not a case).
+ */
+export async function verifyCommand(o: VerifyOptions, io: CommandIO): Promise<{ exitCode: number; report: VerifyReport }> {
+  const input = path.resolve(io.cwd, o.input);
+  const expectedKey = o.pubkey ? loadPublicKeyFile(path.resolve(io.cwd, o.pubkey)) : undefined;
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(input);
+  } catch (err) {
+    throw new UserError(`Cannot read ${safeText(o.input)}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : (err as Error).message}`, {
+      hint: 'Pass a <case-id>.tar.gz bundle or a case folder.',
+    });
+  }
+  const started = Date.now();
+  const obs = st.isDirectory() ? await readFolder(input) : await readBundle(input);
+  if (!['case.json', 'SHA256SUMS', 'manifest.json'].some((f) => obs.files.has(f))) {
+    throw new UserError(`${safeText(o.input)} is not a cirt case: it has no case.json, manifest.json or SHA256SUMS${obs.odd.length ? ` (${safeText(obs.odd[0].name)} ${safeText(obs.odd[0].why)})` : ''}`, {
+      hint: 'Pass a <case-id>.tar.gz made by cirt, or the case folder inside it.',
+    });
+  }
+  const report = checkCase(obs, { expectedKey, bundleSumText: obs.bundle ? readBundleSum(input) : undefined, bundleName: path.basename(input) });
+  const seconds = (Date.now() - started) / 1000;
+  if (o.json) println(io.out, JSON.stringify({ input: o.input, seconds, ...report }));
+  else printReport(o, report, seconds, io);
+  return { exitCode: report.ok ? EXIT.ok : EXIT.failed, report };
+}
+
+function printReport(o: VerifyOptions, r: VerifyReport, seconds: number, io: CommandIO): void {
+  const w = (s: string): void => println(io.out, s);
+  const mark = (ok: boolean): string => (ok ? '✔' : '✖');
+  const c = r.checked;
+  w(`cirt verify ${safeText(o.input)} (${r.kind === 'bundle' ? 'bundle' : 'case folder'}${r.caseId ? `, case ${safeText(r.caseId)}` : ''})`);
+  if (r.bundleSum) w(`  ${mark(r.bundleSum.expected === r.bundleSum.actual)} bundle sha256 ${r.bundleSum.actual}${r.bundleSum.expected ? ' (matches the .sha256 beside it)' : ' (no .sha256 beside it)'}`);
+  const fileProblems = r.problems.filter((p) => !['custody.jsonl', 'custody.post-seal.jsonl', 'SHA256SUMS.sig', 'pub.pem'].includes(p.file) || p.line === undefined);
+  w(`  ${mark(!fileProblems.length)} ${c.files} files, ${humanBytes(c.bytes)} hashed in ${seconds.toFixed(1)} s against ${c.sumsLines} SHA256SUMS lines and ${c.manifestEntries} manifest entries`);
+  w(`  ${mark(!r.problems.some((p) => p.file === 'custody.jsonl'))} custody chain: ${c.custodyRecords} records`);
+  if (c.postSealRecords || r.problems.some((p) => p.file === 'custody.post-seal.jsonl')) {
+    w(`  • custody.post-seal.jsonl: ${c.postSealRecords} record(s) made after sealing — not part of the sealed evidence, chained to its last record`);
+  }
+  const key = r.signature.publicKeySha256 ? `key ${r.signature.publicKeySha256.slice(0, 16)}…` : 'no usable key';
+  w(`  ${mark(r.signature.valid)} Ed25519 signature over SHA256SUMS: ${r.signature.valid ? 'valid' : 'NOT valid'} (${key}${r.signature.expectedKey ? `; expected ${r.signature.expectedKey.slice(0, 16)}…` : ''})`);
+  if (r.ok) {
+    w('VALID: every file matches SHA256SUMS and the manifest, the custody chain is intact, the signature holds.');
+    return;
+  }
+  w(`INVALID: ${r.problems.length} problem(s):`);
+  for (const p of r.problems) w(`  ✖ ${safeText(p.file)}${p.line !== undefined ? ` line ${p.line}` : ''}: ${safeText(p.message)}`);
+}

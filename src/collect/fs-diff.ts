@@ -1,0 +1,104 @@
+import type { ActionContext } from '../engine/action.js';
+import { InterruptedError, engineMessage, engineStatus } from '../engine/errors.js';
+import { archiveStream, isDirStat, statPath } from '../docker/archive.js';
+import { requestEntryPath, type Change } from '../docker/changes.js';
+import { statChanged } from '../docker/fs-stat.js';
+import { ContainerRoot } from '../docker/proc-root.js';
+import { TarTee, type RequestRecord } from '../evidence/diff-writer.js';
+import { nameFields } from '../util/names.js';
+import { safeText } from '../util/sanitize.js';
+import { writeChunk } from '../util/streams.js';
+
+/**
+ * The exact bytes to ask the engine for. Paths come from /changes, whose JSON turns bytes that are
+ * not UTF-8 into U+FFFD; on the engine's host the real names are found through /proc/<pid>/root.
+ */
+export function exactPaths(path: string, root: ContainerRoot | null): Buffer[] {
+  if (!root || !path.includes('\ufffd')) return [Buffer.from(path)];
+  try {
+    const found = root.locate(path).map((l) => l.bytes);
+    return found.length ? found : [Buffer.from(path)];
+  } catch {
+    return [Buffer.from(path)];
+  }
+}
+
+/** Whether a changed path is a directory (then only its metadata changed and it is not fetched). */
+export async function isDirectory(ctx: ActionContext, path: Buffer): Promise<boolean | null> {
+  const st = await statPath(ctx.docker, ctx.target.id, path, ctx.signal);
+  return st ? isDirStat(st) : null;
+}
+
+/** Writes fs/stat.jsonl: lstat of every added or changed path through /proc/<pid>/root, never following a symlink. */
+export async function writeStats(ctx: ActionContext, root: ContainerRoot, pid: number, changes: readonly Change[]): Promise<number> {
+  const h = await ctx.artifact('fs/stat.jsonl', { mediaType: 'application/x-ndjson', source: `lstat via /proc/${pid}/root (no symlink followed)`, progress: false });
+  let n = 0;
+  try {
+    for (const c of changes) {
+      if (c.Kind === 2) continue;
+      if (ctx.signal.aborted) throw new InterruptedError('interrupted while reading file times');
+      const lines = statChanged(root, c.Path, c.Kind === 1 ? 'A' : 'C').map((r) => `${JSON.stringify(r)}\n`);
+      n += lines.length;
+      await writeChunk(h.stream, lines.join(''));
+    }
+  } finally {
+    h.stream.end();
+    await h.done();
+  }
+  return n;
+}
+
+/**
+ * Fetches each path with one archive request, all concatenated into fs/diff.tar (bytes as the
+ * engine sent them) and indexed into fs/diff-index.jsonl. A path gone since /changes is noted,
+ * not fatal; a response that breaks midway fails the step, with what arrived kept.
+ */
+export async function fetchArchives(ctx: ActionContext, paths: Buffer[]): Promise<{ requests: RequestRecord[]; bytes: number; entries: number }> {
+  const id = ctx.target.id;
+  const tar = await ctx.artifact('fs/diff.tar', {
+    mediaType: 'application/x-tar',
+    source: `GET /containers/${id}/archive?path=… (one request per top-most changed path, responses concatenated: read with tar --ignore-zeros)`,
+  });
+  const index = await ctx.artifact('fs/diff-index.jsonl', { mediaType: 'application/x-ndjson', source: 'tar headers of fs/diff.tar, content hashed in flight', progress: false });
+  const tee = new TarTee(tar.stream, index.stream, ctx.signal);
+  const requests: RequestRecord[] = [];
+  let entries = 0;
+  try {
+    for (const [i, p] of paths.entries()) {
+      if (ctx.signal.aborted) throw new InterruptedError(`interrupted after ${i} of ${paths.length} archive requests`);
+      const name = nameFields(p);
+      const rec: RequestRecord = { n: i + 1, path: name.text, ...(name.b64 ? { pathB64: name.b64 } : {}), offset: tee.bytes, bytes: 0, entries: 0, status: 'ok' };
+      requests.push(rec);
+      let res;
+      try {
+        res = await archiveStream(ctx.docker, id, p, ctx.signal);
+      } catch (err) {
+        if (engineStatus(err) !== 404) throw err;
+        rec.status = 'missing';
+        rec.error = engineMessage(err);
+        ctx.warn(`${safeText(name.text)} is gone since /changes listed it (${safeText(rec.error)}); its content is not in fs/diff.tar`);
+        continue;
+      }
+      try {
+        const r = await tee.add(rec.n, res, (entry) => requestEntryPath(p, entry), (why) => ctx.warn(`fs/diff.tar request ${rec.n} (${safeText(name.text)}): cannot index: ${why}`));
+        Object.assign(rec, { bytes: r.bytes, entries: r.entries });
+        entries += r.entries;
+      } catch (err) {
+        Object.assign(rec, { status: 'failed', error: (err as Error).message, bytes: tee.bytes - rec.offset });
+        throw new Error(`archive of ${safeText(name.text)} in container ${ctx.target.name} broke off after ${rec.bytes} bytes: ${(err as Error).message}`, { cause: err });
+      }
+      if (rec.entries === 0) {
+        rec.status = 'empty';
+        const why = name.b64 ? 'the engine cannot archive a path whose name is not UTF-8' : 'the engine sent an empty archive';
+        ctx.warn(`${safeText(name.text)}: ${why}; its content is not in fs/diff.tar (its times are in fs/stat.jsonl when collected on the engine host)`);
+        await ctx.case.noteIncomplete(ctx.stepId, `content of ${name.text} not collected: ${why}`);
+      }
+    }
+  } finally {
+    tar.stream.end();
+    index.stream.end();
+    await tar.done();
+    await index.done();
+  }
+  return { requests, bytes: tee.bytes, entries };
+}

@@ -1,0 +1,76 @@
+import type Docker from 'dockerode';
+import { inspectContainer } from '../docker/inspect.js';
+import { CirtError, engineMessage } from '../engine/errors.js';
+import type { CaseStore } from '../evidence/case-store.js';
+import type { CustodyInput } from '../evidence/custody.js';
+import { POST_SEAL_FILE, PostSealCustody } from '../evidence/post-seal-custody.js';
+import { outstanding, type Outstanding } from './history.js';
+import { undoIsolation } from './undo-network.js';
+import { undoLimits, undoPause, undoRestartPolicy, type UndoOutcome } from './undo-settings.js';
+
+export interface ReleaseReport {
+  caseId: string;
+  container: { id: string; name: string };
+  status: 'ok' | 'noop' | 'failed';
+  outcomes: UndoOutcome[];
+  /** The custody file the release records went to (custody.post-seal.jsonl for a sealed case). */
+  custodyFile: string;
+  sealed: boolean;
+}
+
+/**
+ * Undoes what a case's containment changed, in reverse order of the contain playbook:
+ * restart policy, limits, networks, then pause. Every undo is its own custody record, failures
+ * too; one failing undo does not stop the others.
+ */
+export async function releaseCase(docker: Docker, store: CaseStore, actor: string): Promise<ReleaseReport> {
+  const target = { id: store.caseInfo.target.id, name: store.caseInfo.target.name };
+  const sealed = store.sealed;
+  const postSeal = sealed ? PostSealCustody.open(store.root) : undefined;
+  const record = (input: Omit<CustodyInput, 'actor' | 'target'>) =>
+    (postSeal ? postSeal.append({ actor, target, ...input }) : store.record({ actor, target, ...input })).then(() => undefined);
+  const custodyFile = sealed ? POST_SEAL_FILE : 'custody.jsonl';
+
+  let todo: Outstanding;
+  try {
+    todo = outstanding(store.root);
+    await inspectContainer(docker, target.id, target.name);
+  } catch (err) {
+    await record({ action: 'release:start', result: 'failed', params: { case: store.id }, message: engineMessage(err) });
+    throw err;
+  }
+  await record({
+    action: 'release:start',
+    result: 'info',
+    params: { case: store.id },
+    details: {
+      isolations: todo.isolations.length,
+      restartPolicies: todo.restartPolicies.length,
+      limits: todo.limits.length,
+      paused: todo.paused,
+      sealed,
+    },
+  });
+  const steps: [string, () => Promise<UndoOutcome>][] = [
+    ['release:restart-policy', () => undoRestartPolicy(docker, target.id, todo.restartPolicies)],
+    ['release:limit', () => undoLimits(docker, target.id, todo.limits)],
+    ['release:network-isolate', () => undoIsolation(docker, target.id, store.id, todo.isolations)],
+    ['release:unpause', () => undoPause(docker, target.id, todo.paused)],
+  ];
+  const outcomes: UndoOutcome[] = [];
+  for (const [action, run] of steps) {
+    let o: UndoOutcome;
+    try {
+      o = await run();
+    } catch (err) {
+      const hint = err instanceof CirtError && err.hint ? ` — ${err.hint}` : '';
+      o = { action, result: 'failed', message: `${engineMessage(err)}${hint}`, warnings: [] };
+    }
+    outcomes.push(o);
+    const details = o.warnings.length ? { ...o.details, warnings: o.warnings } : o.details;
+    await record({ action: o.action, result: o.result, message: o.message, ...(details ? { details } : {}) });
+  }
+  const status = outcomes.some((o) => o.result === 'failed') ? 'failed' : outcomes.some((o) => o.result === 'ok') ? 'ok' : 'noop';
+  await record({ action: 'release:end', result: status === 'failed' ? 'failed' : status, message: outcomes.map((o) => `${o.action} ${o.result}`).join(', ') });
+  return { caseId: store.id, container: target, status, outcomes, custodyFile, sealed };
+}

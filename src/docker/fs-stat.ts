@@ -1,0 +1,93 @@
+import fs from 'node:fs';
+import { nameFields } from '../util/names.js';
+import { ContainerRoot } from './proc-root.js';
+
+/** One line of fs/stat.jsonl (evidence-formats.md). Times are ISO strings with nanoseconds. */
+export interface StatRecord {
+  path: string;
+  pathB64?: string;
+  /** The /changes kind: A (added) or C (changed). */
+  kind: string;
+  type?: string;
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  size?: number;
+  inode?: string;
+  nlink?: number;
+  atime?: string;
+  mtime?: string;
+  ctime?: string;
+  /** null where the filesystem does not record a birth time. */
+  birthtime?: string | null;
+  linkTarget?: string;
+  linkTargetB64?: string;
+  /** Why the path could not be looked at (gone, a symlinked parent that we refused to follow…). */
+  error?: string;
+}
+
+/** Nanoseconds since the epoch → `2026-11-28T20:17:00.123456789Z`. */
+export function nsToIso(ns: bigint): string {
+  const sec = ns / 1_000_000_000n - (ns < 0n && ns % 1_000_000_000n !== 0n ? 1n : 0n);
+  const frac = ns - sec * 1_000_000_000n;
+  const base = new Date(Number(sec) * 1000).toISOString().slice(0, 19);
+  return `${base}.${frac.toString().padStart(9, '0')}Z`;
+}
+
+function typeOf(st: fs.BigIntStats): string {
+  if (st.isFile()) return 'file';
+  if (st.isDirectory()) return 'directory';
+  if (st.isSymbolicLink()) return 'symlink';
+  if (st.isFIFO()) return 'fifo';
+  if (st.isSocket()) return 'socket';
+  if (st.isCharacterDevice()) return 'character-device';
+  if (st.isBlockDevice()) return 'block-device';
+  return 'unknown';
+}
+
+/**
+ * lstat of every candidate for one changed path, through the container's root without following
+ * any symlink (see ContainerRoot). A symlink is recorded as a symlink, with its target text.
+ */
+export function statChanged(root: ContainerRoot, path: string, kind: string): StatRecord[] {
+  let found;
+  try {
+    found = root.locate(path);
+  } catch (err) {
+    return [{ path, kind, error: `not looked at: ${(err as Error).message}` }];
+  }
+  if (!found.length) return [{ path, kind, error: 'gone (no such file when stat-ed)' }];
+  return found.map((loc) => {
+    const name = nameFields(loc.bytes);
+    const base: StatRecord = { path: name.text, ...(name.b64 ? { pathB64: name.b64 } : {}), kind };
+    const at = ContainerRoot.at(loc.dirFd, loc.name);
+    let st: fs.BigIntStats;
+    try {
+      st = fs.lstatSync(at, { bigint: true });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      return { ...base, error: code === 'ENOENT' ? 'gone (no such file when stat-ed)' : (err as Error).message };
+    }
+    const rec: StatRecord = {
+      ...base,
+      type: typeOf(st),
+      mode: Number(st.mode & 0o7777n),
+      uid: Number(st.uid),
+      gid: Number(st.gid),
+      size: Number(st.size),
+      inode: st.ino.toString(),
+      nlink: Number(st.nlink),
+      atime: nsToIso(st.atimeNs),
+      mtime: nsToIso(st.mtimeNs),
+      ctime: nsToIso(st.ctimeNs),
+      birthtime: st.birthtimeNs > 0n ? nsToIso(st.birthtimeNs) : null,
+    };
+    if (st.isSymbolicLink()) {
+      // readlink reads the link's own text; it does not follow it.
+      const target = nameFields(fs.readlinkSync(at, { encoding: 'buffer' }));
+      rec.linkTarget = target.text;
+      if (target.b64) rec.linkTargetB64 = target.b64;
+    }
+    return rec;
+  });
+}

@@ -1,0 +1,151 @@
+import type Docker from 'dockerode';
+import { PreconditionError, engineMessage, engineStatus } from '../engine/errors.js';
+import { safeText } from '../util/sanitize.js';
+
+/** Label that marks a network cirt made (or accepts) as a quarantine network. */
+export const QUARANTINE_LABEL = 'cirt.quarantine';
+export const DEFAULT_QUARANTINE = 'cirt-quarantine';
+/** Docker's own rule for network names. */
+export const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
+/**
+ * The quarantine endpoint carries this alias so `cirt ps` can tell, from the engine alone,
+ * which case quarantined a container (labels cannot be changed on an existing container).
+ */
+const CASE_ALIAS_PREFIX = 'cirt-case-';
+
+export function caseAlias(caseId: string): string {
+  return `${CASE_ALIAS_PREFIX}${caseId}`;
+}
+
+/** The case id from a quarantine endpoint's aliases, if cirt put one there. */
+export function caseFromAliases(aliases: readonly string[] | null | undefined): string | undefined {
+  const a = (aliases ?? []).find((x) => x.startsWith(CASE_ALIAS_PREFIX));
+  return a?.slice(CASE_ALIAS_PREFIX.length);
+}
+
+/** One network endpoint as recorded before isolation: enough to reconnect it exactly. */
+export interface EndpointRecord {
+  name: string;
+  id: string;
+  aliases: string[];
+  ipv4: string;
+  ipv6: string;
+  mac: string;
+  gateway: string;
+  /** The endpoint's static addresses as configured (null when the engine assigned them). */
+  ipamConfig: { IPv4Address?: string; IPv6Address?: string; LinkLocalIPs?: string[] } | null;
+  links: string[];
+}
+
+type Inspect = Docker.ContainerInspectInfo;
+
+/** Every network endpoint of an inspected container, in a stable order. */
+export function endpointRecords(info: Inspect): EndpointRecord[] {
+  const nets = info.NetworkSettings?.Networks ?? {};
+  return Object.keys(nets)
+    .sort()
+    .map((name) => {
+      const e = nets[name] as Docker.NetworkInfo & { IPAMConfig?: EndpointRecord['ipamConfig']; Links?: string[] | null };
+      const ipam = e.IPAMConfig && Object.keys(e.IPAMConfig).length ? e.IPAMConfig : null;
+      return {
+        name,
+        id: e.NetworkID,
+        aliases: e.Aliases ?? [],
+        ipv4: e.IPAddress ?? '',
+        ipv6: e.GlobalIPv6Address ?? '',
+        mac: e.MacAddress ?? '',
+        gateway: e.Gateway ?? '',
+        ipamConfig: ipam,
+        links: e.Links ?? [],
+      };
+    });
+}
+
+/**
+ * Networks that cannot be left through the engine: the container shares the host's or another
+ * container's network namespace. Returns why, or undefined when disconnecting works.
+ */
+export function sharedNamespace(info: Inspect): string | undefined {
+  const mode = info.HostConfig?.NetworkMode ?? '';
+  if (mode === 'host') return "uses the host's network namespace (network mode host)";
+  if (mode.startsWith('container:')) return `shares the network namespace of container ${safeText(mode.slice('container:'.length, 'container:'.length + 12))}`;
+  return undefined;
+}
+
+export interface QuarantineNetwork {
+  id: string;
+  name: string;
+  created: boolean;
+  /** Problems with an existing network that do not make it unsafe (missing label, icc on). */
+  warnings: string[];
+}
+
+/** True for a network that is internal and labelled as cirt's quarantine. */
+export function isQuarantine(net: { Internal?: boolean; Labels?: Record<string, string> | null }): boolean {
+  return Boolean(net.Internal) && net.Labels?.[QUARANTINE_LABEL] === '1';
+}
+
+/**
+ * Finds the quarantine network by name, creating it when missing: internal (no route out),
+ * inter-container traffic off (two quarantined containers cannot talk), labelled as cirt's.
+ * An existing network of that name that is not internal is refused: it would not contain anything.
+ */
+export async function ensureQuarantineNetwork(docker: Docker, name: string): Promise<QuarantineNetwork> {
+  const existing = await inspectNetwork(docker, name);
+  if (existing) return checkExisting(existing);
+  try {
+    const net = await docker.createNetwork({
+      Name: name,
+      Driver: 'bridge',
+      Internal: true,
+      CheckDuplicate: true,
+      Labels: { [QUARANTINE_LABEL]: '1' },
+      Options: { 'com.docker.network.bridge.enable_icc': 'false' },
+    });
+    return { id: net.id, name, created: true, warnings: [] };
+  } catch (err) {
+    // Another cirt process created it between our inspect and create: use theirs.
+    if (engineStatus(err) === 409) {
+      const raced = await inspectNetwork(docker, name);
+      if (raced) return checkExisting(raced);
+    }
+    throw err;
+  }
+}
+
+interface NetInspect {
+  Id: string;
+  Name: string;
+  Internal?: boolean;
+  Driver?: string;
+  Labels?: Record<string, string> | null;
+  Options?: Record<string, string> | null;
+}
+
+async function inspectNetwork(docker: Docker, name: string): Promise<NetInspect | undefined> {
+  try {
+    const n = (await docker.getNetwork(name).inspect()) as NetInspect;
+    // The engine also matches id prefixes; only an exact name is the network we asked for.
+    return n.Name === name ? n : undefined;
+  } catch (err) {
+    if (engineStatus(err) === 404) return undefined;
+    throw new PreconditionError(`cannot inspect network ${name}: ${engineMessage(err)}`, { cause: err });
+  }
+}
+
+function checkExisting(n: NetInspect): QuarantineNetwork {
+  if (!n.Internal) {
+    throw new PreconditionError(`network ${n.Name} exists but is not internal (it has a route out), so it cannot be a quarantine`, {
+      hint: `Pick another name with the step's \`network\` param, or remove that network (docker network rm ${n.Name}).`,
+    });
+  }
+  const warnings: string[] = [];
+  if (n.Labels?.[QUARANTINE_LABEL] !== '1') warnings.push(`network ${n.Name} lacks the label ${QUARANTINE_LABEL}=1, so \`cirt ps\` will not show the container as quarantined`);
+  if (n.Options?.['com.docker.network.bridge.enable_icc'] !== 'false') warnings.push(`network ${n.Name} lets its containers talk to each other (enable_icc is not false)`);
+  return { id: n.Id, name: n.Name, created: false, warnings };
+}
+
+/** Aliases to give back on reconnect: the engine adds the short container id itself. */
+export function restorableAliases(rec: EndpointRecord, containerId: string): string[] {
+  return rec.aliases.filter((a) => a !== containerId.slice(0, 12));
+}

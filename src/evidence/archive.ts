@@ -1,0 +1,78 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { TarArchive } from 'archiver';
+import { FailureError } from '../engine/errors.js';
+import { NEW_FILE_FLAGS } from './paths.js';
+
+export interface Bundle {
+  path: string;
+  sha256: string;
+  bytes: number;
+}
+
+/** `<hex>  <name>` for `<bundle>.sha256`, so `sha256sum -c CASE.tar.gz.sha256` works beside it. */
+export function bundleSumLine(sha256: string, bundlePath: string): string {
+  return `${sha256}  ${path.basename(bundlePath)}\n`;
+}
+
+/**
+ * Archives a sealed case folder into `<casesDir>/<case-id>.tar.gz` (the folder is the archive's
+ * single top directory), hashing the compressed bytes on their way to disk, and writes
+ * `<case-id>.tar.gz.sha256` beside it. `entries` are the folder's directories and files, relative.
+ * An existing bundle is never overwritten.
+ */
+export async function writeBundle(
+  root: string,
+  entries: { dirs: string[]; files: string[] },
+  opts: { gzipLevel?: number; onBytes?: (n: number) => void } = {},
+): Promise<Bundle> {
+  const top = path.basename(root);
+  const dest = path.join(path.dirname(root), `${top}.tar.gz`);
+  const sumFile = `${dest}.sha256`;
+  for (const f of [dest, sumFile]) {
+    if (fs.existsSync(f)) throw new FailureError(`${f} exists already`, { hint: 'Move the old bundle away, then run `cirt seal --case <id>` again to archive the sealed folder.' });
+  }
+  const tmp = `${dest}.partial-${process.pid}`;
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const hasher = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      opts.onBytes?.(bytes);
+      cb(null, chunk);
+    },
+  });
+  const out = fs.createWriteStream(tmp, { fd: fs.openSync(tmp, NEW_FILE_FLAGS, 0o644) });
+  const archive = new TarArchive({ gzip: true, gzipOptions: { level: opts.gzipLevel ?? 6 } });
+  const warnings: Error[] = [];
+  archive.on('warning', (err: Error) => warnings.push(err));
+  try {
+    const written = pipeline(archive, hasher, out);
+    archive.file(root, { name: top });
+    for (const d of entries.dirs) archive.file(path.join(root, d), { name: `${top}/${d}` });
+    for (const f of entries.files) archive.file(path.join(root, f), { name: `${top}/${f}` });
+    await Promise.all([archive.finalize(), written]);
+    if (warnings.length) throw warnings[0];
+    const sha256 = hash.digest('hex');
+    // link() refuses to replace an existing file, unlike rename(): a bundle is never overwritten.
+    fs.linkSync(tmp, dest);
+    fs.unlinkSync(tmp);
+    const fd = fs.openSync(sumFile, NEW_FILE_FLAGS, 0o644);
+    try {
+      fs.writeSync(fd, bundleSumLine(sha256, dest));
+    } finally {
+      fs.closeSync(fd);
+    }
+    return { path: dest, sha256, bytes };
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw new FailureError(`archiving ${root} into ${dest} failed: ${(err as Error).message}`, {
+      hint: 'The sealed case folder is intact; free space or fix the cause, then run `cirt seal --case <id>` to archive it again.',
+      cause: err,
+    });
+  }
+}

@@ -1,0 +1,111 @@
+import type { Readable, Writable } from 'node:stream';
+import { nameFields } from '../util/names.js';
+import { writeChunk } from '../util/streams.js';
+import { TarIndexer, type TarEntry } from './tar-index.js';
+
+/** One line of fs/diff-index.jsonl or fs/export-index.jsonl (evidence-formats.md). */
+export interface IndexLine {
+  path: string;
+  pathB64?: string;
+  type: string;
+  size: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  mtime: string | null;
+  linkname: string | null;
+  linknameB64?: string;
+  sha256: string | null;
+  /** Which archive request (fs/diff-requests.json `n`) the entry came from. */
+  request: number;
+  /** Byte offset of the entry's first header in the tar artifact. */
+  offset: number;
+}
+
+/** One archive request as recorded in fs/diff-requests.json. */
+export interface RequestRecord {
+  n: number;
+  path: string;
+  pathB64?: string;
+  /** Where this response's bytes start in fs/diff.tar, and how many there are. */
+  offset: number;
+  bytes: number;
+  entries: number;
+  status: 'ok' | 'empty' | 'missing' | 'failed';
+  error?: string;
+}
+
+/** Maps a tar entry name to the absolute container path it stands for. */
+export type NameMapper = (name: Buffer) => Buffer;
+
+/** Builds an index line from a parsed entry. */
+export function indexLine(e: TarEntry, mapName: NameMapper, request: number, base: number): IndexLine {
+  const name = nameFields(mapName(e.name));
+  const link = e.linkname ? nameFields(e.linkname) : null;
+  return {
+    path: name.text,
+    ...(name.b64 ? { pathB64: name.b64 } : {}),
+    type: e.type,
+    size: e.size,
+    mode: e.mode,
+    uid: e.uid,
+    gid: e.gid,
+    mtime: e.mtime,
+    linkname: link?.text ?? null,
+    ...(link?.b64 ? { linknameB64: link.b64 } : {}),
+    sha256: e.sha256,
+    request,
+    offset: base + e.offset,
+  };
+}
+
+/**
+ * Streams tar responses one after the other into one tar artifact, bytes untouched, while an
+ * indexer reads the same chunks and writes one JSON line per entry. Backpressure comes from
+ * the artifact: a slow disk slows the reads from the engine, nothing piles up in memory.
+ */
+export class TarTee {
+  private offset = 0;
+
+  constructor(
+    private readonly tar: Writable,
+    private readonly index: Writable,
+    private readonly signal?: AbortSignal,
+  ) {}
+
+  /** Total bytes written to the tar artifact so far. */
+  get bytes(): number {
+    return this.offset;
+  }
+
+  /**
+   * Copies one response; `mapName` turns its entry names into container paths. Throws with what arrived kept when the
+   * response fails midway; `onProblem` receives an indexing problem (the bytes are still kept).
+   */
+  async add(n: number, source: Readable, mapName: NameMapper, onProblem?: (why: string) => void): Promise<{ bytes: number; entries: number }> {
+    const base = this.offset;
+    let lines = '';
+    const indexer = new TarIndexer((e) => {
+      lines += `${JSON.stringify(indexLine(e, mapName, n, base))}\n`;
+    });
+    let problem: string | null = null;
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      if (this.signal?.aborted) throw new Error('interrupted while copying an archive');
+      indexer.write(chunk);
+      if (indexer.error && !problem) {
+        problem = indexer.error;
+        onProblem?.(problem);
+      }
+      this.offset += chunk.length;
+      await writeChunk(this.tar, chunk);
+      if (lines) {
+        const out = lines;
+        lines = '';
+        await writeChunk(this.index, out);
+      }
+    }
+    const endProblem = indexer.end();
+    if (endProblem && !problem) onProblem?.(endProblem);
+    return { bytes: this.offset - base, entries: indexer.entries };
+  }
+}

@@ -1,0 +1,129 @@
+import { humanBytes } from '../util/format.js';
+import { safeText } from '../util/sanitize.js';
+import type { ChainProblem, CustodyRecord } from './custody.js';
+import type { CaseInfo, ManifestEntry } from './types.js';
+
+/** A file found in the case folder at sealing that no step recorded (hashed at seal time). */
+export interface UnlistedFile {
+  path: string;
+  sha256: string;
+  bytes: number;
+  why: string;
+}
+
+/** Everything report.md and report.html show. */
+export interface ReportInput {
+  info: CaseInfo;
+  records: CustodyRecord[];
+  chainProblems: ChainProblem[];
+  artifacts: readonly ManifestEntry[];
+  unlisted: UnlistedFile[];
+  sealedAt: string;
+  key: { source: 'provided' | 'generated'; fingerprint: string };
+  /** Sealed by the last step of a run, which is still going: its status is not a gap. */
+  duringRun?: boolean;
+}
+
+/** One thing the case lacks, for the "incomplete" section. */
+export interface Gap {
+  what: string;
+  why: string;
+}
+
+const BAD_RESULTS = new Set(['failed', 'interrupted', 'refused']);
+
+/** What was incomplete: failed steps, broken-off artifacts, stray files, an unfinished run. */
+export function gaps(r: ReportInput): Gap[] {
+  const out: Gap[] = [];
+  for (const i of r.info.incomplete ?? []) out.push({ what: `step ${i.step}`, why: i.reason });
+  for (const rec of r.records) {
+    if (BAD_RESULTS.has(rec.result)) out.push({ what: `custody #${rec.seq} ${rec.action}${rec.step ? ` (step ${rec.step})` : ''}`, why: `${rec.result}${rec.message ? `: ${rec.message}` : ''}` });
+  }
+  for (const a of r.artifacts) if (!a.complete) out.push({ what: a.path, why: `incomplete artifact${a.error ? `: ${a.error}` : ''}` });
+  for (const u of r.unlisted) out.push({ what: u.path, why: u.why });
+  for (const p of r.chainProblems) out.push({ what: `custody.jsonl line ${p.line}`, why: p.message });
+  if ((r.info.status === 'running' && !r.duringRun) || r.info.status === 'open') {
+    out.push({ what: 'the run', why: `case status was "${r.info.status}" at sealing: the run did not finish (interrupted or crashed)` });
+  }
+  return out;
+}
+
+/** Markdown-safe text: control characters made visible, markup characters escaped. */
+export function mdText(s: unknown, max = 400): string {
+  let t = safeText(s ?? '');
+  if (t.length > max) t = `${t.slice(0, max - 1)}…`;
+  return t.replace(/[\\`*_{}[\]()<>#!|~&]/g, (c) => (c === '&' ? '&amp;' : `\\${c}`));
+}
+
+/** How an auditor checks the bundle with stock tools. */
+export function verifySteps(caseId: string): string[] {
+  return [
+    `sha256sum -c ${caseId}.tar.gz.sha256`,
+    `tar -xzf ${caseId}.tar.gz && cd ${caseId}`,
+    'sha256sum -c SHA256SUMS',
+    'openssl pkeyutl -verify -pubin -inkey pub.pem -rawin -in SHA256SUMS -sigfile SHA256SUMS.sig',
+  ];
+}
+
+/** The key note both reports print. */
+export function keyNote(r: ReportInput): string {
+  return r.key.source === 'generated'
+    ? 'signed with an Ed25519 key generated for this case at sealing; its private half was never written anywhere and was discarded after signing, so the signature binds SHA256SUMS to this pub.pem only — compare the fingerprint with the one recorded in the ticket or custody record.'
+    : 'signed with the Ed25519 key given with --sign-key.';
+}
+
+/** report.md */
+export function renderMarkdown(r: ReportInput): string {
+  const { info } = r;
+  const L: string[] = [];
+  const row = (cells: unknown[]): string => `| ${cells.map((c) => mdText(c)).join(' | ')} |`;
+  L.push(`# Evidence report: case ${mdText(info.id)}`, '');
+  if (info.title) L.push(`**${mdText(info.title)}**`, '');
+  L.push('| | |', '|---|---|');
+  for (const [k, v] of caseFacts(r)) L.push(row([k, v]));
+  L.push('', '## Target', '', '| | |', '|---|---|');
+  for (const [k, v] of targetFacts(info)) L.push(row([k, v]));
+  const g = gaps(r);
+  L.push('', `## Incomplete (${g.length})`, '');
+  if (!g.length) L.push('Nothing: every step that ran succeeded and every artifact is complete.');
+  for (const x of g) L.push(`- **${mdText(x.what)}** — ${mdText(x.why)}`);
+  L.push('', `## Custody (${r.records.length} records)`, '', 'The final record, written after this report, says the case is being sealed.', '');
+  L.push('| # | time (UTC) | actor | action | step | result | message |', '|---|---|---|---|---|---|---|');
+  for (const c of r.records) L.push(row([c.seq, c.time, c.actor, c.action, c.step ?? '', c.result, c.message ?? '']));
+  const total = r.artifacts.reduce((n, a) => n + a.bytes, 0);
+  L.push('', `## Artifacts (${r.artifacts.length}, ${humanBytes(total)})`, '');
+  L.push('| path | bytes | sha256 | step | source | complete |', '|---|---|---|---|---|---|');
+  for (const a of r.artifacts) L.push(row([a.path, a.bytes, a.sha256, a.step, a.source, a.complete ? 'yes' : 'NO']));
+  for (const u of r.unlisted) L.push(row([u.path, u.bytes, u.sha256, '', u.why, 'unknown']));
+  L.push('', '## Integrity', '');
+  L.push(`SHA256SUMS lists every file of the case folder; ${mdText(keyNote(r))}`, '');
+  L.push(`Public key fingerprint (sha256 of the SPKI DER): \`${r.key.fingerprint}\``, '');
+  L.push('Check with stock tools:', '', '```', ...verifySteps(info.id), '```', '');
+  return `${L.join('\n')}\n`;
+}
+
+export function caseFacts(r: ReportInput): [string, string][] {
+  const { info } = r;
+  return [
+    ['case', info.id],
+    ['ticket', info.ticket ?? ''],
+    ['responder', info.responder],
+    ['host', info.host],
+    ['engine', `${info.engine.address} (Docker ${info.engine.version}, API ${info.engine.apiVersion}${info.engine.local ? ', local' : ''})`],
+    ['tool', `${info.tool.name} ${info.tool.version}`],
+    ['started', info.startedAt],
+    ['finished', info.finishedAt ?? ''],
+    ['sealed', r.sealedAt],
+    ['runs', info.runs.map((x, i) => `${x.playbook} (${x.status ?? (r.duringRun && i === info.runs.length - 1 ? 'sealed by its last step' : 'unfinished')})`).join(', ')],
+  ];
+}
+
+export function targetFacts(info: CaseInfo): [string, string][] {
+  const t = info.target;
+  return [
+    ['container', `${t.name} (${t.id})`],
+    ['image', t.image],
+    ['image id', t.imageId],
+    ['image digest', t.imageDigest ?? ''],
+  ];
+}

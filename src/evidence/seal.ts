@@ -1,0 +1,156 @@
+import { createHash, type KeyObject } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { FailureError, UserError } from '../engine/errors.js';
+import { safeText } from '../util/sanitize.js';
+import { writeBundle, type Bundle } from './archive.js';
+import { listFolder, type FolderListing } from './case-files.js';
+import type { CaseStore } from './case-store.js';
+import { checkChain } from './custody.js';
+import { NEW_FILE_FLAGS } from './paths.js';
+import { POST_SEAL_FILE } from './post-seal-custody.js';
+import { renderHtml } from './report-html.js';
+import { renderMarkdown, gaps, type ReportInput, type UnlistedFile } from './report.js';
+import { formatSums, UNSUMMED, type SumEntry } from './sha256sums.js';
+import { generateSigningKey, keyFingerprint, loadSigningKey, publicPem, signData } from './sign.js';
+import type { ManifestEntry } from './types.js';
+
+/** Files the store keeps itself; listed in SHA256SUMS, not in manifest.json (which cannot list its own hash). */
+export const BOOKKEEPING = ['case.json', 'custody.jsonl', 'manifest.json'] as const;
+
+export interface SealOptions {
+  store: CaseStore;
+  actor: string;
+  /** How the seal was started, for the custody record (`step seal`, `cirt seal`). */
+  via: string;
+  step?: string;
+  /** Writes report.md / report.html as artifacts (hashed while written, listed in the manifest). */
+  writeReport: (rel: string, text: string, meta: { mediaType: string; source: string }) => Promise<ManifestEntry>;
+  gzipLevel?: number;
+  onProgress?: (p: { message?: string; bytes?: number }) => void;
+  /** True when sealed by the last step of a run (the case is legitimately still "running"). */
+  duringRun?: boolean;
+}
+
+export interface SealResult {
+  files: number;
+  fingerprint: string;
+  keySource: 'provided' | 'generated';
+  bundle: Bundle;
+  unlisted: number;
+  gaps: number;
+}
+
+function writeNew(file: string, data: Buffer): void {
+  const fd = fs.openSync(file, NEW_FILE_FLAGS, 0o644);
+  try {
+    fs.writeSync(fd, data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+async function hashFile(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(fs.createReadStream(file, { highWaterMark: 1 << 20 }), hash);
+  return hash.digest('hex');
+}
+
+/**
+ * Checks the folder against the manifest before anything is changed: every artifact is there with
+ * the size it was written with (no re-reading), nothing is a symlink. Files no step recorded (left
+ * by a crash) are hashed now and reported, so SHA256SUMS still covers every file.
+ */
+async function preflight(store: CaseStore, listing: FolderListing): Promise<UnlistedFile[]> {
+  const problems: string[] = listing.odd.map((o) => `${o.rel} ${o.why}`);
+  for (const name of [...UNSUMMED, POST_SEAL_FILE]) if (fs.existsSync(path.join(store.root, name))) problems.push(`${name} exists in a case that is not sealed yet`);
+  const sizes = new Map(listing.files.map((f) => [f.rel, f.size]));
+  for (const a of store.artifacts) {
+    const size = sizes.get(a.path);
+    if (size === undefined) problems.push(`${a.path} is listed in manifest.json but missing from the folder`);
+    else if (size !== a.bytes) problems.push(`${a.path} is ${size} bytes but was written with ${a.bytes}: it changed after collection`);
+  }
+  if (problems.length) {
+    throw new FailureError(`case ${store.id} cannot be sealed: ${problems.map(safeText).join('; ')}`, {
+      hint: `Nothing was sealed. Find out who changed ${store.root} before going on; a case is sealed only as it was collected.`,
+    });
+  }
+  const known = new Set<string>([...store.artifacts.map((a) => a.path), ...BOOKKEEPING]);
+  const unlisted: UnlistedFile[] = [];
+  for (const f of listing.files) {
+    if (known.has(f.rel)) continue;
+    unlisted.push({ path: f.rel, bytes: f.size, sha256: await hashFile(path.join(store.root, f.rel)), why: 'found in the case folder at sealing, written by no recorded step (hashed at seal time)' });
+  }
+  return unlisted;
+}
+
+/**
+ * Seals a case: report.md/html, case.json marked sealed, a last custody record, manifest.json,
+ * SHA256SUMS over every file (hashes taken when each file was written), an Ed25519 signature, then
+ * the folder is frozen and archived into `<case-id>.tar.gz` beside it.
+ */
+export async function sealCase(o: SealOptions): Promise<SealResult> {
+  const { store } = o;
+  if (store.sealed) throw new UserError(`Case ${store.id} is already sealed`, { hint: 'A sealed case never changes; `cirt verify` checks it.' });
+  // The key first: a bad --sign-key must fail before anything is written.
+  const keySource = store.signKeyPath ? 'provided' : 'generated';
+  const key: KeyObject = store.signKeyPath ? loadSigningKey(store.signKeyPath) : generateSigningKey();
+  const fingerprint = keyFingerprint(key);
+  const unlisted = await preflight(store, await listFolder(store.root));
+
+  const sealedAt = new Date().toISOString();
+  const chain = checkChain(fs.readFileSync(store.custody.file, 'utf8'));
+  const input: ReportInput = { info: store.caseInfo, records: chain.records, chainProblems: chain.problems, artifacts: [...store.artifacts], unlisted, sealedAt, key: { source: keySource, fingerprint }, duringRun: Boolean(o.duringRun) };
+  o.onProgress?.({ message: 'writing report.md and report.html' });
+  const reports = [
+    await o.writeReport('report.md', renderMarkdown(input), { mediaType: 'text/markdown', source: 'cirt report (case.json, custody.jsonl, manifest.json)' }),
+    await o.writeReport('report.html', renderHtml(input), { mediaType: 'text/html', source: 'cirt report (case.json, custody.jsonl, manifest.json)' }),
+  ];
+
+  await store.updateInfo({ status: 'sealed', finishedAt: store.caseInfo.finishedAt ?? sealedAt, seal: { at: sealedAt, by: o.actor, key: keySource, publicKeySha256: fingerprint } });
+  const target = { id: store.caseInfo.target.id, name: store.caseInfo.target.name };
+  await store.record({
+    actor: o.actor,
+    action: 'evidence:seal',
+    target,
+    step: o.step,
+    result: 'info',
+    message: `sealing: manifest.json, SHA256SUMS and its Ed25519 signature follow; this is the last record of the sealed chain`,
+    artifacts: reports.map((a) => ({ path: a.path, sha256: a.sha256, bytes: a.bytes })),
+    details: { via: o.via, key: keySource, publicKeySha256: fingerprint, artifacts: store.artifacts.length, unlisted: unlisted.map((u) => u.path), gaps: gaps(input).length },
+  });
+  await store.custody.flush();
+  await store.saveManifest({ sealedAt, bookkeeping: [...BOOKKEEPING], unlisted });
+
+  const sums: SumEntry[] = [...store.artifacts.map((a) => ({ name: a.path, sha256: a.sha256 })), ...unlisted.map((u) => ({ name: u.path, sha256: u.sha256 }))];
+  const written = { 'case.json': store.written.get('case.json'), 'manifest.json': store.written.get('manifest.json'), 'custody.jsonl': store.custody.digest() };
+  for (const [name, d] of Object.entries(written)) {
+    if (!d) throw new Error(`bug: no write-time hash of ${name}`);
+    sums.push({ name, sha256: d.sha256 });
+  }
+  // Nothing may have appeared while sealing: SHA256SUMS must list exactly the folder.
+  const now = await listFolder(store.root);
+  const listed = new Set(sums.map((s) => s.name));
+  const stray = now.files.map((f) => f.rel).filter((f) => !listed.has(f));
+  if (stray.length || now.odd.length) throw new FailureError(`files appeared in case ${store.id} while it was being sealed: ${[...stray, ...now.odd.map((x) => x.rel)].map(safeText).join(', ')}`, { hint: 'Another process writes into the case folder; stop it and investigate.' });
+
+  const text = Buffer.from(formatSums(sums));
+  writeNew(path.join(store.root, 'SHA256SUMS'), text);
+  writeNew(path.join(store.root, 'SHA256SUMS.sig'), signData(text, key));
+  writeNew(path.join(store.root, 'pub.pem'), Buffer.from(publicPem(key)));
+  store.markSealed();
+
+  o.onProgress?.({ message: `archiving the sealed case into ${path.basename(store.root)}.tar.gz` });
+  const bundle = await archiveSealed(store, o);
+  return { files: sums.length, fingerprint, keySource, bundle, unlisted: unlisted.length, gaps: gaps(input).length };
+}
+
+/** Archives an already sealed folder (also used to finish a seal whose archiving failed). */
+export async function archiveSealed(store: CaseStore, o: { gzipLevel?: number; onProgress?: (p: { bytes?: number }) => void } = {}): Promise<Bundle> {
+  const listing = await listFolder(store.root);
+  const bundle = await writeBundle(store.root, { dirs: listing.dirs, files: listing.files.map((f) => f.rel) }, { gzipLevel: o.gzipLevel, onBytes: (n) => o.onProgress?.({ bytes: n }) });
+  store.bundle = { path: bundle.path, sha256: bundle.sha256 };
+  return bundle;
+}

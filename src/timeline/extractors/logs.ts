@@ -1,0 +1,76 @@
+import { latestOf, type Diagnostics } from '../artifacts.js';
+import { makeEvent, type TimelineEvent } from '../event.js';
+import { byTime, type EventStream, type Extractor } from '../extractor.js';
+import { readLines } from '../lines.js';
+import type { CaseSource } from '../source.js';
+import { parseRfc3339, type Instant } from '../time.js';
+
+const STREAMS = ['stdout', 'stderr', 'tty'] as const;
+
+/** `<RFC3339Nano> <text>` as the engine writes with timestamps=1; undefined when the prefix is not a time. */
+function splitLine(line: string): { at: Instant; text: string } | undefined {
+  const sp = line.indexOf(' ');
+  const at = parseRfc3339(sp === -1 ? line : line.slice(0, sp));
+  return at ? { at, text: sp === -1 ? '' : line.slice(sp + 1) } : undefined;
+}
+
+function toEvent(rel: string, stream: string, line: number, at: Instant, text: string): TimelineEvent {
+  return makeEvent({ at, desc: 'Log Line', message: text, source: 'logs', kind: `log:${stream}`, actor: 'container', ref: { artifact: rel, line }, attrs: { stream } });
+}
+
+/** Streams one log file's events; lines without a time prefix are warnings. */
+async function* logEvents(src: CaseSource, rel: string, stream: string, diag: Diagnostics): AsyncGenerator<TimelineEvent> {
+  let n = 0;
+  for await (const line of readLines(src.createReadStream(rel))) {
+    n++;
+    if (!line) continue;
+    const p = splitLine(line);
+    if (!p) {
+      diag.warn(`${rel}:${n}: no RFC 3339 time prefix; line skipped`, rel);
+      continue;
+    }
+    yield toEvent(rel, stream, n, p.at, p.text);
+  }
+}
+
+/**
+ * A log file is in time order as the engine wrote it, so it is streamed, never held. One cheap pass
+ * checks that first; a file that is not in order (edited, concatenated) is sorted in memory instead.
+ */
+async function inOrder(src: CaseSource, rel: string): Promise<boolean> {
+  let last = -Infinity;
+  for await (const line of readLines(src.createReadStream(rel))) {
+    const sp = line.indexOf(' ');
+    const at = parseRfc3339(sp === -1 ? line : line.slice(0, sp));
+    if (!at) continue;
+    if (at.us < last) return false;
+    last = at.us;
+  }
+  return true;
+}
+
+/** Container log lines (stdout, stderr, or the TTY stream). */
+export const logsExtractor: Extractor = {
+  name: 'logs',
+  description: 'container log lines (logs/stdout.log, logs/stderr.log, logs/tty.log), streamed',
+  artifacts: STREAMS.map((s) => `logs/${s}.log`),
+  async extract(x) {
+    const out: EventStream[] = [];
+    for (const stream of STREAMS) {
+      const rel = latestOf(x.files, `logs/${stream}.log`);
+      if (!rel) {
+        if (stream !== 'tty') x.diag.note(`logs: no logs/${stream}.log; skipped`);
+        continue;
+      }
+      if (await inOrder(x.src, rel)) {
+        out.push(logEvents(x.src, rel, stream, x.diag));
+        continue;
+      }
+      x.diag.warn(`${rel}: lines are not in time order; sorted in memory`, rel);
+      const all: TimelineEvent[] = [];
+      for await (const e of logEvents(x.src, rel, stream, x.diag)) all.push(e);
+      out.push(byTime(all));
+    }
+    return out;
+  },
+};

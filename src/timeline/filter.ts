@@ -1,0 +1,56 @@
+import { TZDate } from '@date-fns/tz';
+import { UserError } from '../engine/errors.js';
+import { safeText } from '../util/sanitize.js';
+import type { TimelineEvent } from './event.js';
+import { parseRfc3339 } from './time.js';
+
+export interface TimelineFilter {
+  /** µs, inclusive. */
+  from?: number;
+  /** µs, inclusive. */
+  to?: number;
+  sources?: ReadonlySet<string>;
+  /** Lower-cased needle. */
+  grep?: string;
+}
+
+/** Checks an IANA zone name (`UTC`, `Europe/Paris`); throws a UserError naming it otherwise. */
+export function checkZone(zone: string): string {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return zone;
+  } catch {
+    throw new UserError(`Unknown time zone "${safeText(zone)}"`, { hint: 'Use an IANA name such as UTC, Europe/Berlin or America/New_York.' });
+  }
+}
+
+const LOCAL = /^(\d{4})-(\d\d)-(\d\d)(?:[T ](\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,6}))?)?)?$/;
+
+/**
+ * `--from` / `--to`: RFC 3339 with an offset is taken as is; a date or date-time without an offset
+ * is in `zone` (UTC by default). Returns µs since the epoch.
+ */
+export function parseBound(text: string, zone: string, flag: string): number {
+  const exact = parseRfc3339(text);
+  if (exact) return exact.us;
+  const m = LOCAL.exec(text.trim());
+  if (!m) {
+    throw new UserError(`${flag} "${safeText(text)}" is not a time`, { hint: 'Use 2026-11-28, 2026-11-28T20:17:00 (in --tz, default UTC) or 2026-11-28T20:17:00Z.' });
+  }
+  const d = new TZDate(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0), 0, zone);
+  if (Number.isNaN(d.getTime())) throw new UserError(`${flag} "${safeText(text)}" is not a valid date`);
+  return d.getTime() * 1000 + Number((m[7] ?? '').padEnd(6, '0'));
+}
+
+/** True when the event passes every filter. `--grep` looks at the message and the path/command attrs. */
+export function keep(e: TimelineEvent, f: TimelineFilter): boolean {
+  if (f.from !== undefined && e.timestamp < f.from) return false;
+  if (f.to !== undefined && e.timestamp > f.to) return false;
+  if (f.sources && !f.sources.has(e.source)) return false;
+  if (f.grep) {
+    const a = e.attrs ?? {};
+    const hay = [e.message, a.path, a.command, Array.isArray(a.cmdline) ? a.cmdline.join(' ') : undefined].filter((x) => typeof x === 'string') as string[];
+    if (!hay.some((h) => h.toLowerCase().includes(f.grep!))) return false;
+  }
+  return true;
+}

@@ -1,0 +1,35 @@
+import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+
+/**
+ * Splits a byte stream into lines (on `\n` only: a `\r` inside a line is the container's and is kept).
+ * UTF-8 sequences split across chunks are decoded correctly. A long line is gathered as pieces and
+ * joined once, so its cost stays linear in its length. The last line is yielded even without `\n`.
+ */
+export async function* readLines(stream: Readable): AsyncGenerator<string> {
+  const decoder = new StringDecoder('utf8');
+  let pieces: string[] = [];
+  for await (const chunk of stream) {
+    const text = decoder.write(chunk as Buffer);
+    let start = 0;
+    let nl = text.indexOf('\n');
+    if (nl === -1) {
+      if (text) pieces.push(text);
+      continue;
+    }
+    if (pieces.length) {
+      pieces.push(text.slice(0, nl));
+      yield pieces.join('');
+      pieces = [];
+      start = nl + 1;
+      nl = text.indexOf('\n', start);
+    }
+    for (; nl !== -1; nl = text.indexOf('\n', start)) {
+      yield text.slice(start, nl);
+      start = nl + 1;
+    }
+    if (start < text.length) pieces.push(text.slice(start));
+  }
+  const tail = pieces.join('') + decoder.end();
+  if (tail) yield tail;
+}

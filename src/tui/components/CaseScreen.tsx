@@ -1,0 +1,91 @@
+import { Box, Text } from 'ink';
+import { humanBytes } from '../../util/format.js';
+import { clip } from '../../util/sanitize.js';
+import { cell } from '../format.js';
+import { bodyRows, scrollTop, type Size } from '../layout.js';
+import type { CaseState } from '../state/reducer.js';
+import { severityColor, useTheme } from '../theme.js';
+
+export interface CaseScreenProps {
+  size: Size;
+  state: CaseState;
+}
+
+/** The case at a glance: bundle and its hash, findings by severity, every artifact with size and hash. */
+export function CaseScreen({ size, state }: CaseScreenProps) {
+  const t = useTheme();
+  const w = size.columns;
+  if (state.status === 'loading' || state.status === 'idle') return <Text>Reading the case…</Text>;
+  if (state.status === 'error' || !state.data) return <Text color={t.bad}>Cannot read the case: {clip(state.error ?? '', w * 2)}</Text>;
+  const d = state.data;
+  const counts = new Map<string, number>();
+  for (const f of d.findings) counts.set(String(f.severity), (counts.get(String(f.severity)) ?? 0) + 1);
+  const findingRows = Math.min(d.findings.length, Math.max(2, Math.floor(bodyRows(size) / 3)));
+  const verifyLines = state.verify ? Math.min(3, state.verify.lines.length) + 1 : state.verifying ? 1 : 0;
+  const artRows = Math.max(2, bodyRows(size) - (d.bundle ? 6 : 5) - findingRows - verifyLines - (d.notes.length ? 1 : 0));
+  const top = scrollTop(Math.max(0, state.cursor - artRows + 1), state.cursor, artRows, d.artifacts.length);
+  const pathW = Math.max(20, w - 12 - 20);
+  return (
+    <Box flexDirection="column" width={w}>
+      <Text wrap="truncate-end">
+        <Text bold>Case {clip(d.id, 60)}</Text> · {clip(d.status, 12)} · target {clip(d.target, 40)}
+      </Text>
+      {d.bundle ? (
+        <Box flexDirection="column">
+          <Text wrap="truncate-end">
+            Bundle <Text bold>{clip(d.bundle.path, w - 20)}</Text> <Text color={t.muted}>(v verifies)</Text>
+          </Text>
+          <Text wrap="truncate-end">sha256 {d.bundle.sha256 ?? <Text color={t.warn}>(no .sha256 file beside it)</Text>}</Text>
+        </Box>
+      ) : (
+        <Text color={t.warn}>Not sealed yet: no bundle beside the case folder.</Text>
+      )}
+      {state.verifying ? <Text color={t.accent}>Verifying the bundle…</Text> : null}
+      {state.verify ? (
+        <Box flexDirection="column">
+          <Text bold color={state.verify.ok ? t.ok : t.bad}>
+            {state.verify.ok ? '✔ bundle verified' : '✖ bundle did NOT verify'}
+          </Text>
+          {state.verify.lines.slice(0, 3).map((l, i) => (
+            <Text key={i} wrap="truncate-end">
+              {'  '}
+              {clip(l, w - 2)}
+            </Text>
+          ))}
+        </Box>
+      ) : null}
+      <Text bold wrap="truncate-end">
+        Findings ({d.findings.length}){' '}
+        {[...counts].map(([sev, n]) => (
+          <Text key={sev} color={severityColor(t, sev)}>
+            {sev} {n}{'  '}
+          </Text>
+        ))}
+      </Text>
+      {d.findings.slice(0, findingRows).map((f) => (
+        <Text key={f.id} wrap="truncate-end">
+          <Text color={severityColor(t, String(f.severity))}>■ {cell(String(f.severity), 8)}</Text> {clip(f.title, w - 30)}{' '}
+          <Text color={t.muted}>{clip(f.technique ?? '', 12)}</Text>
+        </Text>
+      ))}
+      {d.findings.length > findingRows ? <Text color={t.muted}>  … {d.findings.length - findingRows} more (see report.md)</Text> : null}
+      <Text bold wrap="truncate-end">
+        Artifacts ({d.artifacts.length}) <Text color={t.muted}>{cell('', Math.max(0, pathW - 14))}      bytes  sha256</Text>
+      </Text>
+      {d.artifacts.slice(top, top + artRows).map((a, i) => {
+        const on = top + i === state.cursor;
+        return (
+          <Text key={a.path} inverse={on} wrap="truncate-end">
+            {on ? '›' : ' '}
+            {cell(a.path, pathW)} {humanBytes(a.bytes).padStart(10)} {a.sha256.slice(0, 16)}…{a.complete ? '' : <Text color={t.bad}> INCOMPLETE</Text>}
+          </Text>
+        );
+      })}
+      {d.notes.length ? (
+        <Text color={t.muted} wrap="truncate-end">
+          note: {clip(d.notes.join('; '), w - 6)}
+        </Text>
+      ) : null}
+    </Box>
+  );
+}

@@ -1,0 +1,90 @@
+import { Box, Text } from 'ink';
+import { memo } from 'react';
+import { cell } from '../format.js';
+import { listRows, scrollTop, type Size } from '../layout.js';
+import type { ContainerRow } from '../types.js';
+import { useTheme } from '../theme.js';
+import { clip } from '../../util/sanitize.js';
+
+export interface ContainersScreenProps {
+  size: Size;
+  status: 'loading' | 'ready' | 'error';
+  error?: string;
+  rows: ContainerRow[];
+  total: number;
+  filter: string;
+  selected: number;
+}
+
+const STATE_MARK: Record<string, string> = { running: '●', paused: '‖', exited: '○', created: '·', restarting: '↻', dead: '✖' };
+
+function Facts({ c, width }: { c: ContainerRow; width: number }) {
+  const t = useTheme();
+  const w = Math.max(10, width - 10);
+  const line = (k: string, v: string, color?: string) => (
+    <Text wrap="truncate-end" key={k}>
+      <Text color={t.muted}>{k.padEnd(9)} </Text>
+      <Text color={color}>{clip(v, w)}</Text>
+    </Text>
+  );
+  return (
+    <Box flexDirection="column" width={width} paddingLeft={1}>
+      <Text bold wrap="truncate-end">
+        {clip(c.name, width - 2)}
+      </Text>
+      {line('id', c.id.slice(0, 12))}
+      {line('image', c.image)}
+      {line('state', `${c.state} · ${c.status}`, c.state === 'running' ? t.ok : c.state === 'paused' ? t.warn : undefined)}
+      {line('created', new Date(c.created * 1000).toISOString().replace('T', ' ').slice(0, 19) + ' UTC')}
+      {c.networks.length ? c.networks.map((n, i) => line(i ? '' : 'networks', `${n.name} ${n.ip}`.trim())) : line('networks', '(none)')}
+      {line('ports', c.ports.join(', ') || '-')}
+      {line('command', c.command)}
+      {c.quarantinedBy ? line('QUARANTINE', `by case ${c.quarantinedBy}`, t.warn) : line('contained', 'no')}
+    </Box>
+  );
+}
+
+/** The live container list with a filter, and the selected container's key facts beside it. */
+export const ContainersScreen = memo(function ContainersScreen({ size, status, error, rows, total, filter, selected }: ContainersScreenProps) {
+  const t = useTheme();
+  const wide = size.columns >= 120;
+  const listWidth = Math.max(40, Math.floor(size.columns * (wide ? 0.6 : 0.5)));
+  const height = listRows(size);
+  const top = scrollTop(Math.max(0, selected - height + 1), selected, height, rows.length);
+  const nameW = Math.max(10, listWidth - (wide ? 60 : 28));
+  const head = wide
+    ? `  ${cell('NAME', nameW)} ${cell('STATE', 8)} ${cell('UPTIME', 16)} ${cell('IMAGE', 16)} ${cell('NETWORKS', 16)}`
+    : `  ${cell('NAME', nameW)} ${cell('STATE', 8)} ${cell('UPTIME', 16)}`;
+  const title =
+    status === 'loading' ? 'Connecting to the engine…' : filter ? `${rows.length} of ${total} containers match "${clip(filter, 30)}"` : `${total} containers`;
+  return (
+    <Box flexDirection="column">
+      <Text wrap="truncate-end" color={error ? t.bad : undefined}>
+        {error ? clip(error, size.columns) : title}
+      </Text>
+      <Box flexDirection="row">
+        <Box flexDirection="column" width={listWidth}>
+          <Text color={t.muted} wrap="truncate-end">
+            {head}
+          </Text>
+          {rows.slice(top, top + height - 1).map((r, i) => {
+            const sel = top + i === selected;
+            const q = r.quarantinedBy ? ' [Q]' : '';
+            const text = wide
+              ? `${cell(r.name + q, nameW)} ${cell(r.state, 8)} ${cell(r.status, 16)} ${cell(r.image, 16)} ${cell(r.networks.map((n) => n.name).join(','), 16)}`
+              : `${cell(r.name + q, nameW)} ${cell(r.state, 8)} ${cell(r.status, 16)}`;
+            return (
+              <Text key={r.id} inverse={sel} wrap="truncate-end" color={r.quarantinedBy ? t.warn : undefined}>
+                {sel ? '›' : ' '}
+                {STATE_MARK[r.state] ?? '?'}
+                {text}
+              </Text>
+            );
+          })}
+          {status === 'ready' && !rows.length ? <Text color={t.muted}>{filter ? '  nothing matches: Esc clears the filter' : '  no containers'}</Text> : null}
+        </Box>
+        {rows[selected] ? <Facts c={rows[selected]} width={size.columns - listWidth} /> : null}
+      </Box>
+    </Box>
+  );
+});

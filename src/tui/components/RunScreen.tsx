@@ -1,0 +1,127 @@
+import { Box, Text } from 'ink';
+import { memo } from 'react';
+import { clip } from '../../util/sanitize.js';
+import { bodyRows, type Size } from '../layout.js';
+import type { RunState, StepView } from '../state/run.js';
+import { useTheme, type Theme } from '../theme.js';
+import { ProgressLine, Spinner } from './Progress.js';
+
+export interface RunScreenProps {
+  size: Size;
+  run: RunState;
+}
+
+const MARK: Record<string, string> = { waiting: '○', confirm: '?', ok: '✔', noop: '•', failed: '✖', skipped: '-', planned: '○' };
+
+function markColor(t: Theme, state: StepView['state']): string | undefined {
+  return state === 'ok' ? t.ok : state === 'failed' ? t.bad : state === 'confirm' ? t.warn : state === 'noop' || state === 'skipped' || state === 'waiting' ? t.muted : undefined;
+}
+
+/** A finished step never changes again: memo keeps it from re-rendering on every progress tick. */
+const StepLine = memo(function StepLine({ s, width }: { s: StepView; width: number }) {
+  const t = useTheme();
+  const idW = Math.min(18, Math.max(8, Math.floor(width / 6)));
+  const usesW = Math.min(26, Math.floor(width / 4));
+  const took = s.durationMs ? ` ${s.durationMs < 1000 ? `${s.durationMs} ms` : `${(s.durationMs / 1000).toFixed(1)} s`}` : '';
+  const what = s.state === 'waiting' ? (s.confirm ? 'waiting · will ask first' : 'waiting') : s.state === 'confirm' ? 'waiting for your answer' : s.message;
+  return (
+    <Text wrap="truncate-end">
+      {s.state === 'running' ? <Spinner /> : <Text color={markColor(t, s.state)}>{MARK[s.state] ?? '?'}</Text>} <Text bold>{clip(s.id, idW).padEnd(idW)}</Text>{' '}
+      <Text color={t.muted}>{clip(s.uses, usesW).padEnd(usesW)}</Text> <Text color={s.state === 'failed' ? t.bad : undefined}>{clip(what, width)}</Text>
+      <Text color={t.muted}>{took}</Text>
+    </Text>
+  );
+});
+
+type Item = { key: string; step: StepView; kind: 'step' | 'progress' | 'warning'; text?: string };
+
+/** The rows of the step list: each step, its progress bar while it runs, its warnings. */
+export function runItems(steps: StepView[]): Item[] {
+  const out: Item[] = [];
+  for (const s of steps) {
+    out.push({ key: s.id, step: s, kind: 'step' });
+    if (s.state === 'running' && s.progress) out.push({ key: `${s.id}#p`, step: s, kind: 'progress' });
+    s.warnings.forEach((w, i) => out.push({ key: `${s.id}#w${i}`, step: s, kind: 'warning', text: w }));
+  }
+  return out;
+}
+
+function BottomPanel({ run, width }: { run: RunState; width: number }) {
+  const t = useTheme();
+  if (run.confirm) {
+    return (
+      <Box flexDirection="column" borderStyle="round" borderColor={t.warn} width={width}>
+        <Text bold color={t.warn} wrap="truncate-end">
+          Approve step &quot;{clip(run.confirm.stepId, 30)}&quot; ({run.confirm.uses}) on {clip(run.target.name, 30)}? This will:
+        </Text>
+        <Text wrap="wrap">{clip(run.confirm.plan, width * 3)}</Text>
+        <Text bold>
+          y approve · <Text color={t.warn}>n / Enter refuse (default)</Text>
+        </Text>
+      </Box>
+    );
+  }
+  if (run.phase === 'error') {
+    return (
+      <Text color={t.bad} wrap="wrap">
+        The playbook could not start: {clip(run.error ?? '', width * 3)}
+      </Text>
+    );
+  }
+  if (run.phase === 'ended' && run.end) {
+    const e = run.end;
+    const color = e.status === 'ok' ? t.ok : e.status === 'aborted' || e.status === 'blocked' ? t.warn : t.bad;
+    return (
+      <Box flexDirection="column">
+        <Text bold color={color} wrap="truncate-end">
+          {e.status.toUpperCase()}: {clip(e.message, width)}
+        </Text>
+        {run.caseDir ? <Text wrap="truncate-end">case {clip(run.caseDir, width - 5)}</Text> : null}
+        {e.bundle ? <Text wrap="truncate-end">bundle {clip(e.bundle, width - 7)}</Text> : <Text color={t.muted}>not sealed (no bundle)</Text>}
+        <Text color={t.accent}>c case · t timeline · q back</Text>
+      </Box>
+    );
+  }
+  if (run.abortRequested) return <Text color={t.warn}>Aborting… waiting for the current step to stop.</Text>;
+  return null;
+}
+
+/** Every step of the run with its state, live progress and warnings; approvals and the outcome below. */
+export function RunScreen({ size, run }: RunScreenProps) {
+  const t = useTheme();
+  const width = size.columns;
+  const items = runItems(run.steps);
+  const panel = run.confirm ? 6 : run.phase === 'ended' ? 4 : run.phase === 'error' ? 3 : 1;
+  const room = Math.max(3, bodyRows(size) - 2 - panel);
+  // Keep the step that is working (or asking) in view, with the ones after it when there is room.
+  const active = items.findIndex((i) => i.kind === 'step' && (i.step.state === 'running' || i.step.state === 'confirm'));
+  const focus = active >= 0 ? active + 2 : items.length - 1;
+  const start = Math.max(0, Math.min(focus - room + 1, items.length - room));
+  const head =
+    run.phase === 'starting'
+      ? `Starting ${clip(run.playbook, 30)} on ${clip(run.target.name, 30)}…`
+      : `${run.phase === 'ended' ? 'Ran' : 'Running'} ${clip(run.playbook, 30)} on ${clip(run.target.name, 30)}${run.caseId ? ` · case ${clip(run.caseId, 60)}` : ''}`;
+  return (
+    <Box flexDirection="column" width={width}>
+      <Text bold wrap="truncate-end">
+        {head}
+      </Text>
+      <Box flexDirection="column" height={room} overflow="hidden">
+        {start > 0 ? <Text color={t.muted}>… {start} more above</Text> : null}
+        {items.slice(start > 0 ? start + 1 : start, start + room).map((i) =>
+          i.kind === 'step' ? (
+            <StepLine key={i.key} s={i.step} width={width} />
+          ) : i.kind === 'progress' ? (
+            <ProgressLine key={i.key} p={i.step.progress!} width={width} />
+          ) : (
+            <Text key={i.key} color={t.warn} wrap="truncate-end">
+              {'    '}! {clip(i.text ?? '', width - 6)}
+            </Text>
+          ),
+        )}
+      </Box>
+      <Text> </Text>
+      <BottomPanel run={run} width={width} />
+    </Box>
+  );
+}

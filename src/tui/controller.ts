@@ -1,0 +1,209 @@
+import type { PlannedStep } from '../engine/events.js';
+import { errorMessage } from '../engine/errors.js';
+import { findingEventIds } from './data/case-reader.js';
+import type { TimelineIndex } from './data/timeline-index.js';
+import { findTime, parseJumpTime, searchTimeline } from './data/timeline-search.js';
+import type { Dispatch, TuiAction } from './state/actions.js';
+import type { TuiState } from './state/reducer.js';
+import { lineAt } from './state/timeline.js';
+import type { TuiServices } from './services.js';
+
+/**
+ * Does the work behind the user's intents, outside React: starts runs and answers their approval
+ * prompts, aborts them, reads cases, indexes and searches timelines. It only talks back through
+ * `dispatch`, so the UI state stays a pure reducer over what happens.
+ */
+export class TuiController {
+  private stopWatching?: () => void;
+  private runAbort?: AbortController;
+  private approval?: { stepId: string; resolve: (ok: boolean) => void };
+  private index?: TimelineIndex;
+  private indexDir?: string;
+  private indexAbort?: AbortController;
+  private searchAbort?: AbortController;
+  /** Exit code of the last run (the TUI's own exit code reflects it). */
+  lastRunExit: number | undefined;
+  running: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly services: TuiServices,
+    private readonly dispatch: Dispatch,
+  ) {}
+
+  get timeline(): TimelineIndex | undefined {
+    return this.index;
+  }
+
+  start(): void {
+    this.stopWatching = this.services.watchContainers(
+      (rows) => this.dispatch({ type: 'containers:loaded', rows }),
+      (message) => this.dispatch({ type: 'containers:error', message }),
+    );
+  }
+
+  /** Called after the reducer has seen `a`, with the state it produced. */
+  handle(a: TuiAction, s: TuiState): void {
+    switch (a.type) {
+      case 'playbooks:request':
+        this.services.listPlaybooks({ id: a.target.id, name: a.target.name }).then(
+          (entries) => this.dispatch({ type: 'playbooks:loaded', entries }),
+          (err) => this.dispatch({ type: 'playbooks:error', message: errorMessage(err) }),
+        );
+        break;
+      case 'run:request':
+        this.startRun(a.playbook.file, a.target.id);
+        break;
+      case 'run:answer':
+        if (this.approval?.stepId === a.stepId) {
+          this.approval.resolve(a.approved);
+          this.approval = undefined;
+        }
+        break;
+      case 'run:abort':
+        this.abortRun('aborted by the responder in the TUI');
+        break;
+      case 'case:request':
+        this.services.readCase(a.dir, a.bundle).then(
+          (data) => {
+            this.dispatch({ type: 'case:loaded', data });
+            this.dispatch({ type: 'timeline:highlights', ids: findingEventIds(data.findings) });
+          },
+          (err) => this.dispatch({ type: 'case:error', message: errorMessage(err) }),
+        );
+        break;
+      case 'case:verify': {
+        const bundle = s.case.data?.bundle?.path;
+        if (!bundle || !this.services.verify) {
+          this.dispatch({ type: 'case:verified', outcome: { ok: false, lines: ['No verifier available.'] } });
+          break;
+        }
+        this.services.verify(bundle).then(
+          (outcome) => this.dispatch({ type: 'case:verified', outcome }),
+          (err) => this.dispatch({ type: 'case:verified', outcome: { ok: false, lines: [errorMessage(err)] } }),
+        );
+        break;
+      }
+      case 'timeline:request':
+        this.openTimeline(a.dir);
+        break;
+      case 'timeline:search':
+        this.search(a.query, a.source);
+        break;
+      case 'timeline:jump-time':
+        this.jump(a.text, s);
+        break;
+      case 'quit':
+        this.dispose();
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Aborts a running playbook (Ctrl-C confirmed, or the process was told to stop). */
+  abortRun(reason: string): void {
+    this.runAbort?.abort(new Error(reason));
+    // A pending approval is answered no, so the runner can see the abort and skip the rest.
+    this.approval?.resolve(false);
+    this.approval = undefined;
+  }
+
+  get runInProgress(): boolean {
+    return Boolean(this.runAbort && !this.runAbort.signal.aborted && this.lastRunExit === undefined);
+  }
+
+  private startRun(file: string, targetId: string): void {
+    const ac = new AbortController();
+    this.runAbort = ac;
+    this.lastRunExit = undefined;
+    const approve = (step: PlannedStep): Promise<boolean> =>
+      new Promise((resolve) => {
+        if (ac.signal.aborted) return resolve(false);
+        this.approval = { stepId: step.id, resolve };
+      });
+    this.running = this.services
+      .run({ playbookFile: file, targetId, signal: ac.signal, onEvent: (event) => this.dispatch({ type: 'engine', event }), approve })
+      .then(
+        (code) => {
+          this.lastRunExit = code;
+        },
+        (err) => {
+          this.lastRunExit = 2;
+          this.dispatch({ type: 'run:failed', message: errorMessage(err) });
+        },
+      );
+  }
+
+  private openTimeline(dir: string): void {
+    // Reopening the same case keeps the index (and the search) instead of reading the file again.
+    if (this.index && this.indexDir === dir) {
+      const ix = this.index;
+      this.dispatch({ type: 'timeline:progress', indexed: ix.count, done: ix.done, sources: [...ix.sources] });
+      return;
+    }
+    this.closeTimeline();
+    const ac = new AbortController();
+    this.indexAbort = ac;
+    this.indexDir = dir;
+    this.services.readCase(dir).then(
+      (c) => this.dispatch({ type: 'timeline:highlights', ids: findingEventIds(c.findings) }),
+      () => undefined, // highlights are a nicety; the timeline works without findings
+    );
+    this.services
+      .openTimeline(dir, (indexed, done, sources) => !ac.signal.aborted && this.dispatch({ type: 'timeline:progress', indexed, done, sources }), ac.signal)
+      .then(
+        (ix) => {
+          if (ac.signal.aborted) return ix.close();
+          this.index = ix;
+          this.dispatch({ type: 'timeline:progress', indexed: ix.count, done: true, sources: [...ix.sources] });
+        },
+        (err) => !ac.signal.aborted && this.dispatch({ type: 'timeline:error', message: errorMessage(err) }),
+      );
+  }
+
+  private search(query: string, source: string | null): void {
+    this.searchAbort?.abort();
+    const ix = this.index;
+    if (!ix || (!query && source === null)) {
+      this.dispatch({ type: 'timeline:view', query, source, lines: null, done: true });
+      return;
+    }
+    const ac = new AbortController();
+    this.searchAbort = ac;
+    searchTimeline(ix, {
+      query,
+      source,
+      signal: ac.signal,
+      onPartial: (lines, done) => !ac.signal.aborted && this.dispatch({ type: 'timeline:view', query, source, lines, done }),
+    }).catch((err) => {
+      if (!ac.signal.aborted) this.dispatch({ type: 'timeline:error', message: errorMessage(err) });
+    });
+  }
+
+  private jump(text: string, s: TuiState): void {
+    const ix = this.index;
+    if (!ix || !ix.count) return;
+    const t = s.timeline;
+    const ref = ix.timestampAt(lineAt(t, Math.min(t.cursor, Math.max(0, (t.lines?.length ?? ix.count) - 1))));
+    const us = parseJumpTime(text, ref);
+    if (us === undefined) {
+      this.dispatch({ type: 'message', text: `Not a time: "${text}" (try 2024-05-01T12:00:00Z or 12:00:05)` });
+      return;
+    }
+    this.dispatch({ type: 'timeline:goto', index: findTime(ix, t.lines, us) });
+  }
+
+  private closeTimeline(): void {
+    this.indexAbort?.abort();
+    this.searchAbort?.abort();
+    this.index?.close();
+    this.index = undefined;
+    this.indexDir = undefined;
+  }
+
+  dispose(): void {
+    this.stopWatching?.();
+    this.stopWatching = undefined;
+    this.closeTimeline();
+  }
+}

@@ -1,0 +1,64 @@
+import fs from 'node:fs';
+
+/** A Float64Array that grows by doubling (offsets and microsecond times fit exactly below 2^53). */
+export class GrowableF64 {
+  private a = new Float64Array(1024);
+  length = 0;
+
+  push(v: number): void {
+    if (this.length === this.a.length) {
+      const b = new Float64Array(this.a.length * 2);
+      b.set(this.a);
+      this.a = b;
+    }
+    this.a[this.length++] = v;
+  }
+
+  at(i: number): number {
+    return this.a[i];
+  }
+}
+
+export class GrowableU16 {
+  private a = new Uint16Array(1024);
+  length = 0;
+
+  push(v: number): void {
+    if (this.length === this.a.length) {
+      const b = new Uint16Array(this.a.length * 2);
+      b.set(this.a);
+      this.a = b;
+    }
+    this.a[this.length++] = v;
+  }
+
+  at(i: number): number {
+    return this.a[i];
+  }
+}
+
+/** Reads bytes [start, end) of an open file. */
+export function readLineBytes(fd: number, start: number, end: number): Buffer {
+  const buf = Buffer.allocUnsafe(Math.max(0, end - start));
+  let got = 0;
+  while (got < buf.length) {
+    const n = fs.readSync(fd, buf, got, buf.length - got, start + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return buf.subarray(0, got);
+}
+
+/**
+ * The string value of a `"key":"` field in one JSON line, without parsing the line; undefined when the
+ * key is not in this line or the value has escapes (the caller then parses the line properly).
+ */
+export function scanField(buf: Buffer, start: number, end: number, key: Buffer): string | undefined {
+  const at = buf.indexOf(key, start);
+  if (at < 0 || at >= end) return undefined;
+  const from = at + key.length;
+  const close = buf.indexOf(34, from);
+  if (close < 0 || close >= end) return undefined;
+  if (buf.indexOf(92, from) >= 0 && buf.indexOf(92, from) < close) return undefined;
+  return buf.toString('utf8', from, close);
+}

@@ -1,0 +1,37 @@
+import { humanBytes } from '../util/format.js';
+import { clip } from '../util/sanitize.js';
+
+/** 65 → "1m05s", 3700 → "1h01m". */
+export function duration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+export function rate(bytesPerSecond: number | undefined): string {
+  return bytesPerSecond === undefined ? '' : `${humanBytes(Math.round(bytesPerSecond))}/s`;
+}
+
+/** Sanitised and padded/clipped to exactly `width` characters (for table columns). */
+export function cell(text: string, width: number): string {
+  if (width <= 0) return '';
+  return clip(text, width).padEnd(width);
+}
+
+/** `2024-05-01T12:00:00.123456+00:00` → `2024-05-01 12:00:00.123456` (the list is always UTC). */
+export function shortTime(datetime: string | undefined, us?: number): string {
+  if (typeof datetime === 'string' && datetime.length >= 19) return datetime.replace('T', ' ').replace(/(\+00:00|Z)$/, '').slice(0, 26);
+  if (typeof us === 'number' && Number.isFinite(us)) {
+    const iso = new Date(Math.floor(us / 1000)).toISOString();
+    return `${iso.slice(0, 10)} ${iso.slice(11, 19)}.${String(Math.floor(us % 1_000_000)).padStart(6, '0')}`;
+  }
+  return '?';
+}
+
+/** `▕███████░░░░░▏` for a known fraction. */
+export function bar(fraction: number, width: number): string {
+  const w = Math.max(4, width);
+  const full = Math.round(Math.max(0, Math.min(1, fraction)) * w);
+  return `${'█'.repeat(full)}${'░'.repeat(w - full)}`;
+}

@@ -1,0 +1,56 @@
+import type { Screen } from './state/actions.js';
+
+const COMMON: [string, string][] = [
+  ['?', 'show / hide these keys'],
+  ['q  Esc', 'back (on the first screen: quit)'],
+  ['Ctrl-C', 'abort the running playbook, or quit (asks first)'],
+];
+
+const MOVE: [string, string][] = [
+  ['↑ ↓  k j', 'move'],
+  ['PgUp PgDn  Space', 'page'],
+  ['g G  Home End', 'first / last'],
+];
+
+/** The keys of each screen, shown by `?` and summarised in the footer. */
+export const HELP: Record<Screen, { title: string; keys: [string, string][]; hint: string }> = {
+  containers: {
+    title: 'Containers',
+    keys: [...MOVE, ['type / or a name', 'filter the list (Esc clears)'], ['Enter', 'pick a playbook for the selected container'], ...COMMON],
+    hint: 'Enter playbooks · / filter · ? keys · q quit',
+  },
+  playbooks: {
+    title: 'Playbooks',
+    keys: [...MOVE, ['Enter', 'run the selected playbook (asks y/N after showing the plan)'], ...COMMON],
+    hint: 'Enter run… · ? keys · q back',
+  },
+  run: {
+    title: 'Run',
+    keys: [
+      ['y', 'approve the step that asks (shows exactly what will change)'],
+      ['n  Enter  Esc', 'refuse it (the default)'],
+      ['c', 'open the case (when the run has ended)'],
+      ['t', 'open the timeline (when the run has ended)'],
+      ...COMMON,
+    ],
+    hint: 'Ctrl-C abort · c case · t timeline · ? keys',
+  },
+  case: {
+    title: 'Case',
+    keys: [...MOVE, ['v', 'verify the sealed bundle'], ['t', 'open the timeline'], ...COMMON],
+    hint: 'v verify · t timeline · ? keys · q back',
+  },
+  timeline: {
+    title: 'Timeline',
+    keys: [
+      ...MOVE,
+      ['/', 'search message, source, reference (Enter runs it, empty clears)'],
+      ['s', 'next source filter (all → each source → all)'],
+      ['x', 'clear search and source filter'],
+      ['@  :', 'jump to a time: 2024-05-01T12:00:00Z, 12:00 or 12:00:05.5 (UTC)'],
+      ['◆', 'marks events that findings point at'],
+      ...COMMON,
+    ],
+    hint: '/ search · s source · @ time · ? keys · q back',
+  },
+};

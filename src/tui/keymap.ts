@@ -1,0 +1,167 @@
+import { EXIT } from '../engine/errors.js';
+import { listRows, timelineLayout } from './layout.js';
+import type { InputField, TuiAction } from './state/actions.js';
+import { selectedContainer } from './state/lists.js';
+import { screenOf, type TuiState } from './state/reducer.js';
+import { runActive } from './state/run.js';
+
+/** The part of Ink's Key we use (kept small so tests can build keys by hand). */
+export interface KeyInfo {
+  upArrow?: boolean;
+  downArrow?: boolean;
+  pageUp?: boolean;
+  pageDown?: boolean;
+  home?: boolean;
+  end?: boolean;
+  return?: boolean;
+  escape?: boolean;
+  ctrl?: boolean;
+  meta?: boolean;
+  tab?: boolean;
+  backspace?: boolean;
+  delete?: boolean;
+}
+
+const BOUND_ON_CONTAINERS = new Set(['j', 'k', 'q', '?', '/', 'g', 'G']);
+
+/** Up/down/page/home/end as a row delta for a list of `page` rows. */
+function motion(input: string, key: KeyInfo, page: number): number | 'home' | 'end' | null {
+  if (key.upArrow || input === 'k') return -1;
+  if (key.downArrow || input === 'j') return 1;
+  if (key.pageUp || (key.ctrl && input === 'b')) return -page;
+  if (key.pageDown || input === ' ' || (key.ctrl && input === 'f')) return page;
+  if (key.home || input === 'g') return 'home';
+  if (key.end || input === 'G') return 'end';
+  return null;
+}
+
+function typing(s: TuiState, field: InputField, input: string, key: KeyInfo): TuiAction[] {
+  if (key.escape) {
+    // Esc on the containers filter also clears it: the filter is live, not committed.
+    return field.kind === 'filter' ? [{ type: 'input:set', field: null }, { type: 'containers:filter', text: '' }] : [{ type: 'input:set', field: null }];
+  }
+  if (key.return) {
+    if (field.kind === 'search') return [{ type: 'input:set', field: null }, { type: 'timeline:search', query: field.text.trim(), source: null }];
+    if (field.kind === 'time') return [{ type: 'input:set', field: null }, { type: 'timeline:jump-time', text: field.text.trim() }];
+    // Enter in the filter picks the selected match, as in a fuzzy finder.
+    const sel = selectedContainer(s.containers);
+    return sel ? [{ type: 'input:set', field: null }, { type: 'playbooks:request', target: sel }] : [{ type: 'input:set', field: null }];
+  }
+  let text = field.text;
+  if (key.backspace || key.delete) text = text.slice(0, -1);
+  else if (input && !key.ctrl && !key.meta && !key.tab && input >= ' ') text += input;
+  else return [];
+  const next: TuiAction[] = [{ type: 'input:set', field: { ...field, text } }];
+  if (field.kind === 'filter') next.push({ type: 'containers:filter', text });
+  return next;
+}
+
+function prompted(s: TuiState, input: string): TuiAction[] {
+  const p = s.prompt!;
+  // Only an explicit y answers yes; Enter, n, Esc and everything else mean no.
+  if (input !== 'y' && input !== 'Y') return [{ type: 'prompt:close' }];
+  switch (p.kind) {
+    case 'quit':
+      return [{ type: 'quit', code: EXIT.interrupted }];
+    case 'abort':
+      return [{ type: 'run:abort' }];
+    case 'start':
+      return [{ type: 'run:request', playbook: p.playbook, target: p.target }];
+  }
+}
+
+function screenKeys(s: TuiState, input: string, key: KeyInfo): TuiAction[] {
+  switch (screenOf(s)) {
+    case 'containers': {
+      const m = motion(input, key, listRows(s.size));
+      if (m !== null) return [{ type: 'containers:move', delta: m === 'home' ? -1e9 : m === 'end' ? 1e9 : m }];
+      const sel = selectedContainer(s.containers);
+      if (key.return && sel) return [{ type: 'playbooks:request', target: sel }];
+      if (input === '/') return [{ type: 'input:set', field: { kind: 'filter', text: s.containers.filter } }];
+      // Typing a name filters at once: any printable key that is not a command starts the filter.
+      if (input && input > ' ' && !key.ctrl && !key.meta && !BOUND_ON_CONTAINERS.has(input)) {
+        return [{ type: 'input:set', field: { kind: 'filter', text: input } }, { type: 'containers:filter', text: input }];
+      }
+      return [];
+    }
+    case 'playbooks': {
+      const m = motion(input, key, listRows(s.size));
+      if (m !== null) return [{ type: 'playbooks:move', delta: m === 'home' ? -1e9 : m === 'end' ? 1e9 : m }];
+      const entry = s.playbooks.entries[s.playbooks.cursor];
+      if (key.return && entry && s.playbooks.target) {
+        if (entry.problem) return [{ type: 'message', text: `Playbook ${entry.name} has problems; fix it and run \`cirt validate\`.` }];
+        return [{ type: 'prompt:open', prompt: { kind: 'start', playbook: entry, target: s.playbooks.target } }];
+      }
+      return [];
+    }
+    case 'run': {
+      const r = s.run;
+      if (r.confirm) {
+        if (input === 'y' || input === 'Y') return [{ type: 'run:answer', stepId: r.confirm.stepId, approved: true }];
+        if (input === 'n' || input === 'N' || key.return || key.escape) return [{ type: 'run:answer', stepId: r.confirm.stepId, approved: false }];
+        return [];
+      }
+      if (r.phase === 'ended' && r.caseDir) {
+        if (input === 'c') return [{ type: 'case:request', dir: r.caseDir, bundle: r.end?.bundle }];
+        if (input === 't') return [{ type: 'timeline:request', dir: r.caseDir }];
+      }
+      return [];
+    }
+    case 'case': {
+      const m = motion(input, key, listRows(s.size));
+      if (m !== null) return [{ type: 'case:move', delta: m === 'home' ? -1e9 : m === 'end' ? 1e9 : m }];
+      const d = s.case.data;
+      if (input === 'v' && d) return d.bundle ? [{ type: 'case:verify' }] : [{ type: 'message', text: 'This case has no sealed bundle yet: nothing to verify.' }];
+      if (input === 't' && d) return [{ type: 'timeline:request', dir: d.dir }];
+      return [];
+    }
+    case 'timeline': {
+      const t = s.timeline;
+      const m = motion(input, key, timelineLayout(s.size).listRows);
+      if (m !== null) return m === 'home' ? [{ type: 'timeline:goto', index: 0 }] : m === 'end' ? [{ type: 'timeline:goto', index: Number.MAX_SAFE_INTEGER }] : [{ type: 'timeline:move', delta: m }];
+      if (input === '/') return [{ type: 'input:set', field: { kind: 'search', text: t.query } }];
+      if (input === '@' || input === ':') return [{ type: 'input:set', field: { kind: 'time', text: '' } }];
+      if (input === 's') {
+        // Cycles all sources → each source → all sources.
+        const i = t.source === null ? 0 : t.sources.indexOf(t.source) + 1;
+        return [{ type: 'timeline:search', query: t.query, source: t.sources[i] ?? null }];
+      }
+      if (input === 'x' && (t.query || t.source)) return [{ type: 'timeline:search', query: '', source: null }];
+      return [];
+    }
+  }
+}
+
+/**
+ * Ink hands a chunk of plain text (a paste, or keys sent together as tmux does) to useInput as one
+ * string; split it into single key presses so "?\r" is `?` then Enter.
+ */
+export function splitKeys(input: string, key: KeyInfo): [string, KeyInfo][] {
+  if (input.length <= 1 || key.ctrl || key.meta || input.includes('\x1b')) return [[input, key]];
+  return [...input].map((ch): [string, KeyInfo] => {
+    if (ch === '\r' || ch === '\n') return ['', { return: true }];
+    if (ch === '\x7f') return ['', { delete: true }];
+    if (ch === '\b') return ['', { backspace: true }];
+    if (ch === '\t') return ['', { tab: true }];
+    return [ch, {}];
+  });
+}
+
+/** Maps one key press to the actions it means, given the state it was pressed in. Pure. */
+export function keyToActions(s: TuiState, input: string, key: KeyInfo): TuiAction[] {
+  if (key.ctrl && input === 'c') {
+    if (s.prompt) return [{ type: 'prompt:close' }];
+    return [{ type: 'prompt:open', prompt: runActive(s.run) ? { kind: 'abort' } : { kind: 'quit' } }];
+  }
+  if (s.prompt) return prompted(s, input);
+  if (s.input) return typing(s, s.input, input, key);
+  if (s.help) return input === '?' || input === 'q' || key.escape ? [{ type: 'help:toggle' }] : [];
+  if (input === '?') return [{ type: 'help:toggle' }];
+  // An approval is answered before anything else on the run screen (Esc there means no).
+  if (screenOf(s) === 'run' && s.run.confirm) return screenKeys(s, input, key);
+  if (input === 'q' || key.escape) {
+    if (screenOf(s) === 'containers' && s.containers.filter) return [{ type: 'containers:filter', text: '' }];
+    return [{ type: 'nav:back' }];
+  }
+  return screenKeys(s, input, key);
+}

@@ -1,0 +1,55 @@
+import { render } from 'ink';
+import type { CommandIO, GlobalOptions } from '../cli/io.js';
+import { EXIT } from '../engine/errors.js';
+import { realServices } from './adapters/real-services.js';
+import { App } from './App.js';
+import type { TuiAction } from './state/actions.js';
+import { initialState } from './state/reducer.js';
+import { themeFor } from './theme.js';
+
+// Alternate screen on/off, cursor shown, attributes reset: the terminal as it was before.
+const ENTER = '\x1b[?1049h\x1b[H';
+const LEAVE = '\x1b[0m\x1b[?25h\x1b[?1049l';
+
+export interface LaunchOptions {
+  globals: GlobalOptions;
+  io: CommandIO;
+  stdout: NodeJS.WriteStream;
+  stdin: NodeJS.ReadStream;
+  signal?: AbortSignal;
+  caseDir?: string;
+}
+
+/**
+ * Runs the TUI until the user leaves; resolves with the exit code. The terminal is restored on every
+ * path out: a normal quit, a thrown error (the finally), and a crash that skips it (process 'exit').
+ */
+export async function launchTui(o: LaunchOptions): Promise<number> {
+  const { stdout, stdin } = o;
+  let restored = false;
+  const restore = (): void => {
+    if (restored) return;
+    restored = true;
+    try {
+      if (stdin.isTTY) stdin.setRawMode(false);
+    } catch {
+      // stdin already closed
+    }
+    stdout.write(LEAVE);
+  };
+  process.once('exit', restore);
+  stdout.write(ENTER);
+  try {
+    const size = { columns: stdout.columns || 80, rows: stdout.rows || 24 };
+    const startWith: TuiAction[] = o.caseDir ? [{ type: 'case:request', dir: o.caseDir }] : [];
+    const instance = render(
+      <App services={realServices(o.globals, o.io)} initial={initialState(size)} theme={themeFor(o.io.env)} signal={o.signal} startWith={startWith} />,
+      { stdout, stdin, exitOnCtrlC: false, patchConsole: true, maxFps: 60 },
+    );
+    const result = (await instance.waitUntilExit()) as { code?: number } | undefined;
+    return typeof result?.code === 'number' ? result.code : EXIT.ok;
+  } finally {
+    restore();
+    process.removeListener('exit', restore);
+  }
+}

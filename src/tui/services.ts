@@ -1,0 +1,29 @@
+import type { PlannedStep, RunEvent } from '../engine/events.js';
+import type { TimelineIndex } from './data/timeline-index.js';
+import type { CaseData, ContainerRow, PlaybookEntry, VerifyOutcome } from './types.js';
+
+export interface RunRequest {
+  playbookFile: string;
+  targetId: string;
+  signal: AbortSignal;
+  onEvent: (e: RunEvent) => void;
+  approve: (step: PlannedStep) => Promise<boolean>;
+}
+
+/**
+ * Everything the TUI needs from the outside world. The real implementation talks to the engine,
+ * the case folder and the runner; tests pass fakes. Components never see this: the controller does.
+ */
+export interface TuiServices {
+  /** Lists containers now and again on every engine event; returns a stop function. */
+  watchContainers(onRows: (rows: ContainerRow[]) => void, onError: (message: string) => void): () => void;
+  /** Shipped and ./playbooks playbooks, each with its plan for `target`. */
+  listPlaybooks(target: { id: string; name: string }): Promise<PlaybookEntry[]>;
+  /** Runs a playbook to its end; resolves with the exit code (rejects when it could not start). */
+  run(req: RunRequest): Promise<number>;
+  readCase(dir: string, bundle?: string): Promise<CaseData>;
+  /** Opens and indexes `<caseDir>/timeline/timeline.jsonl`. */
+  openTimeline(caseDir: string, onProgress: (indexed: number, done: boolean, sources: string[]) => void, signal: AbortSignal): Promise<TimelineIndex>;
+  /** Absent until the evidence package provides a verifier. */
+  verify?(bundlePath: string): Promise<VerifyOutcome>;
+}

@@ -1,0 +1,56 @@
+import type { RunEvent } from '../../engine/events.js';
+import type { CaseData, ContainerRow, PlaybookEntry, VerifyOutcome } from '../types.js';
+
+export type Screen = 'containers' | 'playbooks' | 'run' | 'case' | 'timeline';
+
+/** A y/N question over the current screen (step approvals live in the run state instead). */
+export type Prompt = { kind: 'quit' } | { kind: 'abort' } | { kind: 'start'; playbook: PlaybookEntry; target: ContainerRow };
+
+/** A text field the user is typing into; keys go to it until Enter or Esc. */
+export type InputField = { kind: 'filter' | 'search' | 'time'; text: string };
+
+/**
+ * Everything that changes the UI state: engine events (wrapped), answers from the services, and
+ * the user's intents. Intents (`…:request`, `run:answer`, `run:abort`, `case:verify`, `timeline:search`,
+ * `timeline:jump-time`) are also seen by the controller, which does the work outside React.
+ */
+export type TuiAction =
+  | { type: 'engine'; event: RunEvent }
+  | { type: 'resize'; columns: number; rows: number }
+  | { type: 'nav:push'; screen: Screen }
+  | { type: 'nav:back' }
+  | { type: 'help:toggle' }
+  | { type: 'prompt:open'; prompt: Prompt }
+  | { type: 'prompt:close' }
+  | { type: 'quit'; code: number }
+  | { type: 'message'; text: string }
+  | { type: 'input:set'; field: InputField | null }
+  | { type: 'containers:loaded'; rows: ContainerRow[] }
+  | { type: 'containers:error'; message: string }
+  | { type: 'containers:move'; delta: number }
+  | { type: 'containers:filter'; text: string }
+  | { type: 'playbooks:request'; target: ContainerRow }
+  | { type: 'playbooks:loaded'; entries: PlaybookEntry[] }
+  | { type: 'playbooks:error'; message: string }
+  | { type: 'playbooks:move'; delta: number }
+  | { type: 'run:request'; playbook: PlaybookEntry; target: ContainerRow }
+  | { type: 'run:failed'; message: string }
+  | { type: 'run:answer'; stepId: string; approved: boolean }
+  | { type: 'run:abort' }
+  | { type: 'case:request'; dir: string; bundle?: string }
+  | { type: 'case:loaded'; data: CaseData }
+  | { type: 'case:error'; message: string }
+  | { type: 'case:move'; delta: number }
+  | { type: 'case:verify' }
+  | { type: 'case:verified'; outcome: VerifyOutcome }
+  | { type: 'timeline:request'; dir: string }
+  | { type: 'timeline:progress'; indexed: number; done: boolean; sources: string[] }
+  | { type: 'timeline:error'; message: string }
+  | { type: 'timeline:highlights'; ids: string[] }
+  | { type: 'timeline:move'; delta: number }
+  | { type: 'timeline:goto'; index: number }
+  | { type: 'timeline:search'; query: string; source: string | null }
+  | { type: 'timeline:view'; query: string; source: string | null; lines: Uint32Array | null; done: boolean }
+  | { type: 'timeline:jump-time'; text: string };
+
+export type Dispatch = (action: TuiAction) => void;

@@ -1,0 +1,85 @@
+import type { PlannedStep } from '../engine/events.js';
+
+/** One row of the Containers screen, as the engine listed it (strings unsanitised: sanitise at render). */
+export interface ContainerRow {
+  id: string;
+  name: string;
+  image: string;
+  /** running, paused, exited, … */
+  state: string;
+  /** The engine's own status text, e.g. "Up 5 minutes". */
+  status: string;
+  /** Unix seconds. */
+  created: number;
+  networks: { name: string; ip: string }[];
+  ports: string[];
+  command: string;
+  /** The case that quarantined it (from the cirt quarantine network), when any. */
+  quarantinedBy?: string;
+}
+
+/** A playbook offered by the picker: loaded and validated, or the reason it could not be. */
+export interface PlaybookEntry {
+  name: string;
+  file: string;
+  /** `shipped` from the package, `local` from ./playbooks. */
+  origin: 'shipped' | 'local';
+  description: string;
+  /** Plan for the selected container; empty when the playbook has problems. */
+  steps: PlannedStep[];
+  problem?: string;
+}
+
+/** One timeline event (timeline/timeline.jsonl). */
+export interface TimelineEvent {
+  id: string;
+  datetime: string;
+  timestamp: number;
+  timestamp_desc: string;
+  message: string;
+  source: string;
+  kind?: string;
+  actor?: 'responder' | 'container' | 'engine' | string;
+  ref?: { artifact: string; line?: number; entry?: string | number };
+  attrs?: Record<string, unknown>;
+}
+
+export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
+
+/** findings.json → findings[] */
+export interface Finding {
+  id: string;
+  rule: string;
+  title: string;
+  severity: Severity | string;
+  technique?: string;
+  summary?: string;
+  evidence?: { artifact: string; ref?: unknown }[];
+  events?: string[];
+}
+
+export interface ArtifactRow {
+  path: string;
+  bytes: number;
+  sha256: string;
+  complete: boolean;
+}
+
+/** What the Case screen shows: read from the case folder and the bundle beside it. */
+export interface CaseData {
+  id: string;
+  dir: string;
+  status: string;
+  target: string;
+  artifacts: ArtifactRow[];
+  findings: Finding[];
+  bundle?: { path: string; sha256?: string };
+  /** Problems reading parts of the case (shown, not fatal). */
+  notes: string[];
+}
+
+export interface VerifyOutcome {
+  ok: boolean;
+  /** One line per check, e.g. "SHA256SUMS: 42 files OK". */
+  lines: string[];
+}

@@ -1,0 +1,97 @@
+import { afterEach, describe, expect, test } from '@jest/globals';
+import { cleanup } from 'ink-testing-library';
+import { containerRow, FakeServices, KEY, renderApp, tick, until } from '../helpers/tui.js';
+
+afterEach(() => cleanup());
+
+describe('Containers screen', () => {
+  test('Given the engine lists containers, the list and the selection’s key facts are shown; a later event updates the list live', async () => {
+    const svc = new FakeServices();
+    const { lastFrame } = renderApp(svc);
+    await until(lastFrame, (f) => f.includes('Connecting'));
+    // Given
+    svc.onRows!([containerRow('web'), containerRow('victim', { quarantinedBy: 'case-7' })]);
+    const f = await until(lastFrame, (x) => x.includes('2 containers'));
+    // Then: the first (by name, running first) is selected, its facts beside the list
+    expect(f).toMatch(/›.victim \[Q\]/);
+    expect(f).toContain('QUARANTINE by case case-7');
+    expect(f).toContain('lab-net 172.20.0.3');
+    // When the engine reports another container
+    svc.onRows!([containerRow('web'), containerRow('victim'), containerRow('attacker')]);
+    // Then the list follows without a key press, and keeps the selection
+    const g = await until(lastFrame, (x) => x.includes('3 containers'));
+    expect(g).toContain('attacker');
+    expect(g).toMatch(/›.victim/);
+  });
+
+  test('When the user types part of a name, Then only matching containers remain; Esc clears the filter', async () => {
+    const svc = new FakeServices();
+    const { lastFrame, stdin } = renderApp(svc);
+    await until(lastFrame, (f) => f.includes('Connecting'));
+    svc.onRows!([containerRow('web'), containerRow('victim'), containerRow('db')]);
+    await until(lastFrame, (f) => f.includes('3 containers'));
+    stdin.write('v');
+    await tick();
+    stdin.write('ic');
+    const f = await until(lastFrame, (x) => x.includes('1 of 3 containers match "vic"'));
+    expect(f).not.toMatch(/\bweb\b/);
+    expect(f).toContain('filter: vic');
+    stdin.write(KEY.esc);
+    await until(lastFrame, (x) => x.includes('3 containers') && !x.includes('match'));
+  });
+
+  test('j/k and arrows move the selection; Enter opens the playbook picker for it', async () => {
+    const svc = new FakeServices();
+    svc.playbooks = [{ name: 'contain', file: '/p/contain.yaml', origin: 'shipped', description: 'Cut it off', steps: [] }];
+    const { lastFrame, stdin } = renderApp(svc);
+    await until(lastFrame, (f) => f.includes('Connecting'));
+    svc.onRows!([containerRow('a-one'), containerRow('b-two'), containerRow('c-three')]);
+    await until(lastFrame, (f) => f.includes('3 containers'));
+    stdin.write('j');
+    await tick();
+    stdin.write(KEY.down);
+    await until(lastFrame, (f) => /›.c-three/.test(f));
+    stdin.write('k');
+    await until(lastFrame, (f) => /›.b-two/.test(f));
+    stdin.write(KEY.enter);
+    const f = await until(lastFrame, (x) => x.includes('Playbooks for b-two'));
+    expect(f).toContain('cirt › Containers › Playbooks');
+  });
+
+  test('A hostile container name cannot reach the terminal raw: escapes are shown, not obeyed', async () => {
+    const svc = new FakeServices();
+    const { lastFrame } = renderApp(svc);
+    await until(lastFrame, (f) => f.includes('Connecting'));
+    svc.onRows!([containerRow('x\x1b]0;pwned\x07\x1b[2J', { image: 'img\x1b[31m', command: 'sh\x1b]8;;http://evil\x07' })]);
+    const f = await until(lastFrame, (x) => x.includes('1 containers'));
+    expect(f).not.toContain('\x1b]');
+    expect(f).not.toContain('\x07');
+    expect(f).toContain('x\\x1b]0;pwned');
+  });
+
+  test('? shows the keys of this screen, and ? again hides them; q on the first screen ends the app', async () => {
+    const svc = new FakeServices();
+    const { lastFrame, stdin } = renderApp(svc);
+    await until(lastFrame, (f) => f.includes('Connecting'));
+    stdin.write('?');
+    const help = await until(lastFrame, (f) => f.includes('Keys · Containers'));
+    expect(help).toContain('filter the list');
+    stdin.write('?');
+    await until(lastFrame, (f) => !f.includes('Keys · Containers'));
+    stdin.write('q');
+    await tick(50);
+    // The root called exit(): the fake's subscription was stopped on unmount.
+    expect(svc.onRows).toBeUndefined();
+  });
+
+  test('The frame never exceeds 80×24 (one row is kept free so Ink does not clear the screen each frame)', async () => {
+    const svc = new FakeServices();
+    const { lastFrame } = renderApp(svc);
+    await until(lastFrame, (f) => f.includes('Connecting'));
+    svc.onRows!(Array.from({ length: 60 }, (_, i) => containerRow(`c${String(i).padStart(2, '0')}-${'n'.repeat(40)}`)));
+    const f = await until(lastFrame, (x) => x.includes('60 containers'));
+    const lines = f.split('\n');
+    expect(lines.length).toBeLessThanOrEqual(23);
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(80);
+  });
+});
