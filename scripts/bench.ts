@@ -3,10 +3,12 @@
  * Add a module by importing it and adding it to MODULES (one line each).
  */
 import { containBench } from './bench/contain.js';
+import { tuiBench } from './bench/tui.js';
 import type { BenchModule, BenchRow } from './bench/types.js';
 
 const MODULES: BenchModule[] = [
   containBench,
+  tuiBench,
 ];
 
 async function main(): Promise<number> {

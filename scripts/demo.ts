@@ -56,10 +56,8 @@ async function demo(): Promise<number> {
   const caseId = `${PREFIX}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
   const io = processIO();
   const code = await main(['run', 'contain-and-collect', '--target', lab.victim.name, '--case', caseId, '--yes'], { ...io, interactive: false });
-  if (code !== 0) {
-    say(`\ncirt run exited ${code}; the lab is left in place for a look (npm run demo -- --cleanup removes it).`);
-    return code;
-  }
+  // A failed collection step does not undo the containment: show the result either way.
+  if (code !== 0) say(`\ncirt run exited ${code} (see the failed step above); the containment result follows.`);
 
   section('3. Result');
   const web = await httpStatus(lab.victim.hostPort);
@@ -75,7 +73,8 @@ async function demo(): Promise<number> {
   say(`release   npx cirt release --case ${caseId}   (reconnects its networks, restores the restart policy, unpauses)`);
   say(`clean up  npm run demo -- --cleanup            (removes the ${PREFIX}-* containers and networks)`);
   say(held ? '\nThe containment holds.' : '\nTHE CONTAINMENT DID NOT HOLD: see the lines above.');
-  return held ? 0 : 1;
+  if (code !== 0) say(`The run itself ended with exit code ${code}: the case folder holds what was collected.`);
+  return held && code === 0 ? 0 : 1;
 }
 
 const run = process.argv.includes('--cleanup') ? cleanupOnly : demo;

@@ -62,7 +62,8 @@ export function resolveEngineAddress(host: string | undefined, env: NodeJS.Proce
     options.cert = read('cert.pem');
     options.key = read('key.pem');
   }
-  return { display: `${tls ? 'https' : 'tcp'}://${options.host}:${port}`, local: false, options };
+  const shown = options.host?.includes(':') ? `[${options.host}]` : options.host;
+  return { display: `${tls ? 'https' : 'tcp'}://${shown}:${port}`, local: false, options };
 }
 
 /** Connects and pings; an unreachable engine is a user error (exit 2) naming the address. */

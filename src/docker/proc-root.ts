@@ -85,6 +85,14 @@ export class ContainerRoot {
     return matches.slice(0, MAX_CANDIDATES);
   }
 
+  private isLink(parentFd: number, name: Buffer): boolean {
+    try {
+      return fs.lstatSync(ContainerRoot.at(parentFd, name)).isSymbolicLink();
+    } catch {
+      return false;
+    }
+  }
+
   /** Opens a sub-directory without following a symlink; null when it is gone. */
   private openDir(parentFd: number, name: Buffer, bytes: Buffer): number | null {
     const key = bytes.toString('latin1');
@@ -96,7 +104,9 @@ export class ContainerRoot {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return null;
-      const what = code === 'ELOOP' ? 'is a symlink (not followed)' : code === 'ENOTDIR' ? 'is not a directory' : (err as Error).message;
+      // With O_DIRECTORY a symlink fails as ENOTDIR; lstat (which never follows) tells which it was.
+      const link = code === 'ELOOP' || (code === 'ENOTDIR' && this.isLink(parentFd, name));
+      const what = link ? 'is a symlink (not followed)' : code === 'ENOTDIR' ? 'is not a directory' : (err as Error).message;
       throw new Error(`${bytes.toString('utf8')} ${what}`);
     }
     this.dirs.set(key, fd);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,6 +35,7 @@ export class CaseStore {
   private manifest: ManifestEntry[];
   private info: CaseInfo;
   private frozen = false;
+  private saving: Promise<unknown> = Promise.resolve();
   /** Set by the seal step: the archive written beside the case folder. */
   bundle?: { path: string; sha256: string };
   /** `--sign-key`: a PEM private key to sign the seal with (otherwise one is made per case). */
@@ -176,17 +177,29 @@ export class CaseStore {
   }
 
   private async saveInfo(): Promise<void> {
-    this.written.set('case.json', await writeFileAtomic(path.join(this.root, 'case.json'), `${JSON.stringify(this.info, null, 2)}\n`));
+    await this.serially(async () => {
+      this.written.set('case.json', await writeFileAtomic(path.join(this.root, 'case.json'), `${JSON.stringify(this.info, null, 2)}\n`));
+    });
+  }
+
+  /** Bookkeeping writes run one at a time, so concurrent steps never interleave a rename. */
+  private serially(job: () => Promise<void>): Promise<void> {
+    const run = this.saving.then(job);
+    this.saving = run.catch(() => undefined);
+    return run;
   }
 
   async saveManifest(extra: Record<string, unknown> = {}): Promise<void> {
-    const doc = { schema: 'cirt.manifest/1', caseId: this.info.id, ...extra, artifacts: this.manifest };
-    this.written.set('manifest.json', await writeFileAtomic(path.join(this.root, 'manifest.json'), `${JSON.stringify(doc, null, 2)}\n`));
+    await this.serially(async () => {
+      // Serialised at write time, so the file always holds every artifact finished so far.
+      const doc = { schema: 'cirt.manifest/1', caseId: this.info.id, ...extra, artifacts: this.manifest };
+      this.written.set('manifest.json', await writeFileAtomic(path.join(this.root, 'manifest.json'), `${JSON.stringify(doc, null, 2)}\n`));
+    });
   }
 }
 
 async function writeFileAtomic(file: string, text: string): Promise<{ sha256: string; bytes: number }> {
-  const tmp = `${file}.tmp-${process.pid}`;
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   const data = Buffer.from(text);
   await fs.promises.writeFile(tmp, data, { mode: 0o644 });
   await fs.promises.rename(tmp, file);

@@ -1,4 +1,5 @@
 import { humanBytes } from '../util/format.js';
+import { renderFindingsHtml } from '../findings/render.js';
 import { safeText } from '../util/sanitize.js';
 import { caseFacts, gaps, keyNote, targetFacts, verifySteps, type ReportInput } from './report.js';
 
@@ -53,7 +54,7 @@ ${info.title ? `<p><b>${h(info.title)}</b></p>` : ''}
 ${facts(caseFacts(r))}
 <h2>Target</h2>
 ${facts(targetFacts(info))}
-<h2>Incomplete (${g.length})</h2>
+${renderFindingsHtml(r.findings)}<h2>Incomplete (${g.length})</h2>
 ${gapList}
 <h2>Custody (${r.records.length} records)</h2>
 <p>The final record, written after this report, says the case is being sealed.</p>

@@ -1,5 +1,7 @@
 import { humanBytes } from '../util/format.js';
 import { safeText } from '../util/sanitize.js';
+import type { FindingsDoc } from '../findings/types.js';
+import { renderFindingsMarkdown } from '../findings/render.js';
 import type { ChainProblem, CustodyRecord } from './custody.js';
 import type { CaseInfo, ManifestEntry } from './types.js';
 
@@ -22,6 +24,8 @@ export interface ReportInput {
   key: { source: 'provided' | 'generated'; fingerprint: string };
   /** Sealed by the last step of a run, which is still going: its status is not a gap. */
   duringRun?: boolean;
+  /** findings.json, when evidence:findings ran (src/findings/report-hook.ts reads it). */
+  findings?: FindingsDoc;
 }
 
 /** One thing the case lacks, for the "incomplete" section. */
@@ -83,6 +87,7 @@ export function renderMarkdown(r: ReportInput): string {
   for (const [k, v] of caseFacts(r)) L.push(row([k, v]));
   L.push('', '## Target', '', '| | |', '|---|---|');
   for (const [k, v] of targetFacts(info)) L.push(row([k, v]));
+  L.push('', renderFindingsMarkdown(r.findings).trimEnd());
   const g = gaps(r);
   L.push('', `## Incomplete (${g.length})`, '');
   if (!g.length) L.push('Nothing: every step that ran succeeded and every artifact is complete.');

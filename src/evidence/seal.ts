@@ -12,6 +12,7 @@ import { NEW_FILE_FLAGS } from './paths.js';
 import { POST_SEAL_FILE } from './post-seal-custody.js';
 import { renderHtml } from './report-html.js';
 import { renderMarkdown, gaps, type ReportInput, type UnlistedFile } from './report.js';
+import { readFindingsForReport } from '../findings/report-hook.js';
 import { formatSums, UNSUMMED, type SumEntry } from './sha256sums.js';
 import { generateSigningKey, keyFingerprint, loadSigningKey, publicPem, signData } from './sign.js';
 import type { ManifestEntry } from './types.js';
@@ -102,7 +103,7 @@ export async function sealCase(o: SealOptions): Promise<SealResult> {
 
   const sealedAt = new Date().toISOString();
   const chain = checkChain(fs.readFileSync(store.custody.file, 'utf8'));
-  const input: ReportInput = { info: store.caseInfo, records: chain.records, chainProblems: chain.problems, artifacts: [...store.artifacts], unlisted, sealedAt, key: { source: keySource, fingerprint }, duringRun: Boolean(o.duringRun) };
+  const input: ReportInput = { info: store.caseInfo, records: chain.records, chainProblems: chain.problems, artifacts: [...store.artifacts], unlisted, sealedAt, key: { source: keySource, fingerprint }, duringRun: Boolean(o.duringRun), findings: readFindingsForReport(store.root) };
   o.onProgress?.({ message: 'writing report.md and report.html' });
   const reports = [
     await o.writeReport('report.md', renderMarkdown(input), { mediaType: 'text/markdown', source: 'cirt report (case.json, custody.jsonl, manifest.json)' }),

@@ -47,10 +47,10 @@ export function isZeroBlock(block: Buffer): boolean {
   return true;
 }
 
-/** The field up to its first NUL, as bytes. */
+/** The field up to its first NUL, as a copy of its bytes (the block buffer is reused). */
 function cstr(block: Buffer, start: number, len: number): Buffer {
   const end = block.indexOf(0, start);
-  return block.subarray(start, end < 0 || end > start + len ? start + len : end);
+  return Buffer.from(block.subarray(start, end < 0 || end > start + len ? start + len : end));
 }
 
 /** Octal (NUL/space padded) or GNU base-256 (high bit set) number. */

@@ -7,7 +7,7 @@
 export interface Instant {
   /** Microseconds since the epoch (UTC). */
   us: number;
-  /** The source's full-precision value when finer than µs (RFC3339Nano text or timeNano), else undefined. */
+  /** Integer nanoseconds since the epoch, as text, when the source is finer than µs; else undefined. */
   nanos?: string;
 }
 
@@ -21,9 +21,9 @@ const RFC3339 = /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))
 export function parseRfc3339(text: string): Instant | undefined {
   const m = RFC3339.exec(text);
   if (!m) return undefined;
-  const year = Number(m[1]);
-  if (year < 1971) return undefined;
-  let ms = Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
+  const [year, month, day, hour, min, sec] = m.slice(1, 7).map(Number);
+  if (year < 1971 || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60) return undefined;
+  let ms = Date.UTC(year, month - 1, day, hour, min, sec);
   if (Number.isNaN(ms)) return undefined;
   const zone = m[8];
   if (zone !== 'Z' && zone !== 'z') {
@@ -33,7 +33,8 @@ export function parseRfc3339(text: string): Instant | undefined {
   }
   const frac = m[7] ?? '';
   const fracUs = frac ? Number(frac.slice(0, 6).padEnd(6, '0')) : 0;
-  return { us: ms * 1000 + fracUs, ...(frac.length > 6 ? { nanos: text } : {}) };
+  const us = ms * 1000 + fracUs;
+  return frac.length > 6 ? { us, nanos: `${us}${frac.slice(6).padEnd(3, '0')}` } : { us };
 }
 
 /** The engine's `timeNano` (a JSON number past 2^53, so already rounded) or `time` in seconds. */

@@ -149,16 +149,19 @@ export class TuiController {
       (c) => this.dispatch({ type: 'timeline:highlights', ids: findingEventIds(c.findings) }),
       () => undefined, // highlights are a nicety; the timeline works without findings
     );
-    this.services
-      .openTimeline(dir, (indexed, done, sources) => !ac.signal.aborted && this.dispatch({ type: 'timeline:progress', indexed, done, sources }), ac.signal)
-      .then(
-        (ix) => {
-          if (ac.signal.aborted) return ix.close();
-          this.index = ix;
-          this.dispatch({ type: 'timeline:progress', indexed: ix.count, done: true, sources: [...ix.sources] });
-        },
-        (err) => !ac.signal.aborted && this.dispatch({ type: 'timeline:error', message: errorMessage(err) }),
-      );
+    let ix: TimelineIndex;
+    try {
+      ix = this.services.openTimeline(dir, (indexed, done, sources) => !ac.signal.aborted && this.dispatch({ type: 'timeline:progress', indexed, done, sources }), ac.signal);
+    } catch (err) {
+      this.dispatch({ type: 'timeline:error', message: errorMessage(err) });
+      return;
+    }
+    // Rows are readable while indexing goes on: the first screen shows at once.
+    this.index = ix;
+    ix.ready.then(
+      () => !ac.signal.aborted && this.dispatch({ type: 'timeline:progress', indexed: ix.count, done: true, sources: [...ix.sources] }),
+      (err) => !ac.signal.aborted && this.dispatch({ type: 'timeline:error', message: errorMessage(err) }),
+    );
   }
 
   private search(query: string, source: string | null): void {
@@ -170,14 +173,15 @@ export class TuiController {
     }
     const ac = new AbortController();
     this.searchAbort = ac;
-    searchTimeline(ix, {
-      query,
-      source,
-      signal: ac.signal,
-      onPartial: (lines, done) => !ac.signal.aborted && this.dispatch({ type: 'timeline:view', query, source, lines, done }),
-    }).catch((err) => {
-      if (!ac.signal.aborted) this.dispatch({ type: 'timeline:error', message: errorMessage(err) });
-    });
+    // A search covers the whole file: wait for the index to reach its end first.
+    const onPartial = (lines: Uint32Array, done: boolean): void => {
+      if (!ac.signal.aborted) this.dispatch({ type: 'timeline:view', query, source, lines, done });
+    };
+    ix.ready
+      .then(() => searchTimeline(ix, { query, source, signal: ac.signal, onPartial }))
+      .catch((err) => {
+        if (!ac.signal.aborted) this.dispatch({ type: 'timeline:error', message: errorMessage(err) });
+      });
   }
 
   private jump(text: string, s: TuiState): void {

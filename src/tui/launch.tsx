@@ -11,6 +11,9 @@ import { themeFor } from './theme.js';
 const ENTER = '\x1b[?1049h\x1b[H';
 const LEAVE = '\x1b[0m\x1b[?25h\x1b[?1049l';
 
+/** Ink's options for the real terminal (the benchmark renders with the same). */
+export const RENDER_OPTIONS = { exitOnCtrlC: false, patchConsole: true, maxFps: 60 } as const;
+
 export interface LaunchOptions {
   globals: GlobalOptions;
   io: CommandIO;
@@ -44,7 +47,7 @@ export async function launchTui(o: LaunchOptions): Promise<number> {
     const startWith: TuiAction[] = o.caseDir ? [{ type: 'case:request', dir: o.caseDir }] : [];
     const instance = render(
       <App services={realServices(o.globals, o.io)} initial={initialState(size)} theme={themeFor(o.io.env)} signal={o.signal} startWith={startWith} />,
-      { stdout, stdin, exitOnCtrlC: false, patchConsole: true, maxFps: 60 },
+      { stdout, stdin, ...RENDER_OPTIONS },
     );
     const result = (await instance.waitUntilExit()) as { code?: number } | undefined;
     return typeof result?.code === 'number' ? result.code : EXIT.ok;

@@ -22,8 +22,11 @@ export interface TuiServices {
   /** Runs a playbook to its end; resolves with the exit code (rejects when it could not start). */
   run(req: RunRequest): Promise<number>;
   readCase(dir: string, bundle?: string): Promise<CaseData>;
-  /** Opens and indexes `<caseDir>/timeline/timeline.jsonl`. */
-  openTimeline(caseDir: string, onProgress: (indexed: number, done: boolean, sources: string[]) => void, signal: AbortSignal): Promise<TimelineIndex>;
+  /**
+   * Opens `<caseDir>/timeline/timeline.jsonl` and starts indexing it (throws when there is none);
+   * its `ready` promise settles when the whole file is indexed.
+   */
+  openTimeline(caseDir: string, onProgress: (indexed: number, done: boolean, sources: string[]) => void, signal: AbortSignal): TimelineIndex;
   /** Absent until the evidence package provides a verifier. */
   verify?(bundlePath: string): Promise<VerifyOutcome>;
 }

@@ -64,8 +64,8 @@ export class FakeServices implements TuiServices {
     return c;
   }
 
-  openTimeline(dir: string, onProgress: (indexed: number, done: boolean, sources: string[]) => void, signal: AbortSignal): Promise<TimelineIndex> {
-    return TimelineIndex.open(path.join(dir, 'timeline', 'timeline.jsonl'), (p) => onProgress(p.indexed, p.done, [...p.sources]), signal);
+  openTimeline(dir: string, onProgress: (indexed: number, done: boolean, sources: string[]) => void, signal: AbortSignal): TimelineIndex {
+    return TimelineIndex.start(path.join(dir, 'timeline', 'timeline.jsonl'), (p) => onProgress(p.indexed, p.done, [...p.sources]), signal);
   }
 
   async verify(bundle: string): Promise<VerifyOutcome> {

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import path from 'node:path';
 import readline from 'node:readline';
 import { registry } from '../../actions/index.js';
 import { connectEngine } from '../../docker/connection.js';
@@ -7,6 +8,7 @@ import { UserError } from '../../engine/errors.js';
 import { EventBus, type PlannedStep, type RunEvent } from '../../engine/events.js';
 import { runPlaybook, type RunSummary } from '../../engine/runner.js';
 import { CaseStore, responder } from '../../evidence/case-store.js';
+import { loadSigningKey } from '../../evidence/sign.js';
 import type { CaseInfo } from '../../evidence/types.js';
 import { loadPlaybook, resolvePlaybookPath } from '../../playbook/load.js';
 import { toolVersion } from '../../util/pkg.js';
@@ -46,6 +48,9 @@ export async function runCommand(o: RunCommandOptions, io: CommandIO): Promise<R
   const alert = o.alert ? await loadAlert(o.alert) : undefined;
   const ref = o.target ?? alert?.target;
   if (!ref) throw new UserError('No container given', { hint: 'Use --target <name|id>, or --alert <falco.json> naming one.' });
+  // A bad --sign-key is a usage error found before anything is touched, not a failed seal at the end.
+  const signKey = o.signKey ? path.resolve(io.cwd, o.signKey) : undefined;
+  if (signKey) loadSigningKey(signKey);
   const engine = await connectEngine(o.host, io.env);
   const target = await resolveTarget(engine.docker, ref);
 
@@ -71,7 +76,7 @@ export async function runCommand(o: RunCommandOptions, io: CommandIO): Promise<R
       hint: 'Use a new --case id for another container.',
     });
   }
-  if (o.signKey) store.signKeyPath = o.signKey;
+  if (signKey) store.signKeyPath = signKey;
   if (alert) await recordAlert(store, alert, actor);
   return runPlaybook({ playbook, engine, target, store, dryRun: false, yes: Boolean(o.yes), approve, bus, signal, actor });
 }

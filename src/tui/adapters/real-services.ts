@@ -98,10 +98,10 @@ export function realServices(g: GlobalOptions, io: CommandIO): TuiServices {
       return r.exitCode;
     },
     readCase: (dir, bundle) => readCase(dir, bundle),
-    async openTimeline(caseDir, onProgress, signal) {
+    openTimeline(caseDir, onProgress, signal) {
       const file = path.join(caseDir, 'timeline', 'timeline.jsonl');
       if (!fs.existsSync(file)) throw new Error(`No timeline in this case yet (${file}): the evidence:timeline step has not run.`);
-      return TimelineIndex.open(file, (p) => onProgress(p.indexed, p.done, [...p.sources]), signal);
+      return TimelineIndex.start(file, (p) => onProgress(p.indexed, p.done, [...p.sources]), signal);
     },
     verify: verifyBundle,
   };

@@ -24,7 +24,8 @@ export function CaseScreen({ size, state }: CaseScreenProps) {
   const verifyLines = state.verify ? Math.min(3, state.verify.lines.length) + 1 : state.verifying ? 1 : 0;
   const artRows = Math.max(2, bodyRows(size) - (d.bundle ? 6 : 5) - findingRows - verifyLines - (d.notes.length ? 1 : 0));
   const top = scrollTop(Math.max(0, state.cursor - artRows + 1), state.cursor, artRows, d.artifacts.length);
-  const pathW = Math.max(20, w - 12 - 20);
+  // marker + path + bytes(10) + hash prefix(13) + room for " INCOMPLETE" (11), spaces between.
+  const pathW = Math.max(20, w - 37);
   return (
     <Box flexDirection="column" width={w}>
       <Text wrap="truncate-end">
@@ -70,14 +71,14 @@ export function CaseScreen({ size, state }: CaseScreenProps) {
       ))}
       {d.findings.length > findingRows ? <Text color={t.muted}>  … {d.findings.length - findingRows} more (see report.md)</Text> : null}
       <Text bold wrap="truncate-end">
-        Artifacts ({d.artifacts.length}) <Text color={t.muted}>{cell('', Math.max(0, pathW - 14))}      bytes  sha256</Text>
+        Artifacts ({d.artifacts.length}) <Text color={t.muted}>{cell('', Math.max(0, pathW - 13))}      bytes sha256</Text>
       </Text>
       {d.artifacts.slice(top, top + artRows).map((a, i) => {
         const on = top + i === state.cursor;
         return (
           <Text key={a.path} inverse={on} wrap="truncate-end">
             {on ? '›' : ' '}
-            {cell(a.path, pathW)} {humanBytes(a.bytes).padStart(10)} {a.sha256.slice(0, 16)}…{a.complete ? '' : <Text color={t.bad}> INCOMPLETE</Text>}
+            {cell(a.path, pathW)} {humanBytes(a.bytes).padStart(10)} {a.sha256.slice(0, 12)}…{a.complete ? '' : <Text color={t.bad}> INCOMPLETE</Text>}
           </Text>
         );
       })}

@@ -35,7 +35,7 @@ function Detail({ e, lit, width, rows }: { e?: TimelineEvent; lit: boolean; widt
     <Box flexDirection="column" width={width} height={rows} overflow="hidden">
       <Text wrap="truncate-end">
         <Text bold>{clip(String(e.datetime ?? ''), 40)}</Text> <Text color={t.muted}>{clip(String(e.timestamp_desc ?? ''), 40)}</Text>
-        {lit ? <Text color={t.highlight}> ◆ referenced by a finding</Text> : null}
+        {lit ? <Text color={t.highlight}> ◆ finding</Text> : null}
       </Text>
       <Text wrap="truncate-end" color={t.muted}>
         source {clip(String(e.source ?? '?'), 20)} · kind {clip(String(e.kind ?? '-'), 24)} · actor {clip(String(e.actor ?? '-'), 12)}
@@ -64,7 +64,7 @@ export function TimelineScreen({ size, state: s, rows, selected }: TimelineScree
   const count = viewCount(s);
   if (s.status === 'error') return <Text color={t.bad}>{clip(s.error ?? 'cannot read the timeline', w * 3)}</Text>;
   const filters = [s.source ? `source ${clip(s.source, 16)}` : 'all sources', s.query ? `"${clip(s.query, 24)}"` : ''].filter(Boolean).join(' · ');
-  const position = count ? `${(s.cursor + 1).toLocaleString('en-US')}/${count.toLocaleString('en-US')}` : '0 events';
+  const position = count ? `${(s.cursor + 1).toLocaleString('en-US')}/${count.toLocaleString('en-US')}` : '0';
   const state = s.status === 'indexing' ? ` · indexing ${s.total.toLocaleString('en-US')} lines…` : s.searching ? ' · searching…' : '';
   const timeW = w >= 100 ? 26 : 19;
   const srcW = Math.min(10, Math.max(6, ...s.sources.map((x) => x.length)));
@@ -83,7 +83,7 @@ export function TimelineScreen({ size, state: s, rows, selected }: TimelineScree
             <Text key={index} inverse={on} wrap="truncate-end" color={lit ? t.highlight : undefined} bold={lit}>
               {on ? '›' : ' '}
               {lit ? '◆' : ' '}
-              {cell(shortTime(e.datetime, e.timestamp), timeW)} {cell(String(e.source ?? '?'), srcW)} {clip(String(e.message ?? ''), msgW)}
+              {cell(shortTime(e.datetime, e.timestamp).slice(0, timeW), timeW)} {cell(String(e.source ?? '?'), srcW)} {clip(String(e.message ?? ''), msgW)}
             </Text>
           );
         })}

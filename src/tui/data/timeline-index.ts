@@ -33,15 +33,33 @@ export class TimelineIndex {
   private lastEnd = 0;
   private complete = false;
 
-  private constructor(readonly file: string) {
+  /** Resolves when every line is indexed (rejects when the file cannot be read). */
+  readonly ready: Promise<void>;
+
+  private constructor(
+    readonly file: string,
+    onProgress?: (p: IndexProgress) => void,
+    signal?: AbortSignal,
+  ) {
     this.fd = fs.openSync(file, 'r');
+    this.ready = this.build(onProgress, signal);
+    // The owner handles failures through `ready`; this only keeps an unobserved one from crashing.
+    this.ready.catch(() => undefined);
   }
 
-  /** Opens and indexes `file`, reporting progress after every chunk (the UI shows lines as they come). */
+  /**
+   * Opens `file` and starts indexing it in the background: lines can be read as soon as they are
+   * indexed (the UI shows the first screen at once), progress is reported after every chunk.
+   */
+  static start(file: string, onProgress?: (p: IndexProgress) => void, signal?: AbortSignal): TimelineIndex {
+    return new TimelineIndex(file, onProgress, signal);
+  }
+
+  /** Opens and indexes `file` completely. */
   static async open(file: string, onProgress?: (p: IndexProgress) => void, signal?: AbortSignal): Promise<TimelineIndex> {
-    const ix = new TimelineIndex(file);
+    const ix = TimelineIndex.start(file, onProgress, signal);
     try {
-      await ix.build(onProgress, signal);
+      await ix.ready;
     } catch (err) {
       ix.close();
       throw err;

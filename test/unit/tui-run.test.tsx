@@ -1,0 +1,145 @@
+import { afterEach, describe, expect, test } from '@jest/globals';
+import { cleanup } from 'ink-testing-library';
+import type { PlannedStep, RunEvent } from '../../src/engine/events.js';
+import { containerRow, FakeServices, KEY, renderApp, tick, until } from '../helpers/tui.js';
+
+afterEach(() => cleanup());
+
+const STEPS: PlannedStep[] = [
+  { id: 'pause', uses: 'contain:pause', description: '', mutates: true, confirm: false, plan: 'freeze all processes of victim' },
+  { id: 'isolate', uses: 'contain:network-isolate', description: '', mutates: true, confirm: true, plan: 'disconnect victim from lab-net (172.20.0.3) and attach it to cirt-quarantine' },
+  { id: 'export', uses: 'collect:export', description: '', mutates: false, confirm: false, plan: 'export the filesystem of victim' },
+];
+const now = (ms = 0): string => new Date(Date.parse('2024-05-01T12:00:00Z') + ms).toISOString();
+const start: RunEvent = {
+  type: 'run:start',
+  time: now(),
+  playbook: { name: 'contain-and-collect', file: 'f', description: '' },
+  target: { id: containerRow('victim').id, name: 'victim', image: 'img' },
+  caseId: 'case-9',
+  caseDir: '/cases/case-9',
+  dryRun: false,
+  steps: STEPS,
+};
+
+/** Given the picker for "victim", When the user starts the playbook with y. */
+async function startRun() {
+  const svc = new FakeServices();
+  svc.playbooks = [{ name: 'contain-and-collect', file: '/p/cc.yaml', origin: 'shipped', description: '', steps: STEPS }];
+  const app = renderApp(svc);
+  await until(app.lastFrame, (f) => f.includes('Connecting'));
+  svc.onRows!([containerRow('victim')]);
+  await until(app.lastFrame, (f) => f.includes('1 containers'));
+  app.stdin.write(KEY.enter);
+  await until(app.lastFrame, (f) => f.includes('Plan on victim'));
+  app.stdin.write(KEY.enter);
+  await until(app.lastFrame, (f) => f.includes('[y/N]'));
+  app.stdin.write('y');
+  await until(app.lastFrame, (f) => f.includes('Starting'));
+  svc.emit(start);
+  await until(app.lastFrame, (f) => f.includes('Running contain-and-collect on victim · case case-9'));
+  return { svc, ...app };
+}
+
+describe('Run screen', () => {
+  test('Each step shows its state: waiting, running, done, failed, skipped', async () => {
+    const { svc, lastFrame } = await startRun();
+    expect(lastFrame()).toMatch(/○ pause .*waiting/);
+    expect(lastFrame()).toMatch(/○ isolate .*waiting · will ask first/);
+    svc.emit({ type: 'step:start', time: now(1), stepId: 'pause', index: 0, uses: 'contain:pause', mutates: true });
+    await until(lastFrame, (f) => /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] pause/.test(f));
+    svc.emit({ type: 'step:end', time: now(5), stepId: 'pause', uses: 'contain:pause', status: 'ok', message: 'paused victim', durationMs: 4 });
+    svc.emit({ type: 'step:end', time: now(6), stepId: 'isolate', uses: 'contain:network-isolate', status: 'failed', message: 'engine said no', durationMs: 1 });
+    svc.emit({ type: 'step:end', time: now(7), stepId: 'export', uses: 'collect:export', status: 'skipped', message: 'an earlier step failed', durationMs: 0 });
+    const f = await until(lastFrame, (x) => x.includes('an earlier step failed'));
+    expect(f).toMatch(/✔ pause .*paused victim 4 ms/);
+    expect(f).toMatch(/✖ isolate .*engine said no/);
+    expect(f).toMatch(/- export .*an earlier step failed/);
+  });
+
+  test('A collection step shows a byte progress bar with rate and ETA, and warnings inline', async () => {
+    const { svc, lastFrame } = await startRun();
+    svc.emit({ type: 'step:start', time: now(0), stepId: 'export', index: 2, uses: 'collect:export', mutates: false });
+    svc.emit({ type: 'step:progress', time: now(2000), stepId: 'export', bytes: 4 * 1024 * 1024, totalBytes: 16 * 1024 * 1024 });
+    svc.emit({ type: 'step:warning', time: now(2001), stepId: 'export', message: 'socket \x1b[2Jvanished' });
+    const f = await until(lastFrame, (x) => x.includes('ETA'));
+    expect(f).toContain('4.0 MiB / 16.0 MiB');
+    expect(f).toContain('2.0 MiB/s');
+    expect(f).toContain('ETA 6s');
+    expect(f).toMatch(/█+░+/);
+    expect(f).toContain('! socket \\x1b[2Jvanished');
+    expect(f).not.toContain('\x1b[2J');
+  });
+
+  test('A confirm step stops and shows exactly what will change; y approves it', async () => {
+    const { svc, lastFrame, stdin } = await startRun();
+    const answer = svc.ask(STEPS[1]);
+    const f = await until(lastFrame, (x) => x.includes('Approve step'));
+    expect(f).toContain('Approve step "isolate" (contain:network-isolate) on victim? This will:');
+    expect(f).toContain('disconnect victim from lab-net (172.20.0.3) and attach it to cirt-quarantine');
+    expect(f).toContain('n / Enter refuse (default)');
+    stdin.write('y');
+    await expect(answer).resolves.toBe(true);
+    await until(lastFrame, (x) => !x.includes('Approve step'));
+  });
+
+  test('The default answer is no: Enter refuses, and so does Esc', async () => {
+    const { svc, lastFrame, stdin } = await startRun();
+    const first = svc.ask(STEPS[1]);
+    await until(lastFrame, (x) => x.includes('Approve step'));
+    stdin.write(KEY.enter);
+    await expect(first).resolves.toBe(false);
+    const second = svc.ask({ ...STEPS[1], id: 'isolate-2' });
+    await until(lastFrame, (x) => x.includes('Approve step "isolate-2"'));
+    stdin.write(KEY.esc);
+    await expect(second).resolves.toBe(false);
+  });
+
+  test('Ctrl-C asks whether to abort; n keeps running; y aborts the run’s signal and answers a pending approval no', async () => {
+    const { svc, lastFrame, stdin } = await startRun();
+    stdin.write(KEY.ctrlC);
+    await until(lastFrame, (x) => x.includes('Abort the running playbook? [y/N]'));
+    stdin.write('n');
+    await until(lastFrame, (x) => !x.includes('Abort the running'));
+    expect(svc.runs[0].signal.aborted).toBe(false);
+    const pending = svc.ask(STEPS[1]);
+    await until(lastFrame, (x) => x.includes('Approve step'));
+    stdin.write(KEY.ctrlC);
+    await until(lastFrame, (x) => x.includes('Abort the running playbook?'));
+    stdin.write('y');
+    await until(lastFrame, (x) => x.includes('Aborting'));
+    expect(svc.runs[0].signal.aborted).toBe(true);
+    await expect(pending).resolves.toBe(false);
+  });
+
+  test('q is refused while running; after the run ends the outcome and bundle are shown and c opens the case', async () => {
+    const { svc, lastFrame, stdin } = await startRun();
+    stdin.write('q');
+    await until(lastFrame, (x) => x.includes('A run is in progress'));
+    svc.cases.set('/cases/case-9', { id: 'case-9', dir: '/cases/case-9', status: 'sealed', target: 'victim', artifacts: [], findings: [], notes: [] });
+    svc.emit({ type: 'run:end', time: now(9), status: 'ok', exitCode: 0, caseId: 'case-9', caseDir: '/cases/case-9', counts: { ok: 3, noop: 0, failed: 0, skipped: 0, planned: 0 }, message: '3 step(s) done', bundle: '/cases/case-9.tar.gz' });
+    svc.endRun(0);
+    const f = await until(lastFrame, (x) => x.includes('OK: 3 step(s) done'));
+    expect(f).toContain('bundle /cases/case-9.tar.gz');
+    stdin.write('c');
+    await until(lastFrame, (x) => x.includes('Case case-9'));
+  });
+
+  test('A playbook that cannot start says why', async () => {
+    const svc = new FakeServices();
+    svc.playbooks = [{ name: 'pb', file: '/p/pb.yaml', origin: 'shipped', description: '', steps: STEPS }];
+    svc.run = async () => {
+      throw new Error('Cannot reach the Docker engine at unix:///nope');
+    };
+    const { lastFrame, stdin } = renderApp(svc);
+    await until(lastFrame, (f) => f.includes('Connecting'));
+    svc.onRows!([containerRow('victim')]);
+    await until(lastFrame, (f) => f.includes('1 containers'));
+    stdin.write(KEY.enter);
+    await until(lastFrame, (f) => f.includes('Plan on victim'));
+    stdin.write(KEY.enter);
+    await tick();
+    stdin.write('y');
+    await until(lastFrame, (f) => f.includes('could not start: Cannot reach the Docker engine'));
+  });
+});
