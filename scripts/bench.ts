@@ -2,12 +2,14 @@
  * `npm run bench`: runs each benchmark module in order and prints one table.
  * Add a module by importing it and adding it to MODULES (one line each).
  */
+import { collectBench } from './bench/collect.js';
 import { containBench } from './bench/contain.js';
 import { tuiBench } from './bench/tui.js';
 import type { BenchModule, BenchRow } from './bench/types.js';
 
 const MODULES: BenchModule[] = [
   containBench,
+  collectBench,
   tuiBench,
 ];
 

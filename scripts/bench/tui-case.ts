@@ -44,7 +44,7 @@ export async function synthesizeCase(dir: string, n: number): Promise<{ dropperL
       const chunk = `${batch.join('\n')}\n`;
       bytes += Buffer.byteLength(chunk);
       batch = [];
-      if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+      if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
     }
   }
   await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));

@@ -3,16 +3,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { render } from 'ink';
-import { createElement } from 'react';
-import { App } from '../../src/tui/App.js';
 import { readCase } from '../../src/tui/data/case-reader.js';
 import { TimelineIndex } from '../../src/tui/data/timeline-index.js';
 import { timelineLayout } from '../../src/tui/layout.js';
-import { RENDER_OPTIONS } from '../../src/tui/launch.js';
 import type { TuiServices } from '../../src/tui/services.js';
 import { initialState } from '../../src/tui/state/reducer.js';
-import { themeFor } from '../../src/tui/theme.js';
 import { packageRoot } from '../../src/util/pkg.js';
 import { synthesizeCase } from './tui-case.js';
 import { BenchStdin, BenchStdout } from './tui-tty.js';
@@ -38,6 +33,17 @@ function services(): TuiServices {
 
 /** Key press → the frame showing its effect, in process, through Ink's input parser and renderer. */
 async function scrollLatency(dir: string, log: (l: string) => void): Promise<{ indexMs: number; lat: number[]; searchMs: number }> {
+  // As `cirt` does (src/cli/commands/tui.ts): React's production build, chosen before React loads.
+  process.env.NODE_ENV ??= 'production';
+  // Nothing that imports React may be loaded before this point (a dev React with a production
+  // reconciler renders nothing): theme.js, App.js and Ink are loaded here.
+  const [{ render }, { createElement }, { App }, { RENDER_OPTIONS }, { themeFor }] = await Promise.all([
+    import('ink'),
+    import('react'),
+    import('../../src/tui/App.js'),
+    import('../../src/tui/launch.js'),
+    import('../../src/tui/theme.js'),
+  ]);
   const stdout = new BenchStdout(SIZE.columns, SIZE.rows);
   const stdin = new BenchStdin();
   const t0 = performance.now();

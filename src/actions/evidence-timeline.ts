@@ -19,7 +19,7 @@ export const evidenceTimeline = defineAction({
   plan: (p) => `build the case timeline from ${p.sources ? p.sources.join(', ') : 'every source'} (jsonl, Timesketch csv, bodyfile)`,
   async run(ctx, params) {
     const src = await openCaseSource(ctx.case.root);
-    const { events, diag } = await buildTimeline(src, { sources: params.sources, onWarning: (m) => ctx.warn(m) });
+    const { batches, diag } = await buildTimeline(src, { sources: params.sources, onWarning: (m) => ctx.warn(m) });
     const meta = (mediaType: string) => ({ mediaType, source: `case artifacts (${src.label})` });
     const jsonl = await ctx.artifact('timeline/timeline.jsonl', meta('application/x-ndjson'));
     const csv = await ctx.artifact('timeline/timeline.csv', meta('text/csv'));
@@ -28,9 +28,9 @@ export const evidenceTimeline = defineAction({
     let stats;
     try {
       const guarded = (async function* () {
-        for await (const e of events) {
+        for await (const batch of batches) {
           if (ctx.signal.aborted) throw new InterruptedError('timeline interrupted');
-          yield e;
+          yield batch;
         }
       })();
       stats = await writeTimeline(guarded, { jsonl: jsonl.stream, csv: csv.stream, bodyfile: body.stream }, (n) => ctx.progress({ message: `${n} events written` }));

@@ -1,14 +1,18 @@
 #!/usr/bin/env node
 import { CirtError, EXIT } from '../engine/errors.js';
 import { safeText } from '../util/sanitize.js';
+import { CommanderError } from 'commander';
 import { processIO, type CommandIO } from './io.js';
-import { buildProgram, CommanderError } from './program.js';
+import { isTuiInvocation } from './tui-program.js';
 
 /** The one place errors become exit codes. */
 export async function main(argv: string[], io: CommandIO = processIO(), signal?: AbortSignal): Promise<number> {
   const state: { code: number; signal?: AbortSignal } = { code: EXIT.ok, signal };
-  const program = buildProgram(io, state);
   try {
+    // The TUI loads only what its first frame needs; every other invocation gets the full tree.
+    const program = isTuiInvocation(argv)
+      ? (await import('./tui-program.js')).buildTuiProgram(io, state)
+      : (await import('./program.js')).buildProgram(io, state);
     await program.parseAsync(argv, { from: 'user' });
     return state.code;
   } catch (err) {

@@ -25,8 +25,14 @@ export function exactPaths(path: string, root: ContainerRoot | null): Buffer[] {
 
 /** Whether a changed path is a directory (then only its metadata changed and it is not fetched). */
 export async function isDirectory(ctx: ActionContext, path: Buffer): Promise<boolean | null> {
-  const st = await statPath(ctx.docker, ctx.target.id, path, ctx.signal);
-  return st ? isDirStat(st) : null;
+  try {
+    const st = await statPath(ctx.docker, ctx.target.id, path, ctx.signal);
+    return st ? isDirStat(st) : null;
+  } catch (err) {
+    if (engineStatus(err) === undefined) throw err;
+    // Unknown: fetch it; the archive request records what the engine says.
+    return null;
+  }
 }
 
 /** Writes fs/stat.jsonl: lstat of every added or changed path through /proc/<pid>/root, never following a symlink. */
@@ -73,10 +79,17 @@ export async function fetchArchives(ctx: ActionContext, paths: Buffer[]): Promis
       try {
         res = await archiveStream(ctx.docker, id, p, ctx.signal);
       } catch (err) {
-        if (engineStatus(err) !== 404) throw err;
-        rec.status = 'missing';
-        rec.error = engineMessage(err);
-        ctx.warn(`${safeText(name.text)} is gone since /changes listed it (${safeText(rec.error)}); its content is not in fs/diff.tar`);
+        const status = engineStatus(err);
+        // No bytes arrived yet, so fs/diff.tar is still whole: note it and go on with the other paths
+        // (one path the engine refuses must not hide the rest). A broken connection is not that.
+        if (status === undefined) throw err;
+        // A name /changes printed with U+FFFD (not UTF-8) cannot be asked for unless /proc gave us its bytes.
+        const lossy = status === 404 && name.text.includes('\ufffd') && !name.b64;
+        rec.status = status === 404 && !lossy ? 'missing' : 'failed';
+        rec.error = engineMessage(err).trim();
+        const why = lossy ? 'its name is not UTF-8 and the engine printed it lossily, so it cannot be asked for' : status === 404 ? 'it is gone since /changes listed it' : `the engine refused it (HTTP ${status})`;
+        ctx.warn(`${safeText(name.text)}: ${why} (${safeText(rec.error)}); its content is not in fs/diff.tar`);
+        if (rec.status === 'failed') await ctx.case.noteIncomplete(ctx.stepId, `content of ${name.text} not collected: ${why}`);
         continue;
       }
       try {

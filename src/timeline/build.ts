@@ -3,7 +3,7 @@ import { loadAttribution, type Attribution } from './attribution.js';
 import type { TimelineEvent } from './event.js';
 import type { ExtractContext } from './extractor.js';
 import { extractors as defaultExtractors, type ExtractorRegistry } from './extractors/index.js';
-import { mergeStreams } from './merge.js';
+import { flatten, mergeBatches } from './merge.js';
 import type { CaseSource } from './source.js';
 
 export interface BuildOptions {
@@ -15,7 +15,9 @@ export interface BuildOptions {
 }
 
 export interface BuiltTimeline {
-  /** All events in time order; consume once. */
+  /** All events in time order, in batches; consume once (this or `events`, not both). */
+  batches: AsyncGenerator<TimelineEvent[]>;
+  /** The same events one by one. */
   events: AsyncGenerator<TimelineEvent>;
   diag: Diagnostics;
 }
@@ -43,5 +45,6 @@ export async function buildTimeline(src: CaseSource, o: BuildOptions = {}): Prom
     if (wanted && !wanted.has(ex.name)) continue;
     streams.push(...(await ex.extract(x)));
   }
-  return { events: mergeStreams(streams), diag };
+  const batches = mergeBatches(streams);
+  return { batches, events: flatten(batches), diag };
 }

@@ -4,8 +4,11 @@ import type { Attribution } from './attribution.js';
 import type { TimelineEvent } from './event.js';
 import type { CaseSource } from './source.js';
 
-/** A time-ordered run of events (sync for small in-memory sources, async for streamed logs). */
-export type EventStream = Iterable<TimelineEvent> | AsyncIterable<TimelineEvent>;
+/**
+ * A time-ordered run of events: a sorted array for small in-memory sources, or an async iterable of
+ * time-ordered batches for streamed logs (batches keep a million events from costing a million awaits).
+ */
+export type EventStream = readonly TimelineEvent[] | AsyncIterable<TimelineEvent[]>;
 
 /** What every extractor gets: the case, its file list, manifest times, diagnostics, attribution. */
 export interface ExtractContext {

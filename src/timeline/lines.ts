@@ -2,11 +2,12 @@ import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 
 /**
- * Splits a byte stream into lines (on `\n` only: a `\r` inside a line is the container's and is kept).
+ * Splits a byte stream into lines (on `\n` only: a `\r` inside a line is the container's and is kept),
+ * one array per chunk read, so a million lines cost a few hundred awaits, not a million.
  * UTF-8 sequences split across chunks are decoded correctly. A long line is gathered as pieces and
  * joined once, so its cost stays linear in its length. The last line is yielded even without `\n`.
  */
-export async function* readLines(stream: Readable): AsyncGenerator<string> {
+export async function* readLineBatches(stream: Readable): AsyncGenerator<string[]> {
   const decoder = new StringDecoder('utf8');
   let pieces: string[] = [];
   for await (const chunk of stream) {
@@ -17,19 +18,26 @@ export async function* readLines(stream: Readable): AsyncGenerator<string> {
       if (text) pieces.push(text);
       continue;
     }
+    const batch: string[] = [];
     if (pieces.length) {
       pieces.push(text.slice(0, nl));
-      yield pieces.join('');
+      batch.push(pieces.join(''));
       pieces = [];
       start = nl + 1;
       nl = text.indexOf('\n', start);
     }
     for (; nl !== -1; nl = text.indexOf('\n', start)) {
-      yield text.slice(start, nl);
+      batch.push(text.slice(start, nl));
       start = nl + 1;
     }
     if (start < text.length) pieces.push(text.slice(start));
+    yield batch;
   }
   const tail = pieces.join('') + decoder.end();
-  if (tail) yield tail;
+  if (tail) yield [tail];
+}
+
+/** The same, one line at a time (for the small line-oriented artifacts). */
+export async function* readLines(stream: Readable): AsyncGenerator<string> {
+  for await (const batch of readLineBatches(stream)) yield* batch;
 }

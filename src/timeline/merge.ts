@@ -2,13 +2,18 @@ import type { TimelineEvent } from './event.js';
 import type { EventStream } from './extractor.js';
 
 interface Head {
-  ev: TimelineEvent;
+  buf: readonly TimelineEvent[];
+  pos: number;
   /** Input index: breaks ties so equal times keep the inputs' order (a stable merge). */
   i: number;
-  it: Iterator<TimelineEvent> | AsyncIterator<TimelineEvent>;
+  it?: AsyncIterator<TimelineEvent[]>;
 }
 
-const before = (a: Head, b: Head): boolean => a.ev.timestamp < b.ev.timestamp || (a.ev.timestamp === b.ev.timestamp && a.i < b.i);
+const before = (a: Head, b: Head): boolean => {
+  const x = a.buf[a.pos].timestamp;
+  const y = b.buf[b.pos].timestamp;
+  return x < y || (x === y && a.i < b.i);
+};
 
 /** A binary min-heap of stream heads (k is small; the heap keeps the merge at O(n log k)). */
 class HeadHeap {
@@ -25,7 +30,7 @@ class HeadHeap {
     }
   }
 
-  /** Restores order after the top's event changed, or removes the top when `remove`. */
+  /** Restores order after the top's head moved, or removes the top when `remove`. */
   fixTop(remove: boolean): void {
     const a = this.items;
     if (remove) {
@@ -46,33 +51,63 @@ class HeadHeap {
   }
 }
 
-async function pull(it: Head['it']): Promise<IteratorResult<TimelineEvent>> {
-  const r = it.next();
-  return r instanceof Promise ? await r : r;
+/** Loads the next non-empty batch of an async input; false when it is done. */
+async function refill(h: Head): Promise<boolean> {
+  if (!h.it) return false;
+  for (;;) {
+    const r = await h.it.next();
+    if (r.done) return false;
+    if (r.value.length) {
+      h.buf = r.value;
+      h.pos = 0;
+      return true;
+    }
+  }
 }
 
 /**
- * K-way merge of time-ordered streams: O(n log k) time, O(k) memory. Ties keep the input order, and
- * within one input its own order. Stopping early (a `--limit`) closes every input.
+ * K-way merge of time-ordered streams (sorted arrays, or async iterables of time-ordered batches):
+ * O(n log k) time, O(k + batch) memory. Ties keep the input order, and within one input its own
+ * order. Yields batches of up to `max` events; awaits only when an input's batch runs out. Stopping
+ * early (a `--limit`) closes every input.
  */
-export async function* mergeStreams(inputs: readonly EventStream[]): AsyncGenerator<TimelineEvent> {
+export async function* mergeBatches(inputs: readonly EventStream[], max = 4096): AsyncGenerator<TimelineEvent[]> {
   const heap = new HeadHeap();
-  const open: Head['it'][] = [];
+  const open: AsyncIterator<TimelineEvent[]>[] = [];
   try {
     for (const [i, input] of inputs.entries()) {
-      const it = Symbol.asyncIterator in input ? (input as AsyncIterable<TimelineEvent>)[Symbol.asyncIterator]() : (input as Iterable<TimelineEvent>)[Symbol.iterator]();
+      if (Array.isArray(input)) {
+        if (input.length) heap.push({ buf: input, pos: 0, i });
+        continue;
+      }
+      const it = (input as AsyncIterable<TimelineEvent[]>)[Symbol.asyncIterator]();
       open.push(it);
-      const first = await pull(it);
-      if (!first.done) heap.push({ ev: first.value, i, it });
+      const h: Head = { buf: [], pos: 0, i, it };
+      if (await refill(h)) heap.push(h);
     }
+    let out: TimelineEvent[] = [];
     while (heap.items.length) {
       const top = heap.items[0];
-      yield top.ev;
-      const n = await pull(top.it);
-      if (!n.done) top.ev = n.value;
-      heap.fixTop(Boolean(n.done));
+      out.push(top.buf[top.pos++]);
+      const more = top.pos < top.buf.length || (await refill(top));
+      heap.fixTop(!more);
+      if (out.length >= max) {
+        yield out;
+        out = [];
+      }
     }
+    if (out.length) yield out;
   } finally {
     for (const it of open) await it.return?.();
   }
+}
+
+/** One event at a time, for consumers that filter or stop early. */
+export async function* flatten(batches: AsyncIterable<TimelineEvent[]>): AsyncGenerator<TimelineEvent> {
+  for await (const b of batches) yield* b;
+}
+
+/** mergeBatches, one event at a time. */
+export function mergeStreams(inputs: readonly EventStream[]): AsyncGenerator<TimelineEvent> {
+  return flatten(mergeBatches(inputs));
 }

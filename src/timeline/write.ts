@@ -22,21 +22,27 @@ export interface WriteStats {
  * Writes one pass of events to every requested format at once (the events are never held: JSONL and
  * CSV rows go out as they come; the bodyfile gathers one row per changed path). Streams are not ended.
  */
-export async function writeTimeline(events: AsyncIterable<TimelineEvent>, out: TimelineOutputs, onProgress?: (n: number) => void): Promise<WriteStats> {
+export async function writeTimeline(batches: AsyncIterable<readonly TimelineEvent[]>, out: TimelineOutputs, onProgress?: (n: number) => void): Promise<WriteStats> {
   const jsonl = out.jsonl && new TextSink(out.jsonl);
   const csv = out.csv && new TextSink(out.csv);
   const body = out.bodyfile ? new BodyfileBuilder() : undefined;
   const stats: WriteStats = { events: 0, files: 0, bySource: {} };
   await csv?.write(csvHeader());
-  for await (const e of events) {
-    stats.events++;
-    stats.bySource[e.source] = (stats.bySource[e.source] ?? 0) + 1;
-    stats.first ??= e.datetime;
-    stats.last = e.datetime;
-    if (jsonl) await jsonl.write(`${JSON.stringify(e)}\n`);
-    if (csv) await csv.write(csvRow(e));
-    body?.add(e);
-    if (onProgress && stats.events % 50_000 === 0) onProgress(stats.events);
+  let reported = 0;
+  for await (const batch of batches) {
+    for (const e of batch) {
+      stats.bySource[e.source] = (stats.bySource[e.source] ?? 0) + 1;
+      jsonl?.add(`${JSON.stringify(e)}\n`);
+      csv?.add(csvRow(e));
+      body?.add(e);
+    }
+    if (!batch.length) continue;
+    stats.events += batch.length;
+    stats.first ??= batch[0].datetime;
+    stats.last = batch[batch.length - 1].datetime;
+    await jsonl?.drain();
+    await csv?.drain();
+    if (onProgress && stats.events - reported >= 50_000) onProgress((reported = stats.events));
   }
   await jsonl?.flush();
   await csv?.flush();

@@ -30,6 +30,9 @@ export async function tuiCommand(o: TuiCommandOptions, io: CommandIO): Promise<n
     });
   }
   const caseDir = o.case ? resolveCaseDir(o.case, o, io) : undefined;
+  // React's development build profiles every render (several times slower): the TUI is not a dev
+  // build. Set before React is first loaded, by the import below; an explicit NODE_ENV is respected.
+  process.env.NODE_ENV ??= 'production';
   const { launchTui } = await import('../../tui/launch.js');
   return launchTui({ globals: { host: o.host, casesDir: o.casesDir }, io, stdout: out, stdin: process.stdin, signal: o.signal, caseDir });
 }

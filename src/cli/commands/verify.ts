@@ -43,7 +43,9 @@ export async function verifyCommand(o: VerifyOptions, io: CommandIO): Promise<{ 
   }
   const started = Date.now();
   const obs = st.isDirectory() ? await readFolder(input) : await readBundle(input);
-  if (!['case.json', 'SHA256SUMS', 'manifest.json'].some((f) => obs.files.has(f))) {
+  // A bundle that breaks off midway was changed (exit 1); one read to its end without a case in it is not a case (exit 2).
+  const broken = obs.odd.some((x) => x.why.startsWith('is corrupt'));
+  if (!broken && !['case.json', 'SHA256SUMS', 'manifest.json'].some((f) => obs.files.has(f))) {
     throw new UserError(`${safeText(o.input)} is not a cirt case: it has no case.json, manifest.json or SHA256SUMS${obs.odd.length ? ` (${safeText(obs.odd[0].name)} ${safeText(obs.odd[0].why)})` : ''}`, {
       hint: 'Pass a <case-id>.tar.gz made by cirt, or the case folder inside it.',
     });
@@ -60,7 +62,11 @@ function printReport(o: VerifyOptions, r: VerifyReport, seconds: number, io: Com
   const mark = (ok: boolean): string => (ok ? '✔' : '✖');
   const c = r.checked;
   w(`cirt verify ${safeText(o.input)} (${r.kind === 'bundle' ? 'bundle' : 'case folder'}${r.caseId ? `, case ${safeText(r.caseId)}` : ''})`);
-  if (r.bundleSum) w(`  ${mark(r.bundleSum.expected === r.bundleSum.actual)} bundle sha256 ${r.bundleSum.actual}${r.bundleSum.expected ? ' (matches the .sha256 beside it)' : ' (no .sha256 beside it)'}`);
+  if (r.bundleSum) {
+    const { expected, actual } = r.bundleSum;
+    const note = !expected ? 'no usable .sha256 beside it' : expected === actual ? 'matches the .sha256 beside it' : 'does NOT match the .sha256 beside it';
+    w(`  ${mark(!expected || expected === actual)} bundle sha256 ${actual} (${note})`);
+  }
   const fileProblems = r.problems.filter((p) => !['custody.jsonl', 'custody.post-seal.jsonl', 'SHA256SUMS.sig', 'pub.pem'].includes(p.file) || p.line === undefined);
   w(`  ${mark(!fileProblems.length)} ${c.files} files, ${humanBytes(c.bytes)} hashed in ${seconds.toFixed(1)} s against ${c.sumsLines} SHA256SUMS lines and ${c.manifestEntries} manifest entries`);
   w(`  ${mark(!r.problems.some((p) => p.file === 'custody.jsonl'))} custody chain: ${c.custodyRecords} records`);

@@ -77,10 +77,21 @@ export const socketMatcher = defineMatcher({
 export const listeningMatcher = defineMatcher({
   kind: 'listening',
   description: 'listening TCP/UDP ports the image (or the container config) does not expose',
-  params: z.strictObject({ notExposedByImage: z.literal(true), ignoreLoopback: z.boolean().default(false) }),
+  params: z.strictObject({
+    notExposedByImage: z.literal(true),
+    ignoreLoopback: z.boolean().default(false),
+    /** Local addresses whose listeners are not the container's own (e.g. the engine's embedded DNS). */
+    ignoreAddresses: z.array(z.string()).default([]),
+  }),
   match(p, ev) {
+    const loopback = (a: string | null): boolean => Boolean(a && isLocalOnly(a) && a !== '0.0.0.0' && a !== '::');
     const hits = ev.sockets.filter(
-      (s) => isListening(s) && s.localPort !== null && !ev.exposed.has(`${s.localPort}/${family(s.proto)}`) && !(p.ignoreLoopback && s.localAddress && isLocalOnly(s.localAddress) && s.localAddress !== '0.0.0.0' && s.localAddress !== '::'),
+      (s) =>
+        isListening(s) &&
+        s.localPort !== null &&
+        !ev.exposed.has(`${s.localPort}/${family(s.proto)}`) &&
+        !(p.ignoreLoopback && loopback(s.localAddress)) &&
+        !(s.localAddress && p.ignoreAddresses.includes(s.localAddress)),
     );
     return grouped(
       hits,

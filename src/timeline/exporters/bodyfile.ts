@@ -52,7 +52,7 @@ export class BodyfileBuilder {
   /** Takes any event; only `fs` events with a path contribute. */
   add(e: TimelineEvent): void {
     if (e.source !== 'fs') return;
-    const a = e.attrs as { path?: unknown; change?: unknown; type?: string; mode?: number; uid?: unknown; gid?: unknown; size?: unknown; inode?: unknown; timeField?: unknown };
+    const a = e.attrs as { path?: unknown; change?: unknown; type?: string; mode?: number; uid?: unknown; gid?: unknown; size?: unknown; inode?: unknown; timeFields?: unknown };
     if (typeof a.path !== 'string') return;
     let row = this.rows.get(a.path);
     if (!row) {
@@ -69,8 +69,9 @@ export class BodyfileBuilder {
       };
       this.rows.set(a.path, row);
     }
-    const f = a.timeField;
-    if (f === 'atime' || f === 'mtime' || f === 'ctime' || f === 'birthtime') row.times[f] = unixSeconds(e.timestamp);
+    for (const f of Array.isArray(a.timeFields) ? (a.timeFields as unknown[]) : []) {
+      if (f === 'atime' || f === 'mtime' || f === 'ctime' || f === 'birthtime') row.times[f] = unixSeconds(e.timestamp);
+    }
   }
 
   get size(): number {

@@ -24,20 +24,7 @@ export function csvHeader(): string {
 }
 
 export function csvRow(e: TimelineEvent): string {
-  const cells = [
-    e.message,
-    e.datetime,
-    e.timestamp_desc,
-    String(e.timestamp),
-    e.id,
-    e.source,
-    e.kind,
-    e.actor,
-    e.ref.artifact,
-    e.ref.line === undefined ? '' : String(e.ref.line),
-    e.ref.entry === undefined ? '' : String(e.ref.entry),
-    e.ref.field ?? '',
-    JSON.stringify(e.attrs),
-  ];
-  return `${cells.map(csvField).join(',')}\r\n`;
+  // Every column goes through csvField: ids and artifact names are ours, but a field must never
+  // depend on that to stay one field.
+  return `${csvField(e.message)},${csvField(e.datetime)},${csvField(e.timestamp_desc)},${e.timestamp},${csvField(e.id)},${csvField(e.source)},${csvField(e.kind)},${csvField(e.actor)},${csvField(e.ref.artifact)},${e.ref.line ?? ''},${e.ref.entry ?? ''},${csvField(e.ref.field ?? '')},${csvField(JSON.stringify(e.attrs))}\r\n`;
 }

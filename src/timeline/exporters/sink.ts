@@ -2,7 +2,8 @@ import type { Writable } from 'node:stream';
 
 /**
  * Batches small strings into ~256 KiB writes and honours backpressure, so a million events neither
- * flood the stream's buffer nor pay for a million write calls.
+ * flood the stream's buffer nor pay for a million write calls. `add` is synchronous (a batch of
+ * events is formatted in one go); `drain` writes out full batches and waits when the stream is full.
  */
 export class TextSink {
   private buf: string[] = [];
@@ -11,10 +12,19 @@ export class TextSink {
 
   constructor(private readonly out: Writable) {}
 
-  async write(s: string): Promise<void> {
+  add(s: string): void {
     this.buf.push(s);
     this.size += s.length;
+  }
+
+  /** Writes what is gathered once it reaches a batch. */
+  async drain(): Promise<void> {
     if (this.size >= TextSink.BATCH) await this.flush();
+  }
+
+  async write(s: string): Promise<void> {
+    this.add(s);
+    await this.drain();
   }
 
   async flush(): Promise<void> {

@@ -3,7 +3,7 @@ import { byTime, type Extractor } from '../extractor.js';
 import { loadFsEntries, modeString, type FsEntry } from '../fs-entries.js';
 import { parseRfc3339, type Instant } from '../time.js';
 
-/** stat fields → Timesketch's usual descriptions (the same words plaso uses). */
+/** stat fields → Timesketch's usual descriptions (the same words plaso uses), in mactime's m-a-c-b order. */
 const STAT_FIELDS = [
   ['mtime', 'Content Modification Time'],
   ['atime', 'Last Access Time'],
@@ -11,8 +11,13 @@ const STAT_FIELDS = [
   ['birthtime', 'Creation Time'],
 ] as const;
 
+/** mactime's marker: `m.c.` for a time that is both the mtime and the ctime. */
+function macb(fields: readonly string[]): string {
+  return STAT_FIELDS.map(([f], i) => (fields.includes(f) ? 'macb'[i] : '.')).join('');
+}
+
 /** The attributes every fs event of a path carries (the bodyfile is rebuilt from them). */
-function fileAttrs(e: FsEntry, timeField: string): Record<string, unknown> {
+function fileAttrs(e: FsEntry, timeFields: string[]): Record<string, unknown> {
   return {
     path: e.path,
     ...(e.pathB64 ? { pathB64: e.pathB64 } : {}),
@@ -25,7 +30,7 @@ function fileAttrs(e: FsEntry, timeField: string): Record<string, unknown> {
     inode: e.inode,
     sha256: e.sha256 ?? undefined,
     linkname: e.linkname,
-    timeField,
+    timeFields,
   };
 }
 
@@ -35,9 +40,9 @@ function describe(e: FsEntry): string {
 }
 
 /**
- * Filesystem changes: one event per stat time (mtime/atime/ctime/birth) where fs/stat.jsonl has them,
- * else the archive's whole-second mtime, else — for paths with no time at all (deleted ones) — the time
- * the change list was collected.
+ * Filesystem changes: one event per distinct stat time (mtime/atime/ctime/birth; equal times make one
+ * event, marked like mactime's `m.c.`) where fs/stat.jsonl has them, else the archive's whole-second
+ * mtime, else — for paths with no time at all (deleted ones) — the time the change list was collected.
  */
 export const fsExtractor: Extractor = {
   name: 'fs',
@@ -51,25 +56,30 @@ export const fsExtractor: Extractor = {
     for (const e of entries) {
       const kind = `fs:${e.change ?? 'seen'}`;
       const message = describe(e);
-      const push = (at: Instant, desc: string, ref: TimelineEvent['ref'], field: string): void => {
-        out.push(makeEvent({ at, desc, message, source: 'fs', kind, actor: 'container', ref, attrs: fileAttrs(e, field) }));
+      const push = (at: Instant, desc: string, ref: TimelineEvent['ref'], fields: string[]): void => {
+        const marker = fields[0] === 'observed' ? '' : ` [${macb(fields)}]`;
+        out.push(makeEvent({ at, desc, message: `${message}${marker}`, source: 'fs', kind, actor: 'container', ref, attrs: fileAttrs(e, fields) }));
       };
       let any = false;
       if (e.stat && e.refs.stat) {
+        const byTime = new Map<number, { at: Instant; fields: string[]; descs: string[] }>();
         for (const [field, desc] of STAT_FIELDS) {
           const at = e.stat[field];
-          if (at) {
-            push(at, desc, { artifact: e.refs.stat.artifact, line: e.refs.stat.line, field }, field);
-            any = true;
-          }
+          if (!at) continue;
+          const g = byTime.get(at.us) ?? { at, fields: [], descs: [] };
+          g.fields.push(field);
+          g.descs.push(desc);
+          byTime.set(at.us, g);
         }
+        for (const g of byTime.values()) push(g.at, g.descs.join('; '), { artifact: e.refs.stat.artifact, line: e.refs.stat.line, field: g.fields.join('+') }, g.fields);
+        any = byTime.size > 0;
       }
       if (!any && e.tarMtime && e.refs.diffIndex) {
-        push(e.tarMtime, 'Content Modification Time', { artifact: e.refs.diffIndex.artifact, line: e.refs.diffIndex.line, field: 'mtime' }, 'mtime');
+        push(e.tarMtime, 'Content Modification Time', { artifact: e.refs.diffIndex.artifact, line: e.refs.diffIndex.line, field: 'mtime' }, ['mtime']);
         any = true;
       }
       if (!any && collected && e.refs.changes) {
-        push(collected, 'Change Observed (collection time)', { artifact: e.refs.changes.artifact, entry: e.refs.changes.entry }, 'observed');
+        push(collected, 'Change Observed (collection time)', { artifact: e.refs.changes.artifact, entry: e.refs.changes.entry }, ['observed']);
         any = true;
       }
       if (!any) timeless++;

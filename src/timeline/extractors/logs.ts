@@ -1,7 +1,7 @@
 import { latestOf, type Diagnostics } from '../artifacts.js';
 import { makeEvent, type TimelineEvent } from '../event.js';
 import { byTime, type EventStream, type Extractor } from '../extractor.js';
-import { readLines } from '../lines.js';
+import { readLineBatches } from '../lines.js';
 import type { CaseSource } from '../source.js';
 import { parseRfc3339, type Instant } from '../time.js';
 
@@ -15,21 +15,23 @@ function splitLine(line: string): { at: Instant; text: string } | undefined {
 }
 
 function toEvent(rel: string, stream: string, line: number, at: Instant, text: string): TimelineEvent {
-  return makeEvent({ at, desc: 'Log Line', message: text, source: 'logs', kind: `log:${stream}`, actor: 'container', ref: { artifact: rel, line }, attrs: { stream } });
+  // The stream is in `kind` (log:stdout); attrs stay small: a million of them are written twice.
+  return makeEvent({ at, desc: 'Log Line', message: text, source: 'logs', kind: `log:${stream}`, actor: 'container', ref: { artifact: rel, line } });
 }
 
-/** Streams one log file's events; lines without a time prefix are warnings. */
-async function* logEvents(src: CaseSource, rel: string, stream: string, diag: Diagnostics): AsyncGenerator<TimelineEvent> {
+/** Streams one log file's events, a batch per chunk read; lines without a time prefix are warnings. */
+async function* logEvents(src: CaseSource, rel: string, stream: string, diag: Diagnostics): AsyncGenerator<TimelineEvent[]> {
   let n = 0;
-  for await (const line of readLines(src.createReadStream(rel))) {
-    n++;
-    if (!line) continue;
-    const p = splitLine(line);
-    if (!p) {
-      diag.warn(`${rel}:${n}: no RFC 3339 time prefix; line skipped`, rel);
-      continue;
+  for await (const lines of readLineBatches(src.createReadStream(rel))) {
+    const batch: TimelineEvent[] = [];
+    for (const line of lines) {
+      n++;
+      if (!line) continue;
+      const p = splitLine(line);
+      if (p) batch.push(toEvent(rel, stream, n, p.at, p.text));
+      else diag.warn(`${rel}:${n}: no RFC 3339 time prefix; line skipped`, rel);
     }
-    yield toEvent(rel, stream, n, p.at, p.text);
+    yield batch;
   }
 }
 
@@ -39,12 +41,14 @@ async function* logEvents(src: CaseSource, rel: string, stream: string, diag: Di
  */
 async function inOrder(src: CaseSource, rel: string): Promise<boolean> {
   let last = -Infinity;
-  for await (const line of readLines(src.createReadStream(rel))) {
-    const sp = line.indexOf(' ');
-    const at = parseRfc3339(sp === -1 ? line : line.slice(0, sp));
-    if (!at) continue;
-    if (at.us < last) return false;
-    last = at.us;
+  for await (const lines of readLineBatches(src.createReadStream(rel))) {
+    for (const line of lines) {
+      const sp = line.indexOf(' ');
+      const at = parseRfc3339(sp === -1 ? line : line.slice(0, sp));
+      if (!at) continue;
+      if (at.us < last) return false;
+      last = at.us;
+    }
   }
   return true;
 }
@@ -68,7 +72,7 @@ export const logsExtractor: Extractor = {
       }
       x.diag.warn(`${rel}: lines are not in time order; sorted in memory`, rel);
       const all: TimelineEvent[] = [];
-      for await (const e of logEvents(x.src, rel, stream, x.diag)) all.push(e);
+      for await (const batch of logEvents(x.src, rel, stream, x.diag)) for (const e of batch) all.push(e);
       out.push(byTime(all));
     }
     return out;

@@ -72,7 +72,7 @@ export function Frame({ size, stack, input, message, prompt, children }: FramePr
         {' '.repeat(pad)}
         <Text color={t.muted}>{right}</Text>
       </Text>
-      <Box flexDirection="column" height={bodyRows(size)} overflow="hidden">
+      <Box flexDirection="column" height={bodyRows(size)} overflowY="hidden">
         {children}
       </Box>
       {footer}

@@ -106,7 +106,7 @@ export function RunScreen({ size, run }: RunScreenProps) {
       <Text bold wrap="truncate-end">
         {head}
       </Text>
-      <Box flexDirection="column" height={room} overflow="hidden">
+      <Box flexDirection="column" height={room} overflowY="hidden">
         {start > 0 ? <Text color={t.muted}>… {start} more above</Text> : null}
         {items.slice(start > 0 ? start + 1 : start, start + room).map((i) =>
           i.kind === 'step' ? (

@@ -32,7 +32,7 @@ function Detail({ e, lit, width, rows }: { e?: TimelineEvent; lit: boolean; widt
   const attrs = e.attrs && Object.keys(e.attrs).length ? JSON.stringify(e.attrs) : '';
   const msgRows = Math.max(1, rows - 4 - (attrs ? 1 : 0));
   return (
-    <Box flexDirection="column" width={width} height={rows} overflow="hidden">
+    <Box flexDirection="column" width={width} height={rows} overflowY="hidden">
       <Text wrap="truncate-end">
         <Text bold>{clip(String(e.datetime ?? ''), 40)}</Text> <Text color={t.muted}>{clip(String(e.timestamp_desc ?? ''), 40)}</Text>
         {lit ? <Text color={t.highlight}> ◆ finding</Text> : null}
@@ -40,7 +40,7 @@ function Detail({ e, lit, width, rows }: { e?: TimelineEvent; lit: boolean; widt
       <Text wrap="truncate-end" color={t.muted}>
         source {clip(String(e.source ?? '?'), 20)} · kind {clip(String(e.kind ?? '-'), 24)} · actor {clip(String(e.actor ?? '-'), 12)}
       </Text>
-      <Box height={msgRows} overflow="hidden">
+      <Box height={msgRows} overflowY="hidden">
         <Text wrap="wrap">{clip(String(e.message ?? ''), width * msgRows)}</Text>
       </Box>
       <Text wrap="truncate-end">
@@ -75,7 +75,7 @@ export function TimelineScreen({ size, state: s, rows, selected }: TimelineScree
         <Text bold>{position}</Text> {s.lines ? `matching of ${s.total.toLocaleString('en-US')}` : 'events'} · {filters}
         <Text color={t.accent}>{state}</Text>
       </Text>
-      <Box flexDirection="column" height={listRows} overflow="hidden">
+      <Box flexDirection="column" height={listRows} overflowY="hidden">
         {rows.map(({ index, event: e }) => {
           const on = index === s.cursor;
           const lit = s.highlights.has(e.id);

@@ -59,6 +59,8 @@ export function scanField(buf: Buffer, start: number, end: number, key: Buffer):
   const from = at + key.length;
   const close = buf.indexOf(34, from);
   if (close < 0 || close >= end) return undefined;
-  if (buf.indexOf(92, from) >= 0 && buf.indexOf(92, from) < close) return undefined;
+  // A backslash means an escape inside the value: leave it to JSON.parse. (Only this value is
+  // scanned: indexOf would run on to the end of the chunk for every line.)
+  for (let p = from; p < close; p++) if (buf[p] === 92) return undefined;
   return buf.toString('utf8', from, close);
 }

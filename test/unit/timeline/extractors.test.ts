@@ -56,10 +56,16 @@ describe('extractors on the compromised fixture', () => {
       expect(ev.some((e) => e.message.length === 1024 * 1024)).toBe(true);
       expect(ev[0].attrs.timeNanos).toBe(`${ev[0].timestamp}456`);
     }],
-    ['fs', { 'fs:added': 9, 'fs:changed': 2, 'fs:deleted': 1 }, (ev) => {
+    ['fs', { 'fs:added': 10, 'fs:changed': 2, 'fs:deleted': 1 }, (ev) => {
       const k = ev.filter((e) => e.attrs.path === '/tmp/.cache/kworkerd');
-      expect(k.map((e) => e.attrs.timeField).sort()).toEqual(['atime', 'birthtime', 'ctime', 'mtime']);
-      expect(k.find((e) => e.attrs.timeField === 'mtime')?.ref).toEqual({ artifact: 'fs/stat.jsonl', line: 1, field: 'mtime' });
+      expect(k.map((e) => e.attrs.timeFields)).toEqual([['birthtime'], ['mtime'], ['ctime'], ['atime']]);
+      expect(k.find((e) => e.ref.field === 'mtime')?.message).toBe('added /tmp/.cache/kworkerd (file -rwxr-xr-x 0:0 134 B) [m...]');
+      // Equal times make one event, marked like mactime does.
+      const keys = ev.filter((e) => e.attrs.path === '/root/.ssh/authorized_keys');
+      expect(keys.map((e) => [e.ref.field, e.timestamp_desc, e.message.slice(-6)])).toEqual([
+        ['mtime+ctime', 'Content Modification Time; Metadata Change Time', '[m.c.]'],
+        ['atime', 'Last Access Time', '[.a..]'],
+      ]);
       expect(ev.find((e) => e.attrs.path === HOSTILE_NAME)?.timestamp_desc).toBe('Content Modification Time');
       expect(ev.find((e) => e.attrs.path === '/etc/motd')?.timestamp_desc).toBe('Change Observed (collection time)');
     }],

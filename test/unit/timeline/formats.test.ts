@@ -30,7 +30,7 @@ beforeAll(async () => {
   dir = await writeCase(await mkdtemp(join(tmpdir(), 'cirt-fmt-')), compromisedCase());
   const built = await buildTimeline(await openCaseSource(dir));
   const [j, c, b] = [sink(), sink(), sink()];
-  await writeTimeline(built.events, { jsonl: j.stream, csv: c.stream, bodyfile: b.stream });
+  await writeTimeline(built.batches, { jsonl: j.stream, csv: c.stream, bodyfile: b.stream });
   [jsonl, csv, body] = [j.text(), c.text(), b.text()];
   events = jsonl.trimEnd().split('\n').map((l) => JSON.parse(l) as TimelineEvent);
 });

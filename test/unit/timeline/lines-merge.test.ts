@@ -27,10 +27,10 @@ const ev = (us: number, tag: string): TimelineEvent => makeEvent({ at: { us }, d
 
 describe('mergeStreams', () => {
   test('merges sync and async inputs in time order; ties keep input order, then stream order', async () => {
-    async function* slow(): AsyncGenerator<TimelineEvent> {
-      yield ev(1, 'b1');
-      yield ev(5, 'b5');
-      yield ev(5, 'b5bis');
+    async function* slow(): AsyncGenerator<TimelineEvent[]> {
+      yield [ev(1, 'b1')];
+      yield [];
+      yield [ev(5, 'b5'), ev(5, 'b5bis')];
     }
     const out = await collect(mergeStreams([[ev(0, 'a0'), ev(5, 'a5'), ev(9, 'a9')], slow(), [], [ev(5, 'c5')]]));
     expect(out.map((e) => e.message)).toEqual(['a0', 'b1', 'a5', 'b5', 'b5bis', 'c5', 'a9']);
@@ -38,9 +38,9 @@ describe('mergeStreams', () => {
 
   test('stopping early closes the inputs', async () => {
     let closed = false;
-    async function* gen(): AsyncGenerator<TimelineEvent> {
+    async function* gen(): AsyncGenerator<TimelineEvent[]> {
       try {
-        for (let i = 0; ; i++) yield ev(i, `g${i}`);
+        for (let i = 0; ; i++) yield [ev(i, `g${i}`)];
       } finally {
         closed = true;
       }

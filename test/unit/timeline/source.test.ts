@@ -19,7 +19,7 @@ async function jsonlOf(src: CaseSource): Promise<string> {
   const out = new PassThrough();
   const chunks: Buffer[] = [];
   out.on('data', (c: Buffer) => chunks.push(c));
-  await writeTimeline((await buildTimeline(src)).events, { jsonl: out });
+  await writeTimeline((await buildTimeline(src)).batches, { jsonl: out });
   return Buffer.concat(chunks).toString('utf8');
 }
 

@@ -45,3 +45,23 @@ describe('isoMicros', () => {
     expect(datetimeMicros(s)).toBe(us);
   });
 });
+
+describe('parseRfc3339 fast path (same second, cached calendar part)', () => {
+  test('agrees with an independent computation for every fraction length, malformed ones refused', () => {
+    const base = Date.parse('2026-11-28T20:17:05Z') * 1000;
+    const cases: [string, number | undefined][] = [
+      ['2026-11-28T20:17:05Z', base],
+      ['2026-11-28T20:17:05.1Z', base + 100000],
+      ['2026-11-28T20:17:05.000001Z', base + 1],
+      ['2026-11-28T20:17:05.999999999Z', base + 999999],
+      ['2026-11-28T20:17:05.Z', undefined],
+      ['2026-11-28T20:17:05.12a4Z', undefined],
+      ['2026-11-28T20:17:06.5Z', base + 1_500_000],
+      ['2026-11-28T20:17:05.25Z', base + 250000],
+    ];
+    for (let round = 0; round < 2; round++) {
+      for (const [text, us] of cases) expect([text, parseRfc3339(text)?.us]).toEqual([text, us]);
+    }
+    expect(parseRfc3339('2026-11-28T20:17:05.999999999Z')?.nanos).toBe(`${base + 999999}999`);
+  });
+});

@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { main } from '../../../src/cli/main.js';
+import type { CommandIO } from '../../../src/cli/io.js';
+import { compromisedCase, HOSTILE_NAME, writeCase } from '../../fixtures/case-folder.js';
+import { csvObjects, timesketchProblems } from '../../helpers/timesketch.js';
+
+function io(columns = 80): CommandIO & { stdout: () => string; stderr: () => string } {
+  const out = Object.assign(new PassThrough(), { columns });
+  const err = new PassThrough();
+  const o: Buffer[] = [];
+  const e: Buffer[] = [];
+  out.on('data', (c: Buffer) => o.push(c));
+  err.on('data', (c: Buffer) => e.push(c));
+  return { out, err, interactive: false, env: {}, cwd: process.cwd(), stdout: () => Buffer.concat(o).toString(), stderr: () => Buffer.concat(e).toString() };
+}
+
+let base: string;
+let dir: string;
+let bundle: string;
+beforeAll(async () => {
+  base = await mkdtemp(join(tmpdir(), 'cirt-cli-'));
+  dir = join(base, 'case-x');
+  await mkdir(dir);
+  await writeCase(dir, compromisedCase());
+  bundle = join(base, 'case-x.tar.gz');
+  execFileSync('tar', ['-C', base, '-czf', bundle, 'case-x']);
+});
+afterAll(() => rm(base, { recursive: true, force: true }));
+
+async function cirt(args: string[], columns?: number) {
+  const x = io(columns);
+  const code = await main(args, x);
+  return { code, out: x.stdout(), err: x.stderr() };
+}
+
+describe('cirt timeline', () => {
+  test.each([40, 80, 132])('table fits %d columns and passes no control character', async (width) => {
+    const r = await cirt(['timeline', dir], width);
+    expect(r.code).toBe(0);
+    const lines = r.out.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^TIME/);
+    expect(lines.length).toBeGreaterThan(40);
+    for (const l of lines) expect([...l].length).toBeLessThanOrEqual(width);
+    // eslint-disable-next-line no-control-regex
+    expect(r.out.replace(/\n/g, '')).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+    expect(r.out).toContain('2026-11-28 20:00:01.099444Z');
+  });
+
+  test('--grep, --source, --tz and --from/--to (in the zone) filter', async () => {
+    const r = await cirt(['timeline', dir, '--grep', 'KWORKERD', '--source', 'fs', '--tz', 'Asia/Kolkata', '--from', '2026-11-29T01:30:01.100', '--to', '2026-11-29 01:30:01.102'], 200);
+    const rows = r.out.trimEnd().split('\n').slice(1);
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toMatch(/^2026-11-29 01:30:01\.100222\+05:30 fs\s+container added \/tmp\/\.cache\/kworkerd/);
+  });
+
+  test('--format csv passes the Timesketch checker; --limit stops', async () => {
+    const r = await cirt(['timeline', dir, '--format', 'csv', '--limit', '5']);
+    const rows = csvObjects(r.out);
+    expect(rows).toHaveLength(5);
+    for (const row of rows) expect(timesketchProblems(row)).toEqual([]);
+  });
+
+  test('--format bodyfile and jsonl from a sealed bundle equal those from the folder', async () => {
+    for (const format of ['bodyfile', 'jsonl']) {
+      const a = await cirt(['timeline', dir, '--format', format]);
+      const b = await cirt(['timeline', bundle, '--format', format]);
+      expect(b.code).toBe(0);
+      expect(b.out).toBe(a.out);
+    }
+    expect((await cirt(['timeline', bundle, '--format', 'bodyfile'])).out).toContain('/tmp/evil\\nname\\x7cwith');
+  });
+
+  test.each([
+    [['--source', 'astrology'], 'Unknown source "astrology"'],
+    [['--tz', 'Mars/Olympus'], 'Unknown time zone'],
+    [['--from', 'last tuesday'], '--from "last tuesday" is not a time'],
+  ])('%j is a usage error (exit 2)', async (extra, message) => {
+    const r = await cirt(['timeline', dir, ...extra]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(message);
+  });
+});
+
+describe('evidence:timeline and evidence:findings as steps, then the commands', () => {
+  test('artifacts are written hashed through the case store; the commands read them back', async () => {
+    const { CaseStore } = await import('../../../src/evidence/case-store.js');
+    const { makeContext } = await import('../../../src/engine/context.js');
+    const { EventBus } = await import('../../../src/engine/events.js');
+    const { evidenceTimeline } = await import('../../../src/actions/evidence-timeline.js');
+    const { evidenceFindings } = await import('../../../src/actions/evidence-findings.js');
+    const root = join(base, 'cases');
+    const { store } = await CaseStore.openOrCreate(root, 'steps', () => ({ schema: 'cirt.case/1', id: 'steps', responder: 't', host: 'h', engine: { address: 'none', local: true, version: '0', apiVersion: '0' }, tool: { name: 'cirt', version: '0' }, target: { id: 'c0ffee', name: 'victim', image: 'i', imageId: 'i' }, startedAt: new Date().toISOString(), status: 'open', runs: [] }));
+    const spec = compromisedCase();
+    delete (spec.files as Record<string, unknown>)['case.json'];
+    await writeCase(join(root, 'steps', 'staged'), spec);
+    // Stage the artifacts as collectors would have: through the store, so they are in the manifest.
+    for (const rel of Object.keys(spec.files)) {
+      if (rel === 'custody.jsonl') continue;
+      await store.writeArtifact(rel, await readFile(join(root, 'steps', 'staged', rel)), { mediaType: 'x', source: 'fixture', action: 'test', step: 'stage' });
+    }
+    await rm(join(root, 'steps', 'staged'), { recursive: true });
+    const engine = { docker: undefined as never, info: { address: 'none', local: true, version: '0', apiVersion: '0', os: 'linux', kernel: '' } };
+    const target = { id: 'c0ffee', name: 'victim', image: 'i', imageId: 'i', state: 'running', running: true, paused: false, pid: 1 };
+    for (const [action, params] of [[evidenceTimeline, {}], [evidenceFindings, {}]] as const) {
+      const { ctx, written } = makeContext({ engine, target, store, stepId: action.name, action: action.name, signal: new AbortController().signal, bus: new EventBus() });
+      const result = await action.run(ctx, action.params.parse(params));
+      expect(result.status).toBe('ok');
+      for (const w of written) expect(createHash('sha256').update(await readFile(join(store.root, w.path))).digest('hex')).toBe(w.sha256);
+    }
+    expect(store.artifacts.map((a) => a.path)).toEqual(expect.arrayContaining(['timeline/timeline.jsonl', 'timeline/timeline.csv', 'timeline/bodyfile', 'findings.json']));
+    const findings = JSON.parse(await readFile(join(store.root, 'findings.json'), 'utf8'));
+    expect(findings.rulesVersion).toBe('2026.11-1');
+    expect(findings.findings.find((f: { rule: string }) => f.rule === 'executable-in-temp').events.length).toBeGreaterThan(0);
+
+    const t = await cirt(['timeline', store.root, '--grep', 'evil', '--format', 'jsonl']);
+    expect(t.out.trimEnd().split('\n').map((l) => JSON.parse(l).attrs.path)).toContain(HOSTILE_NAME);
+    expect(t.err).toBe('');
+    const f = await cirt(['findings', store.root], 100);
+    expect(f.code).toBe(0);
+    expect(f.out.split('\n')[0]).toMatch(/^HIGH {5}SSH authorized_keys written \[T1098\.004\]/);
+    expect(f.err).toMatch(/^13 findings \(5 high, 7 medium, 1 low\) — findings\.json/);
+    const j = await cirt(['findings', store.root, '--json']);
+    expect(JSON.parse(j.out).findings).toHaveLength(13);
+  });
+});
