@@ -10,9 +10,11 @@ export async function writeBenchCase(root: string, lines: number, files: number)
   fs.mkdirSync(root, { recursive: true });
   for (const d of ['container', 'logs', 'fs', 'proc']) fs.mkdirSync(path.join(root, d), { recursive: true });
   const t0 = Date.UTC(2026, 10, 28, 12, 0, 0) * 1e6; // ns
+  // RFC3339Nano as the engine writes it: nanoseconds, trailing zeros trimmed.
   const stamp = (ns: number): string => {
     const ms = Math.floor(ns / 1e6);
-    return `${new Date(ms).toISOString().slice(0, 19)}.${String(ns % 1e9).padStart(9, '0')}Z`;
+    const frac = String(ns % 1e9).padStart(9, '0').replace(/0+$/, '');
+    return `${new Date(ms).toISOString().slice(0, 19)}${frac ? `.${frac}` : ''}Z`;
   };
   const json = (rel: string, v: unknown): void => fs.writeFileSync(path.join(root, rel), JSON.stringify(v));
   json('case.json', {
@@ -24,7 +26,7 @@ export async function writeBenchCase(root: string, lines: number, files: number)
   json('container/inspect.json', { Id: 'b'.repeat(64), Name: '/bench', Created: stamp(t0 - 1e9), Path: 'sh', State: { StartedAt: stamp(t0 - 5e8), FinishedAt: '0001-01-01T00:00:00Z' }, RestartCount: 0, Config: { Env: ['PATH=/bin'] } });
   json('proc/processes.json', [{ pid: 10, nspid: 1, ppid: 1, comm: 'sh', cmdline: ['sh'], exe: '/bin/sh', startTime: stamp(t0 - 5e8) }]);
 
-  const stepNs = Math.floor((3600 * 1e9) / Math.max(1, lines)); // an hour of logs
+  const stepNs = Math.floor((3600 * 1e9) / Math.max(1, lines)) + 137; // an hour of logs, odd nanoseconds
   const writeLog = async (rel: string, count: number, offset: number, text: (i: number) => string): Promise<void> => {
     const out = fs.createWriteStream(path.join(root, rel));
     let buf: string[] = [];

@@ -59,7 +59,16 @@ export const collectFsDiff = defineAction({
     if (local) {
       try {
         root = ContainerRoot.open(pid);
+        // The open fd pins that root; if the pid is no longer the container's, it may be a host process's.
+        const again = await inspectContainer(ctx.docker, id, ctx.target.name);
+        if (again.State?.Pid !== pid) {
+          root.close();
+          root = null;
+          ctx.warn(`${safeText(ctx.target.name)} changed its process while being examined: no stat times`);
+        }
       } catch (err) {
+        root?.close();
+        root = null;
         ctx.warn(`cannot open /proc/${pid}/root (${(err as Error).message}): no stat times, non-UTF-8 names are not resolved`);
       }
     } else if (p.stat) {
@@ -84,7 +93,6 @@ export const collectFsDiff = defineAction({
 
       // 4. Content.
       const got = await fetchArchives(ctx, fetch);
-      await ctx.writeJson('fs/diff-requests.json', got.requests, `GET /containers/${id}/archive (one record per request; offset/bytes locate it in fs/diff.tar)`);
       const count = (k: number) => changes.filter((c) => c.Kind === k).length;
       const missing = got.requests.filter((r) => r.status !== 'ok').length;
       return {

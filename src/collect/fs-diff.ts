@@ -98,7 +98,7 @@ export async function fetchArchives(ctx: ActionContext, paths: Buffer[]): Promis
         entries += r.entries;
       } catch (err) {
         Object.assign(rec, { status: 'failed', error: (err as Error).message, bytes: tee.bytes - rec.offset });
-        throw new Error(`archive of ${safeText(name.text)} in container ${ctx.target.name} broke off after ${rec.bytes} bytes: ${(err as Error).message}`, { cause: err });
+        throw new Error(`archive of ${safeText(name.text)} in container ${safeText(ctx.target.name)} broke off after ${rec.bytes} bytes: ${(err as Error).message}`, { cause: err });
       }
       if (rec.entries === 0) {
         rec.status = 'empty';
@@ -112,6 +112,8 @@ export async function fetchArchives(ctx: ActionContext, paths: Buffer[]): Promis
     index.stream.end();
     await tar.done();
     await index.done();
+    // Also when a response broke off: the record says which, and how far it got.
+    await ctx.writeJson('fs/diff-requests.json', requests, `GET /containers/${id}/archive (one record per request; offset/bytes locate it in fs/diff.tar)`);
   }
   return { requests, bytes: tee.bytes, entries };
 }

@@ -38,7 +38,7 @@ export function parseRfc3339(text: string): Instant | undefined {
       if (n > 20 && digits === 0) return slowParse(text);
       for (let d = digits; d < 6; d++) fracUs *= 10;
       const us = lastMs * 1000 + fracUs;
-      return sub ? { us, nanos: `${us}${sub.padEnd(3, '0')}` } : { us };
+      return sub && sub !== '0' && sub !== '00' && sub !== '000' ? { us, nanos: `${us}${sub.padEnd(3, '0')}` } : { us };
     }
     const r = slowParse(text);
     if (r) {
@@ -69,7 +69,8 @@ function slowParse(text: string): Instant | undefined {
   const frac = m[7] ?? '';
   const fracUs = frac ? Number(frac.slice(0, 6).padEnd(6, '0')) : 0;
   const us = ms * 1000 + fracUs;
-  return frac.length > 6 ? { us, nanos: `${us}${frac.slice(6).padEnd(3, '0')}` } : { us };
+  // Sub-µs digits that are all zero add nothing to `us`.
+  return /[1-9]/.test(frac.slice(6)) ? { us, nanos: `${us}${frac.slice(6).padEnd(3, '0')}` } : { us };
 }
 
 /** The engine's `timeNano` (a JSON number past 2^53, so already rounded) or `time` in seconds. */

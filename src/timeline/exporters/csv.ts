@@ -24,7 +24,7 @@ export function csvHeader(): string {
 }
 
 export function csvRow(e: TimelineEvent): string {
-  // Every column goes through csvField: ids and artifact names are ours, but a field must never
-  // depend on that to stay one field.
-  return `${csvField(e.message)},${csvField(e.datetime)},${csvField(e.timestamp_desc)},${e.timestamp},${csvField(e.id)},${csvField(e.source)},${csvField(e.kind)},${csvField(e.actor)},${csvField(e.ref.artifact)},${e.ref.line ?? ''},${e.ref.entry ?? ''},${csvField(e.ref.field ?? '')},${csvField(JSON.stringify(e.attrs))}\r\n`;
+  // datetime, timestamp, source, actor, line and entry are formatted by us from fixed alphabets;
+  // everything that can carry text from the evidence (ids and kinds included) goes through csvField.
+  return `${csvField(e.message)},${e.datetime},${csvField(e.timestamp_desc)},${e.timestamp},${csvField(e.id)},${e.source},${csvField(e.kind)},${e.actor},${csvField(e.ref.artifact)},${e.ref.line ?? ''},${e.ref.entry ?? ''},${csvField(e.ref.field ?? '')},${csvField(JSON.stringify(e.attrs))}\r\n`;
 }

@@ -1,25 +1,45 @@
 import type { Writable } from 'node:stream';
 
+const CHUNK = 256 * 1024;
+
 /**
- * Batches small strings into ~256 KiB writes and honours backpressure, so a million events neither
- * flood the stream's buffer nor pay for a million write calls. `add` is synchronous (a batch of
- * events is formatted in one go); `drain` writes out full batches and waits when the stream is full.
+ * Encodes small strings straight into ~256 KiB buffers and writes those, honouring backpressure.
+ * Strings die as soon as they are encoded (no batch of pieces to join), which keeps a million
+ * events' worth of text out of the old generation. `add` is synchronous (a batch of events is
+ * formatted in one go); `drain` writes out full chunks and waits when the stream is full.
  */
 export class TextSink {
-  private buf: string[] = [];
-  private size = 0;
-  private static readonly BATCH = 256 * 1024;
+  private buf = Buffer.allocUnsafe(CHUNK);
+  private pos = 0;
+  private pending: Buffer[] = [];
 
   constructor(private readonly out: Writable) {}
 
   add(s: string): void {
-    this.buf.push(s);
-    this.size += s.length;
+    // UTF-8 needs at most 3 bytes per UTF-16 unit: a string that may not fit closes the chunk.
+    if (this.pos + s.length * 3 > CHUNK) {
+      this.cut();
+      if (s.length * 3 > CHUNK) {
+        this.pending.push(Buffer.from(s, 'utf8'));
+        return;
+      }
+    }
+    this.pos += this.buf.write(s, this.pos, 'utf8');
   }
 
-  /** Writes what is gathered once it reaches a batch. */
+  private cut(): void {
+    if (!this.pos) return;
+    // The stream keeps the buffer it was given: hand over this one, start a fresh one.
+    this.pending.push(this.buf.subarray(0, this.pos));
+    this.buf = Buffer.allocUnsafe(CHUNK);
+    this.pos = 0;
+  }
+
+  /** Writes the completed chunks, waiting while the stream is full. */
   async drain(): Promise<void> {
-    if (this.size >= TextSink.BATCH) await this.flush();
+    const chunks = this.pending;
+    this.pending = [];
+    for (const c of chunks) if (!this.out.write(c)) await this.waitDrain();
   }
 
   async write(s: string): Promise<void> {
@@ -27,26 +47,26 @@ export class TextSink {
     await this.drain();
   }
 
+  /** Writes everything, including a partly filled chunk. */
   async flush(): Promise<void> {
-    if (!this.buf.length) return;
-    const chunk = this.buf.join('');
-    this.buf = [];
-    this.size = 0;
-    if (!this.out.write(chunk)) {
-      await new Promise<void>((resolve, reject) => {
-        const done = (err?: Error): void => {
-          this.out.off('drain', onDrain);
-          this.out.off('error', done);
-          this.out.off('close', onClose);
-          if (err) reject(err);
-          else resolve();
-        };
-        const onDrain = (): void => done();
-        const onClose = (): void => done(new Error('output closed'));
-        this.out.on('drain', onDrain);
-        this.out.on('error', done);
-        this.out.on('close', onClose);
-      });
-    }
+    this.cut();
+    await this.drain();
+  }
+
+  private waitDrain(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const done = (err?: Error): void => {
+        this.out.off('drain', onDrain);
+        this.out.off('error', done);
+        this.out.off('close', onClose);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onDrain = (): void => done();
+      const onClose = (): void => done(new Error('output closed'));
+      this.out.on('drain', onDrain);
+      this.out.on('error', done);
+      this.out.on('close', onClose);
+    });
   }
 }

@@ -1,44 +1,43 @@
+import path from 'node:path';
+import { Writable } from 'node:stream';
 import { errorMessage } from '../../engine/errors.js';
+import type { VerifyReport } from '../../evidence/verify.js';
+import { humanBytes } from '../../util/format.js';
 import type { VerifyOutcome } from '../types.js';
 
-type VerifyFn = (bundle: string) => Promise<unknown>;
+/** The Case screen's lines for a verification report (the same checks `cirt verify` prints). */
+export function describeReport(r: VerifyReport): VerifyOutcome {
+  const c = r.checked;
+  const mark = (ok: boolean): string => (ok ? '✔' : '✖');
+  const lines: string[] = [];
+  if (r.bundleSum) {
+    const { expected, actual } = r.bundleSum;
+    lines.push(`${mark(!expected || expected === actual)} bundle sha256 ${expected ? (expected === actual ? 'matches its .sha256' : 'does NOT match its .sha256') : '(no .sha256 beside it)'}`);
+  }
+  lines.push(`${mark(!r.problems.some((p) => p.file !== 'custody.jsonl'))} ${c.files} files, ${humanBytes(c.bytes)} against ${c.sumsLines} SHA256SUMS lines, ${c.manifestEntries} manifest entries`);
+  lines.push(`${mark(!r.problems.some((p) => p.file === 'custody.jsonl'))} custody chain: ${c.custodyRecords} records`);
+  lines.push(`${mark(r.signature.valid)} Ed25519 signature over SHA256SUMS ${r.signature.valid ? 'valid' : 'NOT valid'}`);
+  for (const p of r.problems) lines.push(`✖ ${p.file}${p.line !== undefined ? ` line ${p.line}` : ''}: ${p.message}`);
+  return { ok: r.ok, lines };
+}
+
+const discard = (): Writable =>
+  new Writable({
+    write(_c, _e, cb) {
+      cb();
+    },
+  });
 
 /**
- * The bundle verifier lives in src/evidence/verify.ts (the evidence package owns it). It is loaded
- * when first used, so the TUI starts fast and builds even before that module exists.
+ * One-key verify from the Case screen: exactly what `cirt verify <bundle>` checks (it is called with
+ * its output discarded), loaded on first use. An unreadable bundle is a failed verification.
  */
-async function loadVerify(): Promise<VerifyFn | undefined> {
-  try {
-    const spec = new URL('../../evidence/verify.js', import.meta.url).href;
-    const mod = (await import(spec)) as Record<string, unknown>;
-    const fn = mod.verifyBundle ?? mod.verify;
-    return typeof fn === 'function' ? (fn as VerifyFn) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Turns whatever the verifier reports into lines for the Case screen. */
-export function describeVerification(result: unknown): VerifyOutcome {
-  const r = (result ?? {}) as { ok?: unknown; checks?: unknown; problems?: unknown; errors?: unknown; summary?: unknown };
-  const lines: string[] = [];
-  if (typeof r.summary === 'string') lines.push(r.summary);
-  if (Array.isArray(r.checks)) {
-    for (const c of r.checks as { name?: unknown; ok?: unknown; detail?: unknown; message?: unknown }[]) {
-      lines.push(`${c.ok ? '✔' : '✖'} ${String(c.name ?? '')}${c.detail ?? c.message ? `: ${String(c.detail ?? c.message)}` : ''}`);
-    }
-  }
-  for (const list of [r.problems, r.errors]) if (Array.isArray(list)) for (const p of list) lines.push(`✖ ${typeof p === 'string' ? p : JSON.stringify(p)}`);
-  const ok = typeof r.ok === 'boolean' ? r.ok : !lines.some((l) => l.startsWith('✖'));
-  return { ok, lines: lines.length ? lines : [ok ? 'bundle verified' : 'bundle did NOT verify'] };
-}
-
-/** One-key verify from the Case screen. A thrown error is a failed verification, shown as such. */
 export async function verifyBundle(bundle: string): Promise<VerifyOutcome> {
-  const fn = await loadVerify();
-  if (!fn) return { ok: false, lines: ['This build of cirt has no bundle verifier (src/evidence/verify.ts); use `cirt verify`.'] };
   try {
-    return describeVerification(await fn(bundle));
+    const { verifyCommand } = await import('../../cli/commands/verify.js');
+    const io = { out: discard(), err: discard(), interactive: false, env: process.env, cwd: path.dirname(bundle) };
+    const { report } = await verifyCommand({ input: bundle, json: true }, io);
+    return describeReport(report);
   } catch (err) {
     return { ok: false, lines: [`✖ ${errorMessage(err)}`] };
   }
