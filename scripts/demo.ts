@@ -68,13 +68,26 @@ async function demo(): Promise<number> {
   await main(['ps'], io);
   const held = web !== 200 && d1 === d0;
 
+  const bundle = `${io.cwd}/cases/${caseId}.tar.gz`;
+  section('4. What happened: findings and the timeline');
+  say('$ cirt findings <bundle>');
+  await main(['findings', bundle], io);
+  say('\n$ cirt timeline <bundle> --grep kworkerd');
+  await main(['timeline', bundle, '--grep', 'kworkerd', '--limit', '15'], io);
+
+  section('5. The bundle verifies (as an auditor would check it)');
+  say('$ cirt verify <bundle>');
+  const verified = await main(['verify', bundle], io);
+
   section('Where things are');
-  say(`case      ${io.cwd}/cases/${caseId}  (case.json, custody.jsonl, containment/network-isolate.json, …)`);
+  say(`case      ${io.cwd}/cases/${caseId}  (case.json, custody.jsonl, report.html, timeline/, …)`);
+  say(`bundle    ${bundle}  (+ .sha256; auditors: see docs/auditing.md)`);
   say(`release   npx cirt release --case ${caseId}   (reconnects its networks, restores the restart policy, unpauses)`);
   say(`clean up  npm run demo -- --cleanup            (removes the ${PREFIX}-* containers and networks)`);
   say(held ? '\nThe containment holds.' : '\nTHE CONTAINMENT DID NOT HOLD: see the lines above.');
   if (code !== 0) say(`The run itself ended with exit code ${code}: the case folder holds what was collected.`);
-  return held && code === 0 ? 0 : 1;
+  if (verified !== 0) say('THE BUNDLE DID NOT VERIFY: see above.');
+  return held && code === 0 && verified === 0 ? 0 : 1;
 }
 
 const run = process.argv.includes('--cleanup') ? cleanupOnly : demo;

@@ -9,12 +9,13 @@ import path from 'node:path';
 export async function writeBenchCase(root: string, lines: number, files: number): Promise<void> {
   fs.mkdirSync(root, { recursive: true });
   for (const d of ['container', 'logs', 'fs', 'proc']) fs.mkdirSync(path.join(root, d), { recursive: true });
-  const t0 = Date.UTC(2026, 10, 28, 12, 0, 0) * 1e6; // ns
+  const base = Date.UTC(2026, 10, 28, 12, 0, 0);
+  const t0 = 0; // times below are ns after `base` (small enough to stay exact as numbers)
   // RFC3339Nano as the engine writes it: nanoseconds, trailing zeros trimmed.
   const stamp = (ns: number): string => {
-    const ms = Math.floor(ns / 1e6);
-    const frac = String(ns % 1e9).padStart(9, '0').replace(/0+$/, '');
-    return `${new Date(ms).toISOString().slice(0, 19)}${frac ? `.${frac}` : ''}Z`;
+    const sec = Math.floor(ns / 1e9);
+    const frac = String(ns - sec * 1e9).padStart(9, '0').replace(/0+$/, '');
+    return `${new Date(base + sec * 1000).toISOString().slice(0, 19)}${frac ? `.${frac}` : ''}Z`;
   };
   const json = (rel: string, v: unknown): void => fs.writeFileSync(path.join(root, rel), JSON.stringify(v));
   json('case.json', {

@@ -8,6 +8,7 @@ import { HelpOverlay } from './components/HelpOverlay.js';
 import { PlaybooksScreen } from './components/PlaybooksScreen.js';
 import { RunScreen } from './components/RunScreen.js';
 import { TimelineScreen } from './components/TimelineScreen.js';
+import { hintFor } from './help.js';
 import { useTui } from './hooks/use-tui.js';
 import type { TuiServices } from './services.js';
 import type { TuiAction } from './state/actions.js';
@@ -71,7 +72,7 @@ export function App({ services, initial, theme, fixedSize, signal, startWith }: 
 
   return (
     <ThemeContext.Provider value={theme}>
-      <Frame size={state.size} stack={state.stack} input={state.input} message={state.message} prompt={state.prompt}>
+      <Frame size={state.size} stack={state.stack} input={state.input} message={state.message} prompt={state.prompt} hint={hintFor(screen, state.run)}>
         {body}
       </Frame>
     </ThemeContext.Provider>

@@ -1,4 +1,5 @@
 import type { Screen } from './state/actions.js';
+import type { RunState } from './state/run.js';
 
 const COMMON: [string, string][] = [
   ['?', 'show / hide these keys'],
@@ -54,3 +55,12 @@ export const HELP: Record<Screen, { title: string; keys: [string, string][]; hin
     hint: '/ search · s source · @ time · ? keys · q back',
   },
 };
+
+/** The footer's key summary; the Run screen's depends on where the run is. */
+export function hintFor(screen: Screen, run: RunState): string {
+  if (screen !== 'run') return HELP[screen].hint;
+  if (run.confirm) return 'y approve · n / Enter refuse · Ctrl-C abort';
+  if (run.phase === 'ended') return run.caseDir ? 'c case · t timeline · q back · ? keys' : 'q back · ? keys';
+  if (run.phase === 'error') return 'q back · ? keys';
+  return 'Ctrl-C abort · ? keys';
+}

@@ -21,7 +21,7 @@ export function CaseScreen({ size, state }: CaseScreenProps) {
   const counts = new Map<string, number>();
   for (const f of d.findings) counts.set(String(f.severity), (counts.get(String(f.severity)) ?? 0) + 1);
   const findingRows = Math.min(d.findings.length, Math.max(2, Math.floor(bodyRows(size) / 3)));
-  const verifyLines = state.verify ? Math.min(3, state.verify.lines.length) + 1 : state.verifying ? 1 : 0;
+  const verifyLines = state.verify ? Math.min(5, state.verify.lines.length) + 1 : state.verifying ? 1 : 0;
   const artRows = Math.max(2, bodyRows(size) - (d.bundle ? 6 : 5) - findingRows - verifyLines - (d.notes.length ? 1 : 0));
   const top = scrollTop(Math.max(0, state.cursor - artRows + 1), state.cursor, artRows, d.artifacts.length);
   // marker + path + bytes(10) + hash prefix(13) + room for " INCOMPLETE" (11), spaces between.
@@ -47,7 +47,7 @@ export function CaseScreen({ size, state }: CaseScreenProps) {
           <Text bold color={state.verify.ok ? t.ok : t.bad}>
             {state.verify.ok ? '✔ bundle verified' : '✖ bundle did NOT verify'}
           </Text>
-          {state.verify.lines.slice(0, 3).map((l, i) => (
+          {state.verify.lines.slice(0, 5).map((l, i) => (
             <Text key={i} wrap="truncate-end">
               {'  '}
               {clip(l, w - 2)}

@@ -14,6 +14,8 @@ export interface FrameProps {
   input: InputField | null;
   message: string | null;
   prompt: Prompt | null;
+  /** The footer's key summary when nothing else is shown there. */
+  hint: string;
   children: ReactNode;
 }
 
@@ -33,9 +35,8 @@ function promptText(p: Prompt): string {
 }
 
 /** Header (where you are), a fixed-height body, and one footer line (prompt, input, message or keys). */
-export function Frame({ size, stack, input, message, prompt, children }: FrameProps) {
+export function Frame({ size, stack, input, message, prompt, hint, children }: FrameProps) {
   const t = useTheme();
-  const screen = stack[stack.length - 1];
   const crumbs = stack.map((s) => HELP[s].title).join(' › ');
   const right = '? keys';
   const left = `cirt › ${crumbs}`;
@@ -61,7 +62,7 @@ export function Frame({ size, stack, input, message, prompt, children }: FramePr
   } else {
     footer = (
       <Text color={t.muted} dimColor={!t.color} wrap="truncate-end">
-        {HELP[screen].hint}
+        {hint}
       </Text>
     );
   }

@@ -78,7 +78,6 @@ function BottomPanel({ run, width }: { run: RunState; width: number }) {
         </Text>
         {run.caseDir ? <Text wrap="truncate-end">case {clip(run.caseDir, width - 5)}</Text> : null}
         {e.bundle ? <Text wrap="truncate-end">bundle {clip(e.bundle, width - 7)}</Text> : <Text color={t.muted}>not sealed (no bundle)</Text>}
-        <Text color={t.accent}>c case · t timeline · q back</Text>
       </Box>
     );
   }
@@ -91,7 +90,7 @@ export function RunScreen({ size, run }: RunScreenProps) {
   const t = useTheme();
   const width = size.columns;
   const items = runItems(run.steps);
-  const panel = run.confirm ? 6 : run.phase === 'ended' ? 4 : run.phase === 'error' ? 3 : 1;
+  const panel = run.confirm ? 6 : run.phase === 'ended' ? 3 : run.phase === 'error' ? 3 : 1;
   const room = Math.max(3, bodyRows(size) - 2 - panel);
   // Keep the step that is working (or asking) in view, with the ones after it when there is room.
   const active = items.findIndex((i) => i.kind === 'step' && (i.step.state === 'running' || i.step.state === 'confirm'));
