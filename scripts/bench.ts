@@ -4,6 +4,7 @@
  */
 import { collectBench } from './bench/collect.js';
 import { containBench } from './bench/contain.js';
+import { timelineBench } from './bench/timeline.js';
 import { tuiBench } from './bench/tui.js';
 import type { BenchModule, BenchRow } from './bench/types.js';
 
@@ -11,6 +12,7 @@ const MODULES: BenchModule[] = [
   containBench,
   collectBench,
   tuiBench,
+  timelineBench,
 ];
 
 async function main(): Promise<number> {

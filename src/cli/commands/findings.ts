@@ -39,11 +39,12 @@ export async function findingsCommand(o: FindingsCommandOptions, io: CommandIO):
   }
   const width = o.columns ?? ((io.out as { columns?: number }).columns || 100);
   for (const f of list) {
-    println(io.out, clip(`${f.severity.toUpperCase().padEnd(8)} ${f.title} [${f.technique}] (${f.id})`, width));
-    println(io.out, `         ${clip(f.summary, Math.max(20, width - 9))}`);
+    // findings.json may come from a bundle made elsewhere: print nothing unchecked.
+    println(io.out, clip(`${String(f.severity).toUpperCase().padEnd(8)} ${String(f.title)} [${String(f.technique)}] (${String(f.id)})`, width));
+    println(io.out, `         ${clip(String(f.summary ?? ''), Math.max(20, width - 9))}`);
     const ev = (f.evidence ?? []).map((e) => `${e.artifact}${e.ref?.line !== undefined ? `:${e.ref.line}` : e.ref?.entry !== undefined ? `[${e.ref.entry}]` : ''}`).join(', ');
     if (ev) println(io.out, `         ${clip(`evidence: ${ev}`, Math.max(20, width - 9))}`);
-    if (f.events?.length) println(io.out, `         ${clip(`events: ${f.events.length} (${f.events.slice(0, 3).join(', ')}${f.events.length > 3 ? ', …' : ''})`, Math.max(20, width - 9))}`);
+    if (Array.isArray(f.events) && f.events.length) println(io.out, `         ${clip(`events: ${f.events.length} (${f.events.slice(0, 3).join(', ')}${f.events.length > 3 ? ', …' : ''})`, Math.max(20, width - 9))}`);
   }
   const counts = list.reduce<Record<string, number>>((m, f) => ({ ...m, [f.severity]: (m[f.severity] ?? 0) + 1 }), {});
   const tally = Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ');

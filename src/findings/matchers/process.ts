@@ -40,12 +40,13 @@ export const processMatcher = defineMatcher({
     const procs = ev.processes;
     if (!procs) return [];
     const entry = base(typeof ev.inspect?.doc.Path === 'string' ? ev.inspect.doc.Path : undefined);
+    const init = initOf(procs.list);
     if (p.entrypointNotIn) {
-      // Unknown entrypoint: cannot say it is not a shell, so stay quiet rather than guess.
-      if (!entry || p.entrypointNotIn.includes(entry)) return [];
+      // Unknown entrypoint: cannot say it is not a shell, so stay quiet rather than guess. An
+      // entrypoint script that is still pid 1 (`/entrypoint.sh` run by sh) counts as a shell too.
+      if (!entry || p.entrypointNotIn.includes(entry) || (init && p.entrypointNotIn.includes(init.comm))) return [];
     }
     const names = p.names?.map(globToRegExp);
-    const init = initOf(procs.list);
     if (p.outsideEntrypointTree && !init) {
       ev.diag.note('findings: no process with namespace pid 1 in proc/processes.json; the entrypoint tree is unknown');
       return [];

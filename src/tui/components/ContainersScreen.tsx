@@ -47,14 +47,18 @@ function Facts({ c, width }: { c: ContainerRow; width: number }) {
 /** The live container list with a filter, and the selected container's key facts beside it. */
 export const ContainersScreen = memo(function ContainersScreen({ size, status, error, rows, total, filter, selected }: ContainersScreenProps) {
   const t = useTheme();
-  const wide = size.columns >= 120;
-  const listWidth = Math.max(40, Math.floor(size.columns * (wide ? 0.6 : 0.5)));
+  // The facts pane takes ~40% (36–60 columns); the list's name column gets what is left, and the
+  // image and networks columns are added only while the name keeps at least 24 columns.
+  const factsWidth = Math.max(36, Math.min(60, Math.floor(size.columns * 0.4)));
+  const listWidth = size.columns - factsWidth;
   const height = listRows(size);
-  const top = scrollTop(Math.max(0, selected - height + 1), selected, height, rows.length);
-  const nameW = Math.max(10, listWidth - (wide ? 60 : 28));
-  const head = wide
-    ? `  ${cell('NAME', nameW)} ${cell('STATE', 8)} ${cell('UPTIME', 16)} ${cell('IMAGE', 16)} ${cell('NETWORKS', 16)}`
-    : `  ${cell('NAME', nameW)} ${cell('STATE', 8)} ${cell('UPTIME', 16)}`;
+  const top = scrollTop(Math.max(0, selected - height + 2), selected, height - 1, rows.length);
+  const fixed = 2 + 9 + 15;
+  const extra = (listWidth - fixed - 24 >= 38 ? 2 : listWidth - fixed - 24 >= 19 ? 1 : 0) as 0 | 1 | 2;
+  const nameW = Math.max(10, listWidth - fixed - extra * 19 - 1);
+  const columns = (name: string, state: string, uptime: string, image: string, nets: string): string =>
+    [cell(name, nameW), cell(state, 8), cell(uptime, 14), ...(extra >= 1 ? [cell(image, 18)] : []), ...(extra >= 2 ? [cell(nets, 18)] : [])].join(' ');
+  const head = `  ${columns('NAME', 'STATE', 'UPTIME', 'IMAGE', 'NETWORKS')}`;
   const title =
     status === 'loading' ? 'Connecting to the engine…' : filter ? `${rows.length} of ${total} containers match "${clip(filter, 30)}"` : `${total} containers`;
   return (
@@ -70,9 +74,7 @@ export const ContainersScreen = memo(function ContainersScreen({ size, status, e
           {rows.slice(top, top + height - 1).map((r, i) => {
             const sel = top + i === selected;
             const q = r.quarantinedBy ? ' [Q]' : '';
-            const text = wide
-              ? `${cell(r.name + q, nameW)} ${cell(r.state, 8)} ${cell(r.status, 16)} ${cell(r.image, 16)} ${cell(r.networks.map((n) => n.name).join(','), 16)}`
-              : `${cell(r.name + q, nameW)} ${cell(r.state, 8)} ${cell(r.status, 16)}`;
+            const text = columns(r.name + q, r.state, r.status, r.image, r.networks.map((n) => n.name).join(','));
             return (
               <Text key={r.id} inverse={sel} wrap="truncate-end" color={r.quarantinedBy ? t.warn : undefined}>
                 {sel ? '›' : ' '}
@@ -83,7 +85,7 @@ export const ContainersScreen = memo(function ContainersScreen({ size, status, e
           })}
           {status === 'ready' && !rows.length ? <Text color={t.muted}>{filter ? '  nothing matches: Esc clears the filter' : '  no containers'}</Text> : null}
         </Box>
-        {rows[selected] ? <Facts c={rows[selected]} width={size.columns - listWidth} /> : null}
+        {rows[selected] ? <Facts c={rows[selected]} width={factsWidth} /> : null}
       </Box>
     </Box>
   );

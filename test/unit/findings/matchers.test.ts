@@ -74,6 +74,7 @@ describe('matchers (table-driven)', () => {
     ['shells under a non-shell entrypoint', { names: ['sh', 'bash', 'python*'], entrypointNotIn: ['sh', 'bash'] }, evidence({ processes: procs }), ['12', '20', '21']],
     ['quiet under a shell entrypoint', { names: ['sh', 'bash'], entrypointNotIn: ['sh', 'nginx'] }, evidence({ processes: procs }), []],
     ['quiet when the entrypoint is unknown', { names: ['sh'], entrypointNotIn: ['sh'] }, evidence({ processes: procs, inspect: undefined }), []],
+    ['quiet when pid 1 is a shell running an entrypoint script', { names: ['sh'], entrypointNotIn: ['sh'] }, evidence({ processes: { ...procs, list: [proc(10, 1, 5, 'sh', ['sh', '/entrypoint.sh']), proc(12, 3, 10, 'sh')] } }), []],
     ['outside the entrypoint tree', { outsideEntrypointTree: true }, evidence({ processes: procs }), ['20', '21']],
     ['names and tree together', { names: ['python*'], outsideEntrypointTree: true }, evidence({ processes: procs }), ['21']],
   ])('process: %s', (_label, params, ev, expected) => {

@@ -58,3 +58,17 @@ describe('mergeStreams', () => {
     for (let i = 1; i < out.length; i++) expect(out[i].timestamp).toBeGreaterThanOrEqual(out[i - 1].timestamp);
   });
 });
+
+describe('mergeBatches', () => {
+  test('yields batches of at most `max`, in order, across batch boundaries of the inputs', async () => {
+    const { mergeBatches } = await import('../../../src/timeline/merge.js');
+    async function* batched(): AsyncGenerator<TimelineEvent[]> {
+      for (let i = 0; i < 10; i += 3) yield [ev(i * 2, `x${i}`), ev(i * 2 + 1, `y${i}`), ev(i * 2 + 2, `z${i}`)];
+    }
+    const batches = await collect(mergeBatches([batched(), [ev(3, 'a'), ev(100, 'b')]], 4));
+    expect(batches.map((b) => b.length).every((n) => n <= 4)).toBe(true);
+    const flat = batches.flat();
+    expect(flat).toHaveLength(14);
+    for (let i = 1; i < flat.length; i++) expect(flat[i].timestamp).toBeGreaterThanOrEqual(flat[i - 1].timestamp);
+  });
+});

@@ -1,0 +1,176 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import type Docker from 'dockerode';
+import { parseDocument } from 'yaml';
+import { registry } from '../../src/actions/index.js';
+import { planSteps } from '../../src/engine/runner.js';
+import { loadPlaybook } from '../../src/playbook/load.js';
+import { cleanupPrefix, stageCompromise, type Lab } from '../fixtures/lab.js';
+import { requireEngine, uniquePrefix } from '../helpers/engine.js';
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const MAIN = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
+const SHIPPED = path.join(ROOT, 'playbooks', 'contain-and-collect.yaml');
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Drives one tmux server of its own (-L), so nothing else running tmux is touched. */
+class Tmux {
+  constructor(
+    readonly socket: string,
+    readonly session: string,
+  ) {}
+
+  run(...args: string[]): string {
+    return execFileSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8', timeout: 10_000 });
+  }
+
+  /** The pane as text; with `escapes`, with the escape sequences tmux keeps for attributes (-e). */
+  capture(escapes = false): string {
+    return this.run('capture-pane', '-p', ...(escapes ? ['-e'] : []), '-t', this.session);
+  }
+
+  keys(...keys: string[]): void {
+    this.run('send-keys', '-t', this.session, ...keys);
+  }
+
+  type(text: string): void {
+    this.run('send-keys', '-t', this.session, '-l', text);
+  }
+
+  /** Polls the pane until `check` holds; fails with the last screen after `ms`. */
+  async until(what: string, check: (screen: string) => boolean, ms = 20_000): Promise<string> {
+    const end = Date.now() + ms;
+    let screen = '';
+    while (Date.now() < end) {
+      screen = this.capture();
+      if (check(screen)) return screen;
+      await sleep(150);
+    }
+    throw new Error(`waited ${ms} ms for ${what}; the screen was:\n${screen}`);
+  }
+}
+
+/**
+ * The playbook to run: the shipped contain-and-collect when one of its steps asks for approval;
+ * otherwise a copy in ./playbooks (which the picker prefers) that asks before the isolate step,
+ * so the approval path is exercised either way. Returns the step that will ask.
+ */
+function preparePlaybook(cwd: string, target: { id: string; name: string }): { asks: { id: string; plan: string }; local: boolean } {
+  const shipped = planSteps(loadPlaybook(SHIPPED, registry), target);
+  const asking = shipped.find((s) => s.confirm);
+  if (asking) return { asks: asking, local: false };
+  const doc = parseDocument(fs.readFileSync(SHIPPED, 'utf8'));
+  const steps = doc.get('steps') as { items: { get(k: string): unknown; set(k: string, v: unknown): void }[] };
+  const isolate = steps.items.find((s) => s.get('uses') === 'contain:network-isolate');
+  if (!isolate) throw new Error('contain-and-collect has no contain:network-isolate step to ask about');
+  isolate.set('confirm', true);
+  fs.mkdirSync(path.join(cwd, 'playbooks'));
+  const file = path.join(cwd, 'playbooks', 'contain-and-collect.yaml');
+  fs.writeFileSync(file, doc.toString());
+  const step = planSteps(loadPlaybook(file, registry), target).find((s) => s.confirm)!;
+  return { asks: step, local: true };
+}
+
+describe('cirt TUI end to end: the real binary in tmux against the real engine', () => {
+  const prefix = uniquePrefix('tui-e2e');
+  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'cirt-tui-e2e-'));
+  const tmux = new Tmux(prefix, 'cirt');
+  let docker: Docker;
+  let lab: Lab;
+
+  beforeAll(async () => {
+    docker = await requireEngine();
+    // The binary under test is the built one: build it first (type errors elsewhere do not stop tsc emitting).
+    const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
+    if (!fs.existsSync(MAIN)) throw new Error(`build produced no ${MAIN}: ${build.stdout}${build.stderr}`);
+    lab = await stageCompromise(docker, { prefix });
+    tmux.run('new-session', '-d', '-s', tmux.session, '-x', '120', '-y', '40', '-c', cwd, `${process.execPath} ${MAIN}; echo CIRT-EXIT=$?; sleep 600`);
+  }, 300_000);
+
+  afterAll(async () => {
+    try {
+      tmux.run('kill-server');
+    } catch {
+      // the server is already gone
+    }
+    if (docker) await cleanupPrefix(docker, prefix);
+    fs.rmSync(cwd, { recursive: true, force: true });
+  }, 120_000);
+
+  test('select the victim, run contain-and-collect, approve, get a sealed bundle, find the dropper in the timeline', async () => {
+    const victim = lab.victim.name;
+    const { asks, local } = preparePlaybook(cwd, { id: lab.victim.id, name: victim });
+    let screen: string;
+
+    // Containers: the live list; typing filters it down to the staged victim, its facts beside it.
+    await tmux.until('the container list', (s) => s.includes('cirt › Containers') && /^\d+ containers$/m.test(s));
+    tmux.type(victim.slice(prefix.length - 8));
+    screen = await tmux.until('the filter to match only the victim', (s) => /1 of \d+ containers match/.test(s) && s.includes(victim));
+    expect(screen).toMatch(/›●/);
+    expect(screen).toContain(lab.victim.id.slice(0, 12));
+    expect(tmux.capture(true)).not.toContain('\x1b]0;');
+    tmux.keys('Enter');
+    screen = await tmux.until('the playbook picker', (s) => s.includes(`Playbooks for ${victim}`) && s.includes('Plan on'));
+    for (let i = 0; i < 10 && !/› contain-and-collect/.test(screen); i++) {
+      tmux.keys('j');
+      screen = await tmux.until('the selection to move', (s) => s !== screen, 5_000).catch(() => tmux.capture());
+    }
+    expect(screen).toMatch(new RegExp(`› contain-and-collect\\s+${local ? 'local' : 'shipped'}`));
+
+    // Start: it asks y/N first.
+    tmux.keys('Enter');
+    await tmux.until('the start question', (s) => s.includes(`Run contain-and-collect on ${victim}? [y/N]`));
+    tmux.keys('y');
+
+    // The confirm step stops the run and shows exactly what will change.
+    screen = await tmux.until(`the approval of step ${asks.id}`, (s) => s.includes(`Approve step "${asks.id}"`), 90_000);
+    const planStart = asks.plan.slice(0, 60);
+    expect(screen.replace(/\s*\n\s*/g, ' ')).toContain(planStart);
+    tmux.keys('y');
+
+    // The run ends with a sealed bundle.
+    screen = await tmux.until('the end of the run', (s) => /^(OK|FAILED|ABORTED|BLOCKED): /m.test(s), 240_000);
+    const bundle = /^bundle (\S+\.tar\.gz)$/m.exec(screen)?.[1];
+    expect(bundle).toBeDefined();
+    expect(fs.existsSync(bundle!)).toBe(true);
+    expect(fs.readFileSync(`${bundle}.sha256`, 'utf8')).toMatch(/^[0-9a-f]{64}\b/);
+    expect(path.dirname(bundle!)).toBe(path.join(fs.realpathSync(cwd), 'cases'));
+
+    // The timeline: search for the dropper.
+    tmux.keys('t');
+    await tmux.until('the timeline', (s) => s.includes('› Timeline') && /\d+\/[\d,]+ events/.test(s), 60_000);
+    tmux.keys('/');
+    await tmux.until('the search field', (s) => s.includes('search:'));
+    tmux.type('kworkerd');
+    tmux.keys('Enter');
+    screen = await tmux.until('search results for kworkerd', (s) => /\d+\/\d+ matching of [\d,]+ .*"kworkerd"/.test(s) && !s.includes('searching'), 60_000);
+    expect(screen).toMatch(/›.*kworkerd/);
+    expect(screen).toMatch(/^evidence \S+/m);
+
+    // The victim's log line with an OSC title escape is shown as text and never reaches the pane raw.
+    tmux.keys('/');
+    await tmux.until('the search field', (s) => s.includes('search:'));
+    tmux.keys('C-u');
+    for (let i = 0; i < 12; i++) tmux.keys('BSpace');
+    tmux.type('title set');
+    tmux.keys('Enter');
+    screen = await tmux.until('the log lines that set the title', (s) => /matching of [\d,]+ .*"title set"/.test(s) && !s.includes('searching'), 60_000);
+    expect(screen).toContain('\\x1b]0;pwned\\x07');
+    const raw = tmux.capture(true);
+    expect(raw).not.toContain('\x1b]0;');
+    expect(raw).not.toContain('\x1b]8;');
+    expect(tmux.run('display-message', '-p', '-t', tmux.session, '#{pane_title}').trim()).not.toBe('pwned');
+
+    // Leaving: q back to the first screen, q again quits with 0 and gives the terminal back.
+    for (let i = 0; i < 6 && !tmux.capture().includes('CIRT-EXIT='); i++) {
+      tmux.keys('q');
+      await sleep(400);
+    }
+    screen = await tmux.until('cirt to exit', (s) => s.includes('CIRT-EXIT='));
+    expect(screen).toContain('CIRT-EXIT=0');
+    expect(screen).not.toContain('cirt › ');
+  }, 420_000);
+});
