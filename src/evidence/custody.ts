@@ -76,7 +76,7 @@ export function checkChain(text: string): { records: CustodyRecord[]; problems: 
 export class CustodyLog {
   private seq: number;
   private prev: string;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly writeLine: (line: string) => Promise<void>;
   /** Running sha256 of the file's bytes, so sealing never has to read it back to hash it. */
   private readonly fileHash = createHash('sha256');
   private fileBytes = 0;
@@ -89,6 +89,7 @@ export class CustodyLog {
   ) {
     this.seq = seq;
     this.prev = prev;
+    this.writeLine = durableAppender(file);
     this.fileHash.update(existing);
     this.fileBytes = existing.length;
   }
@@ -121,17 +122,7 @@ export class CustodyLog {
     this.fileHash.update(`${line}\n`);
     this.fileBytes += Buffer.byteLength(line) + 1;
     const rec = { ...body, hash } as CustodyRecord;
-    const write = this.queue.then(async () => {
-      const fh = await fs.promises.open(this.file, 'a', 0o644);
-      try {
-        await fh.write(`${line}\n`);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-    });
-    this.queue = write.catch(() => undefined);
-    return write.then(() => rec);
+    return this.writeLine(line).then(() => rec);
   }
 
   get lastHash(): string {
@@ -139,11 +130,33 @@ export class CustodyLog {
   }
 
   async flush(): Promise<void> {
-    await this.queue;
+    await this.writeLine('');
   }
 
   /** sha256 and size of the file as written so far (await flush() first), computed as lines were appended. */
   digest(): { sha256: string; bytes: number } {
     return { sha256: this.fileHash.copy().digest('hex'), bytes: this.fileBytes };
   }
+}
+
+/**
+ * Appends lines to a file one at a time, each fsync'd before the next, so custody survives a crash
+ * right after the action it records. An empty line is not written (it only waits for the queue).
+ */
+export function durableAppender(file: string): (line: string) => Promise<void> {
+  let queue: Promise<unknown> = Promise.resolve();
+  return (line) => {
+    const write = queue.then(async () => {
+      if (line === '') return;
+      const fh = await fs.promises.open(file, 'a', 0o644);
+      try {
+        await fh.write(`${line}\n`);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    });
+    queue = write.catch(() => undefined);
+    return write;
+  };
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { FailureError } from '../engine/errors.js';
-import { checkChain, encodeRecord, type CustodyInput, type CustodyRecord } from './custody.js';
+import { checkChain, durableAppender, encodeRecord, type CustodyInput, type CustodyRecord } from './custody.js';
 
 /**
  * Custody records made after a case was sealed (e.g. by `cirt release`). The sealed files must
@@ -13,13 +13,15 @@ import { checkChain, encodeRecord, type CustodyInput, type CustodyRecord } from 
 export const POST_SEAL_FILE = 'custody.post-seal.jsonl';
 
 export class PostSealCustody {
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly writeLine: (line: string) => Promise<void>;
 
   private constructor(
     readonly file: string,
     private seq: number,
     private prev: string,
-  ) {}
+  ) {
+    this.writeLine = durableAppender(file);
+  }
 
   /** Opens the post-seal log of a case, checking both chains end to end. */
   static open(root: string): PostSealCustody {
@@ -47,17 +49,7 @@ export class PostSealCustody {
     const body = { seq: this.seq, time: new Date().toISOString(), ...input, prevHash: this.prev };
     const { line, hash } = encodeRecord(body);
     this.prev = hash;
-    const write = this.queue.then(async () => {
-      const fh = await fs.promises.open(this.file, 'a', 0o644);
-      try {
-        await fh.write(`${line}\n`);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-    });
-    this.queue = write.catch(() => undefined);
-    return write.then(() => ({ ...body, hash }) as CustodyRecord);
+    return this.writeLine(line).then(() => ({ ...body, hash }) as CustodyRecord);
   }
 }
 

@@ -83,6 +83,24 @@ describe('Run screen', () => {
     await until(lastFrame, (x) => !x.includes('Approve step'));
   });
 
+  test('A long plan in a long playbook at 80×24: the question, the whole plan and the keys all stay on screen', async () => {
+    const many: PlannedStep[] = Array.from({ length: 13 }, (_, i) => ({ ...STEPS[2], id: `step-${i}` }));
+    const plan = `record the networks of victim, disconnect it from every one (its published ports and open connections go dead) and attach it to the internal network cirt-quarantine (created if missing); undo with cirt release --case case-9`;
+    many[3] = { ...STEPS[1], plan };
+    const { svc, lastFrame } = await startRun();
+    svc.emit({ ...start, steps: many } as RunEvent);
+    await until(lastFrame, (x) => x.includes('step-12'));
+    void svc.ask(many[3]);
+    const f = await until(lastFrame, (x) => x.includes('Approve step "isolate"'));
+    const lines = f.split('\n');
+    expect(lines.length).toBeLessThanOrEqual(23);
+    // The plan, unwrapped from the box, word for word.
+    const box = lines.filter((l) => l.startsWith('│')).map((l) => l.slice(1, -1).trim()).join(' ');
+    expect(box).toContain(plan);
+    expect(f).toContain('y approve · n / Enter refuse (default)');
+    expect(f).toMatch(/\? isolate .*waiting for your answer/);
+  });
+
   test('The default answer is no: Enter refuses, and so does Esc', async () => {
     const { svc, lastFrame, stdin } = await startRun();
     const first = svc.ask(STEPS[1]);

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import { memo } from 'react';
-import { clip } from '../../util/sanitize.js';
+import { clip, safeText } from '../../util/sanitize.js';
 import { bodyRows, type Size } from '../layout.js';
 import type { RunState, StepView } from '../state/run.js';
 import { useTheme, type Theme } from '../theme.js';
@@ -50,11 +50,12 @@ function BottomPanel({ run, width }: { run: RunState; width: number }) {
   const t = useTheme();
   if (run.confirm) {
     return (
-      <Box flexDirection="column" borderStyle="round" borderColor={t.warn} width={width}>
+      <Box flexDirection="column" borderStyle="round" borderColor={t.warn} width={width} flexShrink={0}>
         <Text bold color={t.warn} wrap="truncate-end">
           Approve step &quot;{clip(run.confirm.stepId, 30)}&quot; ({run.confirm.uses}) on {clip(run.target.name, 30)}? This will:
         </Text>
-        <Text wrap="wrap">{clip(run.confirm.plan, width * 3)}</Text>
+        {/* The whole plan, never clipped: it is what the responder approves. */}
+        <Text wrap="wrap">{safeText(run.confirm.plan)}</Text>
         <Text bold>
           y approve · <Text color={t.warn}>n / Enter refuse (default)</Text>
         </Text>
@@ -85,12 +86,17 @@ function BottomPanel({ run, width }: { run: RunState; width: number }) {
   return null;
 }
 
+/** Rows the approval box needs: borders, title, the wrapped plan (word wrap may take one more), keys. */
+export function panelRows(plan: string, width: number): number {
+  return 4 + Math.ceil(safeText(plan).length / Math.max(1, width - 2)) + 1;
+}
+
 /** Every step of the run with its state, live progress and warnings; approvals and the outcome below. */
 export function RunScreen({ size, run }: RunScreenProps) {
   const t = useTheme();
   const width = size.columns;
   const items = runItems(run.steps);
-  const panel = run.confirm ? 6 : run.phase === 'ended' ? 3 : run.phase === 'error' ? 3 : 1;
+  const panel = run.confirm ? panelRows(run.confirm.plan, width) : run.phase === 'ended' || run.phase === 'error' ? 3 : 1;
   const room = Math.max(3, bodyRows(size) - 2 - panel);
   // Keep the step that is working (or asking) in view, with the ones after it when there is room.
   const active = items.findIndex((i) => i.kind === 'step' && (i.step.state === 'running' || i.step.state === 'confirm'));
@@ -105,7 +111,7 @@ export function RunScreen({ size, run }: RunScreenProps) {
       <Text bold wrap="truncate-end">
         {head}
       </Text>
-      <Box flexDirection="column" height={room} overflowY="hidden">
+      <Box flexDirection="column" height={room} flexShrink={1} overflowY="hidden">
         {start > 0 ? <Text color={t.muted}>… {start} more above</Text> : null}
         {items.slice(start > 0 ? start + 1 : start, start + room).map((i) =>
           i.kind === 'step' ? (
