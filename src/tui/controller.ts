@@ -1,5 +1,5 @@
 import type { PlannedStep } from '../engine/events.js';
-import { errorMessage } from '../engine/errors.js';
+import { CirtError, EXIT, errorMessage } from '../engine/errors.js';
 import { findingEventIds } from './data/case-reader.js';
 import type { TimelineIndex } from './data/timeline-index.js';
 import { findTime, parseJumpTime, searchTimeline } from './data/timeline-search.js';
@@ -23,6 +23,7 @@ export class TuiController {
   private searchAbort?: AbortController;
   /** Exit code of the last run (the TUI's own exit code reflects it). */
   lastRunExit: number | undefined;
+  /** Settles when the current run has ended (an external interrupt waits for it before leaving). */
   running: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -61,6 +62,16 @@ export class TuiController {
         break;
       case 'run:abort':
         this.abortRun('aborted by the responder in the TUI');
+        break;
+      case 'run:seal':
+        if (!s.run.caseDir || !this.services.seal) {
+          this.dispatch({ type: 'run:sealed', error: 'sealing is not available here: use `cirt seal --case <id>`' });
+          break;
+        }
+        this.services.seal(s.run.caseDir).then(
+          (bundle) => this.dispatch({ type: 'run:sealed', bundle }),
+          (err) => this.dispatch({ type: 'run:sealed', error: errorMessage(err) }),
+        );
         break;
       case 'case:request':
         this.services.readCase(a.dir, a.bundle).then(
@@ -108,10 +119,6 @@ export class TuiController {
     this.approval = undefined;
   }
 
-  get runInProgress(): boolean {
-    return Boolean(this.runAbort && !this.runAbort.signal.aborted && this.lastRunExit === undefined);
-  }
-
   private startRun(file: string, targetId: string): void {
     const ac = new AbortController();
     this.runAbort = ac;
@@ -128,7 +135,8 @@ export class TuiController {
           this.lastRunExit = code;
         },
         (err) => {
-          this.lastRunExit = 2;
+          // Could not start (bad playbook, engine gone, unknown container): the CLI's exit code for it.
+          this.lastRunExit = err instanceof CirtError ? err.exitCode : EXIT.failed;
           this.dispatch({ type: 'run:failed', message: errorMessage(err) });
         },
       );

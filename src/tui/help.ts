@@ -30,6 +30,7 @@ export const HELP: Record<Screen, { title: string; keys: [string, string][]; hin
     keys: [
       ['y', 'approve the step that asks (shows exactly what will change)'],
       ['n  Enter  Esc', 'refuse it (the default)'],
+      ['s', 'seal what was collected, when the run ended without a bundle'],
       ['c', 'open the case (when the run has ended)'],
       ['t', 'open the timeline (when the run has ended)'],
       ...COMMON,
@@ -60,7 +61,8 @@ export const HELP: Record<Screen, { title: string; keys: [string, string][]; hin
 export function hintFor(screen: Screen, run: RunState): string {
   if (screen !== 'run') return HELP[screen].hint;
   if (run.confirm) return 'y approve · n / Enter refuse · Ctrl-C abort';
-  if (run.phase === 'ended') return run.caseDir ? 'c case · t timeline · q back · ? keys' : 'q back · ? keys';
+  if (run.phase === 'ended' && run.caseDir) return `${run.end?.bundle ? '' : 's seal · '}c case · t timeline · q back · ? keys`;
+  if (run.phase === 'ended') return 'q back · ? keys';
   if (run.phase === 'error') return 'q back · ? keys';
   return 'Ctrl-C abort · ? keys';
 }

@@ -102,6 +102,8 @@ function screenKeys(s: TuiState, input: string, key: KeyInfo): TuiAction[] {
         return [];
       }
       if (r.phase === 'ended' && r.caseDir) {
+        // An interrupted or failed run leaves an unsealed case: s seals what was collected.
+        if (input === 's' && !r.end?.bundle && !r.sealing) return [{ type: 'run:seal' }];
         if (input === 'c') return [{ type: 'case:request', dir: r.caseDir, bundle: r.end?.bundle }];
         if (input === 't') return [{ type: 'timeline:request', dir: r.caseDir }];
       }

@@ -3,6 +3,7 @@ import type { CommandIO, GlobalOptions } from '../cli/io.js';
 import { EXIT } from '../engine/errors.js';
 import { realServices } from './adapters/real-services.js';
 import { App } from './App.js';
+import type { TuiServices } from './services.js';
 import type { TuiAction } from './state/actions.js';
 import { initialState } from './state/reducer.js';
 import { themeFor } from './theme.js';
@@ -19,8 +20,12 @@ export interface LaunchOptions {
   io: CommandIO;
   stdout: NodeJS.WriteStream;
   stdin: NodeJS.ReadStream;
+  /** Where console output made while the UI is up goes (Ink prints it above the frame). */
+  stderr?: NodeJS.WriteStream;
   signal?: AbortSignal;
   caseDir?: string;
+  /** Tests replace the engine, runner and case folders. */
+  services?: TuiServices;
 }
 
 /**
@@ -46,8 +51,8 @@ export async function launchTui(o: LaunchOptions): Promise<number> {
     const size = { columns: stdout.columns || 80, rows: stdout.rows || 24 };
     const startWith: TuiAction[] = o.caseDir ? [{ type: 'case:request', dir: o.caseDir }] : [];
     const instance = render(
-      <App services={realServices(o.globals, o.io)} initial={initialState(size)} theme={themeFor(o.io.env)} signal={o.signal} startWith={startWith} />,
-      { stdout, stdin, ...RENDER_OPTIONS },
+      <App services={o.services ?? realServices(o.globals, o.io)} initial={initialState(size)} theme={themeFor(o.io.env)} signal={o.signal} startWith={startWith} />,
+      { stdout, stdin, ...(o.stderr ? { stderr: o.stderr } : {}), ...RENDER_OPTIONS },
     );
     const result = (await instance.waitUntilExit()) as { code?: number } | undefined;
     return typeof result?.code === 'number' ? result.code : EXIT.ok;

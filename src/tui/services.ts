@@ -27,6 +27,8 @@ export interface TuiServices {
    * its `ready` promise settles when the whole file is indexed.
    */
   openTimeline(caseDir: string, onProgress: (indexed: number, done: boolean, sources: string[]) => void, signal: AbortSignal): TimelineIndex;
-  /** Absent until the evidence package provides a verifier. */
+  /** Verifies a sealed bundle as `cirt verify` does. */
   verify?(bundlePath: string): Promise<VerifyOutcome>;
+  /** Seals a case whose run ended without sealing, as `cirt seal --case` does; resolves with the bundle path. */
+  seal?(caseDir: string): Promise<string>;
 }

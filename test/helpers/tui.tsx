@@ -68,6 +68,13 @@ export class FakeServices implements TuiServices {
     return TimelineIndex.start(path.join(dir, 'timeline', 'timeline.jsonl'), (p) => onProgress(p.indexed, p.done, [...p.sources]), signal);
   }
 
+  sealedDirs: string[] = [];
+
+  async seal(dir: string): Promise<string> {
+    this.sealedDirs.push(dir);
+    return `${dir}.tar.gz`;
+  }
+
   async verify(bundle: string): Promise<VerifyOutcome> {
     this.verified.push(bundle);
     return this.verifyOutcome;

@@ -96,6 +96,9 @@ describe('cirt TUI end to end: the real binary in tmux against the real engine',
     } catch {
       // the server is already gone
     }
+    // tmux leaves its socket file behind (removed once the server has gone).
+    for (let i = 0; i < 20 && spawnSync('tmux', ['-L', prefix, 'list-sessions']).status === 0; i++) await sleep(100);
+    fs.rmSync(path.join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, prefix), { force: true });
     if (docker) await cleanupPrefix(docker, prefix);
     fs.rmSync(cwd, { recursive: true, force: true });
   }, 120_000);
@@ -139,6 +142,16 @@ describe('cirt TUI end to end: the real binary in tmux against the real engine',
     expect(fs.readFileSync(`${bundle}.sha256`, 'utf8')).toMatch(/^[0-9a-f]{64}\b/);
     expect(path.dirname(bundle!)).toBe(path.join(fs.realpathSync(cwd), 'cases'));
 
+    // The case: its bundle and hash, verified with one key.
+    tmux.keys('c');
+    const sha = fs.readFileSync(`${bundle}.sha256`, 'utf8').slice(0, 64);
+    screen = await tmux.until('the case screen', (s) => s.includes('› Case') && s.includes(`sha256 ${sha}`), 30_000);
+    expect(screen).toMatch(/^Findings \(\d+\)/m);
+    expect(screen).toMatch(/^Artifacts \(\d+\)/m);
+    tmux.keys('v');
+    screen = await tmux.until('the verification', (s) => /bundle (verified|did NOT verify)/.test(s), 60_000);
+    expect(screen).toContain('✔ bundle verified');
+
     // The timeline: search for the dropper.
     tmux.keys('t');
     await tmux.until('the timeline', (s) => s.includes('› Timeline') && /\d+\/[\d,]+ events/.test(s), 60_000);
@@ -164,8 +177,17 @@ describe('cirt TUI end to end: the real binary in tmux against the real engine',
     expect(raw).not.toContain('\x1b]8;');
     expect(tmux.run('display-message', '-p', '-t', tmux.session, '#{pane_title}').trim()).not.toBe('pwned');
 
-    // Leaving: q back to the first screen, q again quits with 0 and gives the terminal back.
-    for (let i = 0; i < 6 && !tmux.capture().includes('CIRT-EXIT='); i++) {
+    // Back on the Containers screen the live list shows the victim quarantined by this case.
+    const caseId = path.basename(bundle!, '.tar.gz');
+    for (let i = 0; i < 6 && !/^cirt › Containers +\? keys$/m.test(tmux.capture()); i++) {
+      tmux.keys('q');
+      await sleep(400);
+    }
+    screen = await tmux.until('the victim shown quarantined', (s) => s.includes(`QUARANTINE by case ${caseId.slice(0, 24)}`));
+    expect(screen).toMatch(/›‖\S+ \[Q\] +paused/);
+
+    // Leaving: q clears the filter, q again quits with 0 and gives the terminal back.
+    for (let i = 0; i < 4 && !tmux.capture().includes('CIRT-EXIT='); i++) {
       tmux.keys('q');
       await sleep(400);
     }
@@ -173,4 +195,32 @@ describe('cirt TUI end to end: the real binary in tmux against the real engine',
     expect(screen).toContain('CIRT-EXIT=0');
     expect(screen).not.toContain('cirt › ');
   }, 420_000);
+
+  test('NO_COLOR turns colour off (and only colour); the screen redraws cleanly at 80×24 and back', async () => {
+    const color = new Tmux(prefix, 'color');
+    const plain = new Tmux(prefix, 'plain');
+    color.run('new-session', '-d', '-s', 'color', '-x', '120', '-y', '40', '-c', cwd, `${process.execPath} ${MAIN}; sleep 600`);
+    plain.run('new-session', '-d', '-s', 'plain', '-x', '120', '-y', '40', '-c', cwd, `env NO_COLOR=1 ${process.execPath} ${MAIN}; sleep 600`);
+    const loaded = (s: string): boolean => s.includes('cirt › Containers') && /^\d+ containers$/m.test(s);
+    await color.until('the coloured UI', loaded);
+    await plain.until('the NO_COLOR UI', loaded);
+    // SGR foreground colours: 30–37, 90–97, 38;…
+    const fg = /\x1b\[(?:[0-9;]*;)?(?:3[0-8]|9[0-7])(?:;[0-9;]*)?m/;
+    expect(color.capture(true)).toMatch(fg);
+    const raw = plain.capture(true);
+    expect(raw).not.toMatch(fg);
+    expect(raw).toMatch(/\x1b\[(?:[0-9;]*;)?7(?:;[0-9;]*)?m/); // the selection is still inverse
+
+    const frameOk = (cols: number) => (s: string): boolean => {
+      const lines = s.split('\n');
+      return lines.filter((l) => l.startsWith('cirt › Containers')).length === 1 && lines.every((l) => l.length <= cols) && s.includes('Enter playbooks');
+    };
+    plain.run('resize-window', '-t', 'plain', '-x', '80', '-y', '24');
+    const small = await plain.until('a clean 80×24 frame', frameOk(80));
+    expect(small.trimEnd().split('\n').length).toBeLessThanOrEqual(24);
+    plain.run('resize-window', '-t', 'plain', '-x', '120', '-y', '40');
+    await plain.until('a clean 120×40 frame', (s) => frameOk(120)(s) && s.split('\n')[0].length > 80);
+    color.keys('q');
+    plain.keys('q');
+  }, 120_000);
 });

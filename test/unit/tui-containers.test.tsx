@@ -14,6 +14,11 @@ describe('Containers screen', () => {
     const f = await until(lastFrame, (x) => x.includes('2 containers'));
     // Then: the first (by name, running first) is selected, its facts beside the list
     expect(f).toMatch(/›.victim \[Q\]/);
+    // A long name is clipped, the quarantine mark is not.
+    svc.onRows!([containerRow(`victim-${'x'.repeat(60)}`, { quarantinedBy: 'case-7' })]);
+    await until(lastFrame, (x) => /›.victim-x+… \[Q\] running/.test(x));
+    svc.onRows!([containerRow('web'), containerRow('victim', { quarantinedBy: 'case-7' })]);
+    await until(lastFrame, (x) => /›.victim \[Q\]/.test(x));
     expect(f).toContain('QUARANTINE by case case-7');
     expect(f).toContain('lab-net 172.20.0.3');
     // When the engine reports another container

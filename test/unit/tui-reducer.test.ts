@@ -129,6 +129,19 @@ describe('tui reducer: the run screen is a fold over engine events', () => {
       },
     },
     {
+      name: 'sealing after an interrupted run puts the bundle into the outcome',
+      actions: [
+        ev(start),
+        ev({ type: 'run:end', time: at(9), status: 'aborted', exitCode: 130, caseId: 'case-1', caseDir: '/cases/case-1', counts: { ok: 1, noop: 0, failed: 0, skipped: 2, planned: 0 }, message: 'interrupted' }),
+        { type: 'run:seal' },
+        { type: 'run:sealed', bundle: '/cases/case-1.tar.gz' },
+      ],
+      expect: (s) => {
+        expect(s.run.sealing).toBe(false);
+        expect(s.run.end?.bundle).toBe('/cases/case-1.tar.gz');
+      },
+    },
+    {
       name: 'run:request opens the run screen in place of the picker',
       actions: [{ type: 'playbooks:request', target: row('victim') }, { type: 'run:request', playbook: entry, target: row('victim') }],
       expect: (s) => {

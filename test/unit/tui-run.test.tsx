@@ -143,6 +143,21 @@ describe('Run screen', () => {
     await until(lastFrame, (x) => x.includes('Case case-9'));
   });
 
+  test('An aborted run leaves an unsealed case; s seals what was collected and shows the bundle', async () => {
+    const { svc, lastFrame, stdin } = await startRun();
+    svc.emit({ type: 'run:end', time: now(9), status: 'aborted', exitCode: 130, caseId: 'case-9', caseDir: '/cases/case-9', counts: { ok: 1, noop: 0, failed: 0, skipped: 2, planned: 0 }, message: 'interrupted; what was collected is kept and can be sealed' });
+    svc.endRun(130);
+    const f = await until(lastFrame, (x) => x.includes('ABORTED: interrupted'));
+    expect(f).toContain('not sealed (no bundle): s seals what was collected');
+    stdin.write('s');
+    await until(lastFrame, (x) => x.includes('bundle /cases/case-9.tar.gz'));
+    expect(svc.sealedDirs).toEqual(['/cases/case-9']);
+    // Sealed once: s does nothing more.
+    stdin.write('s');
+    await tick(50);
+    expect(svc.sealedDirs).toHaveLength(1);
+  });
+
   test('A playbook that cannot start says why', async () => {
     const svc = new FakeServices();
     svc.playbooks = [{ name: 'pb', file: '/p/pb.yaml', origin: 'shipped', description: '', steps: STEPS }];

@@ -61,5 +61,13 @@ export function realServices(g: GlobalOptions, io: CommandIO): TuiServices {
       return TimelineIndex.start(file, (p) => onProgress(p.indexed, p.done, [...p.sources]), signal);
     },
     verify: verifyBundle,
+    async seal(caseDir) {
+      const { sealCommand } = await import('../../cli/commands/seal.js');
+      const quiet: CommandIO = { ...io, out: discard(), err: discard(), interactive: false };
+      await sealCommand({ ...g, caseId: path.basename(caseDir), casesDir: path.dirname(caseDir), json: true }, quiet);
+      const bundle = `${caseDir}.tar.gz`;
+      if (!fs.existsSync(bundle)) throw new Error(`sealing wrote no ${bundle}`);
+      return bundle;
+    },
   };
 }

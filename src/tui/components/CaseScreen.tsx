@@ -59,7 +59,7 @@ export function CaseScreen({ size, state }: CaseScreenProps) {
         Findings ({d.findings.length}){' '}
         {[...counts].map(([sev, n]) => (
           <Text key={sev} color={severityColor(t, sev)}>
-            {sev} {n}{'  '}
+            {clip(sev, 12)} {n}{'  '}
           </Text>
         ))}
       </Text>
@@ -78,7 +78,7 @@ export function CaseScreen({ size, state }: CaseScreenProps) {
         return (
           <Text key={a.path} inverse={on} wrap="truncate-end">
             {on ? '›' : ' '}
-            {cell(a.path, pathW)} {humanBytes(a.bytes).padStart(10)} {a.sha256.slice(0, 12)}…{a.complete ? '' : <Text color={t.bad}> INCOMPLETE</Text>}
+            {cell(a.path, pathW)} {humanBytes(a.bytes).padStart(10)} {clip(a.sha256.slice(0, 12), 12)}…{a.complete ? '' : <Text color={t.bad}> INCOMPLETE</Text>}
           </Text>
         );
       })}

@@ -73,8 +73,9 @@ export const ContainersScreen = memo(function ContainersScreen({ size, status, e
           </Text>
           {rows.slice(top, top + height - 1).map((r, i) => {
             const sel = top + i === selected;
-            const q = r.quarantinedBy ? ' [Q]' : '';
-            const text = columns(r.name + q, r.state, r.status, r.image, r.networks.map((n) => n.name).join(','));
+            // The quarantine mark must survive a long name: the name is clipped to leave room for it.
+            const name = r.quarantinedBy ? `${clip(r.name, nameW - 4)} [Q]` : r.name;
+            const text = columns(name, r.state, r.status, r.image, r.networks.map((n) => n.name).join(','));
             return (
               <Text key={r.id} inverse={sel} wrap="truncate-end" color={r.quarantinedBy ? t.warn : undefined}>
                 {sel ? '›' : ' '}

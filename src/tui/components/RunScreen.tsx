@@ -78,7 +78,17 @@ function BottomPanel({ run, width }: { run: RunState; width: number }) {
           {e.status.toUpperCase()}: {clip(e.message, width)}
         </Text>
         {run.caseDir ? <Text wrap="truncate-end">case {clip(run.caseDir, width - 5)}</Text> : null}
-        {e.bundle ? <Text wrap="truncate-end">bundle {clip(e.bundle, width - 7)}</Text> : <Text color={t.muted}>not sealed (no bundle)</Text>}
+        {e.bundle ? (
+          <Text wrap="truncate-end">bundle {clip(e.bundle, width - 7)}</Text>
+        ) : run.sealing ? (
+          <Text color={t.accent}>Sealing what was collected…</Text>
+        ) : run.sealError ? (
+          <Text color={t.bad} wrap="truncate-end">
+            Sealing failed: {clip(run.sealError, width)}
+          </Text>
+        ) : (
+          <Text color={t.warn}>not sealed (no bundle): s seals what was collected</Text>
+        )}
       </Box>
     );
   }

@@ -37,6 +37,8 @@ export type TuiAction =
   | { type: 'run:failed'; message: string }
   | { type: 'run:answer'; stepId: string; approved: boolean }
   | { type: 'run:abort' }
+  | { type: 'run:seal' }
+  | { type: 'run:sealed'; bundle?: string; error?: string }
   | { type: 'case:request'; dir: string; bundle?: string }
   | { type: 'case:loaded'; data: CaseData }
   | { type: 'case:error'; message: string }

@@ -109,6 +109,9 @@ function shell(s: TuiState, a: TuiAction): TuiState {
     }
     case 'run:abort':
       return { ...s, prompt: null, message: 'Aborting: the current step is interrupted; what was collected is kept.' };
+    case 'engine':
+      // The outcome replaces whatever the footer said while the run went on.
+      return a.event.type === 'run:end' && s.message ? { ...s, message: null } : s;
     case 'case:request':
       return push(s, 'case');
     case 'timeline:request':

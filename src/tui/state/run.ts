@@ -40,6 +40,9 @@ export interface RunState {
   /** The step waiting for the user's y/N. */
   confirm?: { stepId: string; uses: string; plan: string };
   abortRequested: boolean;
+  /** Sealing after an interrupted or failed run (`s`), like `cirt seal --case`. */
+  sealing?: boolean;
+  sealError?: string;
   end?: { status: RunStatus; exitCode: number; message: string; bundle?: string; counts: Record<StepStatus, number> };
   error?: string;
 }
@@ -125,6 +128,10 @@ export function runReducer(s: RunState, a: TuiAction): RunState {
     }
     case 'run:abort':
       return { ...s, abortRequested: true, confirm: undefined };
+    case 'run:seal':
+      return { ...s, sealing: true, sealError: undefined };
+    case 'run:sealed':
+      return { ...s, sealing: false, sealError: a.error, end: s.end && a.bundle ? { ...s.end, bundle: a.bundle } : s.end };
     default:
       return s;
   }
