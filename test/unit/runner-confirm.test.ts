@@ -13,6 +13,7 @@ import { runPlaybook } from '../../src/engine/runner.js';
 import { CaseStore } from '../../src/evidence/case-store.js';
 import type { CaseInfo } from '../../src/evidence/types.js';
 import { parsePlaybook } from '../../src/playbook/load.js';
+import { runCli } from '../helpers/run-cli.js';
 
 // The runner's approval logic is pure: a fake action that only counts its runs stands in for a real one.
 const ran: string[] = [];
@@ -103,5 +104,22 @@ describe('runner: steps that need approval', () => {
     const required = 'name: t\nsteps:\n  - uses: test:safe\n    confirm: true\n';
     expect((await run({ text: required })).summary.exitCode).toBe(2);
     expect(ran).toEqual([]);
+  });
+});
+
+describe('cirt run refuses up front when nobody can approve', () => {
+  test('Given a playbook with a confirm step, no --yes and no terminal, When run, Then exit 2 before any engine call', async () => {
+    // Port 1 on loopback: a connection attempt would fail with a different, engine-unreachable error.
+    const r = await runCli(['--host', 'tcp://127.0.0.1:1', 'run', 'contain-and-collect', '-t', 'whatever']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/1 step\(s\) that need approval \("isolate" contain:network-isolate\)/);
+    expect(r.err).toMatch(/nothing was run/);
+    expect(r.err).not.toMatch(/Cannot reach the Docker engine/);
+  });
+
+  test('With --dry-run no approval is needed: it goes on to the engine (unreachable here)', async () => {
+    const r = await runCli(['--host', 'tcp://127.0.0.1:1', 'run', 'contain-and-collect', '-t', 'whatever', '--dry-run']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/Cannot reach the Docker engine at tcp:\/\/127\.0\.0\.1:1/);
   });
 });

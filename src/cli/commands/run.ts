@@ -51,6 +51,16 @@ export async function runCommand(o: RunCommandOptions, io: CommandIO): Promise<R
   // A bad --sign-key is a usage error found before anything is touched, not a failed seal at the end.
   const signKey = o.signKey ? path.resolve(io.cwd, o.signKey) : undefined;
   if (signKey) loadSigningKey(signKey);
+  // A step that needs approval nobody can give would stop the run halfway, with the container
+  // already changed: refuse before touching anything instead.
+  const canApprove = Boolean(o.yes || o.approve || io.interactive);
+  const asking = playbook.steps.filter((s) => s.confirm);
+  if (!o.dryRun && !canApprove && asking.length) {
+    throw new UserError(
+      `Playbook ${playbook.name} has ${asking.length} step(s) that need approval (${asking.map((s) => `"${s.id}" ${s.uses}`).join(', ')}) and nobody can approve them here (no terminal, no --yes); nothing was run`,
+      { hint: 'Re-run with --yes to approve them, run it on a terminal to be asked, or use --dry-run to see the plan.' },
+    );
+  }
   const engine = await connectEngine(o.host, io.env);
   const target = await resolveTarget(engine.docker, ref);
 

@@ -33,6 +33,10 @@ export async function tuiCommand(o: TuiCommandOptions, io: CommandIO): Promise<n
   // React's development build profiles every render (several times slower): the TUI is not a dev
   // build. Set before React is first loaded, by the import below; an explicit NODE_ENV is respected.
   process.env.NODE_ENV ??= 'production';
+  // Ink renders nothing live when it thinks it runs in CI (is-in-ci reads CI when Ink loads), but
+  // this is an interactive terminal by the check above: a responder's shell may well export CI.
+  delete process.env.CI;
+  delete process.env.CONTINUOUS_INTEGRATION;
   const { launchTui } = await import('../../tui/launch.js');
   return launchTui({ globals: { host: o.host, casesDir: o.casesDir }, io, stdout: out, stdin: process.stdin, signal: o.signal, caseDir });
 }
