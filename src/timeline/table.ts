@@ -18,8 +18,8 @@ interface Column {
 }
 
 /**
- * A table that fits `width` columns: time, source, actor, message; when space runs short the actor
- * and then the source column go, and the message is clipped. Every cell passes through clip() →
+ * A table that fits `width` columns: time, source, actor, what, message; when space runs short the
+ * what, actor and then the source column go, and the message is clipped. Every cell passes through clip() →
  * safeText(): no control character from the evidence reaches the terminal.
  */
 export class TimelineTable {
@@ -35,6 +35,8 @@ export class TimelineTable {
       { title: 'TIME', width: timeWidth, get: (e) => formatTime(e.timestamp, this.zone) },
       { title: 'SOURCE', width: 9, get: (e) => e.source },
       { title: 'ACTOR', width: 9, get: (e) => e.actor },
+      // Which time of the record this is (one file yields several rows: mtime, ctime, birth…).
+      { title: 'WHAT', width: 18, get: (e) => e.timestamp_desc },
     ];
     const MIN_MSG = 24;
     // Drop the least useful columns until the message gets a usable width.

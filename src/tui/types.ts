@@ -1,4 +1,5 @@
 import type { PlannedStep } from '../engine/events.js';
+import type { TimelineEvent as CaseEvent } from '../timeline/event.js';
 
 /** One row of the Containers screen, as the engine listed it (strings unsanitised: sanitise at render). */
 export interface ContainerRow {
@@ -30,19 +31,12 @@ export interface PlaybookEntry {
   problem?: string;
 }
 
-/** One timeline event (timeline/timeline.jsonl). */
-export interface TimelineEvent {
-  id: string;
-  datetime: string;
-  timestamp: number;
-  timestamp_desc: string;
-  message: string;
-  source: string;
-  kind?: string;
-  actor?: 'responder' | 'container' | 'engine' | string;
-  ref?: { artifact: string; line?: number; entry?: string | number };
-  attrs?: Record<string, unknown>;
-}
+/**
+ * One timeline event as the TUI reads it from timeline.jsonl: the model of src/timeline/event.ts,
+ * with the parts a hand-made or older file may lack made optional.
+ */
+export type TimelineEvent = Pick<CaseEvent, 'id' | 'datetime' | 'timestamp' | 'timestamp_desc' | 'message' | 'source'> &
+  Partial<Pick<CaseEvent, 'kind' | 'actor' | 'ref' | 'attrs'>>;
 
 export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
 

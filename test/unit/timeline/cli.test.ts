@@ -56,7 +56,7 @@ describe('cirt timeline', () => {
     const r = await cirt(['timeline', dir, '--grep', 'KWORKERD', '--source', 'fs', '--tz', 'Asia/Kolkata', '--from', '2026-11-29T01:30:01.100', '--to', '2026-11-29 01:30:01.102'], 200);
     const rows = r.out.trimEnd().split('\n').slice(1);
     expect(rows).toHaveLength(2);
-    expect(rows[0]).toMatch(/^2026-11-29 01:30:01\.100222\+05:30 fs\s+container added \/tmp\/\.cache\/kworkerd/);
+    expect(rows[0]).toMatch(/^2026-11-29 01:30:01\.100222\+05:30 fs\s+container Content Modificat… added \/tmp\/\.cache\/kworkerd/);
   });
 
   test('--format csv passes the Timesketch checker; --limit stops', async () => {
