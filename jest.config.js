@@ -9,5 +9,6 @@ export default {
   },
   testMatch: ['<rootDir>/test/**/*.test.ts', '<rootDir>/test/**/*.test.tsx'],
   testTimeout: 120000,
+  setupFiles: ['<rootDir>/test/helpers/jest-env.ts'],
   modulePathIgnorePatterns: ['<rootDir>/dist/'],
 };

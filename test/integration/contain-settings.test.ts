@@ -68,11 +68,12 @@ describe('restart-policy, limit, stop, kill, and release of a sealed case (real 
     expect(r.out).toMatch(/cannot remove a memory cap once set/);
   });
 
-  test('stop needs approval: without --yes the run stops with exit 2 and the container keeps running', async () => {
+  test('stop needs approval: without --yes nothing runs (exit 2, no case opened) and the container keeps running', async () => {
     const file = pb('stop', '  - uses: contain:stop\n    with: { timeout: 1 }\n');
     const r = await cli('run', file, '--target', victim.name, '--case', 'stop');
     expect(r.code).toBe(2);
-    expect(r.out).toMatch(/needs approval/);
+    expect(r.err).toMatch(/need approval \(".*" contain:stop\)/);
+    expect(r.err).toMatch(/nothing was run/);
     expect((await docker.getContainer(victim.id).inspect()).State.Running).toBe(true);
 
     const yes = await cli('run', file, '--target', victim.name, '--case', 'stop', '--yes');
