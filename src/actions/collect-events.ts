@@ -75,7 +75,7 @@ export const collectEvents = defineAction({
     await tee(res, [handle.stream, lines]).catch((e: Error) => {
       failure = e;
     });
-    const entry = await handle.done();
+    const entry = await handle.done(failure);
     await analysed;
     if (failure) {
       throw new FailureError(`reading the engine's events for ${safeText(ctx.target.name)} failed: ${failure.message}`, {

@@ -47,8 +47,8 @@ export const collectExport = defineAction({
       tar.stream.end();
       index.stream.end();
     }
-    const e = await tar.done();
-    await index.done();
+    const e = await tar.done(failure);
+    await index.done(failure);
     if (failure) throw new FailureError(`export of ${safeText(ctx.target.name)} broke off after ${humanBytes(e.bytes)}: ${failure.message}; what arrived is kept in ${e.path}`, { cause: failure });
     return { status: 'ok', summary: `exported ${humanBytes(e.bytes)} (${entries} entries, indexed) into ${e.path}`, details: { bytes: e.bytes, sha256: e.sha256, entries } };
   },

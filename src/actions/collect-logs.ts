@@ -15,8 +15,8 @@ const time = z.string().regex(ENGINE_TIME, 'Unix seconds (1700000000.5), RFC 333
 
 const params = z.strictObject({
   since: time.optional().describe('only lines at or after this time'),
-  until: time.optional().describe('only lines before this time'),
-  tail: z.union([z.literal('all'), z.number().int().min(0)]).default('all').describe('only the last N lines of each stream ("all" for everything)'),
+  until: time.optional().describe('only lines at or before this time'),
+  tail: z.union([z.literal('all'), z.number().int().min(0)]).default('all').describe('only the last N lines of the log, stdout and stderr counted together as the engine stores them ("all" for everything)'),
 });
 
 /** Copies the engine's own json-file log (and its rotated siblings) as they are on disk. */
@@ -95,7 +95,7 @@ export const collectLogs = defineAction({
       });
       out.stream.end();
       err.stream.end();
-      written.push(await out.done(), await err.done());
+      written.push(await out.done(failure), await err.done(failure));
     }
     if (failure) {
       throw new FailureError(`reading the logs of ${safeText(ctx.target.name)} failed: ${failure.message}`, {

@@ -49,6 +49,7 @@ export const collectProcesses = defineAction({
     const raw = await ctx.artifact('proc/raw.jsonl', { mediaType: 'application/x-ndjson', source: '/proc/<pid>/{stat,status,cmdline}' });
     const gone: number[] = [];
     const names: string[] = [];
+    let failure: Error | undefined;
     try {
       for (const pid of pids) {
         if (ctx.signal.aborted) throw new Error('interrupted');
@@ -64,10 +65,13 @@ export const collectProcesses = defineAction({
           ctx.warn(`process ${pid} exited while it was read; skipped`);
         }
       }
+    } catch (err) {
+      failure = err as Error;
+      throw err;
     } finally {
       raw.stream.end();
-      await raw.done();
-      await list.close();
+      await raw.done(failure);
+      await list.close(failure);
     }
     return {
       status: 'ok',

@@ -8,6 +8,7 @@ import {
   caseFromAliases,
   endpointRecords,
   ensureQuarantineNetwork,
+  resolveEndpointIds,
   sharedNamespace,
 } from '../docker/networks.js';
 import { defineAction } from '../engine/action.js';
@@ -45,7 +46,7 @@ export const containNetworkIsolate = defineAction({
     }
     const q = await ensureQuarantineNetwork(ctx.docker, p.network);
     for (const w of q.warnings) ctx.warn(w);
-    const endpoints = endpointRecords(info);
+    const endpoints = await resolveEndpointIds(ctx.docker, endpointRecords(info));
     const onQuarantine = endpoints.find((e) => e.id === q.id);
     const others = endpoints.filter((e) => e.id !== q.id);
     if (onQuarantine && others.length === 0) {
@@ -75,7 +76,7 @@ export const containNetworkIsolate = defineAction({
     // Keep going after a failure: every network we do get off is one less way out.
     for (const e of others) {
       try {
-        await ctx.docker.getNetwork(e.id).disconnect({ Container: ref.id, Force: true });
+        await ctx.docker.getNetwork(e.id || e.name).disconnect({ Container: ref.id, Force: true });
       } catch (err) {
         failures.push(`${e.name}: ${engineMessage(err)}`);
       }

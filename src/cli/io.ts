@@ -11,6 +11,12 @@ export interface CommandIO {
 }
 
 export function processIO(): CommandIO {
+  // `cirt findings | head`: the reader left, so the rest of the output has nowhere to go. End quietly,
+  // as Unix tools do, rather than crash on an unhandled EPIPE.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   return {
     out: process.stdout,
     err: process.stderr,

@@ -43,11 +43,21 @@ if (isEntry || process.argv[1]?.endsWith('/cirt')) {
     controller.abort(new Error('interrupted by the user (SIGINT)'));
   });
   process.on('SIGTERM', () => controller.abort(new Error('terminated (SIGTERM)')));
+  let settled = false;
+  // Node exits 0 when nothing is left to wait for, even with the command unfinished: never let that pass as success.
+  process.on('beforeExit', () => {
+    if (settled) return;
+    settled = true;
+    process.stderr.write('cirt: stopped before the command finished (a bug in cirt); the case folder keeps what was written\n');
+    process.exitCode = controller.signal.aborted ? EXIT.interrupted : EXIT.failed;
+  });
   main(process.argv.slice(2), processIO(), controller.signal).then(
     (code) => {
+      settled = true;
       process.exitCode = controller.signal.aborted && code === EXIT.ok ? EXIT.interrupted : code;
     },
     (err) => {
+      settled = true;
       process.stderr.write(`cirt: ${String(err)}\n`);
       process.exitCode = EXIT.failed;
     },

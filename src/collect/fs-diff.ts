@@ -39,6 +39,7 @@ export async function isDirectory(ctx: ActionContext, path: Buffer): Promise<boo
 export async function writeStats(ctx: ActionContext, root: ContainerRoot, pid: number, changes: readonly Change[]): Promise<number> {
   const h = await ctx.artifact('fs/stat.jsonl', { mediaType: 'application/x-ndjson', source: `lstat via /proc/${pid}/root (no symlink followed)`, progress: false });
   let n = 0;
+  let failure: Error | undefined;
   try {
     for (const c of changes) {
       if (c.Kind === 2) continue;
@@ -47,9 +48,12 @@ export async function writeStats(ctx: ActionContext, root: ContainerRoot, pid: n
       n += lines.length;
       await writeChunk(h.stream, lines.join(''));
     }
+  } catch (err) {
+    failure = err as Error;
+    throw err;
   } finally {
     h.stream.end();
-    await h.done();
+    await h.done(failure);
   }
   return n;
 }
@@ -69,6 +73,8 @@ export async function fetchArchives(ctx: ActionContext, paths: Buffer[]): Promis
   const tee = new TarTee(tar.stream, index.stream, ctx.signal);
   const requests: RequestRecord[] = [];
   let entries = 0;
+  // Set when the fetching stops early: both artifacts are then recorded incomplete, with why.
+  let failure: Error | undefined;
   try {
     for (const [i, p] of paths.entries()) {
       if (ctx.signal.aborted) throw new InterruptedError(`interrupted after ${i} of ${paths.length} archive requests`);
@@ -107,11 +113,14 @@ export async function fetchArchives(ctx: ActionContext, paths: Buffer[]): Promis
         await ctx.case.noteIncomplete(ctx.stepId, `content of ${name.text} not collected: ${why}`);
       }
     }
+  } catch (err) {
+    failure = err as Error;
+    throw err;
   } finally {
     tar.stream.end();
     index.stream.end();
-    await tar.done();
-    await index.done();
+    await tar.done(failure);
+    await index.done(failure);
     // Also when a response broke off: the record says which, and how far it got.
     await ctx.writeJson('fs/diff-requests.json', requests, `GET /containers/${id}/archive (one record per request; offset/bytes locate it in fs/diff.tar)`);
   }

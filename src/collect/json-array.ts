@@ -32,9 +32,9 @@ export class JsonArrayArtifact {
     this.count++;
   }
 
-  /** Closes the array; resolves with the manifest entry once the file is flushed and hashed. */
-  async close(): Promise<ManifestEntry> {
+  /** Closes the array (still valid JSON); `failure` marks it incomplete. Resolves once the file is flushed and hashed. */
+  async close(failure?: Error): Promise<ManifestEntry> {
     this.handle.stream.end(this.count ? '\n]\n' : ']\n');
-    return this.handle.done();
+    return this.handle.done(failure);
   }
 }

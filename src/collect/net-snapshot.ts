@@ -57,7 +57,7 @@ export class NetSnapshot {
     await tee(src, [raw.stream, lines]).catch((err: Error) => {
       readError = err;
     });
-    const entry = await raw.done();
+    const entry = await raw.done(readError);
     await decoded;
     if (readError) throw new Error(`reading ${source} failed after ${entry.bytes} bytes (kept in ${entry.path}): ${readError.message}`);
   }

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { inspectContainer } from '../docker/inspect.js';
-import { caseFromAliases, endpointRecords, restorableAliases, type EndpointRecord } from '../docker/networks.js';
+import { caseFromAliases, endpointRecords, resolveEndpointIds, restorableAliases, type EndpointRecord } from '../docker/networks.js';
 import { engineMessage, engineStatus } from '../engine/errors.js';
 import type { IsolationRecord } from './records.js';
 import type { UndoOutcome } from './undo-settings.js';
@@ -17,15 +17,18 @@ export async function undoIsolation(docker: Docker, containerId: string, caseId:
   const warnings: string[] = [];
   if (!records.length) return { action: ACTION, result: 'noop', message: 'the case has no isolation in effect', warnings };
   const info = await inspectContainer(docker, containerId);
-  const current = new Map(endpointRecords(info).map((e) => [e.name, e]));
+  const current = new Map((await resolveEndpointIds(docker, endpointRecords(info))).map((e) => [e.name, e]));
   const quarantineIds = new Set(records.map((r) => r.quarantineNetwork.id));
-  const onQuarantine = [...current.values()].filter((e) => quarantineIds.has(e.id));
+  // Records of a stopped container written before ids were resolved hold empty ids: match names too.
+  const quarantineNames = new Set(records.map((r) => r.quarantineNetwork.name));
+  const isQuarantine = (e: EndpointRecord): boolean => quarantineIds.has(e.id) || (!e.id && quarantineNames.has(e.name));
+  const onQuarantine = [...current.values()].filter(isQuarantine);
   const other = onQuarantine.map((e) => caseFromAliases(e.aliases)).find((c) => c && c !== caseId);
   if (other) {
     return { action: ACTION, result: 'failed', message: `the container is now quarantined by case ${other}, not ${caseId}: release that case instead`, warnings };
   }
   const wanted = new Map<string, EndpointRecord>();
-  for (const r of records) for (const e of r.before) if (!wanted.has(e.name) && !quarantineIds.has(e.id)) wanted.set(e.name, e);
+  for (const r of records) for (const e of r.before) if (!wanted.has(e.name) && !isQuarantine(e)) wanted.set(e.name, e);
 
   const rejoined: string[] = [];
   const failures: string[] = [];
@@ -47,7 +50,7 @@ export async function undoIsolation(docker: Docker, containerId: string, caseId:
       warnings,
     };
   }
-  for (const q of onQuarantine) await docker.getNetwork(q.id).disconnect({ Container: containerId, Force: true });
+  for (const q of onQuarantine) await docker.getNetwork(q.id || q.name).disconnect({ Container: containerId, Force: true });
   if (!rejoined.length && !onQuarantine.length) {
     return { action: ACTION, result: 'noop', message: `already on ${[...wanted.keys()].join(', ') || 'its networks'} and not quarantined`, warnings };
   }
@@ -55,6 +58,7 @@ export async function undoIsolation(docker: Docker, containerId: string, caseId:
   const now = new Map(endpointRecords(after).map((e) => [e.name, e]));
   for (const rec of wanted.values()) compare(rec, now.get(rec.name), containerId, warnings, refused.get(rec.name));
   const ports = after.NetworkSettings?.Ports ?? {};
+  comparePorts(records[0].ports, ports as IsolationRecord['ports'], warnings);
   return {
     action: ACTION,
     result: 'ok',
@@ -88,15 +92,18 @@ async function reconnect(docker: Docker, containerId: string, rec: EndpointRecor
 
 /** The recorded network by id; if it was re-created since, by name (and say so). */
 async function findNetwork(docker: Docker, rec: EndpointRecord, warnings: string[]): Promise<Docker.Network> {
-  try {
-    await docker.getNetwork(rec.id).inspect();
-    return docker.getNetwork(rec.id);
-  } catch (err) {
-    if (engineStatus(err) !== 404) throw err;
+  // An empty id (a stopped container's record) would inspect `/networks/`, the list: go by name.
+  if (rec.id) {
+    try {
+      await docker.getNetwork(rec.id).inspect();
+      return docker.getNetwork(rec.id);
+    } catch (err) {
+      if (engineStatus(err) !== 404) throw err;
+    }
   }
   const byName = (await docker.getNetwork(rec.name).inspect()) as { Id: string; Name: string };
   if (byName.Name !== rec.name) throw new Error(`network ${rec.name} no longer exists`);
-  warnings.push(`network ${rec.name} was re-created since isolation (id ${rec.id.slice(0, 12)} → ${byName.Id.slice(0, 12)})`);
+  if (rec.id) warnings.push(`network ${rec.name} was re-created since isolation (id ${rec.id.slice(0, 12)} → ${byName.Id.slice(0, 12)})`);
   return docker.getNetwork(byName.Id);
 }
 
@@ -112,4 +119,17 @@ function compare(rec: EndpointRecord, now: EndpointRecord | undefined, container
   if (rec.ipv4 && now.ipv4 !== rec.ipv4) warnings.push(`${rec.name}: IPv4 was ${rec.ipv4}, now ${now.ipv4 || 'none'}${why}`);
   if (rec.ipv6 && now.ipv6 !== rec.ipv6) warnings.push(`${rec.name}: IPv6 was ${rec.ipv6}, now ${now.ipv6 || 'none'}${why}`);
   if (rec.mac && now.mac !== rec.mac) warnings.push(`${rec.name}: MAC was ${rec.mac}, now ${now.mac}`);
+}
+
+/**
+ * A port published without a fixed host port gets a new one from the engine when the container
+ * rejoins (the API cannot ask for the old one back): name the new address, so nobody probes the old.
+ */
+function comparePorts(before: IsolationRecord['ports'] | undefined, after: IsolationRecord['ports'], warnings: string[]): void {
+  const show = (b: { HostIp: string; HostPort: string }[] | null | undefined): string =>
+    (b ?? []).map((x) => `${x.HostIp}:${x.HostPort}`).sort().join(', ');
+  for (const [port, was] of Object.entries(before ?? {})) {
+    const [w, now] = [show(was), show(after[port])];
+    if (w && w !== now) warnings.push(`published port ${port} was on ${w}, now on ${now || 'no host port'} (the engine picks a new host port for a port published without a fixed one)`);
+  }
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Docker from 'dockerode';
-import { UserError, errorMessage } from '../engine/errors.js';
+import { UserError, engineStatus, errorMessage } from '../engine/errors.js';
 
 export interface EngineAddress {
   /** What we tell the user we tried, e.g. `unix:///var/run/docker.sock`. */
@@ -75,12 +75,13 @@ export async function connectEngine(host?: string, env: NodeJS.ProcessEnv = proc
     await withTimeout(docker.ping(), 5000, 'no answer within 5 s');
     version = await docker.version();
   } catch (err) {
-    throw new UserError(`Cannot reach the Docker engine at ${addr.display}: ${errorMessage(err)}`, {
-      hint: addr.local
-        ? 'Check that dockerd is running and that you may read the socket (root or the docker group); set DOCKER_HOST or --host for another engine.'
-        : 'Check that the engine listens there, that DOCKER_TLS_VERIFY/DOCKER_CERT_PATH match its TLS setup, and that a firewall does not block it.',
-      cause: err,
-    });
+    // One line with the address and what to check (the TUI shows only the message, so no separate hint).
+    const status = engineStatus(err);
+    const why = status ? `it answered HTTP ${status} to /_ping instead of OK` : errorMessage(err);
+    const check = addr.local
+      ? 'check that dockerd is running and that you may read the socket (root or the docker group), or point DOCKER_HOST / --host at another engine'
+      : 'check that the engine listens there, that DOCKER_TLS_VERIFY / DOCKER_CERT_PATH match its TLS setup, and that no firewall blocks it';
+    throw new UserError(`Cannot reach the Docker engine at ${addr.display} (${why}): ${check}`, { cause: err });
   }
   return {
     docker,

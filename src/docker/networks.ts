@@ -62,6 +62,15 @@ export function endpointRecords(info: Inspect): EndpointRecord[] {
 }
 
 /**
+ * A stopped container's inspect leaves NetworkID empty. Fill the ids in by name, so comparing by id
+ * and calling the API (an empty id would address `/networks//…`) work the same as for a running one.
+ * A network that no longer exists keeps the empty id; callers then address it by name.
+ */
+export async function resolveEndpointIds(docker: Docker, endpoints: EndpointRecord[]): Promise<EndpointRecord[]> {
+  return Promise.all(endpoints.map(async (e) => (e.id ? e : { ...e, id: (await inspectNetwork(docker, e.name))?.Id ?? '' })));
+}
+
+/**
  * Networks that cannot be left through the engine: the container shares the host's or another
  * container's network namespace. Returns why, or undefined when disconnecting works.
  */

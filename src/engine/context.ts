@@ -49,7 +49,7 @@ export function makeContext(opts: {
     },
     artifact: async (path, { progress: wanted, ...m }) => {
       const h = await store.artifact(path, meta(m), wanted === false ? undefined : onBytes);
-      return { ...h, done: async () => added(await h.done()) };
+      return { ...h, done: async (failure?: Error) => added(await h.done(failure)) };
     },
     writeArtifact: async (path, data: Readable | string | Buffer, m) => added(await store.writeArtifact(path, data, meta(m), onBytes)),
     writeJson: async (path, value, source) =>

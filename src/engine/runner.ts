@@ -112,6 +112,13 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
         bus.emit({ type: 'step:confirm', time: now(), stepId: step.id, uses: step.uses, plan: planned[i].plan });
         approved = await o.approve(planned[i]);
         by = 'interactive prompt';
+        // Ctrl-C at the prompt is an interrupt, not a refusal: say so in custody and stop.
+        if (o.signal.aborted) {
+          aborted = true;
+          await record(step, { actor: o.actor, action: step.uses, result: 'interrupted', message: 'interrupted while waiting for approval', params: step.rawParams });
+          skip('run interrupted while waiting for approval');
+          continue;
+        }
       }
       if (approved === undefined) {
         blocked = `step "${step.id}" (${step.uses}) needs approval: re-run with --yes, or on a terminal to be asked`;

@@ -23,7 +23,8 @@ export interface ArtifactHandle {
   /** The path actually used (a re-run never overwrites: `x.json` may become `x-2.json`). */
   path: string;
   stream: Writable;
-  done(): Promise<ManifestEntry>;
+  /** Closes the artifact; pass the error that cut its source short to record it incomplete (what arrived is kept). */
+  done(failure?: Error): Promise<ManifestEntry>;
 }
 
 /**
@@ -107,7 +108,10 @@ export class CaseStore {
     return {
       path: used,
       stream: writer.stream,
-      done: async () => this.finishArtifact(used, meta, startedAt, await writer.done()),
+      done: async (failure?: Error) => {
+        const r = await writer.done();
+        return this.finishArtifact(used, meta, startedAt, failure && r.complete ? { ...r, complete: false, error: failure } : r);
+      },
     };
   }
 

@@ -1,6 +1,6 @@
 import { Diagnostics, latestOf, readJson } from '../timeline/artifacts.js';
 import { loadAttribution } from '../timeline/attribution.js';
-import { loadEngineEvents } from '../timeline/engine-events.js';
+import { loadAllEngineEvents } from '../timeline/engine-events.js';
 import { execSessions, type ExecSession } from '../timeline/exec-sessions.js';
 import { loadFsEntries, type FsEntry } from '../timeline/fs-entries.js';
 import type { CaseSource } from '../timeline/source.js';
@@ -43,7 +43,7 @@ export interface Evidence {
   fs: FsEntry[];
   processes?: { artifact: string; list: ProcessInfo[] };
   sockets: SocketInfo[];
-  execs?: { artifact: string; sessions: ExecSession[] };
+  execs?: { sessions: ExecSession[] };
   /** Subnets the container was on (inspect, isolation record, routes/interfaces snapshots). */
   networks: Cidr[];
   /** `80/tcp` style keys declared by the image or the container's config. */
@@ -113,11 +113,10 @@ export async function loadEvidence(src: CaseSource, diag = new Diagnostics()): P
     });
   }
 
-  const eventsRel = latestOf(files, 'container/events.jsonl');
+  const engineEvents = await loadAllEngineEvents(src, files, diag);
   let execs: Evidence['execs'];
-  if (eventsRel) {
-    const events = await loadEngineEvents(src, eventsRel, diag);
-    execs = { artifact: eventsRel, sessions: execSessions(events, await loadAttribution(src, files)) };
+  if (engineEvents) {
+    execs = { sessions: execSessions(engineEvents, await loadAttribution(src, files)) };
   } else diag.note('findings: no container/events.jsonl; exec sessions cannot be seen');
 
   const networks: Cidr[] = [];

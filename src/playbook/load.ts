@@ -68,14 +68,14 @@ export function parsePlaybook(text: string, registry: ActionRegistry, file: stri
   for (const e of doc.errors) at(e.pos[0], e.message.split('\n')[0]);
   if (doc.errors.length) return { problems };
 
-  const top = playbookShape.safeParse(doc.toJS({ maxAliasCount: 50 }));
-  if (!top.success) {
-    for (const issue of top.error.issues) reportIssue(doc, [], issue, at);
-    return { problems };
-  }
+  const js: unknown = doc.toJS({ maxAliasCount: 50 });
+  const top = playbookShape.safeParse(js);
+  if (!top.success) for (const issue of top.error.issues) reportIssue(doc, [], issue, at);
+  // A bad name or an unknown top-level key must not hide the steps' problems: all are reported at once.
+  const rawSteps = top.success ? top.data.steps : ((js as { steps?: unknown } | null)?.steps ?? []);
   const steps: PlaybookStep[] = [];
   const ids = new Map<string, number>();
-  top.data.steps.forEach((raw, i) => {
+  (Array.isArray(rawSteps) ? rawSteps : []).forEach((raw: unknown, i) => {
     const base = ['steps', i];
     const node = doc.getIn(base, true) as YamlNode | undefined;
     const label0 = `step ${i + 1}`;
@@ -113,7 +113,7 @@ export function parsePlaybook(text: string, registry: ActionRegistry, file: stri
       line: lc.linePos(nodeStart(node) ?? 0).line,
     });
   });
-  if (problems.length) return { problems };
+  if (problems.length || !top.success) return { problems };
   assignIds(steps, ids);
   return { playbook: { name: top.data.name, description: top.data.description, file, steps }, problems };
 }

@@ -65,7 +65,11 @@ export function attributionFrom(records: readonly CustodyLike[]): Attribution {
     responderStep(type, action, us, execId) {
       if (execId && execIds.has(execId)) return execIds.get(execId);
       if (!RESPONDER_CAUSES[type]?.has(action)) return undefined;
-      const w = windows.find((x) => us >= x.from - SLACK_US && us <= x.to + SLACK_US && /^(collect|contain|evidence):/.test(x.action));
+      const ours = windows.filter((x) => /^(collect|contain|evidence):/.test(x.action));
+      // Steps are often under the slack apart: the window that holds the time wins, else the nearest.
+      const gap = (x: Window) => (us < x.from ? x.from - us : us > x.to ? us - x.to : 0);
+      let w: Window | undefined;
+      for (const x of ours) if (gap(x) <= SLACK_US && (!w || gap(x) < gap(w))) w = x;
       return w ? { step: w.step, action: w.action } : undefined;
     },
   };

@@ -1,10 +1,12 @@
-import type { Diagnostics } from './artifacts.js';
+import { versionsOf, type Diagnostics } from './artifacts.js';
 import { readLines } from './lines.js';
 import type { CaseSource } from './source.js';
 import { fromEngineEvent, type Instant } from './time.js';
 
 /** One engine event line of container/events.jsonl, decoded. */
 export interface EngineEvent {
+  /** The artifact it was read from (container/events.jsonl, or a later read: events-2.jsonl…). */
+  artifact: string;
   /** 1-based line in the artifact. */
   line: number;
   at: Instant;
@@ -24,12 +26,17 @@ export interface EngineEvent {
  * Reads container/events.jsonl. `timeNano` exceeds 2^53, so it is taken from the line's text before
  * JSON.parse rounds it. Malformed lines are warnings; the result is sorted by time (stable).
  */
-export async function loadEngineEvents(src: CaseSource, rel: string, diag: Pick<Diagnostics, 'warn'>): Promise<EngineEvent[]> {
+export async function loadEngineEvents(src: CaseSource, rel: string, diag: Pick<Diagnostics, 'warn'>, seen?: Set<string>): Promise<EngineEvent[]> {
   const out: EngineEvent[] = [];
   let n = 0;
   for await (const text of readLines(src.createReadStream(rel))) {
     n++;
     if (!text.trim()) continue;
+    // The engine prints one event identically every time it is asked: the same text is the same event.
+    if (seen) {
+      if (seen.has(text)) continue;
+      seen.add(text);
+    }
     let o: { Type?: unknown; Action?: unknown; status?: unknown; time?: unknown; timeNano?: unknown; Actor?: { ID?: unknown; Attributes?: unknown } };
     try {
       o = JSON.parse(text);
@@ -51,6 +58,7 @@ export async function loadEngineEvents(src: CaseSource, rel: string, diag: Pick<
       for (const [k, v] of Object.entries(attrsIn as Record<string, unknown>)) attributes[k] = typeof v === 'string' ? v : JSON.stringify(v);
     }
     out.push({
+      artifact: rel,
       line: n,
       at,
       type: typeof o.Type === 'string' ? o.Type : 'container',
@@ -62,6 +70,20 @@ export async function loadEngineEvents(src: CaseSource, rel: string, diag: Pick<
     });
   }
   return out.sort((a, b) => a.at.us - b.at.us);
+}
+
+/**
+ * Every read of the engine's events in the case, merged: a playbook reads them early (the engine keeps
+ * only its last 256) and again after its last engine call (so our own top/archive/export/commit are in
+ * the record). An event both reads returned is kept once, from the earliest read. Sorted by time.
+ */
+export async function loadAllEngineEvents(src: CaseSource, files: readonly string[], diag: Pick<Diagnostics, 'warn'>): Promise<EngineEvent[] | undefined> {
+  const versions = versionsOf(files, 'container/events.jsonl');
+  if (!versions.length) return undefined;
+  const seen = new Set<string>();
+  const all: EngineEvent[] = [];
+  for (const rel of versions) all.push(...(await loadEngineEvents(src, rel, diag, seen)));
+  return all.sort((a, b) => a.at.us - b.at.us);
 }
 
 /** A short human description of an engine event. */

@@ -10,8 +10,8 @@ export interface ExecSession {
   startedAt?: Instant;
   endedAt?: Instant;
   exitCode?: number;
-  /** Lines of container/events.jsonl that make up the session (create first when present). */
-  lines: number[];
+  /** The engine event lines that make up the session, in time order (create first when present). */
+  refs: { artifact: string; line: number }[];
   /** Set when the session was one of our own steps (custody records its exec id). */
   responder?: { step?: string; action: string };
 }
@@ -24,8 +24,8 @@ export function execSessions(events: readonly EngineEvent[], attribution?: Attri
     if (!e.verb.startsWith('exec_')) continue;
     const id = e.attributes.execID ?? `unknown-${++anon}`;
     let s = byId.get(id);
-    if (!s) byId.set(id, (s = { execId: id, command: '', lines: [] }));
-    s.lines.push(e.line);
+    if (!s) byId.set(id, (s = { execId: id, command: '', refs: [] }));
+    s.refs.push({ artifact: e.artifact, line: e.line });
     if (e.detail && !s.command) s.command = e.detail;
     if (e.verb === 'exec_create') s.createdAt = e.at;
     else if (e.verb === 'exec_start') s.startedAt = e.at;

@@ -30,15 +30,29 @@ const LOCAL = /^(\d{4})-(\d\d)-(\d\d)(?:[T ](\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,6}
  * `--from` / `--to`: RFC 3339 with an offset is taken as is; a date or date-time without an offset
  * is in `zone` (UTC by default). Returns µs since the epoch.
  */
+const HINT = 'Use 2026-11-28, 2026-11-28T20:17:00 (in --tz, default UTC) or 2026-11-28T20:17:00Z.';
+
+/** The calendar fields as written must exist: Date would roll 2026-02-30 over to March 2 without a word. */
+function checkCalendar(text: string, flag: string): void {
+  const m = /^(\d{4})-(\d\d)-(\d\d)(?:[T ](\d\d):(\d\d)(?::(\d\d))?)?/.exec(text.trim());
+  if (!m) return;
+  const [y, mo, d, h, mi, s] = m.slice(1).map((x) => Number(x ?? 0));
+  const days = mo >= 1 && mo <= 12 ? new Date(Date.UTC(y, mo, 0)).getUTCDate() : 0;
+  if (d < 1 || d > days || h > 23 || mi > 59 || s > 59) {
+    throw new UserError(`${flag} "${safeText(text)}" is not a date that exists`, { hint: HINT });
+  }
+}
+
 export function parseBound(text: string, zone: string, flag: string): number {
+  checkCalendar(text, flag);
   const exact = parseRfc3339(text);
   if (exact) return exact.us;
   const m = LOCAL.exec(text.trim());
-  if (!m) {
-    throw new UserError(`${flag} "${safeText(text)}" is not a time`, { hint: 'Use 2026-11-28, 2026-11-28T20:17:00 (in --tz, default UTC) or 2026-11-28T20:17:00Z.' });
-  }
+  if (!m) throw new UserError(`${flag} "${safeText(text)}" is not a time`, { hint: HINT });
   const d = new TZDate(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0), 0, zone);
-  if (Number.isNaN(d.getTime())) throw new UserError(`${flag} "${safeText(text)}" is not a valid date`);
+  if (Number.isNaN(d.getTime())) throw new UserError(`${flag} "${safeText(text)}" is not a valid date`, { hint: HINT });
+  // `--to 2026-11-28` means up to the end of that day (in the zone), not its first microsecond.
+  if (flag === '--to' && m[4] === undefined) return new TZDate(Number(m[1]), Number(m[2]) - 1, Number(m[3]) + 1, 0, 0, 0, 0, zone).getTime() * 1000 - 1;
   return d.getTime() * 1000 + Number((m[7] ?? '').padEnd(6, '0'));
 }
 

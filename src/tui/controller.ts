@@ -1,8 +1,9 @@
 import type { PlannedStep } from '../engine/events.js';
-import { CirtError, EXIT, errorMessage } from '../engine/errors.js';
+import { CirtError, EXIT } from '../engine/errors.js';
 import { findingEventIds } from './data/case-reader.js';
 import type { TimelineIndex } from './data/timeline-index.js';
 import { findTime, parseJumpTime, searchTimeline } from './data/timeline-search.js';
+import { errorText } from './format.js';
 import type { Dispatch, TuiAction } from './state/actions.js';
 import type { TuiState } from './state/reducer.js';
 import { lineAt } from './state/timeline.js';
@@ -48,7 +49,7 @@ export class TuiController {
       case 'playbooks:request':
         this.services.listPlaybooks({ id: a.target.id, name: a.target.name }).then(
           (entries) => this.dispatch({ type: 'playbooks:loaded', entries }),
-          (err) => this.dispatch({ type: 'playbooks:error', message: errorMessage(err) }),
+          (err) => this.dispatch({ type: 'playbooks:error', message: errorText(err) }),
         );
         break;
       case 'run:request':
@@ -70,7 +71,7 @@ export class TuiController {
         }
         this.services.seal(s.run.caseDir).then(
           (bundle) => this.dispatch({ type: 'run:sealed', bundle }),
-          (err) => this.dispatch({ type: 'run:sealed', error: errorMessage(err) }),
+          (err) => this.dispatch({ type: 'run:sealed', error: errorText(err) }),
         );
         break;
       case 'case:request':
@@ -79,7 +80,7 @@ export class TuiController {
             this.dispatch({ type: 'case:loaded', data });
             this.dispatch({ type: 'timeline:highlights', ids: findingEventIds(data.findings) });
           },
-          (err) => this.dispatch({ type: 'case:error', message: errorMessage(err) }),
+          (err) => this.dispatch({ type: 'case:error', message: errorText(err) }),
         );
         break;
       case 'case:verify': {
@@ -90,7 +91,7 @@ export class TuiController {
         }
         this.services.verify(bundle).then(
           (outcome) => this.dispatch({ type: 'case:verified', outcome }),
-          (err) => this.dispatch({ type: 'case:verified', outcome: { ok: false, lines: [errorMessage(err)] } }),
+          (err) => this.dispatch({ type: 'case:verified', outcome: { ok: false, lines: [errorText(err)] } }),
         );
         break;
       }
@@ -137,7 +138,7 @@ export class TuiController {
         (err) => {
           // Could not start (bad playbook, engine gone, unknown container): the CLI's exit code for it.
           this.lastRunExit = err instanceof CirtError ? err.exitCode : EXIT.failed;
-          this.dispatch({ type: 'run:failed', message: errorMessage(err) });
+          this.dispatch({ type: 'run:failed', message: errorText(err) });
         },
       );
   }
@@ -161,14 +162,14 @@ export class TuiController {
     try {
       ix = this.services.openTimeline(dir, (indexed, done, sources) => !ac.signal.aborted && this.dispatch({ type: 'timeline:progress', indexed, done, sources }), ac.signal);
     } catch (err) {
-      this.dispatch({ type: 'timeline:error', message: errorMessage(err) });
+      this.dispatch({ type: 'timeline:error', message: errorText(err) });
       return;
     }
     // Rows are readable while indexing goes on: the first screen shows at once.
     this.index = ix;
     ix.ready.then(
       () => !ac.signal.aborted && this.dispatch({ type: 'timeline:progress', indexed: ix.count, done: true, sources: [...ix.sources] }),
-      (err) => !ac.signal.aborted && this.dispatch({ type: 'timeline:error', message: errorMessage(err) }),
+      (err) => !ac.signal.aborted && this.dispatch({ type: 'timeline:error', message: errorText(err) }),
     );
   }
 
@@ -188,7 +189,7 @@ export class TuiController {
     ix.ready
       .then(() => searchTimeline(ix, { query, source, signal: ac.signal, onPartial }))
       .catch((err) => {
-        if (!ac.signal.aborted) this.dispatch({ type: 'timeline:error', message: errorMessage(err) });
+        if (!ac.signal.aborted) this.dispatch({ type: 'timeline:error', message: errorText(err) });
       });
   }
 

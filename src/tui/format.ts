@@ -1,3 +1,4 @@
+import { CirtError, errorMessage } from '../engine/errors.js';
 import { humanBytes } from '../util/format.js';
 import { clip } from '../util/sanitize.js';
 
@@ -19,6 +20,18 @@ export function cell(text: string, width: number): string {
   return clip(text, width).padEnd(width);
 }
 
+/**
+ * Sanitised and clipped in the middle to at most `width` characters: container names of one incident
+ * share their prefix (`cirt-lab-7954-victim`, `cirt-lab-7954-attacker`), so the end must stay visible.
+ */
+export function clipMiddle(text: string, width: number): string {
+  const s = clip(text, Number.MAX_SAFE_INTEGER);
+  if (s.length <= width) return s;
+  if (width <= 3) return s.slice(0, width);
+  const tail = Math.ceil((width - 1) / 2);
+  return `${s.slice(0, width - 1 - tail)}…${s.slice(s.length - tail)}`;
+}
+
 /** `2024-05-01T12:00:00.123456+00:00` → `2024-05-01 12:00:00.123456` (the list is always UTC). */
 export function shortTime(datetime: string | undefined, us?: number): string {
   if (typeof datetime === 'string' && datetime.length >= 19) return datetime.replace('T', ' ').replace(/(\+00:00|Z)$/, '').slice(0, 26);
@@ -34,4 +47,13 @@ export function bar(fraction: number, width: number): string {
   const w = Math.max(4, width);
   const full = Math.round(Math.max(0, Math.min(1, fraction)) * w);
   return `${'█'.repeat(full)}${'░'.repeat(w - full)}`;
+}
+
+/**
+ * An error as the TUI shows it: the message and, for errors that know it, what to do next (the CLI
+ * prints the hint on its own line; on a screen it follows an arrow).
+ */
+export function errorText(err: unknown): string {
+  const hint = err instanceof CirtError && err.hint ? ` → ${err.hint}` : '';
+  return `${errorMessage(err)}${hint}`;
 }

@@ -46,10 +46,10 @@ export const HELP: Record<Screen, { title: string; keys: [string, string][]; hin
     title: 'Timeline',
     keys: [
       ...MOVE,
-      ['/', 'search message, source, reference (Enter runs it, empty clears)'],
+      ['/', 'search message, source, reference (Enter runs; empty clears)'],
       ['s', 'next source filter (all → each source → all)'],
       ['x', 'clear search and source filter'],
-      ['@  :', 'jump to a time: 2024-05-01T12:00:00Z, 12:00 or 12:00:05.5 (UTC)'],
+      ['@  :', 'jump to a time (UTC): 2024-05-01T12:00:00Z, 12:00, 12:00:05.5'],
       ['◆', 'marks events that findings point at'],
       ...COMMON,
     ],

@@ -133,6 +133,8 @@ describe('contain:network-isolate and cirt release (real engine)', () => {
 
     // The engine may pick a new host port for the published port: ask it.
     const port = hostPortOf(info);
+    const warnings: string[] = report.outcomes.find((o: { action: string }) => o.action === 'release:network-isolate').warnings;
+    if (port !== lab.victim.hostPort) expect(warnings).toContainEqual(expect.stringMatching(new RegExp(`published port 80/tcp was on .*:${lab.victim.hostPort}.*now on .*:${port}`)));
     await waitFor(`published port ${port} to answer`, async () => (await httpStatus(port, 1_000)) === 200, 10_000);
     await waitFor('a new connection from the victim to the attacker', () => reachesAttacker(docker, lab), 10_000, 500);
 

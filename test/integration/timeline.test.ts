@@ -24,6 +24,7 @@ const STEPS = `  - uses: contain:pause
   - uses: collect:processes
   - uses: collect:logs
   - uses: collect:fs-diff
+  - uses: collect:events
   - uses: evidence:timeline
   - uses: evidence:findings
   - uses: evidence:seal
@@ -101,12 +102,16 @@ describe('timeline and findings of a staged compromise (real engine)', () => {
     for (const s of ['lifecycle', 'image', 'engine', 'exec', 'logs', 'fs', 'process', 'socket', 'custody']) expect(sources).toContain(s);
     // The victim's ANSI/OSC log lines survive as text; our own pause/top are the responder's, the attacker's execs are not.
     expect(events.some((e) => e.source === 'logs' && e.message.includes('\u001b]0;pwned\u0007'))).toBe(true);
+    // The second read of the engine's events holds our top (processes) and archive requests (fs-diff).
     const engine = events.filter((e) => e.source === 'engine');
-    expect(engine.find((e) => e.attrs.action === 'pause')?.actor).toBe('responder');
-    expect(engine.filter((e) => e.attrs.action === 'top').every((e) => e.actor === 'responder')).toBe(true);
+    const ours = (action: string) => engine.filter((e) => e.attrs.action === action).map((e) => `${e.actor} ${String(e.attrs.responderStep)}`);
+    expect(ours('pause')).toEqual(['responder pause']);
+    expect(ours('top')).toEqual(['responder processes']);
+    expect(new Set(ours('archive-path'))).toEqual(new Set(['responder fs-diff']));
+    expect(engine.filter((e) => e.actor === 'responder').every((e) => ['pause', 'top', 'archive-path'].includes(String(e.attrs.action)))).toBe(true);
     const execs = events.filter((e) => e.kind === 'exec:session');
     expect(execs).toHaveLength(4);
-    expect(execs.every((e) => e.actor === 'engine')).toBe(true);
+    expect(execs.every((e) => e.actor === 'container')).toBe(true);
   });
 
   test('every planted action is found and linked to timeline events', async () => {

@@ -4,7 +4,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type Docker from 'dockerode';
-import { parseDocument } from 'yaml';
 import { registry } from '../../src/actions/index.js';
 import { planSteps } from '../../src/engine/runner.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
@@ -54,24 +53,13 @@ class Tmux {
 }
 
 /**
- * The playbook to run: the shipped contain-and-collect when one of its steps asks for approval;
- * otherwise a copy in ./playbooks (which the picker prefers) that asks before the isolate step,
- * so the approval path is exercised either way. Returns the step that will ask.
+ * The step of the shipped contain-and-collect that asks for approval (its isolate step has
+ * `confirm: true`). Throws when none asks: the approval path is part of what this test proves.
  */
-function preparePlaybook(cwd: string, target: { id: string; name: string }): { asks: { id: string; plan: string }; local: boolean } {
-  const shipped = planSteps(loadPlaybook(SHIPPED, registry), target);
-  const asking = shipped.find((s) => s.confirm);
-  if (asking) return { asks: asking, local: false };
-  const doc = parseDocument(fs.readFileSync(SHIPPED, 'utf8'));
-  const steps = doc.get('steps') as { items: { get(k: string): unknown; set(k: string, v: unknown): void }[] };
-  const isolate = steps.items.find((s) => s.get('uses') === 'contain:network-isolate');
-  if (!isolate) throw new Error('contain-and-collect has no contain:network-isolate step to ask about');
-  isolate.set('confirm', true);
-  fs.mkdirSync(path.join(cwd, 'playbooks'));
-  const file = path.join(cwd, 'playbooks', 'contain-and-collect.yaml');
-  fs.writeFileSync(file, doc.toString());
-  const step = planSteps(loadPlaybook(file, registry), target).find((s) => s.confirm)!;
-  return { asks: step, local: true };
+function askingStep(target: { id: string; name: string }): { id: string; plan: string } {
+  const asking = planSteps(loadPlaybook(SHIPPED, registry), target).find((s) => s.confirm);
+  if (!asking) throw new Error(`${SHIPPED} has no step with confirm: true; the TUI's approval prompt would not be exercised`);
+  return asking;
 }
 
 describe('cirt TUI end to end: the real binary in tmux against the real engine', () => {
@@ -105,7 +93,7 @@ describe('cirt TUI end to end: the real binary in tmux against the real engine',
 
   test('select the victim, run contain-and-collect, approve, get a sealed bundle, find the dropper in the timeline', async () => {
     const victim = lab.victim.name;
-    const { asks, local } = preparePlaybook(cwd, { id: lab.victim.id, name: victim });
+    const asks = askingStep({ id: lab.victim.id, name: victim });
     let screen: string;
 
     // Containers: the live list; typing filters it down to the staged victim, its facts beside it.
@@ -121,7 +109,7 @@ describe('cirt TUI end to end: the real binary in tmux against the real engine',
       tmux.keys('j');
       screen = await tmux.until('the selection to move', (s) => s !== screen, 5_000).catch(() => tmux.capture());
     }
-    expect(screen).toMatch(new RegExp(`› contain-and-collect\\s+${local ? 'local' : 'shipped'}`));
+    expect(screen).toMatch(/› contain-and-collect\s+shipped/);
 
     // Start: it asks y/N first.
     tmux.keys('Enter');

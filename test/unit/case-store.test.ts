@@ -59,6 +59,19 @@ describe('case store', () => {
     expect(entry.sha256).toBe(createHash('sha256').update('partial data').digest('hex'));
   });
 
+  test('A streamed artifact closed with the error that cut it short is kept whole on disk, marked incomplete', async () => {
+    const store = await newStore();
+    const h = await store.artifact('fs/diff.tar', meta);
+    h.stream.write(Buffer.alloc(70_000, 1));
+    h.stream.end();
+    const entry = await h.done(new Error('archive broke off'));
+    expect(entry).toMatchObject({ complete: false, error: 'archive broke off', bytes: 70_000 });
+    expect(entry.sha256).toBe(createHash('sha256').update(fs.readFileSync(path.join(store.root, 'fs/diff.tar'))).digest('hex'));
+    const clean = await store.artifact('fs/ok.tar', meta);
+    clean.stream.end('x');
+    expect(await clean.done()).toMatchObject({ complete: true });
+  });
+
   test.each(['../x', '/etc/passwd', 'a/../../b', 'a//b', '', 'a/.hidden/../b', 'x\ny'])('refuses artifact path %j', (rel) => {
     expect(() => caseFile('/tmp/case', rel)).toThrow();
   });

@@ -68,6 +68,18 @@ describe('an invalid playbook is rejected as a whole, before any engine is conta
     expect(connections).toBeGreaterThan(0);
   });
 
+  test('a problem at the top (bad name, unknown key) does not hide the problems in the steps', () => {
+    const text = 'name: "no/slashes"\ncolour: red\nsteps:\n  - uses: contain:teleport\n  - uses: contain:stop\n    with: { timeout: soon }\n';
+    const { playbook, problems } = parsePlaybook(text, registry, 't.yaml');
+    expect(playbook).toBeUndefined();
+    expect(problems.map((p) => `${p.line}:${p.col} ${p.message}`)).toEqual([
+      expect.stringMatching(/^1:7 "name": /),
+      expect.stringMatching(/^2:1 unknown key "colour"/),
+      expect.stringMatching(/^4:11 unknown action "contain:teleport"/),
+      expect.stringMatching(/^6:22 "timeout": .*expected number/),
+    ]);
+  });
+
   test('bad YAML is reported with its position too', () => {
     const { problems } = parsePlaybook('name: x\nsteps:\n  - uses: contain:pause\n    with: [unclosed\n', registry, 'y.yaml');
     expect(problems.length).toBeGreaterThan(0);

@@ -53,13 +53,13 @@ describe('runner: steps that need approval', () => {
 
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  async function run(opts: { yes?: boolean; approve?: (s: PlannedStep) => Promise<boolean>; text?: string }) {
+  async function run(opts: { yes?: boolean; approve?: (s: PlannedStep) => Promise<boolean>; text?: string; signal?: AbortSignal }) {
     const { playbook, problems } = parsePlaybook(opts.text ?? PLAYBOOK, registry, 't.yaml');
     if (!playbook) throw new Error(JSON.stringify(problems));
     const bus = new EventBus();
     const events: RunEvent[] = [];
     bus.on((e) => events.push(e));
-    const summary = await runPlaybook({ playbook, engine, target, store, dryRun: false, yes: Boolean(opts.yes), approve: opts.approve, bus, signal: new AbortController().signal, actor: 'tester' });
+    const summary = await runPlaybook({ playbook, engine, target, store, dryRun: false, yes: Boolean(opts.yes), approve: opts.approve, bus, signal: opts.signal ?? new AbortController().signal, actor: 'tester' });
     await store.custody.flush();
     const custody = fs.readFileSync(path.join(dir, 'c1', 'custody.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     return { summary, events, custody };
@@ -73,6 +73,22 @@ describe('runner: steps that need approval', () => {
     const ends = events.filter((e) => e.type === 'step:end').map((e) => [e.stepId, e.status]);
     expect(ends).toEqual([['first', 'ok'], ['boom', 'skipped'], ['after', 'skipped']]);
     expect(custody.find((c) => c.step === 'boom')).toMatchObject({ action: 'test:destroy', result: 'refused' });
+  });
+
+  test('Ctrl-C while the prompt waits is an interrupt, not a refusal: exit 130, custody says interrupted, nothing after runs', async () => {
+    const controller = new AbortController();
+    const { summary, events, custody } = await run({
+      signal: controller.signal,
+      approve: async () => {
+        controller.abort(new Error('SIGINT'));
+        return false;
+      },
+    });
+    expect(summary).toMatchObject({ status: 'aborted', exitCode: 130 });
+    expect(ran).toEqual(['first']);
+    expect(events.filter((e) => e.type === 'step:end').map((e) => [e.stepId, e.status])).toEqual([['first', 'ok'], ['boom', 'skipped'], ['after', 'skipped']]);
+    expect(custody.find((c) => c.step === 'boom')).toMatchObject({ action: 'test:destroy', result: 'interrupted', message: 'interrupted while waiting for approval' });
+    expect(custody.at(-1)).toMatchObject({ action: 'run:end', result: 'interrupted' });
   });
 
   test('--yes approves it and the approval is in custody', async () => {

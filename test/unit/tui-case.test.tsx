@@ -42,6 +42,16 @@ describe('Case screen', () => {
     expect(f).toMatch(/fs\/export\.tar\s+5\.0 MiB deadbeef1111… INCOMPLETE/);
   });
 
+  test('Given a bundle path longer than 80 columns, Then its file name (the case id) stays on screen', async () => {
+    const svc = new FakeServices();
+    const dir = `/srv/incident-response/${'deep/'.repeat(8)}cases/20240501T120000Z-cirt-lab-victim`;
+    svc.cases.set(dir, { ...data, dir, bundle: { path: `${dir}.tar.gz`, sha256: HASH } });
+    const { lastFrame } = renderApp(svc, { startWith: [{ type: 'case:request', dir }] });
+    const f = await until(lastFrame, (x) => x.includes('Case case-1'));
+    expect(f).toMatch(/^Bundle \/srv\/incident-response\/\S*…\S*-cirt-lab-victim\.tar\.gz$/m);
+    expect(Math.max(...f.split('\n').map((l) => l.length))).toBeLessThanOrEqual(80);
+  });
+
   test('When v is pressed, Then the bundle is verified with one key and the outcome shown', async () => {
     const svc = new FakeServices();
     svc.cases.set(data.dir, data);

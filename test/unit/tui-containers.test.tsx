@@ -1,5 +1,10 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
-import { cleanup } from 'ink-testing-library';
+import { PassThrough } from 'node:stream';
+import { cleanup, render } from 'ink-testing-library';
+import { HelpOverlay } from '../../src/tui/components/HelpOverlay.js';
+import { HELP } from '../../src/tui/help.js';
+import type { Screen } from '../../src/tui/state/actions.js';
+import { realServices } from '../../src/tui/adapters/real-services.js';
 import { containerRow, FakeServices, KEY, renderApp, tick, until } from '../helpers/tui.js';
 
 afterEach(() => cleanup());
@@ -14,9 +19,9 @@ describe('Containers screen', () => {
     const f = await until(lastFrame, (x) => x.includes('2 containers'));
     // Then: the first (by name, running first) is selected, its facts beside the list
     expect(f).toMatch(/›.victim \[Q\]/);
-    // A long name is clipped, the quarantine mark is not.
-    svc.onRows!([containerRow(`victim-${'x'.repeat(60)}`, { quarantinedBy: 'case-7' })]);
-    await until(lastFrame, (x) => /›.victim-x+… \[Q\] running/.test(x));
+    // A long name is clipped in the middle (its end stays readable), the quarantine mark is not.
+    svc.onRows!([containerRow(`victim-${'x'.repeat(60)}-end`, { quarantinedBy: 'case-7' })]);
+    await until(lastFrame, (x) => /›.victim\S*…x*-end \[Q\] running/.test(x));
     svc.onRows!([containerRow('web'), containerRow('victim', { quarantinedBy: 'case-7' })]);
     await until(lastFrame, (x) => /›.victim \[Q\]/.test(x));
     expect(f).toContain('QUARANTINE by case case-7');
@@ -63,12 +68,34 @@ describe('Containers screen', () => {
     expect(f).toContain('cirt › Containers › Playbooks');
   });
 
+  test('Given names that share a long prefix, at 80 columns each row still shows the end that tells them apart', async () => {
+    const svc = new FakeServices();
+    const { lastFrame } = renderApp(svc);
+    await until(lastFrame, (f) => f.includes('Connecting'));
+    svc.onRows!([containerRow('cirt-lab-incident-7954-attacker'), containerRow('cirt-lab-incident-7954-victim'), containerRow('cirt-lab-incident-7954-hostile')]);
+    const f = await until(lastFrame, (x) => x.includes('3 containers'));
+    const list = f.split('\n').filter((l) => /^[ ›]●/.test(l));
+    expect(list).toHaveLength(3);
+    for (const end of ['attacker', 'victim', 'hostile']) expect(list.some((l) => new RegExp(`^[ ›]●cirt-la\\S*…\\S*${end.slice(-5)} `).test(l))).toBe(true);
+  });
+
+  test('Given an engine address nobody answers on, the whole error and what to do next are shown at 80×24', async () => {
+    // The real engine client against a socket that does not exist: no engine is needed, none is faked.
+    const io = { out: new PassThrough(), err: new PassThrough(), interactive: true, env: {}, cwd: process.cwd() };
+    const { lastFrame } = renderApp(realServices({ host: 'unix:///nonexistent/cirt-test.sock' }, io));
+    const f = await until(lastFrame, (x) => x.includes('Cannot reach the Docker engine'), 10_000);
+    const flat = f.replace(/\s*\n\s*/g, ' ');
+    expect(flat).toContain('ENOENT /nonexistent/cirt-test.sock');
+    expect(flat).toMatch(/check that dockerd is running/i);
+    expect(Math.max(...f.split('\n').map((l) => l.length))).toBeLessThanOrEqual(80);
+  });
+
   test('A hostile container name cannot reach the terminal raw: escapes are shown, not obeyed', async () => {
     const svc = new FakeServices();
     const { lastFrame } = renderApp(svc);
     await until(lastFrame, (f) => f.includes('Connecting'));
     svc.onRows!([containerRow('x\x1b]0;pwned\x07\x1b[2J', { image: 'img\x1b[31m', command: 'sh\x1b]8;;http://evil\x07' })]);
-    const f = await until(lastFrame, (x) => x.includes('1 containers'));
+    const f = await until(lastFrame, (x) => x.includes('1 container\n'));
     expect(f).not.toContain('\x1b]');
     expect(f).not.toContain('\x07');
     expect(f).toContain('x\\x1b]0;pwned');
@@ -87,6 +114,13 @@ describe('Containers screen', () => {
     await tick(50);
     // The root called exit(): the fake's subscription was stopped on unmount.
     expect(svc.onRows).toBeUndefined();
+  });
+
+  test.each(Object.keys(HELP) as Screen[])('the keys of the %s screen fit 80 columns whole (nothing cut off with …)', (screen) => {
+    const { lastFrame } = render(<HelpOverlay screen={screen} width={80} />);
+    const lines = (lastFrame() ?? '').split('\n');
+    for (const [, what] of HELP[screen].keys) expect(lines.some((l) => l.endsWith(what))).toBe(true);
+    expect(lines.join('\n')).not.toContain('…');
   });
 
   test('The frame never exceeds 80×24 (one row is kept free so Ink does not clear the screen each frame)', async () => {

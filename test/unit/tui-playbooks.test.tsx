@@ -20,7 +20,7 @@ async function openPicker() {
   const app = renderApp(svc);
   await until(app.lastFrame, (f) => f.includes('Connecting'));
   svc.onRows!([containerRow('victim')]);
-  await until(app.lastFrame, (f) => f.includes('1 containers'));
+  await until(app.lastFrame, (f) => f.includes('1 container\n'));
   app.stdin.write(KEY.enter);
   await until(app.lastFrame, (f) => f.includes('Playbooks for victim'));
   return { svc, ...app };
@@ -36,6 +36,33 @@ describe('Playbook picker', () => {
     expect(f).toMatch(/isolate.*changes the container.*asks y\/N/);
     expect(f).toMatch(/logs.*collect:logs.*read-only/);
     expect(f).toContain('disconnect victim from lab-net and attach it to cirt-quarantine');
+  });
+
+  test('Given a long playbook at 80×24, Then the one-line plan keeps its ✎/? legend on screen and the flags in one column', async () => {
+    const svc = new FakeServices();
+    const long: PlannedStep[] = Array.from({ length: 13 }, (_, i) => ({
+      id: ['pause', 'net-before', 'isolate', 'no-restart', 'logs'][i % 5] + (i >= 5 ? String(i) : ''),
+      uses: 'x:y',
+      description: '',
+      mutates: i % 5 === 0 || i % 5 === 2,
+      confirm: i % 5 === 2,
+      plan: `step ${i} does something to cirt-lab-incident-7954-victim with a long plan text that needs clipping`,
+    }));
+    svc.playbooks = [{ name: 'contain-and-collect', file: '/pkg/playbooks/contain-and-collect.yaml', origin: 'shipped', description: 'Contain.', steps: long }];
+    const { lastFrame, stdin } = renderApp(svc);
+    await until(lastFrame, (f) => f.includes('Connecting'));
+    svc.onRows!([containerRow('cirt-lab-incident-7954-victim')]);
+    await until(lastFrame, (f) => f.includes('1 container\n'));
+    stdin.write(KEY.enter);
+    const f = await until(lastFrame, (x) => x.includes('Plan on cirt-lab-incident-7954-victim'));
+    expect(f).toMatch(/^Plan on \S+ · ✎ changes it · \? asks first/m);
+    const steps = f.split('\n').filter((l) => /^ ?\d+\. /.test(l));
+    expect(steps.length).toBeGreaterThan(5);
+    // Every step's flag sits in the same column, whatever the length of its id.
+    const flagColumn = new Set(steps.map((l) => l.search(/ [✎·][? ] /)));
+    expect(flagColumn.size).toBe(1);
+    expect(steps.find((l) => l.includes('isolate ')) ?? '').toMatch(/✎\? step 2/);
+    expect(steps.find((l) => l.includes('net-before')) ?? '').toMatch(/· {2}step 1/);
   });
 
   test('A playbook with problems is listed with them and cannot be started', async () => {
@@ -81,6 +108,6 @@ describe('Playbook picker', () => {
     stdin.write('?');
     await until(lastFrame, (x) => !x.includes('Keys · Playbooks'));
     stdin.write('q');
-    await until(lastFrame, (x) => x.includes('1 containers') && !x.includes('Playbooks'));
+    await until(lastFrame, (x) => x.includes('1 container\n') && !x.includes('Playbooks'));
   });
 });

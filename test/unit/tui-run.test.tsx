@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { cleanup } from 'ink-testing-library';
+import { UserError } from '../../src/engine/errors.js';
 import type { PlannedStep, RunEvent } from '../../src/engine/events.js';
 import { containerRow, FakeServices, KEY, renderApp, tick, until } from '../helpers/tui.js';
 
@@ -29,7 +30,7 @@ async function startRun() {
   const app = renderApp(svc);
   await until(app.lastFrame, (f) => f.includes('Connecting'));
   svc.onRows!([containerRow('victim')]);
-  await until(app.lastFrame, (f) => f.includes('1 containers'));
+  await until(app.lastFrame, (f) => f.includes('1 container\n'));
   app.stdin.write(KEY.enter);
   await until(app.lastFrame, (f) => f.includes('Plan on victim'));
   app.stdin.write(KEY.enter);
@@ -48,11 +49,12 @@ describe('Run screen', () => {
     expect(lastFrame()).toMatch(/○ isolate .*waiting · will ask first/);
     svc.emit({ type: 'step:start', time: now(1), stepId: 'pause', index: 0, uses: 'contain:pause', mutates: true });
     await until(lastFrame, (f) => /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] pause/.test(f));
-    svc.emit({ type: 'step:end', time: now(5), stepId: 'pause', uses: 'contain:pause', status: 'ok', message: 'paused victim', durationMs: 4 });
+    svc.emit({ type: 'step:end', time: now(5), stepId: 'pause', uses: 'contain:pause', status: 'ok', message: 'paused victim; 5 sockets (1 established, 2 listening)', durationMs: 4 });
     svc.emit({ type: 'step:end', time: now(6), stepId: 'isolate', uses: 'contain:network-isolate', status: 'failed', message: 'engine said no', durationMs: 1 });
     svc.emit({ type: 'step:end', time: now(7), stepId: 'export', uses: 'collect:export', status: 'skipped', message: 'an earlier step failed', durationMs: 0 });
     const f = await until(lastFrame, (x) => x.includes('an earlier step failed'));
-    expect(f).toMatch(/✔ pause .*paused victim 4 ms/);
+    // At 80 columns the outcome gets the room (the action name is left to wider terminals).
+    expect(f).toMatch(/✔ pause +paused victim; 5 sockets \(1 established, 2 listening\) 4 ms/);
     expect(f).toMatch(/✖ isolate .*engine said no/);
     expect(f).toMatch(/- export .*an earlier step failed/);
   });
@@ -88,7 +90,8 @@ describe('Run screen', () => {
     const plan = `record the networks of victim, disconnect it from every one (its published ports and open connections go dead) and attach it to the internal network cirt-quarantine (created if missing); undo with cirt release --case case-9`;
     many[3] = { ...STEPS[1], plan };
     const { svc, lastFrame } = await startRun();
-    svc.emit({ ...start, steps: many } as RunEvent);
+    // A long container name too: the question wraps rather than losing "This will:".
+    svc.emit({ ...start, steps: many, target: { ...start.target, name: 'cirt-lab-incident-7954-victim' } } as RunEvent);
     await until(lastFrame, (x) => x.includes('step-12'));
     void svc.ask(many[3]);
     const f = await until(lastFrame, (x) => x.includes('Approve step "isolate"'));
@@ -97,6 +100,7 @@ describe('Run screen', () => {
     // The plan, unwrapped from the box, word for word.
     const box = lines.filter((l) => l.startsWith('│')).map((l) => l.slice(1, -1).trim()).join(' ');
     expect(box).toContain(plan);
+    expect(box).toContain('Approve step "isolate" (contain:network-isolate) on cirt-lab-incident-7954-victim? This will:');
     expect(f).toContain('y approve · n / Enter refuse (default)');
     expect(f).toMatch(/\? isolate .*waiting for your answer/);
   });
@@ -158,21 +162,23 @@ describe('Run screen', () => {
     expect(svc.sealedDirs).toHaveLength(1);
   });
 
-  test('A playbook that cannot start says why', async () => {
+  test('A playbook that cannot start says why and what to do next', async () => {
     const svc = new FakeServices();
     svc.playbooks = [{ name: 'pb', file: '/p/pb.yaml', origin: 'shipped', description: '', steps: STEPS }];
     svc.run = async () => {
-      throw new Error('Cannot reach the Docker engine at unix:///nope');
+      throw new UserError('No container "victim" on this engine', { hint: 'It may have been removed: `cirt ps` lists what is there.' });
     };
     const { lastFrame, stdin } = renderApp(svc);
     await until(lastFrame, (f) => f.includes('Connecting'));
     svc.onRows!([containerRow('victim')]);
-    await until(lastFrame, (f) => f.includes('1 containers'));
+    await until(lastFrame, (f) => f.includes('1 container\n'));
     stdin.write(KEY.enter);
     await until(lastFrame, (f) => f.includes('Plan on victim'));
     stdin.write(KEY.enter);
     await tick();
     stdin.write('y');
-    await until(lastFrame, (f) => f.includes('could not start: Cannot reach the Docker engine'));
+    // The message and, after an arrow, what to do next (the hint the CLI prints on its own line).
+    const f = await until(lastFrame, (x) => x.includes('could not start: No container "victim"'));
+    expect(f.replace(/\s*\n\s*/g, ' ')).toContain('→ It may have been removed: `cirt ps` lists what is there.');
   });
 });

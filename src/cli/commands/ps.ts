@@ -29,10 +29,13 @@ export async function listContainers(docker: Docker, all: boolean): Promise<PsRo
     docker.listNetworks({ filters: { label: [`${QUARANTINE_LABEL}=1`] } }),
   ]);
   const quarantine = new Set(nets.filter((n) => n.Internal).map((n) => n.Id));
+  const quarantineNames = new Set(nets.filter((n) => n.Internal).map((n) => n.Name));
   const rows: PsRow[] = [];
   for (const c of containers) {
     const endpoints = c.NetworkSettings?.Networks ?? {};
-    const q = Object.values(endpoints).find((e) => quarantine.has(e.NetworkID));
+    // A stopped container's endpoints have no NetworkID: match those by network name.
+    const qName = Object.keys(endpoints).find((n) => quarantine.has(endpoints[n].NetworkID) || (!endpoints[n].NetworkID && quarantineNames.has(n)));
+    const q = qName ? { name: qName, id: endpoints[qName].NetworkID } : undefined;
     rows.push({
       name: (c.Names[0] ?? '').replace(/^\//, ''),
       id: c.Id,
@@ -42,17 +45,16 @@ export async function listContainers(docker: Docker, all: boolean): Promise<PsRo
       networks: Object.keys(endpoints).sort(),
       quarantined: Boolean(q),
       // The list endpoint leaves aliases out; only quarantined containers need an inspect.
-      case: q ? await quarantineCase(docker, c.Id, q.NetworkID) : null,
+      case: q ? await quarantineCase(docker, c.Id, q.name) : null,
     });
   }
   return rows.sort((a, b) => a.name.localeCompare(b.name));
 }
 
-async function quarantineCase(docker: Docker, id: string, networkId: string): Promise<string | null> {
+async function quarantineCase(docker: Docker, id: string, network: string): Promise<string | null> {
   try {
     const nets = (await docker.getContainer(id).inspect()).NetworkSettings.Networks;
-    const e = Object.values(nets).find((n) => n.NetworkID === networkId);
-    return caseFromAliases(e?.Aliases) ?? null;
+    return caseFromAliases(nets[network]?.Aliases) ?? null;
   } catch (err) {
     // Removed between list and inspect: nothing to say about its case.
     if (engineStatus(err) === 404) return null;

@@ -69,7 +69,7 @@ export async function runCommand(o: RunCommandOptions, io: CommandIO): Promise<R
   for (const l of o.listeners ?? []) bus.on(l);
   const signal = o.signal ?? new AbortController().signal;
   const actor = `${responder()} (cirt ${toolVersion()})`;
-  const approve = o.approve ?? (io.interactive ? (s: PlannedStep) => askOnTerminal(s, target, io) : undefined);
+  const approve = o.approve ?? (io.interactive ? (s: PlannedStep) => askOnTerminal(s, target, io, signal) : undefined);
 
   if (o.dryRun) {
     return runPlaybook({ playbook, engine, target, dryRun: true, yes: Boolean(o.yes), bus, signal, actor });
@@ -135,13 +135,35 @@ function alertSource(alert: LoadedAlert): string {
   return `falco alert rule=${alert.alert.rule}`;
 }
 
-/** y/N on the terminal; anything but y/yes is no. */
-function askOnTerminal(step: PlannedStep, target: Target, io: CommandIO): Promise<boolean> {
+/**
+ * y/N on the terminal; anything but y/yes is no. readline swallows Ctrl-C in raw mode (no process
+ * SIGINT), and a prompt nobody can answer any more would let Node exit 0 mid-run with the case
+ * left "running": so Ctrl-C is passed on as the interrupt it is, and Ctrl-D or an abort ends the
+ * prompt as "no" (the runner then sees the abort and records the run as interrupted).
+ */
+function askOnTerminal(step: PlannedStep, target: Target, io: CommandIO, signal: AbortSignal): Promise<boolean> {
   const rl = readline.createInterface({ input: process.stdin, output: io.err });
   return new Promise((resolve) => {
-    rl.question(`Approve step "${step.id}" (${step.uses}) on ${safeText(target.name)}: ${safeText(step.plan)}? [y/N] `, (answer) => {
+    let done = false;
+    const finish = (yes: boolean): void => {
+      if (done) return;
+      done = true;
+      signal.removeEventListener('abort', onAbort);
       rl.close();
-      resolve(/^y(es)?$/i.test(answer.trim()));
+      resolve(yes);
+    };
+    const onAbort = (): void => finish(false);
+    signal.addEventListener('abort', onAbort);
+    rl.on('SIGINT', () => {
+      io.err.write('\n');
+      // The binary's SIGINT handler aborts the run; without one (in-process use) it is a plain "no".
+      if (process.listenerCount('SIGINT') > 0) process.emit('SIGINT', 'SIGINT');
+      finish(false);
+    });
+    rl.on('close', () => finish(false));
+    if (signal.aborted) return finish(false);
+    rl.question(`Approve step "${step.id}" (${step.uses}) on ${safeText(target.name)}: ${safeText(step.plan)}? [y/N] `, (answer) => {
+      finish(/^y(es)?$/i.test(answer.trim()));
     });
   });
 }

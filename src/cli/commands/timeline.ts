@@ -35,16 +35,21 @@ export async function timelineCommand(o: TimelineCommandOptions, io: CommandIO):
   const format = o.format ?? 'table';
   if (!TIMELINE_FORMATS.includes(format)) throw new UserError(`Unknown format "${safeText(format)}"`, { hint: `Use one of ${TIMELINE_FORMATS.join(', ')}.` });
   const known = extractors.names();
-  for (const s of o.source ?? []) {
+  // `--source fs,logs` and `--source fs logs` mean the same.
+  const sources = (o.source ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  for (const s of sources) {
     if (!known.includes(s)) throw new UserError(`Unknown source "${safeText(s)}"`, { hint: `Sources: ${known.join(', ')}.` });
   }
   if (o.limit !== undefined && (!Number.isInteger(o.limit) || o.limit < 1)) throw new UserError(`--limit must be a positive whole number`);
   const filter: TimelineFilter = {
     from: o.from ? parseBound(o.from, zone, '--from') : undefined,
     to: o.to ? parseBound(o.to, zone, '--to') : undefined,
-    sources: o.source?.length ? new Set(o.source) : undefined,
+    sources: sources.length ? new Set(sources) : undefined,
     grep: o.grep ? o.grep.toLowerCase() : undefined,
   };
+  if (filter.from !== undefined && filter.to !== undefined && filter.from > filter.to) {
+    throw new UserError(`--from ${safeText(o.from)} is after --to ${safeText(o.to)}: no event can match`, { hint: 'Swap the two times.' });
+  }
   let warnings = 0;
   const warn = (m: string): void => {
     if (++warnings <= 20) println(io.err, `cirt: warning: ${safeText(m)}`);
@@ -53,7 +58,7 @@ export async function timelineCommand(o: TimelineCommandOptions, io: CommandIO):
   const written = await timelineFile(src);
   const events: AsyncIterable<TimelineEvent> = written
     ? readTimelineJsonl(src, written, warn)
-    : (await buildTimeline(src, { sources: o.source, onWarning: warn })).events;
+    : (await buildTimeline(src, { sources: sources.length ? sources : undefined, onWarning: warn })).events;
 
   const out = new TextSink(io.out);
   const table = format === 'table' ? new TimelineTable(o.columns ?? ((io.out as { columns?: number }).columns || 100), zone) : undefined;

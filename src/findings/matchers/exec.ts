@@ -8,13 +8,12 @@ export const execMatcher = defineMatcher({
   params: z.strictObject({ includeResponder: z.boolean().default(false) }),
   match(p, ev) {
     if (!ev.execs) return [];
-    const { artifact, sessions } = ev.execs;
-    return sessions
+    return ev.execs.sessions
       .filter((s) => p.includeResponder || !s.responder)
       .map((s) => ({
         key: s.execId,
         summary: `exec session ${s.execId.slice(0, 12)}: ${s.command || '(command not recorded)'}${s.exitCode !== undefined ? ` (exit code ${s.exitCode})` : ''}`,
-        evidence: s.lines.map((line) => ({ artifact, ref: { line } })),
+        evidence: s.refs.map((r) => ({ artifact: r.artifact, ref: { line: r.line } })),
       }));
   },
 });

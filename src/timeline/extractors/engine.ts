@@ -1,5 +1,4 @@
-import { latestOf } from '../artifacts.js';
-import { describeEngineEvent, loadEngineEvents } from '../engine-events.js';
+import { describeEngineEvent, loadAllEngineEvents } from '../engine-events.js';
 import { makeEvent } from '../event.js';
 import type { Extractor } from '../extractor.js';
 
@@ -9,13 +8,12 @@ export const engineExtractor: Extractor = {
   description: 'engine events (create, start, exec_*, top, export, pause, network connect/disconnect, die, …)',
   artifacts: ['container/events.jsonl'],
   async extract(x) {
-    const rel = latestOf(x.files, 'container/events.jsonl');
-    if (!rel) {
+    const events = await loadAllEngineEvents(x.src, x.files, x.diag);
+    if (!events) {
       x.diag.note('engine: no container/events.jsonl; skipped (the engine keeps only its last 256 events, so collect them early)');
       return [];
     }
     const attribution = await x.attribution();
-    const events = await loadEngineEvents(x.src, rel, x.diag);
     return [
       events.map((e) => {
         const ours = attribution.responderStep(e.type, e.verb, e.at.us, e.attributes.execID);
@@ -27,7 +25,7 @@ export const engineExtractor: Extractor = {
           source: 'engine',
           kind: `engine:${e.type}:${e.verb}`,
           actor: ours ? 'responder' : 'engine',
-          ref: { artifact: rel, line: e.line },
+          ref: { artifact: e.artifact, line: e.line },
           attrs: { type: e.type, action: e.action, actorId: e.actorId, attributes: e.attributes, ...(ours ? { responderStep: ours.step, responderAction: ours.action } : {}) },
         });
       }),

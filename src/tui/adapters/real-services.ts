@@ -3,8 +3,8 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { CommandIO, GlobalOptions } from '../../cli/io.js';
 import type { Engine } from '../../docker/connection.js';
-import { errorMessage } from '../../engine/errors.js';
 import { readCase } from '../data/case-reader.js';
+import { errorText } from '../format.js';
 import { TimelineIndex } from '../data/timeline-index.js';
 import type { TuiServices } from '../services.js';
 import { verifyBundle } from './verifier.js';
@@ -37,7 +37,7 @@ export function realServices(g: GlobalOptions, io: CommandIO): TuiServices {
         ([e, m]) => {
           if (!stopped) stop = m.watchContainers(e.docker, onRows, onError);
         },
-        (err) => onError(errorMessage(err)),
+        (err) => onError(errorText(err)),
       );
       return () => {
         stopped = true;

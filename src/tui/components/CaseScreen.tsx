@@ -1,7 +1,7 @@
 import { Box, Text } from 'ink';
 import { humanBytes } from '../../util/format.js';
 import { clip } from '../../util/sanitize.js';
-import { cell } from '../format.js';
+import { cell, clipMiddle } from '../format.js';
 import { bodyRows, scrollTop, type Size } from '../layout.js';
 import type { CaseState } from '../state/reducer.js';
 import { severityColor, useTheme } from '../theme.js';
@@ -33,8 +33,11 @@ export function CaseScreen({ size, state }: CaseScreenProps) {
       </Text>
       {d.bundle ? (
         <Box flexDirection="column">
+          {/* The path wins over the "(v verifies)" reminder (the footer has it); a path too long for
+              the line loses its middle, never the bundle's file name. */}
           <Text wrap="truncate-end">
-            Bundle <Text bold>{clip(d.bundle.path, w - 20)}</Text> <Text color={t.muted}>(v verifies)</Text>
+            Bundle <Text bold>{clipMiddle(d.bundle.path, w - 7)}</Text>
+            {d.bundle.path.length <= w - 20 ? <Text color={t.muted}> (v verifies)</Text> : null}
           </Text>
           <Text wrap="truncate-end">sha256 {d.bundle.sha256 ?? <Text color={t.warn}>(no .sha256 file beside it)</Text>}</Text>
         </Box>

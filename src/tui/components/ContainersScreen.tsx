@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import { memo } from 'react';
-import { cell } from '../format.js';
+import { cell, clipMiddle } from '../format.js';
 import { listRows, scrollTop, type Size } from '../layout.js';
 import type { ContainerRow } from '../types.js';
 import { useTheme } from '../theme.js';
@@ -60,7 +60,7 @@ export const ContainersScreen = memo(function ContainersScreen({ size, status, e
     [cell(name, nameW), cell(state, 8), cell(uptime, 14), ...(extra >= 1 ? [cell(image, 18)] : []), ...(extra >= 2 ? [cell(nets, 18)] : [])].join(' ');
   const head = `  ${columns('NAME', 'STATE', 'UPTIME', 'IMAGE', 'NETWORKS')}`;
   const title =
-    status === 'loading' ? 'Connecting to the engine…' : filter ? `${rows.length} of ${total} containers match "${clip(filter, 30)}"` : `${total} containers`;
+    status === 'loading' ? 'Connecting to the engine…' : filter ? `${rows.length} of ${total} containers match "${clip(filter, 30)}"` : `${total} container${total === 1 ? '' : 's'}`;
   return (
     <Box flexDirection="column">
       <Text wrap="truncate-end" color={error ? t.bad : undefined}>
@@ -73,8 +73,9 @@ export const ContainersScreen = memo(function ContainersScreen({ size, status, e
           </Text>
           {rows.slice(top, top + height - 1).map((r, i) => {
             const sel = top + i === selected;
-            // The quarantine mark must survive a long name: the name is clipped to leave room for it.
-            const name = r.quarantinedBy ? `${clip(r.name, nameW - 4)} [Q]` : r.name;
+            // Names are clipped in the middle (their distinguishing end stays); the quarantine mark
+            // must survive a long name, so the name is clipped to leave room for it.
+            const name = r.quarantinedBy ? `${clipMiddle(r.name, nameW - 4)} [Q]` : clipMiddle(r.name, nameW);
             const text = columns(name, r.state, r.status, r.image, r.networks.map((n) => n.name).join(','));
             return (
               <Text key={r.id} inverse={sel} wrap="truncate-end" color={r.quarantinedBy ? t.warn : undefined}>
@@ -85,6 +86,12 @@ export const ContainersScreen = memo(function ContainersScreen({ size, status, e
             );
           })}
           {status === 'ready' && !rows.length ? <Text color={t.muted}>{filter ? '  nothing matches: Esc clears the filter' : '  no containers'}</Text> : null}
+          {/* Nothing listed because of the error: the whole of it, hint included, wrapped. */}
+          {status === 'error' && error ? (
+            <Text color={t.bad} wrap="wrap">
+              {clip(error, listWidth * (height - 2))}
+            </Text>
+          ) : null}
         </Box>
         {rows[selected] ? <Facts c={rows[selected]} width={factsWidth} /> : null}
       </Box>

@@ -15,15 +15,16 @@ export interface PlaybooksScreenProps {
 }
 
 /** One step of the plan: what it is, whether it changes the container, whether it asks, what it does. */
-export function PlanStep({ step, index, width, compact }: { step: PlannedStep; index: number; width: number; compact?: boolean }) {
+export function PlanStep({ step, index, width, compact, idWidth = 16 }: { step: PlannedStep; index: number; width: number; compact?: boolean; idWidth?: number }) {
   const t = useTheme();
   if (compact) {
-    // One line per step when the plan would not fit otherwise: flags first, the plan text after.
+    // One line per step when the plan would not fit otherwise: the ids padded to one width so the
+    // ✎ (changes the container) and ? (asks first) flags line up in a column, the plan text after.
     return (
       <Text wrap="truncate-end">
-        {String(index + 1).padStart(2)}. <Text bold>{clip(step.id, 16)}</Text>
+        {String(index + 1).padStart(2)}. <Text bold>{clip(step.id, idWidth).padEnd(idWidth)}</Text>
         {step.mutates ? <Text color={t.warn}> ✎</Text> : <Text color={t.ok}> ·</Text>}
-        {step.confirm ? <Text color={t.warn}>?</Text> : ' '} <Text color={t.muted}>{clip(step.plan, width - 24)}</Text>
+        {step.confirm ? <Text color={t.warn}>?</Text> : ' '} <Text color={t.muted}>{clip(step.plan, Math.max(10, width - idWidth - 9))}</Text>
       </Text>
     );
   }
@@ -57,6 +58,7 @@ export function PlaybooksScreen({ size, status, error, target, entries, cursor }
   const needed = (sel?.steps ?? []).reduce((n, st) => n + 1 + Math.min(3, Math.ceil(st.plan.length / Math.max(1, size.columns - 4))), 0);
   const compact = needed > room - 1;
   const planRoom = compact ? room - 1 : sel?.steps.length ?? 0;
+  const idWidth = Math.min(16, Math.max(4, ...(sel?.steps ?? []).map((st) => st.id.length)));
   return (
     <Box flexDirection="column" width={size.columns}>
       <Text wrap="truncate-end">
@@ -84,11 +86,13 @@ export function PlaybooksScreen({ size, status, error, target, entries, cursor }
             </Text>
           ) : (
             <Box flexDirection="column">
+              {/* The legend before the reassurance: at 80 columns the end of this line is cut. */}
               <Text bold wrap="truncate-end">
-                Plan on {clip(target, 40)} (nothing runs until you confirm){compact ? <Text color={t.muted}> ✎ changes · ? asks</Text> : null}:
+                Plan on {clip(target, 32)}
+                {compact ? <Text color={t.warn}> · ✎ changes it · ? asks first</Text> : null} · nothing runs until you confirm:
               </Text>
               {sel.steps.slice(0, planRoom).map((s, i) => (
-                <PlanStep key={s.id} step={s} index={i} width={size.columns} compact={compact} />
+                <PlanStep key={s.id} step={s} index={i} width={size.columns} compact={compact} idWidth={idWidth} />
               ))}
               {sel.steps.length > planRoom ? <Text color={t.muted}>… and {sel.steps.length - planRoom} more steps</Text> : null}
             </Box>

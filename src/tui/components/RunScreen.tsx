@@ -1,6 +1,7 @@
 import { Box, Text } from 'ink';
 import { memo } from 'react';
 import { clip, safeText } from '../../util/sanitize.js';
+import { clipMiddle } from '../format.js';
 import { bodyRows, type Size } from '../layout.js';
 import type { RunState, StepView } from '../state/run.js';
 import { useTheme, type Theme } from '../theme.js';
@@ -21,13 +22,15 @@ function markColor(t: Theme, state: StepView['state']): string | undefined {
 const StepLine = memo(function StepLine({ s, width }: { s: StepView; width: number }) {
   const t = useTheme();
   const idW = Math.min(18, Math.max(8, Math.floor(width / 6)));
-  const usesW = Math.min(26, Math.floor(width / 4));
+  // Below 100 columns the action name gives way to the step's outcome (the plan and the approval
+  // box name the action); a responder at 80×24 needs "5 sockets (1 established…" more.
+  const usesW = width >= 100 ? Math.min(26, Math.floor(width / 4)) : 0;
   const took = s.durationMs ? ` ${s.durationMs < 1000 ? `${s.durationMs} ms` : `${(s.durationMs / 1000).toFixed(1)} s`}` : '';
   const what = s.state === 'waiting' ? (s.confirm ? 'waiting · will ask first' : 'waiting') : s.state === 'confirm' ? 'waiting for your answer' : s.message;
   return (
     <Text wrap="truncate-end">
       {s.state === 'running' ? <Spinner /> : <Text color={markColor(t, s.state)}>{MARK[s.state] ?? '?'}</Text>} <Text bold>{clip(s.id, idW).padEnd(idW)}</Text>{' '}
-      <Text color={t.muted}>{clip(s.uses, usesW).padEnd(usesW)}</Text> <Text color={s.state === 'failed' ? t.bad : undefined}>{clip(what, width)}</Text>
+      {usesW ? <Text color={t.muted}>{clip(s.uses, usesW).padEnd(usesW)} </Text> : null}<Text color={s.state === 'failed' ? t.bad : undefined}>{clip(what, width)}</Text>
       <Text color={t.muted}>{took}</Text>
     </Text>
   );
@@ -51,8 +54,9 @@ function BottomPanel({ run, width }: { run: RunState; width: number }) {
   if (run.confirm) {
     return (
       <Box flexDirection="column" borderStyle="round" borderColor={t.warn} width={width} flexShrink={0}>
-        <Text bold color={t.warn} wrap="truncate-end">
-          Approve step &quot;{clip(run.confirm.stepId, 30)}&quot; ({run.confirm.uses}) on {clip(run.target.name, 30)}? This will:
+        {/* Wrapped, not cut: "This will:" is what introduces the plan below. */}
+        <Text bold color={t.warn} wrap="wrap">
+          {confirmTitle(run.confirm, run.target.name)}
         </Text>
         {/* The whole plan, never clipped: it is what the responder approves. */}
         <Text wrap="wrap">{safeText(run.confirm.plan)}</Text>
@@ -77,9 +81,10 @@ function BottomPanel({ run, width }: { run: RunState; width: number }) {
         <Text bold color={color} wrap="truncate-end">
           {e.status.toUpperCase()}: {clip(e.message, width)}
         </Text>
-        {run.caseDir ? <Text wrap="truncate-end">case {clip(run.caseDir, width - 5)}</Text> : null}
+        {/* Long paths lose their middle, never the case id at their end. */}
+        {run.caseDir ? <Text wrap="truncate-end">case {clipMiddle(run.caseDir, width - 5)}</Text> : null}
         {e.bundle ? (
-          <Text wrap="truncate-end">bundle {clip(e.bundle, width - 7)}</Text>
+          <Text wrap="truncate-end">bundle {clipMiddle(e.bundle, width - 7)}</Text>
         ) : run.sealing ? (
           <Text color={t.accent}>Sealing what was collected…</Text>
         ) : run.sealError ? (
@@ -96,9 +101,14 @@ function BottomPanel({ run, width }: { run: RunState; width: number }) {
   return null;
 }
 
-/** Rows the approval box needs: borders, title, the wrapped plan (word wrap may take one more), keys. */
-export function panelRows(plan: string, width: number): number {
-  return 4 + Math.ceil(safeText(plan).length / Math.max(1, width - 2)) + 1;
+function confirmTitle(c: NonNullable<RunState['confirm']>, target: string): string {
+  return `Approve step "${clip(c.stepId, 30)}" (${clip(c.uses, 40)}) on ${clip(target, 40)}? This will:`;
+}
+
+/** Rows the approval box needs: borders, the wrapped title and plan (word wrap may take one more each), keys. */
+export function panelRows(confirm: NonNullable<RunState['confirm']>, target: string, width: number): number {
+  const rows = (text: string): number => Math.ceil(text.length / Math.max(1, width - 2)) + 1;
+  return 3 + rows(confirmTitle(confirm, target)) + rows(safeText(confirm.plan)) - 1;
 }
 
 /** Every step of the run with its state, live progress and warnings; approvals and the outcome below. */
@@ -106,7 +116,7 @@ export function RunScreen({ size, run }: RunScreenProps) {
   const t = useTheme();
   const width = size.columns;
   const items = runItems(run.steps);
-  const panel = run.confirm ? panelRows(run.confirm.plan, width) : run.phase === 'ended' || run.phase === 'error' ? 3 : 1;
+  const panel = run.confirm ? panelRows(run.confirm, run.target.name, width) : run.phase === 'ended' || run.phase === 'error' ? 3 : 1;
   const room = Math.max(3, bodyRows(size) - 2 - panel);
   // Keep the step that is working (or asking) in view, with the ones after it when there is room.
   const active = items.findIndex((i) => i.kind === 'step' && (i.step.state === 'running' || i.step.state === 'confirm'));

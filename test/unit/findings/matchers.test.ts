@@ -126,11 +126,14 @@ describe('matchers (table-driven)', () => {
 
   test('exec: the responder\'s own sessions are excluded unless asked', () => {
     const sessions = [
-      { execId: 'a', command: 'sh -c id', lines: [3, 4, 5] },
-      { execId: 'b', command: 'cat /proc/1/environ', lines: [9], responder: { step: 's', action: 'collect:x' } },
+      // Session a began before the first read of the events and ended before the second one.
+      { execId: 'a', command: 'sh -c id', refs: [{ artifact: 'container/events.jsonl', line: 3 }, { artifact: 'container/events.jsonl', line: 4 }, { artifact: 'container/events-2.jsonl', line: 7 }] },
+      { execId: 'b', command: 'cat /proc/1/environ', refs: [{ artifact: 'container/events.jsonl', line: 9 }], responder: { step: 's', action: 'collect:x' } },
     ];
-    const ev = evidence({ execs: { artifact: 'container/events.jsonl', sessions } });
+    const ev = evidence({ execs: { sessions } });
     expect(keys('exec', {}, ev)).toEqual(['a']);
+    const m = matchers.get('exec')!;
+    expect(m.match(m.params.parse({}), ev)[0].evidence.map((e) => `${e.artifact}:${e.ref.line}`)).toEqual(['container/events.jsonl:3', 'container/events.jsonl:4', 'container/events-2.jsonl:7']);
     expect(keys('exec', { includeResponder: true }, ev)).toEqual(['a', 'b']);
   });
 });

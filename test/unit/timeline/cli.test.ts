@@ -80,10 +80,40 @@ describe('cirt timeline', () => {
     [['--source', 'astrology'], 'Unknown source "astrology"'],
     [['--tz', 'Mars/Olympus'], 'Unknown time zone'],
     [['--from', 'last tuesday'], '--from "last tuesday" is not a time'],
+    // Dates that do not exist are refused, not rolled over into the next month or day.
+    [['--from', '2026-13-45'], '--from "2026-13-45" is not a date that exists'],
+    [['--from', '2026-02-30'], '--from "2026-02-30" is not a date that exists'],
+    [['--to', '2026-11-28T25:00:00'], '--to "2026-11-28T25:00:00" is not a date that exists'],
+    [['--to', '2026-02-29T10:00:00Z'], 'is not a date that exists'],
+    [['--from', '2026-11-29', '--to', '2026-11-28'], '--from 2026-11-29 is after --to 2026-11-28'],
+    [['--source', 'fs,astrology'], 'Unknown source "astrology"'],
+    [['--format', 'xml'], "argument 'xml' is invalid"],
   ])('%j is a usage error (exit 2)', async (extra, message) => {
     const r = await cirt(['timeline', dir, ...extra]);
     expect(r.code).toBe(2);
     expect(r.err).toContain(message);
+    expect(r.out).toBe('');
+  });
+
+  test('--to with a date alone reaches the end of that day (in --tz)', async () => {
+    const all = await cirt(['timeline', dir, '--format', 'jsonl']);
+    const day = await cirt(['timeline', dir, '--format', 'jsonl', '--from', '2026-11-28', '--to', '2026-11-28']);
+    const lines = all.out.trimEnd().split('\n');
+    const on28th = lines.filter((l) => JSON.parse(l).datetime.startsWith('2026-11-28'));
+    expect(day.code).toBe(0);
+    expect(on28th.length).toBeGreaterThan(40);
+    expect(day.out.trimEnd().split('\n')).toEqual(on28th);
+    // In Kolkata (+05:30) the 28th ends at 18:30 UTC: only the image layers (26th, 27th) come before.
+    const kolkata = await cirt(['timeline', dir, '--format', 'jsonl', '--tz', 'Asia/Kolkata', '--to', '2026-11-28']);
+    expect(kolkata.out.trimEnd().split('\n').map((l) => JSON.parse(l).source)).toEqual(['image', 'image']);
+  });
+
+  test('--source takes names separated by spaces or commas alike', async () => {
+    const a = await cirt(['timeline', dir, '--source', 'fs,exec', '--format', 'jsonl']);
+    const b = await cirt(['timeline', dir, '--source', 'fs', 'exec', '--format', 'jsonl']);
+    expect(a.code).toBe(0);
+    expect(a.out).toBe(b.out);
+    expect(new Set(a.out.trimEnd().split('\n').map((l) => JSON.parse(l).source))).toEqual(new Set(['fs', 'exec']));
   });
 });
 
@@ -124,6 +154,12 @@ describe('evidence:timeline and evidence:findings as steps, then the commands', 
     const f = await cirt(['findings', store.root], 100);
     expect(f.code).toBe(0);
     expect(f.out.split('\n')[0]).toMatch(/^HIGH {5}SSH authorized_keys written \[T1098\.004\]/);
+    // Each finding shows what its first events say (time, source, message), within the width, no escapes.
+    expect(f.out).toMatch(/ {9}events \(\d+\):\n {11}2026-11-28 20:00:01\.\d{6}Z fs +added \/tmp\/\.cache\/kworkerd /);
+    expect(f.out).not.toContain('#L');
+    for (const l of f.out.trimEnd().split('\n')) expect([...l].length).toBeLessThanOrEqual(100);
+    // eslint-disable-next-line no-control-regex
+    expect(f.out.replace(/\n/g, '')).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
     expect(f.err).toMatch(/^13 findings \(5 high, 7 medium, 1 low\) — findings\.json/);
     const j = await cirt(['findings', store.root, '--json']);
     expect(JSON.parse(j.out).findings).toHaveLength(13);

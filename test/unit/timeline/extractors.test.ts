@@ -49,7 +49,8 @@ describe('extractors on the compromised fixture', () => {
     }],
     ['exec', { 'exec:session': 2 }, (ev) => {
       expect(ev[0].attrs).toMatchObject({ execId: 'e1', command: 'sh -c echo key >> /root/.ssh/authorized_keys', exitCode: 0, durationMs: 190 });
-      expect(ev.every((e) => e.actor === 'engine')).toBe(true);
+      // The commands ran inside the container; no step claimed their exec ids, so not the responder's.
+      expect(ev.map((e) => e.actor)).toEqual(['container', 'container']);
     }],
     ['logs', { 'log:stdout': 4, 'log:stderr': 2 }, (ev) => {
       expect(ev.map((e) => e.message)).toContain(HOSTILE_LOG);
