@@ -1,4 +1,5 @@
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
+import type Docker from 'dockerode';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import { defineAction } from '../engine/action.js';
@@ -67,12 +68,20 @@ export const collectEvents = defineAction({
     } catch (err) {
       throw new FailureError(`the engine refused its events for ${safeText(ctx.target.name)}: ${engineMessage(err)}`, { hint: 'Check the engine, then re-run the step.', cause: err });
     }
-    const handle = await ctx.artifact('container/events.jsonl', { mediaType: 'application/x-ndjson', source });
+    // Network connect/disconnect events have the network as their actor, so the container filter
+    // misses them (engine 20.10); they name the container in their attributes.
+    const netFilters = { type: ['network'] };
+    const network = await networkEventsOf(ctx.docker, ctx.target.id, { since, until, filters: netFilters }, signal).catch((err: unknown) => {
+      ctx.warn(`network events could not be read: ${engineMessage(err)}`);
+      return [] as string[];
+    });
+    const fullSource = `${source}, then GET /events?since=${since}&until=${until}&filters=${JSON.stringify(netFilters)} (only those naming the container)`;
+    const handle = await ctx.artifact('container/events.jsonl', { mediaType: 'application/x-ndjson', source: fullSource });
     const lines = new LineSplitter();
     const { sink, stats } = analyzer();
     const analysed = pipeline(lines, sink);
     let failure: Error | undefined;
-    await tee(res, [handle.stream, lines]).catch((e: Error) => {
+    await tee(appendLines(res, network), [handle.stream, lines]).catch((e: Error) => {
       failure = e;
     });
     const entry = await handle.done(failure);
@@ -95,7 +104,39 @@ export const collectEvents = defineAction({
     return {
       status: 'ok',
       summary: `${stats.count} engine events since the container's creation${complete ? '' : ' (history incomplete: the engine kept only its last 256)'}`,
-      details: { events: stats.count, actions: stats.actions, earliest, complete, since, until },
+      details: { events: stats.count, networkEvents: network.length, actions: stats.actions, earliest, complete, since, until },
     };
   },
 });
+
+/** The engine's buffer holds at most 256 events: a bounded read is no risk to memory. */
+const MAX_NETWORK_EVENT_BYTES = 16 * 1024 * 1024;
+
+/** Network events (connect/disconnect…) whose attributes name the container, as raw JSON lines. */
+async function networkEventsOf(docker: Docker, id: string, query: Record<string, unknown>, signal: AbortSignal): Promise<string[]> {
+  const res = await engineStream(docker, '/events', query, signal);
+  let text = '';
+  for await (const chunk of res) {
+    text += (chunk as Buffer).toString('utf8');
+    if (text.length > MAX_NETWORK_EVENT_BYTES) throw new Error(`more than ${MAX_NETWORK_EVENT_BYTES} bytes of network events`);
+  }
+  return text.split('\n').filter((line) => {
+    if (!line.trim()) return false;
+    try {
+      const e = JSON.parse(line) as { Actor?: { Attributes?: { container?: unknown } } };
+      return e.Actor?.Attributes?.container === id;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** The container's event stream, then the extra lines (the timeline sorts by time). */
+function appendLines(first: Readable, extra: string[]): Readable {
+  return Readable.from(
+    (async function* () {
+      for await (const chunk of first) yield chunk as Buffer;
+      for (const line of extra) yield Buffer.from(`${line}\n`);
+    })(),
+  );
+}
