@@ -6,7 +6,6 @@ import { findTime, parseJumpTime, searchTimeline } from './data/timeline-search.
 import { errorText } from './format.js';
 import type { Dispatch, TuiAction } from './state/actions.js';
 import type { TuiState } from './state/reducer.js';
-import { lineAt } from './state/timeline.js';
 import type { TuiServices } from './services.js';
 
 /**
@@ -197,7 +196,9 @@ export class TuiController {
     const ix = this.index;
     if (!ix || !ix.count) return;
     const t = s.timeline;
-    const ref = ix.timestampAt(lineAt(t, Math.min(t.cursor, Math.max(0, (t.lines?.length ?? ix.count) - 1))));
+    // A bare time of day means that time on the day of the case's latest event (the day it was
+    // collected): the first rows are often image layers from long before the incident.
+    const ref = ix.timestampAt(ix.count - 1);
     const us = parseJumpTime(text, ref);
     if (us === undefined) {
       this.dispatch({ type: 'message', text: `Not a time: "${text}" (try 2024-05-01T12:00:00Z or 12:00:05)` });
