@@ -49,7 +49,7 @@ export const HELP: Record<Screen, { title: string; keys: [string, string][]; hin
       ['/', 'search message, source, reference (Enter runs; empty clears)'],
       ['s', 'next source filter (all → each source → all)'],
       ['x', 'clear search and source filter'],
-      ['@  :', 'jump to a time (UTC): 2024-05-01T12:00:00Z, or 12:00 on the last day'],
+      ['@  :', 'jump to a time (UTC): 2024-05-01T12:00:00Z, 12:00 (latest day)'],
       ['◆', 'marks events that findings point at'],
       ...COMMON,
     ],
