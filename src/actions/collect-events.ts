@@ -4,7 +4,6 @@ import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import { defineAction } from '../engine/action.js';
 import { FailureError, engineMessage } from '../engine/errors.js';
-import { inspectContainer } from '../docker/inspect.js';
 import { engineStream } from '../docker/raw.js';
 import { rfc3339ToSeconds } from '../docker/times.js';
 import { safeText } from '../util/sanitize.js';
@@ -51,10 +50,10 @@ export const collectEvents = defineAction({
   mutates: false,
   plan: (_p, t) => `copy the engine's event history about ${t.name} into container/events.jsonl`,
   async check(ctx) {
-    await inspectContainer(ctx.docker, ctx.target.id, ctx.target.name);
+    await ctx.inspect();
   },
   async run(ctx) {
-    const info = await inspectContainer(ctx.docker, ctx.target.id, ctx.target.name);
+    const info = await ctx.inspect();
     const created = rfc3339ToSeconds(info.Created);
     const since = created === undefined ? '0' : String(Math.floor(created));
     const until = (Date.now() / 1000).toFixed(3);

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { exportStream } from '../docker/archive.js';
 import { entryPath } from '../docker/changes.js';
-import { inspectContainer } from '../docker/inspect.js';
 import { defineAction } from '../engine/action.js';
 import { FailureError } from '../engine/errors.js';
 import { TarTee } from '../evidence/diff-writer.js';
@@ -23,7 +22,7 @@ export const collectExport = defineAction({
   mutates: false,
   plan: (p, t) => `export the whole filesystem of ${t.name} into fs/export.tar${p.index ? ' with a per-entry index' : ''} (as large as its filesystem)`,
   async check(ctx) {
-    await inspectContainer(ctx.docker, ctx.target.id, ctx.target.name);
+    await ctx.inspect();
   },
   async run(ctx, p) {
     const id = ctx.target.id;

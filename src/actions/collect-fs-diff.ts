@@ -27,10 +27,10 @@ export const collectFsDiff = defineAction({
   plan: (p, t) =>
     `list the filesystem changes of ${t.name}, archive the added/changed paths into fs/diff.tar with an index${p.stat ? ', record their stat times from the host' : ''}`,
   async check(ctx) {
-    await inspectContainer(ctx.docker, ctx.target.id, ctx.target.name);
+    await ctx.inspect();
   },
   async run(ctx, p) {
-    const info = await inspectContainer(ctx.docker, ctx.target.id, ctx.target.name);
+    const info = await ctx.inspect();
     const id = info.Id;
 
     // 1. /changes, kept as the engine sent it.

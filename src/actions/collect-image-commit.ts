@@ -2,7 +2,6 @@ import type Docker from 'dockerode';
 import { z } from 'zod';
 import { defineAction } from '../engine/action.js';
 import { engineStatus } from '../engine/errors.js';
-import { inspectContainer } from '../docker/inspect.js';
 
 const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
 const REPO = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
@@ -49,10 +48,10 @@ export const collectImageCommit = defineAction({
   plan: (p, t) =>
     `commit the filesystem of ${t.name} to the local image ${p.repo ?? `cirt-evidence/${repoComponent(t.name)}`}:<case-id> (creates an image on the engine; the container is paused for the commit if it is running, and left as it was)`,
   async check(ctx) {
-    await inspectContainer(ctx.docker, ctx.target.id, ctx.target.name);
+    await ctx.inspect();
   },
   async run(ctx, p) {
-    const info = await inspectContainer(ctx.docker, ctx.target.id, ctx.target.name);
+    const info = await ctx.inspect();
     const repo = p.repo ?? `cirt-evidence/${repoComponent(ctx.target.name)}`;
     // Never move an existing evidence tag (a re-run of the step): pick the next free one.
     const base = tagOf(ctx.case.id);

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { defineAction } from '../engine/action.js';
 import { engineMessage, engineStatus } from '../engine/errors.js';
-import { inspectContainer } from '../docker/inspect.js';
 
 export const collectInspect = defineAction({
   name: 'collect:inspect',
@@ -12,10 +11,10 @@ export const collectInspect = defineAction({
   mutates: false,
   plan: (_p, t) => `record the inspect of ${t.name}, its image and the image history into container/`,
   async check(ctx) {
-    await inspectContainer(ctx.docker, ctx.target.id, ctx.target.name);
+    await ctx.inspect();
   },
   async run(ctx) {
-    const info = await inspectContainer(ctx.docker, ctx.target.id, ctx.target.name);
+    const info = await ctx.inspect();
     await ctx.writeJson('container/inspect.json', info, `GET /containers/${ctx.target.id}/json`);
     const imageId = info.Image;
     const image = ctx.docker.getImage(imageId);

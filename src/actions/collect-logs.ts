@@ -6,7 +6,6 @@ import { defineAction, type ActionContext } from '../engine/action.js';
 import { FailureError, engineMessage, engineStatus } from '../engine/errors.js';
 import type { ManifestEntry } from '../evidence/types.js';
 import { FrameDemuxer, frameRouter } from '../docker/demux.js';
-import { inspectContainer } from '../docker/inspect.js';
 import { engineStream } from '../docker/raw.js';
 import { ENGINE_TIME, toEngineTime } from '../docker/times.js';
 import { safeText } from '../util/sanitize.js';
@@ -50,10 +49,10 @@ export const collectLogs = defineAction({
   plan: (p, t) =>
     `copy the logs of ${t.name}${p.since ? ` since ${p.since}` : ''}${p.until ? ` until ${p.until}` : ''}${p.tail !== 'all' ? ` (last ${p.tail} lines)` : ''} into logs/, streamed and hashed`,
   async check(ctx) {
-    await inspectContainer(ctx.docker, ctx.target.id, ctx.target.name);
+    await ctx.inspect();
   },
   async run(ctx, p) {
-    const info = await inspectContainer(ctx.docker, ctx.target.id, ctx.target.name);
+    const info = await ctx.inspect();
     const tty = Boolean(info.Config.Tty);
     const query = {
       stdout: true,

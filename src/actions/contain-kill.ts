@@ -23,7 +23,7 @@ export const containKill = defineAction({
   plan: (p, t) => `send ${p.signal} to ${t.name}${/^(SIG)?KILL$|^9$/.test(p.signal) ? ': its processes die at once and their memory is lost' : ''}`,
   check: checkStoppable,
   async run(ctx, p) {
-    const info = await inspectContainer(ctx.docker, ctx.target.id);
+    const info = await ctx.inspect();
     const ref = containerRef(info);
     if (!info.State.Running) return { status: 'noop', summary: `${ref.name} is already ${info.State.Status}: no process to signal` };
     const record = await recordStop(ctx, info, { kill: { signal: p.signal } }, RECORD_PATHS.kill);

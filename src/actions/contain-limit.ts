@@ -1,7 +1,6 @@
 import type Docker from 'dockerode';
 import { z } from 'zod';
 import { RECORD_PATHS, containerRef, type LimitRecord, type Limits } from '../containment/records.js';
-import { inspectContainer } from '../docker/inspect.js';
 import { defineAction } from '../engine/action.js';
 import { humanBytes } from '../util/format.js';
 import { parseByteSize } from '../util/size.js';
@@ -44,7 +43,7 @@ export const containLimit = defineAction({
   mutates: true,
   plan: (p, t) => `cap ${t.name} to ${describe(p)} (previous limits are recorded; cirt release restores them)`,
   async run(ctx, p) {
-    const info = await inspectContainer(ctx.docker, ctx.target.id);
+    const info = await ctx.inspect();
     const ref = containerRef(info);
     const before = currentLimits(info);
     const wanted: Partial<Limits> = {};

@@ -33,7 +33,7 @@ export const containNetworkIsolate = defineAction({
     `record the networks of ${t.name}, disconnect it from every one (its published ports and open connections go dead) ` +
     `and attach it to the internal network ${p.network} (created if missing); undo with cirt release`,
   async run(ctx, p) {
-    const info = await inspectContainer(ctx.docker, ctx.target.id);
+    const info = await ctx.inspect();
     const ref = containerRef(info);
     const shared = sharedNamespace(info);
     if (shared) {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineAction } from '../engine/action.js';
 import { PreconditionError } from '../engine/errors.js';
-import { inspectTarget } from '../docker/target.js';
+import { containerName } from '../docker/inspect.js';
 
 export const containPause = defineAction({
   name: 'contain:pause',
@@ -11,14 +11,15 @@ export const containPause = defineAction({
   mutates: true,
   plan: (_p, t) => `freeze all processes of ${t.name} (cgroup freezer); undo with contain:unpause or cirt release`,
   async check(ctx) {
-    const t = await inspectTarget(ctx.docker, ctx.target.id);
-    if (!t.running) throw new PreconditionError(`container ${t.name} is ${t.state}, not running: nothing to pause`);
+    const info = await ctx.inspect();
+    if (!info.State.Running) throw new PreconditionError(`container ${containerName(info)} is ${info.State.Status}, not running: nothing to pause`);
   },
   async run(ctx) {
-    const t = await inspectTarget(ctx.docker, ctx.target.id);
-    if (t.paused) return { status: 'noop', summary: `${t.name} is already paused` };
-    await ctx.docker.getContainer(t.id).pause();
-    return { status: 'ok', summary: `paused ${t.name}`, details: { paused: true } };
+    const info = await ctx.inspect();
+    const name = containerName(info);
+    if (info.State.Paused) return { status: 'noop', summary: `${name} is already paused` };
+    await ctx.docker.getContainer(info.Id).pause();
+    return { status: 'ok', summary: `paused ${name}`, details: { paused: true } };
   },
 });
 
@@ -30,9 +31,10 @@ export const containUnpause = defineAction({
   mutates: true,
   plan: (_p, t) => `resume the processes of ${t.name}`,
   async run(ctx) {
-    const t = await inspectTarget(ctx.docker, ctx.target.id);
-    if (!t.paused) return { status: 'noop', summary: `${t.name} is not paused` };
-    await ctx.docker.getContainer(t.id).unpause();
-    return { status: 'ok', summary: `unpaused ${t.name}`, details: { paused: false } };
+    const info = await ctx.inspect();
+    const name = containerName(info);
+    if (!info.State.Paused) return { status: 'noop', summary: `${name} is not paused` };
+    await ctx.docker.getContainer(info.Id).unpause();
+    return { status: 'ok', summary: `unpaused ${name}`, details: { paused: false } };
   },
 });

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { RECORD_PATHS, containerRef, type RestartPolicy, type RestartPolicyRecord } from '../containment/records.js';
-import { inspectContainer } from '../docker/inspect.js';
 import { defineAction } from '../engine/action.js';
 
 const POLICIES = ['no', 'on-failure', 'unless-stopped', 'always'] as const;
@@ -36,7 +35,7 @@ export const containRestartPolicy = defineAction({
     `set the restart policy of ${t.name} to ${p.policy}${p.maximumRetryCount !== undefined ? ` (max ${p.maximumRetryCount} retries)` : ''} ` +
     '(the previous policy is recorded; cirt release restores it)',
   async run(ctx, p) {
-    const info = await inspectContainer(ctx.docker, ctx.target.id);
+    const info = await ctx.inspect();
     const ref = containerRef(info);
     const before = normalisePolicy(info.HostConfig?.RestartPolicy);
     const after: RestartPolicy = { Name: p.policy, MaximumRetryCount: p.policy === 'on-failure' ? (p.maximumRetryCount ?? 0) : 0 };

@@ -8,7 +8,7 @@ import { normalisePolicy } from './contain-restart-policy.js';
 
 /** Shared by contain:stop and contain:kill: the container must exist and not be on its way out. */
 export async function checkStoppable(ctx: ActionContext): Promise<void> {
-  const info = await inspectContainer(ctx.docker, ctx.target.id);
+  const info = await ctx.inspect();
   if (info.State.Status === 'removing' || info.State.Dead) {
     throw new PreconditionError(`container ${containerRef(info).name} is ${info.State.Status}: nothing to stop`);
   }
@@ -45,7 +45,7 @@ export const containStop = defineAction({
   plan: (p, t) => `stop ${t.name} (stop signal, then SIGKILL after ${p.timeout} s): its processes and memory are lost`,
   check: checkStoppable,
   async run(ctx, p) {
-    const info = await inspectContainer(ctx.docker, ctx.target.id);
+    const info = await ctx.inspect();
     const ref = containerRef(info);
     if (!info.State.Running) return { status: 'noop', summary: `${ref.name} is already ${info.State.Status}` };
     const record = await recordStop(ctx, info, { stop: { timeout: p.timeout } }, RECORD_PATHS.stop);

@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { toolVersion } from '../util/pkg.js';
 import { actionsCommand } from './commands/actions.js';
 import { findingsCommand } from './commands/findings.js';
@@ -139,4 +139,3 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
   return program;
 }
 
-export { CommanderError };

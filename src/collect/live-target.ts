@@ -1,7 +1,6 @@
 import type Docker from 'dockerode';
 import type { ActionContext } from '../engine/action.js';
 import { PreconditionError } from '../engine/errors.js';
-import { inspectContainer } from '../docker/inspect.js';
 import { hostProcUsable } from '../docker/proc.js';
 import { safeText } from '../util/sanitize.js';
 
@@ -10,7 +9,7 @@ import { safeText } from '../util/sanitize.js';
  * container has no /proc entries and no namespaces to read.
  */
 export async function requireLiveTarget(ctx: ActionContext, what: string): Promise<Docker.ContainerInspectInfo> {
-  const info = await inspectContainer(ctx.docker, ctx.target.id, ctx.target.name);
+  const info = await ctx.inspect();
   if (!info.State.Pid) {
     throw new PreconditionError(`container ${safeText(ctx.target.name)} is ${info.State.Status}: it has no processes, so there are no ${what} to read`, {
       hint: 'This step needs a running or paused container (pause it with contain:pause instead of stopping it). What remains can still be collected with collect:inspect, collect:logs and collect:fs-diff.',

@@ -14,7 +14,7 @@ import { NET_FILES, type NetFile, type NetSnapshot } from './net-snapshot.js';
  * network namespace. Process names come first, then socket ownership, then the net tables,
  * so owners are known before the socket tables are decoded.
  */
-export const NET_HELPER_SCRIPT = [
+const NET_HELPER_SCRIPT = [
   "set -u",
   "T=/cirt",
   "out() {",

@@ -18,14 +18,9 @@ export interface PathStat {
 
 /** Go's os.ModeDir bit, as the engine encodes `mode` in the path stat. */
 const GO_MODE_DIR = 2 ** 31;
-const GO_MODE_SYMLINK = 2 ** 27;
 
 export function isDirStat(s: PathStat): boolean {
   return Math.floor(s.mode / GO_MODE_DIR) % 2 === 1;
-}
-
-export function isSymlinkStat(s: PathStat): boolean {
-  return Math.floor(s.mode / GO_MODE_SYMLINK) % 2 === 1;
 }
 
 /** Percent-encodes every byte except RFC 3986 unreserved ones, so any byte string survives the query. */

@@ -4,8 +4,6 @@ export interface Change {
   Kind: number;
 }
 
-export const KIND_LETTER: Record<number, string> = { 0: 'C', 1: 'A', 2: 'D' };
-
 /**
  * Which archive requests fetch the content of a diff, and why.
  *
@@ -63,12 +61,12 @@ export function planFetch(changes: readonly Change[]): FetchPlan {
 }
 
 /** Sorts like `LC_ALL=C sort` over the UTF-8 bytes. */
-export function byteOrder(a: string, b: string): number {
+function byteOrder(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
 /** The directory that holds the entries of an archive of `p` (the archive names start with p's base name). */
-export function archiveParent(p: Buffer): Buffer {
+function archiveParent(p: Buffer): Buffer {
   let end = p.length;
   while (end > 1 && p[end - 1] === 0x2f) end--;
   const slash = p.lastIndexOf(0x2f, end - 1);

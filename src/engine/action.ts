@@ -10,8 +10,13 @@ import type { ManifestEntry } from '../evidence/types.js';
 export interface ActionContext {
   docker: Docker;
   engine: EngineInfo;
-  /** The target as inspected when the run started. Re-inspect for fresh state. */
+  /** The target as resolved when the run started. */
   target: Target;
+  /**
+   * The target's full inspect as this step first saw it: fetched once, shared by `check` and `run`.
+   * Call the engine directly for state after the step changed something.
+   */
+  inspect(): Promise<Docker.ContainerInspectInfo>;
   case: CaseStore;
   stepId: string;
   /** The action's name, for provenance. */

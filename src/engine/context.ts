@@ -1,5 +1,7 @@
+import type Docker from 'dockerode';
 import type { Readable } from 'node:stream';
 import type { Engine } from '../docker/connection.js';
+import { inspectContainer } from '../docker/inspect.js';
 import type { Target } from '../docker/target.js';
 import type { CaseStore } from '../evidence/case-store.js';
 import type { ManifestEntry } from '../evidence/types.js';
@@ -34,10 +36,12 @@ export function makeContext(opts: {
   };
   const meta = (m: { mediaType: string; source: string }) => ({ ...m, action, step: stepId });
   const onBytes = (n: number): void => progress({ bytes: n });
+  let inspected: Promise<Docker.ContainerInspectInfo> | undefined;
   const ctx: ActionContext = {
     docker: opts.engine.docker,
     engine: opts.engine.info,
     target: opts.target,
+    inspect: () => (inspected ??= inspectContainer(opts.engine.docker, opts.target.id, opts.target.name)),
     case: store,
     stepId,
     action,

@@ -123,8 +123,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
       if (approved === undefined) {
         blocked = `step "${step.id}" (${step.uses}) needs approval: re-run with --yes, or on a terminal to be asked`;
         await record(step, { actor: o.actor, action: step.uses, result: 'refused', message: 'needs approval; nobody could approve (no TTY, no --yes)', params: step.rawParams });
-        counts.skipped++;
-        bus.emit({ type: 'step:end', time: now(), stepId: step.id, uses: step.uses, status: 'skipped', message: blocked, durationMs: 0 });
+        skip(blocked);
         continue;
       }
       await record(step, { actor: o.actor, action: step.uses, result: approved ? 'approved' : 'refused', message: `by ${by}`, params: step.rawParams });
@@ -135,6 +134,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
     }
 
     const { ctx, written, warnings } = makeContext({ engine: o.engine, target, store, stepId: step.id, action: step.uses, signal: o.signal, bus });
+    const touched = () => written.map((a) => ({ path: a.path, sha256: a.sha256, bytes: a.bytes }));
     try {
       await step.action.check?.(ctx, step.params);
       const result = await step.action.run(ctx, step.params);
@@ -146,7 +146,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
         result: result.status,
         message: result.summary,
         details: warnings.length ? { ...result.details, warnings } : result.details,
-        artifacts: written.map((a) => ({ path: a.path, sha256: a.sha256, bytes: a.bytes })),
+        artifacts: touched(),
       });
       bus.emit({ type: 'step:end', time: now(), stepId: step.id, uses: step.uses, status: result.status, message: result.summary, durationMs: Date.now() - started });
     } catch (err) {
@@ -160,7 +160,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
         params: step.rawParams,
         result: interrupted ? 'interrupted' : 'failed',
         message,
-        artifacts: written.map((a) => ({ path: a.path, sha256: a.sha256, bytes: a.bytes })),
+        artifacts: touched(),
       });
       await store.noteIncomplete(step.id, message).catch(() => undefined);
       bus.emit({

@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { TarArchive } from 'archiver';
 import { FailureError } from '../engine/errors.js';
-import { NEW_FILE_FLAGS } from './paths.js';
+import { HashingFileWriter } from './hashing-writer.js';
+import { writeNewFile } from './paths.js';
 
 export interface Bundle {
   path: string;
@@ -36,37 +35,24 @@ export async function writeBundle(
     if (fs.existsSync(f)) throw new FailureError(`${f} exists already`, { hint: 'Move the old bundle away, then run `cirt seal --case <id>` again to archive the sealed folder.' });
   }
   const tmp = `${dest}.partial-${process.pid}`;
-  const hash = createHash('sha256');
-  let bytes = 0;
-  const hasher = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      opts.onBytes?.(bytes);
-      cb(null, chunk);
-    },
-  });
-  const out = fs.createWriteStream(tmp, { fd: fs.openSync(tmp, NEW_FILE_FLAGS, 0o644) });
   const archive = new TarArchive({ gzip: true, gzipOptions: { level: opts.gzipLevel ?? 6 } });
   const warnings: Error[] = [];
   archive.on('warning', (err: Error) => warnings.push(err));
   try {
-    const written = pipeline(archive, hasher, out);
+    // The archive is hashed on its way to disk, never read back.
+    const out = new HashingFileWriter(tmp, opts.onBytes);
+    const written = pipeline(archive, out.stream);
     archive.file(root, { name: top });
     for (const d of entries.dirs) archive.file(path.join(root, d), { name: `${top}/${d}` });
     for (const f of entries.files) archive.file(path.join(root, f), { name: `${top}/${f}` });
     await Promise.all([archive.finalize(), written]);
     if (warnings.length) throw warnings[0];
-    const sha256 = hash.digest('hex');
+    const { sha256, bytes, complete, error } = await out.done();
+    if (!complete) throw error ?? new Error('the archive was not written whole');
     // link() refuses to replace an existing file, unlike rename(): a bundle is never overwritten.
     fs.linkSync(tmp, dest);
     fs.unlinkSync(tmp);
-    const fd = fs.openSync(sumFile, NEW_FILE_FLAGS, 0o644);
-    try {
-      fs.writeSync(fd, bundleSumLine(sha256, dest));
-    } finally {
-      fs.closeSync(fd);
-    }
+    writeNewFile(sumFile, bundleSumLine(sha256, dest));
     return { path: dest, sha256, bytes };
   } catch (err) {
     fs.rmSync(tmp, { force: true });

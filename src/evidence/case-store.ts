@@ -99,12 +99,7 @@ export class CaseStore {
 
   /** Starts a new artifact; write to `stream`, then await `done()` for its manifest entry. */
   async artifact(rel: string, meta: ArtifactMeta, onBytes?: (n: number) => void): Promise<ArtifactHandle> {
-    this.assertOpen();
-    const used = freeName(this.root, rel);
-    const full = caseFile(this.root, used);
-    await ensureParent(this.root, full);
-    const startedAt = new Date().toISOString();
-    const writer = new HashingFileWriter(full, onBytes);
+    const { used, writer, startedAt } = await this.begin(rel, onBytes);
     return {
       path: used,
       stream: writer.stream,
@@ -117,13 +112,17 @@ export class CaseStore {
 
   /** Writes a whole artifact from a stream, string or buffer. */
   async writeArtifact(rel: string, source: Readable | string | Buffer, meta: ArtifactMeta, onBytes?: (n: number) => void): Promise<ManifestEntry> {
+    const { used, writer, startedAt } = await this.begin(rel, onBytes);
+    return this.finishArtifact(used, meta, startedAt, await writer.from(source));
+  }
+
+  /** Picks a free name inside the folder and opens the hashing writer on it. */
+  private async begin(rel: string, onBytes?: (n: number) => void): Promise<{ used: string; writer: HashingFileWriter; startedAt: string }> {
     this.assertOpen();
     const used = freeName(this.root, rel);
     const full = caseFile(this.root, used);
     await ensureParent(this.root, full);
-    const startedAt = new Date().toISOString();
-    const result = await new HashingFileWriter(full, onBytes).from(source);
-    return this.finishArtifact(used, meta, startedAt, result);
+    return { used, writer: new HashingFileWriter(full, onBytes), startedAt: new Date().toISOString() };
   }
 
   private async finishArtifact(rel: string, meta: ArtifactMeta, startedAt: string, r: WriteResult): Promise<ManifestEntry> {

@@ -94,6 +94,14 @@ export class CustodyLog {
     this.fileBytes = existing.length;
   }
 
+  /**
+   * Continues a chain whose earlier records live in another file (custody.post-seal.jsonl after
+   * custody.jsonl): the caller has checked both and passes the last seq and hash.
+   */
+  static continuing(file: string, seq: number, prev: string, existing: Buffer): CustodyLog {
+    return new CustodyLog(file, seq, prev, existing);
+  }
+
   static open(file: string): CustodyLog {
     let seq = 0;
     let prev = GENESIS;
@@ -123,10 +131,6 @@ export class CustodyLog {
     this.fileBytes += Buffer.byteLength(line) + 1;
     const rec = { ...body, hash } as CustodyRecord;
     return this.writeLine(line).then(() => rec);
-  }
-
-  get lastHash(): string {
-    return this.prev;
   }
 
   async flush(): Promise<void> {

@@ -39,7 +39,7 @@ export interface RequestRecord {
 export type NameMapper = (name: Buffer) => Buffer;
 
 /** Builds an index line from a parsed entry. */
-export function indexLine(e: TarEntry, mapName: NameMapper, request: number, base: number): IndexLine {
+function indexLine(e: TarEntry, mapName: NameMapper, request: number, base: number): IndexLine {
   const name = nameFields(mapName(e.name));
   const link = e.linkname ? nameFields(e.linkname) : null;
   return {

@@ -52,3 +52,15 @@ function present(file: string): boolean {
     return false;
   }
 }
+
+/** Writes a small new file (never over an existing one) and fsyncs it. */
+export function writeNewFile(file: string, data: Buffer | string): void {
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+  const fd = fs.openSync(file, NEW_FILE_FLAGS, 0o644);
+  try {
+    fs.writeSync(fd, bytes);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}

@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { FailureError } from '../engine/errors.js';
-import { checkChain, durableAppender, encodeRecord, type CustodyInput, type CustodyRecord } from './custody.js';
+import { checkChain, CustodyLog, GENESIS } from './custody.js';
 
 /**
  * Custody records made after a case was sealed (e.g. by `cirt release`). The sealed files must
@@ -12,46 +11,22 @@ import { checkChain, durableAppender, encodeRecord, type CustodyInput, type Cust
  */
 export const POST_SEAL_FILE = 'custody.post-seal.jsonl';
 
-export class PostSealCustody {
-  private readonly writeLine: (line: string) => Promise<void>;
-
-  private constructor(
-    readonly file: string,
-    private seq: number,
-    private prev: string,
-  ) {
-    this.writeLine = durableAppender(file);
-  }
-
-  /** Opens the post-seal log of a case, checking both chains end to end. */
-  static open(root: string): PostSealCustody {
-    const sealed = checkChain(read(path.join(root, 'custody.jsonl')));
-    if (sealed.problems.length) throw damaged('custody.jsonl', sealed.problems[0]);
-    const last = sealed.records[sealed.records.length - 1];
-    let seq = last?.seq ?? 0;
-    let prev = last?.hash ?? '0'.repeat(64);
+export const PostSealCustody = {
+  /** Opens the post-seal log of a case, checking both files as one chain. */
+  open(root: string): CustodyLog {
+    const sealedText = read(path.join(root, 'custody.jsonl'));
     const file = path.join(root, POST_SEAL_FILE);
-    const lines = read(file).split('\n').filter((l) => l !== '');
-    lines.forEach((line, i) => {
-      const m = /^(.*),"hash":"([0-9a-f]{64})"\}$/.exec(line);
-      const rec = m ? (JSON.parse(line) as CustodyRecord) : undefined;
-      const ok = m && rec && createHash('sha256').update(`${m[1]}}`).digest('hex') === m[2] && rec.prevHash === prev && rec.seq === seq + 1;
-      if (!ok) throw damaged(POST_SEAL_FILE, { line: i + 1, message: 'record edited, reordered or not chained to the one before' });
-      seq = rec.seq;
-      prev = rec.hash;
-    });
-    return new PostSealCustody(file, seq, prev);
-  }
-
-  /** Appends one record (fsync'd), chained to the previous one. */
-  append(input: CustodyInput): Promise<CustodyRecord> {
-    this.seq += 1;
-    const body = { seq: this.seq, time: new Date().toISOString(), ...input, prevHash: this.prev };
-    const { line, hash } = encodeRecord(body);
-    this.prev = hash;
-    return this.writeLine(line).then(() => ({ ...body, hash }) as CustodyRecord);
-  }
-}
+    const postText = read(file);
+    const sealedCount = sealedText.split('\n').filter((l) => l !== '').length;
+    const { records, problems } = checkChain(sealedText + postText);
+    if (problems.length) {
+      const p = problems[0];
+      throw p.line <= sealedCount ? damaged('custody.jsonl', p) : damaged(POST_SEAL_FILE, { ...p, line: p.line - sealedCount });
+    }
+    const last = records[records.length - 1];
+    return CustodyLog.continuing(file, last?.seq ?? 0, last?.hash ?? GENESIS, Buffer.from(postText));
+  },
+};
 
 function read(file: string): string {
   return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';

@@ -1,14 +1,14 @@
-import { createHash, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { FailureError, UserError } from '../engine/errors.js';
 import { safeText } from '../util/sanitize.js';
 import { writeBundle, type Bundle } from './archive.js';
 import { listFolder, type FolderListing } from './case-files.js';
 import type { CaseStore } from './case-store.js';
 import { checkChain } from './custody.js';
-import { NEW_FILE_FLAGS } from './paths.js';
+import { writeNewFile } from './paths.js';
+import { hashFile } from './verify-read.js';
 import { POST_SEAL_FILE } from './post-seal-custody.js';
 import { renderHtml } from './report-html.js';
 import { renderMarkdown, gaps, type ReportInput, type UnlistedFile } from './report.js';
@@ -43,22 +43,6 @@ export interface SealResult {
   gaps: number;
 }
 
-function writeNew(file: string, data: Buffer): void {
-  const fd = fs.openSync(file, NEW_FILE_FLAGS, 0o644);
-  try {
-    fs.writeSync(fd, data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-async function hashFile(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  await pipeline(fs.createReadStream(file, { highWaterMark: 1 << 20 }), hash);
-  return hash.digest('hex');
-}
-
 /**
  * Checks the folder against the manifest before anything is changed: every artifact is there with
  * the size it was written with (no re-reading), nothing is a symlink. Files no step recorded (left
@@ -82,7 +66,7 @@ async function preflight(store: CaseStore, listing: FolderListing): Promise<Unli
   const unlisted: UnlistedFile[] = [];
   for (const f of listing.files) {
     if (known.has(f.rel)) continue;
-    unlisted.push({ path: f.rel, bytes: f.size, sha256: await hashFile(path.join(store.root, f.rel)), why: 'found in the case folder at sealing, written by no recorded step (hashed at seal time)' });
+    unlisted.push({ path: f.rel, bytes: f.size, sha256: (await hashFile(path.join(store.root, f.rel))).sha256, why: 'found in the case folder at sealing, written by no recorded step (hashed at seal time)' });
   }
   return unlisted;
 }
@@ -138,9 +122,9 @@ export async function sealCase(o: SealOptions): Promise<SealResult> {
   if (stray.length || now.odd.length) throw new FailureError(`files appeared in case ${store.id} while it was being sealed: ${[...stray, ...now.odd.map((x) => x.rel)].map(safeText).join(', ')}`, { hint: 'Another process writes into the case folder; stop it and investigate.' });
 
   const text = Buffer.from(formatSums(sums));
-  writeNew(path.join(store.root, 'SHA256SUMS'), text);
-  writeNew(path.join(store.root, 'SHA256SUMS.sig'), signData(text, key));
-  writeNew(path.join(store.root, 'pub.pem'), Buffer.from(publicPem(key)));
+  writeNewFile(path.join(store.root, 'SHA256SUMS'), text);
+  writeNewFile(path.join(store.root, 'SHA256SUMS.sig'), signData(text, key));
+  writeNewFile(path.join(store.root, 'pub.pem'), Buffer.from(publicPem(key)));
   store.markSealed();
 
   o.onProgress?.({ message: `archiving the sealed case into ${path.basename(store.root)}.tar.gz` });

@@ -49,11 +49,6 @@ export class TarIndexer {
 
   constructor(private readonly onEntry: (e: TarEntry) => void) {}
 
-  /** Bytes seen so far. */
-  get bytes(): number {
-    return this.position;
-  }
-
   write(chunk: Buffer): void {
     let pos = 0;
     while (pos < chunk.length && !this.error) {

@@ -37,7 +37,7 @@ export const CONTROL_FILES: Record<string, number> = {
 const CHUNK = 4 << 20;
 
 /** Hashes one file with a big reused buffer (throughput close to sha256sum); keeps the bytes of control files. */
-async function hashFile(file: string, keep: number): Promise<{ sha256: string; bytes: number; data?: Buffer }> {
+export async function hashFile(file: string, keep = 0): Promise<{ sha256: string; bytes: number; data?: Buffer }> {
   const fh = await fs.promises.open(file, 'r');
   const hash = createHash('sha256');
   const kept: Buffer[] = [];

@@ -2,7 +2,11 @@ import type { Evidence } from './evidence.js';
 import { SEVERITIES, type RuleSet } from './rules.js';
 import type { Finding } from './types.js';
 
-const rank = (s: string): number => SEVERITIES.indexOf(s as (typeof SEVERITIES)[number]);
+/** Unknown severities (a hand-edited findings.json) go last. */
+const rank = (s: string): number => {
+  const i = SEVERITIES.indexOf(String(s).toLowerCase() as (typeof SEVERITIES)[number]);
+  return i < 0 ? SEVERITIES.length : i;
+};
 
 /** Orders findings most severe first; equal severity keeps rule-file order. Stable. */
 export function bySeverity<T extends { severity: string }>(list: readonly T[]): T[] {

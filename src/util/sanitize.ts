@@ -19,14 +19,6 @@ export function safeText(input: unknown): string {
   });
 }
 
-/** Like safeText but keeps tabs and newlines, for multi-line blocks we print ourselves. */
-export function safeBlock(input: string): string {
-  return input
-    .split('\n')
-    .map((line) => safeText(line.replace(/\t/g, '    ')))
-    .join('\n');
-}
-
 /** Removes ANSI/OSC escape sequences entirely (for places where the escapes are noise, e.g. search). */
 export function stripEscapes(input: string): string {
   return input

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, test } from '@jest/globals';
 import { cleanup } from 'ink-testing-library';
-import { readCase, sortFindings } from '../../src/tui/data/case-reader.js';
+import { bySeverity } from '../../src/findings/evaluate.js';
+import { readCase } from '../../src/tui/data/case-reader.js';
 import type { CaseData } from '../../src/tui/types.js';
 import { FakeServices, renderApp, until } from '../helpers/tui.js';
 
@@ -19,7 +20,7 @@ const data: CaseData = {
     { path: 'container/inspect.json', bytes: 12_345, sha256: 'c0ffee'.padEnd(64, '0'), complete: true },
     { path: 'fs/export.tar', bytes: 5 * 1024 * 1024, sha256: 'deadbeef'.padEnd(64, '1'), complete: false },
   ],
-  findings: sortFindings([
+  findings: bySeverity([
     { id: 'f2', rule: 'r2', title: 'Crontab persistence', severity: 'medium', technique: 'T1053.003', events: ['e2'] },
     { id: 'f1', rule: 'r1', title: 'Dropper in /tmp/.cache/kworkerd', severity: 'high', technique: 'T1105', events: ['e1'] },
   ]),

@@ -7,7 +7,7 @@ import { resolveTarget, type Target } from '../../docker/target.js';
 import { UserError } from '../../engine/errors.js';
 import { EventBus, type PlannedStep, type RunEvent } from '../../engine/events.js';
 import { runPlaybook, type RunSummary } from '../../engine/runner.js';
-import { CaseStore, responder } from '../../evidence/case-store.js';
+import { CASE_ID, CaseStore, responder } from '../../evidence/case-store.js';
 import { loadSigningKey } from '../../evidence/sign.js';
 import type { CaseInfo } from '../../evidence/types.js';
 import { loadPlaybook, resolvePlaybookPath } from '../../playbook/load.js';
@@ -42,7 +42,7 @@ export async function runCommand(o: RunCommandOptions, io: CommandIO): Promise<R
   // Everything that can be checked without the engine is checked first.
   const file = resolvePlaybookPath(o.playbook, io.cwd);
   const playbook = loadPlaybook(file, registry);
-  if (o.caseId !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(o.caseId)) {
+  if (o.caseId !== undefined && !CASE_ID.test(o.caseId)) {
     throw new UserError(`Case id "${safeText(o.caseId)}" is not allowed`, { hint: 'Use letters, digits, dot, dash and underscore.' });
   }
   const alert = o.alert ? await loadAlert(o.alert) : undefined;
@@ -97,7 +97,7 @@ export function defaultCaseId(target: Target, at = new Date()): string {
   return `${stamp}-${name}`;
 }
 
-function newCaseInfo(id: string, target: Target, engine: CaseInfo['engine'] & { os?: string }, o: RunCommandOptions): CaseInfo {
+function newCaseInfo(id: string, target: Target, engine: CaseInfo["engine"], o: RunCommandOptions): CaseInfo {
   return {
     schema: 'cirt.case/1',
     id,

@@ -8,6 +8,7 @@ import { errorText } from '../format.js';
 import { TimelineIndex } from '../data/timeline-index.js';
 import type { TuiServices } from '../services.js';
 import { verifyBundle } from './verifier.js';
+import { latestOf } from '../../timeline/artifacts.js';
 
 const discard = (): Writable =>
   new Writable({
@@ -56,7 +57,10 @@ export function realServices(g: GlobalOptions, io: CommandIO): TuiServices {
     },
     readCase: (dir, bundle) => readCase(dir, bundle),
     openTimeline(caseDir, onProgress, signal) {
-      const file = path.join(caseDir, 'timeline', 'timeline.jsonl');
+      // The newest version: a re-run of the timeline step writes timeline-2.jsonl.
+      const dir = path.join(caseDir, 'timeline');
+      const names = fs.existsSync(dir) ? fs.readdirSync(dir).map((n) => `timeline/${n}`) : [];
+      const file = path.join(caseDir, latestOf(names, 'timeline/timeline.jsonl') ?? 'timeline/timeline.jsonl');
       if (!fs.existsSync(file)) throw new Error(`No timeline in this case yet (${file}): the evidence:timeline step has not run.`);
       return TimelineIndex.start(file, (p) => onProgress(p.indexed, p.done, [...p.sources]), signal);
     },

@@ -2,18 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { CaseInfo, ManifestEntry } from '../../evidence/types.js';
 import { errorMessage } from '../../engine/errors.js';
+import { bySeverity } from '../../findings/evaluate.js';
+import { readFindingsForReport } from '../../findings/report-hook.js';
 import type { CaseData, Finding } from '../types.js';
-
-const SEVERITY_ORDER = ['critical', 'high', 'medium', 'low', 'info'];
-
-/** Findings sorted most severe first (unknown severities last), stable within a severity. */
-export function sortFindings(findings: Finding[]): Finding[] {
-  const rank = (f: Finding): number => {
-    const i = SEVERITY_ORDER.indexOf(String(f.severity).toLowerCase());
-    return i < 0 ? SEVERITY_ORDER.length : i;
-  };
-  return findings.map((f, i) => ({ f, i })).sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i).map((x) => x.f);
-}
 
 async function readJson<T>(file: string, notes: string[], what: string): Promise<T | undefined> {
   try {
@@ -38,10 +29,11 @@ export async function readCase(dir: string, bundleHint?: string): Promise<CaseDa
   const info = await readJson<CaseInfo>(path.join(dir, 'case.json'), notes, 'case.json');
   if (!info) throw new Error(`${dir} is not a cirt case folder (no readable case.json)`);
   const manifest = await readJson<{ artifacts?: ManifestEntry[] }>(path.join(dir, 'manifest.json'), notes, 'manifest.json');
-  const findingsDoc = await readJson<{ findings?: Finding[] }>(path.join(dir, 'findings.json'), notes, 'findings.json');
+  // The newest version: a re-run of the findings step writes findings-2.json.
+  const findingsDoc = readFindingsForReport(dir);
   const artifacts = (manifest?.artifacts ?? []).map((a) => ({ path: a.path, bytes: a.bytes, sha256: a.sha256, complete: a.complete !== false }));
-  const findings = Array.isArray(findingsDoc?.findings) ? sortFindings(findingsDoc.findings) : [];
-  if (!findingsDoc) notes.push('no findings.json yet (the findings step has not run)');
+  const findings = findingsDoc ? bySeverity(findingsDoc.findings as Finding[]) : [];
+  if (!findingsDoc) notes.push('no findings.json yet (the findings step has not run, or its file is not readable)');
 
   const bundlePath = bundleHint ?? `${dir.replace(/\/+$/, '')}.tar.gz`;
   let bundle: CaseData['bundle'];

@@ -1,31 +1,19 @@
 import fs from 'node:fs';
 
-/** A Float64Array that grows by doubling (offsets and microsecond times fit exactly below 2^53). */
-export class GrowableF64 {
-  private a = new Float64Array(1024);
+type Numbers = Float64Array | Uint16Array;
+
+/** A typed array that grows by doubling (Float64: offsets and µs times fit exactly below 2^53). */
+export class Growable<T extends Numbers> {
+  private a: T;
   length = 0;
+
+  constructor(private readonly make: (n: number) => T) {
+    this.a = make(1024);
+  }
 
   push(v: number): void {
     if (this.length === this.a.length) {
-      const b = new Float64Array(this.a.length * 2);
-      b.set(this.a);
-      this.a = b;
-    }
-    this.a[this.length++] = v;
-  }
-
-  at(i: number): number {
-    return this.a[i];
-  }
-}
-
-export class GrowableU16 {
-  private a = new Uint16Array(1024);
-  length = 0;
-
-  push(v: number): void {
-    if (this.length === this.a.length) {
-      const b = new Uint16Array(this.a.length * 2);
+      const b = this.make(this.a.length * 2);
       b.set(this.a);
       this.a = b;
     }

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { TimelineEvent } from '../types.js';
-import { GrowableF64, GrowableU16, readLineBytes, scanField } from './line-scan.js';
+import { Growable, readLineBytes, scanField } from './line-scan.js';
 
 const CHUNK = 4 * 1024 * 1024;
 const CACHE_MAX = 4000;
@@ -20,9 +20,9 @@ export interface IndexProgress {
  * costs ~18 bytes per event in memory and a few small reads per frame.
  */
 export class TimelineIndex {
-  private readonly offsets = new GrowableF64();
-  private readonly stamps = new GrowableF64();
-  private readonly srcIds = new GrowableU16();
+  private readonly offsets = new Growable((n) => new Float64Array(n));
+  private readonly stamps = new Growable((n) => new Float64Array(n));
+  private readonly srcIds = new Growable((n) => new Uint16Array(n));
   private readonly sourceIds = new Map<string, number>();
   readonly sources: string[] = [];
   /** False once a timestamp goes backwards: time jumps then scan instead of bisecting. */

@@ -1,5 +1,6 @@
 import type { TimelineEvent } from '../types.js';
 import type { TimelineIndex } from './timeline-index.js';
+import { parseBound } from '../../timeline/filter.js';
 
 const CHUNK = 8 * 1024 * 1024;
 
@@ -87,11 +88,12 @@ export function parseJumpTime(text: string, referenceUs: number): number | undef
     const frac = tod[4] ? Number(tod[4].padEnd(6, '0')) : 0;
     return (base + ((h * 60 + m) * 60 + s) * 1000) * 1000 + frac;
   }
-  const withZone = /[zZ]|[+-]\d{2}:?\d{2}$/.test(t) ? t : `${t.replace(' ', 'T')}Z`;
-  const ms = Date.parse(withZone);
-  if (Number.isNaN(ms)) return undefined;
-  const frac = /\.(\d{4,6})/.exec(t)?.[1];
-  return ms * 1000 + (frac ? Number(frac.padEnd(6, '0').slice(3)) : 0);
+  // The same rules as `cirt timeline --from` (calendar-checked; no zone means UTC).
+  try {
+    return parseBound(t, 'UTC', 'time');
+  } catch {
+    return undefined;
+  }
 }
 
 /** Index in the view (`lines` or every line) of the first event at or after `us`; the last one if none. */
