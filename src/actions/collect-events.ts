@@ -114,12 +114,14 @@ const MAX_NETWORK_EVENT_BYTES = 16 * 1024 * 1024;
 /** Network events (connect/disconnect…) whose attributes name the container, as raw JSON lines. */
 async function networkEventsOf(docker: Docker, id: string, query: Record<string, unknown>, signal: AbortSignal): Promise<string[]> {
   const res = await engineStream(docker, '/events', query, signal);
-  let text = '';
+  const chunks: Buffer[] = [];
+  let bytes = 0;
   for await (const chunk of res) {
-    text += (chunk as Buffer).toString('utf8');
-    if (text.length > MAX_NETWORK_EVENT_BYTES) throw new Error(`more than ${MAX_NETWORK_EVENT_BYTES} bytes of network events`);
+    bytes += (chunk as Buffer).length;
+    if (bytes > MAX_NETWORK_EVENT_BYTES) throw new Error(`more than ${MAX_NETWORK_EVENT_BYTES} bytes of network events`);
+    chunks.push(chunk as Buffer);
   }
-  return text.split('\n').filter((line) => {
+  return Buffer.concat(chunks).toString('utf8').split('\n').filter((line) => {
     if (!line.trim()) return false;
     try {
       const e = JSON.parse(line) as { Actor?: { Attributes?: { container?: unknown } } };

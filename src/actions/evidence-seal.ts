@@ -1,11 +1,10 @@
 import { z } from 'zod';
 import { defineAction } from '../engine/action.js';
 import { PreconditionError } from '../engine/errors.js';
-import { responder } from '../evidence/case-store.js';
+import { actor } from '../evidence/case-store.js';
 import { sealCase } from '../evidence/seal.js';
 import { loadSigningKey } from '../evidence/sign.js';
 import { humanBytes } from '../util/format.js';
-import { toolVersion } from '../util/pkg.js';
 
 const params = z.strictObject({
   gzipLevel: z.number().int().min(0).max(9).default(6).describe('gzip level of the bundle (1 is fastest; evidence such as random data does not compress anyway)'),
@@ -27,7 +26,7 @@ export const evidenceSeal = defineAction({
   async run(ctx, p) {
     const r = await sealCase({
       store: ctx.case,
-      actor: `${responder()} (cirt ${toolVersion()})`,
+      actor: actor(),
       via: `step ${ctx.stepId} (evidence:seal)`,
       step: ctx.stepId,
       writeReport: (rel, text, meta) => ctx.writeArtifact(rel, text, meta),

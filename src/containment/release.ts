@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { inspectContainer } from '../docker/inspect.js';
-import { CirtError, engineMessage } from '../engine/errors.js';
+import { engineMessage, hintSuffix } from '../engine/errors.js';
 import type { CaseStore } from '../evidence/case-store.js';
 import type { CustodyInput } from '../evidence/custody.js';
 import { POST_SEAL_FILE, PostSealCustody } from '../evidence/post-seal-custody.js';
@@ -32,9 +32,11 @@ export async function releaseCase(docker: Docker, store: CaseStore, actor: strin
   const custodyFile = sealed ? POST_SEAL_FILE : 'custody.jsonl';
 
   let todo: Outstanding;
+  // One inspect for every undo: each reads only the fields it alone changes.
+  let info: Docker.ContainerInspectInfo;
   try {
     todo = outstanding(store.root);
-    await inspectContainer(docker, target.id, target.name);
+    info = await inspectContainer(docker, target.id, target.name);
   } catch (err) {
     await record({ action: 'release:start', result: 'failed', params: { case: store.id }, message: engineMessage(err) });
     throw err;
@@ -52,10 +54,10 @@ export async function releaseCase(docker: Docker, store: CaseStore, actor: strin
     },
   });
   const steps: [string, () => Promise<UndoOutcome>][] = [
-    ['release:restart-policy', () => undoRestartPolicy(docker, target.id, todo.restartPolicies)],
-    ['release:limit', () => undoLimits(docker, target.id, todo.limits)],
-    ['release:network-isolate', () => undoIsolation(docker, target.id, store.id, todo.isolations)],
-    ['release:unpause', () => undoPause(docker, target.id, todo.paused)],
+    ['release:restart-policy', () => undoRestartPolicy(docker, info, todo.restartPolicies)],
+    ['release:limit', () => undoLimits(docker, info, todo.limits)],
+    ['release:network-isolate', () => undoIsolation(docker, info, store.id, todo.isolations)],
+    ['release:unpause', () => undoPause(docker, info, todo.paused)],
   ];
   const outcomes: UndoOutcome[] = [];
   for (const [action, run] of steps) {
@@ -63,7 +65,7 @@ export async function releaseCase(docker: Docker, store: CaseStore, actor: strin
     try {
       o = await run();
     } catch (err) {
-      const hint = err instanceof CirtError && err.hint ? ` — ${err.hint}` : '';
+      const hint = hintSuffix(err);
       o = { action, result: 'failed', message: `${engineMessage(err)}${hint}`, warnings: [] };
     }
     outcomes.push(o);

@@ -13,10 +13,10 @@ const ACTION = 'release:network-isolate';
  * allows it — the same addresses; then takes it off the quarantine. If any network cannot be
  * rejoined the container stays on the quarantine: a half-released container is still contained.
  */
-export async function undoIsolation(docker: Docker, containerId: string, caseId: string, records: IsolationRecord[]): Promise<UndoOutcome> {
+export async function undoIsolation(docker: Docker, info: Docker.ContainerInspectInfo, caseId: string, records: IsolationRecord[]): Promise<UndoOutcome> {
   const warnings: string[] = [];
   if (!records.length) return { action: ACTION, result: 'noop', message: 'the case has no isolation in effect', warnings };
-  const info = await inspectContainer(docker, containerId);
+  const containerId = info.Id;
   const current = new Map((await resolveEndpointIds(docker, endpointRecords(info))).map((e) => [e.name, e]));
   const quarantineIds = new Set(records.map((r) => r.quarantineNetwork.id));
   // Records of a stopped container written before ids were resolved hold empty ids: match names too.

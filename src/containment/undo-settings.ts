@@ -1,7 +1,6 @@
 import type Docker from 'dockerode';
 import { currentLimits } from '../actions/contain-limit.js';
 import { normalisePolicy } from '../actions/contain-restart-policy.js';
-import { inspectContainer } from '../docker/inspect.js';
 import { humanBytes } from '../util/format.js';
 import type { Limits, LimitRecord, RestartPolicyRecord } from './records.js';
 
@@ -15,11 +14,12 @@ export interface UndoOutcome {
 }
 
 /** Restores the restart policy the container had before the case's first change. */
-export async function undoRestartPolicy(docker: Docker, id: string, records: RestartPolicyRecord[]): Promise<UndoOutcome> {
+export async function undoRestartPolicy(docker: Docker, info: Docker.ContainerInspectInfo, records: RestartPolicyRecord[]): Promise<UndoOutcome> {
+  const id = info.Id;
   const action = 'release:restart-policy';
   if (!records.length) return { action, result: 'noop', message: 'the case did not change the restart policy', warnings: [] };
   const original = records[0].before;
-  const now = normalisePolicy((await inspectContainer(docker, id)).HostConfig?.RestartPolicy);
+  const now = normalisePolicy(info.HostConfig?.RestartPolicy);
   if (now.Name === original.Name && now.MaximumRetryCount === original.MaximumRetryCount) {
     return { action, result: 'noop', message: `restart policy is already ${original.Name}`, warnings: [] };
   }
@@ -32,13 +32,14 @@ export async function undoRestartPolicy(docker: Docker, id: string, records: Res
  * (API 1.41) treats 0 as "leave unchanged", so a CPU or memory cap cannot be removed again:
  * release lifts it to the whole host (all CPUs, all memory) instead, and says so.
  */
-export async function undoLimits(docker: Docker, id: string, records: LimitRecord[]): Promise<UndoOutcome> {
+export async function undoLimits(docker: Docker, info: Docker.ContainerInspectInfo, records: LimitRecord[]): Promise<UndoOutcome> {
+  const id = info.Id;
   const action = 'release:limit';
   const warnings: string[] = [];
   if (!records.length) return { action, result: 'noop', message: 'the case did not change resource limits', warnings };
   const original = records[0].before;
   const touched = new Set(records.flatMap((r) => Object.keys(r.after) as (keyof Limits)[]));
-  const now = currentLimits(await inspectContainer(docker, id));
+  const now = currentLimits(info);
   const update: Partial<Limits> = {};
   for (const k of touched) if (now[k] !== original[k]) Object.assign(update, { [k]: original[k] });
   if (!Object.keys(update).length) return { action, result: 'noop', message: 'limits are already as before', warnings };
@@ -46,16 +47,18 @@ export async function undoLimits(docker: Docker, id: string, records: LimitRecor
   if (update.PidsLimit !== undefined && !original.PidsLimit) update.PidsLimit = -1;
   // -1 is how the engine spells "no quota" for these two (0 would mean "unchanged").
   if (update.CpuQuota !== undefined && !original.CpuQuota) update.CpuQuota = -1;
+  let hostInfo: Promise<{ NCPU: number; MemTotal: number }> | undefined;
+  const host = () => (hostInfo ??= docker.info());
   if ('NanoCpus' in update && !original.NanoCpus) {
-    const host = await docker.info();
-    update.NanoCpus = host.NCPU * 1e9;
-    warnings.push(`the engine cannot remove a CPU cap once set; raised it to all ${host.NCPU} CPUs of the host (recreate the container to remove it)`);
+    const { NCPU } = await host();
+    update.NanoCpus = NCPU * 1e9;
+    warnings.push(`the engine cannot remove a CPU cap once set; raised it to all ${NCPU} CPUs of the host (recreate the container to remove it)`);
   }
   if (('Memory' in update || 'MemorySwap' in update) && !original.Memory) {
-    const host = await docker.info();
+    const { MemTotal } = await host();
     // Memory plus as much swap again: what the docker CLI gives for --memory alone.
-    Object.assign(update, { Memory: host.MemTotal, MemorySwap: host.MemTotal * 2 });
-    warnings.push(`the engine cannot remove a memory cap once set; raised it to the host's ${humanBytes(host.MemTotal)} (recreate the container to remove it)`);
+    Object.assign(update, { Memory: MemTotal, MemorySwap: MemTotal * 2 });
+    warnings.push(`the engine cannot remove a memory cap once set; raised it to the host's ${humanBytes(MemTotal)} (recreate the container to remove it)`);
   } else if ('Memory' in update || 'MemorySwap' in update) {
     // The engine checks memory against swap: both go back together.
     Object.assign(update, { Memory: original.Memory, MemorySwap: original.MemorySwap });
@@ -69,11 +72,10 @@ export async function undoLimits(docker: Docker, id: string, records: LimitRecor
 }
 
 /** Unpauses the container if the case paused it and it is still paused. */
-export async function undoPause(docker: Docker, id: string, pausedByCase: boolean): Promise<UndoOutcome> {
+export async function undoPause(docker: Docker, info: Docker.ContainerInspectInfo, pausedByCase: boolean): Promise<UndoOutcome> {
   const action = 'release:unpause';
   if (!pausedByCase) return { action, result: 'noop', message: 'the case did not pause the container (or unpaused it already)', warnings: [] };
-  const info = await inspectContainer(docker, id);
   if (!info.State.Paused) return { action, result: 'noop', message: `container is ${info.State.Status}, not paused`, warnings: [] };
-  await docker.getContainer(id).unpause();
+  await docker.getContainer(info.Id).unpause();
   return { action, result: 'ok', message: 'unpaused', warnings: [] };
 }

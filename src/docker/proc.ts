@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import { parseBtime, parseStat, parseStatus, socketInode, splitCmdline, startTimeUtc } from './proc-parse.js';
+import { nameFields } from '../util/names.js';
 
 /**
  * Reading a container's processes from the engine host's /proc. Works on a paused container
@@ -109,9 +110,7 @@ export async function containerPids(initPid: number): Promise<number[]> {
 
 /** A link target as text, plus its exact bytes when they are not valid UTF-8. */
 async function readLinkBytes(file: string): Promise<{ text: string; b64?: string }> {
-  const raw = (await fs.readlink(file, { encoding: 'buffer' })) as Buffer;
-  const text = raw.toString('utf8');
-  return Buffer.from(text, 'utf8').equals(raw) ? { text } : { text, b64: raw.toString('base64') };
+  return nameFields((await fs.readlink(file, { encoding: 'buffer' })) as Buffer);
 }
 
 async function optionalLink(file: string): Promise<{ text: string; b64?: string } | null> {
@@ -138,8 +137,8 @@ export async function openFds(pid: number): Promise<HostProcess['fds']> {
 }
 
 const textOrB64 = (buf: Buffer, key: 'stat' | 'status'): Record<string, string> => {
-  const text = buf.toString('utf8');
-  return Buffer.from(text, 'utf8').equals(buf) ? { [key]: text } : { [key]: text, [`${key}B64`]: buf.toString('base64') };
+  const { text, b64 } = nameFields(buf);
+  return b64 ? { [key]: text, [`${key}B64`]: b64 } : { [key]: text };
 };
 
 /** Reads one process. Throws an ENOENT/ESRCH error (see isGone) when it exited meanwhile. */
@@ -149,7 +148,8 @@ export async function readProcess(pid: number, btime: number, tck = clkTck()): P
   const stat = parseStat(statBuf.toString('utf8'));
   const status = parseStatus(statusBuf.toString('utf8'));
   const [exe, cwd, fds] = await Promise.all([optionalLink(`${dir}/exe`), optionalLink(`${dir}/cwd`), openFds(pid)]);
-  const comm = (await fs.readFile(`${dir}/comm`)).toString('utf8').replace(/\n$/, '');
+  // stat's (comm) field is /proc/<pid>/comm: no second read for it.
+  const comm = stat.comm;
   const socketInodes = [...new Set(fds.map((f) => socketInode(f.target)).filter((n): n is number => n !== undefined))];
   const proc: HostProcess = {
     pid,

@@ -55,3 +55,8 @@ export function engineMessage(err: unknown): string {
   if (e?.json && typeof e.json.message === 'string') return e.json.message;
   return errorMessage(err);
 }
+
+/** The hint of an expected error as a suffix (` — what to do next`), or nothing. */
+export function hintSuffix(err: unknown, sep = ' — '): string {
+  return err instanceof CirtError && err.hint ? `${sep}${err.hint}` : '';
+}

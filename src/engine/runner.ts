@@ -4,7 +4,7 @@ import type { CaseStore } from '../evidence/case-store.js';
 import type { Playbook, PlaybookStep } from '../playbook/types.js';
 import { toolVersion } from '../util/pkg.js';
 import { makeContext } from './context.js';
-import { CirtError, EXIT, errorMessage } from './errors.js';
+import { EXIT, errorMessage, hintSuffix } from './errors.js';
 import { now, type EventBus, type PlannedStep, type RunStatus, type StepStatus } from './events.js';
 
 export interface RunOptions {
@@ -152,7 +152,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
     } catch (err) {
       const interrupted = o.signal.aborted;
       const message = interrupted ? `interrupted: ${errorMessage(err)}` : errorMessage(err);
-      const hint = err instanceof CirtError && err.hint ? ` — ${err.hint}` : '';
+      const hint = hintSuffix(err);
       counts.failed++;
       await record(step, {
         actor: o.actor,
@@ -178,7 +178,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
     }
   }
 
-  const status: RunStatus = aborted ? 'aborted' : blocked ? 'blocked' : failed || counts.failed > 0 ? 'failed' : 'ok';
+  const status: RunStatus = aborted ? 'aborted' : blocked ? 'blocked' : counts.failed > 0 ? 'failed' : 'ok';
   const message = aborted
     ? 'interrupted; what was collected is kept and can be sealed'
     : blocked || (status === 'failed' ? `${counts.failed} step(s) failed` : `${counts.ok + counts.noop} step(s) done`);

@@ -8,6 +8,7 @@ import { CustodyLog, type CustodyInput, type CustodyRecord } from './custody.js'
 import { HashingFileWriter, type WriteResult } from './hashing-writer.js';
 import { caseFile, ensureParent, freeName } from './paths.js';
 import type { CaseInfo, ManifestEntry } from './types.js';
+import { toolVersion } from '../util/pkg.js';
 
 export const CASE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -207,6 +208,11 @@ async function writeFileAtomic(file: string, text: string): Promise<{ sha256: st
   await fs.promises.writeFile(tmp, data, { mode: 0o644 });
   await fs.promises.rename(tmp, file);
   return { sha256: createHash('sha256').update(data).digest('hex'), bytes: data.length };
+}
+
+/** The custody actor: who ran which cirt, e.g. `root@host (cirt 0.1.0)`. */
+export function actor(): string {
+  return `${responder()} (cirt ${toolVersion()})`;
 }
 
 /** user@host of whoever runs cirt. */

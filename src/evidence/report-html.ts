@@ -1,7 +1,7 @@
 import { humanBytes } from '../util/format.js';
 import { renderFindingsHtml } from '../findings/render.js';
 import { safeText } from '../util/sanitize.js';
-import { caseFacts, gaps, keyNote, targetFacts, verifySteps, type ReportInput } from './report.js';
+import { BAD_RESULTS, caseFacts, gaps, keyNote, targetFacts, verifySteps, type ReportInput } from './report.js';
 
 /** HTML-escapes text after making control characters visible (a report may be `cat` on a terminal too). */
 export function h(s: unknown): string {
@@ -25,7 +25,7 @@ const facts = (pairs: [string, string][]): string => table(['', ''], pairs.map((
 export function renderHtml(r: ReportInput): string {
   const { info } = r;
   const g = gaps(r);
-  const result = (x: string): string => `<span class="${['failed', 'interrupted', 'refused'].includes(x) ? 'bad' : 'ok'}">${h(x)}</span>`;
+  const result = (x: string): string => `<span class="${BAD_RESULTS.has(x) ? 'bad' : 'ok'}">${h(x)}</span>`;
   const custody = table(
     ['#', 'time (UTC)', 'actor', 'action', 'step', 'result', 'message'],
     r.records.map((c) => [h(c.seq), h(c.time), h(c.actor), h(c.action), h(c.step ?? ''), result(c.result), h(c.message ?? '')]),

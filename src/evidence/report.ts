@@ -1,5 +1,5 @@
 import { humanBytes } from '../util/format.js';
-import { safeText } from '../util/sanitize.js';
+import { clip } from '../util/sanitize.js';
 import type { FindingsDoc } from '../findings/types.js';
 import { renderFindingsMarkdown } from '../findings/render.js';
 import type { ChainProblem, CustodyRecord } from './custody.js';
@@ -34,7 +34,8 @@ export interface Gap {
   why: string;
 }
 
-const BAD_RESULTS = new Set(['failed', 'interrupted', 'refused']);
+/** Custody results that mean something did not happen as planned. */
+export const BAD_RESULTS = new Set(['failed', 'interrupted', 'refused']);
 
 /** What was incomplete: failed steps, broken-off artifacts, stray files, an unfinished run. */
 export function gaps(r: ReportInput): Gap[] {
@@ -54,9 +55,7 @@ export function gaps(r: ReportInput): Gap[] {
 
 /** Markdown-safe text: control characters made visible, markup characters escaped. */
 export function mdText(s: unknown, max = 400): string {
-  let t = safeText(s ?? '');
-  if (t.length > max) t = `${t.slice(0, max - 1)}…`;
-  return t.replace(/[\\`*_{}[\]()<>#!|~&]/g, (c) => (c === '&' ? '&amp;' : `\\${c}`));
+  return clip(String(s ?? ''), max).replace(/[\\`*_{}[\]()<>#!|~&]/g, (c) => (c === '&' ? '&amp;' : `\\${c}`));
 }
 
 /** How an auditor checks the bundle with stock tools. */

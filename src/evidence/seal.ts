@@ -13,12 +13,11 @@ import { POST_SEAL_FILE } from './post-seal-custody.js';
 import { renderHtml } from './report-html.js';
 import { renderMarkdown, gaps, type ReportInput, type UnlistedFile } from './report.js';
 import { readFindingsForReport } from '../findings/report-hook.js';
-import { formatSums, UNSUMMED, type SumEntry } from './sha256sums.js';
+import { BOOKKEEPING, formatSums, UNSUMMED, type SumEntry } from './sha256sums.js';
 import { generateSigningKey, keyFingerprint, loadSigningKey, publicPem, signData } from './sign.js';
 import type { ManifestEntry } from './types.js';
 
 /** Files the store keeps itself; listed in SHA256SUMS, not in manifest.json (which cannot list its own hash). */
-export const BOOKKEEPING = ['case.json', 'custody.jsonl', 'manifest.json'] as const;
 
 export interface SealOptions {
   store: CaseStore;

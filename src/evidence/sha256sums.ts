@@ -10,6 +10,9 @@ export interface SumEntry {
 }
 
 /** The three files a SHA256SUMS never lists: itself, its signature and the public key. */
+/** Files the case store writes itself (hashed as written): in SHA256SUMS, not in the manifest's artifact list. */
+export const BOOKKEEPING = ['case.json', 'custody.jsonl', 'manifest.json'] as const;
+
 export const UNSUMMED = new Set(['SHA256SUMS', 'SHA256SUMS.sig', 'pub.pem']);
 
 /** One line (with its newline). */

@@ -1,12 +1,12 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { checkChain, type CustodyRecord } from './custody.js';
 import { POST_SEAL_FILE } from './post-seal-custody.js';
-import { parseSums, UNSUMMED } from './sha256sums.js';
+import { BOOKKEEPING, parseSums, UNSUMMED } from './sha256sums.js';
 import { keyFingerprint, verifyData } from './sign.js';
 import type { Observed } from './verify-read.js';
 import type { CaseInfo, ManifestEntry } from './types.js';
 
-const BOOKKEEPING = new Set(['case.json', 'custody.jsonl', 'manifest.json']);
+const BOOKKEEPING_FILES = new Set<string>(BOOKKEEPING);
 
 /** One thing that does not hold, naming the file (and line) it is about. */
 export interface Problem {
@@ -84,7 +84,7 @@ export function checkCase(obs: Observed, opts: { expectedKey?: KeyObject; bundle
   }
   if (manifest) {
     for (const name of obs.files.keys()) {
-      if (ordinary(name) && !BOOKKEEPING.has(name) && !inManifest.has(name)) problems.push({ file: name, message: 'is not in manifest.json: no step recorded writing it' });
+      if (ordinary(name) && !BOOKKEEPING_FILES.has(name) && !inManifest.has(name)) problems.push({ file: name, message: 'is not in manifest.json: no step recorded writing it' });
     }
   }
 

@@ -5,6 +5,7 @@ import type { ExtractContext } from './extractor.js';
 import { extractors as defaultExtractors, type ExtractorRegistry } from './extractors/index.js';
 import { flatten, mergeBatches } from './merge.js';
 import type { CaseSource } from './source.js';
+import { loadAllEngineEvents, type EngineEvent } from './engine-events.js';
 
 export interface BuildOptions {
   /** Only these extractors (by name); default all. */
@@ -32,12 +33,14 @@ export async function buildTimeline(src: CaseSource, o: BuildOptions = {}): Prom
   const files = await src.list();
   const manifest = await loadManifest(src, files, diag);
   let attribution: Promise<Attribution> | undefined;
+  let engineEvents: Promise<EngineEvent[] | undefined> | undefined;
   const x: ExtractContext = {
     src,
     files,
     manifest,
     diag,
     attribution: () => (attribution ??= loadAttribution(src, files)),
+    engineEvents: () => (engineEvents ??= loadAllEngineEvents(src, files, diag)),
   };
   const wanted = o.sources ? new Set(o.sources) : undefined;
   const streams = [];

@@ -3,6 +3,7 @@ import type { Diagnostics } from './artifacts.js';
 import type { Attribution } from './attribution.js';
 import type { TimelineEvent } from './event.js';
 import type { CaseSource } from './source.js';
+import type { EngineEvent } from './engine-events.js';
 
 /**
  * A time-ordered run of events: a sorted array for small in-memory sources, or an async iterable of
@@ -19,6 +20,8 @@ export interface ExtractContext {
   diag: Diagnostics;
   /** Custody windows of our own steps (loaded once, shared). */
   attribution(): Promise<Attribution>;
+  /** Every read of container/events.jsonl, merged and time-ordered (loaded once, shared); undefined when none. */
+  engineEvents(): Promise<EngineEvent[] | undefined>;
 }
 
 /**

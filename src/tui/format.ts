@@ -1,4 +1,4 @@
-import { CirtError, errorMessage } from '../engine/errors.js';
+import { errorMessage, hintSuffix } from '../engine/errors.js';
 import { humanBytes } from '../util/format.js';
 import { clip } from '../util/sanitize.js';
 
@@ -54,6 +54,5 @@ export function bar(fraction: number, width: number): string {
  * prints the hint on its own line; on a screen it follows an arrow).
  */
 export function errorText(err: unknown): string {
-  const hint = err instanceof CirtError && err.hint ? ` → ${err.hint}` : '';
-  return `${errorMessage(err)}${hint}`;
+  return `${errorMessage(err)}${hintSuffix(err, ' → ')}`;
 }

@@ -19,7 +19,9 @@ export function packageRoot(): string {
   throw new Error('cannot find the cirt package root');
 }
 
+let version: string | undefined;
+
 export function toolVersion(): string {
-  const pkg = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
-  return pkg.version;
+  version ??= (JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  return version;
 }

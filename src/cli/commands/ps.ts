@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { connectEngine } from '../../docker/connection.js';
-import { caseFromAliases, QUARANTINE_LABEL } from '../../docker/networks.js';
+import { caseFromAliases, isQuarantine, QUARANTINE_LABEL } from '../../docker/networks.js';
 import { EXIT, engineStatus } from '../../engine/errors.js';
 import { clip } from '../../util/sanitize.js';
 import { println, type CommandIO, type GlobalOptions } from '../io.js';
@@ -22,14 +22,18 @@ export interface PsRow {
   case: string | null;
 }
 
-/** Lists containers with whether a cirt quarantine holds them, and by which case. */
-export async function listContainers(docker: Docker, all: boolean): Promise<PsRow[]> {
+/**
+ * Lists containers with whether a cirt quarantine holds them, and by which case. A caller that has
+ * just listed the containers itself (the TUI) passes that list instead of asking again.
+ */
+export async function listContainers(docker: Docker, all: boolean, listed?: Docker.ContainerInfo[]): Promise<PsRow[]> {
   const [containers, nets] = await Promise.all([
-    docker.listContainers({ all }),
+    listed ?? docker.listContainers({ all }),
     docker.listNetworks({ filters: { label: [`${QUARANTINE_LABEL}=1`] } }),
   ]);
-  const quarantine = new Set(nets.filter((n) => n.Internal).map((n) => n.Id));
-  const quarantineNames = new Set(nets.filter((n) => n.Internal).map((n) => n.Name));
+  const qNets = nets.filter(isQuarantine);
+  const quarantine = new Set(qNets.map((n) => n.Id));
+  const quarantineNames = new Set(qNets.map((n) => n.Name));
   const rows: PsRow[] = [];
   for (const c of containers) {
     const endpoints = c.NetworkSettings?.Networks ?? {};

@@ -3,8 +3,7 @@ import path from 'node:path';
 import { releaseCase, type ReleaseReport } from '../../containment/release.js';
 import { connectEngine } from '../../docker/connection.js';
 import { CirtError, EXIT, FailureError, UserError, errorMessage } from '../../engine/errors.js';
-import { CASE_ID, CaseStore, responder } from '../../evidence/case-store.js';
-import { toolVersion } from '../../util/pkg.js';
+import { actor, CASE_ID, CaseStore } from '../../evidence/case-store.js';
 import { safeText } from '../../util/sanitize.js';
 import { casesDirOf, println, type CommandIO, type GlobalOptions } from '../io.js';
 
@@ -39,7 +38,7 @@ export async function releaseCommand(o: ReleaseOptions, io: CommandIO): Promise<
     });
   }
   const engine = await connectEngine(o.host, io.env);
-  const report = await releaseCase(engine.docker, store, `${responder()} (cirt ${toolVersion()})`);
+  const report = await releaseCase(engine.docker, store, actor());
   const exitCode = report.status === 'failed' ? EXIT.failed : EXIT.ok;
   if (o.json) {
     println(io.out, JSON.stringify({ ...report, caseDir: root, exitCode }));

@@ -7,7 +7,7 @@ import { resolveTarget, type Target } from '../../docker/target.js';
 import { UserError } from '../../engine/errors.js';
 import { EventBus, type PlannedStep, type RunEvent } from '../../engine/events.js';
 import { runPlaybook, type RunSummary } from '../../engine/runner.js';
-import { CASE_ID, CaseStore, responder } from '../../evidence/case-store.js';
+import { actor as custodyActor, CASE_ID, CaseStore, responder } from '../../evidence/case-store.js';
 import { loadSigningKey } from '../../evidence/sign.js';
 import type { CaseInfo } from '../../evidence/types.js';
 import { loadPlaybook, resolvePlaybookPath } from '../../playbook/load.js';
@@ -68,7 +68,7 @@ export async function runCommand(o: RunCommandOptions, io: CommandIO): Promise<R
   bus.on(o.json ? jsonReporter(io.out) : plainReporter(io.out));
   for (const l of o.listeners ?? []) bus.on(l);
   const signal = o.signal ?? new AbortController().signal;
-  const actor = `${responder()} (cirt ${toolVersion()})`;
+  const actor = custodyActor();
   const approve = o.approve ?? (io.interactive ? (s: PlannedStep) => askOnTerminal(s, target, io, signal) : undefined);
 
   if (o.dryRun) {

@@ -1,11 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { EXIT, UserError } from '../../engine/errors.js';
-import { CASE_ID, CaseStore, responder } from '../../evidence/case-store.js';
+import { actor, CASE_ID, CaseStore } from '../../evidence/case-store.js';
 import { archiveSealed, sealCase } from '../../evidence/seal.js';
 import { loadSigningKey } from '../../evidence/sign.js';
 import { humanBytes } from '../../util/format.js';
-import { toolVersion } from '../../util/pkg.js';
 import { safeText } from '../../util/sanitize.js';
 import { casesDirOf, println, type CommandIO, type GlobalOptions } from '../io.js';
 
@@ -47,7 +46,7 @@ export async function sealCommand(o: SealCommandOptions, io: CommandIO): Promise
   if (signKey) store.signKeyPath = signKey;
   const r = await sealCase({
     store,
-    actor: `${responder()} (cirt ${toolVersion()})`,
+    actor: actor(),
     via: 'cirt seal',
     writeReport: (rel, text, meta) => store.writeArtifact(rel, text, { ...meta, action: 'evidence:seal', step: 'seal' }),
   });

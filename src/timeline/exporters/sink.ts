@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { writeChunk } from '../../util/streams.js';
 
 const CHUNK = 256 * 1024;
 
@@ -39,7 +40,7 @@ export class TextSink {
   async drain(): Promise<void> {
     const chunks = this.pending;
     this.pending = [];
-    for (const c of chunks) if (!this.out.write(c)) await this.waitDrain();
+    for (const c of chunks) await writeChunk(this.out, c);
   }
 
   async write(s: string): Promise<void> {
@@ -51,22 +52,5 @@ export class TextSink {
   async flush(): Promise<void> {
     this.cut();
     await this.drain();
-  }
-
-  private waitDrain(): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const done = (err?: Error): void => {
-        this.out.off('drain', onDrain);
-        this.out.off('error', done);
-        this.out.off('close', onClose);
-        if (err) reject(err);
-        else resolve();
-      };
-      const onDrain = (): void => done();
-      const onClose = (): void => done(new Error('output closed'));
-      this.out.on('drain', onDrain);
-      this.out.on('error', done);
-      this.out.on('close', onClose);
-    });
   }
 }

@@ -1,4 +1,4 @@
-import { describeEngineEvent, loadAllEngineEvents } from '../engine-events.js';
+import { describeEngineEvent } from '../engine-events.js';
 import { makeEvent } from '../event.js';
 import type { Extractor } from '../extractor.js';
 
@@ -8,7 +8,7 @@ export const engineExtractor: Extractor = {
   description: 'engine events (create, start, exec_*, top, export, pause, network connect/disconnect, die, …)',
   artifacts: ['container/events.jsonl'],
   async extract(x) {
-    const events = await loadAllEngineEvents(x.src, x.files, x.diag);
+    const events = await x.engineEvents();
     if (!events) {
       x.diag.note('engine: no container/events.jsonl; skipped (the engine keeps only its last 256 events, so collect them early)');
       return [];

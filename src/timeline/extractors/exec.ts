@@ -1,4 +1,3 @@
-import { loadAllEngineEvents } from '../engine-events.js';
 import { makeEvent } from '../event.js';
 import { execSessions, sessionTime } from '../exec-sessions.js';
 import { byTime, type Extractor } from '../extractor.js';
@@ -9,8 +8,7 @@ export const execExtractor: Extractor = {
   description: 'exec sessions (exec_create/exec_start/exec_die joined by exec id: command, exit code)',
   artifacts: ['container/events.jsonl'],
   async extract(x) {
-    // Malformed lines are warnings of the engine extractor; not repeated here.
-    const all = await loadAllEngineEvents(x.src, x.files, { warn: () => undefined });
+    const all = await x.engineEvents();
     if (!all) {
       x.diag.note('exec: no container/events.jsonl; skipped');
       return [];

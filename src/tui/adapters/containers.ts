@@ -11,7 +11,8 @@ const RECONNECT_MS = 2_000;
 
 /** Lists every container with the facts the Containers screen shows; quarantine comes from `cirt ps`. */
 export async function listRows(docker: Docker): Promise<ContainerRow[]> {
-  const [raw, ps] = await Promise.all([docker.listContainers({ all: true }), psList(docker, true)]);
+  const raw = await docker.listContainers({ all: true });
+  const ps = await psList(docker, true, raw);
   const byId = new Map(ps.map((p) => [p.id, p]));
   return raw.map((c) => {
     const nets = c.NetworkSettings?.Networks ?? {};
