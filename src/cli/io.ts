@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Writable } from 'node:stream';
 
 /** Where a command writes; tests pass buffers, the binary passes process streams. */
@@ -36,6 +37,7 @@ export interface GlobalOptions {
   casesDir?: string;
 }
 
+/** The cases folder, absolute: a relative --cases-dir or CIRT_CASES_DIR is taken from the command's cwd. */
 export function casesDirOf(g: GlobalOptions, io: CommandIO): string {
-  return g.casesDir ?? io.env.CIRT_CASES_DIR ?? `${io.cwd}/cases`;
+  return path.resolve(io.cwd, g.casesDir ?? io.env.CIRT_CASES_DIR ?? 'cases');
 }

@@ -21,7 +21,9 @@ export async function lookupEvents(src: CaseSource, ids: ReadonlySet<string>): P
   };
   const rel = await timelineFile(src);
   if (!rel) {
-    for await (const e of (await buildTimeline(src, { onWarning: () => undefined })).events) keep(e);
+    // An event id starts with its source (= extractor name): build only those, not every log line again.
+    const sources = [...new Set([...ids].map((id) => id.slice(0, id.indexOf(':'))))];
+    for await (const e of (await buildTimeline(src, { sources, onWarning: () => undefined })).events) keep(e);
     return found;
   }
   for await (const line of readLines(src.createReadStream(rel))) {

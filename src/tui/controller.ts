@@ -7,6 +7,7 @@ import { errorText } from './format.js';
 import type { Dispatch, TuiAction } from './state/actions.js';
 import type { TuiState } from './state/reducer.js';
 import type { TuiServices } from './services.js';
+import type { CaseData } from './types.js';
 
 /**
  * Does the work behind the user's intents, outside React: starts runs and answers their approval
@@ -95,7 +96,7 @@ export class TuiController {
         break;
       }
       case 'timeline:request':
-        this.openTimeline(a.dir);
+        this.openTimeline(a.dir, s.case.data?.dir === a.dir ? s.case.data : undefined);
         break;
       case 'timeline:search':
         this.search(a.query, a.source);
@@ -142,7 +143,8 @@ export class TuiController {
       );
   }
 
-  private openTimeline(dir: string): void {
+  /** `loaded`: the case as the Case screen already read it (its findings give the highlights). */
+  private openTimeline(dir: string, loaded?: CaseData): void {
     // Reopening the same case keeps the index (and the search) instead of reading the file again.
     if (this.index && this.indexDir === dir) {
       const ix = this.index;
@@ -153,10 +155,12 @@ export class TuiController {
     const ac = new AbortController();
     this.indexAbort = ac;
     this.indexDir = dir;
-    this.services.readCase(dir).then(
-      (c) => this.dispatch({ type: 'timeline:highlights', ids: findingEventIds(c.findings) }),
-      () => undefined, // highlights are a nicety; the timeline works without findings
-    );
+    if (loaded) this.dispatch({ type: 'timeline:highlights', ids: findingEventIds(loaded.findings) });
+    else
+      this.services.readCase(dir).then(
+        (c) => this.dispatch({ type: 'timeline:highlights', ids: findingEventIds(c.findings) }),
+        () => undefined, // highlights are a nicety; the timeline works without findings
+      );
     let ix: TimelineIndex;
     try {
       ix = this.services.openTimeline(dir, (indexed, done, sources) => !ac.signal.aborted && this.dispatch({ type: 'timeline:progress', indexed, done, sources }), ac.signal);

@@ -13,7 +13,7 @@ export interface TuiCommandOptions extends GlobalOptions {
 export function resolveCaseDir(ref: string, g: GlobalOptions, io: CommandIO): string {
   const asPath = path.resolve(io.cwd, ref);
   if (fs.existsSync(path.join(asPath, 'case.json'))) return asPath;
-  const byId = path.join(path.resolve(io.cwd, casesDirOf(g, io)), ref);
+  const byId = path.join(casesDirOf(g, io), ref);
   if (fs.existsSync(path.join(byId, 'case.json'))) return byId;
   throw new UserError(`No case "${ref}" (looked for ${asPath} and ${byId})`, { hint: 'Pass a case id under the cases folder (--cases-dir) or the path of a case folder.' });
 }
