@@ -9,6 +9,7 @@ import { defineAction } from '../engine/action.js';
 import { FailureError } from '../engine/errors.js';
 import { humanBytes } from '../util/format.js';
 import { safeText } from '../util/sanitize.js';
+import { BoundedBuffer } from '../util/streams.js';
 
 /** A /changes listing is metadata; past this it is not a diff we can plan in memory. */
 const MAX_CHANGES_BYTES = 256 * 1024 * 1024;
@@ -35,21 +36,19 @@ export const collectFsDiff = defineAction({
 
     // 1. /changes, kept as the engine sent it.
     const res = await changesStream(ctx.docker, id, ctx.signal);
-    const chunks: Buffer[] = [];
-    let size = 0;
+    const kept = new BoundedBuffer(MAX_CHANGES_BYTES);
     // A tap, not a 'data' listener: the listing must not flow before the artifact is ready for it.
     const tap = new Transform({
       transform(c: Buffer, _e, cb) {
-        size += c.length;
-        if (size <= MAX_CHANGES_BYTES) chunks.push(c);
+        kept.add(c);
         cb(null, c);
       },
     });
     res.on('error', (err) => tap.destroy(err));
     const listing = await ctx.writeArtifact('fs/changes.json', res.pipe(tap), { mediaType: 'application/json', source: `GET /containers/${id}/changes` });
     if (!listing.complete) throw new FailureError(`reading /changes of ${safeText(ctx.target.name)} broke off: ${listing.error ?? 'unknown error'}`);
-    if (size > MAX_CHANGES_BYTES) throw new FailureError(`/changes of ${safeText(ctx.target.name)} is ${humanBytes(size)}: too large to plan; fs/changes.json is kept`, { hint: 'Use collect:export for the whole filesystem instead.' });
-    const changes = (JSON.parse(Buffer.concat(chunks).toString('utf8')) ?? []) as Change[];
+    if (kept.cut) throw new FailureError(`/changes of ${safeText(ctx.target.name)} is ${humanBytes(kept.total)}: too large to plan; fs/changes.json is kept`, { hint: 'Use collect:export for the whole filesystem instead.' });
+    const changes = (JSON.parse(kept.text()) ?? []) as Change[];
     const plan = planFetch(changes);
     await ctx.writeJson('fs/deleted.json', plan.deleted, `GET /containers/${id}/changes (Kind 2)`);
 

@@ -7,6 +7,7 @@ import { SectionSplitter, type SectionSink } from '../docker/sections.js';
 import { safeText } from '../util/sanitize.js';
 import { writeChunk } from '../util/streams.js';
 import { NET_FILES, type NetFile, type NetSnapshot } from './net-snapshot.js';
+import { BoundedBuffer } from '../util/streams.js';
 
 /**
  * What the helper runs (POSIX sh; busybox is enough). Every output is length-framed (see
@@ -51,14 +52,10 @@ const MAX_OWNERS_BYTES = 16 * 1024 * 1024;
 
 /** Collects into memory, up to `max` bytes (for the small owner/comm sections). */
 function collector(max: number, done: (text: string, cut: boolean) => void): SectionSink {
-  const parts: Buffer[] = [];
-  let bytes = 0;
+  const kept = new BoundedBuffer(max);
   return {
-    write: async (chunk) => {
-      if (bytes < max) parts.push(chunk.subarray(0, max - bytes));
-      bytes += chunk.length;
-    },
-    end: async () => done(Buffer.concat(parts).toString('utf8'), bytes > max),
+    write: async (chunk) => kept.add(chunk),
+    end: async () => done(kept.text(), kept.cut),
   };
 }
 

@@ -1,10 +1,10 @@
 import { Writable, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import type { ActionContext } from '../engine/action.js';
 import { buildInterfaces, parseArp, parseDev, parseFibTrieLocal, parseIfInet6, parseRoutes } from '../docker/procnet-links.js';
 import { parseSocketLine, withOwners, type SocketEntry, type SocketProto } from '../docker/procnet.js';
 import type { SocketOwnerMap } from '../docker/proc.js';
-import { LineSplitter, tee } from '../util/streams.js';
+import { BoundedBuffer, LineSplitter, tee } from '../util/streams.js';
 import { JsonArrayArtifact } from './json-array.js';
 
 /** The /proc/<pid>/net files one snapshot reads, in the order they are read. */
@@ -50,11 +50,11 @@ export class NetSnapshot {
   /** Streams one file's bytes into its raw artifact and decodes them. */
   async file(file: NetFile, src: Readable, source: string): Promise<void> {
     const raw = await this.ctx.artifact(`net/${this.phase}/raw/${file}`, { mediaType: 'text/plain', source });
-    const lines = new LineSplitter(64 * 1024);
-    const consumer = SOCKET_FILES.has(file) ? this.socketConsumer(file as SocketProto) : this.textConsumer(file);
-    const decoded = pipeline(lines, consumer);
+    // Socket tables are decoded line by line as they stream; the small link tables are kept whole.
+    const decoder = SOCKET_FILES.has(file) ? new LineSplitter(64 * 1024) : this.textConsumer(file);
+    const decoded = decoder instanceof LineSplitter ? pipeline(decoder, this.socketConsumer(file as SocketProto)) : finished(decoder);
     let readError: Error | undefined;
-    await tee(src, [raw.stream, lines]).catch((err: Error) => {
+    await tee(src, [raw.stream, decoder]).catch((err: Error) => {
       readError = err;
     });
     const entry = await raw.done(readError);
@@ -92,20 +92,10 @@ export class NetSnapshot {
   }
 
   private textConsumer(file: NetFile): Writable {
-    const parts: Buffer[] = [];
-    let bytes = 0;
-    return new Writable({
-      objectMode: true,
-      write: (line: Buffer, _enc, cb) => {
-        bytes += line.length + 1;
-        if (bytes <= MAX_DECODE_BYTES) parts.push(line, Buffer.from('\n'));
-        cb();
-      },
-      final: (cb) => {
-        if (bytes > MAX_DECODE_BYTES) this.ctx.warn(`${file}: larger than ${MAX_DECODE_BYTES} bytes, kept raw but not decoded`);
-        else this.texts.set(file, Buffer.concat(parts).toString('utf8'));
-        cb();
-      },
+    const kept = new BoundedBuffer(MAX_DECODE_BYTES);
+    return kept.sink(() => {
+      if (kept.cut) this.ctx.warn(`${file}: larger than ${MAX_DECODE_BYTES} bytes, kept raw but not decoded`);
+      else this.texts.set(file, kept.text());
     });
   }
 

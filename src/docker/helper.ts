@@ -5,6 +5,7 @@ import type Docker from 'dockerode';
 import { FailureError, engineMessage, engineStatus } from '../engine/errors.js';
 import { safeText } from '../util/sanitize.js';
 import { FrameDemuxer, frameRouter } from './demux.js';
+import { BoundedBuffer } from '../util/streams.js';
 
 export interface HelperOptions {
   targetId: string;
@@ -71,15 +72,8 @@ export async function runNamespaceHelper(docker: Docker, o: HelperOptions): Prom
       cause: err,
     });
   }
-  const stderr: Buffer[] = [];
-  let stderrBytes = 0;
-  const errSink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      if (stderrBytes < STDERR_KEEP) stderr.push(chunk.subarray(0, STDERR_KEEP - stderrBytes));
-      stderrBytes += chunk.length;
-      cb();
-    },
-  });
+  const stderr = new BoundedBuffer(STDERR_KEEP);
+  const errSink = stderr.sink();
   const timeout = AbortSignal.timeout(o.timeoutMs ?? 120_000);
   const signal = AbortSignal.any([o.signal, timeout]);
   const kill = (): void => void container.remove({ force: true }).catch(() => undefined);
@@ -99,7 +93,7 @@ export async function runNamespaceHelper(docker: Docker, o: HelperOptions): Prom
     const { StatusCode } = await exited;
     o.stdout.end();
     await finished(o.stdout);
-    return { id: container.id, name, image: o.image, exitCode: StatusCode, stderr: Buffer.concat(stderr).toString('utf8') };
+    return { id: container.id, name, image: o.image, exitCode: StatusCode, stderr: stderr.text() };
   } catch (err) {
     if (!o.stdout.writableEnded) o.stdout.destroy();
     if (signal.aborted) {

@@ -1,4 +1,4 @@
-import { Transform, type Readable, type Writable } from 'node:stream';
+import { Transform, Writable, type Readable } from 'node:stream';
 
 /** Writes one chunk and waits for `drain` when the stream asks for it (backpressure without buffering). */
 export function writeChunk(stream: Writable, chunk: Buffer | string): Promise<void> {
@@ -108,4 +108,41 @@ export function tee(source: Readable, dests: Writable[]): Promise<void> {
     source.once('close', () => finish(source.readableEnded ? undefined : new Error('the source closed before its end')));
     for (const d of dests) source.pipe(d, { end: false });
   });
+}
+
+/** Keeps the first `max` bytes of what it is given and counts the rest (stderr, small /proc texts). */
+export class BoundedBuffer {
+  private readonly parts: Buffer[] = [];
+  /** Every byte offered, kept or not. */
+  total = 0;
+
+  constructor(readonly max: number) {}
+
+  add(chunk: Buffer): void {
+    if (this.total < this.max) this.parts.push(chunk.subarray(0, this.max - this.total));
+    this.total += chunk.length;
+  }
+
+  /** True when more than `max` bytes were offered. */
+  get cut(): boolean {
+    return this.total > this.max;
+  }
+
+  text(): string {
+    return Buffer.concat(this.parts).toString('utf8');
+  }
+
+  /** A writable feeding this buffer. */
+  sink(onFinish?: () => void): Writable {
+    return new Writable({
+      write: (chunk: Buffer, _enc, cb) => {
+        this.add(chunk);
+        cb();
+      },
+      final: (cb) => {
+        onFinish?.();
+        cb();
+      },
+    });
+  }
 }
