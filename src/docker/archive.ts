@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type Docker from 'dockerode';
+import { dialStream } from './raw.js';
 
 /**
  * Raw engine requests for filesystem evidence. Responses are returned as the engine's byte
@@ -33,34 +34,17 @@ export function encodeQueryBytes(bytes: Buffer): string {
   return out;
 }
 
-interface DialSpec {
-  path: string;
-  method: 'GET' | 'HEAD';
-  statusCodes: Record<number, true | string>;
-  signal?: AbortSignal;
-}
-
-function dial(docker: Docker, spec: DialSpec): Promise<IncomingMessage> {
-  return new Promise((resolve, reject) => {
-    // The query is already in `path`; the empty `_query` keeps docker-modem from appending or trimming.
-    docker.modem.dial(
-      { path: spec.path, method: spec.method, isStream: true, statusCodes: spec.statusCodes, options: { _query: {} }, abortSignal: spec.signal },
-      (err: unknown, res: unknown) => (err ? reject(err) : resolve(res as IncomingMessage)),
-    );
-  });
-}
-
 const CONTAINER_CODES = { 200: true, 404: 'no such container', 500: 'server error' } as const;
 const ARCHIVE_CODES = { 200: true, 400: 'bad parameter', 404: 'container or path does not exist', 500: 'server error' } as const;
 
 /** `GET /containers/{id}/changes`, as the engine's raw JSON bytes. */
 export function changesStream(docker: Docker, id: string, signal?: AbortSignal): Promise<IncomingMessage> {
-  return dial(docker, { path: `/containers/${encodeURIComponent(id)}/changes?`, method: 'GET', statusCodes: CONTAINER_CODES, signal });
+  return dialStream(docker, { path: `/containers/${encodeURIComponent(id)}/changes?`, method: 'GET', statusCodes: CONTAINER_CODES, signal });
 }
 
 /** `GET /containers/{id}/archive?path=…`: a tar of the path (a directory with everything under it); symlinks are not followed. */
 export function archiveStream(docker: Docker, id: string, containerPath: Buffer, signal?: AbortSignal): Promise<IncomingMessage> {
-  return dial(docker, {
+  return dialStream(docker, {
     path: `/containers/${encodeURIComponent(id)}/archive?path=${encodeQueryBytes(containerPath)}`,
     method: 'GET',
     statusCodes: ARCHIVE_CODES,
@@ -72,7 +56,7 @@ export function archiveStream(docker: Docker, id: string, containerPath: Buffer,
 export async function statPath(docker: Docker, id: string, containerPath: Buffer, signal?: AbortSignal): Promise<PathStat | null> {
   let res: IncomingMessage;
   try {
-    res = await dial(docker, {
+    res = await dialStream(docker, {
       path: `/containers/${encodeURIComponent(id)}/archive?path=${encodeQueryBytes(containerPath)}`,
       method: 'HEAD',
       statusCodes: ARCHIVE_CODES,
@@ -90,5 +74,5 @@ export async function statPath(docker: Docker, id: string, containerPath: Buffer
 
 /** `GET /containers/{id}/export`: the container's whole filesystem as a tar stream. */
 export function exportStream(docker: Docker, id: string, signal?: AbortSignal): Promise<IncomingMessage> {
-  return dial(docker, { path: `/containers/${encodeURIComponent(id)}/export?`, method: 'GET', statusCodes: CONTAINER_CODES, signal });
+  return dialStream(docker, { path: `/containers/${encodeURIComponent(id)}/export?`, method: 'GET', statusCodes: CONTAINER_CODES, signal });
 }
