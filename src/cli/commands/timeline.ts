@@ -1,8 +1,6 @@
 import { UserError } from '../../engine/errors.js';
 import { buildTimeline } from '../../timeline/build.js';
 import type { TimelineEvent } from '../../timeline/event.js';
-import { BodyfileBuilder } from '../../timeline/exporters/bodyfile.js';
-import { csvHeader, csvRow } from '../../timeline/exporters/csv.js';
 import { TextSink } from '../../timeline/exporters/sink.js';
 import { extractors } from '../../timeline/extractors/index.js';
 import { checkZone, keep, parseBound, type TimelineFilter } from '../../timeline/filter.js';
@@ -10,6 +8,7 @@ import { timelineFile } from '../../findings/compute.js';
 import { readTimelineJsonl } from '../../timeline/read.js';
 import { openCaseSource } from '../../timeline/source.js';
 import { TimelineTable } from '../../timeline/table.js';
+import { writeTimeline } from '../../timeline/write.js';
 import { safeText } from '../../util/sanitize.js';
 import { println, type CommandIO } from '../io.js';
 
@@ -60,28 +59,42 @@ export async function timelineCommand(o: TimelineCommandOptions, io: CommandIO):
     ? readTimelineJsonl(src, written, warn)
     : (await buildTimeline(src, { sources: sources.length ? sources : undefined, onWarning: warn })).events;
 
-  const out = new TextSink(io.out);
-  const table = format === 'table' ? new TimelineTable(o.columns ?? ((io.out as { columns?: number }).columns || 100), zone) : undefined;
-  const body = format === 'bodyfile' ? new BodyfileBuilder() : undefined;
-  if (table) await out.write(`${table.header()}\n`);
-  if (format === 'csv') await out.write(csvHeader());
   let shown = 0;
   let more = false;
-  for await (const e of events) {
-    if (!keep(e, filter)) continue;
-    if (o.limit !== undefined && shown >= o.limit) {
-      more = true;
-      break;
+  async function* selected(): AsyncGenerator<TimelineEvent> {
+    for await (const e of events) {
+      if (!keep(e, filter)) continue;
+      if (o.limit !== undefined && shown >= o.limit) {
+        more = true;
+        return;
+      }
+      shown++;
+      yield e;
     }
-    shown++;
-    if (table) await out.write(`${table.row(e)}\n`);
-    else if (format === 'jsonl') await out.write(`${JSON.stringify(e)}\n`);
-    else if (format === 'csv') await out.write(csvRow(e));
-    else body!.add(e);
   }
-  if (body) for (const line of body.lines()) await out.write(line);
-  await out.flush();
+  if (format === 'table') {
+    const out = new TextSink(io.out);
+    const table = new TimelineTable(o.columns ?? ((io.out as { columns?: number }).columns || 100), zone);
+    await out.write(`${table.header()}\n`);
+    for await (const e of selected()) await out.write(`${table.row(e)}\n`);
+    await out.flush();
+  } else {
+    // The file formats are written exactly as evidence:timeline writes them.
+    await writeTimeline(inBatches(selected()), { [format]: io.out });
+  }
   if (warnings > 20) println(io.err, `cirt: ${warnings} warnings in all`);
   if (format === 'table') println(io.err, `${shown} event${shown === 1 ? '' : 's'}${more ? ` (stopped at --limit ${o.limit})` : ''} from ${safeText(written ?? 'the artifacts (no timeline.jsonl yet)')}`);
   return 0;
+}
+
+async function* inBatches(events: AsyncIterable<TimelineEvent>, size = 1000): AsyncGenerator<TimelineEvent[]> {
+  let batch: TimelineEvent[] = [];
+  for await (const e of events) {
+    batch.push(e);
+    if (batch.length >= size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length) yield batch;
 }
