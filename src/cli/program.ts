@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Option, type Command } from 'commander';
 import { toolVersion } from '../util/pkg.js';
 import { actionsCommand } from './commands/actions.js';
 import { findingsCommand } from './commands/findings.js';
@@ -7,10 +7,10 @@ import { releaseCommand } from './commands/release.js';
 import { runCommand } from './commands/run.js';
 import { sealCommand } from './commands/seal.js';
 import { TIMELINE_FORMATS, timelineCommand, type TimelineFormat } from './commands/timeline.js';
-import { tuiCommand } from './commands/tui.js';
 import { validateCommand } from './commands/validate.js';
 import { verifyCommand } from './commands/verify.js';
 import type { CommandIO, GlobalOptions } from './io.js';
+import { addTuiCommand, rootCommand } from './tui-program.js';
 
 /** Result of one CLI invocation: the exit code. */
 export type Exit = number;
@@ -20,14 +20,9 @@ export type Exit = number;
  * commands are plain async functions so tests call them directly too.
  */
 export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortSignal }): Command {
-  const program = new Command('cirt')
+  const program = rootCommand(io)
     .description('Container incident response: contain a compromised container, collect signed evidence, build a timeline.')
-    .version(toolVersion())
-    .addOption(new Option('-H, --host <address>', 'Docker engine address (overrides DOCKER_HOST), e.g. unix:///var/run/docker.sock'))
-    .addOption(new Option('--cases-dir <dir>', 'where cases are kept (default ./cases, or CIRT_CASES_DIR)'))
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) })
-    .showHelpAfterError('(run with --help for usage)');
+    .version(toolVersion());
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 
   program
@@ -128,13 +123,7 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
       state.code = (await verifyCommand({ input, pubkey: o.pubkey, json: o.json }, io)).exitCode;
     });
 
-  program
-    .command('tui', { isDefault: true })
-    .description('the interactive terminal UI (also what `cirt` alone opens)')
-    .option('--case <id>', 'open this case (id under the cases folder, or a folder path) on the Case screen')
-    .action(async (o: { case?: string }) => {
-      state.code = await tuiCommand({ ...globals(), case: o.case, signal: state.signal }, io);
-    });
+  addTuiCommand(program, io, state);
 
   return program;
 }
