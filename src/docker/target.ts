@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
-import { UserError, engineStatus } from '../engine/errors.js';
+import { UserError } from '../engine/errors.js';
 import { safeText } from '../util/sanitize.js';
+import { containerName, inspectContainer } from './inspect.js';
 
 /** The container a run is about, as it was when the run started. */
 export interface Target {
@@ -40,22 +41,15 @@ export async function resolveTarget(docker: Docker, ref: string): Promise<Target
 }
 
 export async function inspectTarget(docker: Docker, id: string): Promise<Target> {
-  try {
-    const info = await docker.getContainer(id).inspect();
-    return {
-      id: info.Id,
-      name: info.Name.replace(/^\//, ''),
-      image: info.Config.Image,
-      imageId: info.Image,
-      state: info.State.Status,
-      running: info.State.Running,
-      paused: info.State.Paused,
-      pid: info.State.Pid,
-    };
-  } catch (err) {
-    if (engineStatus(err) === 404) {
-      throw new UserError(`Container ${id.slice(0, 12)} is gone`, { hint: 'Run `cirt ps` to list containers.', cause: err });
-    }
-    throw err;
-  }
+  const info = await inspectContainer(docker, id);
+  return {
+    id: info.Id,
+    name: containerName(info),
+    image: info.Config.Image,
+    imageId: info.Image,
+    state: info.State.Status,
+    running: info.State.Running,
+    paused: info.State.Paused,
+    pid: info.State.Pid,
+  };
 }
