@@ -3,7 +3,7 @@ import { exportStream } from '../docker/archive.js';
 import { entryPath } from '../docker/changes.js';
 import { defineAction } from '../engine/action.js';
 import { FailureError } from '../engine/errors.js';
-import { TarTee } from '../evidence/diff-writer.js';
+import { openIndexedTar } from '../collect/indexed-tar.js';
 import { humanBytes } from '../util/format.js';
 import { safeText } from '../util/sanitize.js';
 
@@ -33,21 +33,15 @@ export const collectExport = defineAction({
       if (!e.complete) throw new FailureError(`export of ${safeText(ctx.target.name)} broke off after ${humanBytes(e.bytes)}: ${e.error ?? 'unknown error'}; what arrived is kept in ${e.path}`);
       return { status: 'ok', summary: `exported ${humanBytes(e.bytes)} into ${e.path}`, details: { bytes: e.bytes, sha256: e.sha256 } };
     }
-    const tar = await ctx.artifact('fs/export.tar', { mediaType: 'application/x-tar', source });
-    const index = await ctx.artifact('fs/export-index.jsonl', { mediaType: 'application/x-ndjson', source: 'tar headers of fs/export.tar, content hashed in flight', progress: false });
-    const tee = new TarTee(tar.stream, index.stream, ctx.signal);
+    const { tee, close } = await openIndexedTar(ctx, 'fs/export.tar', 'fs/export-index.jsonl', source);
     let entries = 0;
     let failure: Error | undefined;
     try {
       entries = (await tee.add(1, res, (name) => entryPath(ROOT, name), (why) => ctx.warn(`fs/export.tar cannot be indexed further: ${why}`))).entries;
     } catch (err) {
       failure = err as Error;
-    } finally {
-      tar.stream.end();
-      index.stream.end();
     }
-    const e = await tar.done(failure);
-    await index.done(failure);
+    const e = await close(failure);
     if (failure) throw new FailureError(`export of ${safeText(ctx.target.name)} broke off after ${humanBytes(e.bytes)}: ${failure.message}; what arrived is kept in ${e.path}`, { cause: failure });
     return { status: 'ok', summary: `exported ${humanBytes(e.bytes)} (${entries} entries, indexed) into ${e.path}`, details: { bytes: e.bytes, sha256: e.sha256, entries } };
   },

@@ -4,7 +4,8 @@ import { archiveStream, isDirStat, statPath } from '../docker/archive.js';
 import { requestEntryPath, type Change } from '../docker/changes.js';
 import { statChanged } from '../docker/fs-stat.js';
 import { ContainerRoot } from '../docker/proc-root.js';
-import { TarTee, type RequestRecord } from '../evidence/diff-writer.js';
+import type { RequestRecord } from '../evidence/diff-writer.js';
+import { openIndexedTar } from './indexed-tar.js';
 import { nameFields } from '../util/names.js';
 import { safeText } from '../util/sanitize.js';
 import { writeChunk } from '../util/streams.js';
@@ -65,12 +66,12 @@ export async function writeStats(ctx: ActionContext, root: ContainerRoot, pid: n
  */
 export async function fetchArchives(ctx: ActionContext, paths: Buffer[]): Promise<{ requests: RequestRecord[]; bytes: number; entries: number }> {
   const id = ctx.target.id;
-  const tar = await ctx.artifact('fs/diff.tar', {
-    mediaType: 'application/x-tar',
-    source: `GET /containers/${id}/archive?path=… (one request per top-most changed path, responses concatenated: read with tar --ignore-zeros)`,
-  });
-  const index = await ctx.artifact('fs/diff-index.jsonl', { mediaType: 'application/x-ndjson', source: 'tar headers of fs/diff.tar, content hashed in flight', progress: false });
-  const tee = new TarTee(tar.stream, index.stream, ctx.signal);
+  const { tee, close } = await openIndexedTar(
+    ctx,
+    'fs/diff.tar',
+    'fs/diff-index.jsonl',
+    `GET /containers/${id}/archive?path=… (one request per top-most changed path, responses concatenated: read with tar --ignore-zeros)`,
+  );
   const requests: RequestRecord[] = [];
   let entries = 0;
   // Set when the fetching stops early: both artifacts are then recorded incomplete, with why.
@@ -117,10 +118,7 @@ export async function fetchArchives(ctx: ActionContext, paths: Buffer[]): Promis
     failure = err as Error;
     throw err;
   } finally {
-    tar.stream.end();
-    index.stream.end();
-    await tar.done(failure);
-    await index.done(failure);
+    await close(failure);
     // Also when a response broke off: the record says which, and how far it got.
     await ctx.writeJson('fs/diff-requests.json', requests, `GET /containers/${id}/archive (one record per request; offset/bytes locate it in fs/diff.tar)`);
   }
