@@ -1,5 +1,5 @@
 import { latestOf, readJson, type Diagnostics } from './artifacts.js';
-import { readLines } from './lines.js';
+import { jsonObjects } from './lines.js';
 import type { CaseSource } from './source.js';
 import { parseAnyTime, type Instant } from './time.js';
 
@@ -121,20 +121,7 @@ async function eachJsonLine(
   fn: (o: Record<string, unknown>, rel: string, line: number) => void,
 ): Promise<void> {
   if (!rel) return;
-  let n = 0;
-  for await (const text of readLines(src.createReadStream(rel))) {
-    n++;
-    if (!text.trim()) continue;
-    let o: unknown;
-    try {
-      o = JSON.parse(text);
-    } catch {
-      diag.warn(`${rel}:${n}: not valid JSON; skipped`, rel);
-      continue;
-    }
-    if (o && typeof o === 'object' && !Array.isArray(o)) fn(o as Record<string, unknown>, rel, n);
-    else diag.warn(`${rel}:${n}: not an object; skipped`, rel);
-  }
+  for await (const { o, line } of jsonObjects(src.createReadStream(rel), rel, (m) => diag.warn(m, rel))) fn(o, rel, line);
 }
 
 /** `-rwsr-xr-x` from a type and permission bits (ls style, as mactime prints it). */

@@ -41,3 +41,24 @@ export async function* readLineBatches(stream: Readable): AsyncGenerator<string[
 export async function* readLines(stream: Readable): AsyncGenerator<string> {
   for await (const batch of readLineBatches(stream)) yield* batch;
 }
+
+/**
+ * The JSON objects of a JSONL artifact, with their 1-based line numbers. Blank lines are skipped; a
+ * line that is not a JSON object is a warning (`rel:line: …`) and reading goes on.
+ */
+export async function* jsonObjects(stream: Readable, rel: string, warn: (message: string) => void): AsyncGenerator<{ o: Record<string, unknown>; line: number }> {
+  let line = 0;
+  for await (const text of readLines(stream)) {
+    line++;
+    if (!text.trim()) continue;
+    let o: unknown;
+    try {
+      o = JSON.parse(text);
+    } catch {
+      warn(`${rel}:${line}: not valid JSON; skipped`);
+      continue;
+    }
+    if (o && typeof o === 'object' && !Array.isArray(o)) yield { o: o as Record<string, unknown>, line };
+    else warn(`${rel}:${line}: not an object; skipped`);
+  }
+}

@@ -1,7 +1,7 @@
 import type { CustodyRecord } from '../../evidence/custody.js';
 import { makeEvent, type TimelineEvent } from '../event.js';
 import { byTime, type Extractor } from '../extractor.js';
-import { readLines } from '../lines.js';
+import { jsonObjects } from '../lines.js';
 import { parseRfc3339 } from '../time.js';
 
 /** Our own handling of the evidence, from custody.jsonl: always the responder's. */
@@ -16,17 +16,8 @@ export const custodyExtractor: Extractor = {
       return [];
     }
     const out: TimelineEvent[] = [];
-    let line = 0;
-    for await (const text of readLines(x.src.createReadStream(rel))) {
-      line++;
-      if (!text.trim()) continue;
-      let r: Partial<CustodyRecord>;
-      try {
-        r = JSON.parse(text);
-      } catch {
-        x.diag.warn(`${rel}:${line}: not valid JSON; skipped`, rel);
-        continue;
-      }
+    for await (const { o, line } of jsonObjects(x.src.createReadStream(rel), rel, (m) => x.diag.warn(m, rel))) {
+      const r = o as Partial<CustodyRecord>;
       const at = typeof r.time === 'string' ? parseRfc3339(r.time) : undefined;
       if (!at) {
         x.diag.warn(`${rel}:${line}: no time; skipped`, rel);
