@@ -2,9 +2,8 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { FailureError } from '../engine/errors.js';
-import { checkChain, type CustodyRecord } from '../evidence/custody.js';
+import type { CustodyRecord } from '../evidence/custody.js';
 import { caseFile } from '../evidence/paths.js';
-import { POST_SEAL_FILE } from '../evidence/post-seal-custody.js';
 import type { IsolationRecord, LimitRecord, RestartPolicyRecord } from './records.js';
 
 /** What a case did to its container and has not undone yet, oldest first. */
@@ -29,25 +28,13 @@ const RELEASES: Record<string, keyof typeof EMPTY> = {
 };
 const EMPTY = { isolations: [], restartPolicies: [], limits: [] };
 
-/** Every custody record of the case: the sealed chain, then any records appended after sealing. */
-export function readCustody(root: string): CustodyRecord[] {
-  const records: CustodyRecord[] = [];
-  for (const name of ['custody.jsonl', POST_SEAL_FILE]) {
-    const file = path.join(root, name);
-    if (!fs.existsSync(file)) continue;
-    // Only the chain's shape matters here (verify checks it); post-seal seq/prevHash continue the first file.
-    records.push(...checkChain(fs.readFileSync(file, 'utf8')).records);
-  }
-  return records;
-}
-
 /**
  * Replays the custody log: a contain:* record with a containment artifact (also a failed one:
  * it may have changed something before failing) is outstanding until a release of that kind
  * succeeded. Each artifact is checked against the hash custody recorded for it, since release
  * acts on its content (an edited record could connect the container anywhere).
  */
-export function outstanding(root: string, records = readCustody(root)): Outstanding {
+export function outstanding(root: string, records: readonly CustodyRecord[]): Outstanding {
   const pending: Record<keyof typeof EMPTY, { path: string; sha256: string }[]> = { isolations: [], restartPolicies: [], limits: [] };
   let paused = false;
   for (const r of records) {

@@ -35,7 +35,8 @@ export async function releaseCase(docker: Docker, store: CaseStore, actor: strin
   // One inspect for every undo: each reads only the fields it alone changes.
   let info: Docker.ContainerInspectInfo;
   try {
-    todo = outstanding(store.root);
+    // The records each log checked when it opened: the sealed chain and, after sealing, its continuation.
+    todo = outstanding(store.root, (postSeal ?? store.custody).records);
     info = await inspectContainer(docker, target.id, target.name);
   } catch (err) {
     await record({ action: 'release:start', result: 'failed', params: { case: store.id }, message: engineMessage(err) });

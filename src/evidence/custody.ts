@@ -83,12 +83,13 @@ export class CustodyLog {
 
   private constructor(
     readonly file: string,
-    seq: number,
-    prev: string,
     existing: Buffer,
+    /** Every record of the chain so far (checked when opened), oldest first; appends join it. */
+    readonly records: CustodyRecord[],
   ) {
-    this.seq = seq;
-    this.prev = prev;
+    const last = records[records.length - 1];
+    this.seq = last?.seq ?? 0;
+    this.prev = last?.hash ?? GENESIS;
     this.writeLine = durableAppender(file);
     this.fileHash.update(existing);
     this.fileBytes = existing.length;
@@ -96,29 +97,20 @@ export class CustodyLog {
 
   /**
    * Continues a chain whose earlier records live in another file (custody.post-seal.jsonl after
-   * custody.jsonl): the caller has checked both and passes the last seq and hash.
+   * custody.jsonl): the caller has checked the records of both, in order, as one chain.
    */
-  static continuing(file: string, seq: number, prev: string, existing: Buffer): CustodyLog {
-    return new CustodyLog(file, seq, prev, existing);
+  static continuing(file: string, existing: Buffer, records: CustodyRecord[]): CustodyLog {
+    return new CustodyLog(file, existing, records);
   }
 
   static open(file: string): CustodyLog {
-    let seq = 0;
-    let prev = GENESIS;
-    let existing = Buffer.alloc(0);
-    if (fs.existsSync(file)) {
-      existing = fs.readFileSync(file);
-      const { records, problems } = checkChain(existing.toString('utf8'));
-      if (problems.length) {
-        throw new Error(`custody log ${file} is damaged at line ${problems[0].line}: ${problems[0].message}`);
-      }
-      const last = records[records.length - 1];
-      if (last) {
-        seq = last.seq;
-        prev = last.hash;
-      }
+    if (!fs.existsSync(file)) return new CustodyLog(file, Buffer.alloc(0), []);
+    const existing = fs.readFileSync(file);
+    const { records, problems } = checkChain(existing.toString('utf8'));
+    if (problems.length) {
+      throw new Error(`custody log ${file} is damaged at line ${problems[0].line}: ${problems[0].message}`);
     }
-    return new CustodyLog(file, seq, prev, existing);
+    return new CustodyLog(file, existing, records);
   }
 
   /** Records one handling; resolves once the line is on disk (fsync'd). */
@@ -130,6 +122,7 @@ export class CustodyLog {
     this.fileHash.update(`${line}\n`);
     this.fileBytes += Buffer.byteLength(line) + 1;
     const rec = { ...body, hash } as CustodyRecord;
+    this.records.push(rec);
     return this.writeLine(line).then(() => rec);
   }
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { FailureError } from '../engine/errors.js';
-import { checkChain, CustodyLog, GENESIS } from './custody.js';
+import { checkChain, CustodyLog } from './custody.js';
 
 /**
  * Custody records made after a case was sealed (e.g. by `cirt release`). The sealed files must
@@ -23,8 +23,7 @@ export const PostSealCustody = {
       const p = problems[0];
       throw p.line <= sealedCount ? damaged('custody.jsonl', p) : damaged(POST_SEAL_FILE, { ...p, line: p.line - sealedCount });
     }
-    const last = records[records.length - 1];
-    return CustodyLog.continuing(file, last?.seq ?? 0, last?.hash ?? GENESIS, Buffer.from(postText));
+    return CustodyLog.continuing(file, Buffer.from(postText), records);
   },
 };
 
