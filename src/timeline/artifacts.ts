@@ -88,3 +88,11 @@ export async function loadManifest(src: CaseSource, files: readonly string[], di
   for (const e of list) if (e && typeof e.path === 'string') out.set(e.path, e);
   return out;
 }
+
+/** Reads a JSON artifact that must be a list; anything else is a warning and undefined. */
+export async function readJsonList(src: CaseSource, rel: string, diag: Diagnostics, what: string): Promise<unknown[] | undefined> {
+  const doc = await readJson<unknown>(src, rel, diag);
+  if (Array.isArray(doc)) return doc;
+  if (doc !== undefined) diag.warn(`${rel}: not a list of ${what}; skipped`, rel);
+  return undefined;
+}

@@ -1,4 +1,4 @@
-import { latestOf, readJson } from '../artifacts.js';
+import { latestOf, readJsonList } from '../artifacts.js';
 import { makeEvent, type TimelineEvent } from '../event.js';
 import { byTime, type Extractor } from '../extractor.js';
 import { fromUnixSeconds, parseAnyTime } from '../time.js';
@@ -23,11 +23,8 @@ export const imageHistoryExtractor: Extractor = {
       x.diag.note('image: no container/image-history.json; skipped');
       return [];
     }
-    const doc = await readJson<unknown>(x.src, rel, x.diag);
-    if (!Array.isArray(doc)) {
-      if (doc !== undefined) x.diag.warn(`${rel}: not a list of layers; skipped`, rel);
-      return [];
-    }
+    const doc = await readJsonList(x.src, rel, x.diag, 'layers');
+    if (!doc) return [];
     const out: TimelineEvent[] = [];
     (doc as Layer[]).forEach((layer, entry) => {
       const at = typeof layer?.Created === 'number' ? fromUnixSeconds(layer.Created) : parseAnyTime(layer?.Created);

@@ -1,4 +1,4 @@
-import { latestOf, readJson } from '../artifacts.js';
+import { latestOf, readJsonList } from '../artifacts.js';
 import { makeEvent, type TimelineEvent } from '../event.js';
 import { byTime, type Extractor } from '../extractor.js';
 import { parseAnyTime } from '../time.js';
@@ -25,11 +25,8 @@ export const processesExtractor: Extractor = {
       x.diag.note('process: no proc/processes.json; skipped');
       return [];
     }
-    const doc = await readJson<unknown>(x.src, rel, x.diag);
-    if (!Array.isArray(doc)) {
-      if (doc !== undefined) x.diag.warn(`${rel}: not a list of processes; skipped`, rel);
-      return [];
-    }
+    const doc = await readJsonList(x.src, rel, x.diag, 'processes');
+    if (!doc) return [];
     const out: TimelineEvent[] = [];
     (doc as Proc[]).forEach((p, entry) => {
       const at = parseAnyTime(p?.startTime);

@@ -1,4 +1,4 @@
-import { readJson } from '../artifacts.js';
+import { readJsonList } from '../artifacts.js';
 import { makeEvent, type TimelineEvent } from '../event.js';
 import { byTime, type Extractor } from '../extractor.js';
 import { parseRfc3339 } from '../time.js';
@@ -46,11 +46,8 @@ export const socketsExtractor: Extractor = {
         x.diag.warn(`${rel}: no collection time in manifest.json; its sockets are not placed on the timeline`, rel);
         continue;
       }
-      const doc = await readJson<unknown>(x.src, rel, x.diag);
-      if (!Array.isArray(doc)) {
-        if (doc !== undefined) x.diag.warn(`${rel}: not a list of sockets; skipped`, rel);
-        continue;
-      }
+      const doc = await readJsonList(x.src, rel, x.diag, 'sockets');
+      if (!doc) continue;
       (doc as Socket[]).forEach((s, entry) => {
         if (!s || typeof s !== 'object') return x.diag.warn(`${rel}: entry ${entry} is not a socket; skipped`, rel);
         const proto = String(s.proto ?? '?');
