@@ -60,12 +60,13 @@ export function attributionFrom(records: readonly CustodyLike[]): Attribution {
     }
     prev = action === 'run:end' ? undefined : t;
   }
+  // Only our own actions' steps can cause engine events: filtered once, not per event.
+  const ours = windows.filter((x) => /^(collect|contain|evidence):/.test(x.action));
   return {
     windows,
     responderStep(type, action, us, execId) {
       if (execId && execIds.has(execId)) return execIds.get(execId);
       if (!RESPONDER_CAUSES[type]?.has(action)) return undefined;
-      const ours = windows.filter((x) => /^(collect|contain|evidence):/.test(x.action));
       // Steps are often under the slack apart: the window that holds the time wins, else the nearest.
       const gap = (x: Window) => (us < x.from ? x.from - us : us > x.to ? us - x.to : 0);
       let w: Window | undefined;

@@ -45,9 +45,11 @@ export interface TimelineEvent {
 
 /** The stable id of an event: readable and unique per (source, artifact, position, field). */
 export function eventId(source: string, ref: EventRef): string {
-  const pos = ref.line !== undefined ? `L${ref.line}` : ref.entry !== undefined ? `E${ref.entry}` : '';
+  const pos = position(ref);
   return `${source}:${ref.artifact}${pos ? `#${pos}` : ''}${ref.field ? `/${ref.field}` : ''}`;
 }
+
+const position = (ref: { line?: number; entry?: number }): string => (ref.line !== undefined ? `L${ref.line}` : ref.entry !== undefined ? `E${ref.entry}` : '');
 
 /** Builds an event from its parts; `datetime` and `id` are derived so they can never disagree. */
 export function makeEvent(p: {
@@ -77,5 +79,5 @@ export function makeEvent(p: {
 
 /** A stable key of where an event points in the evidence (artifact + line/entry), for linking findings. */
 export function refKey(ref: { artifact: string; line?: number; entry?: number }): string {
-  return `${ref.artifact}#${ref.line !== undefined ? `L${ref.line}` : ref.entry !== undefined ? `E${ref.entry}` : ''}`;
+  return `${ref.artifact}#${position(ref)}`;
 }

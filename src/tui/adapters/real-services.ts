@@ -7,15 +7,8 @@ import { readCase } from '../data/case-reader.js';
 import { errorText } from '../format.js';
 import { TimelineIndex } from '../data/timeline-index.js';
 import type { TuiServices } from '../services.js';
-import { verifyBundle } from './verifier.js';
+import { discard, verifyBundle } from './verifier.js';
 import { latestOf } from '../../timeline/artifacts.js';
-
-const discard = (): Writable =>
-  new Writable({
-    write(_chunk, _enc, cb) {
-      cb();
-    },
-  });
 
 /**
  * The services the real `cirt` TUI runs with: the engine, the runner, the case folders. The engine

@@ -21,7 +21,8 @@ export function describeReport(r: VerifyReport): VerifyOutcome {
   return { ok: r.ok, lines };
 }
 
-const discard = (): Writable =>
+/** A writable that drops everything (a command's own reporter must not write over the screen). */
+export const discard = (): Writable =>
   new Writable({
     write(_c, _e, cb) {
       cb();
