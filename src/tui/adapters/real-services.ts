@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import type { CommandIO, GlobalOptions } from '../../cli/io.js';
 import type { Engine } from '../../docker/connection.js';
 import { readCase } from '../data/case-reader.js';
