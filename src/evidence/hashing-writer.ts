@@ -12,6 +12,9 @@ export interface WriteResult {
   error?: Error;
 }
 
+/** Stream buffer size for evidence files: fewer, bigger writes (memory stays a few MiB). */
+const HWM = 1 << 20;
+
 /**
  * A writable that hashes and counts every byte on its way to a new file, so the hash is
  * of exactly what is on disk and the file is never read back to hash it.
@@ -26,6 +29,7 @@ export class HashingFileWriter {
   constructor(readonly file: string, onBytes?: (total: number) => void) {
     const hash = this.hash;
     this.counter = new Transform({
+      highWaterMark: HWM,
       transform: (chunk: Buffer, _enc, cb) => {
         hash.update(chunk);
         this.bytes += chunk.length;
@@ -35,7 +39,7 @@ export class HashingFileWriter {
     });
     // Opened synchronously so an existing file or planted symlink fails here, loudly.
     const fd = fs.openSync(file, NEW_FILE_FLAGS, 0o644);
-    const out = fs.createWriteStream(file, { fd });
+    const out = fs.createWriteStream(file, { fd, highWaterMark: HWM });
     this.finished = pipeline(this.counter, out);
     this.stream = this.counter;
   }
