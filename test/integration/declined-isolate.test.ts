@@ -105,4 +105,38 @@ describe('a declined isolate on a real terminal (real engine, the built binary)'
     expect(fs.readFileSync(path.join(dir, 'report.html'), 'utf8')).toMatch(/<body>\n<p class="banner" role="alert">NOT CONTAINED: /);
     expect(fs.existsSync(end.bundle!)).toBe(true);
   }, 300_000);
+
+  test('Enter (the default) at the isolate prompt stops the run: later steps not run, the seal runs, exit 1, not-contained', async () => {
+    const caseId = `${prefix}-enter`;
+    const r = await onTerminal(
+      ['--cases-dir', path.join(cwd, 'cases'), 'run', 'contain-and-collect', '-t', lab.victim.name, '--case', caseId, '--json'],
+      cwd,
+      (out) => (out.includes('[y/s/A]') ? '\r' : undefined),
+      240_000,
+    );
+    expect(r.code).toBe(1);
+    const events = r.out.split(/\r?\n/).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; stepId?: string; status?: string; message?: string });
+    const status = (id: string) => events.find((e) => e.type === 'step:end' && e.stepId === id)?.status;
+    expect(status('isolate')).toBe('declined');
+    expect(status('no-restart')).toBe('skipped');
+    expect(status('fs-diff')).toBe('skipped');
+    expect(status('seal')).toBe('ok');
+    expect(events.at(-1)).toMatchObject({ type: 'run:end', status: 'not-contained', exitCode: 1 });
+    expect(events.at(-1)?.message).toContain('the responder stopped the run at step "isolate"');
+    const info = await docker.getContainer(lab.victim.id).inspect();
+    expect(Object.keys(info.NetworkSettings.Networks)).toEqual([lab.network.name]);
+  }, 300_000);
+
+  test('Ctrl-C at the isolate prompt is still an interrupt: exit 130, run:end aborted', async () => {
+    const caseId = `${prefix}-intr`;
+    const r = await onTerminal(
+      ['--cases-dir', path.join(cwd, 'cases'), 'run', 'contain-and-collect', '-t', lab.victim.name, '--case', caseId, '--json'],
+      cwd,
+      (out) => (out.includes('[y/s/A]') ? '\x03' : undefined),
+      240_000,
+    );
+    expect(r.code).toBe(130);
+    const end = r.out.split(/\r?\n/).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).at(-1);
+    expect(end).toMatchObject({ type: 'run:end', status: 'aborted', exitCode: 130 });
+  }, 300_000);
 });
