@@ -55,8 +55,12 @@ export function runStatus(o: { aborted: boolean; blocked: boolean; counts: Recor
   return 'ok';
 }
 
-/** The one-line message of a run that was not interrupted or blocked (its status says the rest). */
-export function runMessage(counts: Record<StepStatus, number>, f: DeclineFacts, warnings = 0): string {
+/**
+ * The one-line message of a run that was not interrupted or blocked (its status says the rest).
+ * `warnings` and `gaps` (what steps that ended ok noted as missing from the case) are said even
+ * when the run is ok: an OK line must not hide that something was not collected.
+ */
+export function runMessage(counts: Record<StepStatus, number>, f: DeclineFacts, warnings = 0, gaps = 0): string {
   const list = (xs: { id: string; uses: string }[]): string => xs.map((s) => `step "${s.id}" (${s.uses})`).join(', ');
   const parts: string[] = [];
   const declinedContainment = f.declined.filter((d) => isContainment(d.uses));
@@ -70,6 +74,7 @@ export function runMessage(counts: Record<StepStatus, number>, f: DeclineFacts, 
   const declinedOther = f.declined.filter((d) => d.answer === 'skip' && !isContainment(d.uses));
   if (declinedOther.length) parts.push(`the responder declined ${list(declinedOther)}`);
   if (counts.failed) parts.push(`${counts.failed} step(s) failed`);
-  parts.push(`${counts.ok + counts.noop} step(s) done${warnings ? ` with ${warnings} warning(s)` : ''}`);
+  const notes = [warnings ? `${warnings} warning(s)` : '', gaps ? `${gaps} gap(s) noted in the case (the report lists them under Incomplete)` : ''].filter(Boolean);
+  parts.push(`${counts.ok + counts.noop} step(s) done${notes.length ? ` with ${notes.join(', ')}` : ''}`);
   return parts.join('; ');
 }

@@ -96,6 +96,8 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
   let stoppedAt = '';
   const facts: DeclineFacts = { declined: [], notRun: [] };
   let warned = 0;
+  let gapped = 0;
+  const gapCount = (): number => store.caseInfo.incomplete?.length ?? 0;
   for (const [i, step] of pb.steps.entries()) {
     const skip = (why: string): void => {
       counts.skipped++;
@@ -161,9 +163,11 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
 
     const { ctx, written, warnings } = makeContext({ engine: o.engine, target, store, stepId: step.id, action: step.uses, signal: o.signal, bus });
     const touched = () => written.map((a) => ({ path: a.path, sha256: a.sha256, bytes: a.bytes }));
+    const gapsBefore = gapCount();
     try {
       await step.action.check?.(ctx, step.params);
       const result = await step.action.run(ctx, step.params);
+      gapped += gapCount() - gapsBefore;
       counts[result.status]++;
       await record(step, {
         actor: o.actor,
@@ -206,7 +210,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
   }
 
   const status = runStatus({ aborted, blocked: Boolean(blocked), counts, facts });
-  const message = aborted ? 'interrupted; what was collected is kept and can be sealed' : blocked || runMessage(counts, facts, warned);
+  const message = aborted ? 'interrupted; what was collected is kept and can be sealed' : blocked || runMessage(counts, facts, warned, gapped);
   const result = aborted ? 'interrupted' : status === 'ok' ? 'ok' : status === 'declined' || status === 'not-contained' ? 'declined' : 'failed';
   await record(null, { actor: o.actor, action: 'run:end', result, message, details: { status } });
   const caseStatus = { ok: 'complete', failed: 'failed', 'not-contained': 'not-contained', declined: 'declined', aborted: 'aborted', blocked: 'blocked', planned: 'open' } as const;

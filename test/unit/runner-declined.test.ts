@@ -166,17 +166,18 @@ describe('runner: a declined step is its own outcome, never a quiet success', ()
     expect(r.custody.find((c) => c.step === 'isolate')).toMatchObject({ result: 'approved' });
   });
 
-  test('an OK run whose steps warned says so in its last line', async () => {
+  test('an OK run whose steps warned or noted gaps says so in its last line', async () => {
     const warner = defineAction({
       name: 'collect:warns', description: 'd', example: '- uses: collect:warns', params: z.strictObject({}), mutates: false, plan: () => 'p',
       async run(ctx) {
         ctx.warn('part of it is missing');
+        await ctx.case.noteIncomplete(ctx.stepId, 'part of it is missing');
         return { status: 'ok', summary: 'done' };
       },
     });
     const { playbook } = parsePlaybook('name: t\nsteps:\n  - uses: collect:warns\n', new ActionRegistry([warner]), 't.yaml');
     const bus = new EventBus();
     const summary = await runPlaybook({ playbook: playbook!, engine, target, store, dryRun: false, yes: false, bus, signal: new AbortController().signal, actor: 'tester' });
-    expect(summary).toMatchObject({ status: 'ok', message: '1 step(s) done with 1 warning(s)' });
+    expect(summary).toMatchObject({ status: 'ok', message: '1 step(s) done with 1 warning(s), 1 gap(s) noted in the case (the report lists them under Incomplete)' });
   });
 });
