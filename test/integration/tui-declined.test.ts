@@ -81,7 +81,10 @@ describe('the TUI, real binary in tmux: s at the isolate approval', () => {
     expect(screen).toContain('y run · s skip (stays NOT CONTAINED) · a / Enter stop the run (default)');
     t.keys('s');
 
-    screen = await t.until('the end of the run', (s) => /^(OK|FAILED|ABORTED|BLOCKED|NOT CONTAINED|DECLINED): /m.test(s), 240_000);
+    // Said at once, while the rest of the playbook still runs.
+    screen = await t.until('the live NOT CONTAINED line', (s) => s.includes(`NOT CONTAINED: ${victim} — declined isolate (contain:network-isolate)`), 60_000);
+    expect(t.capture(true)).toMatch(/\x1b\[(?:[0-9;]*;)?31(?:;[0-9;]*)?m(?:\x1b\[[0-9;]*m)*NOT CONTAINED: /);
+    screen = await t.until('the end of the run', (s) => /^(OK|FAILED|ABORTED|BLOCKED|DECLINED): |^NOT CONTAINED: the responder/m.test(s), 240_000);
     expect(screen).toMatch(/^NOT CONTAINED: the responder declined step "isolate" \(contain:network-isolate\)/m);
     expect(screen).toMatch(/⊘ isolate .*declined by the responder/);
     expect(screen).not.toMatch(/^OK: /m);
