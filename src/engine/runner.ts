@@ -1,11 +1,13 @@
 import type { Engine } from '../docker/connection.js';
 import type { Target } from '../docker/target.js';
 import type { CaseStore } from '../evidence/case-store.js';
+import type { RunRecord } from '../evidence/types.js';
 import type { Playbook, PlaybookStep } from '../playbook/types.js';
 import { toolVersion } from '../util/pkg.js';
 import { makeContext } from './context.js';
-import { EXIT, errorMessage, hintSuffix } from './errors.js';
+import { errorMessage, hintSuffix } from './errors.js';
 import { now, type EventBus, type PlannedStep, type RunStatus, type StepStatus } from './events.js';
+import { isContainment, RUN_EXIT, runMessage, runStatus, type Approval, type DeclineFacts } from './outcome.js';
 
 export interface RunOptions {
   playbook: Playbook;
@@ -16,8 +18,11 @@ export interface RunOptions {
   dryRun: boolean;
   /** Pre-approves every `confirm` step (scripts). */
   yes: boolean;
-  /** Asks a human (TTY/TUI) to approve a step; absent when nobody can answer. */
-  approve?: (step: PlannedStep) => Promise<boolean>;
+  /**
+   * Asks a human (TTY/TUI) about a step: `yes` runs it, `skip` declines it and goes on, `abort`
+   * declines it and stops the run (always-steps still run). Absent when nobody can answer.
+   */
+  approve?: (step: PlannedStep) => Promise<Approval>;
   signal: AbortSignal;
   bus: EventBus;
   actor: string;
@@ -45,7 +50,7 @@ export function planSteps(pb: Playbook, target: { id: string; name: string }): P
 export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
   const { playbook: pb, bus, target } = o;
   const planned = planSteps(pb, target);
-  const counts: Record<StepStatus, number> = { ok: 0, noop: 0, failed: 0, skipped: 0, planned: 0 };
+  const counts: Record<StepStatus, number> = { ok: 0, noop: 0, failed: 0, skipped: 0, declined: 0, planned: 0 };
   const store = o.store;
   bus.emit({
     type: 'run:start',
@@ -58,7 +63,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
     steps: planned,
   });
   const finish = (status: RunStatus, message: string): RunSummary => {
-    const exitCode = { ok: EXIT.ok, planned: EXIT.ok, failed: EXIT.failed, blocked: EXIT.usage, aborted: EXIT.interrupted }[status];
+    const exitCode = RUN_EXIT[status];
     const bundle = store?.bundle?.path;
     bus.emit({ type: 'run:end', time: now(), status, exitCode, caseId: store?.id ?? null, caseDir: store?.root ?? null, counts, message, ...(bundle ? { bundle } : {}) });
     return { status, exitCode, counts, message };
@@ -87,6 +92,12 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
   let failed = false;
   let blocked = '';
   let aborted = false;
+  // The step at which the responder answered "abort": later steps are skipped, always-steps still run.
+  let stoppedAt = '';
+  const facts: DeclineFacts = { declined: [], notRun: [] };
+  let warned = 0;
+  let gapped = 0;
+  const gapCount = (): number => store.caseInfo.incomplete?.length ?? 0;
   for (const [i, step] of pb.steps.entries()) {
     const skip = (why: string): void => {
       counts.skipped++;
@@ -97,6 +108,11 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
       skip('run interrupted');
       continue;
     }
+    if (stoppedAt && !step.always) {
+      facts.notRun.push({ id: step.id, uses: step.uses });
+      skip(`not run: the responder stopped the run at step "${stoppedAt}"`);
+      continue;
+    }
     if ((failed || blocked) && !step.always) {
       skip(blocked ? 'run blocked before an unapproved step' : 'an earlier step failed');
       continue;
@@ -105,12 +121,12 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
     bus.emit({ type: 'step:start', time: now(), stepId: step.id, index: i, uses: step.uses, mutates: step.action.mutates });
 
     if (step.confirm) {
-      let approved: boolean | undefined;
+      let answer: Approval | undefined;
       let by = '';
-      if (o.yes) [approved, by] = [true, '--yes'];
+      if (o.yes) [answer, by] = ['yes', '--yes'];
       else if (o.approve) {
         bus.emit({ type: 'step:confirm', time: now(), stepId: step.id, uses: step.uses, plan: planned[i].plan });
-        approved = await o.approve(planned[i]);
+        answer = await o.approve(planned[i]);
         by = 'interactive prompt';
         // Ctrl-C at the prompt is an interrupt, not a refusal: say so in custody and stop.
         if (o.signal.aborted) {
@@ -120,24 +136,38 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
           continue;
         }
       }
-      if (approved === undefined) {
+      if (answer === undefined) {
         blocked = `step "${step.id}" (${step.uses}) needs approval: re-run with --yes, or on a terminal to be asked`;
         await record(step, { actor: o.actor, action: step.uses, result: 'refused', message: 'needs approval; nobody could approve (no TTY, no --yes)', params: step.rawParams });
         skip(blocked);
         continue;
       }
-      await record(step, { actor: o.actor, action: step.uses, result: approved ? 'approved' : 'refused', message: `by ${by}`, params: step.rawParams });
-      if (!approved) {
-        skip('not approved');
+      if (answer !== 'yes') {
+        // Declined is its own outcome, never a quiet skip: custody, case.json, the step and the run say so.
+        const containment = isContainment(step.uses);
+        const notRun = answer === 'abort' ? pb.steps.slice(i + 1).filter((s) => !s.always).map((s) => ({ id: s.id, uses: s.uses })) : [];
+        const message =
+          `declined by the responder at the ${by} (${answer}): not run` +
+          (containment ? '; its containment was NOT applied' : '') +
+          (answer === 'abort' ? `; the run stops here, ${notRun.length} later step(s) not run` : '');
+        facts.declined.push({ id: step.id, uses: step.uses, answer });
+        if (answer === 'abort') stoppedAt = step.id;
+        await record(step, { actor: o.actor, action: step.uses, result: 'declined', message, params: step.rawParams, details: { answer, containment, notRun } });
+        await noteDeclined(store, { step: step.id, uses: step.uses, answer, containment, at: now() });
+        counts.declined++;
+        bus.emit({ type: 'step:end', time: now(), stepId: step.id, uses: step.uses, status: 'declined', message, durationMs: Date.now() - started });
         continue;
       }
+      await record(step, { actor: o.actor, action: step.uses, result: 'approved', message: `by ${by}`, params: step.rawParams });
     }
 
     const { ctx, written, warnings } = makeContext({ engine: o.engine, target, store, stepId: step.id, action: step.uses, signal: o.signal, bus });
     const touched = () => written.map((a) => ({ path: a.path, sha256: a.sha256, bytes: a.bytes }));
+    const gapsBefore = gapCount();
     try {
       await step.action.check?.(ctx, step.params);
       const result = await step.action.run(ctx, step.params);
+      gapped += gapCount() - gapsBefore;
       counts[result.status]++;
       await record(step, {
         actor: o.actor,
@@ -148,6 +178,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
         details: warnings.length ? { ...result.details, warnings } : result.details,
         artifacts: touched(),
       });
+      warned += warnings.length;
       bus.emit({ type: 'step:end', time: now(), stepId: step.id, uses: step.uses, status: result.status, message: result.summary, durationMs: Date.now() - started });
     } catch (err) {
       const interrupted = o.signal.aborted;
@@ -178,13 +209,18 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
     }
   }
 
-  const status: RunStatus = aborted ? 'aborted' : blocked ? 'blocked' : counts.failed > 0 ? 'failed' : 'ok';
-  const message = aborted
-    ? 'interrupted; what was collected is kept and can be sealed'
-    : blocked || (status === 'failed' ? `${counts.failed} step(s) failed` : `${counts.ok + counts.noop} step(s) done`);
-  await record(null, { actor: o.actor, action: 'run:end', result: aborted ? 'interrupted' : status === 'ok' ? 'ok' : 'failed', message });
-  const caseStatus = { ok: 'complete', failed: 'failed', aborted: 'aborted', blocked: 'blocked', planned: 'open' } as const;
+  const status = runStatus({ aborted, blocked: Boolean(blocked), counts, facts });
+  const message = aborted ? 'interrupted; what was collected is kept and can be sealed' : blocked || runMessage(counts, facts, warned, gapped);
+  const result = aborted ? 'interrupted' : status === 'ok' ? 'ok' : status === 'declined' || status === 'not-contained' ? 'declined' : 'failed';
+  await record(null, { actor: o.actor, action: 'run:end', result, message, details: { status } });
+  const caseStatus = { ok: 'complete', failed: 'failed', 'not-contained': 'not-contained', declined: 'declined', aborted: 'aborted', blocked: 'blocked', planned: 'open' } as const;
   const runs = store.caseInfo.runs.map((r, idx, all) => (idx === all.length - 1 ? { ...r, finishedAt: now(), status } : r));
   await store.updateInfo({ status: caseStatus[status], finishedAt: now(), runs });
   return finish(status, message);
+}
+
+/** case.json keeps the declined steps with the run (written at once: a seal later in the run freezes it). */
+async function noteDeclined(store: CaseStore, d: NonNullable<RunRecord['declined']>[number]): Promise<void> {
+  const runs = store.caseInfo.runs.map((r, idx, all) => (idx === all.length - 1 ? { ...r, declined: [...(r.declined ?? []), d] } : r));
+  await store.updateInfo({ runs }).catch(() => undefined);
 }

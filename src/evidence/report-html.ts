@@ -1,7 +1,7 @@
 import { humanBytes } from '../util/format.js';
 import { renderFindingsHtml } from '../findings/render.js';
 import { safeText } from '../util/sanitize.js';
-import { BAD_RESULTS, caseFacts, gaps, keyNote, targetFacts, verifySteps, type ReportInput } from './report.js';
+import { BAD_RESULTS, banners, caseFacts, gaps, keyNote, targetFacts, verifySteps, type ReportInput } from './report.js';
 
 /** HTML-escapes text after making control characters visible (a report may be `cat` on a terminal too). */
 export function h(s: unknown): string {
@@ -11,7 +11,7 @@ export function h(s: unknown): string {
 const CSS = `body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#111}
 table{border-collapse:collapse;width:100%;margin:.5em 0 1.5em}th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
 th{background:#f3f3f3}td.mono,code,pre{font-family:ui-monospace,monospace;font-size:12px;word-break:break-all}
-.bad{color:#a00;font-weight:600}.ok{color:#060}pre{background:#f6f6f6;padding:.6em;overflow:auto}`;
+.bad{color:#a00;font-weight:600}.banner{background:#a00;color:#fff;font-weight:700;font-size:16px;padding:.5em .8em;margin:0 0 .5em}.ok{color:#060}pre{background:#f6f6f6;padding:.6em;overflow:auto}`;
 
 function table(head: string[], rows: string[][], mono: number[] = []): string {
   const th = head.map((x) => `<th>${h(x)}</th>`).join('');
@@ -49,6 +49,7 @@ export function renderHtml(r: ReportInput): string {
 <title>Evidence report: case ${h(info.id)}</title>
 <style>${CSS}</style></head>
 <body>
+${banners(r.records).map((b) => `<p class="banner" role="alert">${h(b)}</p>`).join('\n')}
 <h1>Evidence report: case ${h(info.id)}</h1>
 ${info.title ? `<p><b>${h(info.title)}</b></p>` : ''}
 ${facts(caseFacts(r))}

@@ -1,3 +1,4 @@
+import { isContainment } from '../engine/outcome.js';
 import { humanBytes } from '../util/format.js';
 import { clip } from '../util/sanitize.js';
 import type { FindingsDoc } from '../findings/types.js';
@@ -35,7 +36,32 @@ export interface Gap {
 }
 
 /** Custody results that mean something did not happen as planned. */
-export const BAD_RESULTS = new Set(['failed', 'interrupted', 'refused']);
+export const BAD_RESULTS = new Set(['failed', 'interrupted', 'refused', 'declined']);
+
+/**
+ * The report's first lines: what the next reader must know before anything else. From custody (the
+ * report is written by the seal step, before the run has ended): a containment step the responder
+ * declined or left out by stopping the run means the container is NOT CONTAINED; a failed one
+ * means containment is incomplete; any other declined step is said too.
+ */
+export function banners(records: readonly CustodyRecord[]): string[] {
+  const out: string[] = [];
+  const name = (step: string | undefined, uses: string) => `step "${step ?? '?'}" (${uses})`;
+  for (const rec of records) {
+    if (!rec.step) continue;
+    if (rec.result === 'declined') {
+      const d = (rec.details ?? {}) as { answer?: unknown; notRun?: unknown };
+      const notRun = Array.isArray(d.notRun) ? (d.notRun as { id?: unknown; uses?: unknown }[]).filter((s) => typeof s?.uses === 'string' && isContainment(s.uses)) : [];
+      const stop = d.answer === 'abort' ? '; the responder stopped the run there' : '';
+      if (isContainment(rec.action)) out.push(`NOT CONTAINED: the responder declined ${name(rec.step, rec.action)} (custody #${rec.seq}): its containment was not applied${stop}`);
+      else out.push(`DECLINED: the responder declined ${name(rec.step, rec.action)} (custody #${rec.seq}): it was not run${stop}`);
+      if (notRun.length) out.push(`NOT CONTAINED: ${notRun.map((s) => name(String(s.id), String(s.uses))).join(', ')} never ran: the responder stopped the run at ${name(rec.step, rec.action)}`);
+    } else if ((rec.result === 'failed' || rec.result === 'interrupted') && isContainment(rec.action)) {
+      out.push(`CONTAINMENT INCOMPLETE: ${name(rec.step, rec.action)} ${rec.result} (custody #${rec.seq})${rec.message ? `: ${rec.message}` : ''}`);
+    }
+  }
+  return out;
+}
 
 /** What was incomplete: failed steps, broken-off artifacts, stray files, an unfinished run. */
 export function gaps(r: ReportInput): Gap[] {
@@ -80,6 +106,7 @@ export function renderMarkdown(r: ReportInput): string {
   const { info } = r;
   const L: string[] = [];
   const row = (cells: unknown[]): string => `| ${cells.map((c) => mdText(c)).join(' | ')} |`;
+  for (const b of banners(r.records)) L.push(`> **${mdText(b)}**`, '');
   L.push(`# Evidence report: case ${mdText(info.id)}`, '');
   if (info.title) L.push(`**${mdText(info.title)}**`, '');
   L.push('| | |', '|---|---|');

@@ -14,7 +14,7 @@ export interface ManifestEntry {
   error?: string;
 }
 
-export type CaseStatus = 'open' | 'running' | 'complete' | 'failed' | 'aborted' | 'blocked' | 'sealed';
+export type CaseStatus = 'open' | 'running' | 'complete' | 'failed' | 'not-contained' | 'declined' | 'aborted' | 'blocked' | 'sealed';
 
 export interface RunRecord {
   playbook: string;
@@ -22,6 +22,8 @@ export interface RunRecord {
   startedAt: string;
   finishedAt?: string;
   status?: string;
+  /** Steps the responder declined at their prompt (docs/statuses.md); `containment`: a contain:* step. */
+  declined?: { step: string; uses: string; answer: 'skip' | 'abort'; containment: boolean; at: string }[];
 }
 
 /** case.json */

@@ -52,8 +52,8 @@ export function attributionFrom(records: readonly CustodyLike[]): Attribution {
     if (t === undefined) continue;
     const action = typeof r.action === 'string' ? r.action : '';
     const step = typeof r.step === 'string' ? r.step : undefined;
-    // Approval records and run boundaries are not steps, but they start the next step's window.
-    const isStep = action && action !== 'run:start' && action !== 'run:end' && r.result !== 'approved' && r.result !== 'refused';
+    // Approval records (a declined step never ran) and run boundaries are not steps, but they start the next step's window.
+    const isStep = action && action !== 'run:start' && action !== 'run:end' && r.result !== 'approved' && r.result !== 'refused' && r.result !== 'declined';
     if (isStep && prev !== undefined) windows.push({ from: prev, to: t, action, step });
     if (isStep && Array.isArray(r.details?.execIds)) {
       for (const id of r.details.execIds) if (typeof id === 'string') execIds.set(id, { step, action });

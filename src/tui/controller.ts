@@ -1,4 +1,5 @@
 import type { PlannedStep } from '../engine/events.js';
+import type { Approval } from '../engine/outcome.js';
 import { CirtError, EXIT } from '../engine/errors.js';
 import { findingEventIds } from './data/case-reader.js';
 import type { TimelineIndex } from './data/timeline-index.js';
@@ -17,7 +18,7 @@ import type { CaseData } from './types.js';
 export class TuiController {
   private stopWatching?: () => void;
   private runAbort?: AbortController;
-  private approval?: { stepId: string; resolve: (ok: boolean) => void };
+  private approval?: { stepId: string; resolve: (answer: Approval) => void };
   private index?: TimelineIndex;
   private indexDir?: string;
   private indexAbort?: AbortController;
@@ -57,7 +58,7 @@ export class TuiController {
         break;
       case 'run:answer':
         if (this.approval?.stepId === a.stepId) {
-          this.approval.resolve(a.approved);
+          this.approval.resolve(a.answer);
           this.approval = undefined;
         }
         break;
@@ -115,8 +116,8 @@ export class TuiController {
   /** Aborts a running playbook (Ctrl-C confirmed, or the process was told to stop). */
   abortRun(reason: string): void {
     this.runAbort?.abort(new Error(reason));
-    // A pending approval is answered no, so the runner can see the abort and skip the rest.
-    this.approval?.resolve(false);
+    // A pending approval is answered abort; the runner sees the abort signal and records an interrupt.
+    this.approval?.resolve('abort');
     this.approval = undefined;
   }
 
@@ -124,9 +125,9 @@ export class TuiController {
     const ac = new AbortController();
     this.runAbort = ac;
     this.lastRunExit = undefined;
-    const approve = (step: PlannedStep): Promise<boolean> =>
+    const approve = (step: PlannedStep): Promise<Approval> =>
       new Promise((resolve) => {
-        if (ac.signal.aborted) return resolve(false);
+        if (ac.signal.aborted) return resolve('abort');
         this.approval = { stepId: step.id, resolve };
       });
     this.running = this.services

@@ -28,9 +28,10 @@ export const HELP: Record<Screen, { title: string; keys: [string, string][]; hin
   run: {
     title: 'Run',
     keys: [
-      ['y', 'approve the step that asks (shows exactly what will change)'],
-      ['n  Enter  Esc', 'refuse it (the default)'],
-      ['s', 'seal what was collected, when the run ended without a bundle'],
+      ['y', 'run the step that asks (shows exactly what will change)'],
+      ['s', 'skip it and go on: it ends declined (a containment step: NOT CONTAINED)'],
+      ['a  Enter  Esc', 'stop the run there (the default); the seal still runs'],
+      ['s', 'after the run: seal what was collected, when it ended without a bundle'],
       ['c', 'open the case (when the run has ended)'],
       ['t', 'open the timeline (when the run has ended)'],
       ...COMMON,
@@ -60,7 +61,7 @@ export const HELP: Record<Screen, { title: string; keys: [string, string][]; hin
 /** The footer's key summary; the Run screen's depends on where the run is. */
 export function hintFor(screen: Screen, run: RunState): string {
   if (screen !== 'run') return HELP[screen].hint;
-  if (run.confirm) return 'y approve · n / Enter refuse · Ctrl-C abort';
+  if (run.confirm) return 'y run · s skip · a / Enter stop the run · Ctrl-C abort';
   if (run.phase === 'ended' && run.caseDir) return `${run.end?.bundle ? '' : 's seal · '}c case · t timeline · q back · ? keys`;
   if (run.phase === 'ended') return 'q back · ? keys';
   if (run.phase === 'error') return 'q back · ? keys';

@@ -97,8 +97,13 @@ function screenKeys(s: TuiState, input: string, key: KeyInfo): TuiAction[] {
     case 'run': {
       const r = s.run;
       if (r.confirm) {
-        if (input === 'y' || input === 'Y') return [{ type: 'run:answer', stepId: r.confirm.stepId, approved: true }];
-        if (input === 'n' || input === 'N' || key.return || key.escape) return [{ type: 'run:answer', stepId: r.confirm.stepId, approved: false }];
+        const stepId = r.confirm.stepId;
+        if (input === 'y' || input === 'Y') return [{ type: 'run:answer', stepId, answer: 'yes' }];
+        if (input === 's' || input === 'S') return [{ type: 'run:answer', stepId, answer: 'skip' }];
+        // The default (Enter, Esc) stops the run: it never goes on as if the step had been done.
+        if (input === 'a' || input === 'A' || key.return || key.escape) return [{ type: 'run:answer', stepId, answer: 'abort' }];
+        // "n" could mean skip or stop: ask for the key that says which.
+        if (input === 'n' || input === 'N') return [{ type: 'message', text: 'Answer y (run it), s (skip it and go on) or a / Enter (stop the run).' }];
         return [];
       }
       if (r.phase === 'ended' && r.caseDir) {

@@ -1,4 +1,5 @@
 import type { PlannedStep, RunEvent } from '../engine/events.js';
+import type { Approval } from '../engine/outcome.js';
 import type { TimelineIndex } from './data/timeline-index.js';
 import type { CaseData, ContainerRow, PlaybookEntry, VerifyOutcome } from './types.js';
 
@@ -7,7 +8,8 @@ export interface RunRequest {
   targetId: string;
   signal: AbortSignal;
   onEvent: (e: RunEvent) => void;
-  approve: (step: PlannedStep) => Promise<boolean>;
+  /** The responder's answer to a step that asks: yes / skip / abort (docs/statuses.md). */
+  approve: (step: PlannedStep) => Promise<Approval>;
 }
 
 /**

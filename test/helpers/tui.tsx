@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { render } from 'ink-testing-library';
 import type { PlannedStep, RunEvent } from '../../src/engine/events.js';
+import type { Approval } from '../../src/engine/outcome.js';
 import { App } from '../../src/tui/App.js';
 import { TimelineIndex } from '../../src/tui/data/timeline-index.js';
 import type { RunRequest, TuiServices } from '../../src/tui/services.js';
@@ -16,7 +17,7 @@ export class FakeServices implements TuiServices {
   onRows?: (rows: ContainerRow[]) => void;
   playbooks: PlaybookEntry[] = [];
   runs: RunRequest[] = [];
-  approvals: { step: string; answer: Promise<boolean> }[] = [];
+  approvals: { step: string; answer: Promise<Approval> }[] = [];
   cases = new Map<string, CaseData>();
   verified: string[] = [];
   verifyOutcome: VerifyOutcome = { ok: true, lines: ['SHA256SUMS: all files OK'] };
@@ -46,7 +47,7 @@ export class FakeServices implements TuiServices {
   }
 
   /** Asks for approval the way the runner does (step:confirm, then approve()). */
-  ask(step: PlannedStep): Promise<boolean> {
+  ask(step: PlannedStep): Promise<Approval> {
     const r = this.runs[this.runs.length - 1];
     r.onEvent({ type: 'step:confirm', time: new Date().toISOString(), stepId: step.id, uses: step.uses, plan: step.plan });
     const answer = r.approve(step);
@@ -81,10 +82,10 @@ export class FakeServices implements TuiServices {
   }
 }
 
-/** Renders the whole app at 80×24 without colour, with the given services. */
-export function renderApp(services: TuiServices, opts: { columns?: number; rows?: number; startWith?: TuiAction[] } = {}) {
+/** Renders the whole app at 80×24 without colour (`color: true` for the colour theme), with the given services. */
+export function renderApp(services: TuiServices, opts: { columns?: number; rows?: number; startWith?: TuiAction[]; color?: boolean } = {}) {
   const size = { columns: opts.columns ?? 80, rows: opts.rows ?? 24 };
-  return render(<App services={services} initial={initialState(size)} theme={themeFor({ NO_COLOR: '1' })} fixedSize startWith={opts.startWith} />);
+  return render(<App services={services} initial={initialState(size)} theme={themeFor(opts.color ? {} : { NO_COLOR: '1' })} fixedSize startWith={opts.startWith} />);
 }
 
 /** Polls until `check` passes (Ink renders asynchronously); fails with the last frame after `ms`. */

@@ -9,6 +9,7 @@ import type { Engine } from '../../src/docker/connection.js';
 import type { Target } from '../../src/docker/target.js';
 import { defineAction } from '../../src/engine/action.js';
 import { EventBus, type PlannedStep, type RunEvent } from '../../src/engine/events.js';
+import type { Approval } from '../../src/engine/outcome.js';
 import { runPlaybook } from '../../src/engine/runner.js';
 import { CaseStore } from '../../src/evidence/case-store.js';
 import type { CaseInfo } from '../../src/evidence/types.js';
@@ -53,7 +54,7 @@ describe('runner: steps that need approval', () => {
 
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  async function run(opts: { yes?: boolean; approve?: (s: PlannedStep) => Promise<boolean>; text?: string; signal?: AbortSignal }) {
+  async function run(opts: { yes?: boolean; approve?: (s: PlannedStep) => Promise<Approval>; text?: string; signal?: AbortSignal }) {
     const { playbook, problems } = parsePlaybook(opts.text ?? PLAYBOOK, registry, 't.yaml');
     if (!playbook) throw new Error(JSON.stringify(problems));
     const bus = new EventBus();
@@ -81,7 +82,7 @@ describe('runner: steps that need approval', () => {
       signal: controller.signal,
       approve: async () => {
         controller.abort(new Error('SIGINT'));
-        return false;
+        return 'abort' as const;
       },
     });
     expect(summary).toMatchObject({ status: 'aborted', exitCode: 130 });
@@ -98,17 +99,18 @@ describe('runner: steps that need approval', () => {
     expect(custody.find((c) => c.step === 'boom' && c.result === 'approved')).toMatchObject({ message: 'by --yes' });
   });
 
-  test('on a terminal the responder is asked, with the plan; "no" skips only that step', async () => {
+  test('on a terminal the responder is asked, with the plan; "skip" declines only that step and the run does not end OK', async () => {
     const asked: PlannedStep[] = [];
-    const { summary, custody } = await run({ approve: async (s) => (asked.push(s), false) });
+    const { summary, custody, events } = await run({ approve: async (s) => (asked.push(s), 'skip' as const) });
     expect(asked.map((s) => [s.id, s.plan])).toEqual([['boom', 'test:destroy on victim']]);
     expect(ran).toEqual(['first', 'after']);
-    expect(summary.exitCode).toBe(0);
-    expect(custody.find((c) => c.step === 'boom')).toMatchObject({ result: 'refused', message: 'by interactive prompt' });
+    expect(summary).toMatchObject({ status: 'declined', exitCode: 1 });
+    expect(events.filter((e) => e.type === 'step:end').map((e) => [e.stepId, e.status])).toEqual([['first', 'ok'], ['boom', 'declined'], ['after', 'ok']]);
+    expect(custody.find((c) => c.step === 'boom')).toMatchObject({ result: 'declined', details: { answer: 'skip', containment: false } });
   });
 
   test('"yes" on the terminal runs it', async () => {
-    await run({ approve: async () => true });
+    await run({ approve: async () => 'yes' as const });
     expect(ran).toEqual(['first', 'boom', 'after']);
   });
 

@@ -101,7 +101,7 @@ describe('tui reducer: the run screen is a fold over engine events', () => {
     },
     {
       name: 'approving clears the question and the step runs',
-      actions: [ev(start), ev({ type: 'step:confirm', time: at(1), stepId: 'isolate', uses: 'test:isolate', plan: 'p' }), { type: 'run:answer', stepId: 'isolate', approved: true }],
+      actions: [ev(start), ev({ type: 'step:confirm', time: at(1), stepId: 'isolate', uses: 'test:isolate', plan: 'p' }), { type: 'run:answer', stepId: 'isolate', answer: 'yes' }],
       expect: (s) => {
         expect(s.run.confirm).toBeUndefined();
         expect(s.run.steps[1].state).toBe('running');
@@ -109,7 +109,7 @@ describe('tui reducer: the run screen is a fold over engine events', () => {
     },
     {
       name: 'an answer for another step is ignored',
-      actions: [ev(start), ev({ type: 'step:confirm', time: at(1), stepId: 'isolate', uses: 'test:isolate', plan: 'p' }), { type: 'run:answer', stepId: 'pause', approved: true }],
+      actions: [ev(start), ev({ type: 'step:confirm', time: at(1), stepId: 'isolate', uses: 'test:isolate', plan: 'p' }), { type: 'run:answer', stepId: 'pause', answer: 'yes' }],
       expect: (s) => expect(s.run.confirm?.stepId).toBe('isolate'),
     },
     {
@@ -121,7 +121,7 @@ describe('tui reducer: the run screen is a fold over engine events', () => {
       name: 'run:end keeps the outcome and the bundle path',
       actions: [
         ev(start),
-        ev({ type: 'run:end', time: at(9), status: 'aborted', exitCode: 130, caseId: 'case-1', caseDir: '/cases/case-1', counts: { ok: 1, noop: 0, failed: 0, skipped: 2, planned: 0 }, message: 'interrupted', bundle: '/cases/case-1.tar.gz' }),
+        ev({ type: 'run:end', time: at(9), status: 'aborted', exitCode: 130, caseId: 'case-1', caseDir: '/cases/case-1', counts: { ok: 1, noop: 0, failed: 0, skipped: 2, declined: 0, planned: 0 }, message: 'interrupted', bundle: '/cases/case-1.tar.gz' }),
       ],
       expect: (s) => {
         expect(s.run.phase).toBe('ended');
@@ -132,7 +132,7 @@ describe('tui reducer: the run screen is a fold over engine events', () => {
       name: 'sealing after an interrupted run puts the bundle into the outcome',
       actions: [
         ev(start),
-        ev({ type: 'run:end', time: at(9), status: 'aborted', exitCode: 130, caseId: 'case-1', caseDir: '/cases/case-1', counts: { ok: 1, noop: 0, failed: 0, skipped: 2, planned: 0 }, message: 'interrupted' }),
+        ev({ type: 'run:end', time: at(9), status: 'aborted', exitCode: 130, caseId: 'case-1', caseDir: '/cases/case-1', counts: { ok: 1, noop: 0, failed: 0, skipped: 2, declined: 0, planned: 0 }, message: 'interrupted' }),
         { type: 'run:seal' },
         { type: 'run:sealed', bundle: '/cases/case-1.tar.gz' },
       ],
@@ -241,8 +241,12 @@ describe('keymap: keys mean actions, given the state', () => {
     { name: 'Ctrl-C with nothing running asks to quit', s: initialState(), input: 'c', key: k({ ctrl: true }), want: [{ type: 'prompt:open', prompt: { kind: 'quit' } }] },
     { name: 'y on the abort question aborts', s: tuiReducer(running, { type: 'prompt:open', prompt: { kind: 'abort' } }), input: 'y', key: k(), want: [{ type: 'run:abort' }] },
     { name: 'Enter on the abort question means no', s: tuiReducer(running, { type: 'prompt:open', prompt: { kind: 'abort' } }), input: '', key: k({ return: true }), want: [{ type: 'prompt:close' }] },
-    { name: 'y approves the step that asks', s: asking, input: 'y', key: k(), want: [{ type: 'run:answer', stepId: 'isolate', approved: true }] },
-    { name: 'Enter refuses it (the default is no)', s: asking, input: '', key: k({ return: true }), want: [{ type: 'run:answer', stepId: 'isolate', approved: false }] },
+    { name: 'y runs the step that asks', s: asking, input: 'y', key: k(), want: [{ type: 'run:answer', stepId: 'isolate', answer: 'yes' }] },
+    { name: 's skips it and goes on', s: asking, input: 's', key: k(), want: [{ type: 'run:answer', stepId: 'isolate', answer: 'skip' }] },
+    { name: 'a stops the run', s: asking, input: 'a', key: k(), want: [{ type: 'run:answer', stepId: 'isolate', answer: 'abort' }] },
+    { name: 'Enter stops the run (the safe default, never a quiet go-on)', s: asking, input: '', key: k({ return: true }), want: [{ type: 'run:answer', stepId: 'isolate', answer: 'abort' }] },
+    { name: 'Esc stops the run too', s: asking, input: '', key: k({ escape: true }), want: [{ type: 'run:answer', stepId: 'isolate', answer: 'abort' }] },
+    { name: 'n is ambiguous (skip or stop?): it asks for the key that says which', s: asking, input: 'n', key: k(), want: [{ type: 'message', text: 'Answer y (run it), s (skip it and go on) or a / Enter (stop the run).' }] },
     { name: 'q while asked is not "back": it is ignored', s: asking, input: 'q', key: k(), want: [] },
     { name: '? opens the keys anywhere', s: running, input: '?', key: k(), want: [{ type: 'help:toggle' }] },
   ])('$name', ({ s, input, key, want }) => expect(keyToActions(s, input, key)).toEqual(want));

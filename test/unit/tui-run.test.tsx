@@ -79,9 +79,9 @@ describe('Run screen', () => {
     const f = await until(lastFrame, (x) => x.includes('Approve step'));
     expect(f).toContain('Approve step "isolate" (contain:network-isolate) on victim? This will:');
     expect(f).toContain('disconnect victim from lab-net (172.20.0.3) and attach it to cirt-quarantine');
-    expect(f).toContain('n / Enter refuse (default)');
+    expect(f).toContain('y run · s skip (stays NOT CONTAINED) · a / Enter stop the run (default)');
     stdin.write('y');
-    await expect(answer).resolves.toBe(true);
+    await expect(answer).resolves.toBe('yes');
     await until(lastFrame, (x) => !x.includes('Approve step'));
   });
 
@@ -101,23 +101,50 @@ describe('Run screen', () => {
     const box = lines.filter((l) => l.startsWith('│')).map((l) => l.slice(1, -1).trim()).join(' ');
     expect(box).toContain(plan);
     expect(box).toContain('Approve step "isolate" (contain:network-isolate) on cirt-lab-incident-7954-victim? This will:');
-    expect(f).toContain('y approve · n / Enter refuse (default)');
+    expect(f).toContain('y run · s skip (stays NOT CONTAINED) · a / Enter stop the run (default)');
     expect(f).toMatch(/\? isolate .*waiting for your answer/);
   });
 
-  test('The default answer is no: Enter refuses, and so does Esc', async () => {
+  test('The default answer stops the run: Enter and Esc answer abort, s skips, n only asks again', async () => {
     const { svc, lastFrame, stdin } = await startRun();
     const first = svc.ask(STEPS[1]);
     await until(lastFrame, (x) => x.includes('Approve step'));
     stdin.write(KEY.enter);
-    await expect(first).resolves.toBe(false);
+    await expect(first).resolves.toBe('abort');
     const second = svc.ask({ ...STEPS[1], id: 'isolate-2' });
     await until(lastFrame, (x) => x.includes('Approve step "isolate-2"'));
     stdin.write(KEY.esc);
-    await expect(second).resolves.toBe(false);
+    await expect(second).resolves.toBe('abort');
+    const third = svc.ask({ ...STEPS[2], id: 'export-2', confirm: true });
+    const f = await until(lastFrame, (x) => x.includes('Approve step "export-2"'));
+    expect(f).toContain('y run · s skip, go on · a / Enter stop the run (default)');
+    stdin.write('n');
+    await until(lastFrame, (x) => x.includes('Answer y (run it), s (skip it and go on) or a / Enter (stop the run).'));
+    expect(lastFrame()).toContain('Approve step "export-2"');
+    stdin.write('s');
+    await expect(third).resolves.toBe('skip');
   });
 
-  test('Ctrl-C asks whether to abort; n keeps running; y aborts the run’s signal and answers a pending approval no', async () => {
+  test('Declining the isolate step shows NOT CONTAINED in red at once, and the run ends NOT CONTAINED in red', async () => {
+    const { svc, lastFrame, stdin } = await startRun();
+    const answer = svc.ask(STEPS[1]);
+    await until(lastFrame, (x) => x.includes('Approve step'));
+    stdin.write('s');
+    await expect(answer).resolves.toBe('skip');
+    svc.emit({ type: 'step:end', time: now(6), stepId: 'isolate', uses: 'contain:network-isolate', status: 'declined', message: 'declined by the responder at the interactive prompt (skip): not run; its containment was NOT applied', durationMs: 1 });
+    let f = await until(lastFrame, (x) => x.includes('NOT CONTAINED: victim'));
+    expect(f).toMatch(/⊘ isolate +declined by the responder/);
+    expect(f).toContain('NOT CONTAINED: victim — declined isolate (contain:network-isolate)');
+    svc.emit({
+      type: 'run:end', time: now(9), status: 'not-contained', exitCode: 1, caseId: 'case-9', caseDir: '/cases/case-9',
+      counts: { ok: 2, noop: 0, failed: 0, skipped: 0, declined: 1, planned: 0 }, message: 'the responder declined step "isolate" (contain:network-isolate): containment not applied; 2 step(s) done', bundle: '/cases/case-9.tar.gz',
+    });
+    svc.endRun(1);
+    f = await until(lastFrame, (x) => x.includes('NOT CONTAINED: the responder declined'));
+    expect(f).not.toMatch(/^OK:/m);
+  });
+
+  test('Ctrl-C asks whether to abort; n keeps running; y aborts the run’s signal and answers a pending approval abort', async () => {
     const { svc, lastFrame, stdin } = await startRun();
     stdin.write(KEY.ctrlC);
     await until(lastFrame, (x) => x.includes('Abort the running playbook? [y/N]'));
@@ -131,7 +158,8 @@ describe('Run screen', () => {
     stdin.write('y');
     await until(lastFrame, (x) => x.includes('Aborting'));
     expect(svc.runs[0].signal.aborted).toBe(true);
-    await expect(pending).resolves.toBe(false);
+    // Answered abort; the runner sees the aborted signal and records an interrupt (exit 130).
+    await expect(pending).resolves.toBe('abort');
   });
 
   test('q is refused while running; after the run ends the outcome and bundle are shown and c opens the case', async () => {
@@ -139,7 +167,7 @@ describe('Run screen', () => {
     stdin.write('q');
     await until(lastFrame, (x) => x.includes('A run is in progress'));
     svc.cases.set('/cases/case-9', { id: 'case-9', dir: '/cases/case-9', status: 'sealed', target: 'victim', artifacts: [], findings: [], notes: [] });
-    svc.emit({ type: 'run:end', time: now(9), status: 'ok', exitCode: 0, caseId: 'case-9', caseDir: '/cases/case-9', counts: { ok: 3, noop: 0, failed: 0, skipped: 0, planned: 0 }, message: '3 step(s) done', bundle: '/cases/case-9.tar.gz' });
+    svc.emit({ type: 'run:end', time: now(9), status: 'ok', exitCode: 0, caseId: 'case-9', caseDir: '/cases/case-9', counts: { ok: 3, noop: 0, failed: 0, skipped: 0, declined: 0, planned: 0 }, message: '3 step(s) done', bundle: '/cases/case-9.tar.gz' });
     svc.endRun(0);
     const f = await until(lastFrame, (x) => x.includes('OK: 3 step(s) done'));
     expect(f).toContain('bundle /cases/case-9.tar.gz');
@@ -149,7 +177,7 @@ describe('Run screen', () => {
 
   test('An aborted run leaves an unsealed case; s seals what was collected and shows the bundle', async () => {
     const { svc, lastFrame, stdin } = await startRun();
-    svc.emit({ type: 'run:end', time: now(9), status: 'aborted', exitCode: 130, caseId: 'case-9', caseDir: '/cases/case-9', counts: { ok: 1, noop: 0, failed: 0, skipped: 2, planned: 0 }, message: 'interrupted; what was collected is kept and can be sealed' });
+    svc.emit({ type: 'run:end', time: now(9), status: 'aborted', exitCode: 130, caseId: 'case-9', caseDir: '/cases/case-9', counts: { ok: 1, noop: 0, failed: 0, skipped: 2, declined: 0, planned: 0 }, message: 'interrupted; what was collected is kept and can be sealed' });
     svc.endRun(130);
     const f = await until(lastFrame, (x) => x.includes('ABORTED: interrupted'));
     expect(f).toContain('not sealed (no bundle): s seals what was collected');

@@ -6,6 +6,7 @@ import { connectEngine } from '../../docker/connection.js';
 import { resolveTarget, type Target } from '../../docker/target.js';
 import { UserError } from '../../engine/errors.js';
 import { EventBus, type PlannedStep, type RunEvent } from '../../engine/events.js';
+import { isContainment, type Approval } from '../../engine/outcome.js';
 import { runPlaybook, type RunSummary } from '../../engine/runner.js';
 import { actor as custodyActor, CASE_ID, CaseStore, responder } from '../../evidence/case-store.js';
 import { loadSigningKey } from '../../evidence/sign.js';
@@ -34,7 +35,8 @@ export interface RunCommandOptions extends GlobalOptions {
   signal?: AbortSignal;
   /** Extra subscribers (the TUI). */
   listeners?: ((e: RunEvent) => void)[];
-  approve?: (step: PlannedStep) => Promise<boolean>;
+  /** Answers a step that asks first (the TUI; tests): yes / skip / abort, as the runner takes them. */
+  approve?: (step: PlannedStep) => Promise<Approval>;
 }
 
 /** `cirt run <playbook> --target X`: validate, connect, resolve, open the case, run. */
@@ -136,34 +138,63 @@ function alertSource(alert: LoadedAlert): string {
 }
 
 /**
- * y/N on the terminal; anything but y/yes is no. readline swallows Ctrl-C in raw mode (no process
+ * What a typed answer means. Enter is "abort": the safe default stops the run (the seal still runs)
+ * and ends it declined, never as a success; anything unrecognised is asked again.
+ */
+export function parseAnswer(text: string): Approval | undefined {
+  const a = text.trim().toLowerCase();
+  if (a === 'y' || a === 'yes') return 'yes';
+  if (a === 's' || a === 'skip') return 'skip';
+  if (a === '' || a === 'a' || a === 'abort') return 'abort';
+  return undefined;
+}
+
+/** After this many answers it cannot read, the prompt takes the default (abort). */
+const MAX_UNCLEAR_ANSWERS = 3;
+
+/**
+ * yes / skip / abort on the terminal (Enter = abort). readline swallows Ctrl-C in raw mode (no process
  * SIGINT), and a prompt nobody can answer any more would let Node exit 0 mid-run with the case
  * left "running": so Ctrl-C is passed on as the interrupt it is, and Ctrl-D or an abort ends the
- * prompt as "no" (the runner then sees the abort and records the run as interrupted).
+ * prompt as "abort" (the runner then sees the abort signal and records the run as interrupted).
  */
-function askOnTerminal(step: PlannedStep, target: Target, io: CommandIO, signal: AbortSignal): Promise<boolean> {
+function askOnTerminal(step: PlannedStep, target: Target, io: CommandIO, signal: AbortSignal): Promise<Approval> {
   const rl = readline.createInterface({ input: process.stdin, output: io.err });
   return new Promise((resolve) => {
     let done = false;
-    const finish = (yes: boolean): void => {
+    const finish = (answer: Approval): void => {
       if (done) return;
       done = true;
       signal.removeEventListener('abort', onAbort);
       rl.close();
-      resolve(yes);
+      resolve(answer);
     };
-    const onAbort = (): void => finish(false);
+    const onAbort = (): void => finish('abort');
     signal.addEventListener('abort', onAbort);
     rl.on('SIGINT', () => {
       io.err.write('\n');
-      // The binary's SIGINT handler aborts the run; without one (in-process use) it is a plain "no".
+      // The binary's SIGINT handler aborts the run; without one (in-process use) it stops the run.
       if (process.listenerCount('SIGINT') > 0) process.emit('SIGINT', 'SIGINT');
-      finish(false);
+      finish('abort');
     });
-    rl.on('close', () => finish(false));
-    if (signal.aborted) return finish(false);
-    rl.question(`Approve step "${step.id}" (${step.uses}) on ${safeText(target.name)}: ${safeText(step.plan)}? [y/N] `, (answer) => {
-      finish(/^y(es)?$/i.test(answer.trim()));
-    });
+    rl.on('close', () => finish('abort'));
+    if (signal.aborted) return finish('abort');
+    const name = safeText(target.name);
+    const skipMeans = isContainment(step.uses) ? `skip it and go on (${name} stays NOT CONTAINED)` : 'skip it and go on';
+    io.err.write(`Approve step "${step.id}" (${step.uses}) on ${name}: ${safeText(step.plan)}?\n`);
+    const question = `  y run it · s ${skipMeans} · a stop the run, seal what was collected (default) [y/s/A] `;
+    let unclear = 0;
+    const ask = (): void =>
+      rl.question(question, (text) => {
+        const answer = parseAnswer(text);
+        if (answer) return finish(answer);
+        if (++unclear >= MAX_UNCLEAR_ANSWERS) {
+          io.err.write('  no clear answer: stopping the run\n');
+          return finish('abort');
+        }
+        io.err.write('  answer y (run it), s (skip it) or a (stop the run)\n');
+        ask();
+      });
+    ask();
   });
 }

@@ -1,9 +1,10 @@
 import type { Writable } from 'node:stream';
 import type { RunEvent } from '../../engine/events.js';
+import { statusLabel } from '../../engine/outcome.js';
 import { humanBytes } from '../../util/format.js';
 import { safeText } from '../../util/sanitize.js';
 
-const MARK: Record<string, string> = { ok: '✔', noop: '•', failed: '✖', skipped: '-', planned: '○' };
+const MARK: Record<string, string> = { ok: '✔', noop: '•', failed: '✖', skipped: '-', declined: '⊘', planned: '○' };
 
 /** Readable lines for a terminal or a log file. Every string from the outside is sanitised. */
 export function plainReporter(out: Writable): (e: RunEvent) => void {
@@ -40,7 +41,8 @@ export function plainReporter(out: Writable): (e: RunEvent) => void {
         w(`  ${MARK[e.status] ?? '?'} ${e.stepId} (${e.uses}) ${e.status}: ${safeText(e.message)}${e.durationMs ? ` [${e.durationMs} ms]` : ''}`);
         break;
       case 'run:end':
-        w(`${e.status.toUpperCase()}: ${safeText(e.message)}${e.caseDir ? ` — case ${safeText(e.caseDir)}` : ''}`);
+        // The last line leads with the run status (NOT CONTAINED, DECLINED, …): only an ok run says OK.
+        w(`${statusLabel(e.status)}: ${safeText(e.message)}${e.caseDir ? ` — case ${safeText(e.caseDir)}` : ''}`);
         if (e.bundle) w(`  bundle ${safeText(e.bundle)}`);
         break;
       default:

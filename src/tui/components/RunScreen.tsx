@@ -1,5 +1,6 @@
 import { Box, Text } from 'ink';
 import { memo } from 'react';
+import { isContainment, statusLabel } from '../../engine/outcome.js';
 import { clip, safeText } from '../../util/sanitize.js';
 import { clipMiddle } from '../format.js';
 import { bodyRows, type Size } from '../layout.js';
@@ -12,10 +13,15 @@ export interface RunScreenProps {
   run: RunState;
 }
 
-const MARK: Record<string, string> = { waiting: '○', confirm: '?', ok: '✔', noop: '•', failed: '✖', skipped: '-', planned: '○' };
+const MARK: Record<string, string> = { waiting: '○', confirm: '?', ok: '✔', noop: '•', failed: '✖', skipped: '-', declined: '⊘', planned: '○' };
 
 function markColor(t: Theme, state: StepView['state']): string | undefined {
-  return state === 'ok' ? t.ok : state === 'failed' ? t.bad : state === 'confirm' ? t.warn : state === 'noop' || state === 'skipped' || state === 'waiting' ? t.muted : undefined;
+  return state === 'ok' ? t.ok : state === 'failed' || state === 'declined' ? t.bad : state === 'confirm' ? t.warn : state === 'noop' || state === 'skipped' || state === 'waiting' ? t.muted : undefined;
+}
+
+/** Containment steps the responder declined: the container is not contained, whatever else goes well. */
+export function declinedContainment(steps: StepView[]): StepView[] {
+  return steps.filter((s) => s.state === 'declined' && isContainment(s.uses));
 }
 
 /** A finished step never changes again: memo keeps it from re-rendering on every progress tick. */
@@ -30,7 +36,7 @@ const StepLine = memo(function StepLine({ s, width }: { s: StepView; width: numb
   return (
     <Text wrap="truncate-end">
       {s.state === 'running' ? <Spinner /> : <Text color={markColor(t, s.state)}>{MARK[s.state] ?? '?'}</Text>} <Text bold>{clip(s.id, idW).padEnd(idW)}</Text>{' '}
-      {usesW ? <Text color={t.muted}>{clip(s.uses, usesW).padEnd(usesW)} </Text> : null}<Text color={s.state === 'failed' ? t.bad : undefined}>{clip(what, width)}</Text>
+      {usesW ? <Text color={t.muted}>{clip(s.uses, usesW).padEnd(usesW)} </Text> : null}<Text color={s.state === 'failed' || s.state === 'declined' ? t.bad : undefined}>{clip(what, width)}</Text>
       <Text color={t.muted}>{took}</Text>
     </Text>
   );
@@ -60,8 +66,8 @@ function BottomPanel({ run, width }: { run: RunState; width: number }) {
         </Text>
         {/* The whole plan, never clipped: it is what the responder approves. */}
         <Text wrap="wrap">{safeText(run.confirm.plan)}</Text>
-        <Text bold>
-          y approve · <Text color={t.warn}>n / Enter refuse (default)</Text>
+        <Text bold wrap="truncate-end">
+          y run · s skip{isContainment(run.confirm.uses) ? ' (stays NOT CONTAINED)' : ', go on'} · <Text color={t.warn}>a / Enter stop the run (default)</Text>
         </Text>
       </Box>
     );
@@ -75,11 +81,12 @@ function BottomPanel({ run, width }: { run: RunState; width: number }) {
   }
   if (run.phase === 'ended' && run.end) {
     const e = run.end;
+    // Failed, not contained and declined are red: each means the playbook did not do all it says.
     const color = e.status === 'ok' ? t.ok : e.status === 'aborted' || e.status === 'blocked' ? t.warn : t.bad;
     return (
       <Box flexDirection="column">
         <Text bold color={color} wrap="truncate-end">
-          {e.status.toUpperCase()}: {clip(e.message, width)}
+          {statusLabel(e.status)}: {clip(e.message, width)}
         </Text>
         {/* Long paths lose their middle, never the case id at their end. */}
         {run.caseDir ? <Text wrap="truncate-end">case {clipMiddle(run.caseDir, width - 5)}</Text> : null}
@@ -117,7 +124,9 @@ export function RunScreen({ size, run }: RunScreenProps) {
   const width = size.columns;
   const items = runItems(run.steps);
   const panel = run.confirm ? panelRows(run.confirm, run.target.name, width) : run.phase === 'ended' || run.phase === 'error' ? 3 : 1;
-  const room = Math.max(3, bodyRows(size) - 2 - panel);
+  // Said at once, in red, and kept on screen for the rest of the run (the end line says it after).
+  const kept = run.phase === 'ended' ? [] : declinedContainment(run.steps);
+  const room = Math.max(3, bodyRows(size) - 2 - panel - (kept.length ? 1 : 0));
   // Keep the step that is working (or asking) in view, with the ones after it when there is room.
   const active = items.findIndex((i) => i.kind === 'step' && (i.step.state === 'running' || i.step.state === 'confirm'));
   const focus = active >= 0 ? active + 2 : items.length - 1;
@@ -146,6 +155,11 @@ export function RunScreen({ size, run }: RunScreenProps) {
         )}
       </Box>
       <Text> </Text>
+      {kept.length ? (
+        <Text bold color={t.bad} wrap="truncate-end">
+          NOT CONTAINED: {clip(run.target.name, 40)} — declined {kept.map((s) => `${clip(s.id, 20)} (${s.uses})`).join(', ')}
+        </Text>
+      ) : null}
       <BottomPanel run={run} width={width} />
     </Box>
   );

@@ -1,4 +1,5 @@
 import type { RunEvent } from '../../engine/events.js';
+import type { Approval } from '../../engine/outcome.js';
 import type { CaseData, ContainerRow, PlaybookEntry, VerifyOutcome } from '../types.js';
 
 export type Screen = 'containers' | 'playbooks' | 'run' | 'case' | 'timeline';
@@ -35,7 +36,7 @@ export type TuiAction =
   | { type: 'playbooks:move'; delta: number }
   | { type: 'run:request'; playbook: PlaybookEntry; target: ContainerRow }
   | { type: 'run:failed'; message: string }
-  | { type: 'run:answer'; stepId: string; approved: boolean }
+  | { type: 'run:answer'; stepId: string; answer: Approval }
   | { type: 'run:abort' }
   | { type: 'run:seal' }
   | { type: 'run:sealed'; bundle?: string; error?: string }

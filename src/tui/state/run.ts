@@ -123,8 +123,8 @@ export function runReducer(s: RunState, a: TuiAction): RunState {
       return { ...s, phase: s.phase === 'running' ? s.phase : 'error', error: a.message, confirm: undefined };
     case 'run:answer': {
       if (s.confirm?.stepId !== a.stepId) return s;
-      // Approved: the step runs now; refused: the engine will report it skipped.
-      return { ...updateStep(s, a.stepId, (v) => ({ ...v, state: a.approved ? 'running' : 'confirm' })), confirm: undefined };
+      // Yes: the step runs now; skip / abort: the engine reports it declined at once.
+      return { ...updateStep(s, a.stepId, (v) => ({ ...v, state: a.answer === 'yes' ? 'running' : 'confirm' })), confirm: undefined };
     }
     case 'run:abort':
       return { ...s, abortRequested: true, confirm: undefined };

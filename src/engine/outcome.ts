@@ -1,0 +1,80 @@
+import { EXIT } from './errors.js';
+import type { RunStatus, StepStatus } from './events.js';
+
+/**
+ * The responder's answer to a step that asks first: run it, skip it and go on, or stop the run
+ * (the remaining steps are skipped, `always: true` ones such as evidence:seal still run).
+ */
+export type Approval = 'yes' | 'skip' | 'abort';
+
+/** A containment step: its action is in the `contain:` category (they all change the container). */
+export function isContainment(uses: string): boolean {
+  return uses.startsWith('contain:');
+}
+
+/** Exit code of each run status (docs/statuses.md). */
+export const RUN_EXIT: Record<RunStatus, number> = {
+  ok: EXIT.ok,
+  planned: EXIT.ok,
+  failed: EXIT.failed,
+  'not-contained': EXIT.failed,
+  declined: EXIT.failed,
+  blocked: EXIT.usage,
+  aborted: EXIT.interrupted,
+};
+
+/** How a status reads in a headline: `NOT CONTAINED`, `DECLINED`, `OK`. */
+export function statusLabel(status: string): string {
+  return status.replace(/-/g, ' ').toUpperCase();
+}
+
+/** What the runner saw of the responder's answers, for the run's status and message. */
+export interface DeclineFacts {
+  /** Steps the responder declined (skip or abort), in order. */
+  declined: { id: string; uses: string; answer: Exclude<Approval, 'yes'> }[];
+  /** Steps never run because the responder stopped the run. */
+  notRun: { id: string; uses: string }[];
+}
+
+/** Containment the responder kept from happening: declined containment steps and those a stop left out. */
+export function containmentNotApplied(f: DeclineFacts): { id: string; uses: string }[] {
+  return [...f.declined, ...f.notRun].filter((s) => isContainment(s.uses));
+}
+
+/**
+ * The run's status from how it went. Order matters: an interrupt or a missing approval says most
+ * about what happened; then a containment the responder declined (the container is still live,
+ * which is what the next person must know first); then failures; then any other declined step.
+ */
+export function runStatus(o: { aborted: boolean; blocked: boolean; counts: Record<StepStatus, number>; facts: DeclineFacts }): RunStatus {
+  if (o.aborted) return 'aborted';
+  if (o.blocked) return 'blocked';
+  if (containmentNotApplied(o.facts).length) return 'not-contained';
+  if (o.counts.failed > 0) return 'failed';
+  if (o.facts.declined.length) return 'declined';
+  return 'ok';
+}
+
+/**
+ * The one-line message of a run that was not interrupted or blocked (its status says the rest).
+ * `warnings` and `gaps` (what steps that ended ok noted as missing from the case) are said even
+ * when the run is ok: an OK line must not hide that something was not collected.
+ */
+export function runMessage(counts: Record<StepStatus, number>, f: DeclineFacts, warnings = 0, gaps = 0): string {
+  const list = (xs: { id: string; uses: string }[]): string => xs.map((s) => `step "${s.id}" (${s.uses})`).join(', ');
+  const parts: string[] = [];
+  const declinedContainment = f.declined.filter((d) => isContainment(d.uses));
+  if (declinedContainment.length) parts.push(`the responder declined ${list(declinedContainment)}: containment not applied`);
+  const stop = f.declined.find((d) => d.answer === 'abort');
+  if (stop) {
+    const notRunContainment = f.notRun.filter((s) => isContainment(s.uses));
+    const among = notRunContainment.length ? ` (containment among them: ${list(notRunContainment)})` : '';
+    parts.push(`the responder stopped the run at step "${stop.id}"${f.notRun.length ? `, ${f.notRun.length} step(s) not run${among}` : ''}`);
+  }
+  const declinedOther = f.declined.filter((d) => d.answer === 'skip' && !isContainment(d.uses));
+  if (declinedOther.length) parts.push(`the responder declined ${list(declinedOther)}`);
+  if (counts.failed) parts.push(`${counts.failed} step(s) failed`);
+  const notes = [warnings ? `${warnings} warning(s)` : '', gaps ? `${gaps} gap(s) noted in the case (the report lists them under Incomplete)` : ''].filter(Boolean);
+  parts.push(`${counts.ok + counts.noop} step(s) done${notes.length ? ` with ${notes.join(', ')}` : ''}`);
+  return parts.join('; ');
+}
