@@ -13,8 +13,9 @@ import type { CaseInfo } from '../../evidence/types.js';
 import { loadPlaybook, resolvePlaybookPath } from '../../playbook/load.js';
 import { toolVersion } from '../../util/pkg.js';
 import { safeText } from '../../util/sanitize.js';
-import { loadAlert, type LoadedAlert } from '../alert.js';
-import { casesDirOf, type CommandIO, type GlobalOptions } from '../io.js';
+import { loadAlert, ONE_ALERT_NOTE, type LoadedAlert } from '../alert.js';
+import { resolveAlertTarget } from '../alert-target.js';
+import { casesDirOf, println, type CommandIO, type GlobalOptions } from '../io.js';
 import { jsonReporter } from '../reporters/json.js';
 import { plainReporter } from '../reporters/plain.js';
 
@@ -46,6 +47,7 @@ export async function runCommand(o: RunCommandOptions, io: CommandIO): Promise<R
     throw new UserError(`Case id "${safeText(o.caseId)}" is not allowed`, { hint: 'Use letters, digits, dot, dash and underscore.' });
   }
   const alert = o.alert ? await loadAlert(o.alert) : undefined;
+  if (alert?.more) println(io.err, `cirt: note: ${ONE_ALERT_NOTE}`);
   const ref = o.target ?? alert?.target;
   if (!ref) throw new UserError('No container given', { hint: 'Use --target <name|id>, or --alert <falco.json> naming one.' });
   // A bad --sign-key is a usage error found before anything is touched, not a failed seal at the end.
@@ -62,7 +64,8 @@ export async function runCommand(o: RunCommandOptions, io: CommandIO): Promise<R
     );
   }
   const engine = await connectEngine(o.host, io.env);
-  const target = await resolveTarget(engine.docker, ref);
+  // An alert is untrusted: its id and name (and --target, if given) must all name one container.
+  const target = alert ? await resolveAlertTarget(engine.docker, alert, o.target) : await resolveTarget(engine.docker, ref);
 
   const bus = new EventBus();
   bus.on(o.json ? jsonReporter(io.out) : plainReporter(io.out));
