@@ -104,8 +104,11 @@ async function readAlertBytes(source: string, where: string, stdin: NodeJS.Reada
   } catch (err) {
     throw alertReadError(err, where);
   } finally {
-    // A file is read no further than the alert; stdin is left open (only paused) for whoever holds it.
+    // A file is read no further than the alert. stdin is left open, only paused, for whoever holds it;
+    // a paused pipe still keeps Node running, so it is unref'd: the run ends when its work does, not
+    // when the alert stream does (a TTY is left alone: an approval prompt may read it next).
     if (source !== '-') (stream as fs.ReadStream | undefined)?.destroy();
+    else if (!(stdin as { isTTY?: boolean }).isTTY) (stdin as { unref?: () => void }).unref?.();
   }
 }
 

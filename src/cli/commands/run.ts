@@ -15,7 +15,7 @@ import { toolVersion } from '../../util/pkg.js';
 import { safeText } from '../../util/sanitize.js';
 import { loadAlert, ONE_ALERT_NOTE, type LoadedAlert } from '../alert.js';
 import { resolveAlertTarget } from '../alert-target.js';
-import { casesDirOf, println, type CommandIO, type GlobalOptions } from '../io.js';
+import { casesDirOf, println, rawTerminal, type CommandIO, type GlobalOptions } from '../io.js';
 import { jsonReporter } from '../reporters/json.js';
 import { plainReporter } from '../reporters/plain.js';
 
@@ -145,7 +145,9 @@ function alertSource(alert: LoadedAlert): string {
  * prompt as "no" (the runner then sees the abort and records the run as interrupted).
  */
 function askOnTerminal(step: PlannedStep, target: Target, io: CommandIO, signal: AbortSignal): Promise<boolean> {
-  const rl = readline.createInterface({ input: process.stdin, output: io.err });
+  // readline edits the line with escape codes of its own: it gets the terminal itself, and the
+  // prompt's text is made safe here.
+  const rl = readline.createInterface({ input: process.stdin, output: rawTerminal(io.err) });
   return new Promise((resolve) => {
     let done = false;
     const finish = (yes: boolean): void => {
@@ -165,7 +167,7 @@ function askOnTerminal(step: PlannedStep, target: Target, io: CommandIO, signal:
     });
     rl.on('close', () => finish(false));
     if (signal.aborted) return finish(false);
-    rl.question(`Approve step "${step.id}" (${step.uses}) on ${safeText(target.name)}: ${safeText(step.plan)}? [y/N] `, (answer) => {
+    rl.question(`Approve step "${safeText(step.id)}" (${safeText(step.uses)}) on ${safeText(target.name)}: ${safeText(step.plan)}? [y/N] `, (answer) => {
       finish(/^y(es)?$/i.test(answer.trim()));
     });
   });
