@@ -42,13 +42,18 @@ async function dispatch(argv: string[], io: CommandIO, signal?: AbortSignal): Pr
       if (err.hint) io.err.write(`  → ${safeText(err.hint)}\n`);
       return err.exitCode;
     }
-    const e = err as Error;
-    // A stack's first line repeats the message, which may quote input (JSON.parse does): each line is made safe.
-    const stack = (e?.stack ?? '').split('\n').map((l) => safeText(l)).join('\n');
-    io.err.write(`cirt: unexpected error (a bug in cirt): ${safeText(e?.message ?? String(err))}\n${stack}\n`);
-    io.err.write('  → Please report this with the command you ran; evidence already written is kept in the case folder.\n');
-    return EXIT.failed;
+    return reportError(err, io);
   }
+}
+
+/** An error nobody expected: a bug in cirt. Its message and stack are shown safe (they may quote input). */
+export function reportError(err: unknown, io: CommandIO): number {
+  const e = err as Error;
+  // A stack's first line repeats the message, which may quote input (JSON.parse does): each line is made safe.
+  const stack = (e?.stack ?? '').split('\n').map((l) => safeText(l)).join('\n');
+  io.err.write(`cirt: unexpected error (a bug in cirt): ${safeText(e?.message ?? String(err))}\n${stack}\n`);
+  io.err.write('  → Please report this with the command you ran; evidence already written is kept in the case folder.\n');
+  return EXIT.failed;
 }
 
 const isEntry = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
