@@ -161,6 +161,8 @@ export function readFirstJson(stream: NodeJS.ReadableStream, maxBytes: number): 
       stop();
       reject(err);
     };
+    // Already ended (nothing more will come, and 'end' will not fire again): say so now.
+    if ((stream as { readableEnded?: boolean }).readableEnded) return reject(scanner.endError());
     stream.on('data', onData);
     stream.on('end', onEnd);
     stream.on('error', onError);

@@ -74,6 +74,13 @@ describe('the first-object reader', () => {
     input.end();
   });
 
+  test('readFirstJson on a stream that has already ended says empty at once (no wait for an end that never comes)', async () => {
+    const done = Readable.from([]);
+    done.resume();
+    await new Promise((r) => done.once('end', r));
+    await expect(readFirstJson(done, 1024)).rejects.toMatchObject({ problem: 'empty' });
+  });
+
   test('readFirstJson rejects a truncated stream with the truncated problem', async () => {
     await expect(readFirstJson(Readable.from([Buffer.from('{"a":')]), 1024)).rejects.toMatchObject({ problem: 'truncated' });
   });
