@@ -1,5 +1,7 @@
 import path from 'node:path';
-import type { Writable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { Writable } from 'node:stream';
+import { terminalSafe } from '../util/sanitize.js';
 
 /** Where a command writes; tests pass buffers, the binary passes process streams. */
 export interface CommandIO {
@@ -25,6 +27,78 @@ export function processIO(): CommandIO {
     env: process.env,
     cwd: process.cwd(),
   };
+}
+
+/**
+ * What every command writes to a terminal goes through this: control characters are neutralised
+ * (see terminalSafe), so a command that forgets safeText, a stack trace quoting an attacker's bytes
+ * or a CSV with an escape in it cannot drive the terminal. It does not claim to be a TTY, so nothing
+ * mistakes it for one; the TUI and readline, which write their own escape codes, take `rawTerminal()`.
+ */
+export class TerminalWriter extends Writable {
+  /** Characters neutralised so far (the exact bytes differ from what was shown). */
+  replaced = 0;
+  private readonly decoder = new StringDecoder('utf8');
+  /** A CR at the end of a chunk, held until we know whether an LF follows (CRLF passes). */
+  private heldCR = false;
+
+  constructor(readonly raw: Writable) {
+    super({ decodeStrings: false });
+  }
+
+  /** The terminal's width, for tables. */
+  get columns(): number | undefined {
+    return (this.raw as { columns?: number }).columns;
+  }
+
+  get rows(): number | undefined {
+    return (this.raw as { rows?: number }).rows;
+  }
+
+  override _write(chunk: Buffer | string, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    let text = (this.heldCR ? '\r' : '') + (typeof chunk === 'string' ? this.decoder.end() + chunk : this.decoder.write(chunk));
+    this.heldCR = text.endsWith('\r');
+    if (this.heldCR) text = text.slice(0, -1);
+    this.forward(text, cb);
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    // The underlying stream is not ended: process.stdout outlives any one writer.
+    const text = (this.heldCR ? '\r' : '') + this.decoder.end();
+    this.heldCR = false;
+    this.forward(text, cb);
+  }
+
+  /** Writes out a CR held at the end of the last chunk (neutralised: no LF came after it). */
+  flushHeld(): void {
+    if (!this.heldCR) return;
+    this.heldCR = false;
+    this.forward('\r', () => undefined);
+  }
+
+  private forward(text: string, cb: (err?: Error | null) => void): void {
+    if (!text) return cb();
+    const safe = terminalSafe(text);
+    this.replaced += safe.replaced;
+    if (this.raw.write(safe.text)) cb();
+    else this.raw.once('drain', () => cb());
+  }
+}
+
+/** The stream under a TerminalWriter (for the TUI and prompts, which draw with escape codes), else `w`. */
+export function rawTerminal<T extends Writable>(w: T | TerminalWriter): T {
+  return (w instanceof TerminalWriter ? w.raw : w) as T;
+}
+
+/**
+ * The one path to a terminal: stderr always goes through a TerminalWriter (messages, errors, stack
+ * traces), stdout when it is a terminal (any format: table, csv, jsonl, bodyfile, json). stdout to a
+ * file or pipe is left byte-exact.
+ */
+export function terminalIO(io: CommandIO): CommandIO {
+  const wrap = (w: Writable): Writable => (w instanceof TerminalWriter ? w : new TerminalWriter(w));
+  const isTTY = (w: Writable): boolean => Boolean((w as { isTTY?: boolean }).isTTY);
+  return { ...io, out: isTTY(io.out) ? wrap(io.out) : io.out, err: wrap(io.err) };
 }
 
 export function println(w: Writable, line = ''): void {

@@ -2,11 +2,28 @@
 import { CirtError, EXIT } from '../engine/errors.js';
 import { safeText } from '../util/sanitize.js';
 import { CommanderError } from 'commander';
-import { processIO, type CommandIO } from './io.js';
+import { processIO, terminalIO, TerminalWriter, type CommandIO } from './io.js';
 import { isTuiInvocation } from './tui-program.js';
 
-/** The one place errors become exit codes. */
-export async function main(argv: string[], io: CommandIO = processIO(), signal?: AbortSignal): Promise<number> {
+/**
+ * The one place errors become exit codes, and the one path to the terminal: every command and every
+ * message, errors included, writes through terminalIO (control characters neutralised).
+ */
+export async function main(argv: string[], given: CommandIO = processIO(), signal?: AbortSignal): Promise<number> {
+  const io = terminalIO(given);
+  const code = await dispatch(argv, io, signal);
+  if (io.out instanceof TerminalWriter) {
+    io.out.flushHeld();
+    if (io.out.replaced) {
+      io.err.write(
+        `cirt: note: ${io.out.replaced} control character(s) in the output were shown as \\u escapes because stdout is a terminal; redirect it to a file or a pipe for the exact bytes\n`,
+      );
+    }
+  }
+  return code;
+}
+
+async function dispatch(argv: string[], io: CommandIO, signal?: AbortSignal): Promise<number> {
   const state: { code: number; signal?: AbortSignal } = { code: EXIT.ok, signal };
   try {
     // The TUI loads only what its first frame needs; every other invocation gets the full tree.
@@ -25,11 +42,18 @@ export async function main(argv: string[], io: CommandIO = processIO(), signal?:
       if (err.hint) io.err.write(`  → ${safeText(err.hint)}\n`);
       return err.exitCode;
     }
-    const e = err as Error;
-    io.err.write(`cirt: unexpected error (a bug in cirt): ${safeText(e?.message ?? String(err))}\n${e?.stack ?? ''}\n`);
-    io.err.write('  → Please report this with the command you ran; evidence already written is kept in the case folder.\n');
-    return EXIT.failed;
+    return reportError(err, io);
   }
+}
+
+/** An error nobody expected: a bug in cirt. Its message and stack are shown safe (they may quote input). */
+export function reportError(err: unknown, io: CommandIO): number {
+  const e = err as Error;
+  // A stack's first line repeats the message, which may quote input (JSON.parse does): each line is made safe.
+  const stack = (e?.stack ?? '').split('\n').map((l) => safeText(l)).join('\n');
+  io.err.write(`cirt: unexpected error (a bug in cirt): ${safeText(e?.message ?? String(err))}\n${stack}\n`);
+  io.err.write('  → Please report this with the command you ran; evidence already written is kept in the case folder.\n');
+  return EXIT.failed;
 }
 
 const isEntry = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
@@ -58,7 +82,7 @@ if (isEntry || process.argv[1]?.endsWith('/cirt')) {
     },
     (err) => {
       settled = true;
-      process.stderr.write(`cirt: ${String(err)}\n`);
+      process.stderr.write(`cirt: ${safeText(String(err))}\n`);
       process.exitCode = EXIT.failed;
     },
   );

@@ -30,7 +30,7 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .description('run a playbook against a container')
     .argument('<playbook>', 'playbook name (e.g. contain) or path to a .yaml file')
     .option('-t, --target <container>', 'container name, id or unique id prefix')
-    .option('--alert <file>', 'a Falco JSON alert (file, or - for stdin) naming the container; kept as evidence')
+    .option('--alert <file>', 'a Falco JSON alert (file, or - for stdin; one run takes the first alert) naming the container by exact id or name; kept as evidence')
     .option('--case <id>', 'case id (default: <utc-time>-<container-name>)')
     .option('--title <text>', 'case title / reason')
     .option('--ticket <ref>', 'ticket reference recorded in case.json')

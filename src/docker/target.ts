@@ -40,6 +40,32 @@ export async function resolveTarget(docker: Docker, ref: string): Promise<Target
   return inspectTarget(docker, match[0].Id);
 }
 
+/**
+ * A container by an id taken from an alert (already checked: 12 or 64 hex): 64 must equal one
+ * container's id; 12 must be the start of exactly one container's id. Never a name, never a shorter
+ * prefix. Undefined when no container has it.
+ */
+export async function findByAlertId(docker: Docker, id: string): Promise<Target | undefined> {
+  if (!/^(?:[0-9a-f]{12}|[0-9a-f]{64})$/.test(id)) throw new Error(`findByAlertId: "${id}" is not a 12 or 64 hex id`);
+  const all = await docker.listContainers({ all: true });
+  const match = all.filter((c) => (id.length === 64 ? c.Id === id : c.Id.startsWith(id)));
+  if (match.length > 1) {
+    const names = match.map((c) => `${c.Id.slice(0, 16)}… (${safeText(c.Names[0]?.replace(/^\//, '') ?? '?')})`).join(', ');
+    throw new UserError(`Container id ${id} from the alert matches ${match.length} containers: ${names}; nothing was touched`, {
+      hint: 'Name the container with --target (its full id) and no --alert.',
+    });
+  }
+  return match.length ? inspectTarget(docker, match[0].Id) : undefined;
+}
+
+/** A container whose name is exactly `name` (a leading slash ignored): never an id or a prefix. */
+export async function findByExactName(docker: Docker, name: string): Promise<Target | undefined> {
+  const wanted = name.replace(/^\//, '');
+  const all = await docker.listContainers({ all: true });
+  const match = all.find((c) => c.Names.some((n) => n.replace(/^\//, '') === wanted));
+  return match ? inspectTarget(docker, match.Id) : undefined;
+}
+
 export async function inspectTarget(docker: Docker, id: string): Promise<Target> {
   const info = await inspectContainer(docker, id);
   return {

@@ -22,7 +22,8 @@ export class PlaybookError extends UserError {
 }
 
 export function formatProblem(p: PlaybookProblem): string {
-  return `${p.file}:${p.line}:${p.col}: ${p.step ? `${p.step}: ` : ''}${safeText(p.message)}`;
+  // Every part may come from the file (a step's label quotes its id and `uses:`), so every part is made safe.
+  return `${safeText(p.file)}:${p.line}:${p.col}: ${p.step ? `${safeText(p.step)}: ` : ''}${safeText(p.message)}`;
 }
 
 /** `contain` → ./playbooks/contain.yaml or the shipped one; anything with a slash or .yaml is a path. */

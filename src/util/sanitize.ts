@@ -40,3 +40,23 @@ export function clip(input: string, max: number): string {
   if (max <= 1) return s.slice(0, max);
   return `${s.slice(0, max - 1)}…`;
 }
+
+// What a terminal would act on, but for line feed and tab (the layout of every message and table);
+// a CR is kept only as part of CRLF (CSV's line ending), never alone (it would let text overwrite a line).
+// eslint-disable-next-line no-control-regex
+const TERMINAL_UNSAFE = /\r(?!\n)|[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
+
+/**
+ * The last line of defence before a terminal: neutralises every control character but `\n`, `\t`
+ * and CRLF, as `\uXXXX`. JSON's own notation, so JSON (`--json`, `--format jsonl`) shown on a
+ * terminal stays valid JSON that parses back to the same strings. Returns the text and how many
+ * characters were replaced.
+ */
+export function terminalSafe(text: string): { text: string; replaced: number } {
+  let replaced = 0;
+  const out = text.replace(TERMINAL_UNSAFE, (ch) => {
+    replaced++;
+    return `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
+  return { text: out, replaced };
+}

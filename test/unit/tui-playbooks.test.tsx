@@ -111,3 +111,20 @@ describe('Playbook picker', () => {
     await until(lastFrame, (x) => x.includes('1 container\n') && !x.includes('Playbooks'));
   });
 });
+
+describe('Playbook picker, hostile text', () => {
+  test("Given a step whose uses: carries terminal escapes, Then the plan shows them escaped, never raw", async () => {
+    const svc = new FakeServices();
+    const hostile = 'contain:\u001b]0;pwned\u0007\u001b[2J\u009b31m';
+    svc.playbooks = [{ name: 'odd', file: '/work/playbooks/odd.yaml', origin: 'local', description: '', steps: [{ ...STEPS[0], uses: hostile }] }];
+    const { lastFrame, stdin } = renderApp(svc);
+    await until(lastFrame, (f) => f.includes('Connecting'));
+    svc.onRows!([containerRow('victim')]);
+    await until(lastFrame, (f) => f.includes('1 container\n'));
+    stdin.write(KEY.enter);
+    const f = await until(lastFrame, (x) => x.includes('Plan on victim'));
+    expect(f).toContain('contain:\\x1b]0;pwned\\x07\\x1b[2J\\x9b31m');
+    expect(f).not.toContain('\u001b]0;pwned');
+    expect(f).not.toContain('\u009b');
+  });
+});

@@ -59,7 +59,8 @@ export async function findingsCommand(o: FindingsCommandOptions, io: CommandIO):
     if (ids.length > SHOWN) println(io.out, `           … ${ids.length - SHOWN} more (cirt timeline ${safeText(o.input)} --format jsonl)`);
   }
   const counts = list.reduce<Record<string, number>>((m, f) => ({ ...m, [f.severity]: (m[f.severity] ?? 0) + 1 }), {});
-  const tally = Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ');
+  // The severity is the file's word, not ours (a tampered findings.json may put anything there).
+  const tally = Object.entries(counts).map(([k, v]) => `${v} ${safeText(k)}`).join(', ');
   println(io.err, `${list.length} finding${list.length === 1 ? '' : 's'}${tally ? ` (${tally})` : ''} — ${safeText(from)}, rules ${safeText(String(doc.rulesVersion ?? '?'))}`);
   return 0;
 }

@@ -14,8 +14,9 @@ import type { CaseInfo } from '../../evidence/types.js';
 import { loadPlaybook, resolvePlaybookPath } from '../../playbook/load.js';
 import { toolVersion } from '../../util/pkg.js';
 import { safeText } from '../../util/sanitize.js';
-import { loadAlert, type LoadedAlert } from '../alert.js';
-import { casesDirOf, type CommandIO, type GlobalOptions } from '../io.js';
+import { loadAlert, ONE_ALERT_NOTE, type LoadedAlert } from '../alert.js';
+import { resolveAlertTarget } from '../alert-target.js';
+import { casesDirOf, println, rawTerminal, type CommandIO, type GlobalOptions } from '../io.js';
 import { jsonReporter } from '../reporters/json.js';
 import { plainReporter } from '../reporters/plain.js';
 
@@ -48,6 +49,7 @@ export async function runCommand(o: RunCommandOptions, io: CommandIO): Promise<R
     throw new UserError(`Case id "${safeText(o.caseId)}" is not allowed`, { hint: 'Use letters, digits, dot, dash and underscore.' });
   }
   const alert = o.alert ? await loadAlert(o.alert) : undefined;
+  if (alert?.more) println(io.err, `cirt: note: ${ONE_ALERT_NOTE}`);
   const ref = o.target ?? alert?.target;
   if (!ref) throw new UserError('No container given', { hint: 'Use --target <name|id>, or --alert <falco.json> naming one.' });
   // A bad --sign-key is a usage error found before anything is touched, not a failed seal at the end.
@@ -64,7 +66,8 @@ export async function runCommand(o: RunCommandOptions, io: CommandIO): Promise<R
     );
   }
   const engine = await connectEngine(o.host, io.env);
-  const target = await resolveTarget(engine.docker, ref);
+  // An alert is untrusted: its id and name (and --target, if given) must all name one container.
+  const target = alert ? await resolveAlertTarget(engine.docker, alert, o.target) : await resolveTarget(engine.docker, ref);
 
   const bus = new EventBus();
   bus.on(o.json ? jsonReporter(io.out) : plainReporter(io.out));
@@ -159,7 +162,9 @@ const MAX_UNCLEAR_ANSWERS = 3;
  * prompt as "abort" (the runner then sees the abort signal and records the run as interrupted).
  */
 function askOnTerminal(step: PlannedStep, target: Target, io: CommandIO, signal: AbortSignal): Promise<Approval> {
-  const rl = readline.createInterface({ input: process.stdin, output: io.err });
+  // readline edits the line with escape codes of its own: it gets the terminal itself, and the
+  // prompt's text is made safe here.
+  const rl = readline.createInterface({ input: process.stdin, output: rawTerminal(io.err) });
   return new Promise((resolve) => {
     let done = false;
     const finish = (answer: Approval): void => {
@@ -181,7 +186,7 @@ function askOnTerminal(step: PlannedStep, target: Target, io: CommandIO, signal:
     if (signal.aborted) return finish('abort');
     const name = safeText(target.name);
     const skipMeans = isContainment(step.uses) ? `skip it and go on (${name} stays NOT CONTAINED)` : 'skip it and go on';
-    io.err.write(`Approve step "${step.id}" (${step.uses}) on ${name}: ${safeText(step.plan)}?\n`);
+    io.err.write(`Approve step "${safeText(step.id)}" (${safeText(step.uses)}) on ${name}: ${safeText(step.plan)}?\n`);
     const question = `  y run it · s ${skipMeans} · a stop the run, seal what was collected (default) [y/s/A] `;
     let unclear = 0;
     const ask = (): void =>

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../engine/errors.js';
-import { casesDirOf, type CommandIO, type GlobalOptions } from '../io.js';
+import { casesDirOf, rawTerminal, type CommandIO, type GlobalOptions } from '../io.js';
 
 export interface TuiCommandOptions extends GlobalOptions {
   /** Open this case (id under the cases folder, or a path) on the Case screen. */
@@ -23,7 +23,9 @@ export function resolveCaseDir(ref: string, g: GlobalOptions, io: CommandIO): st
  * a usage error pointing at `cirt run`. Ink and React are loaded only here, so other commands stay fast.
  */
 export async function tuiCommand(o: TuiCommandOptions, io: CommandIO): Promise<number> {
-  const out = io.out as NodeJS.WriteStream;
+  // Ink draws with escape codes of its own, so it gets the terminal itself, not the neutralising
+  // writer; everything it shows from a case or the engine is made safe where it is composed (clip).
+  const out = rawTerminal(io.out) as NodeJS.WriteStream;
   if (!out.isTTY || !process.stdin.isTTY) {
     throw new UserError('The interactive UI needs a terminal (stdin and stdout are not both a TTY)', {
       hint: 'In scripts use `cirt run <playbook> --target <container> [--yes] [--json]`; `cirt --help` lists the commands.',

@@ -12,7 +12,7 @@ export async function validateCommand(refs: string[], o: { json?: boolean }, io:
     try {
       const pb = loadPlaybook(resolvePlaybookPath(ref, io.cwd), registry);
       results.push({ playbook: ref, ok: true, problems: [], steps: pb.steps.length });
-      if (!o.json) println(io.out, `✔ ${safeText(ref)}: ${pb.steps.length} steps (${pb.steps.map((s) => s.id).join(', ')})`);
+      if (!o.json) println(io.out, `✔ ${safeText(ref)}: ${pb.steps.length} steps (${safeText(pb.steps.map((s) => s.id).join(', '))})`);
     } catch (err) {
       bad++;
       if (err instanceof PlaybookError) {

@@ -31,7 +31,7 @@ export function PlanStep({ step, index, width, compact, idWidth = 16 }: { step: 
   return (
     <Box flexDirection="column">
       <Text wrap="truncate-end">
-        {String(index + 1).padStart(2)}. <Text bold>{clip(step.id, 20)}</Text> <Text color={t.muted}>{step.uses}</Text>
+        {String(index + 1).padStart(2)}. <Text bold>{clip(step.id, 20)}</Text> <Text color={t.muted}>{clip(step.uses, 40)}</Text>
         {step.mutates ? <Text color={t.warn}> ✎ changes the container</Text> : <Text color={t.ok}> read-only</Text>}
         {step.confirm ? <Text color={t.warn}> · asks y/N</Text> : null}
       </Text>
