@@ -21,8 +21,8 @@ export const evidenceTimeline = defineAction({
       .int()
       .min(1024)
       .max(MAX_LINE)
-      .default(MAX_LOG_LINE)
-      .describe('bytes of a log line shown in its event; the rest is clipped with a marker saying how many bytes (the log file keeps every byte)'),
+      .optional()
+      .describe(`bytes of a log line shown in its event (default ${MAX_LOG_LINE}); the rest is clipped with a marker saying how many bytes (the log file keeps every byte)`),
   }),
   mutates: false,
   plan: (p) => `build the case timeline from ${p.sources ? p.sources.join(', ') : 'every source'} (jsonl, Timesketch csv, bodyfile)`,
