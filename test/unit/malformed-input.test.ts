@@ -184,6 +184,29 @@ describe('evidence artifacts of the wrong shape', () => {
   });
 });
 
+describe('JSONL artifacts with lines of the wrong shape', () => {
+  test('null, lists, numbers and odd fields in every JSONL artifact: warnings, the other lines still read', async () => {
+    const c = compromisedCase();
+    const f = c.files as Record<string, string>;
+    const odd = ['null', '[null]', '1e300', '"x"', `{"time":${JSON.stringify(iso(5))},"action":"x","artifacts":"not-a-list","details":null}`, '{"path":7,"mtime":1e300,"inode":-1}'].join('\n');
+    const withOdd = (text: string): string => `${odd}\n${text}`;
+    const dir = await caseWith({
+      'custody.jsonl': withOdd(f['custody.jsonl']),
+      'container/events.jsonl': withOdd(f['container/events.jsonl']),
+      'fs/diff-index.jsonl': withOdd(f['fs/diff-index.jsonl']),
+      'fs/stat.jsonl': withOdd(f['fs/stat.jsonl']),
+    }, c);
+    const r = await runCli(['timeline', dir, '--format', 'jsonl']);
+    expect(r.err).not.toMatch(/bug in cirt/);
+    expect(r.code).toBe(0);
+    const events = r.out.trimEnd().split('\n').map((l) => JSON.parse(l) as { source: string; message: string });
+    for (const source of ['custody', 'engine', 'fs', 'logs', 'exec']) expect(events.some((e) => e.source === source)).toBe(true);
+    const findings = await runCli(['findings', dir]);
+    expect(findings.err).not.toMatch(/bug in cirt|matcher .* failed/);
+    expect(findings.code).toBe(0);
+  });
+});
+
 describe('custody records of the wrong shape', () => {
   test('contain records whose artifacts are not a list of {path, sha256}: nothing outstanding, no TypeError', () => {
     const rec = { seq: 1, time: iso(0), actor: 'a', action: 'contain:network-isolate', result: 'ok', prevHash: '0', hash: '1' } as const;
