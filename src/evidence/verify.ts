@@ -90,7 +90,7 @@ export function checkCase(obs: Observed, opts: { expectedKey?: KeyObject; bundle
   // manifest.json ⇄ files.
   // Shapes are checked, not assumed: a tampered bundle is reported, it does not crash the check.
   const manifestRaw = parseJson<unknown>(obs, 'manifest.json', problems);
-  if (manifestRaw !== null && !isObj(manifestRaw)) problems.push({ file: 'manifest.json', message: 'is not an object' });
+  if (obs.texts.has('manifest.json') && !isObj(manifestRaw) && !problems.some((p) => p.file === 'manifest.json')) problems.push({ file: 'manifest.json', message: 'is not an object' });
   const manifest = isObj(manifestRaw) ? (manifestRaw as { caseId?: unknown; artifacts?: unknown; unlisted?: unknown }) : null;
   if (!obs.texts.has('manifest.json')) need('manifest.json');
   if (manifest && manifest.artifacts === undefined) problems.push({ file: 'manifest.json', message: 'has no "artifacts" list' });
@@ -113,7 +113,7 @@ export function checkCase(obs: Observed, opts: { expectedKey?: KeyObject; bundle
   // case.json.
   const infoRaw = parseJson<unknown>(obs, 'case.json', problems);
   const info = isObj(infoRaw) && typeof infoRaw.id === 'string' ? (infoRaw as unknown as CaseInfo) : null;
-  if (infoRaw !== null && !info) problems.push({ file: 'case.json', message: 'is not a case record (no "id")' });
+  if (obs.texts.has('case.json') && !info && !problems.some((p) => p.file === 'case.json')) problems.push({ file: 'case.json', message: 'is not a case record (no "id")' });
   if (!obs.texts.has('case.json')) need('case.json');
   if (info && info.status !== 'sealed') problems.push({ file: 'case.json', message: `status is "${safeText(String(info.status))}", not "sealed"` });
   if (info && manifest?.caseId && manifest.caseId !== info.id) problems.push({ file: 'manifest.json', message: `is for case ${safeText(String(manifest.caseId))}, case.json for ${safeText(info.id)}` });

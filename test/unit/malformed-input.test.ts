@@ -160,6 +160,46 @@ describe('case.json and manifest.json that are not what they claim', () => {
   });
 });
 
+describe('cirt verify of a case whose bookkeeping files have the wrong shape', () => {
+  test.each([
+    ['manifest.json artifacts [null]', { 'manifest.json': '{"caseId":"fixture","artifacts":[null,{"path":7}]}' }, /manifest\.json: artifacts\[0\] is not \{path, sha256, bytes\}/],
+    ['manifest.json a list', { 'manifest.json': '[1]' }, /manifest\.json: is not an object/],
+    ['case.json null', { 'case.json': 'null' }, /case\.json: is not a case record/],
+    ['case.json not JSON', { 'case.json': '{"id":' }, /case\.json: is not valid JSON/],
+  ])('%s: exit 1 with the problem listed, not a crash', async (_name, files, message) => {
+    const dir = await caseWith({});
+    for (const [rel, text] of Object.entries(files)) await writeFile(join(dir, rel), text);
+    const r = await runCli(['verify', dir]);
+    expect(r.err + r.out).not.toMatch(/bug in cirt/);
+    expect(r.code).toBe(1);
+    expect(r.out + r.err).toMatch(message);
+  });
+
+  test('custody records whose artifacts are not a list: a custody problem, not a crash', async () => {
+    const c = compromisedCase();
+    const dir = await caseWith({}, c);
+    const { custodyText } = await import('../fixtures/case-folder.js');
+    // A chain re-hashed by whoever edited it: it checks, but its records do not have our shapes.
+    await writeFile(join(dir, 'custody.jsonl'), custodyText([{ at: 0, action: 'run:start', result: 'info' }]).replace('"result":"info"', '"result":"info","artifacts":"x"'));
+    const r = await runCli(['verify', dir]);
+    expect(r.err + r.out).not.toMatch(/bug in cirt/);
+    expect(r.code).toBe(1);
+  });
+
+  test('cirt seal of a case whose custody chain was edited: exit 1 naming custody.jsonl and the line', async () => {
+    const cases = join(base, `cases-${++n}`);
+    const dir = join(cases, 'c3');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'case.json'), JSON.stringify({ schema: 'cirt.case/1', id: 'c3', status: 'complete', target: { id: 'c0ffee', name: 'victim' }, runs: [] }));
+    const { custodyText } = await import('../fixtures/case-folder.js');
+    await writeFile(join(dir, 'custody.jsonl'), custodyText([{ at: 0, action: 'run:start', result: 'info' }, { at: 1, action: 'run:end', result: 'ok' }]).replace('"run:end"', '"run:END"'));
+    const r = await runCli(['seal', '--case', 'c3', '--cases-dir', cases]);
+    expect(r.err).not.toMatch(/bug in cirt/);
+    expect(r.err).toMatch(/custody log .*custody\.jsonl is damaged at line 2/);
+    expect(r.code).toBe(1);
+  });
+});
+
 describe('evidence artifacts of the wrong shape', () => {
   const wrong: [string, unknown][] = [
     ['null', null],
