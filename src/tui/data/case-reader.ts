@@ -36,7 +36,7 @@ export function parseShaFile(text: string): string | undefined {
 export async function readCase(dir: string, bundleHint?: string): Promise<CaseData> {
   const notes: string[] = [];
   const info = await readChecked(path.join(dir, 'case.json'), notes, 'case.json', parseCaseInfo);
-  if (!info) throw new UserError(`${safeText(dir)} is not a readable cirt case folder${notes.length ? `: ${notes.join('; ')}` : ' (no case.json)'}`, { hint: 'Pick a folder cirt created under cases/, or restore its case.json from the sealed bundle.' });
+  if (!info) throw new UserError(`${safeText(dir)} is not a cirt case folder${notes.length ? `: ${notes.join('; ')}` : ' (no case.json)'}`, { hint: 'Pick a folder cirt created under cases/, or restore its case.json from the sealed bundle.' });
   const artifactList = await readChecked(path.join(dir, 'manifest.json'), notes, 'manifest.json', parseManifest);
   // The newest version: a re-run of the findings step writes findings-2.json.
   const findingsDoc = readFindingsForReport(dir);
