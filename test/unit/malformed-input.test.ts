@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { outstanding } from '../../src/containment/history.js';
+import { nsToIso } from '../../src/docker/fs-stat.js';
 import { CaseStore } from '../../src/evidence/case-store.js';
 import type { CustodyRecord } from '../../src/evidence/custody.js';
 import { UserError } from '../../src/engine/errors.js';
@@ -106,6 +107,17 @@ describe('times out of range', () => {
         expect(r.out).not.toContain('forged');
       }
     }
+  });
+});
+
+describe('collected times Date cannot hold', () => {
+  test.each([
+    [1_700_000_000_123_456_789n, '2023-11-14T22:13:20.123456789Z'],
+    // `touch -d @99999999999999` works on a tmpfs (/dev/shm): seen here.
+    [99_999_999_999_999n * 1_000_000_000n, '@99999999999999.000000000'],
+    [-(10n ** 25n), `@-${10n ** 16n}.000000000`],
+  ])('nsToIso(%s) is %s, never a RangeError', (ns, text) => {
+    expect(nsToIso(ns)).toBe(text);
   });
 });
 

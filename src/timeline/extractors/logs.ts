@@ -2,11 +2,11 @@ import { latestOf, type Diagnostics } from '../artifacts.js';
 import { makeEvent, type TimelineEvent } from '../event.js';
 import { byTime, type EventStream, type Extractor } from '../extractor.js';
 import { readLineBatches } from '../lines.js';
+import type { CaseSource } from '../source.js';
+import { parseRfc3339, type Instant } from '../time.js';
 
 /** Longest log line shown whole in the timeline; the evidence file keeps every byte. */
 export const MAX_LOG_LINE = 4 * 1024 * 1024;
-import type { CaseSource } from '../source.js';
-import { parseRfc3339, type Instant } from '../time.js';
 
 const STREAMS = ['stdout', 'stderr', 'tty'] as const;
 
