@@ -236,6 +236,29 @@ describe('evidence artifacts of the wrong shape', () => {
   });
 });
 
+describe('artifacts with odd values inside', () => {
+  test('nested nulls, numbers for text, text for numbers: no matcher fails, findings and timeline computed', async () => {
+    const odd = {
+      'container/inspect.json': { Id: 7, Name: null, Created: 1e300, State: { StartedAt: 1e20, FinishedAt: null, ExitCode: 'x' }, Config: { Env: 'PATH=/x', ExposedPorts: null }, HostConfig: { PortBindings: 5 }, NetworkSettings: { Networks: { a: null, b: { IPAddress: 5, IPPrefixLen: '16' } } }, Path: ['sh'] },
+      'container/image-inspect.json': { Config: null },
+      'container/image-history.json': [{ Created: 1e300 }, { Created: -1 }, { Created: 'yesterday' }, null],
+      'proc/processes.json': [{ pid: 'x', cmdline: 'sh', exe: 5, startTime: 1e300 }, { pid: 1e300, startTime: '2026-13-45T99:99:99Z' }, null],
+      'net/before-isolation/sockets.json': [{ proto: 5, localPort: 'x', remotePort: 1e300, state: null, processes: 'nc' }, null],
+      'net/before-isolation/routes.json': [{ flags: 5, destination: 7, prefixLength: '8' }, { ipv4: 'x' }, { ipv4: [null, { address: 5 }] }],
+    };
+    const dir = await caseWith(Object.fromEntries(Object.entries(odd).map(([k, v]) => [k, JSON.stringify(v)])));
+    const warnings: string[] = [];
+    const src = await openCaseSource(dir);
+    const doc = await computeFindings(src, { onWarning: (m) => warnings.push(m) });
+    expect(warnings.filter((w) => /matcher .* failed/.test(w))).toEqual([]);
+    expect(doc.findings.some((f) => f.rule === 'executable-in-temp')).toBe(true);
+    const r = await runCli(['timeline', dir]);
+    expect(r.err).not.toMatch(/bug in cirt/);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('req 3 done');
+  });
+});
+
 describe('JSONL artifacts with lines of the wrong shape', () => {
   test('null, lists, numbers and odd fields in every JSONL artifact: warnings, the other lines still read', async () => {
     const c = compromisedCase();
