@@ -322,4 +322,14 @@ describe('playbook alias bomb', () => {
     expect(plain.err).toMatch(/a\.yaml:3:\d+: Excessive alias count/);
     expect(plain.out).toMatch(/✔ b\.yaml/);
   });
+
+  test('a findings rules file with an alias bomb: cirt findings --rules exits 2 naming file:line', async () => {
+    const dir = await caseWith({});
+    const rules = join(base, `rules-${++n}.yaml`);
+    await writeFile(rules, bomb.replace('name: bomb', 'version: "1"').replace('steps: []', 'rules: []'));
+    const r = await runCli(['findings', dir, '--rules', rules]);
+    expect(r.err).not.toMatch(/bug in cirt/);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/rules-\d+\.yaml:3:\d+: Excessive alias count/);
+  });
 });
