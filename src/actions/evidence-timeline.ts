@@ -3,6 +3,8 @@ import { defineAction } from '../engine/action.js';
 import { InterruptedError } from '../engine/errors.js';
 import { buildTimeline } from '../timeline/build.js';
 import { extractors } from '../timeline/extractors/index.js';
+import { MAX_LOG_LINE } from '../timeline/extractors/logs.js';
+import { MAX_LINE } from '../timeline/lines.js';
 import { openCaseSource } from '../timeline/source.js';
 import { writeTimeline } from '../timeline/write.js';
 
@@ -14,12 +16,19 @@ export const evidenceTimeline = defineAction({
   example: '- uses: evidence:timeline',
   params: z.strictObject({
     sources: z.array(z.enum(extractors.names() as [string, ...string[]])).min(1).optional().describe('only these extractors (default: all)'),
+    maxLineBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(MAX_LINE)
+      .optional()
+      .describe(`bytes of a log line shown in its event (default ${MAX_LOG_LINE}); the rest is clipped with a marker saying how many bytes (the log file keeps every byte)`),
   }),
   mutates: false,
   plan: (p) => `build the case timeline from ${p.sources ? p.sources.join(', ') : 'every source'} (jsonl, Timesketch csv, bodyfile)`,
   async run(ctx, params) {
     const src = await openCaseSource(ctx.case.root);
-    const { batches, diag } = await buildTimeline(src, { sources: params.sources, onWarning: (m) => ctx.warn(m) });
+    const { batches, diag } = await buildTimeline(src, { sources: params.sources, maxLogLine: params.maxLineBytes, onWarning: (m) => ctx.warn(m) });
     const meta = (mediaType: string) => ({ mediaType, source: `case artifacts (${src.label})` });
     const jsonl = await ctx.artifact('timeline/timeline.jsonl', meta('application/x-ndjson'));
     const csv = await ctx.artifact('timeline/timeline.csv', meta('text/csv'));

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { FailureError } from '../engine/errors.js';
 import type { CustodyRecord } from '../evidence/custody.js';
 import { caseFile } from '../evidence/paths.js';
+import { safeText } from '../util/sanitize.js';
 import type { IsolationRecord, LimitRecord, RestartPolicyRecord } from './records.js';
 
 /** What a case did to its container and has not undone yet, oldest first. */
@@ -40,7 +41,11 @@ export function outstanding(root: string, records: readonly CustodyRecord[]): Ou
   for (const r of records) {
     const kind = KINDS[r.action as keyof typeof KINDS];
     if (kind) {
-      for (const a of r.artifacts ?? []) if (a.path.startsWith('containment/')) pending[kind].push(a);
+      // The chain checks a record was not edited, not that a hand-made chain has our shapes.
+      for (const a of Array.isArray(r.artifacts) ? (r.artifacts as unknown[]) : []) {
+        const ref = a as { path?: unknown; sha256?: unknown } | null;
+        if (typeof ref?.path === 'string' && typeof ref.sha256 === 'string' && ref.path.startsWith('containment/')) pending[kind].push({ path: ref.path, sha256: ref.sha256 });
+      }
     }
     const cleared = RELEASES[r.action];
     if (cleared && (r.result === 'ok' || r.result === 'noop')) pending[cleared] = [];
@@ -48,14 +53,14 @@ export function outstanding(root: string, records: readonly CustodyRecord[]): Ou
     if ((r.action === 'contain:unpause' || r.action === 'release:unpause') && (r.result === 'ok' || r.result === 'noop')) paused = false;
   }
   return {
-    isolations: pending.isolations.map((a) => readRecord<IsolationRecord>(root, a)),
-    restartPolicies: pending.restartPolicies.map((a) => readRecord<RestartPolicyRecord>(root, a)),
-    limits: pending.limits.map((a) => readRecord<LimitRecord>(root, a)),
+    isolations: pending.isolations.map((a) => readRecord(root, a, isIsolationRecord)),
+    restartPolicies: pending.restartPolicies.map((a) => readRecord(root, a, isRestartPolicyRecord)),
+    limits: pending.limits.map((a) => readRecord(root, a, isLimitRecord)),
     paused,
   };
 }
 
-function readRecord<T>(root: string, a: { path: string; sha256: string }): T {
+function readRecord<T>(root: string, a: { path: string; sha256: string }, check: (d: unknown) => d is T): T {
   const file = caseFile(root, a.path);
   let bytes: Buffer;
   try {
@@ -71,5 +76,24 @@ function readRecord<T>(root: string, a: { path: string; sha256: string }): T {
       hint: 'Release refuses to act on an altered record; restore the original file or undo the containment by hand.',
     });
   }
-  return JSON.parse(bytes.toString('utf8')) as T;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(bytes.toString('utf8'));
+  } catch (err) {
+    throw new FailureError(`containment record ${a.path} of the case is not valid JSON (${safeText((err as Error).message).slice(0, 160)})`, { hint: RECORD_HINT });
+  }
+  if (!check(doc)) throw new FailureError(`containment record ${a.path} of the case does not have the fields release needs`, { hint: RECORD_HINT });
+  return doc;
 }
+
+const RECORD_HINT = 'Release cannot know what to restore from it; undo the containment by hand (docker network connect/disconnect, docker update).';
+
+const obj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const hasContainer = (d: Record<string, unknown>): boolean => obj(d.container) && typeof d.container.id === 'string' && typeof d.container.name === 'string';
+
+/** Just what release reads of each record (its undo code trusts these fields). */
+export const isIsolationRecord = (d: unknown): d is IsolationRecord =>
+  obj(d) && hasContainer(d) && Array.isArray(d.before) && d.before.every(obj) && obj(d.quarantineNetwork) && typeof d.quarantineNetwork.name === 'string' && (d.ports === undefined || d.ports === null || obj(d.ports));
+export const isRestartPolicyRecord = (d: unknown): d is RestartPolicyRecord =>
+  obj(d) && hasContainer(d) && obj(d.before) && typeof d.before.Name === 'string' && typeof d.before.MaximumRetryCount === 'number';
+export const isLimitRecord = (d: unknown): d is LimitRecord => obj(d) && hasContainer(d) && obj(d.before);

@@ -26,10 +26,17 @@ export interface StatRecord {
   error?: string;
 }
 
-/** Nanoseconds since the epoch → `2026-11-28T20:17:00.123456789Z`. */
+/** Seconds Date can hold (±8.64e15 ms): a tmpfs takes `touch -d @99999999999999` (year ~3 million). */
+const DATE_MAX_SEC = 8_640_000_000_000n;
+
+/**
+ * Nanoseconds since the epoch → `2026-11-28T20:17:00.123456789Z`; a time Date cannot hold is kept
+ * exactly as `@<seconds>.<nanoseconds>` (GNU date's notation) rather than throwing mid-collection.
+ */
 export function nsToIso(ns: bigint): string {
   const sec = ns / 1_000_000_000n - (ns < 0n && ns % 1_000_000_000n !== 0n ? 1n : 0n);
   const frac = ns - sec * 1_000_000_000n;
+  if (sec > DATE_MAX_SEC || sec < -DATE_MAX_SEC) return `@${sec}.${frac.toString().padStart(9, '0')}`;
   const base = new Date(Number(sec) * 1000).toISOString().slice(0, 19);
   return `${base}.${frac.toString().padStart(9, '0')}Z`;
 }

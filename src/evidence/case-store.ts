@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { UserError } from '../engine/errors.js';
+import { parseCaseInfo, parseManifest } from './case-shape.js';
 import { CustodyLog, type CustodyInput, type CustodyRecord } from './custody.js';
 import { HashingFileWriter, type WriteResult } from './hashing-writer.js';
 import { caseFile, ensureParent, freeName } from './paths.js';
@@ -90,11 +91,9 @@ export class CaseStore {
     if (!fs.existsSync(infoFile)) {
       throw new UserError(`${root} is not a cirt case folder (no case.json)`, { hint: 'Pass the folder cirt created under cases/, or use --cases-dir.' });
     }
-    const info = JSON.parse(await fs.promises.readFile(infoFile, 'utf8')) as CaseInfo;
+    const info = parseCaseInfo(await fs.promises.readFile(infoFile, 'utf8'), infoFile);
     const manifestFile = path.join(root, 'manifest.json');
-    const manifest = fs.existsSync(manifestFile)
-      ? ((JSON.parse(await fs.promises.readFile(manifestFile, 'utf8')) as { artifacts: ManifestEntry[] }).artifacts ?? [])
-      : [];
+    const manifest = fs.existsSync(manifestFile) ? parseManifest(await fs.promises.readFile(manifestFile, 'utf8'), manifestFile) : [];
     return new CaseStore(root, info, manifest);
   }
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import { FailureError } from '../engine/errors.js';
 
 /** Hash that starts every custody chain. */
 export const GENESIS = '0'.repeat(64);
@@ -108,7 +109,11 @@ export class CustodyLog {
     const existing = fs.readFileSync(file);
     const { records, problems } = checkChain(existing.toString('utf8'));
     if (problems.length) {
-      throw new Error(`custody log ${file} is damaged at line ${problems[0].line}: ${problems[0].message}`);
+      // An edited or damaged chain is evidence that does not verify (exit 1, as for custody.post-seal.jsonl),
+      // not a bug: refuse to extend it, and say where.
+      throw new FailureError(`custody log ${file} is damaged at line ${problems[0].line}: ${problems[0].message}`, {
+        hint: 'Nothing was changed. Run `cirt verify` on the case for every problem; cirt will not add records to a broken chain.',
+      });
     }
     return new CustodyLog(file, existing, records);
   }

@@ -4,7 +4,8 @@ import { POST_SEAL_FILE } from './post-seal-custody.js';
 import { BOOKKEEPING, parseSums, UNSUMMED } from './sha256sums.js';
 import { keyFingerprint, verifyData } from './sign.js';
 import type { Observed } from './verify-read.js';
-import type { CaseInfo, ManifestEntry } from './types.js';
+import type { CaseInfo } from './types.js';
+import { clip, safeText } from '../util/sanitize.js';
 
 const BOOKKEEPING_FILES = new Set<string>(BOOKKEEPING);
 
@@ -31,9 +32,26 @@ function parseJson<T>(obs: Observed, name: string, problems: Problem[]): T | nul
   try {
     return JSON.parse(b.toString('utf8')) as T;
   } catch (err) {
-    problems.push({ file: name, message: `is not valid JSON (${(err as Error).message})` });
+    problems.push({ file: name, message: `is not valid JSON (${clip(safeText((err as Error).message), 160)})` });
     return null;
   }
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isListed = (a: unknown): a is { path: string; sha256: string; bytes: number } => isObj(a) && typeof a.path === 'string' && typeof a.sha256 === 'string' && typeof a.bytes === 'number';
+
+/** The entries of a manifest list that have the fields verify compares; each other one is a problem. */
+function listedEntries(v: unknown, key: string, problems: Problem[]): { path: string; sha256: string; bytes: number }[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) {
+    problems.push({ file: 'manifest.json', message: `"${key}" is not a list` });
+    return [];
+  }
+  return v.filter((a, i) => {
+    if (isListed(a)) return true;
+    problems.push({ file: 'manifest.json', message: `${key}[${i}] is not {path, sha256, bytes}` });
+    return false;
+  });
 }
 
 function short(h: string): string {
@@ -70,9 +88,13 @@ export function checkCase(obs: Observed, opts: { expectedKey?: KeyObject; bundle
   }
 
   // manifest.json ⇄ files.
-  const manifest = parseJson<{ caseId?: string; artifacts?: ManifestEntry[]; unlisted?: { path: string; sha256: string; bytes: number }[] }>(obs, 'manifest.json', problems);
+  // Shapes are checked, not assumed: a tampered bundle is reported, it does not crash the check.
+  const manifestRaw = parseJson<unknown>(obs, 'manifest.json', problems);
+  if (obs.texts.has('manifest.json') && !isObj(manifestRaw) && !problems.some((p) => p.file === 'manifest.json')) problems.push({ file: 'manifest.json', message: 'is not an object' });
+  const manifest = isObj(manifestRaw) ? (manifestRaw as { caseId?: unknown; artifacts?: unknown; unlisted?: unknown }) : null;
   if (!obs.texts.has('manifest.json')) need('manifest.json');
-  const described = [...(manifest?.artifacts ?? []), ...(manifest?.unlisted ?? [])];
+  if (manifest && manifest.artifacts === undefined) problems.push({ file: 'manifest.json', message: 'has no "artifacts" list' });
+  const described = [...listedEntries(manifest?.artifacts, 'artifacts', problems), ...listedEntries(manifest?.unlisted, 'unlisted', problems)];
   const inManifest = new Set(described.map((a) => a.path));
   for (const a of described) {
     const f = obs.files.get(a.path);
@@ -89,11 +111,13 @@ export function checkCase(obs: Observed, opts: { expectedKey?: KeyObject; bundle
   }
 
   // case.json.
-  const info = parseJson<CaseInfo>(obs, 'case.json', problems);
+  const infoRaw = parseJson<unknown>(obs, 'case.json', problems);
+  const info = isObj(infoRaw) && typeof infoRaw.id === 'string' ? (infoRaw as unknown as CaseInfo) : null;
+  if (obs.texts.has('case.json') && !info && !problems.some((p) => p.file === 'case.json')) problems.push({ file: 'case.json', message: 'is not a case record (no "id")' });
   if (!obs.texts.has('case.json')) need('case.json');
-  if (info && info.status !== 'sealed') problems.push({ file: 'case.json', message: `status is "${info.status}", not "sealed"` });
-  if (info && manifest?.caseId && manifest.caseId !== info.id) problems.push({ file: 'manifest.json', message: `is for case ${manifest.caseId}, case.json for ${info.id}` });
-  if (info && obs.kind === 'bundle' && obs.top && obs.top !== info.id) problems.push({ file: obs.top, message: `the bundle's folder is not named after its case ${info.id}` });
+  if (info && info.status !== 'sealed') problems.push({ file: 'case.json', message: `status is "${safeText(String(info.status))}", not "sealed"` });
+  if (info && manifest?.caseId && manifest.caseId !== info.id) problems.push({ file: 'manifest.json', message: `is for case ${safeText(String(manifest.caseId))}, case.json for ${safeText(info.id)}` });
+  if (info && obs.kind === 'bundle' && obs.top && obs.top !== info.id) problems.push({ file: obs.top, message: `the bundle's folder is not named after its case ${safeText(info.id)}` });
 
   // Custody.
   const custodyText = need('custody.jsonl')?.toString('utf8') ?? '';
@@ -169,7 +193,12 @@ export function checkCase(obs: Observed, opts: { expectedKey?: KeyObject; bundle
 function crossCheckCustody(records: CustodyRecord[], described: { path: string; sha256: string; bytes: number }[], problems: Problem[]): void {
   const byPath = new Map(described.map((a) => [a.path, a]));
   records.forEach((r, i) => {
-    for (const a of r.artifacts ?? []) {
+    if (r.artifacts !== undefined && !Array.isArray(r.artifacts)) problems.push({ file: 'custody.jsonl', line: i + 1, message: '"artifacts" is not a list' });
+    for (const a of Array.isArray(r.artifacts) ? (r.artifacts as unknown[]) : []) {
+      if (!isListed(a)) {
+        problems.push({ file: 'custody.jsonl', line: i + 1, message: 'an artifact is not {path, sha256, bytes}' });
+        continue;
+      }
       const m = byPath.get(a.path);
       if (m && (m.sha256 !== a.sha256 || m.bytes !== a.bytes)) problems.push({ file: 'custody.jsonl', line: i + 1, message: `records ${a.path} as ${short(a.sha256)} but manifest.json has ${short(m.sha256)}` });
     }

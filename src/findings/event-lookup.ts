@@ -2,6 +2,7 @@ import { buildTimeline } from '../timeline/build.js';
 import type { TimelineEvent } from '../timeline/event.js';
 import { readLines } from '../timeline/lines.js';
 import type { CaseSource } from '../timeline/source.js';
+import { inRange } from '../timeline/time.js';
 import { timelineFile } from './compute.js';
 
 export type EventGist = Pick<TimelineEvent, 'id' | 'timestamp' | 'source' | 'message'>;
@@ -16,8 +17,9 @@ const ID = /^\{"id":("(?:[^"\\]|\\.)*")/;
 export async function lookupEvents(src: CaseSource, ids: ReadonlySet<string>): Promise<Map<string, EventGist>> {
   const found = new Map<string, EventGist>();
   if (!ids.size) return found;
+  // A tampered line may hold any value: only a usable time and text make a gist (else "not in the timeline").
   const keep = (e: TimelineEvent): void => {
-    if (ids.has(e.id)) found.set(e.id, { id: e.id, timestamp: e.timestamp, source: e.source, message: e.message });
+    if (ids.has(e.id) && inRange(e.timestamp)) found.set(e.id, { id: e.id, timestamp: e.timestamp, source: String(e.source ?? '?'), message: String(e.message ?? '') });
   };
   const rel = await timelineFile(src);
   if (!rel) {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { versionsOf } from '../timeline/artifacts.js';
+import { parseFindingsDoc } from './read-doc.js';
 import type { FindingsDoc } from './types.js';
 
 /**
@@ -18,8 +19,9 @@ export function readFindingsForReport(caseRoot: string): FindingsDoc | undefined
   const latest = versionsOf(names, 'findings.json').pop();
   if (!latest) return undefined;
   try {
-    const doc = JSON.parse(fs.readFileSync(path.join(caseRoot, latest), 'utf8')) as FindingsDoc;
-    return Array.isArray(doc?.findings) ? doc : undefined;
+    // Damaged entries are dropped here (parseFindingsDoc repairs or skips them), so a tampered
+    // findings.json can neither crash the seal's report nor inject unchecked values into it.
+    return parseFindingsDoc(fs.readFileSync(path.join(caseRoot, latest), 'utf8'), latest).doc;
   } catch {
     return undefined;
   }

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { LineCounter, parseDocument, type Document } from 'yaml';
+import { LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { z } from 'zod';
 import { UserError } from '../engine/errors.js';
 import { packageRoot } from '../util/pkg.js';
@@ -88,7 +88,17 @@ export function parseRules(text: string, file: string, registry: ReadonlyMap<str
     problems.push({ line: pos.line, col: pos.col, message: e.message.split('\n')[0] });
   }
   if (problems.length) throw new RulesError(file, problems);
-  const top = fileShape.safeParse(doc.toJS({ maxAliasCount: 50 }));
+  let js: unknown;
+  try {
+    js = doc.toJS({ maxAliasCount: 50 });
+  } catch (err) {
+    // An alias bomb (yaml's ReferenceError) is a problem of the file, at its first alias.
+    let first = 0;
+    visit(doc, { Alias: (_k, node) => ((first = node.range?.[0] ?? 0), visit.BREAK) });
+    const pos = lc.linePos(first);
+    throw new RulesError(file, [{ line: pos.line, col: pos.col, message: `${(err as Error).message} (aliases expand to more than 50 nodes, or do not resolve)` }]);
+  }
+  const top = fileShape.safeParse(js);
   if (!top.success) {
     for (const i of top.error.issues) at(i.path as (string | number)[], `${i.path.join('.') || 'file'}: ${i.message}`);
     throw new RulesError(file, problems);

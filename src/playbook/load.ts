@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { isMap, LineCounter, parseDocument, type Document, type Node as YamlNode, type Pair } from 'yaml';
+import { isMap, LineCounter, parseDocument, visit, type Document, type Node as YamlNode, type Pair } from 'yaml';
 import type { z } from 'zod';
 import type { ActionRegistry } from '../actions/registry.js';
 import { UserError } from '../engine/errors.js';
@@ -11,6 +11,8 @@ import type { Playbook, PlaybookProblem, PlaybookStep } from './types.js';
 
 /** Playbooks are untrusted input: bound their size. */
 const MAX_BYTES = 256 * 1024;
+/** Aliases resolved per document: a real playbook needs a handful; an alias bomb needs millions. */
+const MAX_ALIASES = 50;
 
 /** Thrown when a playbook has problems; carries all of them. */
 export class PlaybookError extends UserError {
@@ -69,7 +71,15 @@ export function parsePlaybook(text: string, registry: ActionRegistry, file: stri
   for (const e of doc.errors) at(e.pos[0], e.message.split('\n')[0]);
   if (doc.errors.length) return { problems };
 
-  const js: unknown = doc.toJS({ maxAliasCount: 50 });
+  let js: unknown;
+  try {
+    js = doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (err) {
+    // yaml throws a ReferenceError for an alias bomb (or an alias it cannot resolve): a problem of
+    // this file, reported at its first alias, not a crash that hides the other files.
+    at(firstAlias(doc), `${(err as Error).message} (aliases expand to more than ${MAX_ALIASES} nodes, or do not resolve)`);
+    return { problems };
+  }
   const top = playbookShape.safeParse(js);
   if (!top.success) for (const issue of top.error.issues) reportIssue(doc, [], issue, at);
   // A bad name or an unknown top-level key must not hide the steps' problems: all are reported at once.
@@ -129,6 +139,18 @@ function assignIds(steps: PlaybookStep[], taken: Map<string, number>): void {
     taken.set(id, 0);
     step.id = id;
   }
+}
+
+/** Where the first alias (`*name`) of a document starts, for the alias-bomb problem. */
+function firstAlias(doc: Document): number | undefined {
+  let found: number | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      found = nodeStart(node);
+      return visit.BREAK;
+    },
+  });
+  return found;
 }
 
 function nodeStart(node: unknown): number | undefined {

@@ -82,7 +82,9 @@ export async function loadAttribution(src: CaseSource, files: readonly string[])
   if (files.includes('custody.jsonl')) {
     for await (const line of readLines(src.createReadStream('custody.jsonl'))) {
       try {
-        records.push(JSON.parse(line) as CustodyLike);
+        const r: unknown = JSON.parse(line);
+        // `null` or a list is valid JSON too; only objects are records.
+        if (r && typeof r === 'object' && !Array.isArray(r)) records.push(r as CustodyLike);
       } catch {
         // the custody extractor reports bad lines
       }

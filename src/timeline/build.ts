@@ -13,6 +13,8 @@ export interface BuildOptions {
   registry?: ExtractorRegistry;
   /** Called for each warning as it happens (a step's ctx.warn). */
   onWarning?: (message: string) => void;
+  /** Bytes of a log line kept in its event; the rest is clipped with a marker (tests set it low). */
+  maxLogLine?: number;
 }
 
 export interface BuiltTimeline {
@@ -41,6 +43,7 @@ export async function buildTimeline(src: CaseSource, o: BuildOptions = {}): Prom
     diag,
     attribution: () => (attribution ??= loadAttribution(src, files)),
     engineEvents: () => (engineEvents ??= loadAllEngineEvents(src, files, diag)),
+    maxLogLine: o.maxLogLine,
   };
   const wanted = o.sources ? new Set(o.sources) : undefined;
   const streams = [];

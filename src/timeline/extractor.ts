@@ -22,6 +22,8 @@ export interface ExtractContext {
   attribution(): Promise<Attribution>;
   /** Every read of container/events.jsonl, merged and time-ordered (loaded once, shared); undefined when none. */
   engineEvents(): Promise<EngineEvent[] | undefined>;
+  /** Bytes of a log line shown before it is clipped (default MAX_LOG_LINE of extractors/logs.ts). */
+  maxLogLine?: number;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { latestOf, readJson, type Diagnostics } from './artifacts.js';
 import { jsonObjects } from './lines.js';
 import type { CaseSource } from './source.js';
-import { parseAnyTime, type Instant } from './time.js';
+import { badTimeText, parseAnyTime, type Instant } from './time.js';
 
 export type ChangeKind = 'added' | 'changed' | 'deleted';
 const KINDS: Record<number, ChangeKind> = { 0: 'changed', 1: 'added', 2: 'deleted' };
@@ -25,7 +25,8 @@ export interface FsEntry {
   uid?: number;
   gid?: number;
   size?: number;
-  inode?: number;
+  /** Decimal digits: fs/stat.jsonl writes the (64-bit) inode as text so it stays exact. */
+  inode?: string;
   linkname?: string;
   sha256?: string | null;
   /** Whole-second mtime from the archive header (diff-index). */
@@ -40,6 +41,9 @@ const TYPE_BITS: Record<number, string> = { 0o140000: 'socket', 0o120000: 'symli
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+/** An inode as digits, from the text stat.jsonl writes (exact past 2^53) or a plain JSON number. */
+const inodeOf = (v: unknown): string | undefined =>
+  typeof v === 'string' && /^\d{1,20}$/.test(v) ? v.replace(/^0+(?=\d)/, '') : typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? String(v) : undefined;
 
 /** A tar/stat type name in one vocabulary (`file` for tar's `file`/`contiguous-file`, stat's `file`/`regular`). */
 function normType(t: unknown, mode?: number): string | undefined {
@@ -78,6 +82,15 @@ export async function loadFsEntries(src: CaseSource, files: readonly string[], d
     } else if (doc !== null && doc !== undefined) diag.warn(`${changesRel}: not a list; skipped`, changesRel);
   } else diag.note('fs: no fs/changes.json; file changes unknown');
 
+  // A time that is there but unusable (text that is no time, an mtime of 1e300) loses only that time.
+  const timeOf = (o: Record<string, unknown>, field: string, rel: string, line: number): Instant | undefined => {
+    const v = o[field];
+    if (v === undefined || v === null) return undefined;
+    const at = parseAnyTime(v);
+    if (!at) diag.warn(`${rel}:${line}: ${field} ${badTimeText(v)} is not a time the timeline can place (out of range or not a time); that time is left out`, rel);
+    return at;
+  };
+
   await eachJsonLine(src, latestOf(files, 'fs/diff-index.jsonl'), diag, (o, rel, line) => {
     const p = str(o.path);
     if (!p) return diag.warn(`${rel}:${line}: no path; skipped`, rel);
@@ -92,7 +105,7 @@ export async function loadFsEntries(src: CaseSource, files: readonly string[], d
     e.size ??= num(o.size);
     e.linkname ??= str(o.linkname) ?? undefined;
     e.sha256 = typeof o.sha256 === 'string' ? o.sha256 : null;
-    e.tarMtime = parseAnyTime(o.mtime);
+    e.tarMtime = timeOf(o, 'mtime', rel, line);
   });
 
   await eachJsonLine(src, latestOf(files, 'fs/stat.jsonl'), diag, (o, rel, line) => {
@@ -107,9 +120,9 @@ export async function loadFsEntries(src: CaseSource, files: readonly string[], d
     e.uid = num(o.uid) ?? e.uid;
     e.gid = num(o.gid) ?? e.gid;
     e.size = num(o.size) ?? e.size;
-    e.inode = num(o.inode) ?? e.inode;
+    e.inode = inodeOf(o.inode) ?? e.inode;
     if (!e.change && typeof o.kind === 'string') e.change = ({ A: 'added', C: 'changed', D: 'deleted' } as Record<string, ChangeKind>)[o.kind] ?? (o.kind as ChangeKind);
-    e.stat = { atime: parseAnyTime(o.atime), mtime: parseAnyTime(o.mtime), ctime: parseAnyTime(o.ctime), birthtime: parseAnyTime(o.birthtime) };
+    e.stat = { atime: timeOf(o, 'atime', rel, line), mtime: timeOf(o, 'mtime', rel, line), ctime: timeOf(o, 'ctime', rel, line), birthtime: timeOf(o, 'birthtime', rel, line) };
   });
   return { entries: [...byPath.values()], changesArtifact: changesRel };
 }

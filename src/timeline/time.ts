@@ -11,6 +11,26 @@ export interface Instant {
   nanos?: string;
 }
 
+/**
+ * The last µs a timeline can hold: 9999-12-31T23:59:59.999999Z. Beyond it `Date` (±8.64e15 ms) and
+ * ISO 8601's four-digit year give out; a collected time past it (an mtime of 1e300, a forged engine
+ * time) is not a time this case can place, so parsers return undefined and callers warn.
+ */
+export const MAX_US = Date.UTC(9999, 11, 31, 23, 59, 59, 999) * 1000 + 999;
+
+/** A timestamp the timeline can format and sort: an integer count of µs in (0, MAX_US]. */
+export function inRange(us: unknown): us is number {
+  return typeof us === 'number' && Number.isInteger(us) && us > 0 && us <= MAX_US;
+}
+
+const checked = (i: Instant): Instant | undefined => (inRange(i.us) ? i : undefined);
+
+/** A value that was there but is no usable time, for warnings (`1e+300`, `"yesterday"`); clipped. */
+export function badTimeText(v: unknown): string {
+  const s = typeof v === 'string' ? JSON.stringify(v) : String(v);
+  return s.length > 40 ? `${s.slice(0, 39)}…` : s;
+}
+
 const RFC3339 = /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?(Z|z|[+-]\d\d:?\d\d)$/;
 
 /**
@@ -76,19 +96,19 @@ function slowParse(text: string): Instant | undefined {
 /** The engine's `timeNano` (a JSON number past 2^53, so already rounded) or `time` in seconds. */
 export function fromEngineEvent(timeNano: unknown, time: unknown): Instant | undefined {
   if (typeof timeNano === 'string' && /^\d{10,19}$/.test(timeNano)) {
-    return { us: Number(timeNano.slice(0, -3)), nanos: timeNano };
+    return checked({ us: Number(timeNano.slice(0, -3)), nanos: timeNano });
   }
   if (typeof timeNano === 'number' && Number.isFinite(timeNano) && timeNano > 1e17) {
-    return { us: Math.floor(timeNano / 1000) };
+    return checked({ us: Math.floor(timeNano / 1000) });
   }
-  if (typeof time === 'number' && Number.isFinite(time) && time > 0) return { us: Math.round(time * 1e6) };
+  if (typeof time === 'number' && Number.isFinite(time) && time > 0) return checked({ us: Math.round(time * 1e6) });
   return undefined;
 }
 
 /** Unix seconds (possibly fractional) → Instant. */
 export function fromUnixSeconds(s: unknown): Instant | undefined {
   if (typeof s !== 'number' || !Number.isFinite(s) || s <= 0) return undefined;
-  return { us: Math.round(s * 1e6) };
+  return checked({ us: Math.round(s * 1e6) });
 }
 
 /**
@@ -98,10 +118,10 @@ export function fromUnixSeconds(s: unknown): Instant | undefined {
 export function parseAnyTime(v: unknown): Instant | undefined {
   if (typeof v === 'string') return parseRfc3339(v);
   if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) return undefined;
-  if (v < 1e11) return { us: Math.round(v * 1e6) };
-  if (v < 1e14) return { us: Math.round(v * 1e3) };
-  if (v < 1e17) return { us: Math.round(v) };
-  return { us: Math.floor(v / 1000) };
+  if (v < 1e11) return checked({ us: Math.round(v * 1e6) });
+  if (v < 1e14) return checked({ us: Math.round(v * 1e3) });
+  if (v < 1e17) return checked({ us: Math.round(v) });
+  return checked({ us: Math.floor(v / 1000) });
 }
 
 let isoSecond = NaN;

@@ -1,11 +1,13 @@
 import { computeFindings } from '../../findings/compute.js';
 import { bySeverity } from '../../findings/evaluate.js';
 import { lookupEvents } from '../../findings/event-lookup.js';
+import { parseFindingsDoc } from '../../findings/read-doc.js';
 import { loadRules } from '../../findings/rules.js';
 import type { FindingsDoc } from '../../findings/types.js';
 import { latestOf } from '../../timeline/artifacts.js';
 import { openCaseSource } from '../../timeline/source.js';
 import { formatTime } from '../../timeline/table.js';
+import { EXIT } from '../../engine/errors.js';
 import { clip, safeText } from '../../util/sanitize.js';
 import { println, type CommandIO } from '../io.js';
 
@@ -27,8 +29,13 @@ export async function findingsCommand(o: FindingsCommandOptions, io: CommandIO):
   const stored = o.rules ? undefined : latestOf(await src.list(), 'findings.json');
   let doc: FindingsDoc;
   let from: string;
+  // A damaged entry is shown as a warning and the others still print; the exit code then says 2.
+  let damaged = 0;
   if (stored) {
-    doc = JSON.parse(await src.readText(stored)) as FindingsDoc;
+    const read = parseFindingsDoc(await src.readText(stored), `${src.label}/${stored}`);
+    for (const p of read.problems) warn(p);
+    damaged = read.problems.length;
+    doc = read.doc;
     from = stored;
   } else {
     doc = await computeFindings(src, { rules: loadRules(o.rules), onWarning: warn });
@@ -37,7 +44,7 @@ export async function findingsCommand(o: FindingsCommandOptions, io: CommandIO):
   const list = bySeverity(Array.isArray(doc.findings) ? doc.findings : []);
   if (o.json) {
     println(io.out, JSON.stringify({ ...doc, findings: list }, null, 2));
-    return 0;
+    return damaged ? EXIT.usage : EXIT.ok;
   }
   const width = o.columns ?? ((io.out as { columns?: number }).columns || 100);
   // Show what the first few supporting events say (time, source, message), not their ids.
@@ -62,5 +69,6 @@ export async function findingsCommand(o: FindingsCommandOptions, io: CommandIO):
   // The severity is the file's word, not ours (a tampered findings.json may put anything there).
   const tally = Object.entries(counts).map(([k, v]) => `${v} ${safeText(k)}`).join(', ');
   println(io.err, `${list.length} finding${list.length === 1 ? '' : 's'}${tally ? ` (${tally})` : ''} — ${safeText(from)}, rules ${safeText(String(doc.rulesVersion ?? '?'))}`);
-  return 0;
+  if (damaged) println(io.err, `cirt: ${safeText(from)} has ${damaged} damaged entr${damaged === 1 ? 'y' : 'ies'} (warnings above); re-run evidence:findings on the case folder.`);
+  return damaged ? EXIT.usage : EXIT.ok;
 }

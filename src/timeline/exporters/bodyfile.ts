@@ -34,10 +34,17 @@ export function unescapeBodyName(text: string): string {
   });
 }
 
+/** The inode column: digits as they were collected, `0` when unknown. */
+function inodeText(v: unknown): string {
+  if (typeof v === 'string' && /^\d{1,20}$/.test(v)) return v;
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? String(v) : '0';
+}
+
 interface FileRow {
   path: string;
   deleted: boolean;
-  inode: number;
+  /** Digits (stat.jsonl keeps 64-bit inodes as text; a number would round them). */
+  inode: string;
   mode: string;
   uid: number;
   gid: number;
@@ -60,7 +67,7 @@ export class BodyfileBuilder {
       row = {
         path: a.path,
         deleted: a.change === 'deleted',
-        inode: n(a.inode),
+        inode: inodeText(a.inode),
         mode: modeString(a.type, typeof a.mode === 'number' ? a.mode : undefined),
         uid: n(a.uid),
         gid: n(a.gid),

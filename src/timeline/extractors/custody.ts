@@ -33,7 +33,7 @@ export const custodyExtractor: Extractor = {
           kind: `custody:${r.result ?? 'record'}`,
           actor: 'responder',
           ref: { artifact: rel, line },
-          attrs: { seq: r.seq, action: r.action, step: r.step, result: r.result, by: r.actor, artifacts: r.artifacts?.map((a) => a.path) },
+          attrs: { seq: r.seq, action: r.action, step: r.step, result: r.result, by: r.actor, artifacts: Array.isArray(r.artifacts) ? r.artifacts.map((a) => (a as { path?: unknown } | null)?.path) : undefined },
         }),
       );
     }

@@ -1,16 +1,25 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { CaseInfo, ManifestEntry } from '../../evidence/types.js';
-import { errorMessage } from '../../engine/errors.js';
+import { parseCaseInfo, parseManifest } from '../../evidence/case-shape.js';
+import { errorMessage, UserError } from '../../engine/errors.js';
+import { safeText } from '../../util/sanitize.js';
 import { bySeverity } from '../../findings/evaluate.js';
 import { readFindingsForReport } from '../../findings/report-hook.js';
 import type { CaseData, Finding } from '../types.js';
 
-async function readJson<T>(file: string, notes: string[], what: string): Promise<T | undefined> {
+/** A case file checked by `parse` (case-shape.ts); a missing one is undefined, a damaged one a note. */
+async function readChecked<T>(file: string, notes: string[], what: string, parse: (text: string, file: string) => T): Promise<T | undefined> {
+  let text: string;
   try {
-    return JSON.parse(await fs.promises.readFile(file, 'utf8')) as T;
+    text = await fs.promises.readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') notes.push(`${what}: ${errorMessage(err)}`);
+    return undefined;
+  }
+  try {
+    return parse(text, what);
+  } catch (err) {
+    notes.push(errorMessage(err));
     return undefined;
   }
 }
@@ -26,12 +35,12 @@ export function parseShaFile(text: string): string | undefined {
  */
 export async function readCase(dir: string, bundleHint?: string): Promise<CaseData> {
   const notes: string[] = [];
-  const info = await readJson<CaseInfo>(path.join(dir, 'case.json'), notes, 'case.json');
-  if (!info) throw new Error(`${dir} is not a cirt case folder (no readable case.json)`);
-  const manifest = await readJson<{ artifacts?: ManifestEntry[] }>(path.join(dir, 'manifest.json'), notes, 'manifest.json');
+  const info = await readChecked(path.join(dir, 'case.json'), notes, 'case.json', parseCaseInfo);
+  if (!info) throw new UserError(`${safeText(dir)} is not a cirt case folder${notes.length ? `: ${notes.join('; ')}` : ' (no case.json)'}`, { hint: 'Pick a folder cirt created under cases/, or restore its case.json from the sealed bundle.' });
+  const artifactList = await readChecked(path.join(dir, 'manifest.json'), notes, 'manifest.json', parseManifest);
   // The newest version: a re-run of the findings step writes findings-2.json.
   const findingsDoc = readFindingsForReport(dir);
-  const artifacts = (manifest?.artifacts ?? []).map((a) => ({ path: a.path, bytes: a.bytes, sha256: a.sha256, complete: a.complete !== false }));
+  const artifacts = (artifactList ?? []).map((a) => ({ path: a.path, bytes: a.bytes, sha256: a.sha256, complete: a.complete !== false }));
   const findings = findingsDoc ? bySeverity(findingsDoc.findings as Finding[]) : [];
   if (!findingsDoc) notes.push('no findings.json yet (the findings step has not run, or its file is not readable)');
 

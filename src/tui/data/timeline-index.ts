@@ -4,6 +4,8 @@ import { Growable, readLineBytes, scanField } from './line-scan.js';
 
 const CHUNK = 4 * 1024 * 1024;
 const CACHE_MAX = 4000;
+/** Longest line the index reads into memory; a longer one (a tampered file) is indexed and skipped. */
+export const MAX_INDEX_LINE = 32 * 1024 * 1024;
 const NL = 10;
 const TIMESTAMP = Buffer.from('"timestamp":');
 const SOURCE = Buffer.from('"source":"');
@@ -28,6 +30,8 @@ export class TimelineIndex {
   /** False once a timestamp goes backwards: time jumps then scan instead of bisecting. */
   sorted = true;
   private readonly cache = new Map<number, TimelineEvent>();
+  /** Lines longer than MAX_INDEX_LINE: shown as a placeholder, never read. */
+  private readonly tooLong = new Set<number>();
   private fd: number;
   /** End (exclusive) of the last line indexed so far. */
   private lastEnd = 0;
@@ -83,7 +87,33 @@ export class TimelineIndex {
       let base = 0; // file offset of buf[0]
       for (;;) {
         signal?.throwIfAborted();
-        if (carry === buf.length) buf = Buffer.concat([buf, Buffer.alloc(buf.length)]);
+        if (carry === buf.length && buf.length < MAX_INDEX_LINE) buf = Buffer.concat([buf, Buffer.alloc(buf.length)]);
+        else if (carry === buf.length) {
+          // An over-long line: index it from its start (time, source) and stream past the rest.
+          this.addLine(buf, 0, carry, base);
+          this.tooLong.add(this.count - 1);
+          let pos = base + carry;
+          let eof = false;
+          for (;;) {
+            const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+            if (!bytesRead) {
+              eof = true;
+              break;
+            }
+            const nl = buf.indexOf(NL);
+            if (nl >= 0 && nl < bytesRead) {
+              pos += nl;
+              break;
+            }
+            pos += bytesRead;
+            await new Promise((r) => setImmediate(r));
+          }
+          this.lastEnd = pos;
+          if (eof) break;
+          base = pos + 1;
+          carry = 0;
+          continue;
+        }
         const { bytesRead } = await fh.read(buf, carry, buf.length - carry, base + carry);
         const len = carry + bytesRead;
         const last = bytesRead === 0;
@@ -172,7 +202,9 @@ export class TimelineIndex {
     if (hit) return hit;
     const [a, b] = this.range(i);
     // JSON.parse ignores the trailing newline (and any blank lines skipped after it).
-    const ev = parseLine(readLineBytes(this.fd, a, b).toString('utf8')) ?? unreadable(i, this.stamps.at(i));
+    const ev = this.tooLong.has(i) || b - a > MAX_INDEX_LINE
+      ? unreadable(i, this.stamps.at(i), `is ${(b - a).toLocaleString('en-US')} bytes long: too long to show`)
+      : (parseLine(readLineBytes(this.fd, a, b).toString('utf8')) ?? unreadable(i, this.stamps.at(i)));
     if (this.cache.size >= CACHE_MAX) this.cache.delete(this.cache.keys().next().value as number);
     this.cache.set(i, ev);
     return ev;
@@ -216,15 +248,28 @@ function scanTimestamp(buf: Buffer, start: number, end: number): number | undefi
   return p === first ? undefined : neg ? -v : v;
 }
 
+/** One timeline.jsonl line as the screen needs it: the fields it shows are made strings and numbers. */
 export function parseLine(text: string): TimelineEvent | undefined {
+  let v: unknown;
   try {
-    const v = JSON.parse(text) as TimelineEvent;
-    return v && typeof v === 'object' ? v : undefined;
+    v = JSON.parse(text);
   } catch {
     return undefined;
   }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined;
+  const e = v as Record<string, unknown>;
+  const str = (k: string): string => (typeof e[k] === 'string' ? (e[k] as string) : '');
+  return {
+    ...(e as object),
+    id: str('id'),
+    datetime: str('datetime'),
+    timestamp: typeof e.timestamp === 'number' ? e.timestamp : Number.NaN,
+    timestamp_desc: str('timestamp_desc'),
+    message: str('message'),
+    source: str('source') || '?',
+  } as TimelineEvent;
 }
 
-function unreadable(i: number, stamp: number): TimelineEvent {
-  return { id: '', datetime: '', timestamp: stamp, timestamp_desc: '', message: `(line ${i + 1} is not valid JSON)`, source: '?' };
+function unreadable(i: number, stamp: number, why = 'is not valid JSON'): TimelineEvent {
+  return { id: '', datetime: '', timestamp: stamp, timestamp_desc: '', message: `(line ${i + 1} ${why})`, source: '?' };
 }
