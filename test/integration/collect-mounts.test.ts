@@ -1,0 +1,190 @@
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import type Docker from 'dockerode';
+import type { MountIndexLine } from '../../src/collect/mount-content.js';
+import type { MountRecord } from '../../src/collect/mount-plan.js';
+import { runCommand } from '../../src/cli/commands/run.js';
+import type { FindingsDoc } from '../../src/findings/types.js';
+import { ensureImage, LAB_IMAGE } from '../fixtures/images.js';
+import { cleanupPrefix, hostPid, waitFor } from '../fixtures/lab.js';
+import { requireEngine, uniquePrefix } from '../helpers/engine.js';
+
+jest.setTimeout(300_000);
+
+const DROPPER = Buffer.from('#!/bin/sh\necho CIRT-SHM-DROPPER\n');
+const HOSTS_LINE = '6.6.6.6 bank.example.com';
+const ANON = 'anon-volume-secret\n';
+const NAMED = 'named-volume-secret\n';
+const BIG_BYTES = 200 * 1024;
+const CLIP = 64 * 1024;
+
+// Everything an attacker leaves outside the container's layer; `ready` last, so the test knows it is all there.
+const SETUP = [
+  `printf '#!/bin/sh\\necho CIRT-SHM-DROPPER\\n' > /dev/shm/.x`,
+  'chmod 755 /dev/shm/.x',
+  // No writer ever: opening it for reading would block forever.
+  'mkfifo /dev/shm/pipe',
+  'ln -s /etc/shadow /dev/shm/shadow-link',
+  `echo '${HOSTS_LINE}' >> /etc/hosts`,
+  `printf '${ANON.replace('\n', '\\n')}' > /data/note.txt`,
+  `printf '${NAMED.replace('\n', '\\n')}' > /named/n.txt`,
+  `dd if=/dev/zero bs=1024 count=${BIG_BYTES / 1024} 2>/dev/null | tr '\\000' A > /dev/shm/big`,
+  'echo tmp > /scratch/t.txt',
+  'touch /dev/shm/ready',
+  'while true; do sleep 1; done',
+].join('\n');
+
+const sha = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
+const jsonl = <T>(file: string): T[] => fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);
+const readJson = <T>(file: string): T => JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+
+function filesUnder(root: string): string[] {
+  const out: string[] = [];
+  for (const d of fs.readdirSync(root, { withFileTypes: true })) {
+    const p = path.join(root, d.name);
+    if (d.isDirectory()) out.push(...filesUnder(p));
+    else if (d.isFile()) out.push(p);
+  }
+  return out;
+}
+
+function sink(): { stream: Writable; text: () => string } {
+  const chunks: Buffer[] = [];
+  return { stream: new Writable({ write: (c: Buffer, _e, cb) => (chunks.push(Buffer.from(c)), cb()) }), text: () => Buffer.concat(chunks).toString('utf8') };
+}
+
+describe('collect:mounts on a container with a tmpfs, volumes and an edited /etc/hosts', () => {
+  let docker: Docker;
+  let prefix: string;
+  let volume: string;
+  let name: string;
+  let tmp: string;
+  const runs: Record<string, { code: number; out: string; dir: string }> = {};
+
+  async function run(caseId: string, withLines: string[], extraSteps: string[] = []): Promise<void> {
+    const playbook = path.join(tmp, `${caseId}.yaml`);
+    fs.writeFileSync(playbook, ['name: mounts', 'steps:', '  - uses: contain:pause', '  - uses: collect:mounts', ...(withLines.length ? ['    with:', ...withLines.map((l) => `      ${l}`)] : []), ...extraSteps, ''].join('\n'));
+    const out = sink();
+    const casesDir = path.join(tmp, 'cases');
+    const r = await runCommand({ playbook, target: name, caseId, casesDir, yes: true }, { out: out.stream, err: out.stream, interactive: false, env: process.env, cwd: tmp });
+    runs[caseId] = { code: r.exitCode, out: out.text(), dir: path.join(casesDir, caseId) };
+    // Unpause for the next run (each starts with contain:pause).
+    await docker.getContainer(name).unpause().catch(() => undefined);
+  }
+
+  beforeAll(async () => {
+    docker = await requireEngine();
+    await ensureImage(docker);
+    prefix = uniquePrefix('mounts');
+    volume = `${prefix}-named`;
+    name = `${prefix}-victim`;
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cirt-mounts-'));
+    await docker.createVolume({ Name: volume, Labels: { 'cirt.lab': '1', 'cirt.lab.prefix': prefix } });
+    const c = await docker.createContainer({
+      name,
+      Image: LAB_IMAGE,
+      Cmd: ['sh', '-c', SETUP],
+      Labels: { 'cirt.lab': '1', 'cirt.lab.prefix': prefix },
+      Volumes: { '/data': {} },
+      HostConfig: { Binds: [`${volume}:/named`], Tmpfs: { '/scratch': 'size=8m' } },
+    });
+    await c.start();
+    const pid = await hostPid(docker, c.id);
+    await waitFor(`${name} to finish its setup`, async () => fs.existsSync(`/proc/${pid}/root/dev/shm/ready`));
+    await run('default', ['maxFileBytes: 64KiB'], ['  - uses: evidence:timeline', '  - uses: evidence:findings']);
+    await run('opt-in', ['volumes: true', 'maxTotalBytes: 100']);
+  });
+
+  afterAll(async () => {
+    if (docker && prefix) await cleanupPrefix(docker, prefix);
+    if (docker && volume) await docker.getVolume(volume).remove().catch(() => undefined);
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('every mount is listed with its kind and what was collected of it', () => {
+    const r = runs.default;
+    expect({ code: r.code, out: r.out }).toMatchObject({ code: 0 });
+    const mounts = readJson<MountRecord[]>(path.join(r.dir, 'fs/mounts.json'));
+    const at = (mp: string) => mounts.find((m) => m.mountPoint === mp);
+    expect(at('/')).toMatchObject({ kind: 'rootfs', collected: 'no' });
+    expect(at('/proc')).toMatchObject({ kind: 'kernel', collected: 'no' });
+    expect(at('/dev/shm')).toMatchObject({ kind: 'tmpfs', fsType: 'tmpfs', collected: 'partly' });
+    expect(at('/scratch')).toMatchObject({ kind: 'tmpfs', collected: 'yes' });
+    expect(at('/data')).toMatchObject({ kind: 'anonymous-volume', collected: 'yes' });
+    expect(at('/named')).toMatchObject({ kind: 'named-volume', source: volume, collected: 'no' });
+    expect(at('/named')?.why).toMatch(/volumes: true/);
+    for (const f of ['/etc/hosts', '/etc/resolv.conf', '/etc/hostname']) expect(at(f)).toMatchObject({ kind: 'engine-file', collected: 'yes' });
+    expect(r.out).toMatch(/NOT collected \([^)]*\/named/);
+  });
+
+  test('the /dev/shm dropper is collected byte-exact and flagged by executable-in-temp; the timeline has it', () => {
+    const r = runs.default;
+    const mounts = readJson<MountRecord[]>(path.join(r.dir, 'fs/mounts.json'));
+    const shm = mounts.find((m) => m.mountPoint === '/dev/shm')!;
+    const index = jsonl<MountIndexLine>(path.join(r.dir, 'fs/mounts-index.jsonl'));
+    expect(index.find((l) => l.path === '/dev/shm/.x')).toMatchObject({ mount: shm.n, type: 'file', mode: 0o755, size: DROPPER.length, taken: DROPPER.length, sha256: sha(DROPPER), change: 'added' });
+    // GNU tar reads our archive; the bytes are read to stdout, nothing is extracted.
+    const got = execFileSync('tar', ['-xOf', path.join(r.dir, shm.tar!), 'dev/shm/.x']);
+    expect(sha(got)).toBe(sha(DROPPER));
+    const findings = readJson<FindingsDoc>(path.join(r.dir, 'findings.json'));
+    const hit = findings.findings.find((f) => f.rule === 'executable-in-temp' && f.summary.includes('/dev/shm/.x'));
+    expect(hit?.evidence).toEqual(expect.arrayContaining([expect.objectContaining({ artifact: 'fs/mounts-index.jsonl' })]));
+    const timeline = fs.readFileSync(path.join(r.dir, 'timeline/timeline.jsonl'), 'utf8');
+    expect(timeline).toContain('/dev/shm/.x');
+  });
+
+  test('the edited /etc/hosts and the anonymous volume file are collected', () => {
+    const r = runs.default;
+    const mounts = readJson<MountRecord[]>(path.join(r.dir, 'fs/mounts.json'));
+    const hosts = execFileSync('tar', ['-xOf', path.join(r.dir, mounts.find((m) => m.mountPoint === '/etc/hosts')!.tar!), 'etc/hosts']).toString();
+    expect(hosts).toContain(HOSTS_LINE);
+    const index = jsonl<MountIndexLine>(path.join(r.dir, 'fs/mounts-index.jsonl'));
+    expect(index.find((l) => l.path === '/data/note.txt')).toMatchObject({ type: 'file', sha256: sha(ANON), taken: ANON.length });
+    expect(index.find((l) => l.path === '/named/n.txt')).toBeUndefined();
+  });
+
+  test('the FIFO is recorded, not opened; the symlink to /etc/shadow is a symlink, and the host shadow is in no artifact', () => {
+    const r = runs.default;
+    const index = jsonl<MountIndexLine>(path.join(r.dir, 'fs/mounts-index.jsonl'));
+    expect(index.find((l) => l.path === '/dev/shm/pipe')).toMatchObject({ type: 'fifo', taken: 0, sha256: null });
+    expect(index.find((l) => l.path === '/dev/shm/shadow-link')).toMatchObject({ type: 'symlink', linkname: '/etc/shadow', taken: 0, sha256: null });
+    const shm = readJson<MountRecord[]>(path.join(r.dir, 'fs/mounts.json')).find((m) => m.mountPoint === '/dev/shm')!;
+    const listing = execFileSync('tar', ['-tvf', path.join(r.dir, shm.tar!)]).toString();
+    expect(listing).toMatch(/^p.* dev\/shm\/pipe$/m);
+    expect(listing).toMatch(/^l.* dev\/shm\/shadow-link -> \/etc\/shadow$/m);
+    const hostShadow = fs.readFileSync('/etc/shadow');
+    expect(hostShadow.length).toBeGreaterThan(0);
+    for (const f of [...filesUnder(runs.default.dir), ...filesUnder(runs['opt-in'].dir)]) expect({ f, found: fs.readFileSync(f).includes(hostShadow) }).toEqual({ f, found: false });
+  });
+
+  test('the per-file budget clips the big file to a marked prefix and the case lists the gaps', () => {
+    const r = runs.default;
+    const index = jsonl<MountIndexLine>(path.join(r.dir, 'fs/mounts-index.jsonl'));
+    expect(index.find((l) => l.path === '/dev/shm/big')).toMatchObject({ size: BIG_BYTES, taken: CLIP, truncated: true, sha256: sha(Buffer.alloc(CLIP, 'A')) });
+    const info = readJson<{ incomplete?: { step: string; reason: string }[] }>(path.join(r.dir, 'case.json'));
+    const gaps = (info.incomplete ?? []).map((g) => g.reason);
+    expect(gaps).toEqual(expect.arrayContaining([expect.stringMatching(/^mount \/dev\/shm \(tmpfs.*partly collected: 1 file\(s\) cut/), expect.stringMatching(/^mount \/named \(named-volume.*not collected.*volumes: true/)]));
+  });
+
+  test('with volumes: true the named volume is collected; the total budget cuts and says so', () => {
+    const r = runs['opt-in'];
+    expect(r.code).toBe(0);
+    const mounts = readJson<MountRecord[]>(path.join(r.dir, 'fs/mounts.json'));
+    const named = mounts.find((m) => m.mountPoint === '/named')!;
+    expect(named.kind).toBe('named-volume');
+    const index = jsonl<MountIndexLine>(path.join(r.dir, 'fs/mounts-index.jsonl'));
+    const n = index.find((l) => l.path === '/named/n.txt');
+    expect(n).toMatchObject({ mount: named.n, size: NAMED.length });
+    // 100 bytes for the whole step: the mounts walked first (alphabetical) take them, later files keep their metadata only.
+    const taken = index.reduce((s, l) => s + l.taken, 0);
+    expect(taken).toBeLessThanOrEqual(100);
+    expect(index.some((l) => l.truncated && /maxTotalBytes/.test(l.note ?? ''))).toBe(true);
+    const gaps = (readJson<{ incomplete?: { reason: string }[] }>(path.join(r.dir, 'case.json')).incomplete ?? []).map((g) => g.reason);
+    expect(gaps.some((g) => /partly collected/.test(g))).toBe(true);
+  });
+});
