@@ -35,6 +35,8 @@ function decide(m: MountRecord, p: Params): { collect: boolean; why?: string } {
       return { collect: false, why: "the container's own layer: collect:fs-diff collects what changed in it" };
     case 'kernel':
       return { collect: false, why: `kernel filesystem (${m.fsType}): no stored files to collect` };
+    case 'masked':
+      return { collect: false, why: 'masked by the engine (HostConfig.MaskedPaths): an empty tmpfs or /dev/null over a /proc or /sys path' };
     case 'named-volume':
       return p.volumes ? { collect: true } : { collect: false, why: 'named volume: listed only (pass `volumes: true` to collect it)' };
     case 'bind':
@@ -179,13 +181,13 @@ export const collectMounts = defineAction({
       // Also after a failure: the list says what was and was not collected.
       await ctx.writeJson('fs/mounts.json', mounts, `${mountinfo ? `/proc/${pid}/mountinfo joined with ` : ''}GET /containers/${ctx.target.id}/json (Mounts)`);
       for (const m of mounts) {
-        if (m.kind === 'rootfs' || m.kind === 'kernel' || m.collected === 'yes') continue;
+        if (m.kind === 'rootfs' || m.kind === 'kernel' || m.kind === 'masked' || m.collected === 'yes') continue;
         await ctx.case.noteIncomplete(ctx.stepId, `mount ${m.mountPoint} (${m.kind}${m.source ? `, ${m.source}` : ''}) ${m.collected === 'partly' ? 'partly collected' : 'not collected'}: ${m.why ?? (failure ? `the step stopped: ${failure.message}` : 'unknown')}`);
       }
     }
 
     const count = (k: MountRecord['collected']) => mounts.filter((m) => m.collected === k).length;
-    const listedOnly = mounts.filter((m) => m.collected === 'no' && m.kind !== 'rootfs' && m.kind !== 'kernel');
+    const listedOnly = mounts.filter((m) => m.collected === 'no' && m.kind !== 'rootfs' && m.kind !== 'kernel' && m.kind !== 'masked');
     return {
       status: 'ok',
       summary: `${mounts.length} mounts listed: ${count('yes')} collected${count('partly') ? `, ${count('partly')} partly (budget)` : ''}${listedOnly.length ? `, ${listedOnly.length} NOT collected (${listedOnly.map((m) => safeText(m.mountPoint)).slice(0, 6).join(', ')}${listedOnly.length > 6 ? ', …' : ''}: see the case's gaps)` : ''}; ${content?.entries ?? 0} entries, ${humanBytes(content?.taken ?? 0)}${noContent ? `; no content: ${safeText(noContent)}` : ''}`,

@@ -2,7 +2,7 @@ import type Docker from 'dockerode';
 import type { MountInfo } from '../docker/mountinfo.js';
 
 /** What a mount is, as far as collecting it goes (evidence-formats.md, fs/mounts.json). */
-export type MountKind = 'rootfs' | 'kernel' | 'tmpfs' | 'anonymous-volume' | 'named-volume' | 'bind' | 'engine-file' | 'other';
+export type MountKind = 'rootfs' | 'kernel' | 'masked' | 'tmpfs' | 'anonymous-volume' | 'named-volume' | 'bind' | 'engine-file' | 'other';
 
 /** One line of fs/mounts.json. */
 export interface MountRecord {
@@ -58,6 +58,8 @@ function kindOfInspect(m: InspectMount): MountKind {
 export function planMounts(info: Docker.ContainerInspectInfo, mountinfo: MountInfo[] | null): MountRecord[] {
   const inspectMounts = ((info as unknown as { Mounts?: InspectMount[] }).Mounts ?? []).filter((m) => typeof m.Destination === 'string');
   const byDest = new Map(inspectMounts.map((m) => [m.Destination!, m]));
+  // The engine hides these /proc and /sys paths with an empty read-only tmpfs or a bind of /dev/null.
+  const masked = new Set((info.HostConfig as { MaskedPaths?: string[] } | undefined)?.MaskedPaths ?? []);
   const tmpfsDecl = new Set(Object.keys((info.HostConfig as { Tmpfs?: Record<string, string> } | undefined)?.Tmpfs ?? {}));
   const out: Omit<MountRecord, 'n' | 'collected'>[] = [];
   if (mountinfo) {
@@ -68,6 +70,7 @@ export function planMounts(info: Docker.ContainerInspectInfo, mountinfo: MountIn
       let kind: MountKind;
       if (m.mountPoint === '/') kind = 'rootfs';
       else if (KERNEL_FS.has(m.fsType)) kind = 'kernel';
+      else if (masked.has(m.mountPoint) && !e) kind = 'masked';
       else if (e) kind = kindOfInspect(e);
       else if (m.fsType === 'tmpfs' || m.fsType === 'ramfs' || tmpfsDecl.has(m.mountPoint)) kind = 'tmpfs';
       else if (ENGINE_FILES.includes(m.mountPoint)) kind = 'engine-file';
