@@ -3,6 +3,7 @@ import type { Writable } from 'node:stream';
 import { z } from 'zod';
 import { hostView } from '../collect/live-target.js';
 import { MountContent, type MountTotals } from '../collect/mount-content.js';
+import { mountInfoViaHelper } from '../collect/mounts-helper.js';
 import { planMounts, type MountRecord } from '../collect/mount-plan.js';
 import { inspectContainer } from '../docker/inspect.js';
 import { parseMountInfo, type MountInfo } from '../docker/mountinfo.js';
@@ -24,6 +25,11 @@ const params = z.strictObject({
   maxFiles: z.number().int().positive().default(100_000).describe('entries recorded by the whole step (files, directories, links, special files)'),
   maxDepth: z.number().int().positive().default(64).describe('directory depth walked below a mount point'),
   volumes: z.boolean().default(false).describe('also collect named volumes (shared with other containers, often large); anonymous volumes are collected anyway'),
+  helperImage: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$/, 'an image reference')
+    .optional()
+    .describe("remote engine: image of the helper container that reads the target's /proc/1/mountinfo (needs /bin/sh and cat); default: the target's own image"),
   binds: z.boolean().default(false).describe('also collect bind mounts of host paths (the host\'s files, not the container\'s); the engine\'s /etc/hosts, /etc/resolv.conf, /etc/hostname are collected anyway'),
 });
 type Params = z.output<typeof params>;
@@ -123,7 +129,22 @@ export const collectMounts = defineAction({
         if (err instanceof InterruptedError) throw err;
         noContent = `/proc/${pid} could not be read (${(err as Error).message})`;
       }
-    } else noContent = view.reason;
+    } else {
+      noContent = view.reason;
+      // The list still matters when the content is out of reach: the kernel's view through a helper container.
+      if (pid && !ctx.engine.local) {
+        const image = p.helperImage ?? info.Image;
+        try {
+          const mi = await mountInfoViaHelper(ctx, image, MAX_MOUNTINFO_BYTES);
+          await ctx.writeArtifact('fs/mountinfo.txt', mi.text, { mediaType: 'text/plain', source: `helper container ${mi.helper} (image ${image}, in the pid namespace of ${ctx.target.id.slice(0, 12)}): /proc/1/mountinfo` });
+          mountinfo = parseMountInfo(mi.text).mounts;
+          if (mi.cut) ctx.warn(`mountinfo is over ${humanBytes(MAX_MOUNTINFO_BYTES)}: only the mounts in its first part are listed`);
+        } catch (err) {
+          if (err instanceof InterruptedError) throw err;
+          ctx.warn(`mountinfo not read through a helper container: ${safeText((err as Error).message)}`);
+        }
+      }
+    }
     if (noContent) {
       ctx.warn(`mount content not collected: ${safeText(noContent)}; ${mountinfo ? 'mounts listed from mountinfo' : 'mounts listed from inspect only'}. Run cirt on the engine host to collect tmpfs and volume content.`);
     }

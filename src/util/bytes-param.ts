@@ -30,5 +30,5 @@ export function bytesParam(defaultValue: string, what: string) {
       }
       return n;
     })
-    .describe(`${what} (bytes, or e.g. 64MiB; default ${defaultValue})`);
+    .describe(`${what} (bytes, or e.g. 64MiB)`);
 }

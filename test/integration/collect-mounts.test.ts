@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -64,14 +65,16 @@ describe('collect:mounts on a container with a tmpfs, volumes and an edited /etc
   let volume: string;
   let name: string;
   let tmp: string;
+  let proxy: net.Server | undefined;
+  const open = new Set<net.Socket>();
   const runs: Record<string, { code: number; out: string; dir: string }> = {};
 
-  async function run(caseId: string, withLines: string[], extraSteps: string[] = []): Promise<void> {
+  async function run(caseId: string, withLines: string[], extraSteps: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<void> {
     const playbook = path.join(tmp, `${caseId}.yaml`);
     fs.writeFileSync(playbook, ['name: mounts', 'steps:', '  - uses: contain:pause', '  - uses: collect:mounts', ...(withLines.length ? ['    with:', ...withLines.map((l) => `      ${l}`)] : []), ...extraSteps, ''].join('\n'));
     const out = sink();
     const casesDir = path.join(tmp, 'cases');
-    const r = await runCommand({ playbook, target: name, caseId, casesDir, yes: true }, { out: out.stream, err: out.stream, interactive: false, env: process.env, cwd: tmp });
+    const r = await runCommand({ playbook, target: name, caseId, casesDir, yes: true }, { out: out.stream, err: out.stream, interactive: false, env, cwd: tmp });
     runs[caseId] = { code: r.exitCode, out: out.text(), dir: path.join(casesDir, caseId) };
     // Unpause for the next run (each starts with contain:pause).
     await docker.getContainer(name).unpause().catch(() => undefined);
@@ -98,9 +101,23 @@ describe('collect:mounts on a container with a tmpfs, volumes and an edited /etc
     await waitFor(`${name} to finish its setup`, async () => fs.existsSync(`/proc/${pid}/root/dev/shm/ready`));
     await run('default', ['maxFileBytes: 64KiB'], ['  - uses: evidence:timeline', '  - uses: evidence:findings']);
     await run('opt-in', ['volumes: true', 'maxTotalBytes: 100']);
+    // The same engine over TCP is a remote engine to cirt: no host /proc.
+    proxy = net.createServer((sock) => {
+      const up = net.connect('/var/run/docker.sock');
+      open.add(sock).add(up);
+      sock.pipe(up).on('error', () => sock.destroy());
+      up.pipe(sock).on('error', () => up.destroy());
+      sock.on('error', () => up.destroy());
+      up.on('error', () => sock.destroy());
+    });
+    await new Promise<void>((resolve) => proxy!.listen(0, '127.0.0.1', resolve));
+    const port = (proxy.address() as net.AddressInfo).port;
+    await run('remote', [], [], { ...process.env, DOCKER_HOST: `tcp://127.0.0.1:${port}` });
   });
 
   afterAll(async () => {
+    for (const sock of open) sock.destroy();
+    proxy?.close();
     if (docker && prefix) await cleanupPrefix(docker, prefix);
     if (docker && volume) await docker.getVolume(volume).remove().catch(() => undefined);
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
@@ -186,5 +203,23 @@ describe('collect:mounts on a container with a tmpfs, volumes and an edited /etc
     expect(index.some((l) => l.truncated && /maxTotalBytes/.test(l.note ?? ''))).toBe(true);
     const gaps = (readJson<{ incomplete?: { reason: string }[] }>(path.join(r.dir, 'case.json')).incomplete ?? []).map((g) => g.reason);
     expect(gaps.some((g) => /partly collected/.test(g))).toBe(true);
+  });
+
+  test('on a remote engine the mounts are listed (mountinfo through a helper container) and the step says their content was not collected', () => {
+    const r = runs.remote;
+    expect({ code: r.code }).toEqual({ code: 0 });
+    expect(r.out).toMatch(/NOT collected/);
+    expect(r.out).toMatch(/no content: the engine at tcp:\/\/127\.0\.0\.1:\d+ is remote/);
+    expect(fs.existsSync(path.join(r.dir, 'fs/mounts-index.jsonl'))).toBe(false);
+    // Read by the helper: only mountinfo knows of /proc and the masked paths.
+    expect(fs.readFileSync(path.join(r.dir, 'fs/mountinfo.txt'), 'utf8')).toMatch(/ \/dev\/shm .* - tmpfs /);
+    const manifest = readJson<{ artifacts: { path: string; source: string }[] }>(path.join(r.dir, 'manifest.json'));
+    expect(manifest.artifacts.find((a) => a.path === 'fs/mountinfo.txt')?.source).toMatch(/^helper container cirt-helper-/);
+    const mounts = readJson<MountRecord[]>(path.join(r.dir, 'fs/mounts.json'));
+    expect(mounts.find((m) => m.mountPoint === '/dev/shm')).toMatchObject({ kind: 'tmpfs', fsType: 'tmpfs', collected: 'no', why: expect.stringMatching(/remote.*not implemented/) });
+    expect(mounts.find((m) => m.mountPoint === '/scratch')).toMatchObject({ kind: 'tmpfs', collected: 'no' });
+    expect(mounts.find((m) => m.mountPoint === '/proc')).toMatchObject({ kind: 'kernel' });
+    const gaps = (readJson<{ incomplete?: { reason: string }[] }>(path.join(r.dir, 'case.json')).incomplete ?? []).map((g) => g.reason);
+    for (const mp of ['/dev/shm', '/scratch', '/data', '/named', '/etc/hosts']) expect(gaps.some((g) => g.startsWith(`mount ${mp} (`) && g.includes('not collected'))).toBe(true);
   });
 });
