@@ -88,6 +88,14 @@ async function openRoot(ctx: ActionContext, pid: number): Promise<ContainerRoot>
   return root;
 }
 
+/** inspect `Created` (RFC 3339 with nanoseconds) as ns since the epoch. */
+function createdAt(text: string | undefined): bigint | undefined {
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$/.exec(text ?? '');
+  if (!m) return undefined;
+  const ms = Date.parse(`${m[1]}Z`);
+  return Number.isNaN(ms) ? undefined : BigInt(ms) * 1_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
+}
+
 function describeCut(m: MountRecord, t: MountTotals): string | undefined {
   const parts: string[] = [];
   if (t.truncated) parts.push(`${t.truncated} file(s) cut to a prefix by the byte budget`);
@@ -150,6 +158,8 @@ export const collectMounts = defineAction({
     }
 
     const mounts = planMounts(info, mountinfo);
+    // A volume's files born after the container was created are new (the engine copies the image's files in at creation).
+    const createdNs = createdAt(info.Created);
     const wanted: MountRecord[] = [];
     for (const m of mounts) {
       const d = decide(m, p);
@@ -172,7 +182,7 @@ export const collectMounts = defineAction({
           m.tar = tar.path;
           let totals: MountTotals;
           try {
-            totals = await content.collect(root, { n: m.n, mountPoint: m.mountPoint, ...(m.kind === 'tmpfs' ? { change: 'added' as const } : {}) }, tar.stream);
+            totals = await content.collect(root, { n: m.n, mountPoint: m.mountPoint, ...(m.kind === 'tmpfs' ? { allAdded: true } : createdNs !== undefined ? { addedAfterNs: createdNs } : {}) }, tar.stream);
           } catch (err) {
             await tar.done(err as Error);
             // A write that failed (disk full) or an interrupt ends the step; a mount we could not walk does not.

@@ -10,7 +10,7 @@ import { END_OF_ARCHIVE, padding, tarHeader, type TarHeaderInput } from './tar-w
 
 /** Linux O_PATH: a handle on the inode itself, which opens nothing (a FIFO or device is not opened by it). */
 const O_PATH = 0o10000000;
-const { O_RDONLY, O_NOFOLLOW, O_DIRECTORY, O_NONBLOCK, O_NOCTTY } = fs.constants;
+const { O_RDONLY, O_NOFOLLOW, O_DIRECTORY, O_NONBLOCK, O_NOCTTY, O_NOATIME } = fs.constants;
 const CHUNK = 1 << 20;
 
 /** Budgets shared by every mount of one step. */
@@ -48,10 +48,22 @@ export interface MountIndexLine {
   sha256: string | null;
   /** Offset of the entry's first header in fs/mounts/<mount>.tar; null when not in the tar (sockets, cut entries). */
   offset: number | null;
-  /** `added` for a tmpfs (it starts empty with the container); absent where that is not known. */
+  /**
+   * `added` for everything in a tmpfs (it starts empty with the container) and, elsewhere, for what
+   * was born (statx birth time) after the container was created; absent where that is not known.
+   */
   change?: 'added';
   /** What was not done with this entry, and why. */
   note?: string;
+}
+
+export interface MountToWalk {
+  n: number;
+  mountPoint: string;
+  /** Every entry is new (a tmpfs). */
+  allAdded?: boolean;
+  /** Entries born after this (ns since the epoch: the container's creation) are new. */
+  addedAfterNs?: bigint;
 }
 
 export interface MountTotals {
@@ -71,6 +83,16 @@ function typeOf(st: fs.BigIntStats): string {
   if (st.isCharacterDevice()) return 'character-device';
   if (st.isBlockDevice()) return 'block-device';
   return 'unknown';
+}
+
+/** open(2) with O_NOATIME, without it where the kernel refuses (EPERM: not the owner and no CAP_FOWNER). */
+function openNoAtime(p: string, flags: number): number {
+  try {
+    return fs.openSync(p, flags | O_NOATIME);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') throw err;
+    return fs.openSync(p, flags);
+  }
 }
 
 /** Linux's major/minor split of a dev_t (glibc's gnu_dev_major/minor). */
@@ -98,7 +120,7 @@ export class MountContent {
   ) {}
 
   /** Walks one mount point into `tar` (ended with the end-of-archive blocks, not closed). */
-  async collect(root: ContainerRoot, mount: { n: number; mountPoint: string; change?: 'added' }, tar: Writable): Promise<MountTotals> {
+  async collect(root: ContainerRoot, mount: MountToWalk, tar: Writable): Promise<MountTotals> {
     const w = new Walk(this, root, mount, tar);
     await w.run();
     await writeChunk(tar, END_OF_ARCHIVE);
@@ -131,7 +153,7 @@ class Walk {
   constructor(
     private readonly c: MountContent,
     private readonly root: ContainerRoot,
-    private readonly mount: { n: number; mountPoint: string; change?: 'added' },
+    private readonly mount: MountToWalk,
     private readonly tar: Writable,
   ) {
     this.mountBytes = Buffer.from(mount.mountPoint);
@@ -151,11 +173,17 @@ class Walk {
     }
   }
 
-  private async emit(h: TarHeaderInput | null, line: Omit<MountIndexLine, 'mount' | 'offset' | 'change'>): Promise<void> {
+  private async emit(h: TarHeaderInput | null, line: Omit<MountIndexLine, 'mount' | 'offset' | 'change'>, st: fs.BigIntStats): Promise<void> {
     const offset = h ? this.offset : null;
     if (h) await this.write(tarHeader(h));
     this.totals.entries++;
-    await this.c.line({ mount: this.mount.n, ...line, offset, ...(this.mount.change ? { change: this.mount.change } : {}) });
+    await this.c.line({ mount: this.mount.n, ...line, offset, ...this.change(st) });
+  }
+
+  private change(st: fs.BigIntStats): { change?: 'added' } {
+    if (this.mount.allAdded) return { change: 'added' };
+    const after = this.mount.addedAfterNs;
+    return after !== undefined && st.birthtimeNs > 0n && st.birthtimeNs > after ? { change: 'added' } : {};
   }
 
   private async write(b: Buffer): Promise<void> {
@@ -190,10 +218,10 @@ class Walk {
     const head = { name: tarName, mode: base.mode, uid: base.uid, gid: base.gid, size: 0, mtime: Number(st.mtimeMs / 1000n) };
     if (st.dev !== this.dev) {
       // A mount inside this one (e.g. /dev/shm in /dev): it has its own line in fs/mounts.json.
-      return this.emit(null, { ...base, note: 'another mount: not crossed (see fs/mounts.json)' });
+      return this.emit(null, { ...base, note: 'another mount: not crossed (see fs/mounts.json)' }, st);
     }
     if (type === 'directory') {
-      await this.emit({ ...head, type: 'directory' }, base);
+      await this.emit({ ...head, type: 'directory' }, base, st);
       if (depth >= lim.maxDepth) {
         this.totals.cut.push(`${name.text}: deeper than maxDepth ${lim.maxDepth}, not walked`);
         return;
@@ -204,13 +232,13 @@ class Walk {
       // readlink of the name in its parent's fd reads the link's own text; it follows nothing.
       const target = fs.readlinkSync(at, { encoding: 'buffer' });
       const link = nameFields(target);
-      return this.emit({ ...head, type: 'symlink', linkname: target }, { ...base, linkname: link.text, ...(link.b64 ? { linknameB64: link.b64 } : {}) });
+      return this.emit({ ...head, type: 'symlink', linkname: target }, { ...base, linkname: link.text, ...(link.b64 ? { linknameB64: link.b64 } : {}) }, st);
     }
     if (type === 'fifo' || type === 'character-device' || type === 'block-device') {
       const rdev = Number(st.rdev);
-      return this.emit({ ...head, type, ...(type === 'fifo' ? {} : devNumbers(st.rdev)) }, { ...base, ...(type === 'fifo' ? {} : { rdev }), note: 'special file: recorded, never opened' });
+      return this.emit({ ...head, type, ...(type === 'fifo' ? {} : devNumbers(st.rdev)) }, { ...base, ...(type === 'fifo' ? {} : { rdev }), note: 'special file: recorded, never opened' }, st);
     }
-    if (type !== 'file') return this.emit(null, { ...base, note: `${type}: tar has no entry type for it; recorded here only, never opened` });
+    if (type !== 'file') return this.emit(null, { ...base, note: `${type}: tar has no entry type for it; recorded here only, never opened` }, st);
     return this.file(pathFd, st, base, head);
   }
 
@@ -222,13 +250,14 @@ class Walk {
     let fd: number;
     try {
       // Re-opening the O_PATH handle reaches exactly the inode lstat saw (no name is resolved again).
-      fd = fs.openSync(`/proc/self/fd/${pathFd}`, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+      // O_NOATIME: our read must not move the access time a later look relies on (root may always ask).
+      fd = openNoAtime(`/proc/self/fd/${pathFd}`, O_RDONLY | O_NONBLOCK | O_NOCTTY);
     } catch (err) {
-      return this.emit(null, { ...base, note: `not read: ${(err as Error).message}` });
+      return this.emit(null, { ...base, note: `not read: ${(err as Error).message}` }, st);
     }
     try {
       const now = fs.fstatSync(fd, { bigint: true });
-      if (!now.isFile() || now.ino !== st.ino || now.dev !== st.dev) return this.emit(null, { ...base, note: 'replaced while being collected: not read' });
+      if (!now.isFile() || now.ino !== st.ino || now.dev !== st.dev) return this.emit(null, { ...base, note: 'replaced while being collected: not read' }, st);
       const offset = this.offset;
       await this.write(tarHeader({ ...head, type: 'file', size: take }));
       const hash = createHash('sha256');
@@ -253,7 +282,7 @@ class Walk {
       if (truncated) this.totals.truncated++;
       const why = got < take ? `shrank while read: ${got} of ${take} bytes read, the rest of the tar entry is zeros` : truncated ? `only the first ${got} of ${size} bytes taken (${room === lim.maxFileBytes ? 'maxFileBytes' : 'maxTotalBytes'})` : undefined;
       this.totals.entries++;
-      await this.c.line({ mount: this.mount.n, ...base, taken: got, ...(truncated ? { truncated: true } : {}), sha256: hash.digest('hex'), offset, ...(this.mount.change ? { change: this.mount.change } : {}), ...(why ? { note: why } : {}) });
+      await this.c.line({ mount: this.mount.n, ...base, taken: got, ...(truncated ? { truncated: true } : {}), sha256: hash.digest('hex'), offset, ...this.change(st), ...(why ? { note: why } : {}) });
     } finally {
       fs.closeSync(fd);
     }

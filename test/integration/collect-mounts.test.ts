@@ -37,6 +37,9 @@ const SETUP = [
   `dd if=/dev/zero bs=1024 count=${BIG_BYTES / 1024} 2>/dev/null | tr '\\000' A > /dev/shm/big`,
   'echo tmp > /scratch/t.txt',
   'touch /dev/shm/ready',
+  // An anonymous volume over a temp directory: its files are the container's too.
+  `printf '#!/bin/sh\\necho CIRT-VOLUME-DROPPER\\n' > /var/tmp/.y`,
+  'chmod 755 /var/tmp/.y',
   'while true; do sleep 1; done',
 ].join('\n');
 
@@ -93,7 +96,7 @@ describe('collect:mounts on a container with a tmpfs, volumes and an edited /etc
       Image: LAB_IMAGE,
       Cmd: ['sh', '-c', SETUP],
       Labels: { 'cirt.lab': '1', 'cirt.lab.prefix': prefix },
-      Volumes: { '/data': {} },
+      Volumes: { '/data': {}, '/var/tmp': {} },
       HostConfig: { Binds: [`${volume}:/named`], Tmpfs: { '/scratch': 'size=8m' } },
     });
     await c.start();
@@ -151,6 +154,8 @@ describe('collect:mounts on a container with a tmpfs, volumes and an edited /etc
     const findings = readJson<FindingsDoc>(path.join(r.dir, 'findings.json'));
     const hit = findings.findings.find((f) => f.rule === 'executable-in-temp' && f.summary.includes('/dev/shm/.x'));
     expect(hit?.evidence).toEqual(expect.arrayContaining([expect.objectContaining({ artifact: 'fs/mounts-index.jsonl' })]));
+    // In an anonymous volume: born after the container was created, so added.
+    expect(findings.findings.some((f) => f.rule === 'executable-in-temp' && f.summary.includes('/var/tmp/.y'))).toBe(true);
     const timeline = fs.readFileSync(path.join(r.dir, 'timeline/timeline.jsonl'), 'utf8');
     expect(timeline).toContain('/dev/shm/.x');
   });
@@ -163,6 +168,13 @@ describe('collect:mounts on a container with a tmpfs, volumes and an edited /etc
     const index = jsonl<MountIndexLine>(path.join(r.dir, 'fs/mounts-index.jsonl'));
     expect(index.find((l) => l.path === '/data/note.txt')).toMatchObject({ type: 'file', sha256: sha(ANON), taken: ANON.length });
     expect(index.find((l) => l.path === '/named/n.txt')).toBeUndefined();
+  });
+
+  test('reading a file does not move its access time (O_NOATIME): the second run sees the first run\'s atime', () => {
+    const first = jsonl<MountIndexLine>(path.join(runs.default.dir, 'fs/mounts-index.jsonl')).find((l) => l.path === '/dev/shm/.x')!;
+    const second = jsonl<MountIndexLine>(path.join(runs['opt-in'].dir, 'fs/mounts-index.jsonl')).find((l) => l.path === '/dev/shm/.x')!;
+    expect(first.taken).toBe(DROPPER.length);
+    expect(second.atime).toBe(first.atime);
   });
 
   test('the FIFO is recorded, not opened; the symlink to /etc/shadow is a symlink, and the host shadow is in no artifact', () => {
