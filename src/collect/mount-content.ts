@@ -160,6 +160,11 @@ class Walk {
   }
 
   async run(): Promise<void> {
+    const lim = this.c.limit();
+    if (this.c.entries >= lim.maxFiles) {
+      this.totals.cut.push(`${this.mount.mountPoint}: not walked, the step recorded maxFiles ${lim.maxFiles} entries already`);
+      return;
+    }
     const found = this.root.locate(this.mount.mountPoint);
     if (found.length !== 1) throw new Error(`${this.mount.mountPoint} is not there in the container`);
     const { dirFd, name } = found[0];

@@ -36,6 +36,7 @@ const SETUP = [
   `printf '${NAMED.replace('\n', '\\n')}' > /named/n.txt`,
   `dd if=/dev/zero bs=1024 count=${BIG_BYTES / 1024} 2>/dev/null | tr '\\000' A > /dev/shm/big`,
   'echo tmp > /scratch/t.txt',
+  'mkdir -p /scratch/a/b && echo deep > /scratch/a/b/c',
   'touch /dev/shm/ready',
   // An anonymous volume over a temp directory: its files are the container's too.
   `printf '#!/bin/sh\\necho CIRT-VOLUME-DROPPER\\n' > /var/tmp/.y`,
@@ -104,6 +105,8 @@ describe('collect:mounts on a container with a tmpfs, volumes and an edited /etc
     await waitFor(`${name} to finish its setup`, async () => fs.existsSync(`/proc/${pid}/root/dev/shm/ready`));
     await run('default', ['maxFileBytes: 64KiB'], ['  - uses: evidence:timeline', '  - uses: evidence:findings']);
     await run('opt-in', ['volumes: true', 'maxTotalBytes: 100']);
+    await run('depth', ['maxDepth: 1']);
+    await run('counts', ['maxFiles: 30']);
     // The same engine over TCP is a remote engine to cirt: no host /proc.
     proxy = net.createServer((sock) => {
       const up = net.connect('/var/run/docker.sock');
@@ -215,6 +218,24 @@ describe('collect:mounts on a container with a tmpfs, volumes and an edited /etc
     expect(index.some((l) => l.truncated && /maxTotalBytes/.test(l.note ?? ''))).toBe(true);
     const gaps = (readJson<{ incomplete?: { reason: string }[] }>(path.join(r.dir, 'case.json')).incomplete ?? []).map((g) => g.reason);
     expect(gaps.some((g) => /partly collected/.test(g))).toBe(true);
+  });
+
+  test('maxDepth and maxFiles cut the walk, and the cuts are gaps in the case', () => {
+    const d = runs.depth;
+    expect(d.code).toBe(0);
+    const deep = jsonl<MountIndexLine>(path.join(d.dir, 'fs/mounts-index.jsonl'));
+    expect(deep.find((l) => l.path === '/scratch/a')).toMatchObject({ type: 'directory' });
+    expect(deep.find((l) => l.path === '/scratch/a/b')).toBeUndefined();
+    const dm = readJson<MountRecord[]>(path.join(d.dir, 'fs/mounts.json'));
+    expect(dm.find((m) => m.mountPoint === '/scratch')).toMatchObject({ collected: 'partly', why: expect.stringContaining('/scratch/a: deeper than maxDepth 1, not walked') });
+    const dgaps = (readJson<{ incomplete?: { reason: string }[] }>(path.join(d.dir, 'case.json')).incomplete ?? []).map((g) => g.reason);
+    expect(dgaps.some((g) => g.startsWith('mount /scratch (tmpfs') && g.includes('maxDepth 1'))).toBe(true);
+
+    const r = runs.counts;
+    expect(r.code).toBe(0);
+    expect(jsonl<MountIndexLine>(path.join(r.dir, 'fs/mounts-index.jsonl'))).toHaveLength(30);
+    const gaps = (readJson<{ incomplete?: { reason: string }[] }>(path.join(r.dir, 'case.json')).incomplete ?? []).map((g) => g.reason);
+    expect(gaps.some((g) => /maxFiles 30/.test(g))).toBe(true);
   });
 
   test('on a remote engine the mounts are listed (mountinfo through a helper container) and the step says their content was not collected', () => {
