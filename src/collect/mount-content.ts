@@ -15,6 +15,7 @@ export type { ContentLimits, MountIndexLine, MountToWalk, MountTotals } from './
 const O_PATH = 0o10000000;
 const { O_RDONLY, O_NOFOLLOW, O_DIRECTORY, O_NONBLOCK, O_NOCTTY, O_NOATIME } = fs.constants;
 const CHUNK = 1 << 20;
+const FLUSH_AT = 1 << 20;
 
 function typeOf(st: fs.BigIntStats): string {
   if (st.isFile()) return 'file';
@@ -54,6 +55,7 @@ export class MountContent {
   taken = 0;
   /** Entries recorded so far by this step (all mounts). */
   entries = 0;
+  private lines = '';
 
   constructor(
     private readonly index: Writable,
@@ -64,8 +66,18 @@ export class MountContent {
   /** Walks one mount point into `tar` (ended with the end-of-archive blocks, not closed). */
   async collect(root: ContainerRoot, mount: MountToWalk, tar: Writable): Promise<MountTotals> {
     const w = new Walk(this, root, mount, tar);
-    await w.run();
-    await writeChunk(tar, END_OF_ARCHIVE);
+    try {
+      await w.run();
+      await w.write(END_OF_ARCHIVE);
+    } catch (err) {
+      // What was walked is kept also when the walk stopped: the index must say what the tar holds.
+      // (A write that fails here fails again below; the first error is the one that counts.)
+      await w.flush().catch(() => undefined);
+      await this.flushLines().catch(() => undefined);
+      throw err;
+    }
+    await w.flush();
+    await this.flushLines();
     return w.totals;
   }
 
@@ -77,7 +89,16 @@ export class MountContent {
   /** @internal */
   async line(l: MountIndexLine): Promise<void> {
     this.entries++;
-    await writeChunk(this.index, `${JSON.stringify(l)}\n`);
+    this.lines += `${JSON.stringify(l)}\n`;
+    if (this.lines.length >= FLUSH_AT) await this.flushLines();
+  }
+
+  /** Index lines go out in batches: one write per line made 10,000 small files take seconds. */
+  async flushLines(): Promise<void> {
+    if (!this.lines) return;
+    const out = this.lines;
+    this.lines = '';
+    await writeChunk(this.index, out);
   }
 
   /** @internal */
@@ -89,6 +110,8 @@ export class MountContent {
 class Walk {
   readonly totals: MountTotals = { entries: 0, bytes: 0, truncated: 0, cut: [] };
   private offset = 0;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
   private dev = -1n;
   private readonly mountBytes: Buffer;
 
@@ -133,9 +156,20 @@ class Walk {
     return after !== undefined && st.birthtimeNs > 0n && st.birthtimeNs > after ? { change: 'added' } : {};
   }
 
-  private async write(b: Buffer): Promise<void> {
+  /** Small pieces (headers, small files, padding) are gathered into one write of up to FLUSH_AT bytes. */
+  async write(b: Buffer): Promise<void> {
     this.offset += b.length;
-    await writeChunk(this.tar, b);
+    this.pending.push(b);
+    this.pendingBytes += b.length;
+    if (this.pendingBytes >= FLUSH_AT) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (!this.pendingBytes) return;
+    const out = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    await writeChunk(this.tar, out);
   }
 
   /** Records one entry found by lstat; `pathFd` is its O_PATH handle. */
