@@ -9,7 +9,8 @@ import { inspectContainer } from '../docker/inspect.js';
 import { parseMountInfo, type MountInfo } from '../docker/mountinfo.js';
 import { ContainerRoot } from '../docker/proc-root.js';
 import { defineAction, type ActionContext } from '../engine/action.js';
-import { InterruptedError } from '../engine/errors.js';
+import { FailureError, InterruptedError } from '../engine/errors.js';
+import type { ManifestEntry } from '../evidence/types.js';
 import { bytesParam } from '../util/bytes-param.js';
 import { humanBytes } from '../util/format.js';
 import { safeText } from '../util/sanitize.js';
@@ -96,6 +97,12 @@ function createdAt(text: string | undefined): bigint | undefined {
   return Number.isNaN(ms) ? undefined : BigInt(ms) * 1_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
 }
 
+/** A write the case store could not finish (disk full) fails the step: the evidence is not whole. */
+function written(e: ManifestEntry): ManifestEntry {
+  if (!e.complete) throw new FailureError(`writing ${e.path} into the case failed: ${e.error ?? 'unknown error'}`, { hint: 'Free space where the case folder is, then run the step again (what was written is kept, marked incomplete).' });
+  return e;
+}
+
 function describeCut(m: MountRecord, t: MountTotals): string | undefined {
   const parts: string[] = [];
   if (t.truncated) parts.push(`${t.truncated} file(s) cut to a prefix by the byte budget`);
@@ -125,31 +132,43 @@ export const collectMounts = defineAction({
 
     const view = pid ? await hostView(ctx, pid) : ({ ok: false, reason: `${ctx.target.name} is ${info.State?.Status ?? 'not running'} (no processes, so no mount namespace to look into)` } as const);
     if (view.ok) {
+      let mi: { text: string; cut: boolean } | undefined;
       try {
-        const mi = await readMountInfo(pid);
-        await ctx.writeArtifact('fs/mountinfo.txt', mi.text, { mediaType: 'text/plain', source: `/proc/${pid}/mountinfo (read from the host)` });
-        const parsed = parseMountInfo(mi.text);
-        mountinfo = parsed.mounts;
-        if (mi.cut) ctx.warn(`/proc/${pid}/mountinfo is over ${humanBytes(MAX_MOUNTINFO_BYTES)}: only the mounts in its first part are listed`);
-        if (parsed.bad.length) ctx.warn(`${parsed.bad.length} line(s) of /proc/${pid}/mountinfo not understood (kept in fs/mountinfo.txt)`);
+        mi = await readMountInfo(pid);
         root = await openRoot(ctx, pid);
       } catch (err) {
         if (err instanceof InterruptedError) throw err;
         noContent = `/proc/${pid} could not be read (${(err as Error).message})`;
+      }
+      // Outside the try: a write that fails (disk full) fails the step, it is not a reason to skip content.
+      if (mi) {
+        try {
+          written(await ctx.writeArtifact('fs/mountinfo.txt', mi.text, { mediaType: 'text/plain', source: `/proc/${pid}/mountinfo (read from the host)` }));
+        } catch (err) {
+          root?.close();
+          throw err;
+        }
+        const parsed = parseMountInfo(mi.text);
+        mountinfo = parsed.mounts;
+        if (mi.cut) ctx.warn(`/proc/${pid}/mountinfo is over ${humanBytes(MAX_MOUNTINFO_BYTES)}: only the mounts in its first part are listed`);
+        if (parsed.bad.length) ctx.warn(`${parsed.bad.length} line(s) of /proc/${pid}/mountinfo not understood (kept in fs/mountinfo.txt)`);
       }
     } else {
       noContent = view.reason;
       // The list still matters when the content is out of reach: the kernel's view through a helper container.
       if (pid && !ctx.engine.local) {
         const image = p.helperImage ?? info.Image;
+        let mi: Awaited<ReturnType<typeof mountInfoViaHelper>> | undefined;
         try {
-          const mi = await mountInfoViaHelper(ctx, image, MAX_MOUNTINFO_BYTES);
-          await ctx.writeArtifact('fs/mountinfo.txt', mi.text, { mediaType: 'text/plain', source: `helper container ${mi.helper} (image ${image}, in the pid namespace of ${ctx.target.id.slice(0, 12)}): /proc/1/mountinfo` });
-          mountinfo = parseMountInfo(mi.text).mounts;
-          if (mi.cut) ctx.warn(`mountinfo is over ${humanBytes(MAX_MOUNTINFO_BYTES)}: only the mounts in its first part are listed`);
+          mi = await mountInfoViaHelper(ctx, image, MAX_MOUNTINFO_BYTES);
         } catch (err) {
           if (err instanceof InterruptedError) throw err;
           ctx.warn(`mountinfo not read through a helper container: ${safeText((err as Error).message)}`);
+        }
+        if (mi) {
+          written(await ctx.writeArtifact('fs/mountinfo.txt', mi.text, { mediaType: 'text/plain', source: `helper container ${mi.helper} (image ${image}, in the pid namespace of ${ctx.target.id.slice(0, 12)}): /proc/1/mountinfo` }));
+          mountinfo = parseMountInfo(mi.text).mounts;
+          if (mi.cut) ctx.warn(`mountinfo is over ${humanBytes(MAX_MOUNTINFO_BYTES)}: only the mounts in its first part are listed`);
         }
       }
     }
@@ -171,6 +190,7 @@ export const collectMounts = defineAction({
     let failure: Error | undefined;
     let content: MountContent | undefined;
     let index: { path: string; stream: Writable; done(f?: Error): Promise<unknown> } | undefined;
+    let indexEntry: ManifestEntry | undefined;
     try {
       if (root && wanted.length) {
         index = await ctx.artifact('fs/mounts-index.jsonl', { mediaType: 'application/x-ndjson', source: `lstat via /proc/${pid}/root (no link followed), one line per entry of fs/mounts/<n>.tar`, progress: false });
@@ -193,7 +213,7 @@ export const collectMounts = defineAction({
             continue;
           }
           tar.stream.end();
-          await tar.done();
+          written(await tar.done());
           Object.assign(m, { files: totals.entries, bytes: totals.bytes });
           const cut = describeCut(m, totals);
           m.collected = cut ? 'partly' : 'yes';
@@ -207,13 +227,18 @@ export const collectMounts = defineAction({
       root?.close();
       if (index) {
         index.stream.end();
-        await index.done(failure);
+        indexEntry = (await index.done(failure)) as ManifestEntry;
       }
       // Also after a failure: the list says what was and was not collected.
-      await ctx.writeJson('fs/mounts.json', mounts, `${mountinfo ? `/proc/${pid}/mountinfo joined with ` : ''}GET /containers/${ctx.target.id}/json (Mounts)`);
+      const listed = await ctx.writeJson('fs/mounts.json', mounts, `${mountinfo ? `/proc/${pid}/mountinfo joined with ` : ''}GET /containers/${ctx.target.id}/json (Mounts)`);
       for (const m of mounts) {
         if (m.kind === 'rootfs' || m.kind === 'kernel' || m.kind === 'masked' || m.collected === 'yes') continue;
         await ctx.case.noteIncomplete(ctx.stepId, `mount ${m.mountPoint} (${m.kind}${m.source ? `, ${m.source}` : ''}) ${m.collected === 'partly' ? 'partly collected' : 'not collected'}: ${m.why ?? (failure ? `the step stopped: ${failure.message}` : 'unknown')}`);
+      }
+      // After the list and the gaps are down: a write that did not finish fails the step (unless it failed already).
+      if (!failure) {
+        if (indexEntry) written(indexEntry);
+        written(listed);
       }
     }
 
