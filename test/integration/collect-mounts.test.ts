@@ -74,11 +74,10 @@ describe('collect:mounts on a container with a tmpfs, volumes and an edited /etc
   const open = new Set<net.Socket>();
   const runs: Record<string, { code: number; out: string; dir: string }> = {};
 
-  async function run(caseId: string, withLines: string[], extraSteps: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  async function run(caseId: string, withLines: string[], extraSteps: string[] = [], env: NodeJS.ProcessEnv = process.env, casesDir = path.join(tmp, 'cases')): Promise<void> {
     const playbook = path.join(tmp, `${caseId}.yaml`);
     fs.writeFileSync(playbook, ['name: mounts', 'steps:', '  - uses: contain:pause', '  - uses: collect:mounts', ...(withLines.length ? ['    with:', ...withLines.map((l) => `      ${l}`)] : []), ...extraSteps, ''].join('\n'));
     const out = sink();
-    const casesDir = path.join(tmp, 'cases');
     const r = await runCommand({ playbook, target: name, caseId, casesDir, yes: true }, { out: out.stream, err: out.stream, interactive: false, env, cwd: tmp });
     runs[caseId] = { code: r.exitCode, out: out.text(), dir: path.join(casesDir, caseId) };
     // Unpause for the next run (each starts with contain:pause).
