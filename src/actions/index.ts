@@ -4,6 +4,7 @@ import { collectFsDiff } from './collect-fs-diff.js';
 import { collectImageCommit } from './collect-image-commit.js';
 import { collectInspect } from './collect-inspect.js';
 import { collectLogs } from './collect-logs.js';
+import { collectMounts } from './collect-mounts.js';
 import { collectNetwork } from './collect-network.js';
 import { collectProcesses } from './collect-processes.js';
 import { containKill } from './contain-kill.js';
@@ -33,6 +34,7 @@ export const registry = new ActionRegistry([
   collectNetwork,
   collectImageCommit,
   collectFsDiff,
+  collectMounts,
   collectExport,
   evidenceTimeline,
   evidenceFindings,

@@ -13,7 +13,7 @@ export interface FsRefs {
   stat?: { artifact: string; line: number };
 }
 
-/** One changed path, joined from fs/changes.json, fs/diff-index.jsonl and fs/stat.jsonl. */
+/** One changed path, joined from fs/changes.json, fs/diff-index.jsonl and fs/stat.jsonl (and a file under a mount, from fs/mounts-index.jsonl). */
 export interface FsEntry {
   path: string;
   pathB64?: string;
@@ -123,6 +123,29 @@ export async function loadFsEntries(src: CaseSource, files: readonly string[], d
     e.inode = inodeOf(o.inode) ?? e.inode;
     if (!e.change && typeof o.kind === 'string') e.change = ({ A: 'added', C: 'changed', D: 'deleted' } as Record<string, ChangeKind>)[o.kind] ?? (o.kind as ChangeKind);
     e.stat = { atime: timeOf(o, 'atime', rel, line), mtime: timeOf(o, 'mtime', rel, line), ctime: timeOf(o, 'ctime', rel, line), birthtime: timeOf(o, 'birthtime', rel, line) };
+  });
+  // Files under mounts (tmpfs, volumes, the engine's /etc files), which /changes never lists.
+  await eachJsonLine(src, latestOf(files, 'fs/mounts-index.jsonl'), diag, (o, rel, line) => {
+    const p = str(o.path);
+    if (!p) return diag.warn(`${rel}:${line}: no path; skipped`, rel);
+    // The mount point of a nested mount: that mount's own root line describes it.
+    if (typeof o.note === 'string' && o.note.startsWith('another mount')) return;
+    const e = get(p);
+    if (e.refs.stat) return;
+    e.refs.stat = { artifact: rel, line };
+    e.pathB64 ??= str(o.pathB64);
+    const mode = num(o.mode);
+    e.type = normType(o.type) ?? e.type;
+    if (mode !== undefined) e.mode = mode & 0o7777;
+    e.uid = num(o.uid) ?? e.uid;
+    e.gid = num(o.gid) ?? e.gid;
+    e.size = num(o.size) ?? e.size;
+    e.inode = num(o.inode) ?? e.inode;
+    e.linkname ??= str(o.linkname);
+    // A prefix's hash is not the file's hash: a truncated file has none here.
+    e.sha256 = o.truncated === true ? null : (str(o.sha256) ?? null);
+    if (!e.change && o.change === 'added') e.change = 'added';
+    e.stat = { atime: parseAnyTime(o.atime), mtime: parseAnyTime(o.mtime), ctime: parseAnyTime(o.ctime), birthtime: parseAnyTime(o.birthtime) };
   });
   return { entries: [...byPath.values()], changesArtifact: changesRel };
 }

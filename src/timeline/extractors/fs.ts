@@ -46,8 +46,8 @@ function describe(e: FsEntry): string {
  */
 export const fsExtractor: Extractor = {
   name: 'fs',
-  description: 'filesystem changes (fs/changes.json kind; mtimes of fs/diff-index.jsonl; full stat times of fs/stat.jsonl)',
-  artifacts: ['fs/changes.json', 'fs/diff-index.jsonl', 'fs/stat.jsonl'],
+  description: 'filesystem changes (fs/changes.json kind; mtimes of fs/diff-index.jsonl; full stat times of fs/stat.jsonl) and files under mounts (fs/mounts-index.jsonl)',
+  artifacts: ['fs/changes.json', 'fs/diff-index.jsonl', 'fs/stat.jsonl', 'fs/mounts-index.jsonl'],
   async extract(x) {
     const { entries, changesArtifact } = await loadFsEntries(x.src, x.files, x.diag);
     const collected = changesArtifact ? parseRfc3339(x.manifest.get(changesArtifact)?.startedAt ?? '') : undefined;
