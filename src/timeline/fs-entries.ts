@@ -140,12 +140,12 @@ export async function loadFsEntries(src: CaseSource, files: readonly string[], d
     e.uid = num(o.uid) ?? e.uid;
     e.gid = num(o.gid) ?? e.gid;
     e.size = num(o.size) ?? e.size;
-    e.inode = num(o.inode) ?? e.inode;
+    e.inode = inodeOf(o.inode) ?? e.inode;
     e.linkname ??= str(o.linkname);
     // A prefix's hash is not the file's hash: a truncated file has none here.
     e.sha256 = o.truncated === true ? null : (str(o.sha256) ?? null);
     if (!e.change && o.change === 'added') e.change = 'added';
-    e.stat = { atime: parseAnyTime(o.atime), mtime: parseAnyTime(o.mtime), ctime: parseAnyTime(o.ctime), birthtime: parseAnyTime(o.birthtime) };
+    e.stat = { atime: timeOf(o, 'atime', rel, line), mtime: timeOf(o, 'mtime', rel, line), ctime: timeOf(o, 'ctime', rel, line), birthtime: timeOf(o, 'birthtime', rel, line) };
   });
   return { entries: [...byPath.values()], changesArtifact: changesRel };
 }
