@@ -44,6 +44,20 @@ if (isEntry || process.argv[1]?.endsWith('/cirt')) {
   });
   process.on('SIGTERM', () => controller.abort(new Error('terminated (SIGTERM)')));
   let settled = false;
+  // Last line of defence, never the plan: every write failure is a step failure, so this should never fire.
+  // If it does, say so plainly (not Node's trace alone), stop the run so it can still end, and exit 1.
+  const lastResort = (kind: string) => (err: unknown): void => {
+    const e = err as Error;
+    process.stderr.write(
+      `cirt: ${kind} (a bug in cirt): ${safeText(e?.message ?? String(err))}\n${safeText(e?.stack ?? '')}\n` +
+        '  → The case folder keeps what was written; run `cirt seal --case <id>` to seal it, and please report this.\n',
+    );
+    process.exitCode = EXIT.failed;
+    if (!controller.signal.aborted) controller.abort(new Error(`${kind}: ${e?.message ?? String(err)}`));
+    if (kind === 'uncaught exception') process.exit(EXIT.failed);
+  };
+  process.on('unhandledRejection', lastResort('unhandled promise rejection'));
+  process.on('uncaughtException', lastResort('uncaught exception'));
   // Node exits 0 when nothing is left to wait for, even with the command unfinished: never let that pass as success.
   process.on('beforeExit', () => {
     if (settled) return;
@@ -54,6 +68,7 @@ if (isEntry || process.argv[1]?.endsWith('/cirt')) {
   main(process.argv.slice(2), processIO(), controller.signal).then(
     (code) => {
       settled = true;
+      if (process.exitCode === EXIT.failed && code === EXIT.ok) return;
       process.exitCode = controller.signal.aborted && code === EXIT.ok ? EXIT.interrupted : code;
     },
     (err) => {
