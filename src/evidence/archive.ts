@@ -67,7 +67,7 @@ export async function writeBundle(
     const errno = writeErrno(err);
     const why = errno === 'ENOSPC' ? `the cases folder ${path.dirname(root)} is full (ENOSPC); the partial bundle was removed` : (err as Error).message;
     throw new FailureError(`archiving ${root} into ${dest} failed: ${why}`, {
-      hint: 'The sealed case folder is intact; free space or fix the cause, then run `cirt seal --case ${top}` to archive it again.',
+      hint: `The sealed case folder is intact; free space or fix the cause, then run \`cirt seal --case ${top}\` to archive it again.`,
       cause: err,
     });
   }

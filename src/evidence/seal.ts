@@ -96,6 +96,9 @@ export async function sealCase(o: SealOptions): Promise<SealResult> {
     await o.writeReport('report.md', renderMarkdown(input), { mediaType: 'text/markdown', source: 'cirt report (case.json, custody.jsonl, manifest.json)' }),
     await o.writeReport('report.html', renderHtml(input), { mediaType: 'text/html', source: 'cirt report (case.json, custody.jsonl, manifest.json)' }),
   ];
+  // A report the disk cut short stays listed (incomplete), but the case is not sealed with it.
+  const cut = reports.find((r) => !r.complete);
+  if (cut) throw new FailureError(`case ${store.id} was not sealed: ${cut.error ?? `${cut.path} could not be written whole`}`, { hint: `Free space, then run \`cirt seal --case ${store.id}\`.` });
 
   const before: CaseInfo = store.caseInfo;
   let files = 0;
