@@ -14,8 +14,8 @@ import { requireEngine, uniquePrefix } from '../helpers/engine.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MAIN = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
 
-function cirt(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(process.execPath, [MAIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+function cirt(args: string[], nodeArgs: string[] = []): Promise<{ code: number | null; out: string; err: string }> {
+  const child = spawn(process.execPath, [...nodeArgs, MAIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -90,4 +90,12 @@ describe('a full cases folder (real engine, 5 MiB tmpfs)', () => {
     expect(verify.out).toContain('VALID');
     expect(verify.code).toBe(0);
   }, 240_000);
+
+  test('the last-resort guard: a rejection nobody handles (injected) ends the binary with exit 1 and a clear message, not a bare Node trace', async () => {
+    const inject = `data:text/javascript,setTimeout(()=>Promise.reject(new Error("injected")),300)`;
+    const r = await cirt(['ps'], ['--import', inject]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('cirt: unhandled promise rejection (a bug in cirt): injected');
+    expect(r.err).toContain('cirt seal --case');
+  }, 60_000);
 });
