@@ -9,10 +9,10 @@ const SIZE_TIMEOUT_MS = 5_000;
 /** The writable layer's size (inspect size=true: SizeRw), or undefined when the engine does not say in time. */
 async function writableLayerBytes(engine: Engine, id: string): Promise<number | undefined> {
   let timer: NodeJS.Timeout | undefined;
-  const inspect = engine.docker
-    .getContainer(id)
+  // A size we cannot learn only weakens the warning: never a reason to fail the run.
+  const inspect = Promise.resolve()
     // The typings do not list `size`; the engine's query parameter is what matters.
-    .inspect({ size: true } as { abortSignal?: AbortSignal })
+    .then(() => engine.docker.getContainer(id).inspect({ size: true } as { abortSignal?: AbortSignal }))
     .then((i) => (i as { SizeRw?: number }).SizeRw)
     .catch(() => undefined);
   const late = new Promise<undefined>((resolve) => {
