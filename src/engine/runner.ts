@@ -157,8 +157,11 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
     const { ctx, written, warnings } = makeContext({ engine: o.engine, target, store, stepId: step.id, action: step.uses, signal: o.signal, bus });
     const touched = () => written.map((a) => ({ path: a.path, sha256: a.sha256, bytes: a.bytes }));
     try {
+      const diskErrorsBefore = store.diskErrors.length;
       await step.action.check?.(ctx, step.params);
       const result = await step.action.run(ctx, step.params);
+      // An artifact the disk cut short fails the step even when the action went on regardless.
+      if (store.diskErrors.length > diskErrorsBefore) throw store.diskErrors[diskErrorsBefore];
       counts[result.status]++;
       await record(step, {
         actor: o.actor,

@@ -9,7 +9,7 @@ import { HashingFileWriter, type WriteResult } from './hashing-writer.js';
 import { caseFile, ensureParent, freeName } from './paths.js';
 import type { CaseInfo, ManifestEntry } from './types.js';
 import { toolVersion } from '../util/pkg.js';
-import { describeWriteError, writeErrno } from './write-errors.js';
+import { describeWriteError, DiskWriteError, writeErrno } from './write-errors.js';
 
 /**
  * Space held back in the case folder while a run writes, given up at the first disk error: then
@@ -52,6 +52,8 @@ export class CaseStore {
   signKeyPath?: string;
   /** sha256 and size of case.json / manifest.json as last written by this store (hashed while writing, for SHA256SUMS). */
   readonly written = new Map<string, { sha256: string; bytes: number }>();
+  /** Every write the disk refused, in order: a step during which one happened has failed, whatever it returns. */
+  readonly diskErrors: DiskWriteError[] = [];
 
   private constructor(
     readonly root: string,
@@ -139,7 +141,9 @@ export class CaseStore {
   /** Names a disk error (file, errno, what to do) and gives up the reserve, so the failure can still be recorded. */
   private diskError(err: unknown, rel: string, step?: string): Error {
     if (writeErrno(err)) this.releaseReserve();
-    return describeWriteError(err, { root: this.root, caseId: this.id, rel, step });
+    const described = describeWriteError(err, { root: this.root, caseId: this.id, rel, step });
+    if (described instanceof DiskWriteError && !this.diskErrors.includes(described)) this.diskErrors.push(described);
+    return described;
   }
 
   /**

@@ -12,6 +12,15 @@ import { sealCase } from '../../src/evidence/seal.js';
 import type { CaseInfo } from '../../src/evidence/types.js';
 import { DiskWriteError } from '../../src/evidence/write-errors.js';
 import { writeChunk } from '../../src/util/streams.js';
+import type Docker from 'dockerode';
+import { z } from 'zod';
+import { ActionRegistry } from '../../src/actions/registry.js';
+import type { Engine } from '../../src/docker/connection.js';
+import type { Target } from '../../src/docker/target.js';
+import { defineAction } from '../../src/engine/action.js';
+import { EventBus, type RunEvent } from '../../src/engine/events.js';
+import { runPlaybook } from '../../src/engine/runner.js';
+import { parsePlaybook } from '../../src/playbook/load.js';
 
 // A real full disk: a small tmpfs (root only), filled with a filler file beside the case folder.
 const mnt = fs.mkdtempSync(path.join(os.tmpdir(), 'cirt-diskfull-unit-'));
@@ -175,3 +184,48 @@ describe('custody and the case store on a full disk', () => {
     expect(JSON.parse(fs.readFileSync(path.join(store.root, 'case.json'), 'utf8')).status).toBe('open');
   });
 });
+
+describe('runner on a full disk', () => {
+  // An action that writes an artifact and, like a careless one, returns ok without looking at it.
+  const careless = defineAction({
+    name: 'test:write-big',
+    description: 'test action',
+    example: '- uses: test:write-big',
+    params: z.strictObject({}),
+    mutates: false,
+    plan: () => 'write 4 MiB',
+    async run(ctx) {
+      await ctx.writeArtifact('big.bin', Buffer.alloc(4 << 20, 1), { mediaType: 'application/octet-stream', source: 'test' });
+      return { status: 'ok', summary: 'wrote it' };
+    },
+  });
+  const registry = new ActionRegistry([careless]);
+  const target: Target = { id: 'f'.repeat(64), name: 'victim', image: 'img', imageId: 'sha256:0', state: 'running', running: true, paused: false, pid: 1 };
+  const engine = { docker: {} as Docker, info: { address: 'none', local: true, version: '0', apiVersion: '0', os: 'linux', kernel: '0' } } as Engine;
+
+  test('Given a step whose artifact the disk cut short, the step fails (never a false ok), custody has it, the run ends failed with a low-space warning', async () => {
+    const { store } = await CaseStore.openOrCreate(mnt, 'r1', () => ({ ...info('r1'), target: { id: target.id, name: target.name, image: 'img', imageId: 'sha256:0' }, status: 'open' }));
+    const { playbook, problems } = parsePlaybook('name: t\nsteps:\n  - id: big\n    uses: test:write-big\n', registry, 't.yaml');
+    if (!playbook) throw new Error(JSON.stringify(problems));
+    const bus = new EventBus();
+    const events: RunEvent[] = [];
+    bus.on((e) => events.push(e));
+    const summary = await runPlaybook({ playbook, engine, target, store, dryRun: false, yes: true, bus, signal: new AbortController().signal, actor: 'tester' });
+    expect(summary).toMatchObject({ status: 'failed', exitCode: 1 });
+    const start = events[0] as Extract<RunEvent, { type: 'run:start' }>;
+    expect(start.warnings?.[0]).toMatch(/^low disk space: the cases folder .* has [\d.]+ (KiB|MiB) free of 2\.0 MiB/);
+    const end = events.find((e) => e.type === 'step:end') as Extract<RunEvent, { type: 'step:end' }>;
+    expect(end).toMatchObject({ status: 'failed', error: `the cases folder ${mnt} is full (ENOSPC) while writing big.bin of case r1 (step big)` });
+    expect(events.at(-1)).toMatchObject({ type: 'run:end', status: 'failed', exitCode: 1 });
+    const { records, problems: broken } = checkChain(fs.readFileSync(path.join(store.root, 'custody.jsonl'), 'utf8'));
+    expect(broken).toEqual([]);
+    expect(records.map((r) => [r.action, r.result])).toEqual([
+      ['run:start', 'info'],
+      ['test:write-big', 'failed'],
+      ['run:end', 'failed'],
+    ]);
+    expect(JSON.parse(fs.readFileSync(path.join(store.root, 'case.json'), 'utf8')).status).toBe('failed');
+    expect(fs.existsSync(path.join(store.root, RESERVE_FILE))).toBe(false);
+  });
+});
+
