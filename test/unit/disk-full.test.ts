@@ -21,6 +21,7 @@ import { defineAction } from '../../src/engine/action.js';
 import { EventBus, type RunEvent } from '../../src/engine/events.js';
 import { runPlaybook } from '../../src/engine/runner.js';
 import { parsePlaybook } from '../../src/playbook/load.js';
+import { runCli } from '../helpers/run-cli.js';
 
 // A real full disk: a small tmpfs (root only), filled with a filler file beside the case folder.
 const mnt = fs.mkdtempSync(path.join(os.tmpdir(), 'cirt-diskfull-unit-'));
@@ -170,6 +171,9 @@ describe('custody and the case store on a full disk', () => {
     const r = await sealCase({ store: again, actor: 'a', via: 'test', writeReport: (rel, text, m) => again.writeArtifact(rel, text, { ...m, action: 'evidence:seal', step: 'seal' }) });
     expect(fs.existsSync(r.bundle.path)).toBe(true);
     expect(checkChain(fs.readFileSync(path.join(store.root, 'custody.jsonl'), 'utf8')).problems).toEqual([]);
+    const v = await runCli(['verify', r.bundle.path]);
+    expect(v.out).toContain('VALID');
+    expect(v.code).toBe(0);
     expect(rejections).toEqual([]);
   });
 
@@ -182,6 +186,12 @@ describe('custody and the case store on a full disk', () => {
     expect(reopened.sealed).toBe(false);
     expect(fs.existsSync(path.join(store.root, 'SHA256SUMS'))).toBe(false);
     expect(JSON.parse(fs.readFileSync(path.join(store.root, 'case.json'), 'utf8')).status).toBe('open');
+    const r = await sealCase({ store: reopened, actor: 'a', via: 'test', writeReport: (rel, text, m) => reopened.writeArtifact(rel, text, { ...m, action: 'evidence:seal', step: 'seal' }) });
+    expect(fs.existsSync(r.bundle.path)).toBe(true);
+    expect(checkChain(fs.readFileSync(path.join(store.root, 'custody.jsonl'), 'utf8')).records.map((x) => x.action)).toEqual(['evidence:seal', 'evidence:seal']);
+    const v = await runCli(['verify', r.bundle.path]);
+    expect(v.out).toContain('VALID');
+    expect(v.code).toBe(0);
   });
 });
 
