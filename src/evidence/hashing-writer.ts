@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import fs from 'node:fs';
 import { Writable, type Readable } from 'node:stream';
 import { NEW_FILE_FLAGS } from './paths.js';
@@ -13,17 +13,52 @@ export interface WriteResult {
 
 /** Stream buffer size for evidence files: fewer, bigger writes (memory stays a few MiB). */
 const HWM = 1 << 20;
+const IOV_MAX = 1024;
 
-/** Writes all of `buf` at the file's current offset, calling `wrote` for every piece the kernel took. */
-function writeAll(fd: number, buf: Buffer, wrote: (piece: Buffer) => void, cb: (err?: Error | null) => void): void {
-  fs.write(fd, buf, 0, buf.length, null, (err, n) => {
+/** The running hash and count of the bytes the kernel has taken. */
+interface Tally {
+  hash: Hash;
+  bytes: number;
+}
+
+/**
+ * Writes all of `all` at the file's current offset with writev(2). The buffers are hashed while the
+ * kernel writes them (the hash state before is kept): a short write (the disk filled up mid-chunk)
+ * or an error rolls the hash back to exactly the bytes the kernel took.
+ */
+function writeAll(fd: number, all: Buffer[], tally: Tally, cb: (err?: Error | null) => void): void {
+  // At most IOV_MAX (1024 on Linux) buffers per call: many tiny chunks can sit behind a slow disk.
+  const bufs = all.length > IOV_MAX ? all.slice(0, IOV_MAX) : all;
+  const later = all.length > IOV_MAX ? all.slice(IOV_MAX) : [];
+  const before = tally.hash.copy();
+  let total = 0;
+  fs.writev(fd, bufs, null, (err, n) => {
+    if (!err && n === total) {
+      tally.bytes += n;
+      return later.length ? writeAll(fd, later, tally, cb) : cb();
+    }
+    // Fewer bytes than offered: hash only what reached the file.
+    tally.hash = before;
+    let left = err ? 0 : n;
+    let i = 0;
+    for (; i < bufs.length && left >= bufs[i].length; i++) {
+      tally.hash.update(bufs[i]);
+      left -= bufs[i].length;
+    }
+    const rest = bufs.slice(i);
+    if (left > 0) {
+      tally.hash.update(rest[0].subarray(0, left));
+      rest[0] = rest[0].subarray(left);
+    }
+    tally.bytes += err ? 0 : n;
     if (err) return cb(err);
-    // A short write (the disk filled up mid-chunk) keeps what the kernel took; the next write says why it stopped.
-    wrote(buf.subarray(0, n));
-    if (n === buf.length) return cb();
     if (n === 0) return cb(Object.assign(new Error('ENOSPC: no space left on device, write (the kernel took 0 bytes)'), { code: 'ENOSPC' }));
-    writeAll(fd, buf.subarray(n), wrote, cb);
+    writeAll(fd, [...rest, ...later], tally, cb);
   });
+  for (const b of bufs) {
+    tally.hash.update(b);
+    total += b.length;
+  }
 }
 
 /**
@@ -34,8 +69,7 @@ function writeAll(fd: number, buf: Buffer, wrote: (piece: Buffer) => void, cb: (
  */
 export class HashingFileWriter {
   readonly stream: Writable;
-  private readonly hash = createHash('sha256');
-  private bytes = 0;
+  private readonly tally: Tally = { hash: createHash('sha256'), bytes: 0 };
   private error?: Error;
   private readonly closed: Promise<void>;
   private result?: WriteResult;
@@ -58,21 +92,17 @@ export class HashingFileWriter {
       open = false;
       fs.close(fd, (err) => cb(err));
     };
-    const wrote = (piece: Buffer): void => {
-      this.hash.update(piece);
-      this.bytes += piece.length;
-      onBytes?.(this.bytes);
+    const tally = this.tally;
+    const wrote = (err?: Error | null): Error | null => {
+      onBytes?.(tally.bytes);
+      return err ? describe(err) : null;
     };
-    const fail = (err: Error): Error => describe(err);
     this.stream = new Writable({
       highWaterMark: HWM,
-      write: (chunk: Buffer, _enc, cb) => writeAll(fd, chunk, wrote, (err) => cb(err ? fail(err) : null)),
-      // Chunks buffered behind a slow disk go down in one write(2).
-      writev: (chunks, cb) => {
-        const buf = chunks.length === 1 ? chunks[0].chunk : Buffer.concat(chunks.map((c) => c.chunk as Buffer));
-        writeAll(fd, buf, wrote, (err) => cb(err ? fail(err) : null));
-      },
-      final: (cb) => closeFd((err) => cb(err ? fail(err) : null)),
+      write: (chunk: Buffer, _enc, cb) => writeAll(fd, [chunk], tally, (err) => cb(wrote(err))),
+      // Chunks buffered behind a slow disk go down in one writev(2).
+      writev: (chunks, cb) => writeAll(fd, chunks.map((c) => c.chunk as Buffer), tally, (err) => cb(wrote(err))),
+      final: (cb) => closeFd((err) => cb(err ? describe(err) : null)),
       destroy: (err, cb) => closeFd(() => cb(err)),
     });
     // The error is kept for done(); this listener also keeps a piped source's failure from being "unhandled".
@@ -86,8 +116,8 @@ export class HashingFileWriter {
   async done(): Promise<WriteResult> {
     await this.closed;
     this.result ??= {
-      sha256: this.hash.digest('hex'),
-      bytes: this.bytes,
+      sha256: this.tally.hash.digest('hex'),
+      bytes: this.tally.bytes,
       complete: !this.error,
       ...(this.error ? { error: this.error } : {}),
     };
