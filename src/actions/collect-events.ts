@@ -79,6 +79,8 @@ export const collectEvents = defineAction({
     const lines = new LineSplitter();
     const { sink, stats } = analyzer();
     const analysed = pipeline(lines, sink);
+    // Awaited below, after the copy: until then its failure must not count as unhandled.
+    analysed.catch(() => undefined);
     let failure: Error | undefined;
     await tee(appendLines(res, network), [handle.stream, lines]).catch((e: Error) => {
       failure = e;

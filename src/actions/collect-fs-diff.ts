@@ -45,6 +45,8 @@ export const collectFsDiff = defineAction({
       },
     });
     res.on('error', (err) => tap.destroy(err));
+    // When the disk refuses the listing, the tap is destroyed: let go of the engine's response too.
+    tap.on('close', () => res.destroy());
     const listing = await ctx.writeArtifact('fs/changes.json', res.pipe(tap), { mediaType: 'application/json', source: `GET /containers/${id}/changes` });
     if (!listing.complete) throw new FailureError(`reading /changes of ${safeText(ctx.target.name)} broke off: ${listing.error ?? 'unknown error'}`);
     if (kept.cut) throw new FailureError(`/changes of ${safeText(ctx.target.name)} is ${humanBytes(kept.total)}: too large to plan; fs/changes.json is kept`, { hint: 'Use collect:export for the whole filesystem instead.' });

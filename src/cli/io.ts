@@ -14,12 +14,10 @@ export interface CommandIO {
 }
 
 export function processIO(): CommandIO {
-  // `cirt findings | head`: the reader left, so the rest of the output has nowhere to go. End quietly,
-  // as Unix tools do, rather than crash on an unhandled EPIPE.
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(0);
-    throw err;
-  });
+  // `cirt run … --json | head -1`: the reader left, so the rest of the output has nowhere to go. The
+  // command still finishes (a run its custody, case.json and seal; exiting here would stop it
+  // mid-run, with exit 0): later writes are dropped, the exit code stays the command's own.
+  for (const s of [process.stdout, process.stderr]) s.on('error', () => undefined);
   return {
     out: process.stdout,
     err: process.stderr,

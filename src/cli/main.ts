@@ -68,16 +68,34 @@ if (isEntry || process.argv[1]?.endsWith('/cirt')) {
   });
   process.on('SIGTERM', () => controller.abort(new Error('terminated (SIGTERM)')));
   let settled = false;
+  // Last line of defence, never the plan: every write failure is a step failure, so this should never fire.
+  // If it does, say so plainly (not Node's trace alone), stop the run so it can still end, and exit 1.
+  let guardFired = false;
+  const lastResort = (kind: string) => (err: unknown): void => {
+    const e = err as Error;
+    process.stderr.write(
+      `cirt: ${kind} (a bug in cirt): ${safeText(e?.message ?? String(err))}\n${safeText(e?.stack ?? '').replace(/\\n/g, '\n')}\n` +
+        '  → The case folder keeps what was written; run `cirt seal --case <id>` to seal it, and please report this.\n',
+    );
+    process.exitCode = EXIT.failed;
+    guardFired = true;
+    if (!controller.signal.aborted) controller.abort(new Error(`${kind}: ${e?.message ?? String(err)}`));
+    // After an uncaught exception nothing is certain: a few seconds to record the interruption, then out.
+    if (kind === 'uncaught exception') setTimeout(() => process.exit(EXIT.failed), 5_000).unref();
+  };
+  process.on('unhandledRejection', lastResort('unhandled promise rejection'));
+  process.on('uncaughtException', lastResort('uncaught exception'));
   // Node exits 0 when nothing is left to wait for, even with the command unfinished: never let that pass as success.
   process.on('beforeExit', () => {
     if (settled) return;
     settled = true;
     process.stderr.write('cirt: stopped before the command finished (a bug in cirt); the case folder keeps what was written\n');
-    process.exitCode = controller.signal.aborted ? EXIT.interrupted : EXIT.failed;
+    process.exitCode = controller.signal.aborted && !guardFired ? EXIT.interrupted : EXIT.failed;
   });
   main(process.argv.slice(2), processIO(), controller.signal).then(
     (code) => {
       settled = true;
+      if (guardFired) return;
       process.exitCode = controller.signal.aborted && code === EXIT.ok ? EXIT.interrupted : code;
     },
     (err) => {

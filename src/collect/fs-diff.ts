@@ -9,6 +9,7 @@ import { openIndexedTar } from './indexed-tar.js';
 import { nameFields } from '../util/names.js';
 import { safeText } from '../util/sanitize.js';
 import { writeChunk } from '../util/streams.js';
+import { DiskWriteError } from '../evidence/write-errors.js';
 
 /**
  * The exact bytes to ask the engine for. Paths come from /changes, whose JSON turns bytes that are
@@ -105,6 +106,8 @@ export async function fetchArchives(ctx: ActionContext, paths: Buffer[]): Promis
         entries += r.entries;
       } catch (err) {
         Object.assign(rec, { status: 'failed', error: (err as Error).message, bytes: tee.bytes - rec.offset });
+        // Our disk failing is not the archive breaking off: its error names the file, the errno and what to do.
+        if (err instanceof DiskWriteError) throw err;
         throw new Error(`archive of ${safeText(name.text)} in container ${safeText(ctx.target.name)} broke off after ${rec.bytes} bytes: ${(err as Error).message}`, { cause: err });
       }
       if (rec.entries === 0) {

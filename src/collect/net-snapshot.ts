@@ -53,6 +53,8 @@ export class NetSnapshot {
     // Socket tables are decoded line by line as they stream; the small link tables are kept whole.
     const decoder = SOCKET_FILES.has(file) ? new LineSplitter(64 * 1024) : this.textConsumer(file);
     const decoded = decoder instanceof LineSplitter ? pipeline(decoder, this.socketConsumer(file as SocketProto)) : finished(decoder);
+    // Awaited below, after the copy: until then its failure must not count as unhandled.
+    decoded.catch(() => undefined);
     let readError: Error | undefined;
     await tee(src, [raw.stream, decoder]).catch((err: Error) => {
       readError = err;

@@ -24,6 +24,8 @@ export type RunEvent =
       caseDir: string | null;
       dryRun: boolean;
       steps: PlannedStep[];
+      /** Said before anything is collected (e.g. low disk space on the cases folder). */
+      warnings?: string[];
     }
   | { type: 'step:start'; time: string; stepId: string; index: number; uses: string; mutates: boolean }
   | { type: 'step:progress'; time: string; stepId: string; message?: string; bytes?: number; totalBytes?: number }

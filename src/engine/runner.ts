@@ -5,6 +5,7 @@ import type { RunRecord } from '../evidence/types.js';
 import type { Playbook, PlaybookStep } from '../playbook/types.js';
 import { toolVersion } from '../util/pkg.js';
 import { makeContext } from './context.js';
+import { spaceWarnings } from './run-space.js';
 import { errorMessage, hintSuffix } from './errors.js';
 import { now, type EventBus, type PlannedStep, type RunStatus, type StepStatus } from './events.js';
 import { isContainment, RUN_EXIT, runMessage, runStatus, type Approval, type DeclineFacts } from './outcome.js';
@@ -52,6 +53,8 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
   const planned = planSteps(pb, target);
   const counts: Record<StepStatus, number> = { ok: 0, noop: 0, failed: 0, skipped: 0, declined: 0, planned: 0 };
   const store = o.store;
+  const live = !o.dryRun && store;
+  const warnings = live ? await spaceWarnings(o.engine, target.id, store) : [];
   bus.emit({
     type: 'run:start',
     time: now(),
@@ -61,8 +64,15 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
     caseDir: store?.root ?? null,
     dryRun: o.dryRun,
     steps: planned,
+    ...(warnings.length ? { warnings } : {}),
   });
-  const finish = (status: RunStatus, message: string): RunSummary => {
+  // Custody records and case.json updates the disk refused: the run says so at its end, and fails.
+  const unrecorded: string[] = [];
+  const finish = (reached: RunStatus, said: string): RunSummary => {
+    store?.releaseReserve();
+    const lost = unrecorded.length > 0 && (reached === 'ok' || reached === 'failed');
+    const status: RunStatus = lost ? 'failed' : reached;
+    const message = unrecorded.length ? `${said}; custody or case.json could not be written: ${unrecorded.join('; ')}` : said;
     const exitCode = RUN_EXIT[status];
     const bundle = store?.bundle?.path;
     bus.emit({ type: 'run:end', time: now(), status, exitCode, caseId: store?.id ?? null, caseDir: store?.root ?? null, counts, message, ...(bundle ? { bundle } : {}) });
@@ -79,14 +89,25 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
   }
 
   const tgt = { id: target.id, name: target.name };
+  // A sealed chain takes no more records (the seal's record says it is the last); anything else the disk refused is reported.
   const record = (s: PlaybookStep | null, input: Parameters<CaseStore['record']>[0]) =>
-    store.record({ ...input, step: s?.id, target: tgt }).catch(() => undefined);
-  await store.updateInfo({ status: 'running', runs: [...store.caseInfo.runs, { playbook: pb.name, file: pb.file, startedAt: now() }] });
+    store.sealed
+      ? Promise.resolve(undefined)
+      : store.record({ ...input, step: s?.id, target: tgt }).catch((err: unknown) => {
+          unrecorded.push(`custody record ${input.action}${s ? ` (step ${s.id})` : ''}: ${errorMessage(err)}`);
+          return undefined;
+        });
+  const saveInfo = (patch: Parameters<CaseStore['updateInfo']>[0]) =>
+    store.updateInfo(patch).catch((err: unknown) => {
+      unrecorded.push(`case.json: ${errorMessage(err)}`);
+    });
+  await saveInfo({ status: 'running', runs: [...store.caseInfo.runs, { playbook: pb.name, file: pb.file, startedAt: now() }] });
   await record(null, {
     actor: o.actor,
     action: 'run:start',
     result: 'info',
     params: { playbook: pb.name, file: pb.file, steps: pb.steps.map((s) => s.id), yes: o.yes, tool: `cirt ${toolVersion()}` },
+    ...(warnings.length ? { details: { warnings } } : {}),
   });
 
   let failed = false;
@@ -165,8 +186,11 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
     const touched = () => written.map((a) => ({ path: a.path, sha256: a.sha256, bytes: a.bytes }));
     const gapsBefore = gapCount();
     try {
+      const diskErrorsBefore = store.diskErrors.length;
       await step.action.check?.(ctx, step.params);
       const result = await step.action.run(ctx, step.params);
+      // An artifact the disk cut short fails the step even when the action went on regardless.
+      if (store.diskErrors.length > diskErrorsBefore) throw store.diskErrors[diskErrorsBefore];
       gapped += gapCount() - gapsBefore;
       counts[result.status]++;
       await record(step, {
@@ -215,7 +239,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
   await record(null, { actor: o.actor, action: 'run:end', result, message, details: { status } });
   const caseStatus = { ok: 'complete', failed: 'failed', 'not-contained': 'not-contained', declined: 'declined', aborted: 'aborted', blocked: 'blocked', planned: 'open' } as const;
   const runs = store.caseInfo.runs.map((r, idx, all) => (idx === all.length - 1 ? { ...r, finishedAt: now(), status } : r));
-  await store.updateInfo({ status: caseStatus[status], finishedAt: now(), runs });
+  await saveInfo({ status: caseStatus[status], finishedAt: now(), runs });
   return finish(status, message);
 }
 

@@ -5,6 +5,7 @@ import { TarArchive } from 'archiver';
 import { FailureError } from '../engine/errors.js';
 import { HashingFileWriter } from './hashing-writer.js';
 import { writeNewFile } from './paths.js';
+import { writeErrno } from './write-errors.js';
 
 export interface Bundle {
   path: string;
@@ -38,6 +39,7 @@ export async function writeBundle(
   const archive = new TarArchive({ gzip: true, gzipOptions: { level: opts.gzipLevel ?? 6 } });
   const warnings: Error[] = [];
   archive.on('warning', (err: Error) => warnings.push(err));
+  let linked = false;
   try {
     // The archive is hashed on its way to disk, never read back.
     const out = new HashingFileWriter(tmp, opts.onBytes);
@@ -51,13 +53,21 @@ export async function writeBundle(
     if (!complete) throw error ?? new Error('the archive was not written whole');
     // link() refuses to replace an existing file, unlike rename(): a bundle is never overwritten.
     fs.linkSync(tmp, dest);
+    linked = true;
     fs.unlinkSync(tmp);
     writeNewFile(sumFile, bundleSumLine(sha256, dest));
     return { path: dest, sha256, bytes };
   } catch (err) {
+    // No partial bundle stays behind posing as one: a bundle exists only with its .sha256, both whole.
     fs.rmSync(tmp, { force: true });
-    throw new FailureError(`archiving ${root} into ${dest} failed: ${(err as Error).message}`, {
-      hint: 'The sealed case folder is intact; free space or fix the cause, then run `cirt seal --case <id>` to archive it again.',
+    if (linked) {
+      fs.rmSync(dest, { force: true });
+      fs.rmSync(sumFile, { force: true });
+    }
+    const errno = writeErrno(err);
+    const why = errno === 'ENOSPC' ? `the cases folder ${path.dirname(root)} is full (ENOSPC); the partial bundle was removed` : (err as Error).message;
+    throw new FailureError(`archiving ${root} into ${dest} failed: ${why}`, {
+      hint: `The sealed case folder is intact; free space or fix the cause, then run \`cirt seal --case ${top}\` to archive it again.`,
       cause: err,
     });
   }

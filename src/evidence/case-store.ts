@@ -10,6 +10,14 @@ import { HashingFileWriter, type WriteResult } from './hashing-writer.js';
 import { caseFile, ensureParent, freeName } from './paths.js';
 import type { CaseInfo, ManifestEntry } from './types.js';
 import { toolVersion } from '../util/pkg.js';
+import { describeWriteError, DiskWriteError, writeErrno } from './write-errors.js';
+
+/**
+ * Space held back in the case folder while a run writes, given up at the first disk error: then
+ * the failure's custody record, case.json and manifest.json still fit on a full disk.
+ */
+export const RESERVE_FILE = '.cirt-reserve';
+const RESERVE_BYTES = 1 << 20;
 
 export const CASE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -45,6 +53,8 @@ export class CaseStore {
   signKeyPath?: string;
   /** sha256 and size of case.json / manifest.json as last written by this store (hashed while writing, for SHA256SUMS). */
   readonly written = new Map<string, { sha256: string; bytes: number }>();
+  /** Every write the disk refused, in order: a step during which one happened has failed, whatever it returns. */
+  readonly diskErrors: DiskWriteError[] = [];
 
   private constructor(
     readonly root: string,
@@ -99,7 +109,7 @@ export class CaseStore {
 
   /** Starts a new artifact; write to `stream`, then await `done()` for its manifest entry. */
   async artifact(rel: string, meta: ArtifactMeta, onBytes?: (n: number) => void): Promise<ArtifactHandle> {
-    const { used, writer, startedAt } = await this.begin(rel, onBytes);
+    const { used, writer, startedAt } = await this.begin(rel, meta, onBytes);
     return {
       path: used,
       stream: writer.stream,
@@ -112,17 +122,54 @@ export class CaseStore {
 
   /** Writes a whole artifact from a stream, string or buffer. */
   async writeArtifact(rel: string, source: Readable | string | Buffer, meta: ArtifactMeta, onBytes?: (n: number) => void): Promise<ManifestEntry> {
-    const { used, writer, startedAt } = await this.begin(rel, onBytes);
+    const { used, writer, startedAt } = await this.begin(rel, meta, onBytes);
     return this.finishArtifact(used, meta, startedAt, await writer.from(source));
   }
 
   /** Picks a free name inside the folder and opens the hashing writer on it. */
-  private async begin(rel: string, onBytes?: (n: number) => void): Promise<{ used: string; writer: HashingFileWriter; startedAt: string }> {
+  private async begin(rel: string, meta: ArtifactMeta, onBytes?: (n: number) => void): Promise<{ used: string; writer: HashingFileWriter; startedAt: string }> {
     this.assertOpen();
     const used = freeName(this.root, rel);
     const full = caseFile(this.root, used);
-    await ensureParent(this.root, full);
-    return { used, writer: new HashingFileWriter(full, onBytes), startedAt: new Date().toISOString() };
+    await ensureParent(this.root, full).catch((err: unknown) => {
+      throw this.diskError(err, path.dirname(used));
+    });
+    return { used, writer: new HashingFileWriter(full, onBytes, (err) => this.diskError(err, used, meta.step)), startedAt: new Date().toISOString() };
+  }
+
+  /** Names a disk error (file, errno, what to do) and gives up the reserve, so the failure can still be recorded. */
+  private diskError(err: unknown, rel: string, step?: string): Error {
+    if (writeErrno(err)) this.releaseReserve();
+    const described = describeWriteError(err, { root: this.root, caseId: this.id, rel, step });
+    if (described instanceof DiskWriteError && !this.diskErrors.includes(described)) this.diskErrors.push(described);
+    return described;
+  }
+
+  /**
+   * Holds RESERVE_BYTES in the case folder (see RESERVE_FILE). False when even that does not fit:
+   * the disk is as good as full.
+   */
+  async holdReserve(): Promise<boolean> {
+    const file = path.join(this.root, RESERVE_FILE);
+    this.releaseReserve();
+    try {
+      await fs.promises.writeFile(file, Buffer.alloc(RESERVE_BYTES), { flag: 'wx', mode: 0o600 });
+      return true;
+    } catch {
+      fs.rmSync(file, { force: true });
+      return false;
+    }
+  }
+
+  /** Gives the reserve back to the disk (also one left by a crashed run); true if there was one. */
+  releaseReserve(): boolean {
+    const file = path.join(this.root, RESERVE_FILE);
+    try {
+      fs.unlinkSync(file);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private async finishArtifact(rel: string, meta: ArtifactMeta, startedAt: string, r: WriteResult): Promise<ManifestEntry> {
@@ -152,13 +199,47 @@ export class CaseStore {
     this.frozen = true;
   }
 
+  /**
+   * A seal that stopped before SHA256SUMS was signed (a full disk) may have left case.json saying
+   * "sealed" with nothing signed: such a case is open again, so it can be sealed. True if it was one.
+   */
+  async reopenUnsignedSeal(actorName: string): Promise<boolean> {
+    if (!this.frozen || fs.existsSync(path.join(this.root, 'SHA256SUMS.sig'))) return false;
+    for (const f of ['SHA256SUMS', 'pub.pem']) fs.rmSync(path.join(this.root, f), { force: true });
+    this.frozen = false;
+    const { seal: _unsigned, ...rest } = this.info;
+    this.info = { ...rest, status: 'open' };
+    await this.saveInfo();
+    await this.record({
+      actor: actorName,
+      action: 'evidence:seal',
+      target: { id: this.info.target.id, name: this.info.target.name },
+      result: 'info',
+      message: 'an earlier seal stopped before SHA256SUMS was signed (nothing was sealed): the case is open again to be sealed',
+    });
+    return true;
+  }
+
   get sealed(): boolean {
     return this.frozen;
   }
 
-  record(input: CustodyInput): Promise<CustodyRecord> {
-    if (this.frozen) return Promise.reject(new Error(`case ${this.id} is sealed; custody can no longer be appended`));
-    return this.custody.append(input);
+  /** Appends a custody record; on a full disk the reserve is given up and the append tried once more. */
+  async record(input: CustodyInput): Promise<CustodyRecord> {
+    if (this.frozen) throw new Error(`case ${this.id} is sealed; custody can no longer be appended`);
+    try {
+      return await this.custody.append(input);
+    } catch (err) {
+      if (!writeErrno(err)) throw err;
+      if (this.releaseReserve()) {
+        try {
+          return await this.custody.append(input);
+        } catch (again) {
+          throw this.diskError(again, 'custody.jsonl', input.step);
+        }
+      }
+      throw this.diskError(err, 'custody.jsonl', input.step);
+    }
   }
 
   async updateInfo(patch: Partial<CaseInfo>): Promise<void> {
@@ -181,8 +262,25 @@ export class CaseStore {
 
   private async saveInfo(): Promise<void> {
     await this.serially(async () => {
-      this.written.set('case.json', await writeFileAtomic(path.join(this.root, 'case.json'), `${JSON.stringify(this.info, null, 2)}\n`));
+      this.written.set('case.json', await this.writeBookkeeping('case.json', `${JSON.stringify(this.info, null, 2)}\n`));
     });
+  }
+
+  /** case.json / manifest.json: atomic replace; on a full disk the reserve is given up and the write tried once more. */
+  private async writeBookkeeping(name: string, text: string): Promise<{ sha256: string; bytes: number }> {
+    const file = path.join(this.root, name);
+    try {
+      return await writeFileAtomic(file, text);
+    } catch (err) {
+      if (writeErrno(err) && this.releaseReserve()) {
+        try {
+          return await writeFileAtomic(file, text);
+        } catch (again) {
+          throw this.diskError(again, name);
+        }
+      }
+      throw this.diskError(err, name);
+    }
   }
 
   /** Bookkeeping writes run one at a time, so concurrent steps never interleave a rename. */
@@ -196,7 +294,7 @@ export class CaseStore {
     await this.serially(async () => {
       // Serialised at write time, so the file always holds every artifact finished so far.
       const doc = { schema: 'cirt.manifest/1', caseId: this.info.id, ...extra, artifacts: this.manifest };
-      this.written.set('manifest.json', await writeFileAtomic(path.join(this.root, 'manifest.json'), `${JSON.stringify(doc, null, 2)}\n`));
+      this.written.set('manifest.json', await this.writeBookkeeping('manifest.json', `${JSON.stringify(doc, null, 2)}\n`));
     });
   }
 }
@@ -204,8 +302,14 @@ export class CaseStore {
 async function writeFileAtomic(file: string, text: string): Promise<{ sha256: string; bytes: number }> {
   const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   const data = Buffer.from(text);
-  await fs.promises.writeFile(tmp, data, { mode: 0o644 });
-  await fs.promises.rename(tmp, file);
+  try {
+    await fs.promises.writeFile(tmp, data, { mode: 0o644, flag: 'wx' });
+    await fs.promises.rename(tmp, file);
+  } catch (err) {
+    // A half-written temp file must not stay behind in the case folder (it would be sealed as found there).
+    await fs.promises.rm(tmp, { force: true });
+    throw err;
+  }
   return { sha256: createHash('sha256').update(data).digest('hex'), bytes: data.length };
 }
 

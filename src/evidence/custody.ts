@@ -77,7 +77,7 @@ export function checkChain(text: string): { records: CustodyRecord[]; problems: 
 export class CustodyLog {
   private seq: number;
   private prev: string;
-  private readonly writeLine: (line: string) => Promise<void>;
+  private readonly writeLine: (line: string | (() => string)) => Promise<void>;
   /** Running sha256 of the file's bytes, so sealing never has to read it back to hash it. */
   private readonly fileHash = createHash('sha256');
   private fileBytes = 0;
@@ -118,17 +118,28 @@ export class CustodyLog {
     return new CustodyLog(file, existing, records);
   }
 
-  /** Records one handling; resolves once the line is on disk (fsync'd). */
+  /**
+   * Records one handling; resolves once the line is on disk (fsync'd). The record is made when its
+   * turn to be written comes, from the last record that reached the disk: a line the disk refused
+   * (ENOSPC…) is cut off again and leaves no gap or fork in the chain, so the next append, or a
+   * later `cirt seal`, continues a whole chain.
+   */
   append(input: CustodyInput): Promise<CustodyRecord> {
-    this.seq += 1;
-    const body = { seq: this.seq, time: new Date().toISOString(), ...input, prevHash: this.prev };
-    const { line, hash } = encodeRecord(body);
-    this.prev = hash;
-    this.fileHash.update(`${line}\n`);
-    this.fileBytes += Buffer.byteLength(line) + 1;
-    const rec = { ...body, hash } as CustodyRecord;
-    this.records.push(rec);
-    return this.writeLine(line).then(() => rec);
+    let made: { rec: CustodyRecord; line: string } | undefined;
+    return this.writeLine(() => {
+      const body = { seq: this.seq + 1, time: new Date().toISOString(), ...input, prevHash: this.prev };
+      const { line, hash } = encodeRecord(body);
+      made = { rec: { ...body, hash } as CustodyRecord, line };
+      return line;
+    }).then(() => {
+      const { rec, line } = made as { rec: CustodyRecord; line: string };
+      this.seq = rec.seq;
+      this.prev = rec.hash;
+      this.fileHash.update(`${line}\n`);
+      this.fileBytes += Buffer.byteLength(line) + 1;
+      this.records.push(rec);
+      return rec;
+    });
   }
 
   async flush(): Promise<void> {
@@ -144,16 +155,31 @@ export class CustodyLog {
 /**
  * Appends lines to a file one at a time, each fsync'd before the next, so custody survives a crash
  * right after the action it records. An empty line is not written (it only waits for the queue).
+ * A line is made (a function) only when its turn comes. When the disk refuses it (ENOSPC, EIO…),
+ * whatever part of it reached the file is cut off again, so the file only ever holds whole lines.
  */
-export function durableAppender(file: string): (line: string) => Promise<void> {
+export function durableAppender(file: string): (line: string | (() => string)) => Promise<void> {
   let queue: Promise<unknown> = Promise.resolve();
-  return (line) => {
+  return (next) => {
     const write = queue.then(async () => {
+      const line = typeof next === 'string' ? next : next();
       if (line === '') return;
       const fh = await fs.promises.open(file, 'a', 0o644);
       try {
-        await fh.write(`${line}\n`);
-        await fh.sync();
+        const before = (await fh.stat()).size;
+        const data = Buffer.from(`${line}\n`);
+        try {
+          let off = 0;
+          while (off < data.length) {
+            const { bytesWritten } = await fh.write(data, off, data.length - off);
+            if (bytesWritten === 0) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+            off += bytesWritten;
+          }
+          await fh.sync();
+        } catch (err) {
+          await fh.truncate(before).catch(() => undefined);
+          throw err;
+        }
       } finally {
         await fh.close();
       }

@@ -15,9 +15,11 @@ import { renderMarkdown, gaps, type ReportInput, type UnlistedFile } from './rep
 import { readFindingsForReport } from '../findings/report-hook.js';
 import { BOOKKEEPING, formatSums, UNSUMMED, type SumEntry } from './sha256sums.js';
 import { generateSigningKey, keyFingerprint, loadSigningKey, publicPem, signData } from './sign.js';
-import type { ManifestEntry } from './types.js';
+import type { CaseInfo, ManifestEntry } from './types.js';
+import { describeWriteError } from './write-errors.js';
 
-/** Files the store keeps itself; listed in SHA256SUMS, not in manifest.json (which cannot list its own hash). */
+/** What a seal writes last; removed again when sealing fails before the folder is frozen. */
+const SEAL_FILES = ['SHA256SUMS', 'SHA256SUMS.sig', 'pub.pem'];
 
 export interface SealOptions {
   store: CaseStore;
@@ -82,6 +84,8 @@ export async function sealCase(o: SealOptions): Promise<SealResult> {
   const keySource = store.signKeyPath ? 'provided' : 'generated';
   const key: KeyObject = store.signKeyPath ? loadSigningKey(store.signKeyPath) : generateSigningKey();
   const fingerprint = keyFingerprint(key);
+  // The space held back for failure records is the seal's now (and must not be sealed itself).
+  store.releaseReserve();
   const unlisted = await preflight(store, await listFolder(store.root));
 
   const sealedAt = new Date().toISOString();
@@ -92,43 +96,74 @@ export async function sealCase(o: SealOptions): Promise<SealResult> {
     await o.writeReport('report.md', renderMarkdown(input), { mediaType: 'text/markdown', source: 'cirt report (case.json, custody.jsonl, manifest.json)' }),
     await o.writeReport('report.html', renderHtml(input), { mediaType: 'text/html', source: 'cirt report (case.json, custody.jsonl, manifest.json)' }),
   ];
+  // A report the disk cut short stays listed (incomplete), but the case is not sealed with it.
+  const cut = reports.find((r) => !r.complete);
+  if (cut) throw new FailureError(`case ${store.id} was not sealed: ${cut.error ?? `${cut.path} could not be written whole`}`, { hint: `Free space, then run \`cirt seal --case ${store.id}\`.` });
 
+  const before: CaseInfo = store.caseInfo;
+  let files = 0;
   await store.updateInfo({ status: 'sealed', finishedAt: store.caseInfo.finishedAt ?? sealedAt, seal: { at: sealedAt, by: o.actor, key: keySource, publicKeySha256: fingerprint } });
-  const target = { id: store.caseInfo.target.id, name: store.caseInfo.target.name };
-  await store.record({
-    actor: o.actor,
-    action: 'evidence:seal',
-    target,
-    step: o.step,
-    result: 'info',
-    message: `sealing: manifest.json, SHA256SUMS and its Ed25519 signature follow; this is the last record of the sealed chain`,
-    artifacts: reports.map((a) => ({ path: a.path, sha256: a.sha256, bytes: a.bytes })),
-    details: { via: o.via, key: keySource, publicKeySha256: fingerprint, artifacts: store.artifacts.length, unlisted: unlisted.map((u) => u.path), gaps: gaps(input).length },
-  });
-  await store.custody.flush();
-  await store.saveManifest({ sealedAt, bookkeeping: [...BOOKKEEPING], unlisted });
-
-  const sums: SumEntry[] = [...store.artifacts.map((a) => ({ name: a.path, sha256: a.sha256 })), ...unlisted.map((u) => ({ name: u.path, sha256: u.sha256 }))];
-  const written = { 'case.json': store.written.get('case.json'), 'manifest.json': store.written.get('manifest.json'), 'custody.jsonl': store.custody.digest() };
-  for (const [name, d] of Object.entries(written)) {
-    if (!d) throw new Error(`bug: no write-time hash of ${name}`);
-    sums.push({ name, sha256: d.sha256 });
+  try {
+    await signAndFreeze();
+  } catch (err) {
+    // Not sealed after all: no SHA256SUMS may pose as a seal, and case.json must not say "sealed",
+    // so `cirt seal` can seal the case once the cause (a full disk…) is gone.
+    for (const f of SEAL_FILES) fs.rmSync(path.join(store.root, f), { force: true });
+    await store.updateInfo({ status: before.status, finishedAt: before.finishedAt, seal: undefined }).catch(() => undefined);
+    // A run's step failure is recorded by the runner; `cirt seal` records its own.
+    if (!o.duringRun) {
+      await store
+        .record({ actor: o.actor, action: 'evidence:seal', target: { id: before.target.id, name: before.target.name }, result: 'failed', message: `sealing failed, nothing was signed: ${(err as Error).message}`, details: { via: o.via } })
+        .catch(() => undefined);
+    }
+    throw err;
   }
-  // Nothing may have appeared while sealing: SHA256SUMS must list exactly the folder.
-  const now = await listFolder(store.root);
-  const listed = new Set(sums.map((s) => s.name));
-  const stray = now.files.map((f) => f.rel).filter((f) => !listed.has(f));
-  if (stray.length || now.odd.length) throw new FailureError(`files appeared in case ${store.id} while it was being sealed: ${[...stray, ...now.odd.map((x) => x.rel)].map(safeText).join(', ')}`, { hint: 'Another process writes into the case folder; stop it and investigate.' });
-
-  const text = Buffer.from(formatSums(sums));
-  writeNewFile(path.join(store.root, 'SHA256SUMS'), text);
-  writeNewFile(path.join(store.root, 'SHA256SUMS.sig'), signData(text, key));
-  writeNewFile(path.join(store.root, 'pub.pem'), Buffer.from(publicPem(key)));
-  store.markSealed();
 
   o.onProgress?.({ message: `archiving the sealed case into ${path.basename(store.root)}.tar.gz` });
   const bundle = await archiveSealed(store, o);
-  return { files: sums.length, fingerprint, keySource, bundle, unlisted: unlisted.length, gaps: gaps(input).length };
+  return { files, fingerprint, keySource, bundle, unlisted: unlisted.length, gaps: gaps(input).length };
+
+  async function signAndFreeze(): Promise<void> {
+    const target = { id: store.caseInfo.target.id, name: store.caseInfo.target.name };
+    await store.record({
+      actor: o.actor,
+      action: 'evidence:seal',
+      target,
+      step: o.step,
+      result: 'info',
+      message: `sealing: manifest.json, SHA256SUMS and its Ed25519 signature follow; this is the last record of the sealed chain`,
+      artifacts: reports.map((a) => ({ path: a.path, sha256: a.sha256, bytes: a.bytes })),
+      details: { via: o.via, key: keySource, publicKeySha256: fingerprint, artifacts: store.artifacts.length, unlisted: unlisted.map((u) => u.path), gaps: gaps(input).length },
+    });
+    await store.custody.flush();
+    await store.saveManifest({ sealedAt, bookkeeping: [...BOOKKEEPING], unlisted });
+
+    const list: SumEntry[] = [...store.artifacts.map((a) => ({ name: a.path, sha256: a.sha256 })), ...unlisted.map((u) => ({ name: u.path, sha256: u.sha256 }))];
+    const written = { 'case.json': store.written.get('case.json'), 'manifest.json': store.written.get('manifest.json'), 'custody.jsonl': store.custody.digest() };
+    for (const [name, d] of Object.entries(written)) {
+      if (!d) throw new Error(`bug: no write-time hash of ${name}`);
+      list.push({ name, sha256: d.sha256 });
+    }
+    // Nothing may have appeared while sealing: SHA256SUMS must list exactly the folder.
+    const now = await listFolder(store.root);
+    const listed = new Set(list.map((s) => s.name));
+    const stray = now.files.map((f) => f.rel).filter((f) => !listed.has(f));
+    if (stray.length || now.odd.length) throw new FailureError(`files appeared in case ${store.id} while it was being sealed: ${[...stray, ...now.odd.map((x) => x.rel)].map(safeText).join(', ')}`, { hint: 'Another process writes into the case folder; stop it and investigate.' });
+
+    const text = Buffer.from(formatSums(list));
+    const write = (name: string, data: Buffer): void => {
+      try {
+        writeNewFile(path.join(store.root, name), data);
+      } catch (err) {
+        throw describeWriteError(err, { root: store.root, caseId: store.id, rel: name, step: o.step });
+      }
+    };
+    write('SHA256SUMS', text);
+    write('SHA256SUMS.sig', signData(text, key));
+    write('pub.pem', Buffer.from(publicPem(key)));
+    store.markSealed();
+    files = list.length;
+  }
 }
 
 /** Archives an already sealed folder (also used to finish a seal whose archiving failed). */

@@ -2,7 +2,8 @@ import { Transform, Writable, type Readable } from 'node:stream';
 
 /** Writes one chunk and waits for `drain` when the stream asks for it (backpressure without buffering). */
 export function writeChunk(stream: Writable, chunk: Buffer | string): Promise<void> {
-  if (stream.destroyed) return Promise.reject(new Error('write to a destroyed stream'));
+  // The stream's own error (a full disk) says more than "destroyed".
+  if (stream.destroyed) return Promise.reject(stream.errored ?? new Error('write to a destroyed stream'));
   if (stream.write(chunk)) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const cleanup = (): void => {

@@ -10,6 +10,7 @@ import { isContainment, type Approval } from '../../engine/outcome.js';
 import { runPlaybook, type RunSummary } from '../../engine/runner.js';
 import { actor as custodyActor, CASE_ID, CaseStore, responder } from '../../evidence/case-store.js';
 import { loadSigningKey } from '../../evidence/sign.js';
+import { writeErrno } from '../../evidence/write-errors.js';
 import type { CaseInfo } from '../../evidence/types.js';
 import { loadPlaybook, resolvePlaybookPath } from '../../playbook/load.js';
 import { toolVersion } from '../../util/pkg.js';
@@ -92,7 +93,13 @@ export async function runCommand(o: RunCommandOptions, io: CommandIO): Promise<R
     });
   }
   if (signKey) store.signKeyPath = signKey;
-  if (alert) await recordAlert(store, alert, actor);
+  // A full disk must not keep the run from containing the container: the alert is then only on stderr.
+  if (alert) {
+    await recordAlert(store, alert, actor).catch((err: unknown) => {
+      if (!writeErrno(err)) throw err;
+      println(io.err, `cirt: warning: the alert could not be recorded in case ${store.id}: ${safeText((err as Error).message)}`);
+    });
+  }
   return runPlaybook({ playbook, engine, target, store, dryRun: false, yes: Boolean(o.yes), approve, bus, signal, actor });
 }
 

@@ -31,6 +31,7 @@ export async function sealCommand(o: SealCommandOptions, io: CommandIO): Promise
     return EXIT.ok;
   };
 
+  if (await store.reopenUnsignedSeal(actor())) println(io.err, `cirt: case ${store.id} was marked sealed, but its seal stopped before signing: sealing it now`);
   if (store.sealed) {
     const bundle = `${root}.tar.gz`;
     if (fs.existsSync(bundle)) return say(`case ${store.id} is already sealed; bundle ${safeText(bundle)}`, { status: 'noop', bundle });

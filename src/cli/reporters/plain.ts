@@ -16,6 +16,7 @@ export function plainReporter(out: Writable): (e: RunEvent) => void {
       case 'run:start':
         w(`${e.dryRun ? 'Plan for' : 'Running'} playbook ${safeText(e.playbook.name)} on ${safeText(e.target.name)} (${e.target.id.slice(0, 12)})`);
         if (e.caseDir) w(`  case ${e.caseId}: ${safeText(e.caseDir)}`);
+        for (const m of e.warnings ?? []) w(`  ! ${safeText(m)}`);
         if (e.dryRun) {
           e.steps.forEach((s, i) => {
             const tags = [s.mutates ? 'changes the container' : 'read-only', s.confirm ? 'needs approval' : ''].filter(Boolean).join(', ');
