@@ -29,9 +29,9 @@ export const HELP: Record<Screen, { title: string; keys: [string, string][]; hin
     title: 'Run',
     keys: [
       ['y', 'run the step that asks (shows exactly what will change)'],
-      ['s', 'skip it and go on: it ends declined (a containment step: NOT CONTAINED)'],
+      ['s (asked)', 'skip it and go on: declined (containment: NOT CONTAINED)'],
       ['a  Enter  Esc', 'stop the run there (the default); the seal still runs'],
-      ['s', 'after the run: seal what was collected, when it ended without a bundle'],
+      ['s (ended)', 'seal what was collected, when the run left no bundle'],
       ['c', 'open the case (when the run has ended)'],
       ['t', 'open the timeline (when the run has ended)'],
       ...COMMON,
