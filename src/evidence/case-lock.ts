@@ -11,7 +11,16 @@ import { describeHolder, tryLock, type HeldLock } from './lock-file.js';
 export const CASE_LOCKS_DIR = '.locks';
 
 export function caseLockFile(casesDir: string, id: string): string {
-  return path.join(path.resolve(casesDir), CASE_LOCKS_DIR, `${id}.lock`);
+  return path.join(realDir(casesDir), CASE_LOCKS_DIR, `${id}.lock`);
+}
+
+/** One cases dir reached through two paths (a symlink) must give one lock file. */
+function realDir(dir: string): string {
+  try {
+    return fs.realpathSync(path.resolve(dir));
+  } catch {
+    return path.resolve(dir);
+  }
 }
 
 /**
