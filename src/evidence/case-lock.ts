@@ -29,7 +29,7 @@ function realDir(dir: string): string {
  */
 export function lockCase(casesDir: string, id: string, command: string): HeldLock {
   const file = caseLockFile(casesDir, id);
-  const r = tryLock(file, { command, caseId: id, caseDir: path.resolve(casesDir, id) });
+  const r = tryLock(file, { command, caseId: id, caseDir: path.resolve(casesDir, id) }, { tidy: true });
   if (r.ok) return r.lock;
   throw new UserError(`Case ${id} is being written by another cirt: ${describeHolder(r.holder)}`, {
     hint:

@@ -31,6 +31,8 @@ export class HeldLock {
   constructor(
     readonly file: string,
     readonly info: LockInfo,
+    /** Remove the lock's folder when it is left empty (`<cases dir>/.locks`, so a cases dir holds only cases). */
+    private readonly tidy = false,
   ) {
     held.add(this);
     if (!exitHook) {
@@ -58,6 +60,14 @@ export class HeldLock {
     held.delete(this);
     // Only our own lock: if someone removed it by hand and another run took it, leave theirs alone.
     if (readLock(this.file)?.token === this.info.token) removeQuietly(this.file);
+    if (this.tidy) {
+      try {
+        // Fails (ENOTEMPTY) while any other lock lives there; a taker that loses the folder re-creates it.
+        fs.rmdirSync(path.dirname(this.file));
+      } catch {
+        // Not empty, or gone.
+      }
+    }
   }
 }
 
@@ -117,8 +127,7 @@ function processStart(pid: number): number | undefined {
  * A stale lock (its pid is dead on this host) is taken over; two processes that both find it stale
  * cannot both win, see `breakStale`.
  */
-export function tryLock(file: string, what: { command: string; [extra: string]: unknown }): LockResult {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+export function tryLock(file: string, what: { command: string; [extra: string]: unknown }, opts: { tidy?: boolean } = {}): LockResult {
   const info: LockInfo = {
     ...what,
     pid: process.pid,
@@ -130,7 +139,7 @@ export function tryLock(file: string, what: { command: string; [extra: string]: 
   let tookOver: LockInfo | undefined;
   // Bounded: each round either wins, is refused by a live holder, or removed a stale lock.
   for (let round = 0; round < 5; round++) {
-    if (createExclusive(file, `${JSON.stringify(info)}\n`)) return { ok: true, lock: new HeldLock(file, info), ...(tookOver ? { tookOver } : {}) };
+    if (createExclusive(file, `${JSON.stringify(info)}\n`)) return { ok: true, lock: new HeldLock(file, info, opts.tidy), ...(tookOver ? { tookOver } : {}) };
     const holder = readLock(file);
     if (holder === undefined && fs.existsSync(file) && !oldEnough(file)) return { ok: false, holder: undefined, file };
     if (holder !== undefined && !isStale(holder)) return { ok: false, holder, file };
@@ -151,7 +160,14 @@ function oldEnough(file: string): boolean {
 /** Creates `file` with `text` only if it does not exist; false when it does. */
 function createExclusive(file: string, text: string): boolean {
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  fs.writeFileSync(tmp, text, { mode: 0o644, flag: 'wx' });
+  try {
+    fs.writeFileSync(tmp, text, { mode: 0o644, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    // The folder does not exist yet, or another process just removed it as empty.
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(tmp, text, { mode: 0o644, flag: 'wx' });
+  }
   try {
     fs.linkSync(tmp, file);
     return true;

@@ -95,7 +95,7 @@ describe('one container, several runs (real engine, real processes)', () => {
     }
     custody(path.join(cases, end.caseId));
     expect(fs.existsSync(stale)).toBe(false);
-    expect(fs.readdirSync(path.join(cases, '.locks'))).toEqual([]);
+    expect(fs.existsSync(path.join(cases, '.locks'))).toBe(false);
   }, 180_000);
 
   test('three cases on one container: release of B keeps what A and C hold ("kept by case A"); the last release restores the container', async () => {

@@ -107,6 +107,8 @@ describe('lock files', () => {
     expect(fs.statSync(path.join(dir, 'T-web-3')).isDirectory()).toBe(true);
     a.lock.release();
     b.lock.release();
+    // A cases dir holds only cases once nobody writes: the empty .locks folder goes too.
+    expect(fs.readdirSync(dir).sort()).toEqual(['T-web', 'T-web-2', 'T-web-3']);
   });
 
   test('Given a container handled by case A, when case B wants it, then exit 2 names case A and its pid', () => {
