@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type Docker from 'dockerode';
 import { containerLockFile } from '../../src/containment/container-lock.js';
+import { ensureQuarantineNetwork } from '../../src/docker/networks.js';
 import { CASE_ID } from '../../src/evidence/case-store.js';
 import { checkChain, type CustodyRecord } from '../../src/evidence/custody.js';
 import { execOk } from '../fixtures/exec.js';
@@ -62,7 +63,7 @@ describe('one container, several runs (real engine, real processes)', () => {
   }, 300_000);
 
   afterAll(async () => {
-    if (docker) for (const p of ['a', 'b', 'c']) await cleanupPrefix(docker, `${prefix}${p}`);
+    if (docker) for (const p of ['a', 'b', 'c', 'd']) await cleanupPrefix(docker, `${prefix}${p}`);
     fs.rmSync(dir, { recursive: true, force: true });
     fs.rmSync(lockDir, { recursive: true, force: true });
   });
@@ -134,6 +135,16 @@ describe('one container, several runs (real engine, real processes)', () => {
     expect(await state()).toEqual({ paused: false, networks: ['bridge'] });
     for (const id of ['A', 'B', 'C']) custody(path.join(dir, 'three', id));
   }, 180_000);
+
+  test('alerts on several containers at once: the quarantine network is created once, every run uses that one', async () => {
+    const name = `${prefix}d-quarantine`;
+    // CheckDuplicate is best effort: concurrent creates made two networks of one name here (dockerd 20.10).
+    const got = await Promise.all(Array.from({ length: 8 }, () => ensureQuarantineNetwork(docker, name)));
+    const same = (await docker.listNetworks({ filters: { name: [name] } })).filter((n) => n.Name === name);
+    expect(same.map((n) => n.Id)).toEqual([got[0].id]);
+    expect(new Set(got.map((g) => g.id))).toEqual(new Set([got[0].id]));
+    expect(got.filter((g) => g.created).length).toBeLessThanOrEqual(1);
+  }, 60_000);
 
   test('two concurrent `cirt seal --case X`: one seals, the other exits 2 naming the holder; the bundle verifies', async () => {
     const victim = await startPlainVictim(docker, `${prefix}c`);
