@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { claimNewCase, lockCase } from '../evidence/case-lock.js';
-import type { HeldLock } from '../evidence/lock-file.js';
+import type { HeldLock, LockInfo } from '../evidence/lock-file.js';
 import { lockContainer, registerCase } from './container-lock.js';
 
 export interface RunClaim {
@@ -10,6 +10,8 @@ export interface RunClaim {
   release(): void;
   /** Notes the case in the host-wide registry of cases on this container (once the case exists). */
   register(): void;
+  /** Stale locks (of runs that died) this claim replaced: `{ lock: file, holder }`, for custody. */
+  tookOver: { lock: string; holder: LockInfo }[];
 }
 
 /**
@@ -60,5 +62,6 @@ export function claimRun(o: {
       caseLock.release();
     },
     register: () => registerCase(o.env, o.engine, o.target.id, caseId, caseDir),
+    tookOver: [caseLock, containerLock].flatMap((l) => (l.tookOver ? [{ lock: l.file, holder: l.tookOver }] : [])),
   };
 }

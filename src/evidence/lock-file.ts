@@ -27,6 +27,8 @@ let exitHook = false;
 /** A lock this process holds; `release()` removes its file if it is still ours. */
 export class HeldLock {
   private released = false;
+  /** The stale lock this one replaced (its holder died without removing it), for the custody log. */
+  tookOver?: LockInfo;
 
   constructor(
     readonly file: string,
@@ -139,7 +141,11 @@ export function tryLock(file: string, what: { command: string; [extra: string]: 
   let tookOver: LockInfo | undefined;
   // Bounded: each round either wins, is refused by a live holder, or removed a stale lock.
   for (let round = 0; round < 5; round++) {
-    if (createExclusive(file, `${JSON.stringify(info)}\n`)) return { ok: true, lock: new HeldLock(file, info, opts.tidy), ...(tookOver ? { tookOver } : {}) };
+    if (createExclusive(file, `${JSON.stringify(info)}\n`)) {
+      const lock = new HeldLock(file, info, opts.tidy);
+      if (tookOver) lock.tookOver = tookOver;
+      return { ok: true, lock, ...(tookOver ? { tookOver } : {}) };
+    }
     const holder = readLock(file);
     if (holder === undefined && fs.existsSync(file) && !oldEnough(file)) return { ok: false, holder: undefined, file };
     if (holder !== undefined && !isStale(holder)) return { ok: false, holder, file };

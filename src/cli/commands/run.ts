@@ -91,6 +91,9 @@ export async function runCommand(o: RunCommandOptions, io: CommandIO): Promise<R
       });
     }
     claim.register();
+    for (const t of claim.tookOver) {
+      await store.record({ actor, action: 'lock:stale-taken-over', result: 'info', message: `took over the lock ${t.lock} of a cirt that is gone (pid ${t.holder.pid} on ${t.holder.host} since ${t.holder.startedAt}, ${t.holder.command})`, details: { lock: t.lock, holder: t.holder } });
+    }
     if (signKey) store.signKeyPath = signKey;
     if (alert) await recordAlert(store, alert, actor);
     return await runPlaybook({ playbook, engine, target, store, dryRun: false, yes: Boolean(o.yes), approve, bus, signal, actor });
