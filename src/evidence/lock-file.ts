@@ -47,15 +47,6 @@ export class HeldLock {
     }
   }
 
-  /** Rewrites the lock's details (e.g. the case id once it is known); the file is replaced in one rename. */
-  update(extra: Record<string, unknown>): void {
-    if (this.released) return;
-    Object.assign(this.info, extra);
-    const tmp = `${this.file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    fs.writeFileSync(tmp, `${JSON.stringify(this.info)}\n`, { mode: 0o644 });
-    fs.renameSync(tmp, this.file);
-  }
-
   release(): void {
     if (this.released) return;
     this.released = true;
