@@ -16,48 +16,118 @@ export interface Outstanding {
   paused: boolean;
 }
 
+/** The containment measures release undoes; a case "holds" one while it relies on it being in force. */
+export type Measure = 'pause' | Kind;
+type Kind = 'isolations' | 'restartPolicies' | 'limits';
+
 /** custody action → which list its record belongs to; release:* clears the list. */
 const KINDS = {
   'contain:network-isolate': 'isolations',
   'contain:restart-policy': 'restartPolicies',
   'contain:limit': 'limits',
 } as const;
-const RELEASES: Record<string, keyof typeof EMPTY> = {
+const RELEASES: Record<string, Kind> = {
   'release:network-isolate': 'isolations',
   'release:restart-policy': 'restartPolicies',
   'release:limit': 'limits',
 };
-const EMPTY = { isolations: [], restartPolicies: [], limits: [] };
+
+/** A containment record named by custody, and when the contain step that wrote it ended. */
+export interface RecordRef {
+  path: string;
+  sha256: string;
+  at: string;
+}
+
+/** One case's custody, replayed for what it holds on its container. */
+export interface Replay {
+  /** Records of containment this case did and has not released. */
+  pending: Record<Kind, RecordRef[]>;
+  /**
+   * Records this case released while another case still held the measure (release left it in
+   * force): the last holder's release restores from them. `keptAt` is when that release ran.
+   */
+  kept: Record<Kind, (RecordRef & { keptAt: string })[]>;
+  /** The last time this case's release found the measure undone or undid it itself. */
+  undoneAt: Partial<Record<Measure, string>>;
+  /** Measures this case relies on: it applied them, or found them in force (noop), and has not released them. */
+  holds: Set<Measure>;
+  /** This case paused the container itself and has not unpaused it. */
+  paused: boolean;
+  /** This case paused it, and its release left the pause in force for another case. */
+  pauseKeptAt?: string;
+}
+
+const kinds = (): Record<Kind, never[]> => ({ isolations: [], restartPolicies: [], limits: [] });
 
 /**
- * Replays the custody log: a contain:* record with a containment artifact (also a failed one:
- * it may have changed something before failing) is outstanding until a release of that kind
- * succeeded. Each artifact is checked against the hash custody recorded for it, since release
- * acts on its content (an edited record could connect the container anywhere).
+ * Replays a custody log: a contain:* record with a containment artifact (also a failed one: it may
+ * have changed something before failing) is outstanding until a release of that kind succeeded.
+ * A contain step that found its measure already in force (noop) holds it too, so the case that
+ * applied it cannot undo it under this one's feet.
  */
-export function outstanding(root: string, records: readonly CustodyRecord[]): Outstanding {
-  const pending: Record<keyof typeof EMPTY, { path: string; sha256: string }[]> = { isolations: [], restartPolicies: [], limits: [] };
+export function replay(records: readonly CustodyRecord[]): Replay {
+  const pending: Replay['pending'] = kinds();
+  const kept: Replay['kept'] = kinds();
+  const undoneAt: Replay['undoneAt'] = {};
+  const holds = new Set<Measure>();
   let paused = false;
+  let pauseKeptAt: string | undefined;
+  const done = (r: CustodyRecord): boolean => r.result === 'ok' || r.result === 'noop';
   for (const r of records) {
     const kind = KINDS[r.action as keyof typeof KINDS];
     if (kind) {
       // The chain checks a record was not edited, not that a hand-made chain has our shapes.
-      for (const a of Array.isArray(r.artifacts) ? (r.artifacts as unknown[]) : []) {
-        const ref = a as { path?: unknown; sha256?: unknown } | null;
-        if (typeof ref?.path === 'string' && typeof ref.sha256 === 'string' && ref.path.startsWith('containment/')) pending[kind].push({ path: ref.path, sha256: ref.sha256 });
+      const refs: { path: string; sha256: string; at: string }[] = [];
+      for (const x of Array.isArray(r.artifacts) ? (r.artifacts as unknown[]) : []) {
+        const ref = x as { path?: unknown; sha256?: unknown } | null;
+        if (typeof ref?.path === 'string' && typeof ref.sha256 === 'string' && ref.path.startsWith('containment/')) refs.push({ path: ref.path, sha256: ref.sha256, at: r.time });
       }
+      pending[kind].push(...refs);
+      if (done(r) || refs.length) holds.add(kind);
     }
     const cleared = RELEASES[r.action];
-    if (cleared && (r.result === 'ok' || r.result === 'noop')) pending[cleared] = [];
+    if (cleared && done(r)) {
+      if (keptBy(r).length) kept[cleared].push(...pending[cleared].map((a) => ({ ...a, keptAt: r.time })));
+      else undoneAt[cleared] = r.time;
+      pending[cleared] = [];
+      holds.delete(cleared);
+    }
+    if (r.action === 'contain:pause' && done(r)) holds.add('pause');
     if (r.action === 'contain:pause' && r.result === 'ok') paused = true;
-    if ((r.action === 'contain:unpause' || r.action === 'release:unpause') && (r.result === 'ok' || r.result === 'noop')) paused = false;
+    if ((r.action === 'contain:unpause' || r.action === 'release:unpause') && done(r)) {
+      holds.delete('pause');
+      if (!keptBy(r).length) undoneAt.pause = r.time;
+      else if (paused) pauseKeptAt = r.time;
+      paused = false;
+    }
   }
+  return { pending, kept, undoneAt, holds, paused, ...(pauseKeptAt ? { pauseKeptAt } : {}) };
+}
+
+/** The cases a release record says kept the measure in force (details.keptBy). */
+export function keptBy(r: CustodyRecord): string[] {
+  const k = (r.details as { keptBy?: unknown } | undefined)?.keptBy;
+  return Array.isArray(k) ? k.filter((x): x is string => typeof x === 'string') : [];
+}
+
+/**
+ * What a case did to its container and has not undone yet. Each artifact is checked against the
+ * hash custody recorded for it, since release acts on its content (an edited record could connect
+ * the container anywhere).
+ */
+export function outstanding(root: string, records: readonly CustodyRecord[]): Outstanding {
+  const r = replay(records);
   return {
-    isolations: pending.isolations.map((a) => readRecord(root, a, isIsolationRecord)),
-    restartPolicies: pending.restartPolicies.map((a) => readRecord(root, a, isRestartPolicyRecord)),
-    limits: pending.limits.map((a) => readRecord(root, a, isLimitRecord)),
-    paused,
+    isolations: readRecords(root, r.pending.isolations, isIsolationRecord),
+    restartPolicies: readRecords(root, r.pending.restartPolicies, isRestartPolicyRecord),
+    limits: readRecords(root, r.pending.limits, isLimitRecord),
+    paused: r.paused,
   };
+}
+
+export function readRecords<T>(root: string, refs: readonly { path: string; sha256: string }[], check: (d: unknown) => d is T): T[] {
+  return refs.map((a) => readRecord(root, a, check));
 }
 
 function readRecord<T>(root: string, a: { path: string; sha256: string }, check: (d: unknown) => d is T): T {

@@ -23,7 +23,9 @@ export async function undoIsolation(docker: Docker, info: Docker.ContainerInspec
   const quarantineNames = new Set(records.map((r) => r.quarantineNetwork.name));
   const isQuarantine = (e: EndpointRecord): boolean => quarantineIds.has(e.id) || (!e.id && quarantineNames.has(e.name));
   const onQuarantine = [...current.values()].filter(isQuarantine);
-  const other = onQuarantine.map((e) => caseFromAliases(e.aliases)).find((c) => c && c !== caseId);
+  // The records may be another case's, kept in force for this one by that case's release.
+  const mine = new Set([caseId, ...records.map((r) => r.caseId)]);
+  const other = onQuarantine.map((e) => caseFromAliases(e.aliases)).find((c) => c && !mine.has(c));
   if (other) {
     return { action: ACTION, result: 'failed', message: `the container is now quarantined by case ${other}, not ${caseId}: release that case instead`, warnings };
   }

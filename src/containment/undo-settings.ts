@@ -11,6 +11,8 @@ export interface UndoOutcome {
   message: string;
   details?: Record<string, unknown>;
   warnings: string[];
+  /** Other open cases that still hold this measure: release left it in force for them. */
+  keptBy?: string[];
 }
 
 /** Restores the restart policy the container had before the case's first change. */

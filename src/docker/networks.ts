@@ -100,7 +100,7 @@ export function isQuarantine(net: { Internal?: boolean; Labels?: Record<string, 
  * An existing network of that name that is not internal is refused: it would not contain anything.
  */
 export async function ensureQuarantineNetwork(docker: Docker, name: string): Promise<QuarantineNetwork> {
-  const existing = await inspectNetwork(docker, name);
+  const existing = await oldestOfName(docker, name);
   if (existing) return checkExisting(existing);
   try {
     const net = await docker.createNetwork({
@@ -111,15 +111,53 @@ export async function ensureQuarantineNetwork(docker: Docker, name: string): Pro
       Labels: { [QUARANTINE_LABEL]: '1' },
       Options: { 'com.docker.network.bridge.enable_icc': 'false' },
     });
-    return { id: net.id, name, created: true, warnings: [] };
+    return await oneOfName(docker, name, net.id);
   } catch (err) {
     // Another cirt process created it between our inspect and create: use theirs.
     if (engineStatus(err) === 409) {
-      const raced = await inspectNetwork(docker, name);
+      const raced = await oldestOfName(docker, name);
       if (raced) return checkExisting(raced);
     }
     throw err;
   }
+}
+
+/**
+ * CheckDuplicate is best effort: two cirt runs (alerts on two containers at once) can both create
+ * the network, and then its name is ambiguous to every later lookup (seen on dockerd 20.10). Every
+ * creator settles on the same one, the oldest of our label, and removes its own if that lost.
+ */
+async function oneOfName(docker: Docker, name: string, ours: string): Promise<QuarantineNetwork> {
+  const winner = await oldestOfName(docker, name);
+  if (!winner || winner.Id === ours) return { id: ours, name, created: true, warnings: [] };
+  // Just created by us, nothing attached yet: removing it cannot cut anyone off.
+  await docker
+    .getNetwork(ours)
+    .remove()
+    .catch(() => undefined);
+  return checkExisting(winner);
+}
+
+/**
+ * The network of exactly this name (the engine's inspect also matches id prefixes, and fails as
+ * "ambiguous" while two of one name exist); of several, the oldest, which every racer picks.
+ */
+async function oldestOfName(docker: Docker, name: string): Promise<NetInspect | undefined> {
+  let list: (NetInspect & { Created?: string })[];
+  try {
+    list = (await docker.listNetworks({ filters: { name: [name] } })) as typeof list;
+  } catch (err) {
+    throw new PreconditionError(`cannot list networks named ${name}: ${engineMessage(err)}`, { cause: err });
+  }
+  const same = list.filter((n) => n.Name === name);
+  same.sort((a, b) => nanoTime(a.Created).localeCompare(nanoTime(b.Created)) || a.Id.localeCompare(b.Id));
+  return same[0];
+}
+
+/** The engine's RFC3339Nano drops trailing zeros of the fraction: pad it so strings sort as times. */
+function nanoTime(t: string | undefined): string {
+  const m = /^(.*?T\d\d:\d\d:\d\d)(?:\.(\d+))?(.*)$/.exec(t ?? '');
+  return m ? `${m[1]}.${(m[2] ?? '').padEnd(9, '0')}${m[3]}` : (t ?? '');
 }
 
 interface NetInspect {

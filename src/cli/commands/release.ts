@@ -3,6 +3,8 @@ import path from 'node:path';
 import { releaseCase, type ReleaseReport } from '../../containment/release.js';
 import { connectEngine } from '../../docker/connection.js';
 import { CirtError, EXIT, FailureError, UserError, errorMessage } from '../../engine/errors.js';
+import { registeredCases, lockContainer } from '../../containment/container-lock.js';
+import { lockCase } from '../../evidence/case-lock.js';
 import { actor, CASE_ID, CaseStore } from '../../evidence/case-store.js';
 import { safeText } from '../../util/sanitize.js';
 import { casesDirOf, println, type CommandIO, type GlobalOptions } from '../io.js';
@@ -26,6 +28,16 @@ export async function releaseCommand(o: ReleaseOptions, io: CommandIO): Promise<
       hint: `List the cases with \`ls ${safeText(path.resolve(casesDir))}\`, or point --cases-dir / CIRT_CASES_DIR at the folder holding it.`,
     });
   }
+  // One writer per case, and release changes the container: it holds both locks (docs/locks.md).
+  const caseLock = lockCase(casesDir, o.caseId, 'cirt release');
+  try {
+    return await releaseLocked(o, io, root, casesDir);
+  } finally {
+    caseLock.release();
+  }
+}
+
+async function releaseLocked(o: ReleaseOptions, io: CommandIO, root: string, casesDir: string): Promise<{ exitCode: number; report: ReleaseReport }> {
   // The case is checked before the engine is contacted: a typo should not need an engine.
   let store: CaseStore;
   try {
@@ -38,7 +50,14 @@ export async function releaseCommand(o: ReleaseOptions, io: CommandIO): Promise<
     });
   }
   const engine = await connectEngine(o.host, io.env);
-  const report = await releaseCase(engine.docker, store, actor());
+  const target = { id: store.caseInfo.target.id, name: store.caseInfo.target.name };
+  const containerLock = lockContainer(io.env, { caseId: store.id, caseDir: root, container: target, engine: engine.info.address, command: 'cirt release' });
+  let report: ReleaseReport;
+  try {
+    report = await releaseCase(engine.docker, store, actor(), { otherRoots: registeredCases(io.env, engine.info.address, target.id) });
+  } finally {
+    containerLock.release();
+  }
   const exitCode = report.status === 'failed' ? EXIT.failed : EXIT.ok;
   if (o.json) {
     println(io.out, JSON.stringify({ ...report, caseDir: root, exitCode }));
@@ -52,7 +71,9 @@ export async function releaseCommand(o: ReleaseOptions, io: CommandIO): Promise<
     const published = Object.entries(ports ?? {}).flatMap(([p, b]) => (b ?? []).map((x) => `${p} → ${x.HostIp}:${x.HostPort}`));
     if (published.length) println(io.out, `    published again: ${safeText(published.join(', '))}`);
   }
+  for (const w of report.warnings) println(io.out, `  ! ${safeText(w)}`);
   const words = { ok: 'RELEASED', noop: 'NOTHING TO RELEASE', failed: 'FAILED' }[report.status];
-  println(io.out, `${words}: recorded in ${safeText(path.join(root, report.custodyFile))}`);
+  const kept = report.kept.map((k) => `${k.measure} kept by case ${k.keptBy.join(', case ')}`).join('; ');
+  println(io.out, `${words}${kept ? ` (${safeText(kept)})` : ''}: recorded in ${safeText(path.join(root, report.custodyFile))}`);
   return { exitCode, report };
 }

@@ -4,6 +4,7 @@ import readline from 'node:readline';
 import { registry } from '../../actions/index.js';
 import { connectEngine } from '../../docker/connection.js';
 import { resolveTarget, type Target } from '../../docker/target.js';
+import { claimRun } from '../../containment/run-claim.js';
 import { UserError } from '../../engine/errors.js';
 import { EventBus, type PlannedStep, type RunEvent } from '../../engine/events.js';
 import { isContainment, type Approval } from '../../engine/outcome.js';
@@ -81,26 +82,36 @@ export async function runCommand(o: RunCommandOptions, io: CommandIO): Promise<R
     return runPlaybook({ playbook, engine, target, dryRun: true, yes: Boolean(o.yes), bus, signal, actor });
   }
   const casesDir = casesDirOf(o, io);
-  const caseId = o.caseId ?? defaultCaseId(target);
-  const title = o.title ?? (alert ? `Falco: ${alert.alert.rule}` : undefined);
-  const { store } = await CaseStore.openOrCreate(casesDir, caseId, () => newCaseInfo(caseId, target, engine.info, { ...o, title }));
-  if (store.sealed) {
-    throw new UserError(`Case ${caseId} is already sealed`, { hint: 'Use a new --case id; a sealed case never changes.' });
+  // The case and the container are held (across processes) until this run ends: see docs/locks.md.
+  const claim = claimRun({ casesDir, caseId: o.caseId, defaultId: defaultCaseId(target), target, engine: engine.info.address, command: `cirt run ${playbook.name}`, env: io.env });
+  try {
+    const caseId = claim.caseId;
+    const title = o.title ?? (alert ? `Falco: ${alert.alert.rule}` : undefined);
+    const { store } = await CaseStore.openOrCreate(casesDir, caseId, () => newCaseInfo(caseId, target, engine.info, { ...o, title }));
+    if (store.sealed) {
+      throw new UserError(`Case ${caseId} is already sealed`, { hint: 'Use a new --case id; a sealed case never changes.' });
+    }
+    if (store.caseInfo.target.id !== target.id) {
+      throw new UserError(`Case ${caseId} is about container ${store.caseInfo.target.name} (${store.caseInfo.target.id.slice(0, 12)}), not ${target.name}`, {
+        hint: 'Use a new --case id for another container.',
+      });
+    }
+    claim.register();
+    for (const t of claim.tookOver) {
+      await store.record({ actor, action: 'lock:stale-taken-over', result: 'info', message: `took over the lock ${t.lock} of a cirt that is gone (pid ${t.holder.pid} on ${t.holder.host} since ${t.holder.startedAt}, ${t.holder.command})`, details: { lock: t.lock, holder: t.holder } });
+    }
+    if (signKey) store.signKeyPath = signKey;
+    // A full disk must not keep the run from containing the container: the alert is then only on stderr.
+    if (alert) {
+      await recordAlert(store, alert, actor).catch((err: unknown) => {
+        if (!writeErrno(err)) throw err;
+        println(io.err, `cirt: warning: the alert could not be recorded in case ${store.id}: ${safeText((err as Error).message)}`);
+      });
+    }
+    return await runPlaybook({ playbook, engine, target, store, dryRun: false, yes: Boolean(o.yes), approve, bus, signal, actor });
+  } finally {
+    claim.release();
   }
-  if (store.caseInfo.target.id !== target.id) {
-    throw new UserError(`Case ${caseId} is about container ${store.caseInfo.target.name} (${store.caseInfo.target.id.slice(0, 12)}), not ${target.name}`, {
-      hint: 'Use a new --case id for another container.',
-    });
-  }
-  if (signKey) store.signKeyPath = signKey;
-  // A full disk must not keep the run from containing the container: the alert is then only on stderr.
-  if (alert) {
-    await recordAlert(store, alert, actor).catch((err: unknown) => {
-      if (!writeErrno(err)) throw err;
-      println(io.err, `cirt: warning: the alert could not be recorded in case ${store.id}: ${safeText((err as Error).message)}`);
-    });
-  }
-  return runPlaybook({ playbook, engine, target, store, dryRun: false, yes: Boolean(o.yes), approve, bus, signal, actor });
 }
 
 export function defaultCaseId(target: Target, at = new Date()): string {

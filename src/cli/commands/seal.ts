@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EXIT, UserError } from '../../engine/errors.js';
 import { actor, CASE_ID, CaseStore } from '../../evidence/case-store.js';
+import { lockCase } from '../../evidence/case-lock.js';
 import { archiveSealed, sealCase } from '../../evidence/seal.js';
 import { loadSigningKey } from '../../evidence/sign.js';
 import { humanBytes } from '../../util/format.js';
@@ -24,6 +25,16 @@ export async function sealCommand(o: SealCommandOptions, io: CommandIO): Promise
   if (!fs.existsSync(root)) throw new UserError(`No case ${o.caseId} in ${casesDirOf(o, io)}`, { hint: 'Check --cases-dir (or CIRT_CASES_DIR) and the case id.' });
   const signKey = o.signKey ? path.resolve(io.cwd, o.signKey) : undefined;
   if (signKey) loadSigningKey(signKey);
+  // One writer at a time: two seals (or a seal beside a run) would write two chains into one custody.jsonl.
+  const lock = lockCase(casesDirOf(o, io), o.caseId, 'cirt seal');
+  try {
+    return await sealLocked(o, io, root, signKey);
+  } finally {
+    lock.release();
+  }
+}
+
+async function sealLocked(o: SealCommandOptions, io: CommandIO, root: string, signKey: string | undefined): Promise<number> {
   const store = await CaseStore.open(root);
   const say = (text: string, extra: Record<string, unknown>): number => {
     if (o.json) println(io.out, JSON.stringify({ caseId: store.id, caseDir: root, ...extra }));
