@@ -227,7 +227,10 @@ export async function fetchDiff(
     if (err instanceof TargetGoneError) {
       // Everything not yet delivered is a gap: the engine can no longer give it, nor was it deleted.
       for (const q of queue) record(q, 'not-collected').error = 'the container was removed';
-      const left = changes.filter((c) => (c.Kind === 0 || c.Kind === 1) && !seen.has(pathKey(c.Path))).map((c) => c.Path);
+      const left = changes
+        .filter((c) => (c.Kind === 0 || c.Kind === 1) && !seen.has(pathKey(c.Path)))
+        .map((c) => c.Path)
+        .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
       out.gaps.push(...left);
       await ctx.case.noteIncomplete(ctx.stepId, `container ${ctx.target.name} was removed during collect:fs-diff: content of ${left.length} changed path(s) not collected: ${sample(left)}`).catch(() => undefined);
     }

@@ -3,13 +3,15 @@ import { TargetGoneError, engineStatus, isNoSuchContainer } from '../engine/erro
 import { safeText } from '../util/sanitize.js';
 
 /**
- * Whether the engine still knows the container. A 404 on `GET /archive` means either "no such
+ * Whether the engine still knows the container (and is not removing it). A 404 on `GET /archive` means either "no such
  * container" or "no such path"; only asking about the container itself tells them apart for sure.
  */
 export async function containerExists(docker: Docker, id: string): Promise<boolean> {
   try {
-    await docker.getContainer(id).inspect();
-    return true;
+    const info = await docker.getContainer(id).inspect();
+    // `docker rm -f` unmounts the filesystem before the id disappears: archive requests then answer
+    // "Could not find the file" while inspect still shows the container, as removing (or dead).
+    return info.State?.Status !== 'removing' && info.State?.Status !== 'dead';
   } catch (err) {
     if (engineStatus(err) === 404) return false;
     // Unknown (engine unreachable…): not evidence that it is gone.
