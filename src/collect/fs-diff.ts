@@ -4,7 +4,6 @@ import { isDirStat, statPath } from '../docker/archive.js';
 import type { Change } from '../docker/changes.js';
 import { statChanged } from '../docker/fs-stat.js';
 import { ContainerRoot } from '../docker/proc-root.js';
-import { safeText } from '../util/sanitize.js';
 import { writeChunk } from '../util/streams.js';
 
 /**
