@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { assertTargetPresent } from '../docker/target-gone.js';
 import { defineAction, type ActionContext } from '../engine/action.js';
 import { engineMessage } from '../engine/errors.js';
 import { bootTime, clkTck, containerPids, isGone, readProcess } from '../docker/proc.js';
@@ -65,6 +66,8 @@ export const collectProcesses = defineAction({
           ctx.warn(`process ${pid} exited while it was read; skipped`);
         }
       }
+      // Processes vanishing one by one is normal; all of them vanishing may be the container removed.
+      if (gone.length) await assertTargetPresent(ctx.docker, ctx.target, `${gone.length} of ${pids.length} processes vanished while they were read`);
     } catch (err) {
       failure = err as Error;
       throw err;

@@ -60,3 +60,25 @@ export function engineMessage(err: unknown): string {
 export function hintSuffix(err: unknown, sep = ' — '): string {
   return err instanceof CirtError && err.hint ? `${sep}${err.hint}` : '';
 }
+
+/**
+ * The target container no longer exists (removed during the run): not a missing file, not a
+ * refused request. The step fails (exit 1) and the case lists what was not collected.
+ */
+export class TargetGoneError extends FailureError {
+  constructor(container: string, opts: { what?: string; cause?: unknown } = {}) {
+    super(`container ${container} was removed during the run${opts.what ? `: ${opts.what}` : ''}`, {
+      hint: 'What was collected before is kept and can be sealed (`cirt seal`); the rest cannot be collected from the engine any more.',
+      cause: opts.cause,
+    });
+  }
+}
+
+/** The engine's answer for a container id it does not know (HTTP 404 "No such container: …"). */
+export function isNoSuchContainer(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof TargetGoneError) return true;
+    if (engineStatus(e) === 404 && /no such container/i.test(engineMessage(e))) return true;
+  }
+  return false;
+}

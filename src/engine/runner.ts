@@ -1,5 +1,6 @@
 import type { Engine } from '../docker/connection.js';
 import type { Target } from '../docker/target.js';
+import { goneOr } from '../docker/target-gone.js';
 import type { CaseStore } from '../evidence/case-store.js';
 import type { RunRecord } from '../evidence/types.js';
 import type { Playbook, PlaybookStep } from '../playbook/types.js';
@@ -204,8 +205,10 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
       });
       warned += warnings.length;
       bus.emit({ type: 'step:end', time: now(), stepId: step.id, uses: step.uses, status: result.status, message: result.summary, durationMs: Date.now() - started });
-    } catch (err) {
+    } catch (caught) {
       const interrupted = o.signal.aborted;
+      // A container removed mid-step is its own condition, whatever error the step saw first.
+      const err = interrupted ? caught : await goneOr(caught, o.engine.docker, target, `step ${step.id} (${step.uses}) could not finish`);
       const message = interrupted ? `interrupted: ${errorMessage(err)}` : errorMessage(err);
       const hint = hintSuffix(err);
       counts.failed++;
