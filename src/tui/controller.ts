@@ -1,5 +1,5 @@
-import type { PlannedStep } from '../engine/events.js';
-import { CirtError, EXIT } from '../engine/errors.js';
+import type { PlannedStep } from '../runner/events.js';
+import { CirtError, EXIT } from '../errors.js';
 import { findingEventIds } from './data/case-reader.js';
 import type { TimelineIndex } from './data/timeline-index.js';
 import { findTime, parseJumpTime, searchTimeline } from './data/timeline-search.js';

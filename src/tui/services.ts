@@ -1,4 +1,4 @@
-import type { PlannedStep, RunEvent } from '../engine/events.js';
+import type { PlannedStep, RunEvent } from '../runner/events.js';
 import type { TimelineIndex } from './data/timeline-index.js';
 import type { CaseData, ContainerRow, PlaybookEntry, VerifyOutcome } from './types.js';
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { render } from 'ink-testing-library';
-import type { PlannedStep, RunEvent } from '../../src/engine/events.js';
+import type { PlannedStep, RunEvent } from '../../src/runner/events.js';
 import { App } from '../../src/tui/App.js';
 import { TimelineIndex } from '../../src/tui/data/timeline-index.js';
 import type { RunRequest, TuiServices } from '../../src/tui/services.js';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { releaseCase, type ReleaseReport } from '../../containment/release.js';
 import { connectEngine } from '../../docker/connection.js';
-import { CirtError, EXIT, FailureError, UserError, errorMessage } from '../../engine/errors.js';
+import { CirtError, EXIT, FailureError, UserError, errorMessage } from '../../errors.js';
 import { actor, CASE_ID, CaseStore } from '../../evidence/case-store.js';
 import { safeText } from '../../util/sanitize.js';
 import { casesDirOf, println, type CommandIO, type GlobalOptions } from '../io.js';

@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import type { RunEvent } from '../../engine/events.js';
+import type { RunEvent } from '../../runner/events.js';
 import { humanBytes } from '../../util/format.js';
 import { safeText } from '../../util/sanitize.js';
 

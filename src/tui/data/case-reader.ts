@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CaseInfo, ManifestEntry } from '../../evidence/types.js';
-import { errorMessage } from '../../engine/errors.js';
+import { errorMessage } from '../../errors.js';
 import { bySeverity } from '../../findings/evaluate.js';
 import { readFindingsForReport } from '../../findings/report-hook.js';
 import type { CaseData, Finding } from '../types.js';

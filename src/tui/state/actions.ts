@@ -1,4 +1,4 @@
-import type { RunEvent } from '../../engine/events.js';
+import type { RunEvent } from '../../runner/events.js';
 import type { CaseData, ContainerRow, PlaybookEntry, VerifyOutcome } from '../types.js';
 
 export type Screen = 'containers' | 'playbooks' | 'run' | 'case' | 'timeline';

@@ -4,7 +4,7 @@ import type { CaseStore } from '../evidence/case-store.js';
 import type { Playbook, PlaybookStep } from '../playbook/types.js';
 import { toolVersion } from '../util/pkg.js';
 import { makeContext } from './context.js';
-import { EXIT, errorMessage, hintSuffix } from './errors.js';
+import { EXIT, errorMessage, hintSuffix, isBug } from '../errors.js';
 import { now, type EventBus, type PlannedStep, type RunStatus, type StepStatus } from './events.js';
 
 export interface RunOptions {
@@ -87,6 +87,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
   let failed = false;
   let blocked = '';
   let aborted = false;
+  const bugs: string[] = [];
   for (const [i, step] of pb.steps.entries()) {
     const skip = (why: string): void => {
       counts.skipped++;
@@ -151,15 +152,19 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
       bus.emit({ type: 'step:end', time: now(), stepId: step.id, uses: step.uses, status: result.status, message: result.summary, durationMs: Date.now() - started });
     } catch (err) {
       const interrupted = o.signal.aborted;
-      const message = interrupted ? `interrupted: ${errorMessage(err)}` : errorMessage(err);
-      const hint = hintSuffix(err);
+      // A programming error must look like one: named as a bug, its stack kept in custody.
+      const bug = !interrupted && isBug(err);
+      const message = interrupted ? `interrupted: ${errorMessage(err)}` : bug ? `a bug in cirt: ${bugText(err)}` : errorMessage(err);
+      const hint = bug ? ' — please report it with the case\'s custody.jsonl (it holds the stack)' : hintSuffix(err);
       counts.failed++;
+      if (bug) bugs.push(step.id);
       await record(step, {
         actor: o.actor,
         action: step.uses,
         params: step.rawParams,
         result: interrupted ? 'interrupted' : 'failed',
         message,
+        ...(bug ? { details: { bug: true, error: bugText(err), stack: (err as Error).stack ?? String(err) } } : {}),
         artifacts: touched(),
       });
       await store.noteIncomplete(step.id, message).catch(() => undefined);
@@ -171,6 +176,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
         status: 'failed',
         message: `${message}${hint}`,
         error: message,
+        ...(bug ? { bug: true as const } : {}),
         durationMs: Date.now() - started,
       });
       if (interrupted) aborted = true;
@@ -181,10 +187,18 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
   const status: RunStatus = aborted ? 'aborted' : blocked ? 'blocked' : counts.failed > 0 ? 'failed' : 'ok';
   const message = aborted
     ? 'interrupted; what was collected is kept and can be sealed'
-    : blocked || (status === 'failed' ? `${counts.failed} step(s) failed` : `${counts.ok + counts.noop} step(s) done`);
+    : blocked ||
+      (status === 'failed'
+        ? `${counts.failed} step(s) failed${bugs.length ? ` (${bugs.map((b) => `"${b}"`).join(', ')} hit a bug in cirt: please report it)` : ''}`
+        : `${counts.ok + counts.noop} step(s) done`);
   await record(null, { actor: o.actor, action: 'run:end', result: aborted ? 'interrupted' : status === 'ok' ? 'ok' : 'failed', message });
   const caseStatus = { ok: 'complete', failed: 'failed', aborted: 'aborted', blocked: 'blocked', planned: 'open' } as const;
   const runs = store.caseInfo.runs.map((r, idx, all) => (idx === all.length - 1 ? { ...r, finishedAt: now(), status } : r));
   await store.updateInfo({ status: caseStatus[status], finishedAt: now(), runs });
   return finish(status, message);
+}
+
+/** `TypeError: x is not a function`: the class of a bug tells as much as its message. */
+function bugText(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
