@@ -1,8 +1,8 @@
 import fs from 'node:fs/promises';
 import { z } from 'zod';
 import { assertTargetPresent } from '../docker/target-gone.js';
-import { defineAction } from '../engine/action.js';
-import { PreconditionError } from '../engine/errors.js';
+import { defineAction } from '../runner/action.js';
+import { PreconditionError } from '../errors.js';
 import { containerPids, hostSocketOwners, isGone } from '../docker/proc.js';
 import { hostView, requireLiveTarget } from '../collect/live-target.js';
 import { snapshotViaHelper } from '../collect/net-helper.js';

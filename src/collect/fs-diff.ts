@@ -1,5 +1,6 @@
-import type { ActionContext } from '../engine/action.js';
-import { InterruptedError, engineStatus } from '../engine/errors.js';
+import type { ActionContext } from '../runner/action.js';
+import { InterruptedError } from '../errors.js';
+import { engineStatus } from '../docker/errors.js';
 import { isDirStat, statPath } from '../docker/archive.js';
 import type { Change } from '../docker/changes.js';
 import { statChanged } from '../docker/fs-stat.js';

@@ -1,5 +1,6 @@
-import type { ActionContext } from '../engine/action.js';
-import { InterruptedError, TargetGoneError, engineMessage, engineStatus } from '../engine/errors.js';
+import type { ActionContext } from '../runner/action.js';
+import { InterruptedError, TargetGoneError } from '../errors.js';
+import { engineMessage, engineStatus } from '../docker/errors.js';
 import { archiveStream } from '../docker/archive.js';
 import { planFetch, requestEntryPath, type Change } from '../docker/changes.js';
 import { goneOr } from '../docker/target-gone.js';

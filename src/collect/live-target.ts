@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
-import type { ActionContext } from '../engine/action.js';
-import { PreconditionError } from '../engine/errors.js';
+import type { ActionContext } from '../runner/action.js';
+import { PreconditionError } from '../errors.js';
 import { hostProcUsable } from '../docker/proc.js';
 import { safeText } from '../util/sanitize.js';
 

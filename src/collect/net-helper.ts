@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
-import type { ActionContext } from '../engine/action.js';
-import { FailureError } from '../engine/errors.js';
+import type { ActionContext } from '../runner/action.js';
+import { FailureError } from '../errors.js';
 import { runNamespaceHelper, type HelperResult } from '../docker/helper.js';
 import { addOwner, type SocketOwnerMap } from '../docker/proc.js';
 import { SectionSplitter, type SectionSink } from '../docker/sections.js';

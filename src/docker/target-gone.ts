@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
-import { TargetGoneError, engineStatus, isNoSuchContainer } from '../engine/errors.js';
+import { TargetGoneError } from '../errors.js';
+import { engineStatus, isNoSuchContainer } from './errors.js';
 import { safeText } from '../util/sanitize.js';
 
 /**

@@ -7,7 +7,7 @@ import { outstanding } from '../../src/containment/history.js';
 import { nsToIso } from '../../src/docker/fs-stat.js';
 import { CaseStore } from '../../src/evidence/case-store.js';
 import type { CustodyRecord } from '../../src/evidence/custody.js';
-import { UserError } from '../../src/engine/errors.js';
+import { UserError } from '../../src/errors.js';
 import { buildTimeline } from '../../src/timeline/build.js';
 import { openCaseSource } from '../../src/timeline/source.js';
 import { computeFindings } from '../../src/findings/compute.js';

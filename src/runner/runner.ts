@@ -7,7 +7,7 @@ import type { Playbook, PlaybookStep } from '../playbook/types.js';
 import { toolVersion } from '../util/pkg.js';
 import { makeContext } from './context.js';
 import { spaceWarnings } from './run-space.js';
-import { errorMessage, hintSuffix } from './errors.js';
+import { errorMessage, hintSuffix, isBug } from '../errors.js';
 import { now, type EventBus, type PlannedStep, type RunStatus, type StepStatus } from './events.js';
 import { isContainment, RUN_EXIT, runMessage, runStatus, type Approval, type DeclineFacts } from './outcome.js';
 
@@ -120,6 +120,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
   let warned = 0;
   let gapped = 0;
   const gapCount = (): number => store.caseInfo.incomplete?.length ?? 0;
+  const bugs: string[] = [];
   for (const [i, step] of pb.steps.entries()) {
     const skip = (why: string): void => {
       counts.skipped++;
@@ -209,15 +210,19 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
       const interrupted = o.signal.aborted;
       // A container removed mid-step is its own condition, whatever error the step saw first.
       const err = interrupted ? caught : await goneOr(caught, o.engine.docker, target, `step ${step.id} (${step.uses}) could not finish`);
-      const message = interrupted ? `interrupted: ${errorMessage(err)}` : errorMessage(err);
-      const hint = hintSuffix(err);
+      // A programming error must look like one: named as a bug, its stack kept in custody.
+      const bug = !interrupted && isBug(err);
+      const message = interrupted ? `interrupted: ${errorMessage(err)}` : bug ? `a bug in cirt: ${bugText(err)}` : errorMessage(err);
+      const hint = bug ? ' — please report it with the case\'s custody.jsonl (it holds the stack)' : hintSuffix(err);
       counts.failed++;
+      if (bug) bugs.push(step.id);
       await record(step, {
         actor: o.actor,
         action: step.uses,
         params: step.rawParams,
         result: interrupted ? 'interrupted' : 'failed',
         message,
+        ...(bug ? { details: { bug: true, error: bugText(err), stack: (err as Error).stack ?? String(err) } } : {}),
         artifacts: touched(),
       });
       await store.noteIncomplete(step.id, message).catch(() => undefined);
@@ -229,6 +234,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
         status: 'failed',
         message: `${message}${hint}`,
         error: message,
+        ...(bug ? { bug: true as const } : {}),
         durationMs: Date.now() - started,
       });
       if (interrupted) aborted = true;
@@ -250,4 +256,9 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
 async function noteDeclined(store: CaseStore, d: NonNullable<RunRecord['declined']>[number]): Promise<void> {
   const runs = store.caseInfo.runs.map((r, idx, all) => (idx === all.length - 1 ? { ...r, declined: [...(r.declined ?? []), d] } : r));
   await store.updateInfo({ runs }).catch(() => undefined);
+}
+
+/** `TypeError: x is not a function`: the class of a bug tells as much as its message. */
+function bugText(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }

@@ -1,5 +1,9 @@
-/** Exit codes shared by every command. */
-export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+/**
+ * Exit codes shared by every command. A bug in cirt exits 1 like a failed step: scripts written
+ * against 0/1/2/130 keep working, and the message, the `bug` flag of the event and the custody
+ * record (with the stack) tell the two apart.
+ */
+export const EXIT = { ok: 0, failed: 1, usage: 2, bug: 1, interrupted: 130 } as const;
 
 /** Base class: an error we expected and can explain. */
 export class CirtError extends Error {
@@ -39,21 +43,30 @@ export class InterruptedError extends CirtError {
 /** A precondition of a step does not hold at run time (container not running, …). */
 export class PreconditionError extends FailureError {}
 
+/** A programming error in cirt itself: not the user's doing, not a failed step. */
+export class BugError extends CirtError {
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, { exitCode: EXIT.bug, hint: 'This is a bug in cirt: please report it with the case\'s custody.jsonl (it holds the stack).', ...opts });
+  }
+}
+
+/**
+ * Whether an error thrown by a step is a bug in cirt rather than a failure it can explain: our own
+ * BugError, or what the language throws at a programming mistake (calling undefined, reading a
+ * property of undefined, an invalid length…). Errors we raise on purpose (CirtError and the
+ * runtime's typed errors), Node's system errors (they carry a `code`: ENOSPC, ECONNRESET…) and plain
+ * `Error`s (used for expected failures such as a broken stream) are not.
+ */
+export function isBug(err: unknown): boolean {
+  if (err instanceof BugError) return true;
+  if (err instanceof CirtError) return false;
+  if (typeof (err as { code?: unknown })?.code === 'string') return false;
+  return err instanceof TypeError || err instanceof ReferenceError || err instanceof RangeError || err instanceof EvalError;
+}
+
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
-}
-
-/** dockerode errors carry the HTTP status and the engine's JSON message. */
-export function engineStatus(err: unknown): number | undefined {
-  const e = err as { statusCode?: unknown };
-  return typeof e?.statusCode === 'number' ? e.statusCode : undefined;
-}
-
-export function engineMessage(err: unknown): string {
-  const e = err as { json?: { message?: unknown }; reason?: unknown; message?: unknown };
-  if (e?.json && typeof e.json.message === 'string') return e.json.message;
-  return errorMessage(err);
 }
 
 /** The hint of an expected error as a suffix (` — what to do next`), or nothing. */
@@ -72,13 +85,4 @@ export class TargetGoneError extends FailureError {
       cause: opts.cause,
     });
   }
-}
-
-/** The engine's answer for a container id it does not know (HTTP 404 "No such container: …"). */
-export function isNoSuchContainer(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    if (e instanceof TargetGoneError) return true;
-    if (engineStatus(e) === 404 && /no such container/i.test(engineMessage(e))) return true;
-  }
-  return false;
 }
