@@ -4,7 +4,7 @@ import { exactPaths, fetchArchives, isDirectory, writeStats } from '../collect/f
 import { changesStream } from '../docker/archive.js';
 import { planFetch, type Change } from '../docker/changes.js';
 import { inspectContainer } from '../docker/inspect.js';
-import { ContainerRoot } from '../docker/proc-root.js';
+import { ContainerRoot } from '../host/proc-root.js';
 import { defineAction } from '../runner/action.js';
 import { FailureError } from '../errors.js';
 import { humanBytes } from '../util/format.js';
