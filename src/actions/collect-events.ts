@@ -6,7 +6,7 @@ import { defineAction } from '../runner/action.js';
 import { FailureError } from '../errors.js';
 import { engineMessage } from '../docker/errors.js';
 import { engineStream } from '../docker/raw.js';
-import { rfc3339ToSeconds } from '../docker/times.js';
+import { rfc3339ToSeconds } from '../util/times.js';
 import { safeText } from '../util/sanitize.js';
 import { LineSplitter, tee } from '../util/streams.js';
 

@@ -6,7 +6,7 @@ import { groupRequests } from '../collect/fs-groups.js';
 import { changesStream } from '../docker/archive.js';
 import { planFetch, type Change } from '../docker/changes.js';
 import { inspectContainer } from '../docker/inspect.js';
-import { ContainerRoot } from '../docker/proc-root.js';
+import { ContainerRoot } from '../host/proc-root.js';
 import { defineAction } from '../runner/action.js';
 import { FailureError } from '../errors.js';
 import { humanBytes } from '../util/format.js';

@@ -7,7 +7,7 @@ import { mountInfoViaHelper } from '../collect/mounts-helper.js';
 import { planMounts, type MountRecord } from '../collect/mount-plan.js';
 import { inspectContainer } from '../docker/inspect.js';
 import { parseMountInfo, type MountInfo } from '../docker/mountinfo.js';
-import { ContainerRoot } from '../docker/proc-root.js';
+import { ContainerRoot } from '../host/proc-root.js';
 import { defineAction, type ActionContext } from '../runner/action.js';
 import { FailureError, InterruptedError } from '../errors.js';
 import type { ManifestEntry } from '../evidence/types.js';

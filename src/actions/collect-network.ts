@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { assertTargetPresent } from '../docker/target-gone.js';
 import { defineAction } from '../runner/action.js';
 import { PreconditionError } from '../errors.js';
-import { containerPids, hostSocketOwners, isGone } from '../docker/proc.js';
+import { containerPids, hostSocketOwners, isGone } from '../host/proc.js';
 import { hostView, requireLiveTarget } from '../collect/live-target.js';
 import { snapshotViaHelper } from '../collect/net-helper.js';
 import { NET_FILES, NetSnapshot } from '../collect/net-snapshot.js';

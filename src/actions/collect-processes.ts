@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { assertTargetPresent } from '../docker/target-gone.js';
 import { defineAction, type ActionContext } from '../runner/action.js';
 import { engineMessage } from '../docker/errors.js';
-import { bootTime, clkTck, containerPids, isGone, readProcess } from '../docker/proc.js';
+import { bootTime, clkTck, containerPids, isGone, readProcess } from '../host/proc.js';
 import { hostView, requireLiveTarget } from '../collect/live-target.js';
 import { JsonArrayArtifact } from '../collect/json-array.js';
 import { writeChunk } from '../util/streams.js';

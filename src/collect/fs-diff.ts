@@ -3,8 +3,8 @@ import { InterruptedError } from '../errors.js';
 import { engineStatus } from '../docker/errors.js';
 import { isDirStat, statPath } from '../docker/archive.js';
 import type { Change } from '../docker/changes.js';
-import { statChanged } from '../docker/fs-stat.js';
-import { ContainerRoot } from '../docker/proc-root.js';
+import { statChanged } from '../host/fs-stat.js';
+import { ContainerRoot } from '../host/proc-root.js';
 import { writeChunk } from '../util/streams.js';
 
 /**

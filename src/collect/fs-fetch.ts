@@ -4,7 +4,7 @@ import { engineMessage, engineStatus } from '../docker/errors.js';
 import { archiveStream } from '../docker/archive.js';
 import { planFetch, requestEntryPath, type Change } from '../docker/changes.js';
 import { goneOr } from '../docker/target-gone.js';
-import type { ContainerRoot } from '../docker/proc-root.js';
+import type { ContainerRoot } from '../host/proc-root.js';
 import type { RequestRecord } from '../evidence/diff-writer.js';
 import { GatedTee, type MemberPolicy } from '../evidence/gated-tee.js';
 import { DiskWriteError } from '../evidence/write-errors.js';

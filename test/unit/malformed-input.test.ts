@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { outstanding } from '../../src/containment/history.js';
-import { nsToIso } from '../../src/docker/fs-stat.js';
+import { nsToIso } from '../../src/host/fs-stat.js';
 import { CaseStore } from '../../src/evidence/case-store.js';
 import type { CustodyRecord } from '../../src/evidence/custody.js';
 import { UserError } from '../../src/errors.js';
