@@ -1,8 +1,8 @@
-import fs from 'node:fs/promises';
+import type fs from 'node:fs/promises';
 import { z } from 'zod';
 import { defineAction } from '../runner/action.js';
 import { PreconditionError } from '../errors.js';
-import { containerPids, hostSocketOwners, isGone } from '../host/proc.js';
+import { isGone } from '../host/proc.js';
 import { hostView, requireLiveTarget } from '../collect/live-target.js';
 import { snapshotViaHelper } from '../collect/net-helper.js';
 import { NET_FILES, NetSnapshot } from '../collect/net-snapshot.js';
@@ -39,12 +39,13 @@ export const collectNetwork = defineAction({
       : p.via === 'host'
         ? " from the host's /proc"
         : " from the host's /proc (or a helper container joined to its namespaces when the engine is remote)"),
+  needs: (p) => (p.via === 'host' ? ['inspect', 'host-proc'] : p.via === 'helper' ? ['inspect', 'helper'] : ['inspect']),
   async check(ctx) {
     await requireLiveTarget(ctx, 'network namespaces');
   },
   async run(ctx, p) {
-    const info = await requireLiveTarget(ctx, 'network namespaces');
-    const pid = info.State.Pid;
+    const facts = await requireLiveTarget(ctx, 'network namespaces');
+    const pid = facts.state.pid;
     const view = await hostView(ctx, pid);
     if (p.via === 'host' && !view.ok) {
       throw new PreconditionError(`cannot read the network state of ${safeText(ctx.target.name)} from this host: ${view.reason}`, {
@@ -55,16 +56,17 @@ export const collectNetwork = defineAction({
     if (!useHost && p.via === 'auto' && !view.ok) ctx.warn(`host /proc not usable (${view.reason}); using a helper container`);
     const snap = new NetSnapshot(ctx, p.phase);
     const dir = `/proc/${pid}/net`;
-    const image = p.helperImage ?? info.Image;
+    const image = p.helperImage ?? facts.imageId;
     await snap.begin(useHost ? `${dir}/{tcp,tcp6,udp,udp6,unix}` : `helper container: /proc/1/net/{tcp,tcp6,udp,udp6,unix}`);
     let helper: { id: string; name: string; image: string } | undefined;
-    if (useHost) {
+    if (view.ok && useHost) {
+      const host = view.host;
       // Owners first, so every socket line can be labelled as it streams past.
-      snap.setOwners(await hostSocketOwners(await containerPids(pid)));
+      snap.setOwners(await host.socketOwners(await host.containerPids(pid)));
       for (const file of NET_FILES) {
         let fh: fs.FileHandle;
         try {
-          fh = await fs.open(`${dir}/${file}`, 'r');
+          fh = await host.open(`${dir}/${file}`);
         } catch (err) {
           if (isGone(err)) snap.skip(file, `${dir}/${file} does not exist`);
           else snap.skip(file, (err as Error).message);
@@ -85,8 +87,8 @@ export const collectNetwork = defineAction({
         via: useHost ? 'host' : 'helper',
         pidNamespace: useHost ? 'host' : 'container',
         initPid: pid,
-        paused: info.State.Paused,
-        networkMode: info.HostConfig.NetworkMode,
+        paused: facts.state.paused,
+        networkMode: facts.networkMode,
         ...(helper ? { helper } : {}),
         unread: snap.unread,
         at: new Date().toISOString(),

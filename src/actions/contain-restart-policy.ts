@@ -4,11 +4,6 @@ import { defineAction } from '../runner/action.js';
 
 const POLICIES = ['no', 'on-failure', 'unless-stopped', 'always'] as const;
 
-/** The engine reports "no" as either "" or "no". */
-export function normalisePolicy(p: { Name?: string; MaximumRetryCount?: number } | undefined): RestartPolicy {
-  return { Name: p?.Name ? p.Name : 'no', MaximumRetryCount: p?.MaximumRetryCount ?? 0 };
-}
-
 export const containRestartPolicy = defineAction({
   name: 'contain:restart-policy',
   description:
@@ -34,10 +29,11 @@ export const containRestartPolicy = defineAction({
   plan: (p, t) =>
     `set the restart policy of ${t.name} to ${p.policy}${p.maximumRetryCount !== undefined ? ` (max ${p.maximumRetryCount} retries)` : ''} ` +
     '(the previous policy is recorded; cirt release restores it)',
+  needs: ['inspect', 'restart-policy'],
   async run(ctx, p) {
-    const info = await ctx.inspect();
-    const ref = containerRef(info);
-    const before = normalisePolicy(info.HostConfig?.RestartPolicy);
+    const facts = await ctx.facts();
+    const ref = containerRef(facts);
+    const before = facts.restartPolicy;
     const after: RestartPolicy = { Name: p.policy, MaximumRetryCount: p.policy === 'on-failure' ? (p.maximumRetryCount ?? 0) : 0 };
     if (before.Name === after.Name && before.MaximumRetryCount === after.MaximumRetryCount) {
       return { status: 'noop', summary: `restart policy of ${ref.name} is already ${after.Name}`, details: { policy: after } };
@@ -50,8 +46,8 @@ export const containRestartPolicy = defineAction({
       after,
       changedAt: new Date().toISOString(),
     };
-    const written = await ctx.writeJson(RECORD_PATHS.restartPolicy, record, `GET /containers/${ref.id}/json`);
-    await ctx.docker.getContainer(ref.id).update({ RestartPolicy: after });
+    const written = await ctx.writeJson(RECORD_PATHS.restartPolicy, record, facts.source);
+    await ctx.runtime.setRestartPolicy(ref, after);
     return {
       status: 'ok',
       summary: `restart policy of ${ref.name}: ${before.Name} → ${after.Name}`,

@@ -16,6 +16,8 @@ export const evidenceTimeline = defineAction({
     sources: z.array(z.enum(extractors.names() as [string, ...string[]])).min(1).optional().describe('only these extractors (default: all)'),
   }),
   mutates: false,
+  // Reads only the case folder.
+  needs: [],
   plan: (p) => `build the case timeline from ${p.sources ? p.sources.join(', ') : 'every source'} (jsonl, Timesketch csv, bodyfile)`,
   async run(ctx, params) {
     const src = await openCaseSource(ctx.case.root);

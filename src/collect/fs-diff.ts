@@ -1,10 +1,9 @@
 import type { ActionContext } from '../runner/action.js';
 import { InterruptedError } from '../errors.js';
-import { engineMessage, engineStatus } from '../docker/errors.js';
-import { archiveStream, isDirStat, statPath } from '../docker/archive.js';
-import { requestEntryPath, type Change } from '../docker/changes.js';
 import { statChanged } from '../host/fs-stat.js';
-import { ContainerRoot } from '../host/proc-root.js';
+import type { ContainerRoot } from '../host/proc-root.js';
+import { RuntimeError } from '../runtime/errors.js';
+import { requestEntryPath, type Change } from './changes.js';
 import type { RequestRecord } from '../evidence/diff-writer.js';
 import { openIndexedTar } from './indexed-tar.js';
 import { nameFields } from '../util/names.js';
@@ -28,10 +27,9 @@ export function exactPaths(path: string, root: ContainerRoot | null): Buffer[] {
 /** Whether a changed path is a directory (then only its metadata changed and it is not fetched). */
 export async function isDirectory(ctx: ActionContext, path: Buffer): Promise<boolean | null> {
   try {
-    const st = await statPath(ctx.docker, ctx.target.id, path, ctx.signal);
-    return st ? isDirStat(st) : null;
+    return await ctx.runtime.isDirectory(ctx.target, path, ctx.signal);
   } catch (err) {
-    if (engineStatus(err) === undefined) throw err;
+    if (!(err instanceof RuntimeError) || err.status === undefined) throw err;
     // Unknown: fetch it; the archive request records what the engine says.
     return null;
   }
@@ -66,12 +64,12 @@ export async function writeStats(ctx: ActionContext, root: ContainerRoot, pid: n
  * not fatal; a response that breaks midway fails the step, with what arrived kept.
  */
 export async function fetchArchives(ctx: ActionContext, paths: Buffer[]): Promise<{ requests: RequestRecord[]; bytes: number; entries: number }> {
-  const id = ctx.target.id;
+  const base = ctx.runtime.archiveSource(ctx.target);
   const { tee, close } = await openIndexedTar(
     ctx,
     'fs/diff.tar',
     'fs/diff-index.jsonl',
-    `GET /containers/${id}/archive?path=… (one request per top-most changed path, responses concatenated: read with tar --ignore-zeros)`,
+    `${base}?path=… (one request per top-most changed path, responses concatenated: read with tar --ignore-zeros)`,
   );
   const requests: RequestRecord[] = [];
   let entries = 0;
@@ -85,19 +83,19 @@ export async function fetchArchives(ctx: ActionContext, paths: Buffer[]): Promis
       requests.push(rec);
       let res;
       try {
-        res = await archiveStream(ctx.docker, id, p, ctx.signal);
+        res = await ctx.runtime.archive(ctx.target, p, ctx.signal);
       } catch (err) {
-        const status = engineStatus(err);
+        const status = err instanceof RuntimeError ? err.status : undefined;
         // No bytes arrived yet, so fs/diff.tar is still whole: note it and go on with the other paths
         // (one path the engine refuses must not hide the rest). A broken connection is not that.
         if (status === undefined) throw err;
         // A name /changes printed with U+FFFD (not UTF-8) cannot be asked for unless /proc gave us its bytes.
         const lossy = status === 404 && name.text.includes('\ufffd') && !name.b64;
         rec.status = status === 404 && !lossy ? 'missing' : 'failed';
-        rec.error = engineMessage(err).trim();
+        rec.error = (err as RuntimeError).detail.trim();
         const why = lossy ? 'its name is not UTF-8 and the engine printed it lossily, so it cannot be asked for' : status === 404 ? 'it is gone since /changes listed it' : `the engine refused it (HTTP ${status})`;
         ctx.warn(`${safeText(name.text)}: ${why} (${safeText(rec.error)}); its content is not in fs/diff.tar`);
-        if (rec.status === 'failed') await ctx.case.noteIncomplete(ctx.stepId, `content of ${name.text} not collected: ${why}`);
+        if (rec.status === 'failed') await ctx.case.noteGap(`content of ${name.text} not collected: ${why}`);
         continue;
       }
       try {
@@ -112,7 +110,7 @@ export async function fetchArchives(ctx: ActionContext, paths: Buffer[]): Promis
         rec.status = 'empty';
         const why = name.b64 ? 'the engine cannot archive a path whose name is not UTF-8' : 'the engine sent an empty archive';
         ctx.warn(`${safeText(name.text)}: ${why}; its content is not in fs/diff.tar (its times are in fs/stat.jsonl when collected on the engine host)`);
-        await ctx.case.noteIncomplete(ctx.stepId, `content of ${name.text} not collected: ${why}`);
+        await ctx.case.noteGap(`content of ${name.text} not collected: ${why}`);
       }
     }
   } catch (err) {
@@ -121,7 +119,7 @@ export async function fetchArchives(ctx: ActionContext, paths: Buffer[]): Promis
   } finally {
     await close(failure);
     // Also when a response broke off: the record says which, and how far it got.
-    await ctx.writeJson('fs/diff-requests.json', requests, `GET /containers/${id}/archive (one record per request; offset/bytes locate it in fs/diff.tar)`);
+    await ctx.writeJson('fs/diff-requests.json', requests, `${base} (one record per request; offset/bytes locate it in fs/diff.tar)`);
   }
   return { requests, bytes: tee.bytes, entries };
 }

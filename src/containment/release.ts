@@ -1,12 +1,10 @@
-import type Docker from 'dockerode';
-import { inspectContainer } from '../docker/inspect.js';
 import { hintSuffix } from '../errors.js';
-import { engineMessage } from '../docker/errors.js';
+import { runtimeMessage } from '../runtime/errors.js';
+import type { ContainerFacts, ContainerRuntime } from '../runtime/types.js';
 import type { CaseStore } from '../evidence/case-store.js';
 import type { CustodyInput } from '../evidence/custody.js';
 import { POST_SEAL_FILE, PostSealCustody } from '../evidence/post-seal-custody.js';
 import { outstanding, type Outstanding } from './history.js';
-import { undoIsolation } from './undo-network.js';
 import { undoLimits, undoPause, undoRestartPolicy, type UndoOutcome } from './undo-settings.js';
 
 export interface ReleaseReport {
@@ -24,7 +22,7 @@ export interface ReleaseReport {
  * restart policy, limits, networks, then pause. Every undo is its own custody record, failures
  * too; one failing undo does not stop the others.
  */
-export async function releaseCase(docker: Docker, store: CaseStore, actor: string): Promise<ReleaseReport> {
+export async function releaseCase(runtime: ContainerRuntime, store: CaseStore, actor: string): Promise<ReleaseReport> {
   const target = { id: store.caseInfo.target.id, name: store.caseInfo.target.name };
   const sealed = store.sealed;
   const postSeal = sealed ? PostSealCustody.open(store.root) : undefined;
@@ -34,13 +32,13 @@ export async function releaseCase(docker: Docker, store: CaseStore, actor: strin
 
   let todo: Outstanding;
   // One inspect for every undo: each reads only the fields it alone changes.
-  let info: Docker.ContainerInspectInfo;
+  let facts: ContainerFacts;
   try {
     // The records each log checked when it opened: the sealed chain and, after sealing, its continuation.
     todo = outstanding(store.root, (postSeal ?? store.custody).records);
-    info = await inspectContainer(docker, target.id, target.name);
+    facts = await runtime.inspect(target);
   } catch (err) {
-    await record({ action: 'release:start', result: 'failed', params: { case: store.id }, message: engineMessage(err) });
+    await record({ action: 'release:start', result: 'failed', params: { case: store.id }, message: runtimeMessage(err) });
     throw err;
   }
   await record({
@@ -56,10 +54,10 @@ export async function releaseCase(docker: Docker, store: CaseStore, actor: strin
     },
   });
   const steps: [string, () => Promise<UndoOutcome>][] = [
-    ['release:restart-policy', () => undoRestartPolicy(docker, info, todo.restartPolicies)],
-    ['release:limit', () => undoLimits(docker, info, todo.limits)],
-    ['release:network-isolate', () => undoIsolation(docker, info, store.id, todo.isolations)],
-    ['release:unpause', () => undoPause(docker, info, todo.paused)],
+    ['release:restart-policy', () => undoRestartPolicy(runtime, facts, todo.restartPolicies)],
+    ['release:limit', () => undoLimits(runtime, facts, todo.limits)],
+    ['release:network-isolate', async () => ({ action: 'release:network-isolate', ...(await runtime.restoreNetworks(facts, store.id, todo.isolations)) })],
+    ['release:unpause', () => undoPause(runtime, facts, todo.paused)],
   ];
   const outcomes: UndoOutcome[] = [];
   for (const [action, run] of steps) {
@@ -68,7 +66,7 @@ export async function releaseCase(docker: Docker, store: CaseStore, actor: strin
       o = await run();
     } catch (err) {
       const hint = hintSuffix(err);
-      o = { action, result: 'failed', message: `${engineMessage(err)}${hint}`, warnings: [] };
+      o = { action, result: 'failed', message: `${runtimeMessage(err)}${hint}`, warnings: [] };
     }
     outcomes.push(o);
     const details = o.warnings.length ? { ...o.details, warnings: o.warnings } : o.details;

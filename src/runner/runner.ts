@@ -1,7 +1,6 @@
-import type { Engine } from '../docker/connection.js';
-import type { Target } from '../docker/target.js';
 import type { CaseStore } from '../evidence/case-store.js';
 import type { Playbook, PlaybookStep } from '../playbook/types.js';
+import type { ContainerRuntime, Target } from '../runtime/types.js';
 import { toolVersion } from '../util/pkg.js';
 import { makeContext } from './context.js';
 import { EXIT, errorMessage, hintSuffix, isBug } from '../errors.js';
@@ -9,7 +8,7 @@ import { now, type EventBus, type PlannedStep, type RunStatus, type StepStatus }
 
 export interface RunOptions {
   playbook: Playbook;
-  engine: Engine;
+  runtime: ContainerRuntime;
   target: Target;
   /** Absent for a dry run: a dry run opens no case and touches nothing. */
   store?: CaseStore;
@@ -134,7 +133,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
       }
     }
 
-    const { ctx, written, warnings } = makeContext({ engine: o.engine, target, store, stepId: step.id, action: step.uses, signal: o.signal, bus });
+    const { ctx, written, warnings } = makeContext({ runtime: o.runtime, target, store, stepId: step.id, action: step.uses, signal: o.signal, bus });
     const touched = () => written.map((a) => ({ path: a.path, sha256: a.sha256, bytes: a.bytes }));
     try {
       await step.action.check?.(ctx, step.params);

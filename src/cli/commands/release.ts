@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { releaseCase, type ReleaseReport } from '../../containment/release.js';
-import { connectEngine } from '../../docker/connection.js';
+import { connectRuntime } from '../../docker/connection.js';
 import { CirtError, EXIT, FailureError, UserError, errorMessage } from '../../errors.js';
 import { actor, CASE_ID, CaseStore } from '../../evidence/case-store.js';
 import { safeText } from '../../util/sanitize.js';
@@ -37,8 +37,8 @@ export async function releaseCommand(o: ReleaseOptions, io: CommandIO): Promise<
       cause: err,
     });
   }
-  const engine = await connectEngine(o.host, io.env);
-  const report = await releaseCase(engine.docker, store, actor());
+  const runtime = await connectRuntime(o.host, io.env);
+  const report = await releaseCase(runtime, store, actor());
   const exitCode = report.status === 'failed' ? EXIT.failed : EXIT.ok;
   if (o.json) {
     println(io.out, JSON.stringify({ ...report, caseDir: root, exitCode }));

@@ -2,15 +2,16 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { registry } from '../../actions/index.js';
-import { connectEngine } from '../../docker/connection.js';
-import { resolveTarget, type Target } from '../../docker/target.js';
+import { connectRuntime } from '../../docker/connection.js';
 import { UserError } from '../../errors.js';
 import { EventBus, type PlannedStep, type RunEvent } from '../../runner/events.js';
 import { runPlaybook, type RunSummary } from '../../runner/runner.js';
 import { actor as custodyActor, CASE_ID, CaseStore, responder } from '../../evidence/case-store.js';
 import { loadSigningKey } from '../../evidence/sign.js';
 import type { CaseInfo } from '../../evidence/types.js';
+import { checkCapabilities } from '../../playbook/capabilities.js';
 import { loadPlaybook, resolvePlaybookPath } from '../../playbook/load.js';
+import type { RuntimeInfo, Target } from '../../runtime/types.js';
 import { toolVersion } from '../../util/pkg.js';
 import { safeText } from '../../util/sanitize.js';
 import { loadAlert, type LoadedAlert } from '../alert.js';
@@ -61,8 +62,9 @@ export async function runCommand(o: RunCommandOptions, io: CommandIO): Promise<R
       { hint: 'Re-run with --yes to approve them, run it on a terminal to be asked, or use --dry-run to see the plan.' },
     );
   }
-  const engine = await connectEngine(o.host, io.env);
-  const target = await resolveTarget(engine.docker, ref);
+  const runtime = await connectRuntime(o.host, io.env);
+  checkCapabilities(playbook, runtime.capabilities, `the engine at ${runtime.info.address}`);
+  const target = await runtime.resolve(ref);
 
   const bus = new EventBus();
   bus.on(o.json ? jsonReporter(io.out) : plainReporter(io.out));
@@ -72,12 +74,12 @@ export async function runCommand(o: RunCommandOptions, io: CommandIO): Promise<R
   const approve = o.approve ?? (io.interactive ? (s: PlannedStep) => askOnTerminal(s, target, io, signal) : undefined);
 
   if (o.dryRun) {
-    return runPlaybook({ playbook, engine, target, dryRun: true, yes: Boolean(o.yes), bus, signal, actor });
+    return runPlaybook({ playbook, runtime, target, dryRun: true, yes: Boolean(o.yes), bus, signal, actor });
   }
   const casesDir = casesDirOf(o, io);
   const caseId = o.caseId ?? defaultCaseId(target);
   const title = o.title ?? (alert ? `Falco: ${alert.alert.rule}` : undefined);
-  const { store } = await CaseStore.openOrCreate(casesDir, caseId, () => newCaseInfo(caseId, target, engine.info, { ...o, title }));
+  const { store } = await CaseStore.openOrCreate(casesDir, caseId, () => newCaseInfo(caseId, target, runtime.info, { ...o, title }));
   if (store.sealed) {
     throw new UserError(`Case ${caseId} is already sealed`, { hint: 'Use a new --case id; a sealed case never changes.' });
   }
@@ -88,7 +90,7 @@ export async function runCommand(o: RunCommandOptions, io: CommandIO): Promise<R
   }
   if (signKey) store.signKeyPath = signKey;
   if (alert) await recordAlert(store, alert, actor);
-  return runPlaybook({ playbook, engine, target, store, dryRun: false, yes: Boolean(o.yes), approve, bus, signal, actor });
+  return runPlaybook({ playbook, runtime, target, store, dryRun: false, yes: Boolean(o.yes), approve, bus, signal, actor });
 }
 
 export function defaultCaseId(target: Target, at = new Date()): string {
@@ -97,7 +99,7 @@ export function defaultCaseId(target: Target, at = new Date()): string {
   return `${stamp}-${name}`;
 }
 
-function newCaseInfo(id: string, target: Target, engine: CaseInfo["engine"], o: RunCommandOptions): CaseInfo {
+function newCaseInfo(id: string, target: Target, engine: RuntimeInfo, o: RunCommandOptions): CaseInfo {
   return {
     schema: 'cirt.case/1',
     id,

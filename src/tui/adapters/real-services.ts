@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CommandIO, GlobalOptions } from '../../cli/io.js';
-import type { Engine } from '../../docker/connection.js';
+import type { ContainerRuntime } from '../../runtime/types.js';
 import { readCase } from '../data/case-reader.js';
 import { errorText } from '../format.js';
 import { TimelineIndex } from '../data/timeline-index.js';
@@ -14,9 +14,9 @@ import { latestOf } from '../../timeline/artifacts.js';
  * client, the actions and the runner are imported on first use, after the first frame is on screen.
  */
 export function realServices(g: GlobalOptions, io: CommandIO): TuiServices {
-  let engine: Promise<Engine> | undefined;
-  const connect = (): Promise<Engine> => {
-    engine ??= import('../../docker/connection.js').then((m) => m.connectEngine(g.host, io.env)).catch((err) => {
+  let engine: Promise<ContainerRuntime> | undefined;
+  const connect = (): Promise<ContainerRuntime> => {
+    engine ??= import('../../docker/connection.js').then((m) => m.connectRuntime(g.host, io.env)).catch((err) => {
       engine = undefined; // try again next time
       throw err;
     });
@@ -28,7 +28,7 @@ export function realServices(g: GlobalOptions, io: CommandIO): TuiServices {
       let stopped = false;
       Promise.all([connect(), import('./containers.js')]).then(
         ([e, m]) => {
-          if (!stopped) stop = m.watchContainers(e.docker, onRows, onError);
+          if (!stopped) stop = m.watchContainers(e, onRows, onError);
         },
         (err) => onError(errorText(err)),
       );
