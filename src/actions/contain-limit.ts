@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RECORD_PATHS, containerRef, type LimitRecord } from '../containment/records.js';
+import { RECORD_PATHS, containerRef, type LimitRecord, type Limits } from '../containment/records.js';
 import { defineAction } from '../runner/action.js';
 import { humanBytes } from '../util/format.js';
 import { parseByteSize } from '../util/size.js';
@@ -49,6 +49,18 @@ export const containLimit = defineAction({
     const written = await ctx.writeJson(RECORD_PATHS.limit, record, facts.source);
     await ctx.runtime.setLimits(ref, after);
     return { status: 'ok', summary: `capped ${ref.name} to ${describe(p)}`, details: { before, after, record: written.path } };
+  },
+  undo: {
+    action: 'release:limit',
+    key: 'limits',
+    order: 2,
+    tracks: 'records',
+    /** Restores the limits the container had before the case's first contain:limit, as far as the runtime can. */
+    async run({ runtime, facts }, { records }: { records: LimitRecord[] }) {
+      if (!records.length) return { result: 'noop', message: 'the case did not change resource limits', warnings: [] };
+      const touched = [...new Set(records.flatMap((r) => Object.keys(r.after) as (keyof Limits)[]))];
+      return runtime.restoreLimits(facts, records[0].before, touched);
+    },
   },
 });
 

@@ -82,4 +82,15 @@ export const containNetworkIsolate = defineAction({
       },
     };
   },
+  undo: {
+    action: 'release:network-isolate',
+    key: 'isolations',
+    order: 3,
+    tracks: 'records',
+    /**
+     * Puts the container back on every network the case took it off (the union of its isolation
+     * records), then takes it off the quarantine; if any cannot be rejoined it stays quarantined.
+     */
+    run: ({ runtime, facts, caseId }, { records }: { records: IsolationRecord[] }) => runtime.restoreNetworks(facts, caseId, records),
+  },
 });

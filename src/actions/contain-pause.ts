@@ -21,6 +21,20 @@ export const containPause = defineAction({
     await ctx.runtime.pause(facts);
     return { status: 'ok', summary: `paused ${name}`, details: { paused: true } };
   },
+  undo: {
+    action: 'release:unpause',
+    key: 'paused',
+    order: 4,
+    tracks: 'state',
+    alsoClearedBy: ['contain:unpause'],
+    /** Unpauses the container if the case paused it and it is still paused. */
+    async run({ runtime, facts }, { applied }) {
+      if (!applied) return { result: 'noop', message: 'the case did not pause the container (or unpaused it already)', warnings: [] };
+      if (!facts.state.paused) return { result: 'noop', message: `container is ${facts.state.status}, not paused`, warnings: [] };
+      await runtime.unpause(facts);
+      return { result: 'ok', message: 'unpaused', warnings: [] };
+    },
+  },
 });
 
 export const containUnpause = defineAction({

@@ -54,4 +54,21 @@ export const containRestartPolicy = defineAction({
       details: { before, after, record: written.path },
     };
   },
+  undo: {
+    action: 'release:restart-policy',
+    key: 'restartPolicies',
+    order: 1,
+    tracks: 'records',
+    /** Restores the restart policy the container had before the case's first change. */
+    async run({ runtime, facts }, { records }: { records: RestartPolicyRecord[] }) {
+      if (!records.length) return { result: 'noop', message: 'the case did not change the restart policy', warnings: [] };
+      const original = records[0].before;
+      const now = facts.restartPolicy;
+      if (now.Name === original.Name && now.MaximumRetryCount === original.MaximumRetryCount) {
+        return { result: 'noop', message: `restart policy is already ${original.Name}`, warnings: [] };
+      }
+      await runtime.setRestartPolicy(facts, original);
+      return { result: 'ok', message: `restart policy ${now.Name} → ${original.Name}`, details: { before: now, after: original }, warnings: [] };
+    },
+  },
 });

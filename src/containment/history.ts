@@ -1,61 +1,52 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
 import { FailureError } from '../errors.js';
 import type { CustodyRecord } from '../evidence/custody.js';
 import { caseFile } from '../evidence/paths.js';
-import type { IsolationRecord, LimitRecord, RestartPolicyRecord } from './records.js';
+import type { AnyAction, Undo } from '../runner/action.js';
 
-/** What a case did to its container and has not undone yet, oldest first. */
-export interface Outstanding {
-  isolations: IsolationRecord[];
-  restartPolicies: RestartPolicyRecord[];
-  limits: LimitRecord[];
-  /** The case paused the container and did not unpause it since. */
-  paused: boolean;
+/** What a case did to its container with one containment action and has not undone yet. */
+export interface Pending {
+  /** The containment action (`contain:network-isolate`). */
+  action: string;
+  undo: Undo;
+  /** Its containment records, oldest first (for `tracks: 'records'`). */
+  records: unknown[];
+  /** Something is to undo. */
+  applied: boolean;
 }
-
-/** custody action → which list its record belongs to; release:* clears the list. */
-const KINDS = {
-  'contain:network-isolate': 'isolations',
-  'contain:restart-policy': 'restartPolicies',
-  'contain:limit': 'limits',
-} as const;
-const RELEASES: Record<string, keyof typeof EMPTY> = {
-  'release:network-isolate': 'isolations',
-  'release:restart-policy': 'restartPolicies',
-  'release:limit': 'limits',
-};
-const EMPTY = { isolations: [], restartPolicies: [], limits: [] };
 
 /**
- * Replays the custody log: a contain:* record with a containment artifact (also a failed one:
- * it may have changed something before failing) is outstanding until a release of that kind
- * succeeded. Each artifact is checked against the hash custody recorded for it, since release
- * acts on its content (an edited record could connect the container anywhere).
+ * Replays the custody log for every action that declares an undo, in release order. Each record
+ * artifact is checked against the hash custody recorded for it, since release acts on its content
+ * (an edited record could connect the container anywhere).
  */
-export function outstanding(root: string, records: readonly CustodyRecord[]): Outstanding {
-  const pending: Record<keyof typeof EMPTY, { path: string; sha256: string }[]> = { isolations: [], restartPolicies: [], limits: [] };
-  let paused = false;
-  for (const r of records) {
-    const kind = KINDS[r.action as keyof typeof KINDS];
-    if (kind) {
-      for (const a of r.artifacts ?? []) if (a.path.startsWith('containment/')) pending[kind].push(a);
+export function outstanding(root: string, records: readonly CustodyRecord[], actions: readonly AnyAction[]): Pending[] {
+  const undoable = actions.filter((a): a is AnyAction & { undo: Undo } => Boolean(a.undo)).sort((a, b) => a.undo.order - b.undo.order);
+  const scanned = undoable.map((a) => {
+    const clears = new Set([a.undo.action, ...(a.undo.alsoClearedBy ?? [])]);
+    let artifacts: { path: string; sha256: string }[] = [];
+    let applied = false;
+    for (const r of records) {
+      if (r.action === a.name) {
+        if (a.undo.tracks === 'records') for (const x of r.artifacts ?? []) if (x.path.startsWith('containment/')) artifacts.push(x);
+        if (a.undo.tracks === 'state' && r.result === 'ok') applied = true;
+      }
+      if (clears.has(r.action) && (r.result === 'ok' || r.result === 'noop')) {
+        artifacts = [];
+        applied = false;
+      }
     }
-    const cleared = RELEASES[r.action];
-    if (cleared && (r.result === 'ok' || r.result === 'noop')) pending[cleared] = [];
-    if (r.action === 'contain:pause' && r.result === 'ok') paused = true;
-    if ((r.action === 'contain:unpause' || r.action === 'release:unpause') && (r.result === 'ok' || r.result === 'noop')) paused = false;
-  }
-  return {
-    isolations: pending.isolations.map((a) => readRecord<IsolationRecord>(root, a)),
-    restartPolicies: pending.restartPolicies.map((a) => readRecord<RestartPolicyRecord>(root, a)),
-    limits: pending.limits.map((a) => readRecord<LimitRecord>(root, a)),
-    paused,
-  };
+    return { a, artifacts, applied };
+  });
+  // Read (and check) every record before anything is undone.
+  return scanned.map(({ a, artifacts, applied }) => {
+    const recs = artifacts.map((x) => readRecord(root, x));
+    return { action: a.name, undo: a.undo, records: recs, applied: a.undo.tracks === 'records' ? recs.length > 0 : applied };
+  });
 }
 
-function readRecord<T>(root: string, a: { path: string; sha256: string }): T {
+function readRecord(root: string, a: { path: string; sha256: string }): unknown {
   const file = caseFile(root, a.path);
   let bytes: Buffer;
   try {
@@ -71,5 +62,5 @@ function readRecord<T>(root: string, a: { path: string; sha256: string }): T {
       hint: 'Release refuses to act on an altered record; restore the original file or undo the containment by hand.',
     });
   }
-  return JSON.parse(bytes.toString('utf8')) as T;
+  return JSON.parse(bytes.toString('utf8')) as unknown;
 }

@@ -4,8 +4,17 @@ import type { ContainerFacts, ContainerRuntime } from '../runtime/types.js';
 import type { CaseStore } from '../evidence/case-store.js';
 import type { CustodyInput } from '../evidence/custody.js';
 import { POST_SEAL_FILE, PostSealCustody } from '../evidence/post-seal-custody.js';
-import { outstanding, type Outstanding } from './history.js';
-import { undoLimits, undoPause, undoRestartPolicy, type UndoOutcome } from './undo-settings.js';
+import type { AnyAction } from '../runner/action.js';
+import { outstanding, type Pending } from './history.js';
+
+/** One undo, as release reports it and custody records it. */
+export interface UndoOutcome {
+  action: string;
+  result: 'ok' | 'noop' | 'failed';
+  message: string;
+  details?: Record<string, unknown>;
+  warnings: string[];
+}
 
 export interface ReleaseReport {
   caseId: string;
@@ -18,11 +27,11 @@ export interface ReleaseReport {
 }
 
 /**
- * Undoes what a case's containment changed, in reverse order of the contain playbook:
- * restart policy, limits, networks, then pause. Every undo is its own custody record, failures
- * too; one failing undo does not stop the others.
+ * Undoes what a case's containment changed, with the undo each action declares, in their release
+ * order (restart policy, limits, networks, then pause: the reverse of the contain playbook). Every
+ * undo is its own custody record, failures too; one failing undo does not stop the others.
  */
-export async function releaseCase(runtime: ContainerRuntime, store: CaseStore, actor: string): Promise<ReleaseReport> {
+export async function releaseCase(runtime: ContainerRuntime, store: CaseStore, actor: string, actions: readonly AnyAction[]): Promise<ReleaseReport> {
   const target = { id: store.caseInfo.target.id, name: store.caseInfo.target.name };
   const sealed = store.sealed;
   const postSeal = sealed ? PostSealCustody.open(store.root) : undefined;
@@ -30,12 +39,12 @@ export async function releaseCase(runtime: ContainerRuntime, store: CaseStore, a
     (postSeal ? postSeal.append({ actor, target, ...input }) : store.record({ actor, target, ...input })).then(() => undefined);
   const custodyFile = sealed ? POST_SEAL_FILE : 'custody.jsonl';
 
-  let todo: Outstanding;
+  let todo: Pending[];
   // One inspect for every undo: each reads only the fields it alone changes.
   let facts: ContainerFacts;
   try {
     // The records each log checked when it opened: the sealed chain and, after sealing, its continuation.
-    todo = outstanding(store.root, (postSeal ?? store.custody).records);
+    todo = outstanding(store.root, (postSeal ?? store.custody).records, actions);
     facts = await runtime.inspect(target);
   } catch (err) {
     await record({ action: 'release:start', result: 'failed', params: { case: store.id }, message: runtimeMessage(err) });
@@ -46,19 +55,14 @@ export async function releaseCase(runtime: ContainerRuntime, store: CaseStore, a
     result: 'info',
     params: { case: store.id },
     details: {
-      isolations: todo.isolations.length,
-      restartPolicies: todo.restartPolicies.length,
-      limits: todo.limits.length,
-      paused: todo.paused,
+      ...Object.fromEntries(todo.map((p) => [p.undo.key, p.undo.tracks === 'records' ? p.records.length : p.applied])),
       sealed,
     },
   });
-  const steps: [string, () => Promise<UndoOutcome>][] = [
-    ['release:restart-policy', () => undoRestartPolicy(runtime, facts, todo.restartPolicies)],
-    ['release:limit', () => undoLimits(runtime, facts, todo.limits)],
-    ['release:network-isolate', async () => ({ action: 'release:network-isolate', ...(await runtime.restoreNetworks(facts, store.id, todo.isolations)) })],
-    ['release:unpause', () => undoPause(runtime, facts, todo.paused)],
-  ];
+  const steps: [string, () => Promise<UndoOutcome>][] = todo.map((p) => [
+    p.undo.action,
+    async () => ({ action: p.undo.action, ...(await p.undo.run({ runtime, facts, caseId: store.id }, p)) }),
+  ]);
   const outcomes: UndoOutcome[] = [];
   for (const [action, run] of steps) {
     let o: UndoOutcome;

@@ -12,6 +12,7 @@ export async function actionsCommand(o: { json?: boolean }, io: CommandIO): Prom
     confirmByDefault: Boolean(a.confirmByDefault),
     params: z.toJSONSchema(a.params, { io: 'input', unrepresentable: 'any' }),
     needs: describeNeeds(a),
+    ...(a.undo ? { undo: a.undo.action } : {}),
     example: a.example.trim(),
   }));
   if (o.json) {
@@ -32,6 +33,7 @@ export async function actionsCommand(o: { json?: boolean }, io: CommandIO): Prom
       println(io.out, `    ${n} (${String(type)}${p.default !== undefined ? `, default ${JSON.stringify(p.default)}` : ''})${p.description ? ` — ${p.description}` : ''}`);
     }
     println(io.out, `  needs: ${a.needs.list.join(', ') || 'nothing of the runtime (reads the case folder)'}${a.needs.dependsOnParams ? ' (with the default params; other params may need more)' : ''}`);
+    if (a.undo) println(io.out, `  undo: ${a.undo} (by cirt release --case <id>)`);
     println(io.out, '  example:');
     for (const line of a.example.split('\n')) println(io.out, `    ${line}`);
     println(io.out);

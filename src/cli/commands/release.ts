@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { registry } from '../../actions/index.js';
 import { releaseCase, type ReleaseReport } from '../../containment/release.js';
 import { connectRuntime } from '../../docker/connection.js';
 import { CirtError, EXIT, FailureError, UserError, errorMessage } from '../../errors.js';
@@ -38,7 +39,7 @@ export async function releaseCommand(o: ReleaseOptions, io: CommandIO): Promise<
     });
   }
   const runtime = await connectRuntime(o.host, io.env);
-  const report = await releaseCase(runtime, store, actor());
+  const report = await releaseCase(runtime, store, actor(), registry.list());
   const exitCode = report.status === 'failed' ? EXIT.failed : EXIT.ok;
   if (o.json) {
     println(io.out, JSON.stringify({ ...report, caseDir: root, exitCode }));
