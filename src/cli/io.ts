@@ -1,5 +1,5 @@
-import path from 'node:path';
 import type { Writable } from 'node:stream';
+import { casesDirOf as appCasesDir, type AppEnv } from '../app/env.js';
 
 /** Where a command writes; tests pass buffers, the binary passes process streams. */
 export interface CommandIO {
@@ -37,7 +37,12 @@ export interface GlobalOptions {
   casesDir?: string;
 }
 
+/** What the app layer needs of a command's options and IO. */
+export function appEnv(g: GlobalOptions, io: CommandIO): AppEnv {
+  return { cwd: io.cwd, env: io.env, host: g.host, casesDir: g.casesDir };
+}
+
 /** The cases folder, absolute: a relative --cases-dir or CIRT_CASES_DIR is taken from the command's cwd. */
 export function casesDirOf(g: GlobalOptions, io: CommandIO): string {
-  return path.resolve(io.cwd, g.casesDir ?? io.env.CIRT_CASES_DIR ?? 'cases');
+  return appCasesDir(appEnv(g, io));
 }

@@ -1,8 +1,8 @@
 import { inventory, type InventoryRow } from '../../app/inventory.js';
-import { connectRuntime } from '../../docker/connection.js';
+import { connect } from '../../app/env.js';
 import { EXIT } from '../../errors.js';
 import { clip } from '../../util/sanitize.js';
-import { println, type CommandIO, type GlobalOptions } from '../io.js';
+import { appEnv, println, type CommandIO, type GlobalOptions } from '../io.js';
 
 export interface PsOptions extends GlobalOptions {
   json?: boolean;
@@ -14,7 +14,7 @@ export type PsRow = InventoryRow;
 
 /** `cirt ps [--all] [--json]`. Every name comes from the engine (and maybe an attacker): sanitised. */
 export async function psCommand(o: PsOptions, io: CommandIO): Promise<number> {
-  const runtime = await connectRuntime(o.host, io.env);
+  const runtime = await connect(appEnv(o, io));
   const rows = await inventory(runtime, Boolean(o.all));
   if (o.json) {
     println(io.out, JSON.stringify(rows));
