@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { defineAction } from '../runner/action.js';
 import { computeFindings } from '../findings/compute.js';
 import { loadRules } from '../findings/rules.js';
-import { openCaseSource } from '../timeline/source.js';
+import { openCaseSource } from '../evidence/case-source.js';
 
 /** Applies the finding rules to the case and writes findings.json. */
 export const evidenceFindings = defineAction({

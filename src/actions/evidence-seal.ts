@@ -3,6 +3,7 @@ import { defineAction } from '../runner/action.js';
 import { PreconditionError } from '../errors.js';
 import { actor } from '../evidence/case-store.js';
 import { loadSigningKey } from '../evidence/sign.js';
+import { sealReport } from '../report/seal-report.js';
 import { humanBytes } from '../util/format.js';
 
 const params = z.strictObject({
@@ -27,6 +28,7 @@ export const evidenceSeal = defineAction({
     const r = await ctx.case.seal({
       actor: actor(),
       via: `step ${ctx.stepId} (evidence:seal)`,
+      report: sealReport,
       gzipLevel: p.gzipLevel,
       onProgress: (x) => ctx.progress(x),
     });

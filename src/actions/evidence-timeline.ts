@@ -3,7 +3,7 @@ import { defineAction } from '../runner/action.js';
 import { InterruptedError } from '../errors.js';
 import { buildTimeline } from '../timeline/build.js';
 import { extractors } from '../timeline/extractors/index.js';
-import { openCaseSource } from '../timeline/source.js';
+import { openCaseSource } from '../evidence/case-source.js';
 import { writeTimeline } from '../timeline/write.js';
 
 /** Builds the case's timeline from what was collected: JSONL, Timesketch CSV and a mactime bodyfile. */

@@ -5,6 +5,7 @@ import type { Bundle } from '../evidence/archive.js';
 import { actor, CASE_ID, CaseStore } from '../evidence/case-store.js';
 import { archiveSealed, sealCase, type SealResult } from '../evidence/seal.js';
 import { loadSigningKey } from '../evidence/sign.js';
+import { sealReport } from '../report/seal-report.js';
 import { safeText } from '../util/sanitize.js';
 import { casesDirOf, type AppEnv } from './env.js';
 
@@ -43,6 +44,7 @@ export async function sealById(o: { caseId: string; signKey?: string }, env: App
     store,
     actor: actor(),
     via: 'cirt seal',
+    report: sealReport,
     writeReport: (rel, text, meta) => store.writeArtifact(rel, text, { ...meta, action: 'evidence:seal', step: 'seal' }),
   });
   return { status: 'sealed', ...base, result };

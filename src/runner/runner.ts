@@ -1,5 +1,5 @@
 import type { CaseStore } from '../evidence/case-store.js';
-import type { Playbook, PlaybookStep } from '../playbook/types.js';
+import type { Playbook, PlaybookStep } from './playbook.js';
 import type { ContainerRuntime, Target } from '../runtime/types.js';
 import { toolVersion } from '../util/pkg.js';
 import { makeContext } from './context.js';

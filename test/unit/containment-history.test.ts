@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { registry } from '../../src/actions/index.js';
-import { ActionRegistry } from '../../src/actions/registry.js';
+import { ActionRegistry } from '../../src/runner/registry.js';
 import { outstanding } from '../../src/containment/history.js';
 import type { CustodyRecord } from '../../src/evidence/custody.js';
 

@@ -1,5 +1,5 @@
-import { renderHtml } from '../../src/evidence/report-html.js';
-import { gaps, renderMarkdown, type ReportInput } from '../../src/evidence/report.js';
+import { renderHtml } from '../../src/report/html.js';
+import { gaps, renderMarkdown, type ReportInput } from '../../src/report/markdown.js';
 import type { CaseInfo } from '../../src/evidence/types.js';
 
 const HOSTILE = 'evil<script>alert(1)</script>\u001b]0;pwned\u0007\u001b[31m|`x`|\nnext';

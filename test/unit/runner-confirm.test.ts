@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { z } from 'zod';
-import { ActionRegistry } from '../../src/actions/registry.js';
+import { ActionRegistry } from '../../src/runner/registry.js';
 import { defineAction } from '../../src/runner/action.js';
 import { EventBus, type PlannedStep, type RunEvent } from '../../src/runner/events.js';
 import { runPlaybook } from '../../src/runner/runner.js';

@@ -4,7 +4,7 @@ import { lookupEvents } from '../../findings/event-lookup.js';
 import { loadRules } from '../../findings/rules.js';
 import type { FindingsDoc } from '../../findings/types.js';
 import { latestOf } from '../../timeline/artifacts.js';
-import { openCaseSource } from '../../timeline/source.js';
+import { openCaseSource } from '../../evidence/case-source.js';
 import { formatTime } from '../../timeline/table.js';
 import { clip, safeText } from '../../util/sanitize.js';
 import { println, type CommandIO } from '../io.js';

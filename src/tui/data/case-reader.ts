@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { CaseInfo, ManifestEntry } from '../../evidence/types.js';
 import { errorMessage } from '../../errors.js';
 import { bySeverity } from '../../findings/evaluate.js';
-import { readFindingsForReport } from '../../findings/report-hook.js';
+import { readFindingsForReport } from '../../report/findings-doc.js';
 import type { CaseData, Finding } from '../types.js';
 
 async function readJson<T>(file: string, notes: string[], what: string): Promise<T | undefined> {

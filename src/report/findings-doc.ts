@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { versionsOf } from '../timeline/artifacts.js';
-import type { FindingsDoc } from './types.js';
+import type { FindingsDoc } from '../findings/types.js';
 
 /**
  * The findings the seal's report should show: the newest findings.json of a case folder (the
