@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
-import { PassThrough } from 'node:stream';
 import { cleanup, render } from 'ink-testing-library';
 import { HelpOverlay } from '../../src/tui/components/HelpOverlay.js';
 import { HELP } from '../../src/tui/help.js';
