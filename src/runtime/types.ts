@@ -243,7 +243,8 @@ export interface ContainerRuntime {
   /** Inspects a container; one that is gone is a RuntimeError of kind `gone` naming it. */
   inspect(ref: ContainerRef): Promise<ContainerFacts>;
 
-  logs(ref: ContainerRef, q: LogQuery, signal?: AbortSignal): Promise<LogStream>;
+  /** The logs, split or raw by `tty` (as the container was created). */
+  logs(ref: ContainerRef & { tty: boolean }, q: LogQuery, signal?: AbortSignal): Promise<LogStream>;
   /** The runtime's filesystem change listing of the container, as its raw JSON bytes. */
   changes(ref: ContainerRef, signal?: AbortSignal): Promise<Sourced>;
   /** A tar of one path (exact bytes; symlinks not followed). */
