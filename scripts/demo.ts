@@ -4,7 +4,7 @@
  * The containers stay for a responder to look at; `npm run demo -- --cleanup` removes them.
  */
 import { connectEngine } from '../src/docker/connection.js';
-import { DEFAULT_QUARANTINE, QUARANTINE_LABEL } from '../src/docker/networks.js';
+import { DEFAULT_QUARANTINE, QUARANTINE_LABEL } from '../src/runtime/quarantine.js';
 import { main } from '../src/cli/main.js';
 import { processIO } from '../src/cli/io.js';
 import { ensureImage } from '../test/fixtures/images.js';

@@ -9,13 +9,14 @@ import { evidenceTimeline } from '../../src/actions/evidence-timeline.js';
 import { makeContext } from '../../src/runner/context.js';
 import { EventBus } from '../../src/runner/events.js';
 import { CaseStore } from '../../src/evidence/case-store.js';
+import type { ContainerRuntime } from '../../src/runtime/types.js';
 
 async function main(root: string): Promise<void> {
   const store = await CaseStore.open(root);
   // evidence:timeline reads only the case folder; it never touches the engine.
-  const engine = { docker: undefined as never, info: { address: 'none', local: true, version: '', apiVersion: '', os: '', kernel: '' } };
+  const runtime = { info: { kind: 'none', address: 'none', local: true, version: '', apiVersion: '', os: '', kernel: '' }, capabilities: new Set() } as unknown as ContainerRuntime;
   const target = { id: store.caseInfo.target.id, name: store.caseInfo.target.name, image: '', imageId: '', state: 'exited', running: false, paused: false, pid: 0 };
-  const { ctx } = makeContext({ engine, target, store, stepId: 'timeline', action: 'evidence:timeline', signal: new AbortController().signal, bus: new EventBus() });
+  const { ctx } = makeContext({ runtime, target, store, stepId: 'timeline', action: 'evidence:timeline', signal: new AbortController().signal, bus: new EventBus() });
   const t0 = performance.now();
   const r = await evidenceTimeline.run(ctx, evidenceTimeline.params.parse({}));
   const ms = performance.now() - t0;

@@ -1,11 +1,9 @@
-import { Readable, Writable } from 'node:stream';
-import type Docker from 'dockerode';
+import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import { defineAction } from '../runner/action.js';
 import { FailureError } from '../errors.js';
-import { engineMessage } from '../docker/errors.js';
-import { engineStream } from '../docker/raw.js';
+import { runtimeMessage } from '../runtime/errors.js';
 import { rfc3339ToSeconds } from '../util/times.js';
 import { safeText } from '../util/sanitize.js';
 import { LineSplitter, tee } from '../util/streams.js';
@@ -50,32 +48,25 @@ export const collectEvents = defineAction({
   params: z.strictObject({}),
   mutates: false,
   plan: (_p, t) => `copy the engine's event history about ${t.name} into container/events.jsonl`,
+  needs: ['inspect', 'events'],
   async check(ctx) {
-    await ctx.inspect();
+    await ctx.facts();
   },
   async run(ctx) {
-    const info = await ctx.inspect();
-    const created = rfc3339ToSeconds(info.Created);
+    const facts = await ctx.facts();
+    const created = rfc3339ToSeconds(facts.created);
     const since = created === undefined ? '0' : String(Math.floor(created));
     const until = (Date.now() / 1000).toFixed(3);
-    const filters = { container: [ctx.target.id] };
-    const source = `GET /events?since=${since}&until=${until}&filters=${JSON.stringify(filters)}`;
     // until=now makes the engine return its buffer and close; the timeout only guards a stuck engine.
     const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(60_000)]);
-    let res;
+    let history;
     try {
-      res = await engineStream(ctx.docker, '/events', { since, until, filters }, signal);
+      history = await ctx.runtime.events(ctx.target, { since, until }, signal);
     } catch (err) {
-      throw new FailureError(`the engine refused its events for ${safeText(ctx.target.name)}: ${engineMessage(err)}`, { hint: 'Check the engine, then re-run the step.', cause: err });
+      throw new FailureError(`the engine refused its events for ${safeText(ctx.target.name)}: ${runtimeMessage(err)}`, { hint: 'Check the engine, then re-run the step.', cause: err });
     }
-    // Network connect/disconnect events have the network as their actor, so the container filter
-    // misses them (engine 20.10); they name the container in their attributes.
-    const netFilters = { type: ['network'] };
-    const network = await networkEventsOf(ctx.docker, ctx.target.id, { since, until, filters: netFilters }, signal).catch((err: unknown) => {
-      ctx.warn(`network events could not be read: ${engineMessage(err)}`);
-      return [] as string[];
-    });
-    const fullSource = `${source}, then GET /events?since=${since}&until=${until}&filters=${JSON.stringify(netFilters)} (only those naming the container)`;
+    for (const problem of history.problems) ctx.warn(problem);
+    const fullSource = history.source;
     const handle = await ctx.artifact('container/events.jsonl', { mediaType: 'application/x-ndjson', source: fullSource });
     const lines = new LineSplitter();
     const { sink, stats } = analyzer();
@@ -83,7 +74,7 @@ export const collectEvents = defineAction({
     // Awaited below, after the copy: until then its failure must not count as unhandled.
     analysed.catch(() => undefined);
     let failure: Error | undefined;
-    await tee(appendLines(res, network), [handle.stream, lines]).catch((e: Error) => {
+    await tee(history.stream, [handle.stream, lines]).catch((e: Error) => {
       failure = e;
     });
     const entry = await handle.done(failure);
@@ -99,48 +90,14 @@ export const collectEvents = defineAction({
     let complete = true;
     if (!stats.hasCreate) {
       complete = false;
-      const reason = `engine event history incomplete: no 'create' event for ${ctx.target.name} (created ${info.Created}); earliest event returned: ${earliest}. The engine keeps only its last 256 events, so older ones are lost.`;
-      await ctx.case.noteIncomplete(ctx.stepId, reason);
+      const reason = `engine event history incomplete: no 'create' event for ${ctx.target.name} (created ${facts.created}); earliest event returned: ${earliest}. The engine keeps only its last 256 events, so older ones are lost.`;
+      await ctx.case.noteGap(reason);
       ctx.warn(reason);
     }
     return {
       status: 'ok',
       summary: `${stats.count} engine events since the container's creation${complete ? '' : ' (history incomplete: the engine kept only its last 256)'}`,
-      details: { events: stats.count, networkEvents: network.length, actions: stats.actions, earliest, complete, since, until },
+      details: { events: stats.count, networkEvents: history.extra, actions: stats.actions, earliest, complete, since, until },
     };
   },
 });
-
-/** The engine's buffer holds at most 256 events: a bounded read is no risk to memory. */
-const MAX_NETWORK_EVENT_BYTES = 16 * 1024 * 1024;
-
-/** Network events (connect/disconnect…) whose attributes name the container, as raw JSON lines. */
-async function networkEventsOf(docker: Docker, id: string, query: Record<string, unknown>, signal: AbortSignal): Promise<string[]> {
-  const res = await engineStream(docker, '/events', query, signal);
-  const chunks: Buffer[] = [];
-  let bytes = 0;
-  for await (const chunk of res) {
-    bytes += (chunk as Buffer).length;
-    if (bytes > MAX_NETWORK_EVENT_BYTES) throw new Error(`more than ${MAX_NETWORK_EVENT_BYTES} bytes of network events`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8').split('\n').filter((line) => {
-    if (!line.trim()) return false;
-    try {
-      const e = JSON.parse(line) as { Actor?: { Attributes?: { container?: unknown } } };
-      return e.Actor?.Attributes?.container === id;
-    } catch {
-      return false;
-    }
-  });
-}
-
-/** The container's event stream, then the extra lines (the timeline sorts by time). */
-function appendLines(first: Readable, extra: string[]): Readable {
-  return Readable.from(
-    (async function* () {
-      for await (const chunk of first) yield chunk as Buffer;
-      for (const line of extra) yield Buffer.from(`${line}\n`);
-    })(),
-  );
-}

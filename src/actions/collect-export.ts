@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { exportStream } from '../docker/archive.js';
-import { entryPath } from '../docker/changes.js';
+import { entryPath } from '../collect/changes.js';
 import { defineAction } from '../runner/action.js';
 import { FailureError } from '../errors.js';
 import { openIndexedTar } from '../collect/indexed-tar.js';
@@ -21,13 +20,12 @@ export const collectExport = defineAction({
   params,
   mutates: false,
   plan: (p, t) => `export the whole filesystem of ${t.name} into fs/export.tar${p.index ? ' with a per-entry index' : ''} (as large as its filesystem)`,
+  needs: ['inspect', 'export'],
   async check(ctx) {
-    await ctx.inspect();
+    await ctx.facts();
   },
   async run(ctx, p) {
-    const id = ctx.target.id;
-    const source = `GET /containers/${id}/export`;
-    const res = await exportStream(ctx.docker, id, ctx.signal);
+    const { stream: res, source } = await ctx.runtime.export(ctx.target, ctx.signal);
     if (!p.index) {
       const e = await ctx.writeArtifact('fs/export.tar', res, { mediaType: 'application/x-tar', source });
       if (!e.complete) throw new FailureError(`export of ${safeText(ctx.target.name)} broke off after ${humanBytes(e.bytes)}: ${e.error ?? 'unknown error'}; what arrived is kept in ${e.path}`);

@@ -3,10 +3,8 @@ import { z } from 'zod';
 import { writeStats } from '../collect/fs-diff.js';
 import { fetchDiff } from '../collect/fs-fetch.js';
 import { groupRequests } from '../collect/fs-groups.js';
-import { changesStream } from '../docker/archive.js';
-import { planFetch, type Change } from '../docker/changes.js';
-import { inspectContainer } from '../docker/inspect.js';
-import { ContainerRoot } from '../host/proc-root.js';
+import { planFetch, type Change } from '../collect/changes.js';
+import type { ContainerRoot } from '../host/proc-root.js';
 import { defineAction } from '../runner/action.js';
 import { FailureError } from '../errors.js';
 import { humanBytes } from '../util/format.js';
@@ -33,15 +31,15 @@ export const collectFsDiff = defineAction({
   mutates: false,
   plan: (p, t) =>
     `list the filesystem changes of ${t.name}, archive the added/changed paths into fs/diff.tar with an index${p.stat ? ', record their stat times from the host' : ''}`,
+  needs: ['inspect', 'changes', 'archive'],
   async check(ctx) {
-    await ctx.inspect();
+    await ctx.facts();
   },
   async run(ctx, p) {
-    const info = await ctx.inspect();
-    const id = info.Id;
+    const facts = await ctx.facts();
 
     // 1. /changes, kept as the engine sent it.
-    const res = await changesStream(ctx.docker, id, ctx.signal);
+    const { stream: res, source } = await ctx.runtime.changes(ctx.target, ctx.signal);
     const kept = new BoundedBuffer(MAX_CHANGES_BYTES);
     // A tap, not a 'data' listener: the listing must not flow before the artifact is ready for it.
     const tap = new Transform({
@@ -53,22 +51,22 @@ export const collectFsDiff = defineAction({
     res.on('error', (err) => tap.destroy(err));
     // When the disk refuses the listing, the tap is destroyed: let go of the engine's response too.
     tap.on('close', () => res.destroy());
-    const listing = await ctx.writeArtifact('fs/changes.json', res.pipe(tap), { mediaType: 'application/json', source: `GET /containers/${id}/changes` });
+    const listing = await ctx.writeArtifact('fs/changes.json', res.pipe(tap), { mediaType: 'application/json', source });
     if (!listing.complete) throw new FailureError(`reading /changes of ${safeText(ctx.target.name)} broke off: ${listing.error ?? 'unknown error'}`);
     if (kept.cut) throw new FailureError(`/changes of ${safeText(ctx.target.name)} is ${humanBytes(kept.total)}: too large to plan; fs/changes.json is kept`, { hint: 'Use collect:export for the whole filesystem instead.' });
     const changes = (JSON.parse(kept.text()) ?? []) as Change[];
     const plan = planFetch(changes);
-    await ctx.writeJson('fs/deleted.json', plan.deleted, `GET /containers/${id}/changes (Kind 2)`);
+    await ctx.writeJson('fs/deleted.json', plan.deleted, `${source} (Kind 2)`);
 
-    const pid = info.State?.Pid ?? 0;
-    const local = ctx.engine.local && pid > 0;
+    const pid = facts.state.pid;
+    const host = pid > 0 ? ctx.host : null;
     let root: ContainerRoot | null = null;
-    if (local) {
+    if (host) {
       try {
-        root = ContainerRoot.open(pid);
+        root = host.openRoot(pid);
         // The open fd pins that root; if the pid is no longer the container's, it may be a host process's.
-        const again = await inspectContainer(ctx.docker, id, ctx.target.name);
-        if (again.State?.Pid !== pid) {
+        const again = await ctx.runtime.inspect(ctx.target);
+        if (again.state.pid !== pid) {
           root.close();
           root = null;
           ctx.warn(`${safeText(ctx.target.name)} changed its process while being examined: no stat times`);
@@ -79,7 +77,7 @@ export const collectFsDiff = defineAction({
         ctx.warn(`cannot open /proc/${pid}/root (${(err as Error).message}): no stat times, non-UTF-8 names are not resolved`);
       }
     } else if (p.stat) {
-      ctx.warn(ctx.engine.local ? `${safeText(ctx.target.name)} is not running: no stat times from /proc` : 'the engine is remote: no stat times from /proc (fs/stat.jsonl not written)');
+      ctx.warn(ctx.host ? `${safeText(ctx.target.name)} is not running: no stat times from /proc` : 'the engine is remote: no stat times from /proc (fs/stat.jsonl not written)');
     }
     try {
       // 2. Times first: reading the content through the archive endpoint can update atime.

@@ -1,7 +1,5 @@
-import type Docker from 'dockerode';
 import { z } from 'zod';
 import { defineAction } from '../runner/action.js';
-import { engineStatus } from '../docker/errors.js';
 
 const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
 const REPO = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
@@ -21,16 +19,6 @@ export function tagOf(caseId: string): string {
   return caseId.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[.-]+/, '').slice(0, 120) || 'case';
 }
 
-async function exists(docker: Docker, ref: string): Promise<boolean> {
-  try {
-    await docker.getImage(ref).inspect();
-    return true;
-  } catch (err) {
-    if (engineStatus(err) === 404) return false;
-    throw err;
-  }
-}
-
 export const collectImageCommit = defineAction({
   name: 'collect:image-commit',
   description:
@@ -47,35 +35,34 @@ export const collectImageCommit = defineAction({
   mutates: false,
   plan: (p, t) =>
     `commit the filesystem of ${t.name} to the local image ${p.repo ?? `cirt-evidence/${repoComponent(t.name)}`}:<case-id> (creates an image on the engine; the container is paused for the commit if it is running, and left as it was)`,
+  needs: ['inspect', 'commit'],
   async check(ctx) {
-    await ctx.inspect();
+    await ctx.facts();
   },
   async run(ctx, p) {
-    const info = await ctx.inspect();
+    const facts = await ctx.facts();
     const repo = p.repo ?? `cirt-evidence/${repoComponent(ctx.target.name)}`;
     // Never move an existing evidence tag (a re-run of the step): pick the next free one.
     const base = tagOf(ctx.case.id);
     let tag = base;
-    for (let n = 2; await exists(ctx.docker, `${repo}:${tag}`); n++) tag = `${base}-${n}`;
+    for (let n = 2; await ctx.runtime.imageExists(`${repo}:${tag}`); n++) tag = `${base}-${n}`;
     ctx.progress({ message: `committing to ${repo}:${tag}` });
-    const res = (await ctx.docker.getContainer(ctx.target.id).commit({
+    const res = await ctx.runtime.commit(ctx.target, {
       repo,
       tag,
-      pause: true,
       comment: `cirt evidence of container ${ctx.target.id} (${ctx.target.name}), case ${ctx.case.id}, step ${ctx.stepId}`,
-      author: 'cirt',
-    })) as { Id: string };
+    });
     const at = new Date().toISOString();
-    const img = await ctx.docker.getImage(res.Id).inspect();
+    const img = await ctx.runtime.image(res.imageId);
     await ctx.writeJson(
       'container/commit.json',
-      { imageId: res.Id, tag: `${repo}:${tag}`, at, container: ctx.target.id, containerState: info.State.Status, size: img.Size, parent: img.Parent || info.Image },
-      `POST /commit?container=${ctx.target.id}&repo=${repo}&tag=${tag}&pause=1`,
+      { imageId: res.imageId, tag: `${repo}:${tag}`, at, container: ctx.target.id, containerState: facts.state.status, size: img.size, parent: img.parent || facts.imageId },
+      res.source,
     );
     return {
       status: 'ok',
-      summary: `committed to ${repo}:${tag} (${res.Id.slice(0, 19)}, ${img.Size} bytes)`,
-      details: { imageId: res.Id, tag: `${repo}:${tag}`, size: img.Size },
+      summary: `committed to ${repo}:${tag} (${res.imageId.slice(0, 19)}, ${img.size} bytes)`,
+      details: { imageId: res.imageId, tag: `${repo}:${tag}`, size: img.size },
     };
   },
 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineAction } from '../runner/action.js';
-import { engineMessage, engineStatus } from '../docker/errors.js';
+import { isKind, runtimeMessage } from '../runtime/errors.js';
 
 export const collectInspect = defineAction({
   name: 'collect:inspect',
@@ -10,35 +10,34 @@ export const collectInspect = defineAction({
   params: z.strictObject({}),
   mutates: false,
   plan: (_p, t) => `record the inspect of ${t.name}, its image and the image history into container/`,
+  needs: ['inspect'],
   async check(ctx) {
-    await ctx.inspect();
+    await ctx.facts();
   },
   async run(ctx) {
-    const info = await ctx.inspect();
-    await ctx.writeJson('container/inspect.json', info, `GET /containers/${ctx.target.id}/json`);
-    const imageId = info.Image;
-    const image = ctx.docker.getImage(imageId);
+    const facts = await ctx.facts();
+    await ctx.writeJson('container/inspect.json', facts.raw, facts.source);
+    const imageId = facts.imageId;
     let digest: string | undefined;
     let layers = 0;
     try {
-      const img = await image.inspect();
-      await ctx.writeJson('container/image-inspect.json', img, `GET /images/${imageId}/json`);
-      // A registry digest names the image beyond this engine; a locally built image only has its id.
-      digest = img.RepoDigests?.[0] ?? img.Id;
-      layers = img.RootFS?.Layers?.length ?? 0;
-      const history = await image.history();
-      await ctx.writeJson('container/image-history.json', history, `GET /images/${imageId}/history`);
+      const img = await ctx.runtime.image(imageId);
+      await ctx.writeJson('container/image-inspect.json', img.raw, img.source);
+      digest = img.digest;
+      layers = img.layers;
+      const history = await ctx.runtime.imageHistory(imageId);
+      await ctx.writeJson('container/image-history.json', history.raw, history.source);
     } catch (err) {
-      if (engineStatus(err) !== 404) throw err;
-      const reason = `image ${imageId} of ${ctx.target.name} is no longer on the engine (${engineMessage(err)}): image inspect and history not collected`;
+      if (!isKind(err, 'not-found')) throw err;
+      const reason = `image ${imageId} of ${ctx.target.name} is no longer on the engine (${runtimeMessage(err)}): image inspect and history not collected`;
       ctx.warn(reason);
-      await ctx.case.noteIncomplete(ctx.stepId, reason);
+      await ctx.case.noteGap(reason);
     }
-    if (digest) await ctx.case.updateInfo({ target: { ...ctx.case.caseInfo.target, imageDigest: digest } });
+    if (digest) await ctx.case.recordImageDigest(digest);
     return {
       status: 'ok',
-      summary: `inspect of ${ctx.target.name} (${info.State.Status}), image ${info.Config.Image} ${digest ? `digest ${digest}` : '(image gone)'}, ${layers} layers`,
-      details: { state: info.State.Status, image: info.Config.Image, imageId, imageDigest: digest ?? null, layers },
+      summary: `inspect of ${ctx.target.name} (${facts.state.status}), image ${facts.image} ${digest ? `digest ${digest}` : '(image gone)'}, ${layers} layers`,
+      details: { state: facts.state.status, image: facts.image, imageId, imageDigest: digest ?? null, layers },
     };
   },
 });

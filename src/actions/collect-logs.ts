@@ -1,13 +1,10 @@
-import fs from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import { defineAction, type ActionContext } from '../runner/action.js';
 import { FailureError } from '../errors.js';
-import { engineMessage, engineStatus } from '../docker/errors.js';
 import type { ManifestEntry } from '../evidence/types.js';
-import { FrameDemuxer, frameRouter } from '../docker/demux.js';
-import { engineStream } from '../docker/raw.js';
+import type { HostView } from '../host/view.js';
+import { RuntimeError, runtimeMessage } from '../runtime/errors.js';
 import { ENGINE_TIME, toEngineTime } from '../util/times.js';
 import { safeText } from '../util/sanitize.js';
 
@@ -20,20 +17,20 @@ const params = z.strictObject({
 });
 
 /** Copies the engine's own json-file log (and its rotated siblings) as they are on disk. */
-async function copyJsonFile(ctx: ActionContext, logPath: string): Promise<ManifestEntry[]> {
+async function copyJsonFile(ctx: ActionContext, host: HostView, logPath: string): Promise<ManifestEntry[]> {
   const dir = path.dirname(logPath);
   const base = path.basename(logPath);
   let names: string[];
   try {
     // The live file plus the engine's rotated ones (`<log>.1`, `<log>.2.gz`, …).
-    names = (await fs.readdir(dir)).filter((n) => n === base || (n.startsWith(base) && /^\.\d+(\.gz)?$/.test(n.slice(base.length)))).sort();
+    names = (await host.readdir(dir)).filter((n) => n === base || (n.startsWith(base) && /^\.\d+(\.gz)?$/.test(n.slice(base.length)))).sort();
   } catch (err) {
     ctx.warn(`the json-file log ${logPath} is not readable here (${(err as Error).message}); only the API copy is kept`);
     return [];
   }
   const out: ManifestEntry[] = [];
   for (const n of names) {
-    const fh = await fs.open(path.join(dir, n), 'r');
+    const fh = await host.open(path.join(dir, n));
     const suffix = n.slice(base.length);
     out.push(await ctx.writeArtifact(`logs/json-file.log${suffix}`, fh.createReadStream(), { mediaType: 'application/x-ndjson', source: path.join(dir, n) }));
   }
@@ -49,48 +46,45 @@ export const collectLogs = defineAction({
   mutates: false,
   plan: (p, t) =>
     `copy the logs of ${t.name}${p.since ? ` since ${p.since}` : ''}${p.until ? ` until ${p.until}` : ''}${p.tail !== 'all' ? ` (last ${p.tail} lines)` : ''} into logs/, streamed and hashed`,
+  needs: ['inspect', 'logs'],
   async check(ctx) {
-    await ctx.inspect();
+    await ctx.facts();
   },
   async run(ctx, p) {
-    const info = await ctx.inspect();
-    const tty = Boolean(info.Config.Tty);
+    const facts = await ctx.facts();
+    const tty = facts.tty;
     const query = {
-      stdout: true,
-      stderr: true,
-      timestamps: true,
-      follow: false,
       tail: String(p.tail),
       ...(p.since ? { since: toEngineTime(p.since) } : {}),
       ...(p.until ? { until: toEngineTime(p.until) } : {}),
     };
-    const endpoint = `GET /containers/${ctx.target.id}/logs?stdout=1&stderr=1&timestamps=1&tail=${query.tail}${query.since ? `&since=${query.since}` : ''}${query.until ? `&until=${query.until}` : ''}`;
-    const driver = info.HostConfig.LogConfig?.Type ?? '?';
-    let res;
+    const driver = facts.log.driver;
+    let logs;
     try {
-      res = await engineStream(ctx.docker, `/containers/${ctx.target.id}/logs`, query, ctx.signal);
+      logs = await ctx.runtime.logs(facts, query, ctx.signal);
     } catch (err) {
-      const s = engineStatus(err);
-      throw new FailureError(`the engine refused the logs of ${safeText(ctx.target.name)} (log driver ${driver}): ${engineMessage(err)}`, {
-        hint: s === 501 || /does not support reading/.test(engineMessage(err)) ? `The "${driver}" log driver keeps no readable copy; collect the logs where that driver sends them.` : 'Check the engine, then re-run the step.',
+      const s = err instanceof RuntimeError ? err.status : undefined;
+      throw new FailureError(`the engine refused the logs of ${safeText(ctx.target.name)} (log driver ${driver}): ${runtimeMessage(err)}`, {
+        hint: s === 501 || /does not support reading/.test(runtimeMessage(err)) ? `The "${driver}" log driver keeps no readable copy; collect the logs where that driver sends them.` : 'Check the engine, then re-run the step.',
         cause: err,
       });
     }
+    const res = logs.stream;
     ctx.progress({ message: `reading ${tty ? 'the TTY log' : 'stdout and stderr'}` });
     const written: ManifestEntry[] = [];
     let failure: Error | undefined;
     if (tty) {
       // A TTY merges both streams into raw output: nothing to demux.
-      const e = await ctx.writeArtifact('logs/tty.log', res, { mediaType: 'text/plain', source: endpoint });
+      const e = await ctx.writeArtifact('logs/tty.log', res, { mediaType: 'text/plain', source: logs.source });
       written.push(e);
       if (!e.complete) failure = new Error(e.error ?? 'stream failed');
     } else {
       // Progress counts the engine's bytes once, not each artifact's own running total.
-      const out = await ctx.artifact('logs/stdout.log', { mediaType: 'text/plain', source: `${endpoint} (stream 1)`, progress: false });
-      const err = await ctx.artifact('logs/stderr.log', { mediaType: 'text/plain', source: `${endpoint} (stream 2)`, progress: false });
+      const out = await ctx.artifact('logs/stdout.log', { mediaType: 'text/plain', source: logs.stdoutSource, progress: false });
+      const err = await ctx.artifact('logs/stderr.log', { mediaType: 'text/plain', source: logs.stderrSource, progress: false });
       let read = 0;
       res.on('data', (c: Buffer) => ctx.progress({ bytes: (read += c.length) }));
-      await pipeline(res, new FrameDemuxer(), frameRouter({ stdout: out.stream, stderr: err.stream })).catch((e: Error) => {
+      await logs.split({ stdout: out.stream, stderr: err.stream }).catch((e: Error) => {
         failure = e;
       });
       out.stream.end();
@@ -103,8 +97,9 @@ export const collectLogs = defineAction({
         cause: failure,
       });
     }
-    if (driver === 'json-file' && info.LogPath && ctx.engine.local) written.push(...(await copyJsonFile(ctx, info.LogPath)));
-    else if (driver === 'json-file' && info.LogPath) ctx.warn(`the json-file log is on the engine host (${info.LogPath}); only the API copy is kept`);
+    const logPath = facts.log.path;
+    if (driver === 'json-file' && logPath && ctx.host) written.push(...(await copyJsonFile(ctx, ctx.host, logPath)));
+    else if (driver === 'json-file' && logPath) ctx.warn(`the json-file log is on the engine host (${logPath}); only the API copy is kept`);
     const total = written.reduce((n, w) => n + w.bytes, 0);
     return {
       status: 'ok',

@@ -5,8 +5,7 @@ import { hostView } from '../collect/live-target.js';
 import { MountContent, type MountTotals } from '../collect/mount-content.js';
 import { mountInfoViaHelper } from '../collect/mounts-helper.js';
 import { planMounts, type MountRecord } from '../collect/mount-plan.js';
-import { inspectContainer } from '../docker/inspect.js';
-import { parseMountInfo, type MountInfo } from '../docker/mountinfo.js';
+import { parseMountInfo, type MountInfo } from '../host/mountinfo.js';
 import { ContainerRoot } from '../host/proc-root.js';
 import { defineAction, type ActionContext } from '../runner/action.js';
 import { FailureError, InterruptedError } from '../errors.js';
@@ -77,12 +76,12 @@ async function readMountInfo(pid: number): Promise<{ text: string; cut: boolean 
 
 /** Opens the container's root from the host, checking the pid still is the container's afterwards. */
 async function openRoot(ctx: ActionContext, pid: number): Promise<ContainerRoot> {
-  const root = ContainerRoot.open(pid);
-  const again = await inspectContainer(ctx.docker, ctx.target.id, ctx.target.name).catch((err: unknown) => {
+  const root = ctx.host ? ctx.host.openRoot(pid) : ContainerRoot.open(pid);
+  const again = await ctx.runtime.inspect(ctx.target).catch((err: unknown) => {
     root.close();
     throw err;
   });
-  if (again.State?.Pid !== pid) {
+  if (again.state.pid !== pid) {
     root.close();
     throw new Error(`${ctx.target.name} changed its process while being examined`);
   }
@@ -119,18 +118,20 @@ export const collectMounts = defineAction({
   mutates: false,
   plan: (p, t) =>
     `list the mounts of ${t.name} into fs/mounts.json and collect tmpfs, anonymous volumes${p.volumes ? ', named volumes' : ''}${p.binds ? ', bind mounts' : ''} and the engine's /etc files into fs/mounts/ (at most ${humanBytes(p.maxFileBytes)} a file, ${humanBytes(p.maxTotalBytes)} in all)`,
+  // The list needs only inspect; content needs the host's /proc (or the helper, on a remote engine).
+  needs: ['inspect'],
   async check(ctx) {
-    await ctx.inspect();
+    await ctx.facts();
   },
   async run(ctx, p) {
-    const info = await ctx.inspect();
-    const pid = info.State?.Pid ?? 0;
+    const facts = await ctx.facts();
+    const pid = facts.state.pid;
     const name = safeText(ctx.target.name);
     let mountinfo: MountInfo[] | null = null;
     let noContent: string | undefined;
     let root: ContainerRoot | null = null;
 
-    const view = pid ? await hostView(ctx, pid) : ({ ok: false, reason: `${ctx.target.name} is ${info.State?.Status ?? 'not running'} (no processes, so no mount namespace to look into)` } as const);
+    const view = pid ? await hostView(ctx, pid) : ({ ok: false, reason: `${ctx.target.name} is ${facts.state.status} (no processes, so no mount namespace to look into)` } as const);
     if (view.ok) {
       let mi: { text: string; cut: boolean } | undefined;
       try {
@@ -156,8 +157,8 @@ export const collectMounts = defineAction({
     } else {
       noContent = view.reason;
       // The list still matters when the content is out of reach: the kernel's view through a helper container.
-      if (pid && !ctx.engine.local) {
-        const image = p.helperImage ?? info.Image;
+      if (pid && !ctx.runtime.info.local) {
+        const image = p.helperImage ?? facts.imageId;
         let mi: Awaited<ReturnType<typeof mountInfoViaHelper>> | undefined;
         try {
           mi = await mountInfoViaHelper(ctx, image, MAX_MOUNTINFO_BYTES);
@@ -176,14 +177,14 @@ export const collectMounts = defineAction({
       ctx.warn(`mount content not collected: ${safeText(noContent)}; ${mountinfo ? 'mounts listed from mountinfo' : 'mounts listed from inspect only'}. Run cirt on the engine host to collect tmpfs and volume content.`);
     }
 
-    const mounts = planMounts(info, mountinfo);
+    const mounts = planMounts(facts, mountinfo);
     // A volume's files born after the container was created are new (the engine copies the image's files in at creation).
-    const createdNs = createdAt(info.Created);
+    const createdNs = createdAt(facts.created);
     const wanted: MountRecord[] = [];
     for (const m of mounts) {
       const d = decide(m, p);
       if (!d.collect) m.why = d.why;
-      else if (!root) m.why = `not collected: ${noContent}${ctx.engine.local ? '' : ' (collecting mount content through a helper container on a remote engine is not implemented)'}`;
+      else if (!root) m.why = `not collected: ${noContent}${ctx.runtime.info.local ? '' : ' (collecting mount content through a helper container on a remote engine is not implemented)'}`;
       else wanted.push(m);
     }
 
@@ -233,7 +234,7 @@ export const collectMounts = defineAction({
       const listed = await ctx.writeJson('fs/mounts.json', mounts, `${mountinfo ? `/proc/${pid}/mountinfo joined with ` : ''}GET /containers/${ctx.target.id}/json (Mounts)`);
       for (const m of mounts) {
         if (m.kind === 'rootfs' || m.kind === 'kernel' || m.kind === 'masked' || m.collected === 'yes') continue;
-        await ctx.case.noteIncomplete(ctx.stepId, `mount ${m.mountPoint} (${m.kind}${m.source ? `, ${m.source}` : ''}) ${m.collected === 'partly' ? 'partly collected' : 'not collected'}: ${m.why ?? (failure ? `the step stopped: ${failure.message}` : 'unknown')}`);
+        await ctx.case.noteGap(`mount ${m.mountPoint} (${m.kind}${m.source ? `, ${m.source}` : ''}) ${m.collected === 'partly' ? 'partly collected' : 'not collected'}: ${m.why ?? (failure ? `the step stopped: ${failure.message}` : 'unknown')}`);
       }
       // After the list and the gaps are down: a write that did not finish fails the step (unless it failed already).
       if (!failure) {

@@ -1,9 +1,9 @@
-import fs from 'node:fs/promises';
+import type fs from 'node:fs/promises';
 import { z } from 'zod';
-import { assertTargetPresent } from '../docker/target-gone.js';
+import { assertTargetPresent } from '../runtime/target-gone.js';
 import { defineAction } from '../runner/action.js';
 import { PreconditionError } from '../errors.js';
-import { containerPids, hostSocketOwners, isGone } from '../host/proc.js';
+import { isGone } from '../host/proc.js';
 import { hostView, requireLiveTarget } from '../collect/live-target.js';
 import { snapshotViaHelper } from '../collect/net-helper.js';
 import { NET_FILES, NetSnapshot } from '../collect/net-snapshot.js';
@@ -40,12 +40,13 @@ export const collectNetwork = defineAction({
       : p.via === 'host'
         ? " from the host's /proc"
         : " from the host's /proc (or a helper container joined to its namespaces when the engine is remote)"),
+  needs: (p) => (p.via === 'host' ? ['inspect', 'host-proc'] : p.via === 'helper' ? ['inspect', 'helper'] : ['inspect']),
   async check(ctx) {
     await requireLiveTarget(ctx, 'network namespaces');
   },
   async run(ctx, p) {
-    const info = await requireLiveTarget(ctx, 'network namespaces');
-    const pid = info.State.Pid;
+    const facts = await requireLiveTarget(ctx, 'network namespaces');
+    const pid = facts.state.pid;
     const view = await hostView(ctx, pid);
     if (p.via === 'host' && !view.ok) {
       throw new PreconditionError(`cannot read the network state of ${safeText(ctx.target.name)} from this host: ${view.reason}`, {
@@ -56,17 +57,18 @@ export const collectNetwork = defineAction({
     if (!useHost && p.via === 'auto' && !view.ok) ctx.warn(`host /proc not usable (${view.reason}); using a helper container`);
     const snap = new NetSnapshot(ctx, p.phase);
     const dir = `/proc/${pid}/net`;
-    const image = p.helperImage ?? info.Image;
+    const image = p.helperImage ?? facts.imageId;
     await snap.begin(useHost ? `${dir}/{tcp,tcp6,udp,udp6,unix}` : `helper container: /proc/1/net/{tcp,tcp6,udp,udp6,unix}`);
     let helper: { id: string; name: string; image: string } | undefined;
-    if (useHost) {
+    if (view.ok && useHost) {
+      const host = view.host;
       // Owners first, so every socket line can be labelled as it streams past.
-      snap.setOwners(await hostSocketOwners(await containerPids(pid)));
+      snap.setOwners(await host.socketOwners(await host.containerPids(pid)));
       let missing = 0;
       for (const file of NET_FILES) {
         let fh: fs.FileHandle;
         try {
-          fh = await fs.open(`${dir}/${file}`, 'r');
+          fh = await host.open(`${dir}/${file}`);
         } catch (err) {
           if (isGone(err)) {
             missing++;
@@ -78,7 +80,7 @@ export const collectNetwork = defineAction({
         await snap.file(file, fh.createReadStream(), `${dir}/${file}`);
       }
       // A vanished /proc/<pid>/net is what a removed container looks like from the host.
-      if (missing) await assertTargetPresent(ctx.docker, ctx.target, `${missing} of the /proc/${pid}/net files were gone when read`);
+      if (missing) await assertTargetPresent(ctx.runtime, ctx.target, `${missing} of the /proc/${pid}/net files were gone when read`);
     } else {
       const r = await snapshotViaHelper(ctx, snap, image);
       helper = { id: r.id, name: r.name, image: r.image };
@@ -92,8 +94,8 @@ export const collectNetwork = defineAction({
         via: useHost ? 'host' : 'helper',
         pidNamespace: useHost ? 'host' : 'container',
         initPid: pid,
-        paused: info.State.Paused,
-        networkMode: info.HostConfig.NetworkMode,
+        paused: facts.state.paused,
+        networkMode: facts.networkMode,
         ...(helper ? { helper } : {}),
         unread: snap.unread,
         at: new Date().toISOString(),

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { assertTargetPresent } from '../docker/target-gone.js';
+import { assertTargetPresent } from '../runtime/target-gone.js';
 import { defineAction, type ActionContext } from '../runner/action.js';
-import { engineMessage } from '../docker/errors.js';
-import { bootTime, clkTck, containerPids, isGone, readProcess } from '../host/proc.js';
+import { isGone } from '../host/proc.js';
+import { runtimeMessage } from '../runtime/errors.js';
 import { hostView, requireLiveTarget } from '../collect/live-target.js';
 import { JsonArrayArtifact } from '../collect/json-array.js';
 import { writeChunk } from '../util/streams.js';
@@ -10,13 +10,12 @@ import { writeChunk } from '../util/streams.js';
 /** Columns asked of `top`; a PID column is required by the engine. Falls back to the default (`-ef`). */
 const PS_ARGS = '-eo pid,ppid,user,etime,args';
 
-async function top(ctx: ActionContext): Promise<{ data: unknown; psArgs: string }> {
-  const c = ctx.docker.getContainer(ctx.target.id);
+async function top(ctx: ActionContext): Promise<{ data: unknown; processes: number; source: string }> {
   try {
-    return { data: await c.top({ ps_args: PS_ARGS }), psArgs: PS_ARGS };
+    return await ctx.runtime.top(ctx.target, PS_ARGS);
   } catch (err) {
-    ctx.warn(`top with ps_args "${PS_ARGS}" failed (${engineMessage(err)}); using the engine's default`);
-    return { data: await c.top(), psArgs: '-ef' };
+    ctx.warn(`top with ps_args "${PS_ARGS}" failed (${runtimeMessage(err)}); using the engine's default`);
+    return ctx.runtime.top(ctx.target);
   }
 }
 
@@ -28,24 +27,26 @@ export const collectProcesses = defineAction({
   params: z.strictObject({}),
   mutates: false,
   plan: (_p, t) => `list the processes of ${t.name} (engine top + host /proc/<pid>/…) into proc/`,
+  needs: ['inspect', 'top'],
   async check(ctx) {
     await requireLiveTarget(ctx, 'processes');
   },
   async run(ctx) {
-    const info = await requireLiveTarget(ctx, 'processes');
-    const initPid = info.State.Pid;
+    const facts = await requireLiveTarget(ctx, 'processes');
+    const initPid = facts.state.pid;
     const t = await top(ctx);
-    await ctx.writeJson('proc/top.json', t.data, `GET /containers/${ctx.target.id}/top?ps_args=${t.psArgs}`);
-    const topCount = ((t.data as { Processes?: unknown[] }).Processes ?? []).length;
+    await ctx.writeJson('proc/top.json', t.data, t.source);
+    const topCount = t.processes;
 
     const view = await hostView(ctx, initPid);
     if (!view.ok) {
       ctx.warn(`per-process details not collected: ${view.reason}; run cirt on the engine host for cmdline, fds and start times`);
       return { status: 'ok', summary: `${topCount} processes from top (no host /proc: ${view.reason})`, details: { top: topCount, hostProc: false } };
     }
-    const btime = await bootTime();
-    const tck = clkTck();
-    const pids = await containerPids(initPid);
+    const host = view.host;
+    const btime = await host.bootTime();
+    const tck = host.clkTck();
+    const pids = await host.containerPids(initPid);
     const list = await JsonArrayArtifact.open(ctx, 'proc/processes.json', `/proc/<pid>/{stat,status,cmdline,comm,exe,cwd,fd/} for the pids of pid namespace of ${initPid}`);
     const raw = await ctx.artifact('proc/raw.jsonl', { mediaType: 'application/x-ndjson', source: '/proc/<pid>/{stat,status,cmdline}' });
     const gone: number[] = [];
@@ -55,7 +56,7 @@ export const collectProcesses = defineAction({
       for (const pid of pids) {
         if (ctx.signal.aborted) throw new Error('interrupted');
         try {
-          const r = await readProcess(pid, btime, tck);
+          const r = await host.readProcess(pid, btime, tck);
           await list.push(r.proc);
           await writeChunk(raw.stream, `${JSON.stringify(r.raw)}\n`);
           names.push(r.proc.comm);
@@ -67,7 +68,7 @@ export const collectProcesses = defineAction({
         }
       }
       // Processes vanishing one by one is normal; all of them vanishing may be the container removed.
-      if (gone.length) await assertTargetPresent(ctx.docker, ctx.target, `${gone.length} of ${pids.length} processes vanished while they were read`);
+      if (gone.length) await assertTargetPresent(ctx.runtime, ctx.target, `${gone.length} of ${pids.length} processes vanished while they were read`);
     } catch (err) {
       failure = err as Error;
       throw err;

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { RECORD_PATHS, containerRef } from '../containment/records.js';
-import { inspectContainer } from '../docker/inspect.js';
 import { defineAction } from '../runner/action.js';
 import { checkStoppable, recordStop } from './contain-stop.js';
 
@@ -21,15 +20,16 @@ export const containKill = defineAction({
   mutates: true,
   confirmByDefault: true,
   plan: (p, t) => `send ${p.signal} to ${t.name}${/^(SIG)?KILL$|^9$/.test(p.signal) ? ': its processes die at once and their memory is lost' : ''}`,
+  needs: ['inspect', 'kill'],
   check: checkStoppable,
   async run(ctx, p) {
-    const info = await ctx.inspect();
-    const ref = containerRef(info);
-    if (!info.State.Running) return { status: 'noop', summary: `${ref.name} is already ${info.State.Status}: no process to signal` };
-    const record = await recordStop(ctx, info, { kill: { signal: p.signal } }, RECORD_PATHS.kill);
-    await ctx.docker.getContainer(ref.id).kill({ signal: p.signal });
-    const after = await inspectContainer(ctx.docker, ref.id);
-    const state = after.State.Running ? `${ref.name} is still ${after.State.Status}` : `${ref.name} is ${after.State.Status} (exit code ${after.State.ExitCode})`;
-    return { status: 'ok', summary: `sent ${p.signal}: ${state}`, details: { signal: p.signal, state: after.State.Status, exitCode: after.State.ExitCode, record } };
+    const facts = await ctx.facts();
+    const ref = containerRef(facts);
+    if (!facts.state.running) return { status: 'noop', summary: `${ref.name} is already ${facts.state.status}: no process to signal` };
+    const record = await recordStop(ctx, facts, { kill: { signal: p.signal } }, RECORD_PATHS.kill);
+    await ctx.runtime.kill(ref, p.signal);
+    const after = (await ctx.runtime.inspect({ id: ref.id, name: '' })).state;
+    const state = after.running ? `${ref.name} is still ${after.status}` : `${ref.name} is ${after.status} (exit code ${after.exitCode})`;
+    return { status: 'ok', summary: `sent ${p.signal}: ${state}`, details: { signal: p.signal, state: after.status, exitCode: after.exitCode, record } };
   },
 });

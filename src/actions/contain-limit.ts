@@ -1,25 +1,11 @@
-import type Docker from 'dockerode';
 import { z } from 'zod';
-import { RECORD_PATHS, containerRef, type LimitRecord, type Limits } from '../containment/records.js';
+import { RECORD_PATHS, containerRef, type LimitRecord, type Limits, isLimitRecord } from '../containment/records.js';
 import { defineAction } from '../runner/action.js';
 import { humanBytes } from '../util/format.js';
 import { parseByteSize } from '../util/size.js';
 
 /** The engine refuses memory limits under 6 MiB. */
 const MIN_MEMORY = 6 * 1024 * 1024;
-
-/** The resource fields of an inspected container that contain:limit may change. */
-export function currentLimits(info: Docker.ContainerInspectInfo): Limits {
-  const h = (info.HostConfig ?? {}) as Docker.HostConfig;
-  return {
-    NanoCpus: h.NanoCpus ?? 0,
-    CpuQuota: h.CpuQuota ?? 0,
-    CpuPeriod: h.CpuPeriod ?? 0,
-    Memory: h.Memory ?? 0,
-    MemorySwap: h.MemorySwap ?? 0,
-    PidsLimit: h.PidsLimit ?? null,
-  };
-}
 
 export const containLimit = defineAction({
   name: 'contain:limit',
@@ -42,24 +28,16 @@ export const containLimit = defineAction({
     }),
   mutates: true,
   plan: (p, t) => `cap ${t.name} to ${describe(p)} (previous limits are recorded; cirt release restores them)`,
+  needs: ['inspect', 'limits'],
   async run(ctx, p) {
-    const info = await ctx.inspect();
-    const ref = containerRef(info);
-    const before = currentLimits(info);
-    const wanted: Partial<Limits> = {};
-    if (p.cpus !== undefined) {
-      // A container already using quota/period cannot also get NanoCpus (the engine refuses both).
-      if (before.CpuQuota > 0 || before.CpuPeriod > 0) Object.assign(wanted, { CpuPeriod: 100_000, CpuQuota: Math.round(p.cpus * 100_000) });
-      else wanted.NanoCpus = Math.round(p.cpus * 1e9);
-    }
-    if (p.memory !== undefined) {
-      const bytes = parseByteSize(p.memory) ?? 0;
-      Object.assign(wanted, { Memory: bytes, MemorySwap: bytes });
-    }
-    if (p.pidsLimit !== undefined) wanted.PidsLimit = p.pidsLimit;
-    const changes = (Object.keys(wanted) as (keyof Limits)[]).filter((k) => wanted[k] !== before[k]);
-    if (!changes.length) return { status: 'noop', summary: `${ref.name} already has ${describe(p)}`, details: { limits: before } };
-    const after = Object.fromEntries(changes.map((k) => [k, wanted[k]])) as Partial<Limits>;
+    const facts = await ctx.facts();
+    const ref = containerRef(facts);
+    const { before, after } = ctx.runtime.planLimits(facts, {
+      cpus: p.cpus,
+      memory: p.memory !== undefined ? (parseByteSize(p.memory) ?? 0) : undefined,
+      pids: p.pidsLimit,
+    });
+    if (!Object.keys(after).length) return { status: 'noop', summary: `${ref.name} already has ${describe(p)}`, details: { limits: before } };
     const record: LimitRecord = {
       schema: 'cirt.containment.limit/1',
       container: ref,
@@ -68,9 +46,23 @@ export const containLimit = defineAction({
       after,
       changedAt: new Date().toISOString(),
     };
-    const written = await ctx.writeJson(RECORD_PATHS.limit, record, `GET /containers/${ref.id}/json`);
-    await ctx.docker.getContainer(ref.id).update(after);
+    const written = await ctx.writeJson(RECORD_PATHS.limit, record, facts.source);
+    await ctx.runtime.setLimits(ref, after);
     return { status: 'ok', summary: `capped ${ref.name} to ${describe(p)}`, details: { before, after, record: written.path } };
+  },
+  undo: {
+    action: 'release:limit',
+    key: 'limits',
+    label: 'the resource limits',
+    validRecord: isLimitRecord,
+    order: 2,
+    tracks: 'records',
+    /** Restores the limits the container had before the case's first contain:limit, as far as the runtime can. */
+    async run({ runtime, facts }, { records }: { records: LimitRecord[] }) {
+      if (!records.length) return { result: 'noop', message: 'the case did not change resource limits', warnings: [] };
+      const touched = [...new Set(records.flatMap((r) => Object.keys(r.after) as (keyof Limits)[]))];
+      return runtime.restoreLimits(facts, records[0].before, touched);
+    },
   },
 });
 

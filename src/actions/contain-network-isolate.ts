@@ -1,19 +1,8 @@
 import { z } from 'zod';
-import { RECORD_PATHS, containerRef, type IsolationRecord } from '../containment/records.js';
-import { inspectContainer } from '../docker/inspect.js';
-import {
-  DEFAULT_QUARANTINE,
-  NETWORK_NAME,
-  caseAlias,
-  caseFromAliases,
-  endpointRecords,
-  ensureQuarantineNetwork,
-  resolveEndpointIds,
-  sharedNamespace,
-} from '../docker/networks.js';
+import { RECORD_PATHS, containerRef, type IsolationRecord, isIsolationRecord } from '../containment/records.js';
+import { DEFAULT_QUARANTINE, NETWORK_NAME, caseAlias, caseFromAliases } from '../runtime/quarantine.js';
 import { defineAction } from '../runner/action.js';
 import { FailureError, PreconditionError } from '../errors.js';
-import { engineMessage } from '../docker/errors.js';
 
 export const containNetworkIsolate = defineAction({
   name: 'contain:network-isolate',
@@ -33,21 +22,23 @@ export const containNetworkIsolate = defineAction({
   plan: (p, t) =>
     `record the networks of ${t.name}, disconnect it from every one (its published ports and open connections go dead) ` +
     `and attach it to the internal network ${p.network} (created if missing); undo with cirt release`,
+  needs: ['inspect', 'network-isolate'],
   async run(ctx, p) {
-    const info = await ctx.inspect();
-    const ref = containerRef(info);
-    const shared = sharedNamespace(info);
+    const facts = await ctx.facts();
+    const ref = containerRef(facts);
+    const shared = facts.sharedNetwork;
     if (shared) {
       throw new PreconditionError(`container ${ref.name} ${shared}: the engine cannot take it off that network`, {
         hint: 'Use contain:pause, contain:stop or contain:kill instead, or isolate the container that owns the namespace.',
       });
     }
-    if (info.HostConfig?.NetworkMode === 'none') {
+    if (facts.networkMode === 'none') {
       return { status: 'noop', summary: `${ref.name} has no network (network mode none): nothing to isolate` };
     }
-    const q = await ensureQuarantineNetwork(ctx.docker, p.network);
+    const prepared = await ctx.runtime.prepareIsolation(facts, p.network);
+    const q = prepared.quarantine;
     for (const w of q.warnings) ctx.warn(w);
-    const endpoints = await resolveEndpointIds(ctx.docker, endpointRecords(info));
+    const endpoints = prepared.endpoints;
     const onQuarantine = endpoints.find((e) => e.id === q.id);
     const others = endpoints.filter((e) => e.id !== q.id);
     if (onQuarantine && others.length === 0) {
@@ -67,31 +58,13 @@ export const containNetworkIsolate = defineAction({
       caseId: ctx.case.id,
       quarantineNetwork: { name: q.name, id: q.id, created: q.created, alias },
       before: others,
-      ports: (info.NetworkSettings?.Ports ?? {}) as IsolationRecord['ports'],
-      state: info.State.Status,
+      ports: facts.ports,
+      state: facts.state.status,
       disconnectedAt: new Date().toISOString(),
     };
-    const written = await ctx.writeJson(RECORD_PATHS.isolate, record, `GET /containers/${ref.id}/json`);
+    const written = await ctx.writeJson(RECORD_PATHS.isolate, record, facts.source);
 
-    const failures: string[] = [];
-    // Keep going after a failure: every network we do get off is one less way out.
-    for (const e of others) {
-      try {
-        await ctx.docker.getNetwork(e.id || e.name).disconnect({ Container: ref.id, Force: true });
-      } catch (err) {
-        failures.push(`${e.name}: ${engineMessage(err)}`);
-      }
-      ctx.progress({ message: `disconnected from ${e.name}` });
-    }
-    if (!onQuarantine) {
-      try {
-        await ctx.docker.getNetwork(q.id).connect({ Container: ref.id, EndpointConfig: { Aliases: [alias] } });
-      } catch (err) {
-        failures.push(`connect ${q.name}: ${engineMessage(err)}`);
-      }
-    }
-    const left = endpointRecords(await inspectContainer(ctx.docker, ref.id)).map((e) => e.name);
-    const exposed = left.filter((n) => n !== q.name);
+    const { failures, stillOn: exposed } = await ctx.runtime.isolate(facts, prepared, alias, (message) => ctx.progress({ message }));
     if (exposed.length || failures.length) {
       throw new FailureError(
         `isolating ${ref.name} is incomplete: still on ${exposed.length ? exposed.join(', ') : 'no open network'}; ${failures.join('; ') || 'no engine error'}`,
@@ -104,9 +77,22 @@ export const containNetworkIsolate = defineAction({
       details: {
         quarantine: { name: q.name, id: q.id, created: q.created, alias },
         disconnected: others.map((e) => ({ name: e.name, id: e.id, ipv4: e.ipv4 })),
-        state: info.State.Status,
+        state: facts.state.status,
         record: written.path,
       },
     };
+  },
+  undo: {
+    action: 'release:network-isolate',
+    key: 'isolations',
+    label: 'the network isolation',
+    validRecord: isIsolationRecord,
+    order: 3,
+    tracks: 'records',
+    /**
+     * Puts the container back on every network the case took it off (the union of its isolation
+     * records), then takes it off the quarantine; if any cannot be rejoined it stays quarantined.
+     */
+    run: ({ runtime, facts, caseId }, { records }: { records: IsolationRecord[] }) => runtime.restoreNetworks(facts, caseId, records),
   },
 });

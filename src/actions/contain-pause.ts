@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { defineAction } from '../runner/action.js';
 import { PreconditionError } from '../errors.js';
-import { containerName } from '../docker/inspect.js';
 
 export const containPause = defineAction({
   name: 'contain:pause',
@@ -10,16 +9,32 @@ export const containPause = defineAction({
   params: z.strictObject({}),
   mutates: true,
   plan: (_p, t) => `freeze all processes of ${t.name} (cgroup freezer); undo with contain:unpause or cirt release`,
+  needs: ['inspect', 'pause'],
   async check(ctx) {
-    const info = await ctx.inspect();
-    if (!info.State.Running) throw new PreconditionError(`container ${containerName(info)} is ${info.State.Status}, not running: nothing to pause`);
+    const facts = await ctx.facts();
+    if (!facts.state.running) throw new PreconditionError(`container ${facts.name} is ${facts.state.status}, not running: nothing to pause`);
   },
   async run(ctx) {
-    const info = await ctx.inspect();
-    const name = containerName(info);
-    if (info.State.Paused) return { status: 'noop', summary: `${name} is already paused` };
-    await ctx.docker.getContainer(info.Id).pause();
+    const facts = await ctx.facts();
+    const name = facts.name;
+    if (facts.state.paused) return { status: 'noop', summary: `${name} is already paused` };
+    await ctx.runtime.pause(facts);
     return { status: 'ok', summary: `paused ${name}`, details: { paused: true } };
+  },
+  undo: {
+    action: 'release:unpause',
+    key: 'paused',
+    label: 'the pause',
+    order: 4,
+    tracks: 'state',
+    alsoClearedBy: ['contain:unpause'],
+    /** Unpauses the container if the case paused it and it is still paused. */
+    async run({ runtime, facts }, { applied }) {
+      if (!applied) return { result: 'noop', message: 'the case did not pause the container (or unpaused it already)', warnings: [] };
+      if (!facts.state.paused) return { result: 'noop', message: `container is ${facts.state.status}, not paused`, warnings: [] };
+      await runtime.unpause(facts);
+      return { result: 'ok', message: 'unpaused', warnings: [] };
+    },
   },
 });
 
@@ -30,11 +45,12 @@ export const containUnpause = defineAction({
   params: z.strictObject({}),
   mutates: true,
   plan: (_p, t) => `resume the processes of ${t.name}`,
+  needs: ['inspect', 'pause'],
   async run(ctx) {
-    const info = await ctx.inspect();
-    const name = containerName(info);
-    if (!info.State.Paused) return { status: 'noop', summary: `${name} is not paused` };
-    await ctx.docker.getContainer(info.Id).unpause();
+    const facts = await ctx.facts();
+    const name = facts.name;
+    if (!facts.state.paused) return { status: 'noop', summary: `${name} is not paused` };
+    await ctx.runtime.unpause(facts);
     return { status: 'ok', summary: `unpaused ${name}`, details: { paused: false } };
   },
 });

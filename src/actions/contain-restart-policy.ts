@@ -1,13 +1,8 @@
 import { z } from 'zod';
-import { RECORD_PATHS, containerRef, type RestartPolicy, type RestartPolicyRecord } from '../containment/records.js';
+import { RECORD_PATHS, containerRef, type RestartPolicy, type RestartPolicyRecord, isRestartPolicyRecord } from '../containment/records.js';
 import { defineAction } from '../runner/action.js';
 
 const POLICIES = ['no', 'on-failure', 'unless-stopped', 'always'] as const;
-
-/** The engine reports "no" as either "" or "no". */
-export function normalisePolicy(p: { Name?: string; MaximumRetryCount?: number } | undefined): RestartPolicy {
-  return { Name: p?.Name ? p.Name : 'no', MaximumRetryCount: p?.MaximumRetryCount ?? 0 };
-}
 
 export const containRestartPolicy = defineAction({
   name: 'contain:restart-policy',
@@ -34,10 +29,11 @@ export const containRestartPolicy = defineAction({
   plan: (p, t) =>
     `set the restart policy of ${t.name} to ${p.policy}${p.maximumRetryCount !== undefined ? ` (max ${p.maximumRetryCount} retries)` : ''} ` +
     '(the previous policy is recorded; cirt release restores it)',
+  needs: ['inspect', 'restart-policy'],
   async run(ctx, p) {
-    const info = await ctx.inspect();
-    const ref = containerRef(info);
-    const before = normalisePolicy(info.HostConfig?.RestartPolicy);
+    const facts = await ctx.facts();
+    const ref = containerRef(facts);
+    const before = facts.restartPolicy;
     const after: RestartPolicy = { Name: p.policy, MaximumRetryCount: p.policy === 'on-failure' ? (p.maximumRetryCount ?? 0) : 0 };
     if (before.Name === after.Name && before.MaximumRetryCount === after.MaximumRetryCount) {
       return { status: 'noop', summary: `restart policy of ${ref.name} is already ${after.Name}`, details: { policy: after } };
@@ -50,12 +46,31 @@ export const containRestartPolicy = defineAction({
       after,
       changedAt: new Date().toISOString(),
     };
-    const written = await ctx.writeJson(RECORD_PATHS.restartPolicy, record, `GET /containers/${ref.id}/json`);
-    await ctx.docker.getContainer(ref.id).update({ RestartPolicy: after });
+    const written = await ctx.writeJson(RECORD_PATHS.restartPolicy, record, facts.source);
+    await ctx.runtime.setRestartPolicy(ref, after);
     return {
       status: 'ok',
       summary: `restart policy of ${ref.name}: ${before.Name} → ${after.Name}`,
       details: { before, after, record: written.path },
     };
+  },
+  undo: {
+    action: 'release:restart-policy',
+    key: 'restartPolicies',
+    label: 'the restart policy',
+    validRecord: isRestartPolicyRecord,
+    order: 1,
+    tracks: 'records',
+    /** Restores the restart policy the container had before the case's first change. */
+    async run({ runtime, facts }, { records }: { records: RestartPolicyRecord[] }) {
+      if (!records.length) return { result: 'noop', message: 'the case did not change the restart policy', warnings: [] };
+      const original = records[0].before;
+      const now = facts.restartPolicy;
+      if (now.Name === original.Name && now.MaximumRetryCount === original.MaximumRetryCount) {
+        return { result: 'noop', message: `restart policy is already ${original.Name}`, warnings: [] };
+      }
+      await runtime.setRestartPolicy(facts, original);
+      return { result: 'ok', message: `restart policy ${now.Name} → ${original.Name}`, details: { before: now, after: original }, warnings: [] };
+    },
   },
 });

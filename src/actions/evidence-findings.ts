@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { defineAction } from '../runner/action.js';
 import { computeFindings } from '../findings/compute.js';
 import { loadRules } from '../findings/rules.js';
-import { openCaseSource } from '../timeline/source.js';
+import { openCaseSource } from '../evidence/case-source.js';
 
 /** Applies the finding rules to the case and writes findings.json. */
 export const evidenceFindings = defineAction({
@@ -13,6 +13,8 @@ export const evidenceFindings = defineAction({
   example: '- uses: evidence:findings',
   params: z.strictObject({ rules: z.string().min(1).optional().describe('a rules file instead of the shipped rules/findings.yaml') }),
   mutates: false,
+  // Reads only the case folder.
+  needs: [],
   plan: (p) => `evaluate ${p.rules ? `the rules in ${p.rules}` : 'the shipped findings rules'} against the case, write findings.json`,
   async run(ctx, params) {
     // Load (and validate) the rules first: a broken rules file fails the step before any work.

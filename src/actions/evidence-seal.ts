@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { defineAction } from '../runner/action.js';
 import { PreconditionError } from '../errors.js';
 import { actor } from '../evidence/case-store.js';
-import { sealCase } from '../evidence/seal.js';
 import { loadSigningKey } from '../evidence/sign.js';
+import { sealReport } from '../report/seal-report.js';
 import { humanBytes } from '../util/format.js';
 
 const params = z.strictObject({
@@ -17,6 +17,7 @@ export const evidenceSeal = defineAction({
   example: ['- id: seal', '  uses: evidence:seal', '  always: true'].join('\n'),
   params,
   mutates: false,
+  needs: [],
   plan: (_p, t) => `write the report, SHA256SUMS and its signature for the case about ${t.name}, freeze the case folder and archive it into cases/<case-id>.tar.gz`,
   async check(ctx) {
     if (ctx.case.sealed) throw new PreconditionError(`case ${ctx.case.id} is already sealed`);
@@ -24,15 +25,12 @@ export const evidenceSeal = defineAction({
     if (ctx.case.signKeyPath) loadSigningKey(ctx.case.signKeyPath);
   },
   async run(ctx, p) {
-    const r = await sealCase({
-      store: ctx.case,
+    const r = await ctx.case.seal({
       actor: actor(),
       via: `step ${ctx.stepId} (evidence:seal)`,
-      step: ctx.stepId,
-      writeReport: (rel, text, meta) => ctx.writeArtifact(rel, text, meta),
+      report: sealReport,
       gzipLevel: p.gzipLevel,
       onProgress: (x) => ctx.progress(x),
-      duringRun: true,
     });
     return {
       status: 'ok',

@@ -5,7 +5,7 @@ import { buildTimeline } from '../timeline/build.js';
 import { extractors } from '../timeline/extractors/index.js';
 import { MAX_LOG_LINE } from '../timeline/extractors/logs.js';
 import { MAX_LINE } from '../timeline/lines.js';
-import { openCaseSource } from '../timeline/source.js';
+import { openCaseSource } from '../evidence/case-source.js';
 import { writeTimeline } from '../timeline/write.js';
 
 /** Builds the case's timeline from what was collected: JSONL, Timesketch CSV and a mactime bodyfile. */
@@ -25,6 +25,8 @@ export const evidenceTimeline = defineAction({
       .describe(`bytes of a log line shown in its event (default ${MAX_LOG_LINE}); the rest is clipped with a marker saying how many bytes (the log file keeps every byte)`),
   }),
   mutates: false,
+  // Reads only the case folder.
+  needs: [],
   plan: (p) => `build the case timeline from ${p.sources ? p.sources.join(', ') : 'every source'} (jsonl, Timesketch csv, bodyfile)`,
   async run(ctx, params) {
     const src = await openCaseSource(ctx.case.root);

@@ -16,7 +16,7 @@ import { containStop } from './contain-stop.js';
 import { evidenceFindings } from './evidence-findings.js';
 import { evidenceSeal } from './evidence-seal.js';
 import { evidenceTimeline } from './evidence-timeline.js';
-import { ActionRegistry } from './registry.js';
+import { ActionRegistry } from '../runner/registry.js';
 
 /** Every action cirt knows. Add new ones here: there is no discovery. */
 export const registry = new ActionRegistry([

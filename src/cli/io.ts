@@ -1,6 +1,6 @@
-import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { Writable } from 'node:stream';
+import { casesDirOf as appCasesDir, type AppEnv } from '../app/env.js';
 import { terminalSafe } from '../util/sanitize.js';
 
 /** Where a command writes; tests pass buffers, the binary passes process streams. */
@@ -109,7 +109,12 @@ export interface GlobalOptions {
   casesDir?: string;
 }
 
+/** What the app layer needs of a command's options and IO. */
+export function appEnv(g: GlobalOptions, io: CommandIO): AppEnv {
+  return { cwd: io.cwd, env: io.env, host: g.host, casesDir: g.casesDir };
+}
+
 /** The cases folder, absolute: a relative --cases-dir or CIRT_CASES_DIR is taken from the command's cwd. */
 export function casesDirOf(g: GlobalOptions, io: CommandIO): string {
-  return path.resolve(io.cwd, g.casesDir ?? io.env.CIRT_CASES_DIR ?? 'cases');
+  return appCasesDir(appEnv(g, io));
 }

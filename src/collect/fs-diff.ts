@@ -1,10 +1,9 @@
 import type { ActionContext } from '../runner/action.js';
 import { InterruptedError } from '../errors.js';
-import { engineStatus } from '../docker/errors.js';
-import { isDirStat, statPath } from '../docker/archive.js';
-import type { Change } from '../docker/changes.js';
 import { statChanged } from '../host/fs-stat.js';
-import { ContainerRoot } from '../host/proc-root.js';
+import type { ContainerRoot } from '../host/proc-root.js';
+import { RuntimeError } from '../runtime/errors.js';
+import type { Change } from './changes.js';
 import { writeChunk } from '../util/streams.js';
 
 /**
@@ -24,10 +23,9 @@ export function exactPaths(path: string, root: ContainerRoot | null): Buffer[] {
 /** Whether a changed path is a directory (then only its metadata changed and it is not fetched). */
 export async function isDirectory(ctx: ActionContext, path: Buffer): Promise<boolean | null> {
   try {
-    const st = await statPath(ctx.docker, ctx.target.id, path, ctx.signal);
-    return st ? isDirStat(st) : null;
+    return await ctx.runtime.isDirectory(ctx.target, path, ctx.signal);
   } catch (err) {
-    if (engineStatus(err) === undefined) throw err;
+    if (!(err instanceof RuntimeError) || err.status === undefined) throw err;
     // Unknown: fetch it; the archive request records what the engine says.
     return null;
   }

@@ -1,9 +1,8 @@
 import type { ActionContext } from '../runner/action.js';
 import { InterruptedError, TargetGoneError } from '../errors.js';
-import { engineMessage, engineStatus } from '../docker/errors.js';
-import { archiveStream } from '../docker/archive.js';
-import { planFetch, requestEntryPath, type Change } from '../docker/changes.js';
-import { goneOr } from '../docker/target-gone.js';
+import { RuntimeError, runtimeMessage } from '../runtime/errors.js';
+import { planFetch, requestEntryPath, type Change } from './changes.js';
+import { goneOr } from '../runtime/target-gone.js';
 import type { ContainerRoot } from '../host/proc-root.js';
 import type { RequestRecord } from '../evidence/diff-writer.js';
 import { GatedTee, type MemberPolicy } from '../evidence/gated-tee.js';
@@ -61,12 +60,12 @@ export async function fetchDiff(
   budgets: FsBudgets,
   onMetadataOnlyDir: () => void,
 ): Promise<FetchOutcome> {
-  const id = ctx.target.id;
+  const base = ctx.runtime.archiveSource(ctx.target);
   const listed = new Map<string, 'A' | 'C'>();
   for (const c of changes) if (c.Kind === 0 || c.Kind === 1) listed.set(pathKey(c.Path), c.Kind === 1 ? 'A' : 'C');
   const tar = await ctx.artifact('fs/diff.tar', {
     mediaType: 'application/x-tar',
-    source: `GET /containers/${id}/archive?path=… (one request per changed path or per directory with many changed children, responses concatenated: read with tar --ignore-zeros)`,
+    source: `${base}?path=… (one request per changed path or per directory with many changed children, responses concatenated: read with tar --ignore-zeros)`,
   });
   const index = await ctx.artifact('fs/diff-index.jsonl', { mediaType: 'application/x-ndjson', source: 'tar headers of fs/diff.tar, content hashed in flight', progress: false });
   const tee = new GatedTee(tar.stream, index.stream, ctx.signal);
@@ -122,23 +121,23 @@ export async function fetchDiff(
       const name = rec.path;
       let res;
       try {
-        res = await archiveStream(ctx.docker, id, q.exact, ctx.signal);
+        res = await ctx.runtime.archive(ctx.target, q.exact, ctx.signal);
       } catch (err) {
-        const status = engineStatus(err);
+        const status = err instanceof RuntimeError ? err.status : undefined;
         if (status === undefined) throw err;
-        const gone = await goneOr(err, ctx.docker, ctx.target);
+        const gone = await goneOr(err, ctx.runtime, ctx.target);
         if (gone instanceof TargetGoneError) {
           rec.status = 'not-collected';
-          rec.error = engineMessage(err).trim();
+          rec.error = runtimeMessage(err).trim();
           throw gone;
         }
         // A name /changes printed with U+FFFD (not UTF-8) cannot be asked for unless /proc gave us its bytes.
         const lossy = status === 404 && name.includes('\ufffd') && !rec.pathB64;
         rec.status = status === 404 && !lossy ? 'missing' : 'failed';
-        rec.error = engineMessage(err).trim();
+        rec.error = runtimeMessage(err).trim();
         const why = lossy ? 'its name is not UTF-8 and the engine printed it lossily, so it cannot be asked for' : status === 404 ? 'it is gone since /changes listed it' : `the engine refused it (HTTP ${status})`;
         ctx.warn(`${safeText(name)}: ${why} (${safeText(rec.error)}); its content is not in fs/diff.tar`);
-        if (rec.status === 'failed') await ctx.case.noteIncomplete(ctx.stepId, `content of ${name} not collected: ${why}`);
+        if (rec.status === 'failed') await ctx.case.noteGap(`content of ${name} not collected: ${why}`);
         continue;
       }
       let contextSoFar = 0;
@@ -169,7 +168,7 @@ export async function fetchDiff(
           policy,
           async () => {
             const p = `fs/clipped/${++clipFiles}.bin`;
-            const h = await ctx.artifact(p, { mediaType: 'application/octet-stream', source: `the first bytes of a member of GET /containers/${id}/archive?path=${name} (request ${rec.n}) over a byte budget` });
+            const h = await ctx.artifact(p, { mediaType: 'application/octet-stream', source: `the first bytes of a member of ${base}?path=${name} (request ${rec.n}) over a byte budget` });
             return { path: p, stream: h.stream, done: h.done };
           },
           (why) => ctx.warn(`fs/diff.tar request ${rec.n} (${safeText(name)}): cannot index: ${why}`),
@@ -178,7 +177,7 @@ export async function fetchDiff(
         Object.assign(rec, { status: 'failed', error: (err as Error).message, bytes: tee.bytes - rec.offset });
         // Our disk failing is not the archive breaking off: its error names the file, the errno and what to do.
         if (err instanceof DiskWriteError) throw err;
-        const gone = ctx.signal.aborted ? err : await goneOr(err, ctx.docker, ctx.target);
+        const gone = ctx.signal.aborted ? err : await goneOr(err, ctx.runtime, ctx.target);
         if (gone instanceof TargetGoneError) {
           rec.status = 'not-collected';
           throw gone;
@@ -202,7 +201,7 @@ export async function fetchDiff(
           const budget = r.stop.reason === 'file-budget' ? `maxFileBytes ${humanBytes(budgets.maxFileBytes)}` : `maxTotalBytes ${humanBytes(budgets.maxTotalBytes)}`;
           const taken = `${humanBytes(r.stop.prefix.bytes)} prefix${r.stop.prefix.artifact ? ` in ${r.stop.prefix.artifact}` : ''}`;
           ctx.warn(`${safeText(member.text)} is ${humanBytes(r.stop.size)}, over ${budget}: only a ${taken} is kept`);
-          await ctx.case.noteIncomplete(ctx.stepId, `content of ${member.text} clipped: ${humanBytes(r.stop.size)} (${r.stop.size} bytes), over ${budget}; kept a ${taken} (sha256 ${r.stop.prefix.sha256})`);
+          await ctx.case.noteGap(`content of ${member.text} clipped: ${humanBytes(r.stop.size)} (${r.stop.size} bytes), over ${budget}; kept a ${taken} (sha256 ${r.stop.prefix.sha256})`);
           out.gaps.push(member.text);
         }
         if (r.stop.reason === 'total-budget') exhausted = true;
@@ -219,12 +218,12 @@ export async function fetchDiff(
         rec.status = 'empty';
         const why = rec.pathB64 ? 'the engine cannot archive a path whose name is not UTF-8' : 'the engine sent an empty archive';
         ctx.warn(`${safeText(name)}: ${why}; its content is not in fs/diff.tar (its times are in fs/stat.jsonl when collected on the engine host)`);
-        await ctx.case.noteIncomplete(ctx.stepId, `content of ${name} not collected: ${why}`);
+        await ctx.case.noteGap(`content of ${name} not collected: ${why}`);
       }
     }
     if (skipped.length) {
       out.gaps.push(...skipped);
-      await ctx.case.noteIncomplete(ctx.stepId, `maxTotalBytes (${humanBytes(budgets.maxTotalBytes)}) reached: content of ${skipped.length} changed path(s) not collected: ${sample(skipped)}`);
+      await ctx.case.noteGap(`maxTotalBytes (${humanBytes(budgets.maxTotalBytes)}) reached: content of ${skipped.length} changed path(s) not collected: ${sample(skipped)}`);
     }
   } catch (err) {
     failure = err as Error;
@@ -236,7 +235,7 @@ export async function fetchDiff(
         .map((c) => c.Path)
         .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
       out.gaps.push(...left);
-      await ctx.case.noteIncomplete(ctx.stepId, `container ${ctx.target.name} was removed during collect:fs-diff: content of ${left.length} changed path(s) not collected: ${sample(left)}`).catch(() => undefined);
+      await ctx.case.noteGap(`container ${ctx.target.name} was removed during collect:fs-diff: content of ${left.length} changed path(s) not collected: ${sample(left)}`).catch(() => undefined);
     }
     throw err;
   } finally {
@@ -245,7 +244,7 @@ export async function fetchDiff(
     await tar.done(failure);
     await index.done(failure);
     // Also when a response broke off: the record says which, and how far it got.
-    await ctx.writeJson('fs/diff-requests.json', out.requests, `GET /containers/${id}/archive (one record per request; offset/bytes locate it in fs/diff.tar)`);
+    await ctx.writeJson('fs/diff-requests.json', out.requests, `${base} (one record per request; offset/bytes locate it in fs/diff.tar)`);
   }
   out.bytes = tee.bytes;
   return out;

@@ -1,5 +1,5 @@
-import type Docker from 'dockerode';
-import type { MountInfo } from '../docker/mountinfo.js';
+import type { MountInfo } from '../host/mountinfo.js';
+import type { ContainerFacts, MountFact } from '../runtime/types.js';
 
 /** What a mount is, as far as collecting it goes (evidence-formats.md, fs/mounts.json). */
 export type MountKind = 'rootfs' | 'kernel' | 'masked' | 'tmpfs' | 'anonymous-volume' | 'named-volume' | 'bind' | 'engine-file' | 'other';
@@ -34,18 +34,16 @@ export const ENGINE_FILES = ['/etc/hosts', '/etc/resolv.conf', '/etc/hostname'];
 /** Docker names an anonymous volume with 64 random hex digits (20.10 has no label for it). */
 const ANONYMOUS_NAME = /^[0-9a-f]{64}$/;
 
-type InspectMount = { Type?: string; Name?: string; Source?: string; Destination?: string; Driver?: string; Mode?: string; RW?: boolean; Propagation?: string };
-
-function engineFacts(m: InspectMount): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const k of ['Type', 'Name', 'Source', 'Destination', 'Driver', 'Mode', 'RW', 'Propagation'] as const) if (m[k] !== undefined && m[k] !== '') out[k] = m[k];
-  return out;
+/** The runtime's words for one mount, as fs/mounts.json keeps them (the engine's inspect field names). */
+function engineFacts(m: MountFact): Record<string, unknown> {
+  const fields: [string, unknown][] = [['Type', m.type], ['Name', m.name], ['Source', m.source], ['Destination', m.destination], ['Driver', m.driver], ['Mode', m.mode], ['RW', m.rw], ['Propagation', m.propagation]];
+  return Object.fromEntries(fields.filter(([, v]) => v !== undefined && v !== ''));
 }
 
-function kindOfInspect(m: InspectMount): MountKind {
-  if (m.Type === 'volume') return ANONYMOUS_NAME.test(m.Name ?? '') ? 'anonymous-volume' : 'named-volume';
-  if (m.Type === 'bind') return 'bind';
-  if (m.Type === 'tmpfs') return 'tmpfs';
+function kindOfInspect(m: MountFact): MountKind {
+  if (m.type === 'volume') return ANONYMOUS_NAME.test(m.name ?? '') ? 'anonymous-volume' : 'named-volume';
+  if (m.type === 'bind') return 'bind';
+  if (m.type === 'tmpfs') return 'tmpfs';
   return 'other';
 }
 
@@ -55,12 +53,12 @@ function kindOfInspect(m: InspectMount): MountKind {
  * (remote engine) the list is the engine's view plus its own files. A mount point mounted twice lists
  * the top one only: that is what the container sees.
  */
-export function planMounts(info: Docker.ContainerInspectInfo, mountinfo: MountInfo[] | null): MountRecord[] {
-  const inspectMounts = ((info as unknown as { Mounts?: InspectMount[] }).Mounts ?? []).filter((m) => typeof m.Destination === 'string');
-  const byDest = new Map(inspectMounts.map((m) => [m.Destination!, m]));
+export function planMounts(facts: Pick<ContainerFacts, 'mounts' | 'mountSetup'>, mountinfo: MountInfo[] | null): MountRecord[] {
+  const inspectMounts = facts.mounts.filter((m) => typeof m.destination === 'string');
+  const byDest = new Map(inspectMounts.map((m) => [m.destination, m]));
   // The engine hides these /proc and /sys paths with an empty read-only tmpfs or a bind of /dev/null.
-  const masked = new Set((info.HostConfig as { MaskedPaths?: string[] } | undefined)?.MaskedPaths ?? []);
-  const tmpfsDecl = new Set(Object.keys((info.HostConfig as { Tmpfs?: Record<string, string> } | undefined)?.Tmpfs ?? {}));
+  const masked = new Set(facts.mountSetup.maskedPaths);
+  const tmpfsDecl = new Set(facts.mountSetup.tmpfs);
   const out: Omit<MountRecord, 'n' | 'collected'>[] = [];
   if (mountinfo) {
     const top = new Map<string, MountInfo>();
@@ -79,7 +77,7 @@ export function planMounts(info: Docker.ContainerInspectInfo, mountinfo: MountIn
         mountPoint: m.mountPoint,
         kind,
         fsType: m.fsType,
-        source: e?.Type === 'volume' ? (e.Name ?? null) : (e?.Source ?? m.source),
+        source: e?.type === 'volume' ? (e.name ?? null) : (e?.source ?? m.source),
         fsRoot: m.root,
         readOnly: m.options.includes('ro'),
         engine: e ? engineFacts(e) : null,
@@ -88,16 +86,14 @@ export function planMounts(info: Docker.ContainerInspectInfo, mountinfo: MountIn
     }
   } else {
     for (const e of inspectMounts) {
-      out.push({ mountPoint: e.Destination!, kind: kindOfInspect(e), fsType: null, source: e.Type === 'volume' ? (e.Name ?? null) : (e.Source ?? null), fsRoot: null, readOnly: e.RW === undefined ? null : !e.RW, engine: engineFacts(e), mountId: null });
+      out.push({ mountPoint: e.destination, kind: kindOfInspect(e), fsType: null, source: e.type === 'volume' ? (e.name ?? null) : (e.source ?? null), fsRoot: null, readOnly: !e.rw, engine: engineFacts(e), mountId: null });
     }
     for (const d of tmpfsDecl) if (!byDest.has(d)) out.push({ mountPoint: d, kind: 'tmpfs', fsType: 'tmpfs', source: null, fsRoot: null, readOnly: null, engine: null, mountId: null });
-    const paths = info as unknown as { HostsPath?: string; ResolvConfPath?: string; HostnamePath?: string };
-    const engineFile: Record<string, string | undefined> = { '/etc/hosts': paths.HostsPath, '/etc/resolv.conf': paths.ResolvConfPath, '/etc/hostname': paths.HostnamePath };
-    for (const [mp, src] of Object.entries(engineFile)) {
+    for (const [mp, src] of Object.entries(facts.mountSetup.runtimeFiles)) {
       if (src && !byDest.has(mp)) out.push({ mountPoint: mp, kind: 'engine-file', fsType: null, source: src, fsRoot: null, readOnly: null, engine: null, mountId: null });
     }
     // Docker mounts a tmpfs at /dev/shm unless the container shares another's IPC or the host's.
-    const ipc = (info.HostConfig as { IpcMode?: string } | undefined)?.IpcMode ?? '';
+    const ipc = facts.mountSetup.ipcMode;
     if (!byDest.has('/dev/shm') && !tmpfsDecl.has('/dev/shm') && !ipc.startsWith('container:') && ipc !== 'host' && ipc !== 'none') {
       out.push({ mountPoint: '/dev/shm', kind: 'tmpfs', fsType: 'tmpfs', source: 'shm', fsRoot: null, readOnly: null, engine: null, mountId: null });
     }

@@ -1,4 +1,3 @@
-import { runNamespaceHelper } from '../docker/helper.js';
 import type { ActionContext } from '../runner/action.js';
 import { FailureError } from '../errors.js';
 import { safeText } from '../util/sanitize.js';
@@ -11,9 +10,8 @@ import { BoundedBuffer } from '../util/streams.js';
  */
 export async function mountInfoViaHelper(ctx: ActionContext, image: string, max: number): Promise<{ text: string; cut: boolean; helper: string }> {
   const kept = new BoundedBuffer(max);
-  const r = await runNamespaceHelper(ctx.docker, {
-    targetId: ctx.target.id,
-    targetName: ctx.target.name,
+  const r = await ctx.runtime.runHelper({
+    target: ctx.target,
     image,
     script: 'cat /proc/1/mountinfo',
     stdout: kept.sink(),

@@ -1,8 +1,8 @@
 import { PassThrough } from 'node:stream';
 import type { ActionContext } from '../runner/action.js';
 import { FailureError } from '../errors.js';
-import { runNamespaceHelper, type HelperResult } from '../docker/helper.js';
 import { addOwner, type SocketOwnerMap } from '../host/proc.js';
+import type { HelperResult } from '../runtime/types.js';
 import { SectionSplitter, type SectionSink } from './sections.js';
 import { safeText } from '../util/sanitize.js';
 import { writeChunk } from '../util/streams.js';
@@ -108,9 +108,8 @@ export async function snapshotViaHelper(ctx: ActionContext, snap: NetSnapshot, i
     };
   }, LABEL);
 
-  const result = await runNamespaceHelper(ctx.docker, {
-    targetId: ctx.target.id,
-    targetName: ctx.target.name,
+  const result = await ctx.runtime.runHelper({
+    target: ctx.target,
     image,
     script: NET_HELPER_SCRIPT,
     stdout: splitter,

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { CASE_ID } from '../evidence/case-store.js';
 import { checkChain } from '../evidence/custody.js';
 import { POST_SEAL_FILE } from '../evidence/post-seal-custody.js';
+import type { AnyAction } from '../runner/action.js';
 import { replay, type Replay } from './history.js';
 
 /** Another case about the same container, as its custody says. */
@@ -18,7 +19,7 @@ export interface OtherCase {
  * from its own custody (custody.jsonl, then custody.post-seal.jsonl), never from the registry.
  * A case whose custody cannot be read is named in `warnings` and counts as holding nothing.
  */
-export function otherCases(self: { root: string; targetId: string }, extraRoots: readonly string[] = []): { cases: OtherCase[]; warnings: string[] } {
+export function otherCases(self: { root: string; targetId: string }, actions: readonly AnyAction[], extraRoots: readonly string[] = []): { cases: OtherCase[]; warnings: string[] } {
   const casesDir = path.dirname(self.root);
   const roots = new Set<string>();
   try {
@@ -45,7 +46,7 @@ export function otherCases(self: { root: string; targetId: string }, extraRoots:
       warnings.push(`case ${caseId} (${root}) is on this container too, but its custody is damaged at line ${problems[0].line} (${problems[0].message}): what it holds is not known, it was not counted`);
       continue;
     }
-    cases.push({ caseId, root, replay: replay(records) });
+    cases.push({ caseId, root, replay: replay(records, actions) });
   }
   return { cases, warnings };
 }

@@ -1,4 +1,6 @@
-import type { EndpointRecord } from '../docker/networks.js';
+import type { ContainerRef, EndpointRecord, Limits, PortBindings, RestartPolicy } from '../runtime/types.js';
+
+export type { ContainerRef, Limits, RestartPolicy };
 
 /**
  * What contain:* actions write under `containment/` before they change anything, so
@@ -13,11 +15,6 @@ export const RECORD_PATHS = {
   kill: 'containment/kill.json',
 } as const;
 
-export interface ContainerRef {
-  id: string;
-  name: string;
-}
-
 /** containment/network-isolate.json */
 export interface IsolationRecord {
   schema: 'cirt.containment.network-isolate/1';
@@ -27,14 +24,9 @@ export interface IsolationRecord {
   /** Every network the container was on (except the quarantine), as inspect showed it just before. */
   before: EndpointRecord[];
   /** Published ports as they were (host ports given by the engine may differ after release). */
-  ports: Record<string, { HostIp: string; HostPort: string }[] | null>;
+  ports: PortBindings;
   state: string;
   disconnectedAt: string;
-}
-
-export interface RestartPolicy {
-  Name: string;
-  MaximumRetryCount: number;
 }
 
 /** containment/restart-policy.json */
@@ -45,17 +37,6 @@ export interface RestartPolicyRecord {
   before: RestartPolicy;
   after: RestartPolicy;
   changedAt: string;
-}
-
-/** The resource fields contain:limit touches, as HostConfig names them. */
-export interface Limits {
-  NanoCpus: number;
-  CpuQuota: number;
-  CpuPeriod: number;
-  Memory: number;
-  MemorySwap: number;
-  /** null/0 means unlimited. */
-  PidsLimit: number | null;
 }
 
 /** containment/limit.json */
@@ -79,6 +60,16 @@ export interface StopRecord {
   at: string;
 }
 
-export function containerRef(info: { Id: string; Name: string }): ContainerRef {
-  return { id: info.Id, name: info.Name.replace(/^\//, '') };
+export function containerRef(facts: ContainerRef): ContainerRef {
+  return { id: facts.id, name: facts.name };
 }
+
+const obj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const hasContainer = (d: Record<string, unknown>): boolean => obj(d.container) && typeof d.container.id === 'string' && typeof d.container.name === 'string';
+
+/** Just what release reads of each record (its undo code trusts these fields). */
+export const isIsolationRecord = (d: unknown): d is IsolationRecord =>
+  obj(d) && hasContainer(d) && Array.isArray(d.before) && d.before.every(obj) && obj(d.quarantineNetwork) && typeof d.quarantineNetwork.name === 'string' && (d.ports === undefined || d.ports === null || obj(d.ports));
+export const isRestartPolicyRecord = (d: unknown): d is RestartPolicyRecord =>
+  obj(d) && hasContainer(d) && obj(d.before) && typeof d.before.Name === 'string' && typeof d.before.MaximumRetryCount === 'number';
+export const isLimitRecord = (d: unknown): d is LimitRecord => obj(d) && hasContainer(d) && obj(d.before) && obj(d.after);

@@ -1,15 +1,23 @@
-import type Docker from 'dockerode';
-import { inspectContainer } from '../docker/inspect.js';
 import { hintSuffix } from '../errors.js';
-import { engineMessage } from '../docker/errors.js';
+import { runtimeMessage } from '../runtime/errors.js';
+import type { ContainerFacts, ContainerRuntime } from '../runtime/types.js';
 import type { CaseStore } from '../evidence/case-store.js';
 import type { CustodyInput } from '../evidence/custody.js';
 import { POST_SEAL_FILE, PostSealCustody } from '../evidence/post-seal-custody.js';
-import { isIsolationRecord, isLimitRecord, isRestartPolicyRecord, outstanding, readRecords, replay, type Measure, type Outstanding, type Replay } from './history.js';
-import type { IsolationRecord, LimitRecord, RestartPolicyRecord } from './records.js';
+import type { AnyAction } from '../runner/action.js';
+import { outstanding, readRecords, replay, type Pending, type Replay } from './history.js';
 import { otherCases, type OtherCase } from './other-cases.js';
-import { undoIsolation } from './undo-network.js';
-import { undoLimits, undoPause, undoRestartPolicy, type UndoOutcome } from './undo-settings.js';
+
+/** One undo, as release reports it and custody records it. */
+export interface UndoOutcome {
+  action: string;
+  result: 'ok' | 'noop' | 'failed';
+  message: string;
+  details?: Record<string, unknown>;
+  warnings: string[];
+  /** Other open cases that still hold this measure: release left it in force for them. */
+  keptBy?: string[];
+}
 
 export interface ReleaseReport {
   caseId: string;
@@ -25,21 +33,21 @@ export interface ReleaseReport {
   sealed: boolean;
 }
 
-const LABEL: Record<Measure, string> = {
-  pause: 'the pause',
-  isolations: 'the network isolation',
-  restartPolicies: 'the restart policy',
-  limits: 'the resource limits',
-};
-
 /**
- * Undoes what a case's containment changed, in reverse order of the contain playbook:
- * restart policy, limits, networks, then pause. Every undo is its own custody record, failures
- * too; one failing undo does not stop the others. A measure another open case on the same
- * container still holds stays in force, and the record says which case keeps it; the last
- * case to release it restores the state from the earliest record of any of them.
+ * Undoes what a case's containment changed, with the undo each action declares, in their release
+ * order (restart policy, limits, networks, then pause: the reverse of the contain playbook). Every
+ * undo is its own custody record, failures too; one failing undo does not stop the others. A
+ * measure another open case on the same container still holds stays in force, and the record says
+ * which case keeps it; the last case to release it restores the state from the earliest record of
+ * any of them.
  */
-export async function releaseCase(docker: Docker, store: CaseStore, actor: string, opts: { otherRoots?: readonly string[] } = {}): Promise<ReleaseReport> {
+export async function releaseCase(
+  runtime: ContainerRuntime,
+  store: CaseStore,
+  actor: string,
+  actions: readonly AnyAction[],
+  opts: { otherRoots?: readonly string[] } = {},
+): Promise<ReleaseReport> {
   const target = { id: store.caseInfo.target.id, name: store.caseInfo.target.name };
   const sealed = store.sealed;
   const postSeal = sealed ? PostSealCustody.open(store.root) : undefined;
@@ -47,71 +55,70 @@ export async function releaseCase(docker: Docker, store: CaseStore, actor: strin
     (postSeal ? postSeal.append({ actor, target, ...input }) : store.record({ actor, target, ...input })).then(() => undefined);
   const custodyFile = sealed ? POST_SEAL_FILE : 'custody.jsonl';
 
-  let todo: Outstanding;
+  let todo: Pending[];
   let mine: Replay;
   let others: OtherCase[];
   let warnings: string[];
   // One inspect for every undo: each reads only the fields it alone changes.
-  let info: Docker.ContainerInspectInfo;
+  let facts: ContainerFacts;
   try {
     // The records each log checked when it opened: the sealed chain and, after sealing, its continuation.
     const records = (postSeal ?? store.custody).records;
-    todo = outstanding(store.root, records);
-    mine = replay(records);
-    ({ cases: others, warnings } = otherCases({ root: store.root, targetId: target.id }, opts.otherRoots));
-    info = await inspectContainer(docker, target.id, target.name);
+    todo = outstanding(store.root, records, actions);
+    mine = replay(records, actions);
+    ({ cases: others, warnings } = otherCases({ root: store.root, targetId: target.id }, actions, opts.otherRoots));
+    facts = await runtime.inspect(target);
   } catch (err) {
-    await record({ action: 'release:start', result: 'failed', params: { case: store.id }, message: engineMessage(err) });
+    await record({ action: 'release:start', result: 'failed', params: { case: store.id }, message: runtimeMessage(err) });
     throw err;
   }
-  const holders = (m: Measure): string[] => others.filter((c) => c.replay.holds.has(m)).map((c) => c.caseId);
+  const holders = (key: string): string[] => others.filter((c) => c.replay.holds.has(key)).map((c) => c.caseId);
   await record({
     action: 'release:start',
     result: 'info',
     params: { case: store.id },
     details: {
-      isolations: todo.isolations.length,
-      restartPolicies: todo.restartPolicies.length,
-      limits: todo.limits.length,
-      paused: todo.paused,
+      ...Object.fromEntries(todo.map((p) => [p.undo.key, p.undo.tracks === 'records' ? p.records.length : p.applied])),
       sealed,
       otherCases: others.map((c) => ({ case: c.caseId, holds: [...c.replay.holds] })),
       ...(warnings.length ? { warnings } : {}),
     },
   });
   // Since the last time any case really undid a measure, what other cases kept in force for this one.
-  const lastUndone = (m: Measure): string => [mine, ...others.map((c) => c.replay)].map((r) => r.undoneAt[m] ?? '').sort().at(-1) ?? '';
-  const inherited = <T>(kind: Exclude<Measure, 'pause'>, check: (d: unknown) => d is T): T[] => {
-    const since = lastUndone(kind);
+  const lastUndone = (key: string): string => [mine, ...others.map((c) => c.replay)].map((r) => r.undoneAt[key] ?? '').sort().at(-1) ?? '';
+  const inherited = (p: Pending): unknown[] => {
+    const key = p.undo.key;
+    const since = lastUndone(key);
     const refs = [
-      ...mine.pending[kind].map((ref) => ({ root: store.root, ref })),
-      ...others.flatMap((c) => c.replay.kept[kind].filter((k) => k.keptAt > since).map((ref) => ({ root: c.root, ref }))),
+      ...(mine.pending[key] ?? []).map((ref) => ({ root: store.root, ref })),
+      ...others.flatMap((c) => (c.replay.kept[key] ?? []).filter((k) => k.keptAt > since).map((ref) => ({ root: c.root, ref }))),
     ];
     // Earliest first: each undo restores from records[0], the state before the first case changed it.
     refs.sort((a, b) => (a.ref.at < b.ref.at ? -1 : a.ref.at > b.ref.at ? 1 : 0));
-    return refs.map((r) => readRecords(r.root, [r.ref], check)[0]);
+    return refs.map((r) => readRecords(r.root, [r.ref], p.undo)[0]);
   };
-  const pausedForMe = (): boolean => todo.paused || others.some((c) => c.replay.pauseKeptAt !== undefined && c.replay.pauseKeptAt > lastUndone('pause'));
-  const steps: [string, Measure, () => Promise<UndoOutcome>][] = [
-    ['release:restart-policy', 'restartPolicies', () => undoRestartPolicy(docker, info, inherited('restartPolicies', isRestartPolicyRecord))],
-    ['release:limit', 'limits', () => undoLimits(docker, info, inherited('limits', isLimitRecord))],
-    ['release:network-isolate', 'isolations', () => undoIsolation(docker, info, store.id, inherited('isolations', isIsolationRecord))],
-    ['release:unpause', 'pause', () => undoPause(docker, info, pausedForMe())],
-  ];
+  const appliedForMe = (p: Pending): boolean => {
+    const key = p.undo.key;
+    const since = lastUndone(key);
+    return p.applied || others.some((c) => c.replay.appliedKeptAt[key] !== undefined && c.replay.appliedKeptAt[key] > since);
+  };
+
   const outcomes: UndoOutcome[] = [];
   const kept: ReleaseReport['kept'] = [];
-  for (const [action, measure, run] of steps) {
+  for (const p of todo) {
+    const action = p.undo.action;
     let o: UndoOutcome;
-    const keptBy = mine.holds.has(measure) ? holders(measure) : [];
+    const keptBy = mine.holds.has(p.undo.key) ? holders(p.undo.key) : [];
     if (keptBy.length) {
-      o = keptOutcome(action, measure, keptBy);
-      kept.push({ action, measure: LABEL[measure].replace(/^the /, ''), keptBy });
+      o = keptOutcome(action, p.undo.label, keptBy);
+      kept.push({ action, measure: p.undo.label.replace(/^the /, ''), keptBy });
     } else {
       try {
-        o = await run();
+        const records = p.undo.tracks === 'records' ? inherited(p) : p.records;
+        o = { action, ...(await p.undo.run({ runtime, facts, caseId: store.id }, { records, applied: p.undo.tracks === 'records' ? records.length > 0 : appliedForMe(p) })) };
       } catch (err) {
         const hint = hintSuffix(err);
-        o = { action, result: 'failed', message: `${engineMessage(err)}${hint}`, warnings: [] };
+        o = { action, result: 'failed', message: `${runtimeMessage(err)}${hint}`, warnings: [] };
       }
     }
     outcomes.push(o);
@@ -124,12 +131,12 @@ export async function releaseCase(docker: Docker, store: CaseStore, actor: strin
 }
 
 /** This case lets go of the measure, but it stays in force: other open cases rely on it. */
-function keptOutcome(action: string, measure: Measure, keptBy: string[]): UndoOutcome {
+function keptOutcome(action: string, label: string, keptBy: string[]): UndoOutcome {
   const who = keptBy.map((c) => `case ${c}`).join(', ');
   return {
     action,
     result: 'noop',
-    message: `kept by ${who}: ${keptBy.length > 1 ? 'they still hold' : 'it still holds'} ${LABEL[measure]} on this container, so it stays in force (release ${keptBy.length > 1 ? 'those cases' : 'that case'} to undo it)`,
+    message: `kept by ${who}: ${keptBy.length > 1 ? 'they still hold' : 'it still holds'} ${label} on this container, so it stays in force (release ${keptBy.length > 1 ? 'those cases' : 'that case'} to undo it)`,
     details: { keptBy },
     keptBy,
     warnings: [],

@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { UserError, errorMessage } from '../errors.js';
+import type { ContainerRuntime } from '../runtime/types.js';
 import { engineStatus } from './errors.js';
+import { DockerRuntime } from './runtime.js';
 
 export interface EngineAddress {
   /** What we tell the user we tried, e.g. `unix:///var/run/docker.sock`. */
@@ -95,6 +97,12 @@ export async function connectEngine(host?: string, env: NodeJS.ProcessEnv = proc
       kernel: version.KernelVersion,
     },
   };
+}
+
+/** Connects to the Docker engine (as connectEngine) and returns it as cirt's container runtime. */
+export async function connectRuntime(host?: string, env: NodeJS.ProcessEnv = process.env): Promise<ContainerRuntime> {
+  const engine = await connectEngine(host, env);
+  return new DockerRuntime(engine.docker, { kind: 'docker', ...engine.info });
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

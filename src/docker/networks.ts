@@ -1,42 +1,9 @@
 import type Docker from 'dockerode';
 import { PreconditionError } from '../errors.js';
 import { engineMessage, engineStatus } from './errors.js';
+import { QUARANTINE_LABEL } from '../runtime/quarantine.js';
+import type { EndpointRecord, QuarantineNetwork } from '../runtime/types.js';
 import { safeText } from '../util/sanitize.js';
-
-/** Label that marks a network cirt made (or accepts) as a quarantine network. */
-export const QUARANTINE_LABEL = 'cirt.quarantine';
-export const DEFAULT_QUARANTINE = 'cirt-quarantine';
-/** Docker's own rule for network names. */
-export const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
-/**
- * The quarantine endpoint carries this alias so `cirt ps` can tell, from the engine alone,
- * which case quarantined a container (labels cannot be changed on an existing container).
- */
-const CASE_ALIAS_PREFIX = 'cirt-case-';
-
-export function caseAlias(caseId: string): string {
-  return `${CASE_ALIAS_PREFIX}${caseId}`;
-}
-
-/** The case id from a quarantine endpoint's aliases, if cirt put one there. */
-export function caseFromAliases(aliases: readonly string[] | null | undefined): string | undefined {
-  const a = (aliases ?? []).find((x) => x.startsWith(CASE_ALIAS_PREFIX));
-  return a?.slice(CASE_ALIAS_PREFIX.length);
-}
-
-/** One network endpoint as recorded before isolation: enough to reconnect it exactly. */
-export interface EndpointRecord {
-  name: string;
-  id: string;
-  aliases: string[];
-  ipv4: string;
-  ipv6: string;
-  mac: string;
-  gateway: string;
-  /** The endpoint's static addresses as configured (null when the engine assigned them). */
-  ipamConfig: { IPv4Address?: string; IPv6Address?: string; LinkLocalIPs?: string[] } | null;
-  links: string[];
-}
 
 type Inspect = Docker.ContainerInspectInfo;
 
@@ -80,14 +47,6 @@ export function sharedNamespace(info: Inspect): string | undefined {
   if (mode === 'host') return "uses the host's network namespace (network mode host)";
   if (mode.startsWith('container:')) return `shares the network namespace of container ${safeText(mode.slice('container:'.length, 'container:'.length + 12))}`;
   return undefined;
-}
-
-export interface QuarantineNetwork {
-  id: string;
-  name: string;
-  created: boolean;
-  /** Problems with an existing network that do not make it unsafe (missing label, icc on). */
-  warnings: string[];
 }
 
 /** True for a network that is internal and labelled as cirt's quarantine. */

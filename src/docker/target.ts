@@ -1,19 +1,9 @@
 import type Docker from 'dockerode';
 import { UserError } from '../errors.js';
 import { safeText } from '../util/sanitize.js';
-import { containerName, inspectContainer } from './inspect.js';
-
-/** The container a run is about, as it was when the run started. */
-export interface Target {
-  id: string;
-  name: string;
-  image: string;
-  imageId: string;
-  state: string;
-  running: boolean;
-  paused: boolean;
-  pid: number;
-}
+import type { Target } from '../runtime/types.js';
+import { factsOf, targetOf } from './facts.js';
+import { inspectContainer } from './inspect.js';
 
 /** Finds a container by exact name, exact id, or a unique id prefix. */
 export async function resolveTarget(docker: Docker, ref: string): Promise<Target> {
@@ -67,15 +57,5 @@ export async function findByExactName(docker: Docker, name: string): Promise<Tar
 }
 
 export async function inspectTarget(docker: Docker, id: string): Promise<Target> {
-  const info = await inspectContainer(docker, id);
-  return {
-    id: info.Id,
-    name: containerName(info),
-    image: info.Config.Image,
-    imageId: info.Image,
-    state: info.State.Status,
-    running: info.State.Running,
-    paused: info.State.Paused,
-    pid: info.State.Pid,
-  };
+  return targetOf(factsOf(await inspectContainer(docker, id)));
 }

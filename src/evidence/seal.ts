@@ -10,13 +10,39 @@ import { checkChain } from './custody.js';
 import { writeNewFile } from './paths.js';
 import { hashFile } from './verify-read.js';
 import { POST_SEAL_FILE } from './post-seal-custody.js';
-import { renderHtml } from './report-html.js';
-import { renderMarkdown, gaps, type ReportInput, type UnlistedFile } from './report.js';
-import { readFindingsForReport } from '../findings/report-hook.js';
+import type { ChainProblem, CustodyRecord } from './custody.js';
 import { BOOKKEEPING, formatSums, UNSUMMED, type SumEntry } from './sha256sums.js';
 import { generateSigningKey, keyFingerprint, loadSigningKey, publicPem, signData } from './sign.js';
 import type { CaseInfo, ManifestEntry } from './types.js';
 import { describeWriteError } from './write-errors.js';
+
+/** A file found in the case folder at sealing that no step recorded (hashed at seal time). */
+export interface UnlistedFile {
+  path: string;
+  sha256: string;
+  bytes: number;
+  why: string;
+}
+
+/** What the seal knows when the report is written (the report layer adds the findings). */
+export interface SealFacts {
+  root: string;
+  info: CaseInfo;
+  records: CustodyRecord[];
+  chainProblems: ChainProblem[];
+  artifacts: readonly ManifestEntry[];
+  unlisted: UnlistedFile[];
+  sealedAt: string;
+  key: { source: 'provided' | 'generated'; fingerprint: string };
+  /** Sealed by the last step of a run, which is still going: its status is not a gap. */
+  duringRun?: boolean;
+}
+
+/**
+ * Renders the case's report files from what the seal knows, and counts its gaps. Passed in by
+ * whoever seals (src/report/ provides it), so evidence never depends on the report.
+ */
+export type ReportHook = (facts: SealFacts) => { files: { rel: string; text: string; mediaType: string }[]; gaps: number };
 
 /** What a seal writes last; removed again when sealing fails before the folder is frozen. */
 const SEAL_FILES = ['SHA256SUMS', 'SHA256SUMS.sig', 'pub.pem'];
@@ -27,7 +53,9 @@ export interface SealOptions {
   /** How the seal was started, for the custody record (`step seal`, `cirt seal`). */
   via: string;
   step?: string;
-  /** Writes report.md / report.html as artifacts (hashed while written, listed in the manifest). */
+  /** Renders report.md / report.html. */
+  report: ReportHook;
+  /** Writes the report files as artifacts (hashed while written, listed in the manifest). */
   writeReport: (rel: string, text: string, meta: { mediaType: string; source: string }) => Promise<ManifestEntry>;
   gzipLevel?: number;
   onProgress?: (p: { message?: string; bytes?: number }) => void;
@@ -90,12 +118,11 @@ export async function sealCase(o: SealOptions): Promise<SealResult> {
 
   const sealedAt = new Date().toISOString();
   const chain = checkChain(fs.readFileSync(store.custody.file, 'utf8'));
-  const input: ReportInput = { info: store.caseInfo, records: chain.records, chainProblems: chain.problems, artifacts: [...store.artifacts], unlisted, sealedAt, key: { source: keySource, fingerprint }, duringRun: Boolean(o.duringRun), findings: readFindingsForReport(store.root) };
+  const facts: SealFacts = { root: store.root, info: store.caseInfo, records: chain.records, chainProblems: chain.problems, artifacts: [...store.artifacts], unlisted, sealedAt, key: { source: keySource, fingerprint }, duringRun: Boolean(o.duringRun) };
   o.onProgress?.({ message: 'writing report.md and report.html' });
-  const reports = [
-    await o.writeReport('report.md', renderMarkdown(input), { mediaType: 'text/markdown', source: 'cirt report (case.json, custody.jsonl, manifest.json)' }),
-    await o.writeReport('report.html', renderHtml(input), { mediaType: 'text/html', source: 'cirt report (case.json, custody.jsonl, manifest.json)' }),
-  ];
+  const rendered = o.report(facts);
+  const reports: ManifestEntry[] = [];
+  for (const f of rendered.files) reports.push(await o.writeReport(f.rel, f.text, { mediaType: f.mediaType, source: 'cirt report (case.json, custody.jsonl, manifest.json)' }));
   // A report the disk cut short stays listed (incomplete), but the case is not sealed with it.
   const cut = reports.find((r) => !r.complete);
   if (cut) throw new FailureError(`case ${store.id} was not sealed: ${cut.error ?? `${cut.path} could not be written whole`}`, { hint: `Free space, then run \`cirt seal --case ${store.id}\`.` });
@@ -121,7 +148,7 @@ export async function sealCase(o: SealOptions): Promise<SealResult> {
 
   o.onProgress?.({ message: `archiving the sealed case into ${path.basename(store.root)}.tar.gz` });
   const bundle = await archiveSealed(store, o);
-  return { files, fingerprint, keySource, bundle, unlisted: unlisted.length, gaps: gaps(input).length };
+  return { files, fingerprint, keySource, bundle, unlisted: unlisted.length, gaps: rendered.gaps };
 
   async function signAndFreeze(): Promise<void> {
     const target = { id: store.caseInfo.target.id, name: store.caseInfo.target.name };
@@ -133,7 +160,7 @@ export async function sealCase(o: SealOptions): Promise<SealResult> {
       result: 'info',
       message: `sealing: manifest.json, SHA256SUMS and its Ed25519 signature follow; this is the last record of the sealed chain`,
       artifacts: reports.map((a) => ({ path: a.path, sha256: a.sha256, bytes: a.bytes })),
-      details: { via: o.via, key: keySource, publicKeySha256: fingerprint, artifacts: store.artifacts.length, unlisted: unlisted.map((u) => u.path), gaps: gaps(input).length },
+      details: { via: o.via, key: keySource, publicKeySha256: fingerprint, artifacts: store.artifacts.length, unlisted: unlisted.map((u) => u.path), gaps: rendered.gaps },
     });
     await store.custody.flush();
     await store.saveManifest({ sealedAt, bookkeeping: [...BOOKKEEPING], unlisted });

@@ -1,6 +1,6 @@
 import { Diagnostics, versionsOf } from '../timeline/artifacts.js';
 import { buildTimeline } from '../timeline/build.js';
-import type { CaseSource } from '../timeline/source.js';
+import type { CaseSource } from '../evidence/case-source.js';
 import { evaluate } from './evaluate.js';
 import { loadEvidence } from './evidence.js';
 import { linkEvents, linkJsonl } from './link.js';

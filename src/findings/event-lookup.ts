@@ -1,7 +1,7 @@
 import { buildTimeline } from '../timeline/build.js';
 import type { TimelineEvent } from '../timeline/event.js';
 import { readLines } from '../timeline/lines.js';
-import type { CaseSource } from '../timeline/source.js';
+import type { CaseSource } from '../evidence/case-source.js';
 import { inRange } from '../timeline/time.js';
 import { timelineFile } from './compute.js';
 

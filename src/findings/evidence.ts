@@ -3,7 +3,7 @@ import { loadAttribution } from '../timeline/attribution.js';
 import { loadAllEngineEvents } from '../timeline/engine-events.js';
 import { execSessions, type ExecSession } from '../timeline/exec-sessions.js';
 import { loadFsEntries, type FsEntry } from '../timeline/fs-entries.js';
-import type { CaseSource } from '../timeline/source.js';
+import type { CaseSource } from '../evidence/case-source.js';
 import { cidr, type Cidr } from './ip.js';
 
 /** A pointer into the evidence, as findings.json writes it. */

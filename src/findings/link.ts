@@ -1,6 +1,6 @@
 import { refKey, type TimelineEvent } from '../timeline/event.js';
 import { readLines } from '../timeline/lines.js';
-import type { CaseSource } from '../timeline/source.js';
+import type { CaseSource } from '../evidence/case-source.js';
 import type { Finding } from './types.js';
 
 /** Which findings point at each artifact line/entry. */

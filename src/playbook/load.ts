@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isMap, LineCounter, parseDocument, visit, type Document, type Node as YamlNode, type Pair } from 'yaml';
 import type { z } from 'zod';
-import type { ActionRegistry } from '../actions/registry.js';
+import type { ActionRegistry } from '../runner/registry.js';
 import { UserError } from '../errors.js';
 import { packageRoot } from '../util/pkg.js';
 import { safeText } from '../util/sanitize.js';

@@ -1,27 +1,4 @@
-import type { AnyAction } from '../runner/action.js';
-
-export interface PlaybookStep {
-  id: string;
-  uses: string;
-  action: AnyAction;
-  /** Parsed, typed params (the action's schema output). */
-  params: unknown;
-  /** The raw `with` mapping as written, for the custody log. */
-  rawParams: Record<string, unknown>;
-  confirm: boolean;
-  continueOnError: boolean;
-  /** Runs even after an earlier step failed (e.g. sealing what was collected). */
-  always: boolean;
-  /** 1-based line of the step in its file. */
-  line: number;
-}
-
-export interface Playbook {
-  name: string;
-  description: string;
-  file: string;
-  steps: PlaybookStep[];
-}
+export type { Playbook, PlaybookStep } from '../runner/playbook.js';
 
 /** One problem found while loading, with where it is. */
 export interface PlaybookProblem {

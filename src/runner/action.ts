@@ -1,23 +1,45 @@
-import type Docker from 'dockerode';
 import type { Readable } from 'node:stream';
 import type { z } from 'zod';
-import type { EngineInfo } from '../docker/connection.js';
-import type { Target } from '../docker/target.js';
-import type { ArtifactHandle, CaseStore } from '../evidence/case-store.js';
+import type { ArtifactHandle } from '../evidence/case-store.js';
+import type { SealOptions, SealResult } from '../evidence/seal.js';
 import type { ManifestEntry } from '../evidence/types.js';
+import type { HostView } from '../host/view.js';
+import type { Capability, ContainerFacts, ContainerRuntime, RestoreOutcome, Target } from '../runtime/types.js';
+
+/**
+ * The part of the case a step may touch: its identity, gaps, what it learnt about the target, and
+ * (for evidence:seal alone) the seal. Artifacts are written through the context, which records
+ * their provenance.
+ */
+export interface CaseHandle {
+  readonly id: string;
+  /** The case folder, for steps that read what was collected (timeline, findings). */
+  readonly root: string;
+  readonly sealed: boolean;
+  /** `--sign-key`, when one was given. */
+  readonly signKeyPath?: string;
+  /** Notes what this step could not collect: listed in case.json and the report. */
+  noteGap(reason: string): Promise<void>;
+  /** Records the target's image digest in case.json. */
+  recordImageDigest(digest: string): Promise<void>;
+  /** Seals the case (evidence:seal): reports go through the context's hashing writer. */
+  seal(o: Omit<SealOptions, 'store' | 'step' | 'writeReport' | 'duringRun'>): Promise<SealResult>;
+}
 
 /** What an action gets to do its work. Actions never print and never open files themselves. */
 export interface ActionContext {
-  docker: Docker;
-  engine: EngineInfo;
+  /** The runtime the target lives on: every request to it goes through here. */
+  runtime: ContainerRuntime;
   /** The target as resolved when the run started. */
   target: Target;
   /**
-   * The target's full inspect as this step first saw it: fetched once, shared by `check` and `run`.
-   * Call the engine directly for state after the step changed something.
+   * The target's facts as this step first saw them: fetched once, shared by `check` and `run`.
+   * Ask the runtime again for state after the step changed something.
    */
-  inspect(): Promise<Docker.ContainerInspectInfo>;
-  case: CaseStore;
+  facts(): Promise<ContainerFacts>;
+  /** This host's /proc, when the target's processes are visible from here; null otherwise. */
+  host: HostView | null;
+  case: CaseHandle;
   stepId: string;
   /** The action's name, for provenance. */
   action: string;
@@ -25,7 +47,7 @@ export interface ActionContext {
   progress(p: { message?: string; bytes?: number; totalBytes?: number }): void;
   warn(message: string): void;
   /**
-   * Opens a hashed artifact stream in the case folder; `source` names the endpoint or /proc path.
+   * Opens a hashed artifact stream in the case folder; `source` names where the bytes came from.
    * `progress: false` keeps a side artifact (an index written beside the main one) out of the byte progress.
    */
   artifact(path: string, meta: { mediaType: string; source: string; progress?: false }): Promise<ArtifactHandle>;
@@ -44,7 +66,41 @@ export interface ActionResult {
   details?: Record<string, unknown>;
 }
 
-/** One action: its docs, its params schema, and what it does. */
+/** What an undo gets: the runtime, the container's facts now, and the case that changed it. */
+export interface UndoContext {
+  runtime: ContainerRuntime;
+  facts: ContainerFacts;
+  caseId: string;
+}
+
+/**
+ * How `cirt release` undoes what a containment action did, declared beside the apply. Release
+ * replays the custody log: what the action did is outstanding until its undo (or one of
+ * `alsoClearedBy`) succeeded.
+ */
+export interface Undo<R = unknown> {
+  /** The custody action of the undo, e.g. `release:network-isolate`. */
+  action: string;
+  /** How release:start counts what is outstanding in its custody details. */
+  key: string;
+  /** What release calls the measure when it stays in force for another case ("the network isolation"). */
+  label: string;
+  /** Release undoes in ascending order (settings, then networks, then the thaw). */
+  order: number;
+  /** Checks a containment record read back from the case has the fields `run` trusts (it may be hand-made). */
+  validRecord?: (d: unknown) => boolean;
+  /**
+   * `records`: every run of the action that wrote a containment record (a failed one too: it may have
+   * changed something before failing) is outstanding, and the undo gets the records, oldest first.
+   * `state`: outstanding when the action last succeeded; it wrote no record.
+   */
+  tracks: 'records' | 'state';
+  /** Other custody actions that undo it too (contain:unpause undoes contain:pause). */
+  alsoClearedBy?: readonly string[];
+  run(u: UndoContext, pending: { records: R[]; applied: boolean }): Promise<RestoreOutcome>;
+}
+
+/** One action: its docs, its params schema, what it needs, and what it does. */
 export interface Action<P = unknown> {
   /** `category:verb`, e.g. `contain:network-isolate`. */
   name: string;
@@ -57,11 +113,15 @@ export interface Action<P = unknown> {
   mutates: boolean;
   /** Destructive: the step needs approval unless the playbook says `confirm: false`. */
   confirmByDefault?: boolean;
+  /** What it needs of the runtime (checked against the target's runtime before anything runs). */
+  needs: readonly Capability[] | ((params: P) => readonly Capability[]);
   /** What the step would do, for the plan and the approval prompt. */
   plan(params: P, target: { name: string; id: string }): string;
   /** Runtime preconditions (throw PreconditionError). */
   check?(ctx: ActionContext, params: P): Promise<void>;
   run(ctx: ActionContext, params: P): Promise<ActionResult>;
+  /** For containment: how release undoes it. */
+  undo?: Undo<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
 /** Helps TypeScript infer P from the schema. */
@@ -70,3 +130,8 @@ export function defineAction<S extends z.ZodType>(a: Action<z.output<S>> & { par
 }
 
 export type AnyAction = Action<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** What an action needs with these params. */
+export function needsOf<P>(a: Action<P>, params: P): readonly Capability[] {
+  return typeof a.needs === 'function' ? a.needs(params) : a.needs;
+}

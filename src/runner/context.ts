@@ -1,24 +1,25 @@
-import type Docker from 'dockerode';
 import type { Readable } from 'node:stream';
-import type { Engine } from '../docker/connection.js';
-import { inspectContainer } from '../docker/inspect.js';
-import type { Target } from '../docker/target.js';
 import type { CaseStore } from '../evidence/case-store.js';
+import { sealCase } from '../evidence/seal.js';
 import type { ManifestEntry } from '../evidence/types.js';
-import type { ActionContext } from './action.js';
+import { thisHost, type HostView } from '../host/view.js';
+import type { ContainerFacts, ContainerRuntime, Target } from '../runtime/types.js';
+import type { ActionContext, CaseHandle } from './action.js';
 import { now, type EventBus } from './events.js';
 
 /** Builds the context one step runs with; collects the artifacts it wrote for the custody record. */
 export function makeContext(opts: {
-  engine: Engine;
+  runtime: ContainerRuntime;
   target: Target;
   store: CaseStore;
   stepId: string;
   action: string;
   signal: AbortSignal;
   bus: EventBus;
+  /** This host's /proc; defaults to the real one when the runtime says its processes are visible here. */
+  host?: HostView | null;
 }): { ctx: ActionContext; written: ManifestEntry[]; warnings: string[] } {
-  const { bus, stepId, store, action } = opts;
+  const { bus, stepId, store, action, runtime } = opts;
   const written: ManifestEntry[] = [];
   const warnings: string[] = [];
   let lastProgress = 0;
@@ -36,13 +37,32 @@ export function makeContext(opts: {
   };
   const meta = (m: { mediaType: string; source: string }) => ({ ...m, action, step: stepId });
   const onBytes = (n: number): void => progress({ bytes: n });
-  let inspected: Promise<Docker.ContainerInspectInfo> | undefined;
+  const writeArtifact: ActionContext['writeArtifact'] = async (path, data: Readable | string | Buffer, m) =>
+    added(await store.writeArtifact(path, data, meta(m), onBytes));
+  const handle: CaseHandle = {
+    get id() {
+      return store.id;
+    },
+    get root() {
+      return store.root;
+    },
+    get sealed() {
+      return store.sealed;
+    },
+    get signKeyPath() {
+      return store.signKeyPath;
+    },
+    noteGap: (reason) => store.noteIncomplete(stepId, reason),
+    recordImageDigest: (digest) => store.updateInfo({ target: { ...store.caseInfo.target, imageDigest: digest } }),
+    seal: (o) => sealCase({ ...o, store, step: stepId, writeReport: (rel, text, m) => writeArtifact(rel, text, m), duringRun: true }),
+  };
+  let facts: Promise<ContainerFacts> | undefined;
   const ctx: ActionContext = {
-    docker: opts.engine.docker,
-    engine: opts.engine.info,
+    runtime,
     target: opts.target,
-    inspect: () => (inspected ??= inspectContainer(opts.engine.docker, opts.target.id, opts.target.name)),
-    case: store,
+    facts: () => (facts ??= runtime.inspect(opts.target)),
+    host: opts.host !== undefined ? opts.host : runtime.capabilities.has('host-proc') ? thisHost : null,
+    case: handle,
     stepId,
     action,
     signal: opts.signal,
@@ -55,7 +75,7 @@ export function makeContext(opts: {
       const h = await store.artifact(path, meta(m), wanted === false ? undefined : onBytes);
       return { ...h, done: async (failure?: Error) => added(await h.done(failure)) };
     },
-    writeArtifact: async (path, data: Readable | string | Buffer, m) => added(await store.writeArtifact(path, data, meta(m), onBytes)),
+    writeArtifact,
     writeJson: async (path, value, source) =>
       added(await store.writeArtifact(path, `${JSON.stringify(value, null, 2)}\n`, meta({ mediaType: 'application/json', source }))),
   };

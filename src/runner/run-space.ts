@@ -1,4 +1,4 @@
-import type { Engine } from '../docker/connection.js';
+import type { ContainerRuntime } from '../runtime/types.js';
 import type { CaseStore } from '../evidence/case-store.js';
 import { freeSpace, lowSpaceWarning } from '../evidence/free-space.js';
 import path from 'node:path';
@@ -7,13 +7,11 @@ import path from 'node:path';
 const SIZE_TIMEOUT_MS = 5_000;
 
 /** The writable layer's size (inspect size=true: SizeRw), or undefined when the engine does not say in time. */
-async function writableLayerBytes(engine: Engine, id: string): Promise<number | undefined> {
+async function writableLayerBytes(runtime: ContainerRuntime, id: string, name: string): Promise<number | undefined> {
   let timer: NodeJS.Timeout | undefined;
   // A size we cannot learn only weakens the warning: never a reason to fail the run.
   const inspect = Promise.resolve()
-    // The typings do not list `size`; the engine's query parameter is what matters.
-    .then(() => engine.docker.getContainer(id).inspect({ size: true } as { abortSignal?: AbortSignal }))
-    .then((i) => (i as { SizeRw?: number }).SizeRw)
+    .then(() => runtime.writableLayerBytes({ id, name }))
     .catch(() => undefined);
   const late = new Promise<undefined>((resolve) => {
     timer = setTimeout(() => resolve(undefined), SIZE_TIMEOUT_MS);
@@ -29,9 +27,9 @@ async function writableLayerBytes(engine: Engine, id: string): Promise<number | 
  * Before a run collects anything: warns when the cases folder's filesystem is low on space, and
  * holds the store's reserve so a full disk still leaves room to record the failure.
  */
-export async function spaceWarnings(engine: Engine, targetId: string, store: CaseStore): Promise<string[]> {
+export async function spaceWarnings(runtime: ContainerRuntime, target: { id: string; name: string }, store: CaseStore): Promise<string[]> {
   const casesDir = path.dirname(store.root);
-  const [space, sizeRw] = await Promise.all([freeSpace(casesDir), writableLayerBytes(engine, targetId)]);
+  const [space, sizeRw] = await Promise.all([freeSpace(casesDir), writableLayerBytes(runtime, target.id, target.name)]);
   const warnings: string[] = [];
   const low = lowSpaceWarning(casesDir, space, sizeRw);
   if (low) warnings.push(low);

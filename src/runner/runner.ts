@@ -1,9 +1,8 @@
-import type { Engine } from '../docker/connection.js';
-import type { Target } from '../docker/target.js';
-import { goneOr } from '../docker/target-gone.js';
+import { goneOr } from '../runtime/target-gone.js';
 import type { CaseStore } from '../evidence/case-store.js';
 import type { RunRecord } from '../evidence/types.js';
-import type { Playbook, PlaybookStep } from '../playbook/types.js';
+import type { Playbook, PlaybookStep } from './playbook.js';
+import type { ContainerRuntime, Target } from '../runtime/types.js';
 import { toolVersion } from '../util/pkg.js';
 import { makeContext } from './context.js';
 import { spaceWarnings } from './run-space.js';
@@ -13,7 +12,7 @@ import { isContainment, RUN_EXIT, runMessage, runStatus, type Approval, type Dec
 
 export interface RunOptions {
   playbook: Playbook;
-  engine: Engine;
+  runtime: ContainerRuntime;
   target: Target;
   /** Absent for a dry run: a dry run opens no case and touches nothing. */
   store?: CaseStore;
@@ -55,7 +54,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
   const counts: Record<StepStatus, number> = { ok: 0, noop: 0, failed: 0, skipped: 0, declined: 0, planned: 0 };
   const store = o.store;
   const live = !o.dryRun && store;
-  const warnings = live ? await spaceWarnings(o.engine, target.id, store) : [];
+  const warnings = live ? await spaceWarnings(o.runtime, target, store) : [];
   bus.emit({
     type: 'run:start',
     time: now(),
@@ -184,7 +183,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
       await record(step, { actor: o.actor, action: step.uses, result: 'approved', message: `by ${by}`, params: step.rawParams });
     }
 
-    const { ctx, written, warnings } = makeContext({ engine: o.engine, target, store, stepId: step.id, action: step.uses, signal: o.signal, bus });
+    const { ctx, written, warnings } = makeContext({ runtime: o.runtime, target, store, stepId: step.id, action: step.uses, signal: o.signal, bus });
     const touched = () => written.map((a) => ({ path: a.path, sha256: a.sha256, bytes: a.bytes }));
     const gapsBefore = gapCount();
     try {
@@ -209,7 +208,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
     } catch (caught) {
       const interrupted = o.signal.aborted;
       // A container removed mid-step is its own condition, whatever error the step saw first.
-      const err = interrupted ? caught : await goneOr(caught, o.engine.docker, target, `step ${step.id} (${step.uses}) could not finish`);
+      const err = interrupted ? caught : await goneOr(caught, o.runtime, target, `step ${step.id} (${step.uses}) could not finish`);
       // A programming error must look like one: named as a bug, its stack kept in custody.
       const bug = !interrupted && isBug(err);
       const message = interrupted ? `interrupted: ${errorMessage(err)}` : bug ? `a bug in cirt: ${bugText(err)}` : errorMessage(err);

@@ -1,6 +1,6 @@
 import type { ManifestEntry } from '../evidence/types.js';
 import { safeText } from '../util/sanitize.js';
-import type { CaseSource } from './source.js';
+import type { CaseSource } from '../evidence/case-source.js';
 
 /**
  * A re-run never overwrites evidence: `fs/changes.json` becomes `fs/changes-2.json`. These helpers find

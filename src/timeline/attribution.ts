@@ -1,5 +1,5 @@
 import { readLines } from './lines.js';
-import type { CaseSource } from './source.js';
+import type { CaseSource } from '../evidence/case-source.js';
 import { parseRfc3339 } from './time.js';
 
 /**

@@ -4,7 +4,7 @@ import type { TimelineEvent } from './event.js';
 import type { ExtractContext } from './extractor.js';
 import { extractors as defaultExtractors, type ExtractorRegistry } from './extractors/index.js';
 import { flatten, mergeBatches } from './merge.js';
-import type { CaseSource } from './source.js';
+import type { CaseSource } from '../evidence/case-source.js';
 import { loadAllEngineEvents, type EngineEvent } from './engine-events.js';
 
 export interface BuildOptions {

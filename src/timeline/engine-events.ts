@@ -1,6 +1,6 @@
 import { versionsOf, type Diagnostics } from './artifacts.js';
 import { readLines } from './lines.js';
-import type { CaseSource } from './source.js';
+import type { CaseSource } from '../evidence/case-source.js';
 import { fromEngineEvent, type Instant } from './time.js';
 
 /** One engine event line of container/events.jsonl, decoded. */

@@ -2,7 +2,7 @@ import type { ManifestEntry } from '../evidence/types.js';
 import type { Diagnostics } from './artifacts.js';
 import type { Attribution } from './attribution.js';
 import type { TimelineEvent } from './event.js';
-import type { CaseSource } from './source.js';
+import type { CaseSource } from '../evidence/case-source.js';
 import type { EngineEvent } from './engine-events.js';
 
 /**

@@ -1,6 +1,6 @@
 import { latestOf, readJson, type Diagnostics } from './artifacts.js';
 import { jsonObjects } from './lines.js';
-import type { CaseSource } from './source.js';
+import type { CaseSource } from '../evidence/case-source.js';
 import { badTimeText, parseAnyTime, type Instant } from './time.js';
 
 export type ChangeKind = 'added' | 'changed' | 'deleted';

@@ -1,6 +1,6 @@
 import type { TimelineEvent } from './event.js';
 import { jsonObjects } from './lines.js';
-import type { CaseSource } from './source.js';
+import type { CaseSource } from '../evidence/case-source.js';
 import { badTimeText, inRange, isoMicros } from './time.js';
 
 /** Streams a written timeline.jsonl back as events; a damaged line is a warning, reading goes on. */

@@ -1,5 +1,5 @@
 import { render } from 'ink';
-import type { CommandIO, GlobalOptions } from '../cli/io.js';
+import type { AppEnv } from '../app/env.js';
 import { EXIT } from '../errors.js';
 import { realServices } from './adapters/real-services.js';
 import { App } from './App.js';
@@ -16,8 +16,8 @@ const LEAVE = '\x1b[0m\x1b[?25h\x1b[?1049l';
 export const RENDER_OPTIONS = { exitOnCtrlC: false, patchConsole: true, maxFps: 60 } as const;
 
 export interface LaunchOptions {
-  globals: GlobalOptions;
-  io: CommandIO;
+  /** Where the app layer works: cwd, environment, runtime address, cases folder. */
+  env: AppEnv;
   stdout: NodeJS.WriteStream;
   stdin: NodeJS.ReadStream;
   /** Where console output made while the UI is up goes (Ink prints it above the frame). */
@@ -51,7 +51,7 @@ export async function launchTui(o: LaunchOptions): Promise<number> {
     const size = { columns: stdout.columns || 80, rows: stdout.rows || 24 };
     const startWith: TuiAction[] = o.caseDir ? [{ type: 'case:request', dir: o.caseDir }] : [];
     const instance = render(
-      <App services={o.services ?? realServices(o.globals, o.io)} initial={initialState(size)} theme={themeFor(o.io.env)} signal={o.signal} startWith={startWith} />,
+      <App services={o.services ?? realServices(o.env)} initial={initialState(size)} theme={themeFor(o.env.env)} signal={o.signal} startWith={startWith} />,
       { stdout, stdin, ...(o.stderr ? { stderr: o.stderr } : {}), ...RENDER_OPTIONS },
     );
     const result = (await instance.waitUntilExit()) as { code?: number } | undefined;

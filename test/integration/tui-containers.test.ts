@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type Docker from 'dockerode';
-import { QUARANTINE_LABEL } from '../../src/docker/networks.js';
+import { connectRuntime } from '../../src/docker/connection.js';
+import { QUARANTINE_LABEL } from '../../src/runtime/quarantine.js';
 import { watchContainers } from '../../src/tui/adapters/containers.js';
 import type { ContainerRow } from '../../src/tui/types.js';
 import { ensureImage, LAB_IMAGE } from '../fixtures/images.js';
@@ -48,7 +49,7 @@ describe('Containers screen adapter: a live list from the engine’s /events str
 
   test('a container created, paused, quarantined and removed shows up in the list without asking', async () => {
     const rec = recorder();
-    const stop = watchContainers(docker, rec.onRows, rec.onError);
+    const stop = watchContainers(await connectRuntime(), rec.onRows, rec.onError);
     try {
       await rec.until('the first list', () => true);
       const name = `${prefix}-box`;

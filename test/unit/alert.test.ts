@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
-import { loadAlert } from '../../src/cli/alert.js';
+import { loadAlert } from '../../src/app/alert.js';
 import { UserError } from '../../src/errors.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cirt-alert-'));

@@ -9,14 +9,14 @@ import { CaseStore, RESERVE_FILE } from '../../src/evidence/case-store.js';
 import { checkChain, CustodyLog } from '../../src/evidence/custody.js';
 import { HashingFileWriter } from '../../src/evidence/hashing-writer.js';
 import { sealCase } from '../../src/evidence/seal.js';
+import { sealReport } from '../../src/report/seal-report.js';
 import type { CaseInfo } from '../../src/evidence/types.js';
 import { DiskWriteError } from '../../src/evidence/write-errors.js';
 import { writeChunk } from '../../src/util/streams.js';
 import type Docker from 'dockerode';
 import { z } from 'zod';
-import { ActionRegistry } from '../../src/actions/registry.js';
-import type { Engine } from '../../src/docker/connection.js';
-import type { Target } from '../../src/docker/target.js';
+import { ActionRegistry } from '../../src/runner/registry.js';
+import type { ContainerRuntime, Target } from '../../src/runtime/types.js';
 import { defineAction } from '../../src/runner/action.js';
 import { EventBus, type RunEvent } from '../../src/runner/events.js';
 import { runPlaybook } from '../../src/runner/runner.js';
@@ -160,7 +160,7 @@ describe('custody and the case store on a full disk', () => {
     await store.record({ actor: 'a', action: 'run:start', result: 'info' });
     fill();
     const writeReport = (rel: string, text: string, m: { mediaType: string; source: string }) => store.writeArtifact(rel, text, { ...m, action: 'evidence:seal', step: 'seal' });
-    await expect(sealCase({ store, actor: 'a', via: 'test', writeReport })).rejects.toThrow(`the cases folder ${mnt} is full (ENOSPC) while writing`);
+    await expect(sealCase({ store, actor: 'a', via: 'test', report: sealReport, writeReport })).rejects.toThrow(`the cases folder ${mnt} is full (ENOSPC) while writing`);
     for (const f of ['SHA256SUMS', 'SHA256SUMS.sig', 'pub.pem']) expect(fs.existsSync(path.join(store.root, f))).toBe(false);
     expect(fs.readdirSync(mnt).filter((f) => f.startsWith('c2.tar.gz'))).toEqual([]);
     expect(store.sealed).toBe(false);
@@ -168,7 +168,7 @@ describe('custody and the case store on a full disk', () => {
 
     fs.rmSync(filler);
     const again = await CaseStore.open(store.root);
-    const r = await sealCase({ store: again, actor: 'a', via: 'test', writeReport: (rel, text, m) => again.writeArtifact(rel, text, { ...m, action: 'evidence:seal', step: 'seal' }) });
+    const r = await sealCase({ store: again, actor: 'a', via: 'test', report: sealReport, writeReport: (rel, text, m) => again.writeArtifact(rel, text, { ...m, action: 'evidence:seal', step: 'seal' }) });
     expect(fs.existsSync(r.bundle.path)).toBe(true);
     expect(checkChain(fs.readFileSync(path.join(store.root, 'custody.jsonl'), 'utf8')).problems).toEqual([]);
     const v = await runCli(['verify', r.bundle.path]);
@@ -186,7 +186,7 @@ describe('custody and the case store on a full disk', () => {
     expect(reopened.sealed).toBe(false);
     expect(fs.existsSync(path.join(store.root, 'SHA256SUMS'))).toBe(false);
     expect(JSON.parse(fs.readFileSync(path.join(store.root, 'case.json'), 'utf8')).status).toBe('open');
-    const r = await sealCase({ store: reopened, actor: 'a', via: 'test', writeReport: (rel, text, m) => reopened.writeArtifact(rel, text, { ...m, action: 'evidence:seal', step: 'seal' }) });
+    const r = await sealCase({ store: reopened, actor: 'a', via: 'test', report: sealReport, writeReport: (rel, text, m) => reopened.writeArtifact(rel, text, { ...m, action: 'evidence:seal', step: 'seal' }) });
     expect(fs.existsSync(r.bundle.path)).toBe(true);
     expect(checkChain(fs.readFileSync(path.join(store.root, 'custody.jsonl'), 'utf8')).records.map((x) => x.action)).toEqual(['evidence:seal', 'evidence:seal']);
     const v = await runCli(['verify', r.bundle.path]);
@@ -203,6 +203,7 @@ describe('runner on a full disk', () => {
     example: '- uses: test:write-big',
     params: z.strictObject({}),
     mutates: false,
+    needs: [],
     plan: () => 'write 4 MiB',
     async run(ctx) {
       await ctx.writeArtifact('big.bin', Buffer.alloc(4 << 20, 1), { mediaType: 'application/octet-stream', source: 'test' });
@@ -211,7 +212,7 @@ describe('runner on a full disk', () => {
   });
   const registry = new ActionRegistry([careless]);
   const target: Target = { id: 'f'.repeat(64), name: 'victim', image: 'img', imageId: 'sha256:0', state: 'running', running: true, paused: false, pid: 1 };
-  const engine = { docker: {} as Docker, info: { address: 'none', local: true, version: '0', apiVersion: '0', os: 'linux', kernel: '0' } } as Engine;
+  const runtime = { info: { kind: 'none', ...{ address: 'none', local: true, version: '0', apiVersion: '0', os: 'linux', kernel: '0' } }, capabilities: new Set() } as unknown as ContainerRuntime;
 
   test('Given a step whose artifact the disk cut short, the step fails (never a false ok), custody has it, the run ends failed with a low-space warning', async () => {
     const { store } = await CaseStore.openOrCreate(mnt, 'r1', () => ({ ...info('r1'), target: { id: target.id, name: target.name, image: 'img', imageId: 'sha256:0' }, status: 'open' }));
@@ -220,7 +221,7 @@ describe('runner on a full disk', () => {
     const bus = new EventBus();
     const events: RunEvent[] = [];
     bus.on((e) => events.push(e));
-    const summary = await runPlaybook({ playbook, engine, target, store, dryRun: false, yes: true, bus, signal: new AbortController().signal, actor: 'tester' });
+    const summary = await runPlaybook({ playbook, runtime, target, store, dryRun: false, yes: true, bus, signal: new AbortController().signal, actor: 'tester' });
     expect(summary).toMatchObject({ status: 'failed', exitCode: 1 });
     const start = events[0] as Extract<RunEvent, { type: 'run:start' }>;
     expect(start.warnings?.[0]).toMatch(/^low disk space: the cases folder .* has [\d.]+ (KiB|MiB) free of 2\.0 MiB/);

@@ -1,6 +1,6 @@
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, test } from '@jest/globals';
-import { FirstJsonError, FirstJsonScanner, readFirstJson } from '../../src/cli/first-json.js';
+import { FirstJsonError, FirstJsonScanner, readFirstJson } from '../../src/app/first-json.js';
 
 /** Feeds the chunks one by one; returns what the scanner made of them (or its error's problem). */
 function scan(chunks: (string | Buffer)[], max = 1024): { raw?: string; more?: boolean; problem?: string; fedUntil: number } {

@@ -1,5 +1,5 @@
 import { encodeQueryBytes, isDirStat } from '../../src/docker/archive.js';
-import { planFetch, requestEntryPath, type Change } from '../../src/docker/changes.js';
+import { planFetch, requestEntryPath, type Change } from '../../src/collect/changes.js';
 
 const A = 1;
 const C = 0;

@@ -4,12 +4,13 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { outstanding } from '../../src/containment/history.js';
+import { registry } from '../../src/actions/index.js';
 import { nsToIso } from '../../src/host/fs-stat.js';
 import { CaseStore } from '../../src/evidence/case-store.js';
 import type { CustodyRecord } from '../../src/evidence/custody.js';
 import { UserError } from '../../src/errors.js';
 import { buildTimeline } from '../../src/timeline/build.js';
-import { openCaseSource } from '../../src/timeline/source.js';
+import { openCaseSource } from '../../src/evidence/case-source.js';
 import { computeFindings } from '../../src/findings/compute.js';
 import { readCase } from '../../src/tui/data/case-reader.js';
 import { compromisedCase, iso, T0, writeCase, type CaseSpec } from '../fixtures/case-folder.js';
@@ -289,7 +290,7 @@ describe('custody records of the wrong shape', () => {
       { ...rec, artifacts: 'containment/network-isolate.json' },
       { ...rec, artifacts: [null, { path: 7 }, { path: 'containment/x.json' }] },
     ] as unknown as CustodyRecord[];
-    expect(outstanding(base, records).isolations).toEqual([]);
+    expect(outstanding(base, records, registry.list()).find((p) => p.action === 'contain:network-isolate')?.records).toEqual([]);
   });
 
   test('a containment record that is not the shape release needs: a FailureError naming it', async () => {
@@ -299,7 +300,7 @@ describe('custody records of the wrong shape', () => {
     await writeFile(join(dir, 'containment', 'network-isolate.json'), body);
     const sha256 = createHash('sha256').update(body).digest('hex');
     const records = [{ seq: 1, time: iso(0), actor: 'a', action: 'contain:network-isolate', result: 'ok', artifacts: [{ path: 'containment/network-isolate.json', sha256, bytes: body.length }], prevHash: '0', hash: '1' }] as CustodyRecord[];
-    expect(() => outstanding(dir, records)).toThrow(/containment record containment\/network-isolate\.json of the case does not have the fields release needs/);
+    expect(() => outstanding(dir, records, registry.list())).toThrow(/containment record containment\/network-isolate\.json of the case does not have the fields release needs/);
   });
 });
 

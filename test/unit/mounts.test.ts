@@ -5,8 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import { planMounts } from '../../src/collect/mount-plan.js';
+import { mountFactsOf } from '../../src/docker/facts.js';
 import { END_OF_ARCHIVE, padding, tarHeader } from '../../src/collect/tar-write.js';
-import { parseMountInfo } from '../../src/docker/mountinfo.js';
+import { parseMountInfo } from '../../src/host/mountinfo.js';
 import { decodeHeader } from '../../src/evidence/tar-header.js';
 import { bytesParam, parseBytes } from '../../src/util/bytes-param.js';
 
@@ -65,7 +66,7 @@ describe('mounts from mountinfo and inspect', () => {
       ],
       HostConfig: { MaskedPaths: ['/proc/keys'] },
     } as unknown as Docker.ContainerInspectInfo;
-    const plan = planMounts(info, parseMountInfo(MOUNTINFO).mounts);
+    const plan = planMounts(mountFactsOf(info), parseMountInfo(MOUNTINFO).mounts);
     const kinds = Object.fromEntries(plan.map((m) => [m.mountPoint, m.kind]));
     expect(kinds).toEqual({ '/': 'rootfs', '/proc': 'kernel', '/dev': 'tmpfs', '/dev/shm': 'tmpfs', '/etc/hosts': 'engine-file', '/data': 'anonymous-volume', '/srv/my data': 'named-volume', '/ops': 'bind', '/proc/keys': 'masked' });
     expect(plan.find((m) => m.mountPoint === '/srv/my data')).toMatchObject({ source: 'web', readOnly: true, engine: { Type: 'volume', Name: 'web', RW: false } });
@@ -80,7 +81,7 @@ describe('mounts from mountinfo and inspect', () => {
       ResolvConfPath: '/var/lib/docker/containers/abc/resolv.conf',
       HostnamePath: '/var/lib/docker/containers/abc/hostname',
     } as unknown as Docker.ContainerInspectInfo;
-    const kinds = Object.fromEntries(planMounts(info, null).map((m) => [m.mountPoint, m.kind]));
+    const kinds = Object.fromEntries(planMounts(mountFactsOf(info), null).map((m) => [m.mountPoint, m.kind]));
     expect(kinds).toEqual({ '/dev/shm': 'tmpfs', '/etc/hostname': 'engine-file', '/etc/hosts': 'engine-file', '/etc/resolv.conf': 'engine-file', '/run': 'tmpfs', '/srv': 'named-volume' });
   });
 });

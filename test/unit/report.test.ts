@@ -1,5 +1,5 @@
-import { renderHtml } from '../../src/evidence/report-html.js';
-import { gaps, renderMarkdown, type ReportInput } from '../../src/evidence/report.js';
+import { renderHtml } from '../../src/report/html.js';
+import { gaps, renderMarkdown, type ReportInput } from '../../src/report/markdown.js';
 import type { CaseInfo } from '../../src/evidence/types.js';
 
 const HOSTILE = 'evil<script>alert(1)</script>\u001b]0;pwned\u0007\u001b[31m|`x`|\nnext';
@@ -38,6 +38,7 @@ describe('reports', () => {
     const html = renderHtml(input());
     expect(html).not.toContain('<script>');
     expect(html).toContain('evil&lt;script&gt;alert(1)&lt;/script&gt;');
+    // eslint-disable-next-line no-control-regex
     expect(html).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
     expect(html).toContain('\\x1b]0;pwned\\x07');
     expect(html).toContain("default-src 'none'");
@@ -46,6 +47,7 @@ describe('reports', () => {
 
   test('report.md keeps hostile text on one line and inert', () => {
     const md = renderMarkdown(input());
+    // eslint-disable-next-line no-control-regex
     expect(md).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
     expect(md).not.toContain('<script>');
     // The custody row keeps its 7 columns although the message holds `|`: those are escaped.

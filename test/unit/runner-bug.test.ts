@@ -2,11 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
-import type Docker from 'dockerode';
 import { z } from 'zod';
-import { ActionRegistry } from '../../src/actions/registry.js';
-import type { Engine } from '../../src/docker/connection.js';
-import type { Target } from '../../src/docker/target.js';
+import { ActionRegistry } from '../../src/runner/registry.js';
 import { EXIT, FailureError } from '../../src/errors.js';
 import { defineAction } from '../../src/runner/action.js';
 import { EventBus, type RunEvent } from '../../src/runner/events.js';
@@ -14,6 +11,7 @@ import { runPlaybook } from '../../src/runner/runner.js';
 import { CaseStore } from '../../src/evidence/case-store.js';
 import type { CaseInfo } from '../../src/evidence/types.js';
 import { parsePlaybook } from '../../src/playbook/load.js';
+import type { ContainerRuntime, Target } from '../../src/runtime/types.js';
 
 // Pure runner logic: fake actions, one with a programming error, one with an explained failure.
 const buggy = defineAction({
@@ -22,6 +20,7 @@ const buggy = defineAction({
   example: '- uses: test:buggy',
   params: z.strictObject({}),
   mutates: false,
+  needs: [],
   plan: () => 'crash',
   async run() {
     const missing = undefined as unknown as { State: { Pid: number } };
@@ -34,6 +33,7 @@ const failing = defineAction({
   example: '- uses: test:failing',
   params: z.strictObject({}),
   mutates: false,
+  needs: [],
   plan: () => 'fail',
   async run() {
     throw new FailureError('the container said no', { hint: 'try again' });
@@ -42,7 +42,7 @@ const failing = defineAction({
 const registry = new ActionRegistry([buggy, failing]);
 
 const target: Target = { id: 'e'.repeat(64), name: 'victim', image: 'img', imageId: 'sha256:0', state: 'running', running: true, paused: false, pid: 1 };
-const engine = { docker: {} as Docker, info: { address: 'none', local: true, version: '0', apiVersion: '0', os: 'linux', kernel: '0' } } as Engine;
+const runtime = { info: { kind: 'none', address: 'none', local: true, version: '0', apiVersion: '0', os: 'linux', kernel: '0' }, capabilities: new Set() } as unknown as ContainerRuntime;
 
 describe('runner: a bug in a step is reported as a bug', () => {
   let dir: string;
@@ -51,7 +51,7 @@ describe('runner: a bug in a step is reported as a bug', () => {
   beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cirt-bug-'));
     const info: CaseInfo = {
-      schema: 'cirt.case/1', id: 'c1', responder: 'r@h', host: 'h', engine: { ...engine.info }, tool: { name: 'cirt', version: '0' },
+      schema: 'cirt.case/1', id: 'c1', responder: 'r@h', host: 'h', engine: { address: 'none', local: true, version: '0', apiVersion: '0' }, tool: { name: 'cirt', version: '0' },
       target: { id: target.id, name: target.name, image: 'img', imageId: 'sha256:0' }, startedAt: new Date().toISOString(), status: 'open', runs: [],
     };
     store = (await CaseStore.openOrCreate(dir, 'c1', () => info)).store;
@@ -65,7 +65,7 @@ describe('runner: a bug in a step is reported as a bug', () => {
     const bus = new EventBus();
     const events: RunEvent[] = [];
     bus.on((e) => events.push(e));
-    const summary = await runPlaybook({ playbook, engine, target, store, dryRun: false, yes: true, bus, signal: new AbortController().signal, actor: 'tester' });
+    const summary = await runPlaybook({ playbook, runtime, target, store, dryRun: false, yes: true, bus, signal: new AbortController().signal, actor: 'tester' });
     await store.custody.flush();
     const custody = fs.readFileSync(path.join(dir, 'c1', 'custody.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     return { summary, events, custody };

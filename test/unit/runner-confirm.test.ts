@@ -2,11 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
-import type Docker from 'dockerode';
 import { z } from 'zod';
-import { ActionRegistry } from '../../src/actions/registry.js';
-import type { Engine } from '../../src/docker/connection.js';
-import type { Target } from '../../src/docker/target.js';
+import { ActionRegistry } from '../../src/runner/registry.js';
 import { defineAction } from '../../src/runner/action.js';
 import { EventBus, type PlannedStep, type RunEvent } from '../../src/runner/events.js';
 import type { Approval } from '../../src/runner/outcome.js';
@@ -14,6 +11,7 @@ import { runPlaybook } from '../../src/runner/runner.js';
 import { CaseStore } from '../../src/evidence/case-store.js';
 import type { CaseInfo } from '../../src/evidence/types.js';
 import { parsePlaybook } from '../../src/playbook/load.js';
+import type { ContainerRuntime, Target } from '../../src/runtime/types.js';
 import { runCli } from '../helpers/run-cli.js';
 
 // The runner's approval logic is pure: a fake action that only counts its runs stands in for a real one.
@@ -26,6 +24,7 @@ const fake = (name: string, confirmByDefault: boolean) =>
     params: z.strictObject({}),
     mutates: true,
     confirmByDefault,
+    needs: [],
     plan: (_p, t) => `${name} on ${t.name}`,
     async run(ctx) {
       ran.push(ctx.stepId);
@@ -36,7 +35,7 @@ const registry = new ActionRegistry([fake('test:safe', false), fake('test:destro
 const PLAYBOOK = 'name: t\nsteps:\n  - id: first\n    uses: test:safe\n  - id: boom\n    uses: test:destroy\n  - id: after\n    uses: test:safe\n';
 
 const target: Target = { id: 'f'.repeat(64), name: 'victim', image: 'img', imageId: 'sha256:0', state: 'running', running: true, paused: false, pid: 1 };
-const engine = { docker: {} as Docker, info: { address: 'none', local: true, version: '0', apiVersion: '0', os: 'linux', kernel: '0' } } as Engine;
+const runtime = { info: { kind: 'none', address: 'none', local: true, version: '0', apiVersion: '0', os: 'linux', kernel: '0' }, capabilities: new Set() } as unknown as ContainerRuntime;
 
 describe('runner: steps that need approval', () => {
   let dir: string;
@@ -46,7 +45,7 @@ describe('runner: steps that need approval', () => {
     ran.length = 0;
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cirt-confirm-'));
     const info: CaseInfo = {
-      schema: 'cirt.case/1', id: 'c1', responder: 'r@h', host: 'h', engine: { ...engine.info }, tool: { name: 'cirt', version: '0' },
+      schema: 'cirt.case/1', id: 'c1', responder: 'r@h', host: 'h', engine: { address: 'none', local: true, version: '0', apiVersion: '0' }, tool: { name: 'cirt', version: '0' },
       target: { id: target.id, name: target.name, image: 'img', imageId: 'sha256:0' }, startedAt: new Date().toISOString(), status: 'open', runs: [],
     };
     store = (await CaseStore.openOrCreate(dir, 'c1', () => info)).store;
@@ -60,7 +59,7 @@ describe('runner: steps that need approval', () => {
     const bus = new EventBus();
     const events: RunEvent[] = [];
     bus.on((e) => events.push(e));
-    const summary = await runPlaybook({ playbook, engine, target, store, dryRun: false, yes: Boolean(opts.yes), approve: opts.approve, bus, signal: opts.signal ?? new AbortController().signal, actor: 'tester' });
+    const summary = await runPlaybook({ playbook, runtime, target, store, dryRun: false, yes: Boolean(opts.yes), approve: opts.approve, bus, signal: opts.signal ?? new AbortController().signal, actor: 'tester' });
     await store.custody.flush();
     const custody = fs.readFileSync(path.join(dir, 'c1', 'custody.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     return { summary, events, custody };

@@ -5,9 +5,8 @@ import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import type Docker from 'dockerode';
 import { z } from 'zod';
 import { evidenceSeal } from '../../src/actions/evidence-seal.js';
-import { ActionRegistry } from '../../src/actions/registry.js';
-import type { Engine } from '../../src/docker/connection.js';
-import type { Target } from '../../src/docker/target.js';
+import { ActionRegistry } from '../../src/runner/registry.js';
+import type { ContainerRuntime, Target } from '../../src/runtime/types.js';
 import { defineAction } from '../../src/runner/action.js';
 import { EventBus, type RunEvent } from '../../src/runner/events.js';
 import type { Approval } from '../../src/runner/outcome.js';
@@ -28,6 +27,7 @@ const fake = (name: string, confirmByDefault = false) =>
     example: `- uses: ${name}`,
     params: z.strictObject({}),
     mutates: name.startsWith('contain:'),
+    needs: [],
     confirmByDefault,
     plan: (_p, t) => `${name} on ${t.name}`,
     async run(ctx) {
@@ -52,7 +52,7 @@ const PLAYBOOK = [
 const unescapeMd = (md: string): string => md.replace(/\\(.)/g, '$1');
 
 const target: Target = { id: 'f'.repeat(64), name: 'victim', image: 'img', imageId: 'sha256:0', state: 'running', running: true, paused: false, pid: 1 };
-const engine = { docker: {} as Docker, info: { address: 'none', local: true, version: '0', apiVersion: '0', os: 'linux', kernel: '0' } } as Engine;
+const runtime = { info: { kind: 'none', ...{ address: 'none', local: true, version: '0', apiVersion: '0', os: 'linux', kernel: '0' } }, capabilities: new Set() } as unknown as ContainerRuntime;
 
 describe('runner: a declined step is its own outcome, never a quiet success', () => {
   let dir: string;
@@ -62,7 +62,7 @@ describe('runner: a declined step is its own outcome, never a quiet success', ()
     ran.length = 0;
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cirt-declined-'));
     const info: CaseInfo = {
-      schema: 'cirt.case/1', id: 'c1', responder: 'r@h', host: 'h', engine: { ...engine.info }, tool: { name: 'cirt', version: '0' },
+      schema: 'cirt.case/1', id: 'c1', responder: 'r@h', host: 'h', engine: { ...runtime.info }, tool: { name: 'cirt', version: '0' },
       target: { id: target.id, name: target.name, image: 'img', imageId: 'sha256:0' }, startedAt: new Date().toISOString(), status: 'open', runs: [],
     };
     store = (await CaseStore.openOrCreate(dir, 'c1', () => info)).store;
@@ -82,7 +82,7 @@ describe('runner: a declined step is its own outcome, never a quiet success', ()
     bus.on(jsonReporter(json));
     const asked: string[] = [];
     const summary = await runPlaybook({
-      playbook, engine, target, store, dryRun: false, yes: false, bus, signal: new AbortController().signal, actor: 'tester',
+      playbook, runtime, target, store, dryRun: false, yes: false, bus, signal: new AbortController().signal, actor: 'tester',
       approve: async (s) => (asked.push(s.id), answers[s.id] ?? 'yes'),
     });
     const custody = fs.readFileSync(path.join(dir, 'c1', 'custody.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -168,16 +168,16 @@ describe('runner: a declined step is its own outcome, never a quiet success', ()
 
   test('an OK run whose steps warned or noted gaps says so in its last line', async () => {
     const warner = defineAction({
-      name: 'collect:warns', description: 'd', example: '- uses: collect:warns', params: z.strictObject({}), mutates: false, plan: () => 'p',
+      name: 'collect:warns', description: 'd', example: '- uses: collect:warns', params: z.strictObject({}), mutates: false, needs: [], plan: () => 'p',
       async run(ctx) {
         ctx.warn('part of it is missing');
-        await ctx.case.noteIncomplete(ctx.stepId, 'part of it is missing');
+        await ctx.case.noteGap('part of it is missing');
         return { status: 'ok', summary: 'done' };
       },
     });
     const { playbook } = parsePlaybook('name: t\nsteps:\n  - uses: collect:warns\n', new ActionRegistry([warner]), 't.yaml');
     const bus = new EventBus();
-    const summary = await runPlaybook({ playbook: playbook!, engine, target, store, dryRun: false, yes: false, bus, signal: new AbortController().signal, actor: 'tester' });
+    const summary = await runPlaybook({ playbook: playbook!, runtime, target, store, dryRun: false, yes: false, bus, signal: new AbortController().signal, actor: 'tester' });
     expect(summary).toMatchObject({ status: 'ok', message: '1 step(s) done with 1 warning(s), 1 gap(s) noted in the case (the report lists them under Incomplete)' });
   });
 });

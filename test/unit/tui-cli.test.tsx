@@ -49,9 +49,9 @@ class FakeTerminal {
 }
 
 function launch(term: FakeTerminal, services = new FakeServices(), signal?: AbortSignal) {
-  const io = { out: new PassThrough(), err: new PassThrough(), interactive: true, env: { NO_COLOR: '1' }, cwd: process.cwd() };
+  const env = { env: { NO_COLOR: '1' }, cwd: process.cwd() };
   const stderr = Object.assign(new PassThrough(), { isTTY: false }) as unknown as NodeJS.WriteStream;
-  return launchTui({ globals: {}, io, stdout: term.stdout as unknown as NodeJS.WriteStream, stdin: term.stdin as unknown as NodeJS.ReadStream, stderr, services, signal });
+  return launchTui({ env, stdout: term.stdout as unknown as NodeJS.WriteStream, stdin: term.stdin as unknown as NodeJS.ReadStream, stderr, services, signal });
 }
 
 const ENTER = '\x1b[?1049h';

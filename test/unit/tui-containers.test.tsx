@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
-import { PassThrough } from 'node:stream';
 import { cleanup, render } from 'ink-testing-library';
 import { HelpOverlay } from '../../src/tui/components/HelpOverlay.js';
 import { HELP } from '../../src/tui/help.js';
@@ -81,8 +80,7 @@ describe('Containers screen', () => {
 
   test('Given an engine address nobody answers on, the whole error and what to do next are shown at 80×24', async () => {
     // The real engine client against a socket that does not exist: no engine is needed, none is faked.
-    const io = { out: new PassThrough(), err: new PassThrough(), interactive: true, env: {}, cwd: process.cwd() };
-    const { lastFrame } = renderApp(realServices({ host: 'unix:///nonexistent/cirt-test.sock' }, io));
+    const { lastFrame } = renderApp(realServices({ host: 'unix:///nonexistent/cirt-test.sock', env: {}, cwd: process.cwd() }));
     const f = await until(lastFrame, (x) => x.includes('Cannot reach the Docker engine'), 10_000);
     const flat = f.replace(/\s*\n\s*/g, ' ');
     expect(flat).toContain('ENOENT /nonexistent/cirt-test.sock');

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { registry } from '../../actions/index.js';
+import { needsOf, type AnyAction } from '../../runner/action.js';
 import { println, type CommandIO } from '../io.js';
 
 /** `cirt actions`: the registry as documentation. */
@@ -10,6 +11,8 @@ export async function actionsCommand(o: { json?: boolean }, io: CommandIO): Prom
     mutates: a.mutates,
     confirmByDefault: Boolean(a.confirmByDefault),
     params: z.toJSONSchema(a.params, { io: 'input', unrepresentable: 'any' }),
+    needs: describeNeeds(a),
+    ...(a.undo ? { undo: a.undo.action } : {}),
     example: a.example.trim(),
   }));
   if (o.json) {
@@ -29,9 +32,18 @@ export async function actionsCommand(o: { json?: boolean }, io: CommandIO): Prom
       const type = p.enum ? `one of ${p.enum.map(String).join('|')}` : Array.isArray(p.type) ? p.type.join('|') : (p.type ?? 'any');
       println(io.out, `    ${n} (${String(type)}${p.default !== undefined ? `, default ${JSON.stringify(p.default)}` : ''})${p.description ? ` — ${p.description}` : ''}`);
     }
+    println(io.out, `  needs: ${a.needs.list.join(', ') || 'nothing of the runtime (reads the case folder)'}${a.needs.dependsOnParams ? ' (with the default params; other params may need more)' : ''}`);
+    if (a.undo) println(io.out, `  undo: ${a.undo} (by cirt release --case <id>)`);
     println(io.out, '  example:');
     for (const line of a.example.split('\n')) println(io.out, `    ${line}`);
     println(io.out);
   }
   return 0;
+}
+
+/** What an action needs of the runtime; for needs that depend on the params, with the defaults. */
+function describeNeeds(a: AnyAction): { list: readonly string[]; dependsOnParams: boolean } {
+  if (typeof a.needs !== 'function') return { list: a.needs, dependsOnParams: false };
+  const defaults = a.params.safeParse({});
+  return { list: defaults.success ? needsOf(a, defaults.data) : [], dependsOnParams: true };
 }

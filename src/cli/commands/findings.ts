@@ -5,7 +5,7 @@ import { parseFindingsDoc } from '../../findings/read-doc.js';
 import { loadRules } from '../../findings/rules.js';
 import type { FindingsDoc } from '../../findings/types.js';
 import { latestOf } from '../../timeline/artifacts.js';
-import { openCaseSource } from '../../timeline/source.js';
+import { openCaseSource } from '../../evidence/case-source.js';
 import { formatTime } from '../../timeline/table.js';
 import { EXIT } from '../../errors.js';
 import { clip, safeText } from '../../util/sanitize.js';

@@ -6,7 +6,7 @@ import { extractors } from '../../timeline/extractors/index.js';
 import { checkZone, keep, parseBound, type TimelineFilter } from '../../timeline/filter.js';
 import { timelineFile } from '../../findings/compute.js';
 import { readTimelineJsonl } from '../../timeline/read.js';
-import { openCaseSource } from '../../timeline/source.js';
+import { openCaseSource } from '../../evidence/case-source.js';
 import { TimelineTable } from '../../timeline/table.js';
 import { writeTimeline } from '../../timeline/write.js';
 import { safeText } from '../../util/sanitize.js';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../errors.js';
-import { casesDirOf, rawTerminal, type CommandIO, type GlobalOptions } from '../io.js';
+import { appEnv, casesDirOf, rawTerminal, type CommandIO, type GlobalOptions } from '../io.js';
 
 export interface TuiCommandOptions extends GlobalOptions {
   /** Open this case (id under the cases folder, or a path) on the Case screen. */
@@ -40,5 +40,5 @@ export async function tuiCommand(o: TuiCommandOptions, io: CommandIO): Promise<n
   delete process.env.CI;
   delete process.env.CONTINUOUS_INTEGRATION;
   const { launchTui } = await import('../../tui/launch.js');
-  return launchTui({ globals: { host: o.host, casesDir: o.casesDir }, io, stdout: out, stdin: process.stdin, signal: o.signal, caseDir });
+  return launchTui({ env: appEnv(o, io), stdout: out, stdin: process.stdin, signal: o.signal, caseDir });
 }

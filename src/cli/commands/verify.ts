@@ -1,9 +1,6 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { EXIT, UserError } from '../../errors.js';
-import { loadPublicKeyFile } from '../../evidence/sign.js';
-import { readBundle, readFolder } from '../../evidence/verify-read.js';
-import { checkCase, type VerifyReport } from '../../evidence/verify.js';
+import { verifyInput } from '../../app/verify.js';
+import { EXIT } from '../../errors.js';
+import type { VerifyReport } from '../../evidence/verify.js';
 import { humanBytes } from '../../util/format.js';
 import { safeText } from '../../util/sanitize.js';
 import { println, type CommandIO } from '../io.js';
@@ -14,44 +11,12 @@ export interface VerifyOptions {
   json?: boolean;
 }
 
-/** The sha256 file written beside a bundle, when there is one (null: absent). */
-function readBundleSum(file: string): string | null {
-  const sumFile = `${file}.sha256`;
-  try {
-    const st = fs.lstatSync(sumFile);
-    if (!st.isFile() || st.size > 4096) return '';
-    return fs.readFileSync(sumFile, 'utf8');
-  } catch {
-    return null;
-  }
-}
-
 /**
  * `cirt verify <bundle.tar.gz | case-dir> [--pubkey PEM] [--json]`: offline, no engine.
  * Exit 0 valid, 1 tampered or invalid, 2 unreadable input (missing, not gzip, not a case).
  */
 export async function verifyCommand(o: VerifyOptions, io: CommandIO): Promise<{ exitCode: number; report: VerifyReport }> {
-  const input = path.resolve(io.cwd, o.input);
-  const expectedKey = o.pubkey ? loadPublicKeyFile(path.resolve(io.cwd, o.pubkey)) : undefined;
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(input);
-  } catch (err) {
-    throw new UserError(`Cannot read ${safeText(o.input)}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : (err as Error).message}`, {
-      hint: 'Pass a <case-id>.tar.gz bundle or a case folder.',
-    });
-  }
-  const started = Date.now();
-  const obs = st.isDirectory() ? await readFolder(input) : await readBundle(input);
-  // A bundle that breaks off midway was changed (exit 1); one read to its end without a case in it is not a case (exit 2).
-  const broken = obs.odd.some((x) => x.why.startsWith('is corrupt'));
-  if (!broken && !['case.json', 'SHA256SUMS', 'manifest.json'].some((f) => obs.files.has(f))) {
-    throw new UserError(`${safeText(o.input)} is not a cirt case: it has no case.json, manifest.json or SHA256SUMS${obs.odd.length ? ` (${safeText(obs.odd[0].name)} ${safeText(obs.odd[0].why)})` : ''}`, {
-      hint: 'Pass a <case-id>.tar.gz made by cirt, or the case folder inside it.',
-    });
-  }
-  const report = checkCase(obs, { expectedKey, bundleSumText: obs.bundle ? readBundleSum(input) : undefined, bundleName: path.basename(input) });
-  const seconds = (Date.now() - started) / 1000;
+  const { report, seconds } = await verifyInput({ input: o.input, pubkey: o.pubkey, cwd: io.cwd });
   if (o.json) println(io.out, JSON.stringify({ input: o.input, seconds, ...report }));
   else printReport(o, report, seconds, io);
   return { exitCode: report.ok ? EXIT.ok : EXIT.failed, report };

@@ -2,7 +2,7 @@ import { latestOf, type Diagnostics } from '../artifacts.js';
 import { makeEvent, type TimelineEvent } from '../event.js';
 import { byTime, type EventStream, type Extractor } from '../extractor.js';
 import { readLineBatches } from '../lines.js';
-import type { CaseSource } from '../source.js';
+import type { CaseSource } from '../../evidence/case-source.js';
 import { parseRfc3339, type Instant } from '../time.js';
 
 /** Longest log line shown whole in the timeline; the evidence file keeps every byte. */

@@ -1,6 +1,7 @@
-import type Docker from 'dockerode';
-import { listContainers as psList } from '../../cli/commands/ps.js';
+import type { Readable } from 'node:stream';
+import { inventory } from '../../app/inventory.js';
 import { errorMessage } from '../../errors.js';
+import type { ContainerRuntime } from '../../runtime/types.js';
 import type { ContainerRow } from '../types.js';
 
 /** Engine events arrive in bursts (one `docker exec` is several); one re-list per burst is enough. */
@@ -9,26 +10,23 @@ const DEBOUNCE_MS = 150;
 const REFRESH_MS = 10_000;
 const RECONNECT_MS = 2_000;
 
-/** Lists every container with the facts the Containers screen shows; quarantine comes from `cirt ps`. */
-export async function listRows(docker: Docker): Promise<ContainerRow[]> {
-  const raw = await docker.listContainers({ all: true });
-  const ps = await psList(docker, true, raw);
+/** Lists every container with the facts the Containers screen shows; quarantine comes from the app's inventory. */
+export async function listRows(runtime: ContainerRuntime): Promise<ContainerRow[]> {
+  const raw = await runtime.list({ all: true });
+  const ps = await inventory(runtime, true, raw);
   const byId = new Map(ps.map((p) => [p.id, p]));
   return raw.map((c) => {
-    const nets = c.NetworkSettings?.Networks ?? {};
-    const p = byId.get(c.Id);
+    const p = byId.get(c.id);
     return {
-      id: c.Id,
-      name: (c.Names[0] ?? '').replace(/^\//, ''),
-      image: c.Image,
-      state: c.State,
-      status: c.Status,
-      created: c.Created,
-      networks: Object.keys(nets)
-        .sort()
-        .map((name) => ({ name, ip: nets[name]?.IPAddress ?? '' })),
-      ports: (c.Ports ?? []).map((pt) => (pt.PublicPort ? `${pt.IP ?? ''}:${pt.PublicPort}->${pt.PrivatePort}/${pt.Type}` : `${pt.PrivatePort}/${pt.Type}`)),
-      command: c.Command,
+      id: c.id,
+      name: c.name,
+      image: c.image,
+      state: c.state,
+      status: c.status,
+      created: c.created,
+      networks: [...c.networks].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((n) => ({ name: n.name, ip: n.ip })),
+      ports: c.ports,
+      command: c.command,
       ...(p?.quarantined ? { quarantinedBy: p.case ?? 'unknown case' } : {}),
     };
   });
@@ -38,10 +36,10 @@ export async function listRows(docker: Docker): Promise<ContainerRow[]> {
  * Keeps the container list live: lists once, then re-lists after every engine event (the /events
  * stream), debounced, and every few seconds. Runs outside React; returns a stop function.
  */
-export function watchContainers(docker: Docker, onRows: (rows: ContainerRow[]) => void, onError: (message: string) => void): () => void {
+export function watchContainers(runtime: ContainerRuntime, onRows: (rows: ContainerRow[]) => void, onError: (message: string) => void): () => void {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
-  let stream: NodeJS.ReadableStream | undefined;
+  let stream: Readable | undefined;
   let busy = false;
   let again = false;
 
@@ -53,7 +51,7 @@ export function watchContainers(docker: Docker, onRows: (rows: ContainerRow[]) =
     }
     busy = true;
     try {
-      const rows = await listRows(docker);
+      const rows = await listRows(runtime);
       if (!stopped) onRows(rows);
     } catch (err) {
       if (!stopped) onError(`Cannot list containers: ${errorMessage(err)}`);
@@ -72,9 +70,9 @@ export function watchContainers(docker: Docker, onRows: (rows: ContainerRow[]) =
   const subscribe = async (): Promise<void> => {
     if (stopped) return;
     try {
-      const s = (await docker.getEvents({ filters: { type: ['container', 'network'] } })) as NodeJS.ReadableStream;
+      const s = await runtime.activity();
       if (stopped) {
-        (s as unknown as { destroy?: () => void }).destroy?.();
+        s.destroy();
         return;
       }
       stream = s;
@@ -99,6 +97,6 @@ export function watchContainers(docker: Docker, onRows: (rows: ContainerRow[]) =
     stopped = true;
     clearTimeout(timer);
     clearInterval(periodic);
-    (stream as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+    stream?.destroy();
   };
 }

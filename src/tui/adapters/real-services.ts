@@ -1,34 +1,35 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { CommandIO, GlobalOptions } from '../../cli/io.js';
-import type { Engine } from '../../docker/connection.js';
+import type { AppEnv } from '../../app/env.js';
+import type { ContainerRuntime } from '../../runtime/types.js';
 import { readCase } from '../data/case-reader.js';
 import { errorText } from '../format.js';
 import { TimelineIndex } from '../data/timeline-index.js';
 import type { TuiServices } from '../services.js';
-import { discard, verifyBundle } from './verifier.js';
+import { verifyBundle } from './verifier.js';
 import { latestOf } from '../../timeline/artifacts.js';
 
 /**
- * The services the real `cirt` TUI runs with: the engine, the runner, the case folders. The engine
- * client, the actions and the runner are imported on first use, after the first frame is on screen.
+ * The services the real `cirt` TUI runs with: the app layer (runs, seal, verify, inventory) over one
+ * runtime connection shared by the live list and every run. The runtime client, the actions and
+ * the runner are imported on first use, after the first frame is on screen.
  */
-export function realServices(g: GlobalOptions, io: CommandIO): TuiServices {
-  let engine: Promise<Engine> | undefined;
-  const connect = (): Promise<Engine> => {
-    engine ??= import('../../docker/connection.js').then((m) => m.connectEngine(g.host, io.env)).catch((err) => {
-      engine = undefined; // try again next time
+export function realServices(env: AppEnv): TuiServices {
+  let runtime: Promise<ContainerRuntime> | undefined;
+  const connect = (): Promise<ContainerRuntime> => {
+    runtime ??= import('../../app/env.js').then((m) => m.connect(env)).catch((err) => {
+      runtime = undefined; // try again next time
       throw err;
     });
-    return engine;
+    return runtime;
   };
   return {
     watchContainers(onRows, onError) {
       let stop: (() => void) | undefined;
       let stopped = false;
       Promise.all([connect(), import('./containers.js')]).then(
-        ([e, m]) => {
-          if (!stopped) stop = m.watchContainers(e.docker, onRows, onError);
+        ([rt, m]) => {
+          if (!stopped) stop = m.watchContainers(rt, onRows, onError);
         },
         (err) => onError(errorText(err)),
       );
@@ -38,13 +39,11 @@ export function realServices(g: GlobalOptions, io: CommandIO): TuiServices {
       };
     },
     async listPlaybooks(target) {
-      return (await import('./playbooks.js')).describePlaybooks(io.cwd, target);
+      return (await import('./playbooks.js')).describePlaybooks(env.cwd, target);
     },
     async run(req) {
-      // The run's own text reporter must not write over the screen: its output is dropped.
-      const quiet: CommandIO = { ...io, out: discard(), err: discard(), interactive: false };
-      const { runCommand } = await import('../../cli/commands/run.js');
-      const r = await runCommand({ ...g, playbook: req.playbookFile, target: req.targetId, signal: req.signal, listeners: [req.onEvent], approve: req.approve }, quiet);
+      const [{ startRun }, rt] = await Promise.all([import('../../app/run.js'), connect()]);
+      const r = await startRun({ playbook: req.playbookFile, target: req.targetId, signal: req.signal, listeners: [req.onEvent], approve: req.approve, runtime: rt }, env);
       return r.exitCode;
     },
     readCase: (dir, bundle) => readCase(dir, bundle),
@@ -58,9 +57,8 @@ export function realServices(g: GlobalOptions, io: CommandIO): TuiServices {
     },
     verify: verifyBundle,
     async seal(caseDir) {
-      const { sealCommand } = await import('../../cli/commands/seal.js');
-      const quiet: CommandIO = { ...io, out: discard(), err: discard(), interactive: false };
-      await sealCommand({ ...g, caseId: path.basename(caseDir), casesDir: path.dirname(caseDir), json: true }, quiet);
+      const { sealById } = await import('../../app/seal.js');
+      await sealById({ caseId: path.basename(caseDir) }, { ...env, casesDir: path.dirname(caseDir) });
       const bundle = `${caseDir}.tar.gz`;
       if (!fs.existsSync(bundle)) throw new Error(`sealing wrote no ${bundle}`);
       return bundle;

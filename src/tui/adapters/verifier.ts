@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { errorMessage } from '../../errors.js';
 import type { VerifyReport } from '../../evidence/verify.js';
 import { humanBytes } from '../../util/format.js';
@@ -21,23 +20,14 @@ export function describeReport(r: VerifyReport): VerifyOutcome {
   return { ok: r.ok, lines };
 }
 
-/** A writable that drops everything (a command's own reporter must not write over the screen). */
-export const discard = (): Writable =>
-  new Writable({
-    write(_c, _e, cb) {
-      cb();
-    },
-  });
-
 /**
- * One-key verify from the Case screen: exactly what `cirt verify <bundle>` checks (it is called with
- * its output discarded), loaded on first use. An unreadable bundle is a failed verification.
+ * One-key verify from the Case screen: exactly what `cirt verify <bundle>` checks (the same app
+ * call), loaded on first use. An unreadable bundle is a failed verification.
  */
 export async function verifyBundle(bundle: string): Promise<VerifyOutcome> {
   try {
-    const { verifyCommand } = await import('../../cli/commands/verify.js');
-    const io = { out: discard(), err: discard(), interactive: false, env: process.env, cwd: path.dirname(bundle) };
-    const { report } = await verifyCommand({ input: bundle, json: true }, io);
+    const { verifyInput } = await import('../../app/verify.js');
+    const { report } = await verifyInput({ input: bundle, cwd: path.dirname(bundle) });
     return describeReport(report);
   } catch (err) {
     return { ok: false, lines: [`✖ ${errorMessage(err)}`] };

@@ -4,7 +4,7 @@ import { parseCaseInfo, parseManifest } from '../../evidence/case-shape.js';
 import { errorMessage, UserError } from '../../errors.js';
 import { safeText } from '../../util/sanitize.js';
 import { bySeverity } from '../../findings/evaluate.js';
-import { readFindingsForReport } from '../../findings/report-hook.js';
+import { readFindingsForReport } from '../../report/findings-doc.js';
 import type { CaseData, Finding } from '../types.js';
 
 /** A case file checked by `parse` (case-shape.ts); a missing one is undefined, a damaged one a note. */

@@ -55,7 +55,7 @@ export function useTui(services: TuiServices, initial: TuiState, opts: { fixedSi
     controller.start();
     opts.onStart?.(dispatch);
     return () => controller.dispose();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // Only the controller: opts.onStart is a start-up hook, read once.
   }, [controller]);
 
   useInput((input, key) => {

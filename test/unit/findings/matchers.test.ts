@@ -9,7 +9,7 @@ import type { Matcher } from '../../../src/findings/matcher.js';
 import { matchers } from '../../../src/findings/matchers/index.js';
 import { Diagnostics } from '../../../src/timeline/artifacts.js';
 import type { FsEntry } from '../../../src/timeline/fs-entries.js';
-import { openCaseSource } from '../../../src/timeline/source.js';
+import { openCaseSource } from '../../../src/evidence/case-source.js';
 import { cleanCase, compromisedCase, writeCase } from '../../fixtures/case-folder.js';
 
 /** A small in-memory Evidence (matchers are pure functions of it). */

@@ -135,10 +135,11 @@ describe('evidence:timeline and evidence:findings as steps, then the commands', 
       await store.writeArtifact(rel, await readFile(join(root, 'steps', 'staged', rel)), { mediaType: 'x', source: 'fixture', action: 'test', step: 'stage' });
     }
     await rm(join(root, 'steps', 'staged'), { recursive: true });
-    const engine = { docker: undefined as never, info: { address: 'none', local: true, version: '0', apiVersion: '0', os: 'linux', kernel: '' } };
+    // Both steps read only the case folder: a runtime that can do nothing is enough.
+    const runtime = { info: { kind: 'none', address: 'none', local: true, version: '0', apiVersion: '0', os: 'linux', kernel: '' }, capabilities: new Set() } as unknown as import('../../../src/runtime/types.js').ContainerRuntime;
     const target = { id: 'c0ffee', name: 'victim', image: 'i', imageId: 'i', state: 'running', running: true, paused: false, pid: 1 };
     for (const [action, params] of [[evidenceTimeline, {}], [evidenceFindings, {}]] as const) {
-      const { ctx, written } = makeContext({ engine, target, store, stepId: action.name, action: action.name, signal: new AbortController().signal, bus: new EventBus() });
+      const { ctx, written } = makeContext({ runtime, target, store, stepId: action.name, action: action.name, signal: new AbortController().signal, bus: new EventBus() });
       const result = await action.run(ctx, action.params.parse(params));
       expect(result.status).toBe('ok');
       for (const w of written) expect(createHash('sha256').update(await readFile(join(store.root, w.path))).digest('hex')).toBe(w.sha256);

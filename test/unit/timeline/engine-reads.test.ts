@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { computeFindings } from '../../../src/findings/compute.js';
 import { buildTimeline } from '../../../src/timeline/build.js';
 import type { TimelineEvent } from '../../../src/timeline/event.js';
-import { openCaseSource } from '../../../src/timeline/source.js';
+import { openCaseSource } from '../../../src/evidence/case-source.js';
 import { custodyText, nano, T0, writeCase } from '../../fixtures/case-folder.js';
 
 const ev = (ms: number, action: string, attrs: Record<string, string> = {}, type = 'container'): string =>

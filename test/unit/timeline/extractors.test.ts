@@ -6,7 +6,7 @@ import { buildTimeline } from '../../../src/timeline/build.js';
 import type { TimelineEvent } from '../../../src/timeline/event.js';
 import type { Extractor } from '../../../src/timeline/extractor.js';
 import { ExtractorRegistry, extractors } from '../../../src/timeline/extractors/index.js';
-import { openCaseSource } from '../../../src/timeline/source.js';
+import { openCaseSource } from '../../../src/evidence/case-source.js';
 import { compromisedCase, HOSTILE_LOG, HOSTILE_NAME, writeCase } from '../../fixtures/case-folder.js';
 
 let dir: string;

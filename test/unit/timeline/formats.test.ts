@@ -8,7 +8,7 @@ import { buildTimeline } from '../../../src/timeline/build.js';
 import type { TimelineEvent } from '../../../src/timeline/event.js';
 import { escapeBodyName, unescapeBodyName } from '../../../src/timeline/exporters/bodyfile.js';
 import { CSV_COLUMNS } from '../../../src/timeline/exporters/csv.js';
-import { openCaseSource } from '../../../src/timeline/source.js';
+import { openCaseSource } from '../../../src/evidence/case-source.js';
 import { writeTimeline } from '../../../src/timeline/write.js';
 import { compromisedCase, HOSTILE_LOG, HOSTILE_NAME, writeCase } from '../../fixtures/case-folder.js';
 import { csvObjects, parseBodyfile, parseCsv, timesketchProblems } from '../../helpers/timesketch.js';

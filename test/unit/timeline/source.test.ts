@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import zlib from 'node:zlib';
 import { pack } from 'tar-stream';
 import { buildTimeline } from '../../../src/timeline/build.js';
-import { openCaseSource, type CaseSource } from '../../../src/timeline/source.js';
+import { openCaseSource, type CaseSource } from '../../../src/evidence/case-source.js';
 import { writeTimeline } from '../../../src/timeline/write.js';
 import { compromisedCase, writeCase } from '../../fixtures/case-folder.js';
 

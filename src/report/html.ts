@@ -1,7 +1,7 @@
 import { humanBytes } from '../util/format.js';
 import { renderFindingsHtml } from '../findings/render.js';
 import { safeText } from '../util/sanitize.js';
-import { BAD_RESULTS, banners, caseFacts, gaps, keyNote, targetFacts, verifySteps, type ReportInput } from './report.js';
+import { BAD_RESULTS, banners, caseFacts, gaps, keyNote, targetFacts, verifySteps, type ReportInput } from './markdown.js';
 
 /** HTML-escapes text after making control characters visible (a report may be `cat` on a terminal too). */
 export function h(s: unknown): string {

@@ -1,11 +1,9 @@
 import type Docker from 'dockerode';
-import { inspectContainer } from '../docker/inspect.js';
-import { caseFromAliases, endpointRecords, resolveEndpointIds, restorableAliases, type EndpointRecord } from '../docker/networks.js';
-import { engineMessage, engineStatus } from '../docker/errors.js';
-import type { IsolationRecord } from './records.js';
-import type { UndoOutcome } from './undo-settings.js';
-
-const ACTION = 'release:network-isolate';
+import { caseFromAliases } from '../runtime/quarantine.js';
+import type { ContainerFacts, EndpointRecord, IsolationToUndo, PortBindings, RestoreOutcome } from '../runtime/types.js';
+import { engineMessage, engineStatus } from './errors.js';
+import { inspectContainer } from './inspect.js';
+import { endpointRecords, resolveEndpointIds, restorableAliases } from './networks.js';
 
 /**
  * Puts the container back on every network the case took it off (union of its isolation records,
@@ -13,11 +11,11 @@ const ACTION = 'release:network-isolate';
  * allows it — the same addresses; then takes it off the quarantine. If any network cannot be
  * rejoined the container stays on the quarantine: a half-released container is still contained.
  */
-export async function undoIsolation(docker: Docker, info: Docker.ContainerInspectInfo, caseId: string, records: IsolationRecord[]): Promise<UndoOutcome> {
+export async function restoreNetworks(docker: Docker, facts: ContainerFacts, caseId: string, records: IsolationToUndo[]): Promise<RestoreOutcome> {
   const warnings: string[] = [];
-  if (!records.length) return { action: ACTION, result: 'noop', message: 'the case has no isolation in effect', warnings };
-  const containerId = info.Id;
-  const current = new Map((await resolveEndpointIds(docker, endpointRecords(info))).map((e) => [e.name, e]));
+  if (!records.length) return { result: 'noop', message: 'the case has no isolation in effect', warnings };
+  const containerId = facts.id;
+  const current = new Map((await resolveEndpointIds(docker, facts.networks)).map((e) => [e.name, e]));
   const quarantineIds = new Set(records.map((r) => r.quarantineNetwork.id));
   // Records of a stopped container written before ids were resolved hold empty ids: match names too.
   const quarantineNames = new Set(records.map((r) => r.quarantineNetwork.name));
@@ -27,7 +25,7 @@ export async function undoIsolation(docker: Docker, info: Docker.ContainerInspec
   const mine = new Set([caseId, ...records.map((r) => r.caseId)]);
   const other = onQuarantine.map((e) => caseFromAliases(e.aliases)).find((c) => c && !mine.has(c));
   if (other) {
-    return { action: ACTION, result: 'failed', message: `the container is now quarantined by case ${other}, not ${caseId}: release that case instead`, warnings };
+    return { result: 'failed', message: `the container is now quarantined by case ${other}, not ${caseId}: release that case instead`, warnings };
   }
   const wanted = new Map<string, EndpointRecord>();
   for (const r of records) for (const e of r.before) if (!wanted.has(e.name) && !isQuarantine(e)) wanted.set(e.name, e);
@@ -45,7 +43,6 @@ export async function undoIsolation(docker: Docker, info: Docker.ContainerInspec
   }
   if (failures.length) {
     return {
-      action: ACTION,
       result: 'failed',
       message: `could not rejoin ${failures.join('; ')}; the container stays on the quarantine network`,
       details: { rejoined },
@@ -54,15 +51,14 @@ export async function undoIsolation(docker: Docker, info: Docker.ContainerInspec
   }
   for (const q of onQuarantine) await docker.getNetwork(q.id || q.name).disconnect({ Container: containerId, Force: true });
   if (!rejoined.length && !onQuarantine.length) {
-    return { action: ACTION, result: 'noop', message: `already on ${[...wanted.keys()].join(', ') || 'its networks'} and not quarantined`, warnings };
+    return { result: 'noop', message: `already on ${[...wanted.keys()].join(', ') || 'its networks'} and not quarantined`, warnings };
   }
   const after = await inspectContainer(docker, containerId);
   const now = new Map(endpointRecords(after).map((e) => [e.name, e]));
   for (const rec of wanted.values()) compare(rec, now.get(rec.name), containerId, warnings, refused.get(rec.name));
-  const ports = after.NetworkSettings?.Ports ?? {};
-  comparePorts(records[0].ports, ports as IsolationRecord['ports'], warnings);
+  const ports = (after.NetworkSettings?.Ports ?? {}) as PortBindings;
+  comparePorts(records[0].ports, ports, warnings);
   return {
-    action: ACTION,
     result: 'ok',
     message: `rejoined ${rejoined.join(', ') || 'nothing'}; left ${onQuarantine.map((q) => q.name).join(', ') || 'no quarantine'}`,
     details: { rejoined, left: onQuarantine.map((q) => q.name), networks: [...now.keys()], ports },
@@ -127,7 +123,7 @@ function compare(rec: EndpointRecord, now: EndpointRecord | undefined, container
  * A port published without a fixed host port gets a new one from the engine when the container
  * rejoins (the API cannot ask for the old one back): name the new address, so nobody probes the old.
  */
-function comparePorts(before: IsolationRecord['ports'] | undefined, after: IsolationRecord['ports'], warnings: string[]): void {
+function comparePorts(before: PortBindings | undefined, after: PortBindings, warnings: string[]): void {
   const show = (b: { HostIp: string; HostPort: string }[] | null | undefined): string =>
     (b ?? []).map((x) => `${x.HostIp}:${x.HostPort}`).sort().join(', ');
   for (const [port, was] of Object.entries(before ?? {})) {

@@ -1,6 +1,5 @@
-import type Docker from 'dockerode';
-import { findByAlertId, findByExactName, resolveTarget, type Target } from '../docker/target.js';
 import { UserError } from '../errors.js';
+import type { ContainerRuntime, Target } from '../runtime/types.js';
 import { safeText } from '../util/sanitize.js';
 import type { LoadedAlert } from './alert.js';
 
@@ -12,13 +11,13 @@ const show = (t: Target): string => `${safeText(t.name)} (${t.id.slice(0, 12)})`
  * findByAlertId) and its name (exact) must be the same container, and a --target given as well must
  * be that container too. Any disagreement is a usage error naming both sides.
  */
-export async function resolveAlertTarget(docker: Docker, alert: LoadedAlert, targetRef?: string): Promise<Target> {
+export async function resolveAlertTarget(runtime: ContainerRuntime, alert: LoadedAlert, targetRef?: string): Promise<Target> {
   const at = safeText(alert.where);
-  const byId = alert.id ? await findByAlertId(docker, alert.id) : undefined;
+  const byId = alert.id ? await runtime.findById(alert.id) : undefined;
   if (alert.id && !byId) {
     throw new UserError(`No container has the id ${alert.id} from the alert in ${at}; ${NOTHING}`, { hint: 'Run `cirt ps -a` to list containers (it may already be gone).' });
   }
-  const byName = alert.name !== undefined ? await findByExactName(docker, alert.name) : undefined;
+  const byName = alert.name !== undefined ? await runtime.findByName(alert.name) : undefined;
   if (byId && alert.name !== undefined && byName?.id !== byId.id) {
     const other = byName ? `, which is container ${show(byName)}` : ', and no container has that name';
     throw new UserError(
@@ -33,7 +32,7 @@ export async function resolveAlertTarget(docker: Docker, alert: LoadedAlert, tar
     });
   }
   if (targetRef === undefined) return fromAlert;
-  const named = await resolveTarget(docker, targetRef);
+  const named = await runtime.resolve(targetRef);
   if (named.id !== fromAlert.id) {
     throw new UserError(`--target ${safeText(targetRef)} is container ${show(named)}, but the alert in ${at} is about container ${show(fromAlert)}; ${NOTHING}`, {
       hint: 'Drop --target to act on the container the alert names, or drop --alert to act on the one you named.',

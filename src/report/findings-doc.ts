@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { versionsOf } from '../timeline/artifacts.js';
-import { parseFindingsDoc } from './read-doc.js';
-import type { FindingsDoc } from './types.js';
+import { parseFindingsDoc } from '../findings/read-doc.js';
+import type { FindingsDoc } from '../findings/types.js';
 
 /**
  * The findings the seal's report should show: the newest findings.json of a case folder (the

@@ -3,29 +3,15 @@ import { humanBytes } from '../util/format.js';
 import { clip } from '../util/sanitize.js';
 import type { FindingsDoc } from '../findings/types.js';
 import { renderFindingsMarkdown } from '../findings/render.js';
-import type { ChainProblem, CustodyRecord } from './custody.js';
-import type { CaseInfo, ManifestEntry } from './types.js';
+import type { SealFacts, UnlistedFile } from '../evidence/seal.js';
+import type { CustodyRecord } from '../evidence/custody.js';
+import type { CaseInfo } from '../evidence/types.js';
 
-/** A file found in the case folder at sealing that no step recorded (hashed at seal time). */
-export interface UnlistedFile {
-  path: string;
-  sha256: string;
-  bytes: number;
-  why: string;
-}
+export type { UnlistedFile };
 
-/** Everything report.md and report.html show. */
-export interface ReportInput {
-  info: CaseInfo;
-  records: CustodyRecord[];
-  chainProblems: ChainProblem[];
-  artifacts: readonly ManifestEntry[];
-  unlisted: UnlistedFile[];
-  sealedAt: string;
-  key: { source: 'provided' | 'generated'; fingerprint: string };
-  /** Sealed by the last step of a run, which is still going: its status is not a gap. */
-  duringRun?: boolean;
-  /** findings.json, when evidence:findings ran (src/findings/report-hook.ts reads it). */
+/** Everything report.md and report.html show: what the seal knows, and the findings. */
+export interface ReportInput extends Omit<SealFacts, 'root'> {
+  /** findings.json, when evidence:findings ran (src/report/findings-doc.ts reads it). */
   findings?: FindingsDoc;
 }
 

@@ -1,0 +1,57 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { registry } from '../actions/index.js';
+import { lockContainer, registeredCases } from '../containment/container-lock.js';
+import { releaseCase, type ReleaseReport } from '../containment/release.js';
+import { lockCase } from '../evidence/case-lock.js';
+import { CirtError, FailureError, UserError, errorMessage } from '../errors.js';
+import { actor, CASE_ID, CaseStore } from '../evidence/case-store.js';
+import type { ContainerRuntime } from '../runtime/types.js';
+import { safeText } from '../util/sanitize.js';
+import { casesDirOf, connect, type AppEnv } from './env.js';
+
+/**
+ * Undoes a case's containment with the undo each action declares; every undo is recorded. The case
+ * is checked before the runtime is contacted: a typo should not need an engine.
+ */
+export async function releaseById(caseId: string, env: AppEnv, runtime?: ContainerRuntime): Promise<{ report: ReleaseReport; caseDir: string }> {
+  const casesDir = casesDirOf(env);
+  if (!CASE_ID.test(caseId)) {
+    throw new UserError(`Case id "${safeText(caseId)}" is not allowed`, { hint: 'Use the id of a folder under the cases directory.' });
+  }
+  const root = path.resolve(casesDir, caseId);
+  if (!fs.existsSync(path.join(root, 'case.json'))) {
+    throw new UserError(`No case ${caseId} in ${safeText(path.resolve(casesDir))}`, {
+      hint: `List the cases with \`ls ${safeText(path.resolve(casesDir))}\`, or point --cases-dir / CIRT_CASES_DIR at the folder holding it.`,
+    });
+  }
+  // One writer per case, and release changes the container: it holds both locks (docs/locks.md).
+  const caseLock = lockCase(casesDir, caseId, 'cirt release');
+  try {
+    return await releaseLocked(caseId, root, env, runtime);
+  } finally {
+    caseLock.release();
+  }
+}
+
+async function releaseLocked(caseId: string, root: string, env: AppEnv, runtime?: ContainerRuntime): Promise<{ report: ReleaseReport; caseDir: string }> {
+  let store: CaseStore;
+  try {
+    store = await CaseStore.open(root);
+  } catch (err) {
+    if (err instanceof CirtError) throw err;
+    throw new FailureError(`Case ${caseId} cannot be opened: ${errorMessage(err)}`, {
+      hint: 'Its case.json or custody log is damaged; nothing was changed. Compare the folder with its sealed bundle.',
+      cause: err,
+    });
+  }
+  const rt = runtime ?? (await connect(env));
+  const target = { id: store.caseInfo.target.id, name: store.caseInfo.target.name };
+  const containerLock = lockContainer(env.env, { caseId: store.id, caseDir: root, container: target, engine: rt.info.address, command: 'cirt release' });
+  try {
+    const report = await releaseCase(rt, store, actor(), registry.list(), { otherRoots: registeredCases(env.env, rt.info.address, target.id) });
+    return { report, caseDir: root };
+  } finally {
+    containerLock.release();
+  }
+}
