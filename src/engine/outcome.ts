@@ -80,6 +80,6 @@ export function runMessage(counts: Record<StepStatus, number>, f: DeclineFacts, 
   if (counts.failed) parts.push(`${counts.failed} step(s) failed`);
   if (counts.partial) parts.push(`${counts.partial} step(s) partial: ${gaps} gap(s) noted in case.json "incomplete" (the report lists them under Incomplete)`);
   const notes = [warnings ? `${warnings} warning(s)` : '', limitations ? `${limitations} limitation(s) of the evidence noted in case.json "limitations"` : ''].filter(Boolean);
-  parts.push(`${counts.ok + counts.noop} step(s) done${notes.length ? ` with ${notes.join(', ')}` : ''}`);
+  parts.push(`${counts.ok + counts.noop} step(s) done${counts.partial ? ' in full' : ''}${notes.length ? ` with ${notes.join(', ')}` : ''}`);
   return parts.join('; ');
 }
