@@ -131,7 +131,7 @@ describe('the cirt binary (real engine)', () => {
     try {
       expect(tmux('new-session', '-d', '-s', 'ask', '-x', '200', '-y', '40', cmd).status).toBe(0);
       const screen = () => tmux('capture-pane', '-p', '-t', 'ask').stdout;
-      await waitFor('the approval prompt', async () => /\[y\/N\]/.test(screen()), 20_000);
+      await waitFor('the approval prompt', async () => /\[y\/s\/A\]/.test(screen()), 20_000);
       tmux('send-keys', '-t', 'ask', 'C-c');
       await waitFor('cirt to exit', async () => /CIRT-EXIT=\d+/.test(screen()), 20_000);
       expect(screen()).toMatch(/CIRT-EXIT=130/);
