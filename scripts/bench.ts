@@ -4,6 +4,7 @@
  */
 import { collectBench } from './bench/collect.js';
 import { containBench } from './bench/contain.js';
+import { fsDiffBench } from './bench/fs-diff.js';
 import { timelineBench } from './bench/timeline.js';
 import { tuiBench } from './bench/tui.js';
 import type { BenchModule, BenchRow } from './bench/types.js';
@@ -11,6 +12,7 @@ import type { BenchModule, BenchRow } from './bench/types.js';
 const MODULES: BenchModule[] = [
   containBench,
   collectBench,
+  fsDiffBench,
   tuiBench,
   timelineBench,
 ];
@@ -18,7 +20,9 @@ const MODULES: BenchModule[] = [
 async function main(): Promise<number> {
   const rows: (BenchRow & { bench: string })[] = [];
   let failed = 0;
-  for (const m of MODULES) {
+  // BENCH_ONLY=fs-diff,collect runs only those modules.
+  const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const m of MODULES.filter((x) => !only?.length || only.includes(x.name))) {
     process.stderr.write(`bench ${m.name}…\n`);
     try {
       for (const r of await m.run((line) => process.stderr.write(`  ${line}\n`))) rows.push({ bench: m.name, ...r });

@@ -7,7 +7,7 @@ import type Docker from 'dockerode';
 import { runCommand } from '../../src/cli/commands/run.js';
 import { connectEngine } from '../../src/docker/connection.js';
 import { QUARANTINE_LABEL } from '../../src/docker/networks.js';
-import type { RunEvent } from '../../src/engine/events.js';
+import type { RunEvent } from '../../src/runner/events.js';
 import { cleanupPrefix, stageCompromise, type Lab } from '../../test/fixtures/lab.js';
 import { median, type BenchModule } from './types.js';
 

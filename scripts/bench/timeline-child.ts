@@ -6,8 +6,8 @@
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { evidenceTimeline } from '../../src/actions/evidence-timeline.js';
-import { makeContext } from '../../src/engine/context.js';
-import { EventBus } from '../../src/engine/events.js';
+import { makeContext } from '../../src/runner/context.js';
+import { EventBus } from '../../src/runner/events.js';
 import { CaseStore } from '../../src/evidence/case-store.js';
 
 async function main(root: string): Promise<void> {

@@ -2,10 +2,11 @@ import { Readable, Writable } from 'node:stream';
 import type Docker from 'dockerode';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
-import { defineAction } from '../engine/action.js';
-import { FailureError, engineMessage } from '../engine/errors.js';
+import { defineAction } from '../runner/action.js';
+import { FailureError } from '../errors.js';
+import { engineMessage } from '../docker/errors.js';
 import { engineStream } from '../docker/raw.js';
-import { rfc3339ToSeconds } from '../docker/times.js';
+import { rfc3339ToSeconds } from '../util/times.js';
 import { safeText } from '../util/sanitize.js';
 import { LineSplitter, tee } from '../util/streams.js';
 

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { exportStream } from '../docker/archive.js';
 import { entryPath } from '../docker/changes.js';
-import { defineAction } from '../engine/action.js';
-import { FailureError } from '../engine/errors.js';
+import { defineAction } from '../runner/action.js';
+import { FailureError } from '../errors.js';
 import { openIndexedTar } from '../collect/indexed-tar.js';
 import { humanBytes } from '../util/format.js';
 import { safeText } from '../util/sanitize.js';

@@ -1,14 +1,17 @@
 import { Transform } from 'node:stream';
 import { z } from 'zod';
-import { exactPaths, fetchArchives, isDirectory, writeStats } from '../collect/fs-diff.js';
+import { writeStats } from '../collect/fs-diff.js';
+import { fetchDiff } from '../collect/fs-fetch.js';
+import { groupRequests } from '../collect/fs-groups.js';
 import { changesStream } from '../docker/archive.js';
 import { planFetch, type Change } from '../docker/changes.js';
 import { inspectContainer } from '../docker/inspect.js';
-import { ContainerRoot } from '../docker/proc-root.js';
-import { defineAction } from '../engine/action.js';
-import { FailureError } from '../engine/errors.js';
+import { ContainerRoot } from '../host/proc-root.js';
+import { defineAction } from '../runner/action.js';
+import { FailureError } from '../errors.js';
 import { humanBytes } from '../util/format.js';
 import { safeText } from '../util/sanitize.js';
+import { byteBudget } from '../util/byte-budget.js';
 import { BoundedBuffer } from '../util/streams.js';
 
 /** A /changes listing is metadata; past this it is not a diff we can plan in memory. */
@@ -16,12 +19,15 @@ const MAX_CHANGES_BYTES = 256 * 1024 * 1024;
 
 const params = z.strictObject({
   stat: z.boolean().default(true).describe('on the engine host, also record atime/mtime/ctime/birth time of every changed path (fs/stat.jsonl)'),
+  maxFileBytes: byteBudget('256MiB', 'largest changed file kept whole; a bigger one (or a sparse one that claims more) keeps only this many first bytes, in fs/clipped/<n>.bin, and is listed as a gap'),
+  maxTotalBytes: byteBudget('2GiB', 'most bytes of content this step writes (fs/diff.tar plus prefixes); past it the remaining paths are listed as gaps, not fetched'),
+  maxContextBytes: byteBudget('64MiB', 'most bytes of unchanged members one directory request may bring along before it is cut and its changed children fetched one by one'),
 });
 
 export const collectFsDiff = defineAction({
   name: 'collect:fs-diff',
   description:
-    "Collect what changed in the container's filesystem: /changes (added, changed, deleted), the content of every added or changed path fetched with the fewest archive requests into fs/diff.tar (bytes as the engine sent them) with a per-entry index and sha256, and — on the engine host — full stat times through /proc/<pid>/root without following any symlink. Works on a paused container.",
+    "Collect what changed in the container's filesystem: /changes (added, changed, deleted), the content of every added or changed path into fs/diff.tar (bytes as the engine sent them; a directory with many changed children is fetched once, its unchanged members marked as context in the index) with a per-entry index and sha256, within per-file and total byte budgets (a file over them keeps a hashed prefix and is listed as a gap), and — on the engine host — full stat times through /proc/<pid>/root without following any symlink. Works on a paused container.",
   example: '- uses: collect:fs-diff',
   params,
   mutates: false,
@@ -79,31 +85,30 @@ export const collectFsDiff = defineAction({
       // 2. Times first: reading the content through the archive endpoint can update atime.
       const statted = root && p.stat ? await writeStats(ctx, root, pid, changes) : 0;
 
-      // 3. Which paths to request (see planFetch for the rule).
-      const fetch: Buffer[] = plan.added.flatMap((a) => exactPaths(a, root));
-      let metadataOnlyDirs = 0;
-      for (const c of plan.changedLeaves) {
-        for (const exact of exactPaths(c, root)) {
-          const dir = await isDirectory(ctx, exact);
-          if (dir === true) metadataOnlyDirs++;
-          else if (dir === false || dir === null) fetch.push(exact);
-        }
-      }
-      fetch.sort(Buffer.compare);
-      ctx.progress({ message: `${changes.length} changes: ${fetch.length} archive request(s), ${plan.covered} path(s) inside added directories` });
+      // 3. Which paths to request: planFetch's rule, then parents with many changed children fetched once.
+      const planned = groupRequests(plan.added, plan.changedLeaves);
+      const groups = planned.filter((r) => r.kind === 'directory').length;
+      ctx.progress({ message: `${changes.length} changes: ${planned.length} archive request(s) planned (${groups} for directories with many changed children), ${plan.covered} path(s) inside added directories` });
 
-      // 4. Content.
-      const got = await fetchArchives(ctx, fetch);
+      // 4. Content, within the budgets.
+      let metadataOnlyDirs = 0;
+      const got = await fetchDiff(ctx, changes, planned, root, { maxFileBytes: p.maxFileBytes, maxTotalBytes: p.maxTotalBytes, maxContextBytes: p.maxContextBytes }, () => metadataOnlyDirs++);
       const count = (k: number) => changes.filter((c) => c.Kind === k).length;
-      const missing = got.requests.filter((r) => r.status !== 'ok').length;
+      const missing = got.requests.filter((r) => r.status !== 'ok' && r.status !== 'cut').length;
       return {
         status: 'ok',
-        summary: `${changes.length} changes (${count(1)} added, ${count(0)} changed, ${count(2)} deleted): ${got.entries} entries, ${humanBytes(got.bytes)} from ${got.requests.length} archive request(s)${missing ? `, ${missing} not delivered` : ''}${statted ? `, ${statted} stat records` : ''}`,
+        summary: `${changes.length} changes (${count(1)} added, ${count(0)} changed, ${count(2)} deleted): ${got.entries} entries (${got.evidence} changed, ${got.context} context), ${humanBytes(got.bytes)} from ${got.requests.length} archive request(s)${missing ? `, ${missing} not delivered` : ''}${got.gaps.length ? `, ${got.gaps.length} over budget (listed as gaps)` : ''}${statted ? `, ${statted} stat records` : ''}`,
         details: {
           changes: { added: count(1), changed: count(0), deleted: count(2) },
           requests: got.requests.length,
+          directoryRequests: got.requests.filter((r) => r.kind === 'directory').length,
           notDelivered: missing,
           entries: got.entries,
+          evidenceEntries: got.evidence,
+          contextEntries: got.context,
+          clipped: got.clipped,
+          overBudget: got.gaps.length,
+          budgets: { maxFileBytes: p.maxFileBytes, maxTotalBytes: p.maxTotalBytes, maxContextBytes: p.maxContextBytes },
           bytes: got.bytes,
           coveredByDirectoryRequests: plan.covered,
           changedDirectoriesNotFetched: plan.changedDirs.length + metadataOnlyDirs,

@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import { z } from 'zod';
-import { defineAction } from '../engine/action.js';
-import { engineStatus } from '../engine/errors.js';
+import { defineAction } from '../runner/action.js';
+import { engineStatus } from '../docker/errors.js';
 
 const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
 const REPO = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);

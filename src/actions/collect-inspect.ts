@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { defineAction } from '../engine/action.js';
-import { engineMessage, engineStatus } from '../engine/errors.js';
+import { defineAction } from '../runner/action.js';
+import { engineMessage, engineStatus } from '../docker/errors.js';
 
 export const collectInspect = defineAction({
   name: 'collect:inspect',

@@ -2,12 +2,13 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
-import { defineAction, type ActionContext } from '../engine/action.js';
-import { FailureError, engineMessage, engineStatus } from '../engine/errors.js';
+import { defineAction, type ActionContext } from '../runner/action.js';
+import { FailureError } from '../errors.js';
+import { engineMessage, engineStatus } from '../docker/errors.js';
 import type { ManifestEntry } from '../evidence/types.js';
 import { FrameDemuxer, frameRouter } from '../docker/demux.js';
 import { engineStream } from '../docker/raw.js';
-import { ENGINE_TIME, toEngineTime } from '../docker/times.js';
+import { ENGINE_TIME, toEngineTime } from '../util/times.js';
 import { safeText } from '../util/sanitize.js';
 
 const time = z.string().regex(ENGINE_TIME, 'Unix seconds (1700000000.5), RFC 3339 (2026-11-28T20:17:00Z) or a duration back from now (90s, 15m, 2h, 7d)');

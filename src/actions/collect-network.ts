@@ -1,8 +1,9 @@
 import fs from 'node:fs/promises';
 import { z } from 'zod';
-import { defineAction } from '../engine/action.js';
-import { PreconditionError } from '../engine/errors.js';
-import { containerPids, hostSocketOwners, isGone } from '../docker/proc.js';
+import { assertTargetPresent } from '../docker/target-gone.js';
+import { defineAction } from '../runner/action.js';
+import { PreconditionError } from '../errors.js';
+import { containerPids, hostSocketOwners, isGone } from '../host/proc.js';
 import { hostView, requireLiveTarget } from '../collect/live-target.js';
 import { snapshotViaHelper } from '../collect/net-helper.js';
 import { NET_FILES, NetSnapshot } from '../collect/net-snapshot.js';
@@ -61,17 +62,23 @@ export const collectNetwork = defineAction({
     if (useHost) {
       // Owners first, so every socket line can be labelled as it streams past.
       snap.setOwners(await hostSocketOwners(await containerPids(pid)));
+      let missing = 0;
       for (const file of NET_FILES) {
         let fh: fs.FileHandle;
         try {
           fh = await fs.open(`${dir}/${file}`, 'r');
         } catch (err) {
-          if (isGone(err)) snap.skip(file, `${dir}/${file} does not exist`);
+          if (isGone(err)) {
+            missing++;
+            snap.skip(file, `${dir}/${file} does not exist`);
+          }
           else snap.skip(file, (err as Error).message);
           continue;
         }
         await snap.file(file, fh.createReadStream(), `${dir}/${file}`);
       }
+      // A vanished /proc/<pid>/net is what a removed container looks like from the host.
+      if (missing) await assertTargetPresent(ctx.docker, ctx.target, `${missing} of the /proc/${pid}/net files were gone when read`);
     } else {
       const r = await snapshotViaHelper(ctx, snap, image);
       helper = { id: r.id, name: r.name, image: r.image };

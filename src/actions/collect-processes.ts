@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { defineAction, type ActionContext } from '../engine/action.js';
-import { engineMessage } from '../engine/errors.js';
-import { bootTime, clkTck, containerPids, isGone, readProcess } from '../docker/proc.js';
+import { assertTargetPresent } from '../docker/target-gone.js';
+import { defineAction, type ActionContext } from '../runner/action.js';
+import { engineMessage } from '../docker/errors.js';
+import { bootTime, clkTck, containerPids, isGone, readProcess } from '../host/proc.js';
 import { hostView, requireLiveTarget } from '../collect/live-target.js';
 import { JsonArrayArtifact } from '../collect/json-array.js';
 import { writeChunk } from '../util/streams.js';
@@ -65,6 +66,8 @@ export const collectProcesses = defineAction({
           ctx.warn(`process ${pid} exited while it was read; skipped`);
         }
       }
+      // Processes vanishing one by one is normal; all of them vanishing may be the container removed.
+      if (gone.length) await assertTargetPresent(ctx.docker, ctx.target, `${gone.length} of ${pids.length} processes vanished while they were read`);
     } catch (err) {
       failure = err as Error;
       throw err;

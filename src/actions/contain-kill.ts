@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { RECORD_PATHS, containerRef } from '../containment/records.js';
 import { inspectContainer } from '../docker/inspect.js';
-import { defineAction } from '../engine/action.js';
+import { defineAction } from '../runner/action.js';
 import { checkStoppable, recordStop } from './contain-stop.js';
 
 export const containKill = defineAction({

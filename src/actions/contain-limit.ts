@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import { z } from 'zod';
 import { RECORD_PATHS, containerRef, type LimitRecord, type Limits } from '../containment/records.js';
-import { defineAction } from '../engine/action.js';
+import { defineAction } from '../runner/action.js';
 import { humanBytes } from '../util/format.js';
 import { parseByteSize } from '../util/size.js';
 

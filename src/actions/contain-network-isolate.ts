@@ -11,8 +11,9 @@ import {
   resolveEndpointIds,
   sharedNamespace,
 } from '../docker/networks.js';
-import { defineAction } from '../engine/action.js';
-import { FailureError, PreconditionError, engineMessage } from '../engine/errors.js';
+import { defineAction } from '../runner/action.js';
+import { FailureError, PreconditionError } from '../errors.js';
+import { engineMessage } from '../docker/errors.js';
 
 export const containNetworkIsolate = defineAction({
   name: 'contain:network-isolate',

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { defineAction } from '../engine/action.js';
-import { PreconditionError } from '../engine/errors.js';
+import { defineAction } from '../runner/action.js';
+import { PreconditionError } from '../errors.js';
 import { containerName } from '../docker/inspect.js';
 
 export const containPause = defineAction({

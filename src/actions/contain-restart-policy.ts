@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { RECORD_PATHS, containerRef, type RestartPolicy, type RestartPolicyRecord } from '../containment/records.js';
-import { defineAction } from '../engine/action.js';
+import { defineAction } from '../runner/action.js';
 
 const POLICIES = ['no', 'on-failure', 'unless-stopped', 'always'] as const;
 

@@ -2,8 +2,8 @@ import type Docker from 'dockerode';
 import { z } from 'zod';
 import { RECORD_PATHS, containerRef, type StopRecord } from '../containment/records.js';
 import { inspectContainer } from '../docker/inspect.js';
-import { defineAction, type ActionContext } from '../engine/action.js';
-import { PreconditionError } from '../engine/errors.js';
+import { defineAction, type ActionContext } from '../runner/action.js';
+import { PreconditionError } from '../errors.js';
 import { normalisePolicy } from './contain-restart-policy.js';
 
 /** Shared by contain:stop and contain:kill: the container must exist and not be on its way out. */

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { defineAction } from '../engine/action.js';
+import { defineAction } from '../runner/action.js';
 import { computeFindings } from '../findings/compute.js';
 import { loadRules } from '../findings/rules.js';
 import { openCaseSource } from '../timeline/source.js';

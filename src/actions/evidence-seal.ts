@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { defineAction } from '../engine/action.js';
-import { PreconditionError } from '../engine/errors.js';
+import { defineAction } from '../runner/action.js';
+import { PreconditionError } from '../errors.js';
 import { actor } from '../evidence/case-store.js';
 import { sealCase } from '../evidence/seal.js';
 import { loadSigningKey } from '../evidence/sign.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { defineAction } from '../engine/action.js';
-import { InterruptedError } from '../engine/errors.js';
+import { defineAction } from '../runner/action.js';
+import { InterruptedError } from '../errors.js';
 import { buildTimeline } from '../timeline/build.js';
 import { extractors } from '../timeline/extractors/index.js';
 import { MAX_LOG_LINE } from '../timeline/extractors/logs.js';

@@ -1,4 +1,4 @@
-import type { AnyAction } from '../engine/action.js';
+import type { AnyAction } from '../runner/action.js';
 
 /** An explicit registry: adding an action means adding it to the list in index.ts. */
 export class ActionRegistry {

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { findByAlertId, findByExactName, resolveTarget, type Target } from '../docker/target.js';
-import { UserError } from '../engine/errors.js';
+import { UserError } from '../errors.js';
 import { safeText } from '../util/sanitize.js';
 import type { LoadedAlert } from './alert.js';
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { z } from 'zod';
-import { UserError } from '../engine/errors.js';
+import { UserError } from '../errors.js';
 import { safeText } from '../util/sanitize.js';
 import { FirstJsonError, readFirstJson, type FirstJson } from './first-json.js';
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { CirtError, EXIT } from '../engine/errors.js';
+import { CirtError, EXIT } from '../errors.js';
 import { safeText } from '../util/sanitize.js';
 import { CommanderError } from 'commander';
 import { processIO, terminalIO, TerminalWriter, type CommandIO } from './io.js';

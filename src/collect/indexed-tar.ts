@@ -1,4 +1,4 @@
-import type { ActionContext } from '../engine/action.js';
+import type { ActionContext } from '../runner/action.js';
 import { TarTee } from '../evidence/diff-writer.js';
 import type { ManifestEntry } from '../evidence/types.js';
 

@@ -1,4 +1,4 @@
-import type { ActionContext } from '../engine/action.js';
+import type { ActionContext } from '../runner/action.js';
 import type { ArtifactHandle } from '../evidence/case-store.js';
 import type { ManifestEntry } from '../evidence/types.js';
 import { writeChunk } from '../util/streams.js';

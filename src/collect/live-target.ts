@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
-import type { ActionContext } from '../engine/action.js';
-import { PreconditionError } from '../engine/errors.js';
-import { hostProcUsable } from '../docker/proc.js';
+import type { ActionContext } from '../runner/action.js';
+import { PreconditionError } from '../errors.js';
+import { hostProcUsable } from '../host/proc.js';
 import { safeText } from '../util/sanitize.js';
 
 /**

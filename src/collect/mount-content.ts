@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import type { Writable } from 'node:stream';
-import { nsToIso } from '../docker/fs-stat.js';
-import { ContainerRoot } from '../docker/proc-root.js';
-import { InterruptedError } from '../engine/errors.js';
+import { nsToIso } from '../host/fs-stat.js';
+import { ContainerRoot } from '../host/proc-root.js';
+import { InterruptedError } from '../errors.js';
 import { nameFields } from '../util/names.js';
 import { writeChunk } from '../util/streams.js';
 import type { ContentLimits, MountIndexLine, MountToWalk, MountTotals } from './mount-index.js';

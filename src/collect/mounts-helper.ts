@@ -1,6 +1,6 @@
 import { runNamespaceHelper } from '../docker/helper.js';
-import type { ActionContext } from '../engine/action.js';
-import { FailureError } from '../engine/errors.js';
+import type { ActionContext } from '../runner/action.js';
+import { FailureError } from '../errors.js';
 import { safeText } from '../util/sanitize.js';
 import { BoundedBuffer } from '../util/streams.js';
 

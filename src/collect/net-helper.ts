@@ -1,9 +1,9 @@
 import { PassThrough } from 'node:stream';
-import type { ActionContext } from '../engine/action.js';
-import { FailureError } from '../engine/errors.js';
+import type { ActionContext } from '../runner/action.js';
+import { FailureError } from '../errors.js';
 import { runNamespaceHelper, type HelperResult } from '../docker/helper.js';
-import { addOwner, type SocketOwnerMap } from '../docker/proc.js';
-import { SectionSplitter, type SectionSink } from '../docker/sections.js';
+import { addOwner, type SocketOwnerMap } from '../host/proc.js';
+import { SectionSplitter, type SectionSink } from './sections.js';
 import { safeText } from '../util/sanitize.js';
 import { writeChunk } from '../util/streams.js';
 import { NET_FILES, type NetFile, type NetSnapshot } from './net-snapshot.js';

@@ -1,9 +1,9 @@
 import { Writable, type Readable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
-import type { ActionContext } from '../engine/action.js';
-import { buildInterfaces, parseArp, parseDev, parseFibTrieLocal, parseIfInet6, parseRoutes } from '../docker/procnet-links.js';
-import { parseSocketLine, withOwners, type SocketEntry, type SocketProto } from '../docker/procnet.js';
-import type { SocketOwnerMap } from '../docker/proc.js';
+import type { ActionContext } from '../runner/action.js';
+import { buildInterfaces, parseArp, parseDev, parseFibTrieLocal, parseIfInet6, parseRoutes } from '../host/procnet-links.js';
+import { parseSocketLine, withOwners, type SocketEntry, type SocketProto } from '../host/procnet.js';
+import type { SocketOwnerMap } from '../host/proc.js';
 import { BoundedBuffer, LineSplitter, tee } from '../util/streams.js';
 import { JsonArrayArtifact } from './json-array.js';
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { UserError } from '../engine/errors.js';
+import { UserError } from '../errors.js';
 import { describeHolder, tryLock, type HeldLock } from '../evidence/lock-file.js';
 
 /**

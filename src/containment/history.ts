@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { FailureError } from '../engine/errors.js';
+import { FailureError } from '../errors.js';
 import type { CustodyRecord } from '../evidence/custody.js';
 import { caseFile } from '../evidence/paths.js';
 import { safeText } from '../util/sanitize.js';

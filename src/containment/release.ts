@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import { inspectContainer } from '../docker/inspect.js';
-import { engineMessage, hintSuffix } from '../engine/errors.js';
+import { hintSuffix } from '../errors.js';
+import { engineMessage } from '../docker/errors.js';
 import type { CaseStore } from '../evidence/case-store.js';
 import type { CustodyInput } from '../evidence/custody.js';
 import { POST_SEAL_FILE, PostSealCustody } from '../evidence/post-seal-custody.js';

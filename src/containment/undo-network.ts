@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import { inspectContainer } from '../docker/inspect.js';
 import { caseFromAliases, endpointRecords, resolveEndpointIds, restorableAliases, type EndpointRecord } from '../docker/networks.js';
-import { engineMessage, engineStatus } from '../engine/errors.js';
+import { engineMessage, engineStatus } from '../docker/errors.js';
 import type { IsolationRecord } from './records.js';
 import type { UndoOutcome } from './undo-settings.js';
 

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Docker from 'dockerode';
-import { UserError, engineStatus, errorMessage } from '../engine/errors.js';
+import { UserError, errorMessage } from '../errors.js';
+import { engineStatus } from './errors.js';
 
 export interface EngineAddress {
   /** What we tell the user we tried, e.g. `unix:///var/run/docker.sock`. */

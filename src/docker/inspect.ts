@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
-import { UserError, engineStatus } from '../engine/errors.js';
+import { UserError } from '../errors.js';
+import { engineStatus } from './errors.js';
 import { safeText } from '../util/sanitize.js';
 
 /** Full inspect of a container; a container that is gone is a user error (exit 2) naming it. */

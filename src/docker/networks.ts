@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
-import { PreconditionError, engineMessage, engineStatus } from '../engine/errors.js';
+import { PreconditionError } from '../errors.js';
+import { engineMessage, engineStatus } from './errors.js';
 import { safeText } from '../util/sanitize.js';
 
 /** Label that marks a network cirt made (or accepts) as a quarantine network. */

@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { UserError } from '../engine/errors.js';
+import { UserError } from '../errors.js';
 import { safeText } from '../util/sanitize.js';
 import { containerName, inspectContainer } from './inspect.js';
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { TarArchive } from 'archiver';
-import { FailureError } from '../engine/errors.js';
+import { FailureError } from '../errors.js';
 import { HashingFileWriter } from './hashing-writer.js';
 import { writeNewFile } from './paths.js';
 import { writeErrno } from './write-errors.js';

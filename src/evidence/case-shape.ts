@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { UserError } from '../engine/errors.js';
+import { UserError } from '../errors.js';
 import { clip, safeText } from '../util/sanitize.js';
 import type { CaseInfo, ManifestEntry } from './types.js';
 

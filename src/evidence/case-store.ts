@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { UserError } from '../engine/errors.js';
+import { UserError } from '../errors.js';
 import { parseCaseInfo, parseManifest } from './case-shape.js';
 import { CustodyLog, type CustodyInput, type CustodyRecord } from './custody.js';
 import { HashingFileWriter, type WriteResult } from './hashing-writer.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { FailureError } from '../engine/errors.js';
+import { FailureError } from '../errors.js';
 
 /** Hash that starts every custody chain. */
 export const GENESIS = '0'.repeat(64);

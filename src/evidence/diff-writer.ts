@@ -18,8 +18,14 @@ export interface IndexLine {
   sha256: string | null;
   /** Which archive request (fs/diff-requests.json `n`) the entry came from. */
   request: number;
-  /** Byte offset of the entry's first header in the tar artifact. */
-  offset: number;
+  /** Byte offset of the entry's first header in the tar artifact; null for a clipped member (not in the tar). */
+  offset: number | null;
+  /** fs/diff.tar only: `evidence` (listed in /changes) or `context` (came along with its directory). */
+  role?: 'evidence' | 'context';
+  /** The /changes kind of an evidence member: A added, C changed. */
+  change?: 'A' | 'C';
+  /** A member over a budget: not in the tar; `size` is its real size, this is the prefix taken. */
+  clipped?: { reason: string; artifact: string | null; bytes: number; sha256: string };
 }
 
 /** One archive request as recorded in fs/diff-requests.json. */
@@ -31,15 +37,25 @@ export interface RequestRecord {
   offset: number;
   bytes: number;
   entries: number;
-  status: 'ok' | 'empty' | 'missing' | 'failed';
+  status: 'ok' | 'empty' | 'missing' | 'failed' | 'cut' | 'skipped' | 'not-collected';
   error?: string;
+  /** `path`: the changed path itself; `directory`: its parent, fetched once for many changed children. */
+  kind?: 'path' | 'directory';
+  /** Members listed in /changes (evidence) and members that came along (context), and the context's tar bytes. */
+  evidence?: number;
+  context?: number;
+  contextBytes?: number;
+  /** The request whose cut made this one necessary. */
+  retryOf?: number;
+  /** A response stopped at a member boundary (status `cut`): why, before which member, and cirt's end-of-archive marker. */
+  stop?: { reason: string; member: string; memberB64?: string; role: 'evidence' | 'context'; size: number; endMarkerOffset: number | null; prefix?: { artifact: string | null; bytes: number; sha256: string } };
 }
 
 /** Maps a tar entry name to the absolute container path it stands for. */
 export type NameMapper = (name: Buffer) => Buffer;
 
 /** Builds an index line from a parsed entry. */
-function indexLine(e: TarEntry, mapName: NameMapper, request: number, base: number): IndexLine {
+export function indexLine(e: TarEntry, mapName: NameMapper, request: number, base: number): IndexLine {
   const name = nameFields(mapName(e.name));
   const link = e.linkname ? nameFields(e.linkname) : null;
   return {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { FailureError } from '../engine/errors.js';
+import { FailureError } from '../errors.js';
 import { checkChain, CustodyLog } from './custody.js';
 
 /**

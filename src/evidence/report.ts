@@ -1,4 +1,4 @@
-import { isContainment } from '../engine/outcome.js';
+import { isContainment } from '../runner/outcome.js';
 import { humanBytes } from '../util/format.js';
 import { clip } from '../util/sanitize.js';
 import type { FindingsDoc } from '../findings/types.js';

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { FailureError, UserError } from '../engine/errors.js';
+import { FailureError, UserError } from '../errors.js';
 import { safeText } from '../util/sanitize.js';
 import { writeBundle, type Bundle } from './archive.js';
 import { listFolder, type FolderListing } from './case-files.js';

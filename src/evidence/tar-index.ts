@@ -23,6 +23,15 @@ const CONTENT_TYPES = new Set(['0', '\0', '7']);
 /** Types whose size field never announces data (as Go's archive/tar, which wrote the engine's archives, reads them). */
 const HEADER_ONLY = new Set(['1', '2', '3', '4', '5', '6']);
 
+/** An entry whose headers are read and whose data is about to start (see TarIndexer's `decide`). */
+export interface EntryStart {
+  /** The entry as indexed, without a hash yet (`sha256: null`). */
+  entry: TarEntry;
+  /** Where its data starts, and where the entry ends (data padded to the block), in the indexed stream. */
+  dataOffset: number;
+  endOffset: number;
+}
+
 /**
  * A synchronous, streaming tar indexer: feed it the bytes of one or more tar archives (concatenated
  * archives are read like `tar --ignore-zeros`); it calls `onEntry` for every entry, with the sha256
@@ -43,15 +52,44 @@ export class TarIndexer {
   private longLink: Buffer | null = null;
   private entryOffset = -1;
   private position = 0;
+  private headerStart = -1;
+  private described: TarEntry | null = null;
   /** Set when a header could not be decoded; later bytes are no longer indexed. */
   error: string | null = null;
+  /** Set when `decide` refused an entry: nothing after its headers is read. */
+  halted: EntryStart | null = null;
   entries = 0;
 
-  constructor(private readonly onEntry: (e: TarEntry) => void) {}
+  /**
+   * `decide`, when given, is asked before each entry's data whether to go on; on false the indexer
+   * halts at that entry (`halted`), its data unread.
+   */
+  constructor(
+    private readonly onEntry: (e: TarEntry) => void,
+    private readonly decide?: (s: EntryStart) => boolean,
+  ) {}
+
+  /**
+   * Everything before this offset belongs to entries already decided on (or to zero blocks); bytes
+   * from here on are headers of an entry not decided yet.
+   */
+  get settledOffset(): number {
+    if (this.halted) return this.halted.entry.offset;
+    if (this.entryOffset >= 0 && !this.described) return this.entryOffset;
+    if (this.headerFill > 0) return this.headerStart;
+    return this.position;
+  }
+
+  /** Bytes of the stream read so far. */
+  get offset(): number {
+    return this.position;
+  }
 
   write(chunk: Buffer): void {
     let pos = 0;
-    while (pos < chunk.length && !this.error) {
+    const start = this.position;
+    const at = () => start + pos;
+    while (pos < chunk.length && !this.error && !this.halted) {
       if (this.remaining > 0) {
         const n = Math.min(this.remaining, chunk.length - pos);
         const piece = chunk.subarray(pos, pos + n);
@@ -59,28 +97,32 @@ export class TarIndexer {
         this.meta?.push(piece);
         this.remaining -= n;
         pos += n;
+        this.position = at();
         if (this.remaining === 0) this.finishData();
       } else if (this.padding > 0) {
         const n = Math.min(this.padding, chunk.length - pos);
         this.padding -= n;
         pos += n;
+        this.position = at();
       } else {
+        if (this.headerFill === 0) this.headerStart = at();
         const n = Math.min(BLOCK - this.headerFill, chunk.length - pos);
         chunk.copy(this.header, this.headerFill, pos, pos + n);
         this.headerFill += n;
         pos += n;
+        this.position = at();
         if (this.headerFill === BLOCK) {
           this.headerFill = 0;
-          this.onHeader(this.position + pos - BLOCK);
+          this.onHeader(at() - BLOCK);
         }
       }
     }
-    this.position += chunk.length;
   }
 
   /** Call at the end of the stream; returns a problem when the stream stopped inside an entry. */
   end(): string | null {
     if (this.error) return this.error;
+    if (this.halted) return null;
     if (this.remaining > 0 || this.headerFill > 0 || this.current || this.meta) {
       return `the tar stream ends inside an entry (at byte ${this.position})`;
     }
@@ -111,8 +153,40 @@ export class TarIndexer {
     const pax = new Map([...this.globalPax, ...this.pax]);
     if (pax.has('size')) raw.size = Number(pax.get('size')!.toString('latin1'));
     this.current = { raw, pax, offset: this.entryOffset };
+    const size = HEADER_ONLY.has(flag) ? 0 : raw.size;
+    this.described = this.describe(raw, pax, this.entryOffset);
+    if (this.decide) {
+      const dataOffset = at + BLOCK;
+      const start: EntryStart = { entry: this.described, dataOffset, endOffset: dataOffset + size + (size % BLOCK ? BLOCK - (size % BLOCK) : 0) };
+      if (!this.decide(start)) {
+        this.halted = start;
+        return;
+      }
+    }
     this.hash = CONTENT_TYPES.has(flag) ? createHash('sha256') : null;
-    this.startData(HEADER_ONLY.has(flag) ? 0 : raw.size);
+    this.startData(size);
+  }
+
+  private describe(raw: RawHeader, pax: PaxRecords, offset: number): TarEntry {
+    const name = pax.get('path') ?? this.longName ?? raw.name;
+    const link = pax.get('linkpath') ?? this.longLink ?? raw.linkname;
+    const num = (key: string, fallback: number): number => {
+      const v = pax.get(key);
+      return v && /^\d+$/.test(v.toString('latin1')) ? Number(v.toString('latin1')) : fallback;
+    };
+    return {
+      name,
+      linkname: link.length ? link : null,
+      type: typeName(raw.typeflag),
+      size: raw.size,
+      // Permission bits only (setuid/setgid/sticky included); the type is in `type`.
+      mode: raw.mode & 0o7777,
+      uid: num('uid', raw.uid),
+      gid: num('gid', raw.gid),
+      mtime: isoTime(raw.mtime, pax.get('mtime')),
+      sha256: null,
+      offset,
+    };
   }
 
   private startData(size: number): void {
@@ -130,27 +204,9 @@ export class TarIndexer {
       this.applyMeta(cur.raw.typeflag, data, cur.offset);
       return;
     }
-    const { raw, pax } = cur;
-    const name = pax.get('path') ?? this.longName ?? raw.name;
-    const link = pax.get('linkpath') ?? this.longLink ?? raw.linkname;
-    const num = (key: string, fallback: number): number => {
-      const v = pax.get(key);
-      return v && /^\d+$/.test(v.toString('latin1')) ? Number(v.toString('latin1')) : fallback;
-    };
-    this.onEntry({
-      name,
-      linkname: link.length ? link : null,
-      type: typeName(raw.typeflag),
-      size: raw.size,
-      // Permission bits only (setuid/setgid/sticky included); the type is in `type`.
-      mode: raw.mode & 0o7777,
-      uid: num('uid', raw.uid),
-      gid: num('gid', raw.gid),
-      mtime: isoTime(raw.mtime, pax.get('mtime')),
-      sha256: this.hash ? this.hash.digest('hex') : null,
-      offset: cur.offset,
-    });
+    this.onEntry({ ...this.described!, sha256: this.hash ? this.hash.digest('hex') : null });
     this.entries++;
+    this.described = null;
     this.hash = null;
     this.pax = new Map();
     this.longName = null;

@@ -5,7 +5,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import tar from 'tar-stream';
-import { UserError } from '../engine/errors.js';
+import { UserError } from '../errors.js';
 import { safeText } from '../util/sanitize.js';
 import { listFolder } from './case-files.js';
 

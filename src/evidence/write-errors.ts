@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { FailureError } from '../engine/errors.js';
+import { FailureError } from '../errors.js';
 
 /** errno codes that mean "the disk refused the bytes", as opposed to a bug or bad input. */
 const WRITE_ERRNOS: Record<string, string> = {

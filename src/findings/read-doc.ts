@@ -1,4 +1,4 @@
-import { UserError } from '../engine/errors.js';
+import { UserError } from '../errors.js';
 import { clip, safeText } from '../util/sanitize.js';
 import type { EvidenceRef } from './evidence.js';
 import type { Finding, FindingsDoc } from './types.js';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { z } from 'zod';
-import { UserError } from '../engine/errors.js';
+import { UserError } from '../errors.js';
 import { packageRoot } from '../util/pkg.js';
 import { safeText } from '../util/sanitize.js';
 import type { Matcher } from './matcher.js';

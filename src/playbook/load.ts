@@ -3,7 +3,7 @@ import path from 'node:path';
 import { isMap, LineCounter, parseDocument, visit, type Document, type Node as YamlNode, type Pair } from 'yaml';
 import type { z } from 'zod';
 import type { ActionRegistry } from '../actions/registry.js';
-import { UserError } from '../engine/errors.js';
+import { UserError } from '../errors.js';
 import { packageRoot } from '../util/pkg.js';
 import { safeText } from '../util/sanitize.js';
 import { playbookShape, stepShape } from './schema.js';

@@ -1,4 +1,4 @@
-import type { AnyAction } from '../engine/action.js';
+import type { AnyAction } from '../runner/action.js';
 
 export interface PlaybookStep {
   id: string;

@@ -1,5 +1,5 @@
 import { TZDate } from '@date-fns/tz';
-import { UserError } from '../engine/errors.js';
+import { UserError } from '../errors.js';
 import { safeText } from '../util/sanitize.js';
 import type { TimelineEvent } from './event.js';
 import { parseRfc3339 } from './time.js';

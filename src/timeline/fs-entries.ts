@@ -92,6 +92,8 @@ export async function loadFsEntries(src: CaseSource, files: readonly string[], d
   };
 
   await eachJsonLine(src, latestOf(files, 'fs/diff-index.jsonl'), diag, (o, rel, line) => {
+    // Unchanged members that came along with a directory request are not changes.
+    if (o.role === 'context') return;
     const p = str(o.path);
     if (!p) return diag.warn(`${rel}:${line}: no path; skipped`, rel);
     const e = get(p);

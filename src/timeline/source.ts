@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { PassThrough, type Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { extract, type Extract } from 'tar-stream';
-import { UserError } from '../engine/errors.js';
+import { UserError } from '../errors.js';
 import { safeText } from '../util/sanitize.js';
 
 /**

@@ -1,6 +1,6 @@
 import { useApp } from 'ink';
 import { useEffect } from 'react';
-import { EXIT } from '../engine/errors.js';
+import { EXIT } from '../errors.js';
 import { CaseScreen } from './components/CaseScreen.js';
 import { ContainersScreen } from './components/ContainersScreen.js';
 import { Frame } from './components/Frame.js';

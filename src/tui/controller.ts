@@ -1,6 +1,6 @@
-import type { PlannedStep } from '../engine/events.js';
-import type { Approval } from '../engine/outcome.js';
-import { CirtError, EXIT } from '../engine/errors.js';
+import type { PlannedStep } from '../runner/events.js';
+import type { Approval } from '../runner/outcome.js';
+import { CirtError, EXIT } from '../errors.js';
 import { findingEventIds } from './data/case-reader.js';
 import type { TimelineIndex } from './data/timeline-index.js';
 import { findTime, parseJumpTime, searchTimeline } from './data/timeline-search.js';

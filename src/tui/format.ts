@@ -1,4 +1,4 @@
-import { errorMessage, hintSuffix } from '../engine/errors.js';
+import { errorMessage, hintSuffix } from '../errors.js';
 import { humanBytes } from '../util/format.js';
 import { clip } from '../util/sanitize.js';
 

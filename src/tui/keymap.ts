@@ -1,4 +1,4 @@
-import { EXIT } from '../engine/errors.js';
+import { EXIT } from '../errors.js';
 import { listRows, timelineLayout } from './layout.js';
 import type { InputField, TuiAction } from './state/actions.js';
 import { selectedContainer } from './state/lists.js';

@@ -1,6 +1,6 @@
 import { render } from 'ink';
 import type { CommandIO, GlobalOptions } from '../cli/io.js';
-import { EXIT } from '../engine/errors.js';
+import { EXIT } from '../errors.js';
 import { realServices } from './adapters/real-services.js';
 import { App } from './App.js';
 import type { TuiServices } from './services.js';

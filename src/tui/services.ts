@@ -1,5 +1,5 @@
-import type { PlannedStep, RunEvent } from '../engine/events.js';
-import type { Approval } from '../engine/outcome.js';
+import type { PlannedStep, RunEvent } from '../runner/events.js';
+import type { Approval } from '../runner/outcome.js';
 import type { TimelineIndex } from './data/timeline-index.js';
 import type { CaseData, ContainerRow, PlaybookEntry, VerifyOutcome } from './types.js';
 

@@ -1,4 +1,4 @@
-import type { PlannedStep } from '../engine/events.js';
+import type { PlannedStep } from '../runner/events.js';
 import type { TimelineEvent as CaseEvent } from '../timeline/event.js';
 
 /** One row of the Containers screen, as the engine listed it (strings unsanitised: sanitise at render). */

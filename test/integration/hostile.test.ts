@@ -8,7 +8,7 @@ import type Docker from 'dockerode';
 import { runCommand } from '../../src/cli/commands/run.js';
 import { main } from '../../src/cli/main.js';
 import type { IndexLine } from '../../src/evidence/diff-writer.js';
-import type { StatRecord } from '../../src/docker/fs-stat.js';
+import type { StatRecord } from '../../src/host/fs-stat.js';
 import { startHostile, type HostileLab } from '../fixtures/hostile.js';
 import { requireEngine, uniquePrefix } from '../helpers/engine.js';
 

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import type Docker from 'dockerode';
-import type { RunEvent } from '../../src/engine/events.js';
+import type { RunEvent } from '../../src/runner/events.js';
 import type { CaseInfo } from '../../src/evidence/types.js';
 import { execOk } from '../fixtures/exec.js';
 import { cleanupPrefix, stageCompromise, type Lab } from '../fixtures/lab.js';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type Docker from 'dockerode';
 import { registry } from '../../src/actions/index.js';
-import { planSteps } from '../../src/engine/runner.js';
+import { planSteps } from '../../src/runner/runner.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import { cleanupPrefix, stageCompromise, type Lab } from '../fixtures/lab.js';
 import { requireEngine, uniquePrefix } from '../helpers/engine.js';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { loadAlert } from '../../src/cli/alert.js';
-import { UserError } from '../../src/engine/errors.js';
+import { UserError } from '../../src/errors.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cirt-alert-'));
 const file = (name: string, text: string | Buffer): string => {

@@ -17,9 +17,9 @@ import { z } from 'zod';
 import { ActionRegistry } from '../../src/actions/registry.js';
 import type { Engine } from '../../src/docker/connection.js';
 import type { Target } from '../../src/docker/target.js';
-import { defineAction } from '../../src/engine/action.js';
-import { EventBus, type RunEvent } from '../../src/engine/events.js';
-import { runPlaybook } from '../../src/engine/runner.js';
+import { defineAction } from '../../src/runner/action.js';
+import { EventBus, type RunEvent } from '../../src/runner/events.js';
+import { runPlaybook } from '../../src/runner/runner.js';
 import { parsePlaybook } from '../../src/playbook/load.js';
 import { runCli } from '../helpers/run-cli.js';
 

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { connectEngine, resolveEngineAddress } from '../../src/docker/connection.js';
-import { UserError } from '../../src/engine/errors.js';
+import { UserError } from '../../src/errors.js';
 
 describe('resolveEngineAddress: like the docker CLI', () => {
   const certs = fs.mkdtempSync(path.join(os.tmpdir(), 'cirt-certs-'));

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from '@jest/globals';
-import { UserError } from '../../src/engine/errors.js';
+import { UserError } from '../../src/errors.js';
 import { caseLockFile, claimNewCase, lockCase } from '../../src/evidence/case-lock.js';
 import { isStale, readLock, tryLock } from '../../src/evidence/lock-file.js';
 import { lockContainer } from '../../src/containment/container-lock.js';

@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
-import { parseBtime, parseStat, parseStatus, socketInode, splitCmdline, startTimeUtc } from '../../src/docker/proc-parse.js';
-import { ENGINE_TIME, rfc3339ToSeconds, toEngineTime } from '../../src/docker/times.js';
+import { parseBtime, parseStat, parseStatus, socketInode, splitCmdline, startTimeUtc } from '../../src/host/proc-parse.js';
+import { ENGINE_TIME, rfc3339ToSeconds, toEngineTime } from '../../src/util/times.js';
 
 // Real /proc/<pid>/stat of a busybox nc (fields after comm trimmed to what matters still numbered right).
 const NC_STAT = '4321 (nc) S 4310 4309 4309 0 -1 4194560 120 0 0 0 0 0 0 0 20 0 1 0 812345 1511424 12 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n';

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { nsToIso, statChanged } from '../../src/docker/fs-stat.js';
-import { ContainerRoot } from '../../src/docker/proc-root.js';
+import { nsToIso, statChanged } from '../../src/host/fs-stat.js';
+import { ContainerRoot } from '../../src/host/proc-root.js';
 
 // Our own /proc/<pid>/root is the host's /: the same walk a container's root gets, on files we control.
 let dir: string;

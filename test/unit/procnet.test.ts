@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
-import { buildInterfaces, parseArp, parseDev, parseFibTrieLocal, parseIfInet6, parseRoutes } from '../../src/docker/procnet-links.js';
-import { formatIPv6, hexToIPv4, hexToIPv6, parseInetLine, parseUnixLine, stateName, withOwners } from '../../src/docker/procnet.js';
+import { buildInterfaces, parseArp, parseDev, parseFibTrieLocal, parseIfInet6, parseRoutes } from '../../src/host/procnet-links.js';
+import { formatIPv6, hexToIPv4, hexToIPv6, parseInetLine, parseUnixLine, stateName, withOwners } from '../../src/host/procnet.js';
 
 describe('address decoding', () => {
   test.each([

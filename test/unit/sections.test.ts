@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { SectionSplitter } from '../../src/docker/sections.js';
+import { SectionSplitter } from '../../src/collect/sections.js';
 
 async function split(chunks: Buffer[]): Promise<Record<string, string | null>> {
   const got: Record<string, string | null> = {};

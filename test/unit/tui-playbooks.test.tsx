@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { cleanup } from 'ink-testing-library';
-import type { PlannedStep } from '../../src/engine/events.js';
+import type { PlannedStep } from '../../src/runner/events.js';
 import { containerRow, FakeServices, KEY, renderApp, tick, until } from '../helpers/tui.js';
 
 afterEach(() => cleanup());

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import type { PlannedStep, RunEvent } from '../../src/engine/events.js';
+import type { PlannedStep, RunEvent } from '../../src/runner/events.js';
 import { keyToActions, splitKeys, type KeyInfo } from '../../src/tui/keymap.js';
 import type { TuiAction } from '../../src/tui/state/actions.js';
 import { selectedContainer, visibleContainers } from '../../src/tui/state/lists.js';

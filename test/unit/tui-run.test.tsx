@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { cleanup } from 'ink-testing-library';
-import { UserError } from '../../src/engine/errors.js';
-import type { PlannedStep, RunEvent } from '../../src/engine/events.js';
+import { UserError } from '../../src/errors.js';
+import type { PlannedStep, RunEvent } from '../../src/runner/events.js';
 import { containerRow, FakeServices, KEY, renderApp, tick, until } from '../helpers/tui.js';
 
 afterEach(() => cleanup());

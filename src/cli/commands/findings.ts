@@ -7,7 +7,7 @@ import type { FindingsDoc } from '../../findings/types.js';
 import { latestOf } from '../../timeline/artifacts.js';
 import { openCaseSource } from '../../timeline/source.js';
 import { formatTime } from '../../timeline/table.js';
-import { EXIT } from '../../engine/errors.js';
+import { EXIT } from '../../errors.js';
 import { clip, safeText } from '../../util/sanitize.js';
 import { println, type CommandIO } from '../io.js';
 

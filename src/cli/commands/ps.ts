@@ -1,7 +1,8 @@
 import type Docker from 'dockerode';
 import { connectEngine } from '../../docker/connection.js';
 import { caseFromAliases, isQuarantine, QUARANTINE_LABEL } from '../../docker/networks.js';
-import { EXIT, engineStatus } from '../../engine/errors.js';
+import { EXIT } from '../../errors.js';
+import { engineStatus } from '../../docker/errors.js';
 import { clip } from '../../util/sanitize.js';
 import { println, type CommandIO, type GlobalOptions } from '../io.js';
 

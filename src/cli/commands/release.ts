@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { releaseCase, type ReleaseReport } from '../../containment/release.js';
 import { connectEngine } from '../../docker/connection.js';
-import { CirtError, EXIT, FailureError, UserError, errorMessage } from '../../engine/errors.js';
+import { CirtError, EXIT, FailureError, UserError, errorMessage } from '../../errors.js';
 import { registeredCases, lockContainer } from '../../containment/container-lock.js';
 import { lockCase } from '../../evidence/case-lock.js';
 import { actor, CASE_ID, CaseStore } from '../../evidence/case-store.js';

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { EXIT, UserError } from '../../engine/errors.js';
+import { EXIT, UserError } from '../../errors.js';
 import { actor, CASE_ID, CaseStore } from '../../evidence/case-store.js';
 import { lockCase } from '../../evidence/case-lock.js';
 import { archiveSealed, sealCase } from '../../evidence/seal.js';

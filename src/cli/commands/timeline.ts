@@ -1,4 +1,4 @@
-import { UserError } from '../../engine/errors.js';
+import { UserError } from '../../errors.js';
 import { buildTimeline } from '../../timeline/build.js';
 import type { TimelineEvent } from '../../timeline/event.js';
 import { TextSink } from '../../timeline/exporters/sink.js';

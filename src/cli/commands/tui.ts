@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../../engine/errors.js';
+import { UserError } from '../../errors.js';
 import { casesDirOf, rawTerminal, type CommandIO, type GlobalOptions } from '../io.js';
 
 export interface TuiCommandOptions extends GlobalOptions {

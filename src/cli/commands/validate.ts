@@ -1,5 +1,5 @@
 import { registry } from '../../actions/index.js';
-import { CirtError, EXIT } from '../../engine/errors.js';
+import { CirtError, EXIT } from '../../errors.js';
 import { PlaybookError, formatProblem, loadPlaybook, resolvePlaybookPath } from '../../playbook/load.js';
 import { safeText } from '../../util/sanitize.js';
 import { println, type CommandIO } from '../io.js';

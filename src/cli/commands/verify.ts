@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { EXIT, UserError } from '../../engine/errors.js';
+import { EXIT, UserError } from '../../errors.js';
 import { loadPublicKeyFile } from '../../evidence/sign.js';
 import { readBundle, readFolder } from '../../evidence/verify-read.js';
 import { checkCase, type VerifyReport } from '../../evidence/verify.js';

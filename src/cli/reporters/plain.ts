@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
-import type { RunEvent } from '../../engine/events.js';
-import { statusLabel } from '../../engine/outcome.js';
+import type { RunEvent } from '../../runner/events.js';
+import { statusLabel } from '../../runner/outcome.js';
 import { humanBytes } from '../../util/format.js';
 import { safeText } from '../../util/sanitize.js';
 

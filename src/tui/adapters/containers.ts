@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { listContainers as psList } from '../../cli/commands/ps.js';
-import { errorMessage } from '../../engine/errors.js';
+import { errorMessage } from '../../errors.js';
 import type { ContainerRow } from '../types.js';
 
 /** Engine events arrive in bursts (one `docker exec` is several); one re-list per burst is enough. */

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { registry } from '../../actions/index.js';
-import { errorMessage } from '../../engine/errors.js';
-import { planSteps } from '../../engine/runner.js';
+import { errorMessage } from '../../errors.js';
+import { planSteps } from '../../runner/runner.js';
 import { loadPlaybook, PlaybookError } from '../../playbook/load.js';
 import { packageRoot } from '../../util/pkg.js';
 import type { PlaybookEntry } from '../types.js';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { errorMessage } from '../../engine/errors.js';
+import { errorMessage } from '../../errors.js';
 import type { VerifyReport } from '../../evidence/verify.js';
 import { humanBytes } from '../../util/format.js';
 import type { VerifyOutcome } from '../types.js';

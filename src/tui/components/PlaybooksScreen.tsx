@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import type { PlannedStep } from '../../engine/events.js';
+import type { PlannedStep } from '../../runner/events.js';
 import { bodyRows, type Size } from '../layout.js';
 import type { PlaybookEntry } from '../types.js';
 import { useTheme } from '../theme.js';

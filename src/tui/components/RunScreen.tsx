@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import { memo } from 'react';
-import { isContainment, statusLabel } from '../../engine/outcome.js';
+import { isContainment, statusLabel } from '../../runner/outcome.js';
 import { clip, safeText } from '../../util/sanitize.js';
 import { clipMiddle } from '../format.js';
 import { bodyRows, type Size } from '../layout.js';

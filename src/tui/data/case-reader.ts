@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseCaseInfo, parseManifest } from '../../evidence/case-shape.js';
-import { errorMessage, UserError } from '../../engine/errors.js';
+import { errorMessage, UserError } from '../../errors.js';
 import { safeText } from '../../util/sanitize.js';
 import { bySeverity } from '../../findings/evaluate.js';
 import { readFindingsForReport } from '../../findings/report-hook.js';

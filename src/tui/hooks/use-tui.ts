@@ -1,6 +1,6 @@
 import { useInput, useStdout } from 'ink';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { EXIT } from '../../engine/errors.js';
+import { EXIT } from '../../errors.js';
 import { TuiController } from '../controller.js';
 import type { TimelineIndex } from '../data/timeline-index.js';
 import { keyToActions, splitKeys } from '../keymap.js';

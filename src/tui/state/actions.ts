@@ -1,5 +1,5 @@
-import type { RunEvent } from '../../engine/events.js';
-import type { Approval } from '../../engine/outcome.js';
+import type { RunEvent } from '../../runner/events.js';
+import type { Approval } from '../../runner/outcome.js';
 import type { CaseData, ContainerRow, PlaybookEntry, VerifyOutcome } from '../types.js';
 
 export type Screen = 'containers' | 'playbooks' | 'run' | 'case' | 'timeline';

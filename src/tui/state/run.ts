@@ -1,4 +1,4 @@
-import type { RunEvent, RunStatus, StepStatus } from '../../engine/events.js';
+import type { RunEvent, RunStatus, StepStatus } from '../../runner/events.js';
 import type { TuiAction } from './actions.js';
 
 export type StepState = 'waiting' | 'running' | 'confirm' | StepStatus;

@@ -31,7 +31,18 @@ export type RunEvent =
   | { type: 'step:progress'; time: string; stepId: string; message?: string; bytes?: number; totalBytes?: number }
   | { type: 'step:warning'; time: string; stepId: string; message: string }
   | { type: 'step:confirm'; time: string; stepId: string; uses: string; plan: string }
-  | { type: 'step:end'; time: string; stepId: string; uses: string; status: StepStatus; message: string; durationMs: number; error?: string }
+  | {
+      type: 'step:end';
+      time: string;
+      stepId: string;
+      uses: string;
+      status: StepStatus;
+      message: string;
+      durationMs: number;
+      error?: string;
+      /** The step failed on a bug in cirt (its stack is in the custody record), not on the container. */
+      bug?: true;
+    }
   | { type: 'artifact:added'; time: string; stepId: string; path: string; sha256: string; bytes: number; mediaType: string; complete: boolean }
   | {
       type: 'run:end';

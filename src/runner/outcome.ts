@@ -1,4 +1,4 @@
-import { EXIT } from './errors.js';
+import { EXIT } from '../errors.js';
 import type { RunStatus, StepStatus } from './events.js';
 
 /**

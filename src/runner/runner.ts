@@ -1,12 +1,13 @@
 import type { Engine } from '../docker/connection.js';
 import type { Target } from '../docker/target.js';
+import { goneOr } from '../docker/target-gone.js';
 import type { CaseStore } from '../evidence/case-store.js';
 import type { RunRecord } from '../evidence/types.js';
 import type { Playbook, PlaybookStep } from '../playbook/types.js';
 import { toolVersion } from '../util/pkg.js';
 import { makeContext } from './context.js';
 import { spaceWarnings } from './run-space.js';
-import { errorMessage, hintSuffix } from './errors.js';
+import { errorMessage, hintSuffix, isBug } from '../errors.js';
 import { now, type EventBus, type PlannedStep, type RunStatus, type StepStatus } from './events.js';
 import { isContainment, RUN_EXIT, runMessage, runStatus, type Approval, type DeclineFacts } from './outcome.js';
 
@@ -121,6 +122,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
   let limited = 0;
   const gapCount = (): number => store.caseInfo.incomplete?.length ?? 0;
   const limitCount = (): number => store.caseInfo.limitations?.length ?? 0;
+  const bugs: string[] = [];
   for (const [i, step] of pb.steps.entries()) {
     const skip = (why: string): void => {
       counts.skipped++;
@@ -213,17 +215,23 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
       });
       warned += warnings.length;
       bus.emit({ type: 'step:end', time: now(), stepId: step.id, uses: step.uses, status, message: summary, durationMs: Date.now() - started });
-    } catch (err) {
+    } catch (caught) {
       const interrupted = o.signal.aborted;
-      const message = interrupted ? `interrupted: ${errorMessage(err)}` : errorMessage(err);
-      const hint = hintSuffix(err);
+      // A container removed mid-step is its own condition, whatever error the step saw first.
+      const err = interrupted ? caught : await goneOr(caught, o.engine.docker, target, `step ${step.id} (${step.uses}) could not finish`);
+      // A programming error must look like one: named as a bug, its stack kept in custody.
+      const bug = !interrupted && isBug(err);
+      const message = interrupted ? `interrupted: ${errorMessage(err)}` : bug ? `a bug in cirt: ${bugText(err)}` : errorMessage(err);
+      const hint = bug ? ' — please report it with the case\'s custody.jsonl (it holds the stack)' : hintSuffix(err);
       counts.failed++;
+      if (bug) bugs.push(step.id);
       await record(step, {
         actor: o.actor,
         action: step.uses,
         params: step.rawParams,
         result: interrupted ? 'interrupted' : 'failed',
         message,
+        ...(bug ? { details: { bug: true, error: bugText(err), stack: (err as Error).stack ?? String(err) } } : {}),
         artifacts: touched(),
       });
       await store.noteIncomplete(step.id, message).catch(() => undefined);
@@ -235,6 +243,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
         status: 'failed',
         message: `${message}${hint}`,
         error: message,
+        ...(bug ? { bug: true as const } : {}),
         durationMs: Date.now() - started,
       });
       if (interrupted) aborted = true;
@@ -256,4 +265,9 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
 async function noteDeclined(store: CaseStore, d: NonNullable<RunRecord['declined']>[number]): Promise<void> {
   const runs = store.caseInfo.runs.map((r, idx, all) => (idx === all.length - 1 ? { ...r, declined: [...(r.declined ?? []), d] } : r));
   await store.updateInfo({ runs }).catch(() => undefined);
+}
+
+/** `TypeError: x is not a function`: the class of a bug tells as much as its message. */
+function bugText(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
