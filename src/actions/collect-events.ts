@@ -91,7 +91,8 @@ export const collectEvents = defineAction({
     if (!stats.hasCreate) {
       complete = false;
       const reason = `engine event history incomplete: no 'create' event for ${ctx.target.name} (created ${facts.created}); earliest event returned: ${earliest}. The engine keeps only its last 256 events, so older ones are lost.`;
-      await ctx.case.noteGap(reason);
+      // The engine's own bound, not this step's failure: a limitation of the evidence (the step stays ok).
+      await ctx.case.noteLimitation(reason);
       ctx.warn(reason);
     }
     return {

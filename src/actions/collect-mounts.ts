@@ -181,10 +181,14 @@ export const collectMounts = defineAction({
     // A volume's files born after the container was created are new (the engine copies the image's files in at creation).
     const createdNs = createdAt(facts.created);
     const wanted: MountRecord[] = [];
+    // Listed only because the responder did not opt in (volumes/binds): a limitation, not a gap of this step.
+    const optedOut = new Set<MountRecord>();
     for (const m of mounts) {
       const d = decide(m, p);
-      if (!d.collect) m.why = d.why;
-      else if (!root) m.why = `not collected: ${noContent}${ctx.runtime.info.local ? '' : ' (collecting mount content through a helper container on a remote engine is not implemented)'}`;
+      if (!d.collect) {
+        m.why = d.why;
+        optedOut.add(m);
+      } else if (!root) m.why = `not collected: ${noContent}${ctx.runtime.info.local ? '' : ' (collecting mount content through a helper container on a remote engine is not implemented)'}`;
       else wanted.push(m);
     }
 
@@ -234,7 +238,8 @@ export const collectMounts = defineAction({
       const listed = await ctx.writeJson('fs/mounts.json', mounts, `${mountinfo ? `/proc/${pid}/mountinfo joined with ` : ''}GET /containers/${ctx.target.id}/json (Mounts)`);
       for (const m of mounts) {
         if (m.kind === 'rootfs' || m.kind === 'kernel' || m.kind === 'masked' || m.collected === 'yes') continue;
-        await ctx.case.noteGap(`mount ${m.mountPoint} (${m.kind}${m.source ? `, ${m.source}` : ''}) ${m.collected === 'partly' ? 'partly collected' : 'not collected'}: ${m.why ?? (failure ? `the step stopped: ${failure.message}` : 'unknown')}`);
+        const note = `mount ${m.mountPoint} (${m.kind}${m.source ? `, ${m.source}` : ''}) ${m.collected === 'partly' ? 'partly collected' : 'not collected'}: ${m.why ?? (failure ? `the step stopped: ${failure.message}` : 'unknown')}`;
+        await (optedOut.has(m) ? ctx.case.noteLimitation(note) : ctx.case.noteGap(note));
       }
       // After the list and the gaps are down: a write that did not finish fails the step (unless it failed already).
       if (!failure) {
@@ -247,7 +252,7 @@ export const collectMounts = defineAction({
     const listedOnly = mounts.filter((m) => m.collected === 'no' && m.kind !== 'rootfs' && m.kind !== 'kernel' && m.kind !== 'masked');
     return {
       status: 'ok',
-      summary: `${mounts.length} mounts listed: ${count('yes')} collected${count('partly') ? `, ${count('partly')} partly (budget)` : ''}${listedOnly.length ? `, ${listedOnly.length} NOT collected (${listedOnly.map((m) => safeText(m.mountPoint)).slice(0, 6).join(', ')}${listedOnly.length > 6 ? ', …' : ''}: see the case's gaps)` : ''}; ${content?.entries ?? 0} entries, ${humanBytes(content?.taken ?? 0)}${noContent ? `; no content: ${safeText(noContent)}` : ''}`,
+      summary: `${mounts.length} mounts listed: ${count('yes')} collected${count('partly') ? `, ${count('partly')} partly (budget)` : ''}${listedOnly.length ? `, ${listedOnly.length} NOT collected (${listedOnly.map((m) => safeText(m.mountPoint)).slice(0, 6).join(', ')}${listedOnly.length > 6 ? ', …' : ''}: see the case's gaps and limitations)` : ''}; ${content?.entries ?? 0} entries, ${humanBytes(content?.taken ?? 0)}${noContent ? `; no content: ${safeText(noContent)}` : ''}`,
       details: {
         mounts: mounts.length,
         collected: count('yes'),

@@ -14,6 +14,7 @@ const caseInfoShape = z.looseObject({
   target: z.looseObject({ id: z.string(), name: z.string() }),
   runs: z.array(z.looseObject({ playbook: z.string() })).optional(),
   incomplete: z.array(z.looseObject({ step: z.string(), reason: z.string() })).optional(),
+  limitations: z.array(z.looseObject({ step: z.string(), reason: z.string() })).optional(),
 });
 
 const manifestEntryShape = z.looseObject({

@@ -248,12 +248,23 @@ export class CaseStore {
     await this.saveInfo();
   }
 
-  /** Notes something the case lacks (a failed step, a truncated history), for the report. */
-  async noteIncomplete(step: string, reason: string): Promise<void> {
+  /**
+   * Notes something the case lacks, for the report. A `gap` (the default: content the step is
+   * responsible for did not reach the case) goes to `incomplete[]` and makes a step that returned
+   * ok end `partial`; a `limitation` (a fact about the evidence outside the step's control, such as
+   * the engine's 256-event history) goes to `limitations[]` and leaves the step ok (docs/statuses.md).
+   */
+  async noteIncomplete(step: string, reason: string, kind: 'gap' | 'limitation' = 'gap'): Promise<void> {
     // A sealed case.json is listed in SHA256SUMS: it must not change any more.
     if (this.frozen) return;
-    this.info = { ...this.info, incomplete: [...(this.info.incomplete ?? []), { step, reason }] };
+    const list = kind === 'gap' ? 'incomplete' : 'limitations';
+    this.info = { ...this.info, [list]: [...(this.info[list] ?? []), { step, reason }] };
     await this.saveInfo();
+  }
+
+  /** A limitation of the evidence that is not the step's failure (listed in the report, the step stays ok). */
+  noteLimitation(step: string, reason: string): Promise<void> {
+    return this.noteIncomplete(step, reason, 'limitation');
   }
 
   private assertOpen(): void {

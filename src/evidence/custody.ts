@@ -11,7 +11,7 @@ export interface CustodyInput {
   target?: { id: string; name: string } | null;
   step?: string;
   params?: unknown;
-  result: 'ok' | 'noop' | 'failed' | 'skipped' | 'approved' | 'refused' | 'declined' | 'interrupted' | 'info';
+  result: 'ok' | 'noop' | 'partial' | 'incomplete' | 'failed' | 'skipped' | 'approved' | 'refused' | 'declined' | 'interrupted' | 'info';
   message?: string;
   artifacts?: { path: string; sha256: string; bytes: number }[];
   details?: unknown;

@@ -14,7 +14,7 @@ export interface ManifestEntry {
   error?: string;
 }
 
-export type CaseStatus = 'open' | 'running' | 'complete' | 'failed' | 'not-contained' | 'declined' | 'aborted' | 'blocked' | 'sealed';
+export type CaseStatus = 'open' | 'running' | 'complete' | 'incomplete' | 'failed' | 'not-contained' | 'declined' | 'aborted' | 'blocked' | 'sealed';
 
 export interface RunRecord {
   playbook: string;
@@ -41,7 +41,10 @@ export interface CaseInfo {
   finishedAt?: string;
   status: CaseStatus;
   runs: RunRecord[];
+  /** Gaps: content a step was responsible for that did not reach the case (the step ended `partial` or `failed`). */
   incomplete?: { step: string; reason: string }[];
+  /** Limitations: facts about the evidence outside the steps' control (e.g. the engine kept only its last 256 events). */
+  limitations?: { step: string; reason: string }[];
   /** Set by evidence:seal: when, by whom, and the fingerprint (sha256 of the SPKI DER) of the signing key. */
   seal?: { at: string; by: string; key: 'provided' | 'generated'; publicKeySha256: string };
 }

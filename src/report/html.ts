@@ -1,7 +1,7 @@
 import { humanBytes } from '../util/format.js';
 import { renderFindingsHtml } from '../findings/render.js';
 import { safeText } from '../util/sanitize.js';
-import { BAD_RESULTS, banners, caseFacts, gaps, keyNote, targetFacts, verifySteps, type ReportInput } from './markdown.js';
+import { BAD_RESULTS, banners, caseFacts, gaps, keyNote, limitations, targetFacts, verifySteps, type ReportInput } from './markdown.js';
 
 /** HTML-escapes text after making control characters visible (a report may be `cat` on a terminal too). */
 export function h(s: unknown): string {
@@ -42,6 +42,10 @@ export function renderHtml(r: ReportInput): string {
   const gapList = g.length
     ? `<ul>${g.map((x) => `<li><b>${h(x.what)}</b> — ${h(x.why)}</li>`).join('\n')}</ul>`
     : '<p class="ok">Nothing: every step that ran succeeded and every artifact is complete.</p>';
+  const lim = limitations(r);
+  const limList = lim.length
+    ? `<h2>Limitations (${lim.length})</h2>\n<p>Not gaps of a step: facts about the evidence the reader must keep in mind.</p>\n<ul>${lim.map((x) => `<li><b>${h(x.what)}</b> — ${h(x.why)}</li>`).join('\n')}</ul>\n`
+    : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
@@ -57,7 +61,7 @@ ${facts(caseFacts(r))}
 ${facts(targetFacts(info))}
 ${renderFindingsHtml(r.findings)}<h2>Incomplete (${g.length})</h2>
 ${gapList}
-<h2>Custody (${r.records.length} records)</h2>
+${limList}<h2>Custody (${r.records.length} records)</h2>
 <p>The final record, written after this report, says the case is being sealed.</p>
 ${custody}
 <h2>Artifacts (${r.artifacts.length}, ${h(humanBytes(total))})</h2>

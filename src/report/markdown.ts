@@ -22,13 +22,14 @@ export interface Gap {
 }
 
 /** Custody results that mean something did not happen as planned. */
-export const BAD_RESULTS = new Set(['failed', 'interrupted', 'refused', 'declined']);
+export const BAD_RESULTS = new Set(['failed', 'interrupted', 'refused', 'declined', 'partial', 'incomplete']);
 
 /**
  * The report's first lines: what the next reader must know before anything else. From custody (the
  * report is written by the seal step, before the run has ended): a containment step the responder
  * declined or left out by stopping the run means the container is NOT CONTAINED; a failed one
- * means containment is incomplete; any other declined step is said too.
+ * means containment is incomplete; any other declined step is said too; steps that ended `partial`
+ * (they noted gaps in the case) add one `INCOMPLETE: N gaps — see below` line, last.
  */
 export function banners(records: readonly CustodyRecord[]): string[] {
   const out: string[] = [];
@@ -46,7 +47,22 @@ export function banners(records: readonly CustodyRecord[]): string[] {
       out.push(`CONTAINMENT INCOMPLETE: ${name(rec.step, rec.action)} ${rec.result} (custody #${rec.seq})${rec.message ? `: ${rec.message}` : ''}`);
     }
   }
+  const partial = records.filter((rec) => rec.step && rec.result === 'partial');
+  if (partial.length) {
+    // The runner records how many gaps each partial step noted; a record without the count stands for one.
+    const n = partial.reduce((sum, rec) => {
+      const g = (rec.details as { gaps?: unknown } | undefined)?.gaps;
+      return sum + (typeof g === 'number' && g > 0 ? g : 1);
+    }, 0);
+    const steps = partial.map((rec) => `${name(rec.step, rec.action)} (custody #${rec.seq})`).join(', ');
+    out.push(`INCOMPLETE: ${n} gap${n === 1 ? '' : 's'} — see below; ended partial: ${steps}`);
+  }
   return out;
+}
+
+/** Facts about the evidence outside the steps' control (case.json `limitations`): not gaps, but the reader must know. */
+export function limitations(r: ReportInput): Gap[] {
+  return (r.info.limitations ?? []).map((l) => ({ what: `step ${l.step}`, why: l.reason }));
 }
 
 /** What was incomplete: failed steps, broken-off artifacts, stray files, an unfinished run. */
@@ -104,6 +120,11 @@ export function renderMarkdown(r: ReportInput): string {
   L.push('', `## Incomplete (${g.length})`, '');
   if (!g.length) L.push('Nothing: every step that ran succeeded and every artifact is complete.');
   for (const x of g) L.push(`- **${mdText(x.what)}** — ${mdText(x.why)}`);
+  const lim = limitations(r);
+  if (lim.length) {
+    L.push('', `## Limitations (${lim.length})`, '', 'Not gaps of a step: facts about the evidence the reader must keep in mind.', '');
+    for (const x of lim) L.push(`- **${mdText(x.what)}** — ${mdText(x.why)}`);
+  }
   L.push('', `## Custody (${r.records.length} records)`, '', 'The final record, written after this report, says the case is being sealed.', '');
   L.push('| # | time (UTC) | actor | action | step | result | message |', '|---|---|---|---|---|---|---|');
   for (const c of r.records) L.push(row([c.seq, c.time, c.actor, c.action, c.step ?? '', c.result, c.message ?? '']));

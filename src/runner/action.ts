@@ -20,6 +20,11 @@ export interface CaseHandle {
   readonly signKeyPath?: string;
   /** Notes what this step could not collect: listed in case.json and the report. */
   noteGap(reason: string): Promise<void>;
+  /**
+   * Notes a limit of the evidence outside the step's control (the engine's 256-event memory, a
+   * volume not opted into): listed in case.json `limitations` and the report; the step stays ok.
+   */
+  noteLimitation(reason: string): Promise<void>;
   /** Records the target's image digest in case.json. */
   recordImageDigest(digest: string): Promise<void>;
   /** Seals the case (evidence:seal): reports go through the context's hashing writer. */

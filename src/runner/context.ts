@@ -53,6 +53,7 @@ export function makeContext(opts: {
       return store.signKeyPath;
     },
     noteGap: (reason) => store.noteIncomplete(stepId, reason),
+    noteLimitation: (reason) => store.noteLimitation(stepId, reason),
     recordImageDigest: (digest) => store.updateInfo({ target: { ...store.caseInfo.target, imageDigest: digest } }),
     seal: (o) => sealCase({ ...o, store, step: stepId, writeReport: (rel, text, m) => writeArtifact(rel, text, m), duringRun: true }),
   };

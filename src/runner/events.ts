@@ -1,8 +1,8 @@
 /** Everything the engine tells reporters. Reporters subscribe; none of them drive the run. */
-/** Every status, its exit code and how it shows: docs/statuses.md. `declined`: the responder said no at its prompt. */
-export type StepStatus = 'ok' | 'noop' | 'failed' | 'skipped' | 'declined' | 'planned';
-/** `not-contained`: a containment step was declined (or left out by the responder's stop); `declined`: another step was. */
-export type RunStatus = 'ok' | 'failed' | 'not-contained' | 'declined' | 'aborted' | 'blocked' | 'planned';
+/** Every status, its exit code and how it shows: docs/statuses.md. `declined`: the responder said no at its prompt; `partial`: done, but gaps were noted in the case. */
+export type StepStatus = 'ok' | 'noop' | 'partial' | 'failed' | 'skipped' | 'declined' | 'planned';
+/** `not-contained`: a containment step was declined (or left out by the responder's stop); `declined`: another step was; `incomplete`: a step ended partial. */
+export type RunStatus = 'ok' | 'incomplete' | 'failed' | 'not-contained' | 'declined' | 'aborted' | 'blocked' | 'planned';
 
 export interface PlannedStep {
   id: string;

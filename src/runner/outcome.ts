@@ -16,6 +16,7 @@ export function isContainment(uses: string): boolean {
 export const RUN_EXIT: Record<RunStatus, number> = {
   ok: EXIT.ok,
   planned: EXIT.ok,
+  incomplete: EXIT.failed,
   failed: EXIT.failed,
   'not-contained': EXIT.failed,
   declined: EXIT.failed,
@@ -23,7 +24,7 @@ export const RUN_EXIT: Record<RunStatus, number> = {
   aborted: EXIT.interrupted,
 };
 
-/** How a status reads in a headline: `NOT CONTAINED`, `DECLINED`, `OK`. */
+/** How a status reads in a headline: `NOT CONTAINED`, `DECLINED`, `INCOMPLETE`, `OK`. */
 export function statusLabel(status: string): string {
   return status.replace(/-/g, ' ').toUpperCase();
 }
@@ -44,7 +45,8 @@ export function containmentNotApplied(f: DeclineFacts): { id: string; uses: stri
 /**
  * The run's status from how it went. Order matters: an interrupt or a missing approval says most
  * about what happened; then a containment the responder declined (the container is still live,
- * which is what the next person must know first); then failures; then any other declined step.
+ * which is what the next person must know first); then failures; then any other declined step;
+ * then a step that ended `partial` (it ran, but noted gaps in the case).
  */
 export function runStatus(o: { aborted: boolean; blocked: boolean; counts: Record<StepStatus, number>; facts: DeclineFacts }): RunStatus {
   if (o.aborted) return 'aborted';
@@ -52,15 +54,17 @@ export function runStatus(o: { aborted: boolean; blocked: boolean; counts: Recor
   if (containmentNotApplied(o.facts).length) return 'not-contained';
   if (o.counts.failed > 0) return 'failed';
   if (o.facts.declined.length) return 'declined';
+  // Done, but content a step was responsible for is missing from the case: never an OK.
+  if (o.counts.partial > 0) return 'incomplete';
   return 'ok';
 }
 
 /**
  * The one-line message of a run that was not interrupted or blocked (its status says the rest).
- * `warnings` and `gaps` (what steps that ended ok noted as missing from the case) are said even
- * when the run is ok: an OK line must not hide that something was not collected.
+ * `gaps`: what the `partial` steps noted as missing from the case. `warnings` and `limitations`
+ * (facts about the evidence that are not a step's failure) are said even when the run is ok.
  */
-export function runMessage(counts: Record<StepStatus, number>, f: DeclineFacts, warnings = 0, gaps = 0): string {
+export function runMessage(counts: Record<StepStatus, number>, f: DeclineFacts, warnings = 0, gaps = 0, limitations = 0, bugs: readonly string[] = []): string {
   const list = (xs: { id: string; uses: string }[]): string => xs.map((s) => `step "${s.id}" (${s.uses})`).join(', ');
   const parts: string[] = [];
   const declinedContainment = f.declined.filter((d) => isContainment(d.uses));
@@ -73,8 +77,11 @@ export function runMessage(counts: Record<StepStatus, number>, f: DeclineFacts, 
   }
   const declinedOther = f.declined.filter((d) => d.answer === 'skip' && !isContainment(d.uses));
   if (declinedOther.length) parts.push(`the responder declined ${list(declinedOther)}`);
-  if (counts.failed) parts.push(`${counts.failed} step(s) failed`);
-  const notes = [warnings ? `${warnings} warning(s)` : '', gaps ? `${gaps} gap(s) noted in the case (the report lists them under Incomplete)` : ''].filter(Boolean);
-  parts.push(`${counts.ok + counts.noop} step(s) done${notes.length ? ` with ${notes.join(', ')}` : ''}`);
+  if (counts.failed) parts.push(`${counts.failed} step(s) failed${bugs.length ? ` (${bugs.map((b) => `"${b}"`).join(', ')} hit a bug in cirt: please report it)` : ''}`);
+  if (counts.partial) parts.push(`${counts.partial} step(s) partial: ${gaps} gap(s) noted in case.json "incomplete" (the report lists them under Incomplete)`);
+  const notes = [warnings ? `${warnings} warning(s)` : '', limitations ? `${limitations} limitation(s) of the evidence noted in case.json "limitations"` : ''].filter(Boolean);
+  const done = counts.ok + counts.noop;
+  // "0 step(s) done" says nothing when the parts before already tell what happened.
+  if (done || notes.length || !parts.length) parts.push(`${done} step(s) done${counts.partial ? ' in full' : ''}${notes.length ? ` with ${notes.join(', ')}` : ''}`);
   return parts.join('; ');
 }

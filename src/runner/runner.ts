@@ -51,7 +51,7 @@ export function planSteps(pb: Playbook, target: { id: string; name: string }): P
 export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
   const { playbook: pb, bus, target } = o;
   const planned = planSteps(pb, target);
-  const counts: Record<StepStatus, number> = { ok: 0, noop: 0, failed: 0, skipped: 0, declined: 0, planned: 0 };
+  const counts: Record<StepStatus, number> = { ok: 0, noop: 0, partial: 0, failed: 0, skipped: 0, declined: 0, planned: 0 };
   const store = o.store;
   const live = !o.dryRun && store;
   const warnings = live ? await spaceWarnings(o.runtime, target, store) : [];
@@ -70,7 +70,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
   const unrecorded: string[] = [];
   const finish = (reached: RunStatus, said: string): RunSummary => {
     store?.releaseReserve();
-    const lost = unrecorded.length > 0 && (reached === 'ok' || reached === 'failed');
+    const lost = unrecorded.length > 0 && (reached === 'ok' || reached === 'incomplete' || reached === 'failed');
     const status: RunStatus = lost ? 'failed' : reached;
     const message = unrecorded.length ? `${said}; custody or case.json could not be written: ${unrecorded.join('; ')}` : said;
     const exitCode = RUN_EXIT[status];
@@ -118,7 +118,9 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
   const facts: DeclineFacts = { declined: [], notRun: [] };
   let warned = 0;
   let gapped = 0;
+  let limited = 0;
   const gapCount = (): number => store.caseInfo.incomplete?.length ?? 0;
+  const limitCount = (): number => store.caseInfo.limitations?.length ?? 0;
   const bugs: string[] = [];
   for (const [i, step] of pb.steps.entries()) {
     const skip = (why: string): void => {
@@ -186,25 +188,32 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
     const { ctx, written, warnings } = makeContext({ runtime: o.runtime, target, store, stepId: step.id, action: step.uses, signal: o.signal, bus });
     const touched = () => written.map((a) => ({ path: a.path, sha256: a.sha256, bytes: a.bytes }));
     const gapsBefore = gapCount();
+    const limitsBefore = limitCount();
     try {
       const diskErrorsBefore = store.diskErrors.length;
       await step.action.check?.(ctx, step.params);
       const result = await step.action.run(ctx, step.params);
       // An artifact the disk cut short fails the step even when the action went on regardless.
       if (store.diskErrors.length > diskErrorsBefore) throw store.diskErrors[diskErrorsBefore];
-      gapped += gapCount() - gapsBefore;
-      counts[result.status]++;
+      // A step that noted gaps (whatever the action) did not do all its job: it ends partial, never ok.
+      const gaps = gapCount() - gapsBefore;
+      gapped += gaps;
+      limited += limitCount() - limitsBefore;
+      const status: StepStatus = gaps > 0 ? 'partial' : result.status;
+      const summary = gaps > 0 ? `${result.summary}; PARTIAL: ${gaps} gap(s) noted in ${store.root}/case.json "incomplete"` : result.summary;
+      counts[status]++;
+      const details = { ...result.details, ...(warnings.length ? { warnings } : {}), ...(gaps > 0 ? { gaps } : {}) };
       await record(step, {
         actor: o.actor,
         action: step.uses,
         params: step.rawParams,
-        result: result.status,
-        message: result.summary,
-        details: warnings.length ? { ...result.details, warnings } : result.details,
+        result: status,
+        message: summary,
+        details: Object.keys(details).length || result.details ? details : undefined,
         artifacts: touched(),
       });
       warned += warnings.length;
-      bus.emit({ type: 'step:end', time: now(), stepId: step.id, uses: step.uses, status: result.status, message: result.summary, durationMs: Date.now() - started });
+      bus.emit({ type: 'step:end', time: now(), stepId: step.id, uses: step.uses, status, message: summary, durationMs: Date.now() - started });
     } catch (caught) {
       const interrupted = o.signal.aborted;
       // A container removed mid-step is its own condition, whatever error the step saw first.
@@ -242,10 +251,10 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
   }
 
   const status = runStatus({ aborted, blocked: Boolean(blocked), counts, facts });
-  const message = aborted ? 'interrupted; what was collected is kept and can be sealed' : blocked || runMessage(counts, facts, warned, gapped);
-  const result = aborted ? 'interrupted' : status === 'ok' ? 'ok' : status === 'declined' || status === 'not-contained' ? 'declined' : 'failed';
+  const message = aborted ? 'interrupted; what was collected is kept and can be sealed' : blocked || runMessage(counts, facts, warned, gapped, limited, bugs);
+  const result = aborted ? 'interrupted' : status === 'ok' || status === 'incomplete' ? status : status === 'declined' || status === 'not-contained' ? 'declined' : 'failed';
   await record(null, { actor: o.actor, action: 'run:end', result, message, details: { status } });
-  const caseStatus = { ok: 'complete', failed: 'failed', 'not-contained': 'not-contained', declined: 'declined', aborted: 'aborted', blocked: 'blocked', planned: 'open' } as const;
+  const caseStatus = { ok: 'complete', incomplete: 'incomplete', failed: 'failed', 'not-contained': 'not-contained', declined: 'declined', aborted: 'aborted', blocked: 'blocked', planned: 'open' } as const;
   const runs = store.caseInfo.runs.map((r, idx, all) => (idx === all.length - 1 ? { ...r, finishedAt: now(), status } : r));
   await saveInfo({ status: caseStatus[status], finishedAt: now(), runs });
   return finish(status, message);

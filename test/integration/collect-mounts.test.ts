@@ -131,7 +131,10 @@ describe('collect:mounts on a container with a tmpfs, volumes and an edited /etc
 
   test('every mount is listed with its kind and what was collected of it', () => {
     const r = runs.default;
-    expect({ code: r.code, out: r.out }).toMatchObject({ code: 0 });
+    // /dev/shm is clipped by maxFileBytes: a gap, so the step is partial and the run incomplete (exit 1).
+    expect({ code: r.code, out: r.out }).toMatchObject({ code: 1 });
+    expect(r.out).toMatch(/^ {2}◐ \S+ \(collect:mounts\) partial: .*PARTIAL: \d+ gap\(s\) noted in .*case\.json "incomplete"/m);
+    expect(r.out).toMatch(/^INCOMPLETE: 1 step\(s\) partial: \d+ gap\(s\)/m);
     const mounts = readJson<MountRecord[]>(path.join(r.dir, 'fs/mounts.json'));
     const at = (mp: string) => mounts.find((m) => m.mountPoint === mp);
     expect(at('/')).toMatchObject({ kind: 'rootfs', collected: 'no' });
@@ -203,20 +206,26 @@ describe('collect:mounts on a container with a tmpfs, volumes and an edited /etc
     const r = runs.default;
     const index = jsonl<MountIndexLine>(path.join(r.dir, 'fs/mounts-index.jsonl'));
     expect(index.find((l) => l.path === '/dev/shm/big')).toMatchObject({ size: BIG_BYTES, taken: CLIP, truncated: true, sha256: sha(Buffer.alloc(CLIP, 'A')) });
-    const info = readJson<{ incomplete?: { step: string; reason: string }[] }>(path.join(r.dir, 'case.json'));
+    const info = readJson<{ incomplete?: { step: string; reason: string }[]; limitations?: { step: string; reason: string }[] }>(path.join(r.dir, 'case.json'));
     const gaps = (info.incomplete ?? []).map((g) => g.reason);
-    expect(gaps).toEqual(expect.arrayContaining([expect.stringMatching(/^mount \/dev\/shm \(tmpfs.*partly collected: 1 file\(s\) cut/), expect.stringMatching(/^mount \/named \(named-volume.*not collected.*volumes: true/)]));
+    expect(gaps).toEqual(expect.arrayContaining([expect.stringMatching(/^mount \/dev\/shm \(tmpfs.*partly collected: 1 file\(s\) cut/)]));
+    // The named volume the responder did not opt into is a limitation, not a gap of the step.
+    expect(gaps.some((g) => g.startsWith('mount /named '))).toBe(false);
+    expect((info.limitations ?? []).map((g) => g.reason)).toEqual(expect.arrayContaining([expect.stringMatching(/^mount \/named \(named-volume.*not collected.*volumes: true/)]));
     // The report the auditor reads names them too (it said "Incomplete (0)" before).
     // (Markdown-escaped there: drop the escapes to compare.)
     const report = fs.readFileSync(path.join(r.dir, 'report.md'), 'utf8').replace(/\\(.)/g, '$1');
+    expect(report.split('\n')[0]).toMatch(/^> \*\*INCOMPLETE: \d+ gaps? — see below; ended partial: step "[^"]+" \(collect:mounts\)/);
     expect(report).toMatch(/## Incomplete \([1-9]\d*\)/);
-    expect(report).toContain(`mount /named (named-volume, ${volume}) not collected`);
-    expect(report).toContain('mount /dev/shm (tmpfs, shm) partly collected');
+    const incomplete = report.slice(report.indexOf('## Incomplete'), report.indexOf('## Limitations'));
+    expect(incomplete).toContain('mount /dev/shm (tmpfs, shm) partly collected');
+    expect(report.slice(report.indexOf('## Limitations'), report.indexOf('## Custody'))).toContain(`mount /named (named-volume, ${volume}) not collected`);
   });
 
   test('with volumes: true the named volume is collected; the total budget cuts and says so', () => {
     const r = runs['opt-in'];
-    expect(r.code).toBe(0);
+    // Cut by the total budget: partial step, incomplete run.
+    expect(r.code).toBe(1);
     const mounts = readJson<MountRecord[]>(path.join(r.dir, 'fs/mounts.json'));
     const named = mounts.find((m) => m.mountPoint === '/named')!;
     expect(named.kind).toBe('named-volume');
@@ -233,7 +242,7 @@ describe('collect:mounts on a container with a tmpfs, volumes and an edited /etc
 
   test('maxDepth and maxFiles cut the walk, and the cuts are gaps in the case', () => {
     const d = runs.depth;
-    expect(d.code).toBe(0);
+    expect(d.code).toBe(1);
     const deep = jsonl<MountIndexLine>(path.join(d.dir, 'fs/mounts-index.jsonl'));
     expect(deep.find((l) => l.path === '/scratch/a')).toMatchObject({ type: 'directory' });
     expect(deep.find((l) => l.path === '/scratch/a/b')).toBeUndefined();
@@ -243,7 +252,7 @@ describe('collect:mounts on a container with a tmpfs, volumes and an edited /etc
     expect(dgaps.some((g) => g.startsWith('mount /scratch (tmpfs') && g.includes('maxDepth 1'))).toBe(true);
 
     const r = runs.counts;
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(1);
     expect(jsonl<MountIndexLine>(path.join(r.dir, 'fs/mounts-index.jsonl'))).toHaveLength(30);
     const gaps = (readJson<{ incomplete?: { reason: string }[] }>(path.join(r.dir, 'case.json')).incomplete ?? []).map((g) => g.reason);
     expect(gaps.some((g) => /maxFiles 30/.test(g))).toBe(true);
@@ -251,7 +260,8 @@ describe('collect:mounts on a container with a tmpfs, volumes and an edited /etc
 
   test('on a remote engine the mounts are listed (mountinfo through a helper container) and the step says their content was not collected', () => {
     const r = runs.remote;
-    expect({ code: r.code }).toEqual({ code: 0 });
+    // Mounts that should have been collected were not: gaps, so incomplete (exit 1).
+    expect({ code: r.code }).toEqual({ code: 1 });
     expect(r.out).toMatch(/NOT collected/);
     expect(r.out).toMatch(/no content: the engine at tcp:\/\/127\.0\.0\.1:\d+ is remote/);
     expect(fs.existsSync(path.join(r.dir, 'fs/mounts-index.jsonl'))).toBe(false);
@@ -263,7 +273,10 @@ describe('collect:mounts on a container with a tmpfs, volumes and an edited /etc
     expect(mounts.find((m) => m.mountPoint === '/dev/shm')).toMatchObject({ kind: 'tmpfs', fsType: 'tmpfs', collected: 'no', why: expect.stringMatching(/remote.*not implemented/) });
     expect(mounts.find((m) => m.mountPoint === '/scratch')).toMatchObject({ kind: 'tmpfs', collected: 'no' });
     expect(mounts.find((m) => m.mountPoint === '/proc')).toMatchObject({ kind: 'kernel' });
-    const gaps = (readJson<{ incomplete?: { reason: string }[] }>(path.join(r.dir, 'case.json')).incomplete ?? []).map((g) => g.reason);
-    for (const mp of ['/dev/shm', '/scratch', '/data', '/named', '/etc/hosts']) expect(gaps.some((g) => g.startsWith(`mount ${mp} (`) && g.includes('not collected'))).toBe(true);
+    const info = readJson<{ incomplete?: { reason: string }[]; limitations?: { reason: string }[] }>(path.join(r.dir, 'case.json'));
+    const gaps = (info.incomplete ?? []).map((g) => g.reason);
+    for (const mp of ['/dev/shm', '/scratch', '/data', '/etc/hosts']) expect(gaps.some((g) => g.startsWith(`mount ${mp} (`) && g.includes('not collected'))).toBe(true);
+    // /named was not opted into (volumes: true): listed as a limitation.
+    expect((info.limitations ?? []).some((g) => g.reason.startsWith('mount /named (') && g.reason.includes('not collected'))).toBe(true);
   });
 });

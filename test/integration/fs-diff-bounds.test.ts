@@ -88,8 +88,10 @@ describe('collect:fs-diff: many files, budgets', () => {
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  test('the run completes within seconds, though a 1 TiB sparse file is in the diff', () => {
-    expect(result.exitCode).toBe(0);
+  test('the run completes within seconds, though a 1 TiB sparse file is in the diff; clipped files are gaps: partial, exit 1', () => {
+    expect(result.exitCode).toBe(1);
+    expect(result.out).toMatch(/^ {2}◐ fs-diff \(collect:fs-diff\) partial: .*PARTIAL: \d+ gap\(s\)/m);
+    expect(result.out).toMatch(/^INCOMPLETE: 1 step\(s\) partial/m);
     expect(result.ms).toBeLessThan(60_000);
   });
 

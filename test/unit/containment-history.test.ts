@@ -19,7 +19,7 @@ describe('release reads what to undo from the undo each action declares', () => 
 
   beforeEach(() => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'cirt-history-'));
-    const body = JSON.stringify({ schema: 'cirt.containment.network-isolate/1', before: [] });
+    const body = JSON.stringify({ schema: 'cirt.containment.network-isolate/1', container: { id: 'c', name: 'n' }, quarantineNetwork: { name: 'q', id: 'qi' }, before: [] });
     fs.mkdirSync(path.join(root, 'containment'));
     fs.writeFileSync(path.join(root, 'containment/network-isolate.json'), body);
     isolation = { path: 'containment/network-isolate.json', sha256: createHash('sha256').update(body).digest('hex'), bytes: body.length };

@@ -166,7 +166,7 @@ describe('runner: a declined step is its own outcome, never a quiet success', ()
     expect(r.custody.find((c) => c.step === 'isolate')).toMatchObject({ result: 'approved' });
   });
 
-  test('an OK run whose steps warned or noted gaps says so in its last line', async () => {
+  test('a step that warned and noted a gap ends partial: the run is incomplete (exit 1), never OK', async () => {
     const warner = defineAction({
       name: 'collect:warns', description: 'd', example: '- uses: collect:warns', params: z.strictObject({}), mutates: false, needs: [], plan: () => 'p',
       async run(ctx) {
@@ -178,6 +178,11 @@ describe('runner: a declined step is its own outcome, never a quiet success', ()
     const { playbook } = parsePlaybook('name: t\nsteps:\n  - uses: collect:warns\n', new ActionRegistry([warner]), 't.yaml');
     const bus = new EventBus();
     const summary = await runPlaybook({ playbook: playbook!, runtime, target, store, dryRun: false, yes: false, bus, signal: new AbortController().signal, actor: 'tester' });
-    expect(summary).toMatchObject({ status: 'ok', message: '1 step(s) done with 1 warning(s), 1 gap(s) noted in the case (the report lists them under Incomplete)' });
+    expect(summary).toMatchObject({
+      status: 'incomplete',
+      exitCode: 1,
+      counts: { partial: 1, ok: 0 },
+      message: '1 step(s) partial: 1 gap(s) noted in case.json "incomplete" (the report lists them under Incomplete); 0 step(s) done in full with 1 warning(s)',
+    });
   });
 });

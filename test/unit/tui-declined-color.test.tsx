@@ -38,7 +38,25 @@ test('with colour, a declined containment step and the NOT CONTAINED lines are r
   const ended = frame({
     ...base,
     phase: 'ended',
-    end: { status: 'not-contained', exitCode: 1, message: 'the responder declined step "isolate"', counts: { ok: 1, noop: 0, failed: 0, skipped: 0, declined: 1, planned: 0 } },
+    end: { status: 'not-contained', exitCode: 1, message: 'the responder declined step "isolate"', counts: { ok: 1, noop: 0, partial: 0, failed: 0, skipped: 0, declined: 1, planned: 0 } },
   });
   expect(ended).toMatch(new RegExp(`${RED.source}(?:\\x1b\\[1m)?NOT CONTAINED: the responder declined`));
+});
+
+test('a partial step is yellow, never green, and an incomplete run ends on a red INCOMPLETE line', () => {
+  const YELLOW = /\x1b\[33m/;
+  const GREEN = /\x1b\[32m/;
+  const partial = step({ id: 'fsdiff', uses: 'collect:fs-diff', state: 'partial', message: '3 changes; PARTIAL: 1 gap(s) noted in /cases/c/case.json "incomplete"' });
+  const run: RunState = { ...base, steps: [partial] };
+  const live = frame(run);
+  expect(live).toMatch(new RegExp(`${YELLOW.source}◐`));
+  expect(live).toMatch(new RegExp(`${YELLOW.source}3 changes; PARTIAL: 1 gap`));
+  expect(live).not.toMatch(GREEN);
+  const ended = frame({
+    ...run,
+    phase: 'ended',
+    end: { status: 'incomplete', exitCode: 1, message: '1 step(s) partial: 1 gap(s) noted', counts: { ok: 0, noop: 0, partial: 1, failed: 0, skipped: 0, declined: 0, planned: 0 } },
+  });
+  expect(ended).toMatch(new RegExp(`${RED.source}(?:\\x1b\\[1m)?INCOMPLETE: 1 step\\(s\\) partial`));
+  expect(ended).not.toMatch(GREEN);
 });

@@ -121,7 +121,7 @@ describe('tui reducer: the run screen is a fold over engine events', () => {
       name: 'run:end keeps the outcome and the bundle path',
       actions: [
         ev(start),
-        ev({ type: 'run:end', time: at(9), status: 'aborted', exitCode: 130, caseId: 'case-1', caseDir: '/cases/case-1', counts: { ok: 1, noop: 0, failed: 0, skipped: 2, declined: 0, planned: 0 }, message: 'interrupted', bundle: '/cases/case-1.tar.gz' }),
+        ev({ type: 'run:end', time: at(9), status: 'aborted', exitCode: 130, caseId: 'case-1', caseDir: '/cases/case-1', counts: { ok: 1, noop: 0, partial: 0, failed: 0, skipped: 2, declined: 0, planned: 0 }, message: 'interrupted', bundle: '/cases/case-1.tar.gz' }),
       ],
       expect: (s) => {
         expect(s.run.phase).toBe('ended');
@@ -132,7 +132,7 @@ describe('tui reducer: the run screen is a fold over engine events', () => {
       name: 'sealing after an interrupted run puts the bundle into the outcome',
       actions: [
         ev(start),
-        ev({ type: 'run:end', time: at(9), status: 'aborted', exitCode: 130, caseId: 'case-1', caseDir: '/cases/case-1', counts: { ok: 1, noop: 0, failed: 0, skipped: 2, declined: 0, planned: 0 }, message: 'interrupted' }),
+        ev({ type: 'run:end', time: at(9), status: 'aborted', exitCode: 130, caseId: 'case-1', caseDir: '/cases/case-1', counts: { ok: 1, noop: 0, partial: 0, failed: 0, skipped: 2, declined: 0, planned: 0 }, message: 'interrupted' }),
         { type: 'run:seal' },
         { type: 'run:sealed', bundle: '/cases/case-1.tar.gz' },
       ],

@@ -137,7 +137,7 @@ describe('Run screen', () => {
     expect(f).toContain('NOT CONTAINED: victim — declined isolate (contain:network-isolate)');
     svc.emit({
       type: 'run:end', time: now(9), status: 'not-contained', exitCode: 1, caseId: 'case-9', caseDir: '/cases/case-9',
-      counts: { ok: 2, noop: 0, failed: 0, skipped: 0, declined: 1, planned: 0 }, message: 'the responder declined step "isolate" (contain:network-isolate): containment not applied; 2 step(s) done', bundle: '/cases/case-9.tar.gz',
+      counts: { ok: 2, noop: 0, partial: 0, failed: 0, skipped: 0, declined: 1, planned: 0 }, message: 'the responder declined step "isolate" (contain:network-isolate): containment not applied; 2 step(s) done', bundle: '/cases/case-9.tar.gz',
     });
     svc.endRun(1);
     f = await until(lastFrame, (x) => x.includes('NOT CONTAINED: the responder declined'));
@@ -167,7 +167,7 @@ describe('Run screen', () => {
     stdin.write('q');
     await until(lastFrame, (x) => x.includes('A run is in progress'));
     svc.cases.set('/cases/case-9', { id: 'case-9', dir: '/cases/case-9', status: 'sealed', target: 'victim', artifacts: [], findings: [], notes: [] });
-    svc.emit({ type: 'run:end', time: now(9), status: 'ok', exitCode: 0, caseId: 'case-9', caseDir: '/cases/case-9', counts: { ok: 3, noop: 0, failed: 0, skipped: 0, declined: 0, planned: 0 }, message: '3 step(s) done', bundle: '/cases/case-9.tar.gz' });
+    svc.emit({ type: 'run:end', time: now(9), status: 'ok', exitCode: 0, caseId: 'case-9', caseDir: '/cases/case-9', counts: { ok: 3, noop: 0, partial: 0, failed: 0, skipped: 0, declined: 0, planned: 0 }, message: '3 step(s) done', bundle: '/cases/case-9.tar.gz' });
     svc.endRun(0);
     const f = await until(lastFrame, (x) => x.includes('OK: 3 step(s) done'));
     expect(f).toContain('bundle /cases/case-9.tar.gz');
@@ -177,7 +177,7 @@ describe('Run screen', () => {
 
   test('An aborted run leaves an unsealed case; s seals what was collected and shows the bundle', async () => {
     const { svc, lastFrame, stdin } = await startRun();
-    svc.emit({ type: 'run:end', time: now(9), status: 'aborted', exitCode: 130, caseId: 'case-9', caseDir: '/cases/case-9', counts: { ok: 1, noop: 0, failed: 0, skipped: 2, declined: 0, planned: 0 }, message: 'interrupted; what was collected is kept and can be sealed' });
+    svc.emit({ type: 'run:end', time: now(9), status: 'aborted', exitCode: 130, caseId: 'case-9', caseDir: '/cases/case-9', counts: { ok: 1, noop: 0, partial: 0, failed: 0, skipped: 2, declined: 0, planned: 0 }, message: 'interrupted; what was collected is kept and can be sealed' });
     svc.endRun(130);
     const f = await until(lastFrame, (x) => x.includes('ABORTED: interrupted'));
     expect(f).toContain('not sealed (no bundle): s seals what was collected');

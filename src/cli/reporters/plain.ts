@@ -4,7 +4,7 @@ import { statusLabel } from '../../runner/outcome.js';
 import { humanBytes } from '../../util/format.js';
 import { safeText } from '../../util/sanitize.js';
 
-const MARK: Record<string, string> = { ok: '✔', noop: '•', failed: '✖', skipped: '-', declined: '⊘', planned: '○' };
+const MARK: Record<string, string> = { ok: '✔', noop: '•', partial: '◐', failed: '✖', skipped: '-', declined: '⊘', planned: '○' };
 
 /** Readable lines for a terminal or a log file. Every string from the outside is sanitised. */
 export function plainReporter(out: Writable): (e: RunEvent) => void {

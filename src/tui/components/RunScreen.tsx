@@ -13,10 +13,10 @@ export interface RunScreenProps {
   run: RunState;
 }
 
-const MARK: Record<string, string> = { waiting: '○', confirm: '?', ok: '✔', noop: '•', failed: '✖', skipped: '-', declined: '⊘', planned: '○' };
+const MARK: Record<string, string> = { waiting: '○', confirm: '?', ok: '✔', noop: '•', partial: '◐', failed: '✖', skipped: '-', declined: '⊘', planned: '○' };
 
 function markColor(t: Theme, state: StepView['state']): string | undefined {
-  return state === 'ok' ? t.ok : state === 'failed' || state === 'declined' ? t.bad : state === 'confirm' ? t.warn : state === 'noop' || state === 'skipped' || state === 'waiting' ? t.muted : undefined;
+  return state === 'ok' ? t.ok : state === 'failed' || state === 'declined' ? t.bad : state === 'confirm' || state === 'partial' ? t.warn : state === 'noop' || state === 'skipped' || state === 'waiting' ? t.muted : undefined;
 }
 
 /** Containment steps the responder declined: the container is not contained, whatever else goes well. */
@@ -36,7 +36,7 @@ const StepLine = memo(function StepLine({ s, width }: { s: StepView; width: numb
   return (
     <Text wrap="truncate-end">
       {s.state === 'running' ? <Spinner /> : <Text color={markColor(t, s.state)}>{MARK[s.state] ?? '?'}</Text>} <Text bold>{clip(s.id, idW).padEnd(idW)}</Text>{' '}
-      {usesW ? <Text color={t.muted}>{clip(s.uses, usesW).padEnd(usesW)} </Text> : null}<Text color={s.state === 'failed' || s.state === 'declined' ? t.bad : undefined}>{clip(what, width)}</Text>
+      {usesW ? <Text color={t.muted}>{clip(s.uses, usesW).padEnd(usesW)} </Text> : null}<Text color={s.state === 'failed' || s.state === 'declined' ? t.bad : s.state === 'partial' ? t.warn : undefined}>{clip(what, width)}</Text>
       <Text color={t.muted}>{took}</Text>
     </Text>
   );
@@ -81,7 +81,7 @@ function BottomPanel({ run, width }: { run: RunState; width: number }) {
   }
   if (run.phase === 'ended' && run.end) {
     const e = run.end;
-    // Failed, not contained and declined are red: each means the playbook did not do all it says.
+    // Failed, not contained, declined and incomplete are red: each means the playbook did not do all it says.
     const color = e.status === 'ok' ? t.ok : e.status === 'aborted' || e.status === 'blocked' ? t.warn : t.bad;
     return (
       <Box flexDirection="column">
