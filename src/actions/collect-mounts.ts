@@ -126,7 +126,6 @@ export const collectMounts = defineAction({
   async run(ctx, p) {
     const facts = await ctx.facts();
     const pid = facts.state.pid;
-    const name = safeText(ctx.target.name);
     let mountinfo: MountInfo[] | null = null;
     let noContent: string | undefined;
     let root: ContainerRoot | null = null;

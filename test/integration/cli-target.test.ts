@@ -52,7 +52,7 @@ describe('target resolution errors (real engine)', () => {
   test('a name with a newline or escape is refused and shown neutralised', async () => {
     const r = await runCli(['run', 'contain', '--target', 'x\u001b]0;pwned\u0007\ny', '--dry-run']);
     expect(r.code).toBe(2);
-    // eslint-disable-next-line no-control-regex
+     
     expect(r.err).not.toMatch(/\u001b|\u0007/);
     expect(r.err).toContain('\\x1b]0;pwned\\x07');
   });

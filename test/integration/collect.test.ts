@@ -165,7 +165,7 @@ describe('collection actions against a staged compromise', () => {
     const lines = (await readFile(join(run.caseDir, 'logs/tty.log'), 'latin1')).split('\n').filter(Boolean);
     expect(lines.length).toBeGreaterThanOrEqual(3);
     expect(lines.length).toBeLessThanOrEqual(50);
-    // eslint-disable-next-line no-control-regex
+     
     for (const l of lines) expect(l).toMatch(/^\S+Z tty line \d+ \x1b\[32mgreen\x1b\[0m\r$/);
   });
 
@@ -188,7 +188,7 @@ describe('collection actions against a staged compromise', () => {
     for (const l of lines) expect(l).toMatch(TS_LINE);
     // The engine stores a long line as 16 KiB partial messages, each with its own time prefix.
     expect(out.replace(/\d{4}-\d\d-\d\dT[\d:.]+Z /g, '')).toBe(`${'A'.repeat(1048576)}\nend\n`);
-    // eslint-disable-next-line no-control-regex
+     
     expect(await readFile(join(run.caseDir, 'logs/stderr.log'), 'latin1')).toMatch(/^\S+Z \x1b\]0;x\x07err\n$/);
   });
 

@@ -91,7 +91,7 @@ describe('collecting a hostile container', () => {
     expect(runOut).toMatch(/^ {2}◐ fs-diff \(collect:fs-diff\) partial: .*PARTIAL: \d+ gap\(s\)/m);
     expect(runOut).toMatch(/^INCOMPLETE: 1 step\(s\) partial: \d+ gap\(s\) noted/m);
     expect(runOut).not.toMatch(/^OK:/m);
-    // eslint-disable-next-line no-control-regex
+     
     expect(runOut).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
     expect(runOut).toMatch(/the engine cannot archive a path whose name is not UTF-8/);
   });

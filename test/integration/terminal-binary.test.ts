@@ -31,7 +31,7 @@ function onPty(args: string[], keys = '', delayMs = 0): Promise<{ code: number |
 }
 
 /** The pty turns LF into CRLF: what remains raw is what cirt sent. */
-// eslint-disable-next-line no-control-regex
+ 
 const RAW = /[\u0000-\u0008\u000b-\u000c\u000e-\u001f\u007f-\u009f]/;
 
 describe('the binary on a real terminal', () => {

@@ -193,12 +193,12 @@ describe('cirt TUI end to end: the real binary in tmux against the real engine',
     await color.until('the coloured UI', loaded);
     await plain.until('the NO_COLOR UI', loaded);
     // SGR foreground colours: 30–37, 90–97, 38;…
-    // eslint-disable-next-line no-control-regex
+     
     const fg = /\x1b\[(?:[0-9;]*;)?(?:3[0-8]|9[0-7])(?:;[0-9;]*)?m/;
     expect(color.capture(true)).toMatch(fg);
     const raw = plain.capture(true);
     expect(raw).not.toMatch(fg);
-    // eslint-disable-next-line no-control-regex
+     
     expect(raw).toMatch(/\x1b\[(?:[0-9;]*;)?7(?:;[0-9;]*)?m/); // the selection is still inverse
 
     const frameOk = (cols: number) => (s: string): boolean => {

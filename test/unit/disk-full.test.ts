@@ -13,7 +13,6 @@ import { sealReport } from '../../src/report/seal-report.js';
 import type { CaseInfo } from '../../src/evidence/types.js';
 import { DiskWriteError } from '../../src/evidence/write-errors.js';
 import { writeChunk } from '../../src/util/streams.js';
-import type Docker from 'dockerode';
 import { z } from 'zod';
 import { ActionRegistry } from '../../src/runner/registry.js';
 import type { ContainerRuntime, Target } from '../../src/runtime/types.js';

@@ -62,7 +62,7 @@ describe('cirt findings on a damaged findings.json', () => {
     expect(r.err).toMatch(message);
     expect(r.err).not.toMatch(/bug in cirt/);
     expect(r.out).toContain('Good finding');
-    // eslint-disable-next-line no-control-regex
+     
     expect(r.out + r.err).not.toMatch(/\u001b/);
     const json = await runCli(['findings', dir, '--json']);
     expect(json.code).toBe(2);

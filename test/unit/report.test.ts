@@ -38,7 +38,7 @@ describe('reports', () => {
     const html = renderHtml(input());
     expect(html).not.toContain('<script>');
     expect(html).toContain('evil&lt;script&gt;alert(1)&lt;/script&gt;');
-    // eslint-disable-next-line no-control-regex
+     
     expect(html).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
     expect(html).toContain('\\x1b]0;pwned\\x07');
     expect(html).toContain("default-src 'none'");
@@ -47,7 +47,7 @@ describe('reports', () => {
 
   test('report.md keeps hostile text on one line and inert', () => {
     const md = renderMarkdown(input());
-    // eslint-disable-next-line no-control-regex
+     
     expect(md).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
     expect(md).not.toContain('<script>');
     // The custody row keeps its 7 columns although the message holds `|`: those are escaped.

@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
-import type Docker from 'dockerode';
 import { z } from 'zod';
 import { evidenceSeal } from '../../src/actions/evidence-seal.js';
 import { ActionRegistry } from '../../src/runner/registry.js';

@@ -11,7 +11,7 @@ import { compromisedCase, writeCase } from '../fixtures/case-folder.js';
 /** The hostile bytes of the issue: set the window title, clear the screen, a C1 CSI. */
 const HOSTILE = '\u001b]0;pwned\u0007\u001b[2J\u009b31m';
 /** Any control character a terminal acts on; LF, TAB and CRLF are layout. */
-// eslint-disable-next-line no-control-regex
+ 
 const RAW = /\r(?!\n)|[\u0000-\u0008\u000b-\u000c\u000e-\u001f\u007f-\u009f]/;
 
 /** A terminal as main sees it: isTTY, a width, and everything written kept as text. */

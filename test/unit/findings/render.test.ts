@@ -24,7 +24,7 @@ describe('findings in the report', () => {
     // Every unescaped pipe is a cell border: 6 per row (7 pieces).
     expect(rows[1].replace(/\\\|/g, '').split('|')).toHaveLength(7);
     expect(md).toContain('/tmp/a\\|b\\\\n\\<script\\>');
-    // eslint-disable-next-line no-control-regex
+     
     expect(md).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
     expect(md).toContain('fs/changes.json\\[3\\], fs/diff-index.jsonl:7');
   });
@@ -33,7 +33,7 @@ describe('findings in the report', () => {
     const html = renderFindingsHtml([hostile]);
     expect(html).not.toContain('<script>');
     expect(html).toContain('&lt;script&gt;');
-    // eslint-disable-next-line no-control-regex
+     
     expect(html.replace(/\n/g, '')).not.toMatch(/[\u0000-\u001f]/);
   });
 

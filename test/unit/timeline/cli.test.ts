@@ -47,7 +47,7 @@ describe('cirt timeline', () => {
     expect(lines[0]).toMatch(/^TIME/);
     expect(lines.length).toBeGreaterThan(40);
     for (const l of lines) expect([...l].length).toBeLessThanOrEqual(width);
-    // eslint-disable-next-line no-control-regex
+     
     expect(r.out.replace(/\n/g, '')).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
     expect(r.out).toContain('2026-11-28 20:00:01.099444Z');
   });
@@ -159,7 +159,7 @@ describe('evidence:timeline and evidence:findings as steps, then the commands', 
     expect(f.out).toMatch(/ {9}events \(\d+\):\n {11}2026-11-28 20:00:01\.\d{6}Z fs +added \/tmp\/\.cache\/kworkerd /);
     expect(f.out).not.toContain('#L');
     for (const l of f.out.trimEnd().split('\n')) expect([...l].length).toBeLessThanOrEqual(100);
-    // eslint-disable-next-line no-control-regex
+     
     expect(f.out.replace(/\n/g, '')).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
     expect(f.err).toMatch(/^13 findings \(5 high, 7 medium, 1 low\) — findings\.json/);
     const j = await cirt(['findings', store.root, '--json']);

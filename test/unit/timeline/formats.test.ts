@@ -44,7 +44,7 @@ describe('timeline.jsonl', () => {
     expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
   });
   test('no raw control character reaches a line (JSON escapes them)', () => {
-    // eslint-disable-next-line no-control-regex
+     
     for (const line of jsonl.trimEnd().split('\n')) expect(line).not.toMatch(/[\u0000-\u001f]/);
   });
 });
@@ -82,7 +82,7 @@ describe('bodyfile (mactime -b)', () => {
     ['hostile', HOSTILE_NAME],
   ])('escaping round-trips: %s', (_label, name) => {
     const esc = escapeBodyName(name);
-    // eslint-disable-next-line no-control-regex
+     
     expect(esc).not.toMatch(/[|\n\r\u0000-\u001f\u007f-\u009f]/);
     expect(unescapeBodyName(esc)).toBe(name);
   });
@@ -105,7 +105,7 @@ describe('bodyfile (mactime -b)', () => {
     const out = execFileSync('mactime', ['-b', file, '-z', 'UTC', '-y'], { encoding: 'utf8' });
     expect(out).toMatch(/\s134 macb -rwxr-xr-x 0\s+0\s+4242\s+\/tmp\/\.cache\/kworkerd\n/);
     expect(out).toContain(escapeBodyName(HOSTILE_NAME));
-    // eslint-disable-next-line no-control-regex
+     
     expect(out).not.toMatch(/[\u001b\u0007]/);
   });
 });
