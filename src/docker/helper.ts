@@ -19,6 +19,8 @@ export interface HelperOptions {
   labels?: Record<string, string>;
   signal: AbortSignal;
   timeoutMs?: number;
+  /** Container name (from helperName), when the caller must name it before it runs. */
+  name?: string;
 }
 
 export interface HelperResult {
@@ -32,6 +34,11 @@ export interface HelperResult {
 
 const STDERR_KEEP = 4096;
 
+/** A fresh helper container name for this target. */
+export function helperName(targetId: string): string {
+  return `cirt-helper-${targetId.slice(0, 12)}-${randomBytes(3).toString('hex')}`;
+}
+
 /**
  * Runs a short-lived container inside the target's network and pid namespaces, for when the
  * host's /proc is out of reach (remote engine). It never execs into the target (that is refused
@@ -39,7 +46,7 @@ const STDERR_KEEP = 4096;
  * to its own tmpfs, logs nothing to the engine, and is removed whatever happens.
  */
 export async function runNamespaceHelper(docker: Docker, o: HelperOptions): Promise<HelperResult> {
-  const name = `cirt-helper-${o.targetId.slice(0, 12)}-${randomBytes(3).toString('hex')}`;
+  const name = o.name ?? helperName(o.targetId);
   let container: Docker.Container;
   try {
     container = await docker.createContainer({

@@ -118,7 +118,9 @@ describe('collect:mounts on a container with a tmpfs, volumes and an edited /etc
     });
     await new Promise<void>((resolve) => proxy!.listen(0, '127.0.0.1', resolve));
     const port = (proxy.address() as net.AddressInfo).port;
-    await run('remote', [], [], { ...process.env, DOCKER_HOST: `tcp://127.0.0.1:${port}` });
+    const remoteEnv = { ...process.env, DOCKER_HOST: `tcp://127.0.0.1:${port}` };
+    await run('remote', ['maxFileBytes: 64KiB', `helperImage: ${LAB_IMAGE}`], ['  - uses: evidence:findings'], remoteEnv);
+    await run('remote-total', ['maxTotalBytes: 100', `helperImage: ${LAB_IMAGE}`], [], remoteEnv);
   });
 
   afterAll(async () => {
@@ -249,21 +251,65 @@ describe('collect:mounts on a container with a tmpfs, volumes and an edited /etc
     expect(gaps.some((g) => /maxFiles 30/.test(g))).toBe(true);
   });
 
-  test('on a remote engine the mounts are listed (mountinfo through a helper container) and the step says their content was not collected', () => {
+  test('on a remote engine the mounts are listed (mountinfo through a helper container) and their content is collected through it', () => {
     const r = runs.remote;
-    expect({ code: r.code }).toEqual({ code: 0 });
-    expect(r.out).toMatch(/NOT collected/);
-    expect(r.out).toMatch(/no content: the engine at tcp:\/\/127\.0\.0\.1:\d+ is remote/);
-    expect(fs.existsSync(path.join(r.dir, 'fs/mounts-index.jsonl'))).toBe(false);
+    expect({ code: r.code, out: r.out }).toMatchObject({ code: 0 });
+    expect(r.out).not.toMatch(/no content:/);
     // Read by the helper: only mountinfo knows of /proc and the masked paths.
     expect(fs.readFileSync(path.join(r.dir, 'fs/mountinfo.txt'), 'utf8')).toMatch(/ \/dev\/shm .* - tmpfs /);
     const manifest = readJson<{ artifacts: { path: string; source: string }[] }>(path.join(r.dir, 'manifest.json'));
     expect(manifest.artifacts.find((a) => a.path === 'fs/mountinfo.txt')?.source).toMatch(/^helper container cirt-helper-/);
+    expect(manifest.artifacts.find((a) => a.path === 'fs/mounts-index.jsonl')?.source).toMatch(/via helper container cirt-helper-[0-9a-f]{12}-[0-9a-f]{6} \(image .*\) reading \/proc\/1\/root/);
     const mounts = readJson<MountRecord[]>(path.join(r.dir, 'fs/mounts.json'));
-    expect(mounts.find((m) => m.mountPoint === '/dev/shm')).toMatchObject({ kind: 'tmpfs', fsType: 'tmpfs', collected: 'no', why: expect.stringMatching(/remote.*not implemented/) });
-    expect(mounts.find((m) => m.mountPoint === '/scratch')).toMatchObject({ kind: 'tmpfs', collected: 'no' });
+    const shm = mounts.find((m) => m.mountPoint === '/dev/shm')!;
+    expect(shm).toMatchObject({ kind: 'tmpfs', fsType: 'tmpfs', collected: 'partly' });
+    expect(manifest.artifacts.find((a) => a.path === shm.tar)?.source).toMatch(/reading \/proc\/1\/root\/dev\/shm/);
+    expect(mounts.find((m) => m.mountPoint === '/scratch')).toMatchObject({ kind: 'tmpfs', collected: 'yes' });
+    expect(mounts.find((m) => m.mountPoint === '/data')).toMatchObject({ kind: 'anonymous-volume', collected: 'yes' });
+    expect(mounts.find((m) => m.mountPoint === '/named')).toMatchObject({ kind: 'named-volume', collected: 'no' });
+    for (const f of ['/etc/hosts', '/etc/resolv.conf', '/etc/hostname']) expect(mounts.find((m) => m.mountPoint === f)).toMatchObject({ kind: 'engine-file', collected: 'yes' });
     expect(mounts.find((m) => m.mountPoint === '/proc')).toMatchObject({ kind: 'kernel' });
+    const index = jsonl<MountIndexLine>(path.join(r.dir, 'fs/mounts-index.jsonl'));
+    // The dropper, byte-exact, and the finding on it.
+    expect(index.find((l) => l.path === '/dev/shm/.x')).toMatchObject({ mount: shm.n, type: 'file', mode: 0o755, size: DROPPER.length, taken: DROPPER.length, sha256: sha(DROPPER), change: 'added' });
+    expect(sha(execFileSync('tar', ['-xOf', path.join(r.dir, shm.tar!), 'dev/shm/.x']))).toBe(sha(DROPPER));
+    const findings = readJson<FindingsDoc>(path.join(r.dir, 'findings.json'));
+    expect(findings.findings.some((f) => f.rule === 'executable-in-temp' && f.summary.includes('/dev/shm/.x'))).toBe(true);
+    // The anonymous volume's file and the edited /etc/hosts.
+    expect(index.find((l) => l.path === '/data/note.txt')).toMatchObject({ type: 'file', sha256: sha(ANON), taken: ANON.length });
+    const hostsTar = mounts.find((m) => m.mountPoint === '/etc/hosts')!.tar!;
+    expect(execFileSync('tar', ['-xOf', path.join(r.dir, hostsTar), 'etc/hosts']).toString()).toContain(HOSTS_LINE);
+    // The writer-less FIFO is recorded (the run above did not hang on it); the link is a link.
+    expect(index.find((l) => l.path === '/dev/shm/pipe')).toMatchObject({ type: 'fifo', taken: 0, sha256: null });
+    expect(index.find((l) => l.path === '/dev/shm/shadow-link')).toMatchObject({ type: 'symlink', linkname: '/etc/shadow', taken: 0, sha256: null });
+    const listing = execFileSync('tar', ['-tvf', path.join(r.dir, shm.tar!)]).toString();
+    expect(listing).toMatch(/^p.* dev\/shm\/pipe$/m);
+    expect(listing).toMatch(/^l.* dev\/shm\/shadow-link -> \/etc\/shadow$/m);
+    const hostShadow = fs.readFileSync('/etc/shadow');
+    for (const f of [...filesUnder(r.dir), ...filesUnder(runs['remote-total'].dir)]) expect({ f, found: fs.readFileSync(f).includes(hostShadow) }).toEqual({ f, found: false });
+    // Every index line points at its header in its tar: the offsets are right.
+    for (const l of index.filter((x) => x.offset !== null && x.mount === shm.n)) {
+      const head = Buffer.alloc(512);
+      const fd = fs.openSync(path.join(r.dir, shm.tar!), 'r');
+      fs.readSync(fd, head, 0, 512, l.offset!);
+      fs.closeSync(fd);
+      expect(head.subarray(0, 100).toString('latin1').replace(/\0.*$/s, '').replace(/\/$/, '')).toBe(l.path.slice(1));
+    }
+    // The per-file budget clipped the big file; the gap is in the case.
+    expect(index.find((l) => l.path === '/dev/shm/big')).toMatchObject({ size: BIG_BYTES, taken: CLIP, truncated: true, sha256: sha(Buffer.alloc(CLIP, 'A')) });
     const gaps = (readJson<{ incomplete?: { reason: string }[] }>(path.join(r.dir, 'case.json')).incomplete ?? []).map((g) => g.reason);
-    for (const mp of ['/dev/shm', '/scratch', '/data', '/named', '/etc/hosts']) expect(gaps.some((g) => g.startsWith(`mount ${mp} (`) && g.includes('not collected'))).toBe(true);
+    expect(gaps).toEqual(expect.arrayContaining([expect.stringMatching(/^mount \/dev\/shm \(tmpfs.*partly collected: 1 file\(s\) cut/), expect.stringMatching(/^mount \/named \(named-volume.*not collected.*volumes: true/)]));
+    expect(gaps.some((g) => g.startsWith('mount /data (') || g.startsWith('mount /scratch ('))).toBe(false);
+  });
+
+  test('on a remote engine the total budget holds across mounts, later files keep their metadata, and the gaps say so', () => {
+    const r = runs['remote-total'];
+    expect({ code: r.code, out: r.out }).toMatchObject({ code: 0 });
+    const index = jsonl<MountIndexLine>(path.join(r.dir, 'fs/mounts-index.jsonl'));
+    expect(index.reduce((s, l) => s + l.taken, 0)).toBeLessThanOrEqual(100);
+    expect(index.some((l) => l.truncated && /maxTotalBytes/.test(l.note ?? ''))).toBe(true);
+    expect(index.find((l) => l.path === '/dev/shm/big')).toMatchObject({ size: BIG_BYTES, truncated: true });
+    const gaps = (readJson<{ incomplete?: { reason: string }[] }>(path.join(r.dir, 'case.json')).incomplete ?? []).map((g) => g.reason);
+    expect(gaps.some((g) => /partly collected/.test(g))).toBe(true);
   });
 });
