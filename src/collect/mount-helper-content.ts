@@ -330,6 +330,22 @@ export class HelperMountContent {
       offset = cur.offset;
       await this.write(cur, tarHeader({ ...head, type: 'file', size: take }));
     };
+    let recorded = false;
+    const record = async (): Promise<void> => {
+      if (recorded) return;
+      recorded = true;
+      await start();
+      await this.write(cur, Buffer.alloc(take - got + padding(take)));
+      this.taken += got;
+      cur.totals.bytes += got;
+      const truncated = got < st.size;
+      if (truncated) cur.totals.truncated++;
+      const why = truncated ? `only the first ${got} of ${st.size} bytes taken (${room === this.limits.maxFileBytes ? 'maxFileBytes' : 'maxTotalBytes'})` : undefined;
+      cur.totals.entries++;
+      this.entries++;
+      this.lines += `${JSON.stringify({ mount: cur.m.n, ...line, taken: got, ...(truncated ? { truncated: true } : {}), sha256: hash.digest('hex'), offset, ...(why ? { note: why } : {}) })}\n`;
+      await this.flushLines();
+    };
     return {
       write: async (c) => {
         await start();
@@ -340,21 +356,13 @@ export class HelperMountContent {
           await this.write(cur, Buffer.from(keep));
           got += keep.length;
         }
+        // More than the room left: keep what fits, and stop the helper before it sends the rest.
+        if (keep.length < c.length) {
+          await record();
+          throw this.violation(`helper sent ${size} bytes of ${line.path}, over the ${room} bytes left in the budget`);
+        }
       },
-      end: async () => {
-        await start();
-        await this.write(cur, Buffer.alloc(padding(take)));
-        this.taken += got;
-        cur.totals.bytes += got;
-        const truncated = got < st.size;
-        if (truncated) cur.totals.truncated++;
-        const why = truncated ? `only the first ${got} of ${st.size} bytes taken (${room === this.limits.maxFileBytes ? 'maxFileBytes' : 'maxTotalBytes'})` : undefined;
-        cur.totals.entries++;
-        this.entries++;
-        this.lines += `${JSON.stringify({ mount: cur.m.n, ...line, taken: got, ...(truncated ? { truncated: true } : {}), sha256: hash.digest('hex'), offset, ...(why ? { note: why } : {}) })}\n`;
-        if (this.lines.length >= FLUSH_AT) await this.flushLines();
-        if (size > room) throw this.violation(`helper sent ${size} bytes of ${line.path}, over the ${room} bytes left in the budget`);
-      },
+      end: record,
     };
   }
 }
