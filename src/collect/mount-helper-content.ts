@@ -187,6 +187,11 @@ export class HelperMountContent {
     }
   };
 
+  /** Whether the tar being written could not take a write (disk full): the step must fail, not go on. */
+  get writeFailed(): boolean {
+    return this.index.destroyed || (this.cur?.tar.stream.destroyed ?? false);
+  }
+
   /** Per mount, after the helper is done: what did not end (the helper stopped inside it). */
   async abandon(failure: Error): Promise<void> {
     if (!this.cur) return;

@@ -74,7 +74,12 @@ export async function mountContentViaHelper(
       });
     }
   } catch (err) {
-    if (ctx.signal.aborted) throw new InterruptedError('interrupted while collecting mount content through a helper container');
+    if (ctx.signal.aborted || content.writeFailed) {
+      const stop = ctx.signal.aborted ? new InterruptedError('interrupted while collecting mount content through a helper container') : (err as Error);
+      // The open tar is closed (marked incomplete) before the step ends: what arrived is kept.
+      await content.abandon(stop);
+      throw stop;
+    }
     failure = stopper.signal.aborted ? new FailureError(`the helper container was stopped: ${content.overBudget ?? 'it sent what was not asked for'}`) : (err as Error);
   }
   if (failure) await content.abandon(failure);
