@@ -96,10 +96,21 @@ export async function runNamespaceHelper(docker: Docker, o: HelperOptions): Prom
         cause: err,
       });
     });
-    await pipeline(stream, new FrameDemuxer(), frameRouter({ stdout: o.stdout, stderr: errSink }));
-    const { StatusCode } = await exited;
-    o.stdout.end();
-    await finished(o.stdout);
+    const work = (async () => {
+      await pipeline(stream, new FrameDemuxer(), frameRouter({ stdout: o.stdout, stderr: errSink }));
+      const { StatusCode } = await exited;
+      o.stdout.end();
+      await finished(o.stdout);
+      return StatusCode;
+    })();
+    work.catch(() => undefined);
+    // A removed helper's attach stream or wait may never settle: the timeout (or interrupt) ends the wait itself.
+    const stopped = new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(signal.reason as Error);
+      signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+    });
+    stopped.catch(() => undefined);
+    const StatusCode = await Promise.race([work, stopped]);
     return { id: container.id, name, image: o.image, exitCode: StatusCode, stderr: stderr.text() };
   } catch (err) {
     if (!o.stdout.writableEnded) o.stdout.destroy();

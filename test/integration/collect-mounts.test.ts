@@ -38,6 +38,8 @@ const SETUP = [
   `dd if=/dev/zero bs=1024 count=${BIG_BYTES / 1024} 2>/dev/null | tr '\\000' A > /dev/shm/big`,
   'echo tmp > /scratch/t.txt',
   'mkdir -p /scratch/a/b && echo deep > /scratch/a/b/c',
+  // Many small files in the named volume: enough to keep the helper walking past a 1 s timeout.
+  'mkdir /named/many && i=0 && while [ $i -lt 3000 ]; do : > /named/many/f$i; i=$((i+1)); done',
   'touch /dev/shm/ready',
   // An anonymous volume over a temp directory: its files are the container's too.
   `printf '#!/bin/sh\\necho CIRT-VOLUME-DROPPER\\n' > /var/tmp/.y`,
@@ -73,6 +75,7 @@ describe('collect:mounts on a container with a tmpfs, volumes and an edited /etc
   let proxy: net.Server | undefined;
   const open = new Set<net.Socket>();
   const runs: Record<string, { code: number; out: string; dir: string }> = {};
+  let timeoutRunMs = 0;
 
   async function run(caseId: string, withLines: string[], extraSteps: string[] = [], env: NodeJS.ProcessEnv = process.env, casesDir = path.join(tmp, 'cases')): Promise<void> {
     const playbook = path.join(tmp, `${caseId}.yaml`);
@@ -121,6 +124,10 @@ describe('collect:mounts on a container with a tmpfs, volumes and an edited /etc
     const remoteEnv = { ...process.env, DOCKER_HOST: `tcp://127.0.0.1:${port}` };
     await run('remote', ['maxFileBytes: 64KiB', `helperImage: ${LAB_IMAGE}`], ['  - uses: evidence:findings'], remoteEnv);
     await run('remote-total', ['maxTotalBytes: 100', `helperImage: ${LAB_IMAGE}`], [], remoteEnv);
+    await run('remote-counts', ['maxFiles: 30', 'maxDepth: 1', `helperImage: ${LAB_IMAGE}`], [], remoteEnv);
+    const t0 = Date.now();
+    await run('remote-timeout', ['volumes: true', 'helperTimeout: 1', `helperImage: ${LAB_IMAGE}`], [], remoteEnv);
+    timeoutRunMs = Date.now() - t0;
   });
 
   afterAll(async () => {
@@ -311,5 +318,29 @@ describe('collect:mounts on a container with a tmpfs, volumes and an edited /etc
     expect(index.find((l) => l.path === '/dev/shm/big')).toMatchObject({ size: BIG_BYTES, truncated: true });
     const gaps = (readJson<{ incomplete?: { reason: string }[] }>(path.join(r.dir, 'case.json')).incomplete ?? []).map((g) => g.reason);
     expect(gaps.some((g) => /partly collected/.test(g))).toBe(true);
+  });
+
+  test('on a remote engine maxFiles and maxDepth cut the helper\'s walk as they cut the local one', () => {
+    const r = runs['remote-counts'];
+    expect({ code: r.code, out: r.out }).toMatchObject({ code: 0 });
+    expect(jsonl<MountIndexLine>(path.join(r.dir, 'fs/mounts-index.jsonl'))).toHaveLength(30);
+    const gaps = (readJson<{ incomplete?: { reason: string }[] }>(path.join(r.dir, 'case.json')).incomplete ?? []).map((g) => g.reason);
+    expect(gaps.some((g) => /more entries than maxFiles 30/.test(g))).toBe(true);
+    expect(gaps.some((g) => /not walked, the step recorded maxFiles 30/.test(g))).toBe(true);
+    expect(gaps.some((g) => g.startsWith('mount /dev (tmpfs') && /deeper than maxDepth 1/.test(g))).toBe(true);
+  });
+
+  test('on a remote engine a helper past its timeout is removed, what it sent is kept and the rest are gaps', async () => {
+    const r = runs['remote-timeout'];
+    expect({ code: r.code, out: r.out }).toMatchObject({ code: 0 });
+    expect(timeoutRunMs).toBeLessThan(30_000);
+    expect(r.out).toMatch(/did not finish within 1 s/);
+    const mounts = readJson<MountRecord[]>(path.join(r.dir, 'fs/mounts.json'));
+    expect(mounts.some((m) => /did not finish within 1 s/.test(m.why ?? ''))).toBe(true);
+    expect(mounts.find((m) => m.mountPoint === '/var/tmp')).toMatchObject({ collected: 'no' });
+    const gaps = (readJson<{ incomplete?: { reason: string }[] }>(path.join(r.dir, 'case.json')).incomplete ?? []).map((g) => g.reason);
+    expect(gaps.some((g) => g.startsWith('mount /var/tmp (') && /not collected/.test(g))).toBe(true);
+    const left = await docker.listContainers({ all: true, filters: { label: ['cirt.helper=1', 'cirt.case=remote-timeout'] } });
+    expect(left).toEqual([]);
   });
 });
