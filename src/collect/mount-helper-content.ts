@@ -199,6 +199,8 @@ export class HelperMountContent {
     this.cur = null;
     await this.flush(cur).catch(() => undefined);
     await this.flushLines().catch(() => undefined);
+    // done() waits for the stream to finish: end it first (what arrived is kept, marked incomplete).
+    if (!cur.tar.stream.destroyed) cur.tar.stream.end();
     await cur.tar.done(failure);
     cur.m.collected = cur.totals.entries ? 'partly' : 'no';
     cur.m.why = `${cur.totals.entries ? `partly collected (${cur.totals.entries} entries)` : 'not collected'}: ${failure.message}`;
@@ -231,6 +233,7 @@ export class HelperMountContent {
     const cur = this.cur!;
     this.cur = null;
     if (this.skipped.has(cur.m.n)) {
+      cur.tar.stream.end();
       await cur.tar.done(new Error(this.skipped.get(cur.m.n)));
       return;
     }
