@@ -23,6 +23,10 @@ export interface Located {
 
 export class ContainerRoot {
   private readonly dirs = new Map<string, number>();
+  /** The directories a parent path (components joined by `/`) was found as: fds held in `dirs`. */
+  private readonly parents = new Map<string, { fd: number; bytes: Buffer }[]>();
+  /** `/proc/self/fd/<fd>/` per open directory fd: built once, not once per lookup. */
+  private static readonly prefixes = new Map<number, Buffer>();
 
   private constructor(private readonly rootFd: number) {}
 
@@ -40,11 +44,19 @@ export class ContainerRoot {
   private closeDirs(): void {
     for (const fd of this.dirs.values()) fs.closeSync(fd);
     this.dirs.clear();
+    this.parents.clear();
   }
 
   /** `/proc/self/fd/<fd>/<name>`: a path that resolves `name` inside an open directory without re-walking. */
   static at(dirFd: number, name: Buffer): Buffer {
-    return Buffer.concat([Buffer.from(`/proc/self/fd/${dirFd}/`), name]);
+    let prefix = ContainerRoot.prefixes.get(dirFd);
+    if (!prefix) {
+      prefix = Buffer.from(`/proc/self/fd/${dirFd}/`);
+      // fd numbers are reused after close, and the prefix depends only on the number: a small bound suffices.
+      if (ContainerRoot.prefixes.size > 4 * MAX_CACHED_DIRS) ContainerRoot.prefixes.clear();
+      ContainerRoot.prefixes.set(dirFd, prefix);
+    }
+    return Buffer.concat([prefix, name], prefix.length + name.length);
   }
 
   /**
@@ -58,6 +70,19 @@ export class ContainerRoot {
     if (!parts.length) return [];
     // Only between lookups, so no fd in use by this walk is ever closed under it.
     if (this.dirs.size > MAX_CACHED_DIRS) this.closeDirs();
+    // Siblings share their parent's walk: 10,000 files in /tmp open /tmp once, not 10,000 times.
+    // Only exact (non-lossy) parents are cached; their fds live in `dirs`, closed only above.
+    const parentKey = path.includes('\ufffd') ? null : parts.slice(0, -1).join('/');
+    const cached = parentKey === null ? undefined : this.parents.get(parentKey);
+    const dirs = cached ?? this.walk(parts);
+    if (parentKey !== null && !cached && dirs.length) this.parents.set(parentKey, dirs);
+    const last = parts[parts.length - 1];
+    const slash = Buffer.from('/');
+    return dirs.flatMap((d) => this.names(d.fd, last).map((name) => ({ bytes: Buffer.concat([d.bytes, slash, name]), dirFd: d.fd, name })));
+  }
+
+  /** Opens every directory on the way to the last component of `parts` (each with O_NOFOLLOW). */
+  private walk(parts: string[]): { fd: number; bytes: Buffer }[] {
     let dirs: { fd: number; bytes: Buffer }[] = [{ fd: this.rootFd, bytes: Buffer.alloc(0) }];
     for (let i = 0; i < parts.length - 1; i++) {
       const next: { fd: number; bytes: Buffer }[] = [];
@@ -70,10 +95,7 @@ export class ContainerRoot {
       }
       dirs = next.slice(0, MAX_CANDIDATES);
     }
-    const last = parts[parts.length - 1];
-    return dirs.flatMap((d) =>
-      this.names(d.fd, last).map((name) => ({ bytes: Buffer.concat([d.bytes, Buffer.from('/'), name]), dirFd: d.fd, name })),
-    );
+    return dirs;
   }
 
   /** The exact names in `dirFd` that a (possibly lossy) component stands for. */
