@@ -8,6 +8,7 @@ import fs from 'node:fs';
  * and swapping a directory for a link mid-walk fails instead of redirecting us.
  */
 
+const SLASH = Buffer.from('/');
 const DIR_FLAGS = fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW;
 const MAX_CACHED_DIRS = 256;
 /** Lossy names (U+FFFD from the engine's JSON) may match several real names; bound the fan-out. */
@@ -66,19 +67,31 @@ export class ContainerRoot {
    * Throws (naming the component) when a directory on the way is a symlink or not a directory.
    */
   locate(path: string): Located[] {
-    const parts = path.split('/').filter((p) => p !== '');
-    if (!parts.length) return [];
     // Only between lookups, so no fd in use by this walk is ever closed under it.
     if (this.dirs.size > MAX_CACHED_DIRS) this.closeDirs();
     // Siblings share their parent's walk: 10,000 files in /tmp open /tmp once, not 10,000 times.
-    // Only exact (non-lossy) parents are cached; their fds live in `dirs`, closed only above.
-    const parentKey = path.includes('\ufffd') ? null : parts.slice(0, -1).join('/');
+    // Only exact (non-lossy) parents are cached, keyed by their components joined with `/`; their
+    // fds live in `dirs`, closed only above. A clean absolute path (as /changes prints them) is
+    // cut at its last slash without splitting it.
+    const lossy = path.includes('\ufffd');
+    const clean = !lossy && path.startsWith('/') && path.length > 1 && !path.endsWith('/') && !path.includes('//');
+    const cut = path.lastIndexOf('/');
+    let parts: string[] | null = null;
+    let parentKey: string | null = null;
+    let last: string;
+    if (clean) {
+      parentKey = path.slice(1, Math.max(1, cut));
+      last = path.slice(cut + 1);
+    } else {
+      parts = path.split('/').filter((p) => p !== '');
+      if (!parts.length) return [];
+      if (!lossy) parentKey = parts.slice(0, -1).join('/');
+      last = parts[parts.length - 1];
+    }
     const cached = parentKey === null ? undefined : this.parents.get(parentKey);
-    const dirs = cached ?? this.walk(parts);
+    const dirs = cached ?? this.walk(parts ?? path.split('/').filter((p) => p !== ''));
     if (parentKey !== null && !cached && dirs.length) this.parents.set(parentKey, dirs);
-    const last = parts[parts.length - 1];
-    const slash = Buffer.from('/');
-    return dirs.flatMap((d) => this.names(d.fd, last).map((name) => ({ bytes: Buffer.concat([d.bytes, slash, name]), dirFd: d.fd, name })));
+    return dirs.flatMap((d) => this.names(d.fd, last).map((name) => ({ bytes: Buffer.concat([d.bytes, SLASH, name]), dirFd: d.fd, name })));
   }
 
   /** Opens every directory on the way to the last component of `parts` (each with O_NOFOLLOW). */
@@ -88,7 +101,7 @@ export class ContainerRoot {
       const next: { fd: number; bytes: Buffer }[] = [];
       for (const d of dirs) {
         for (const name of this.names(d.fd, parts[i])) {
-          const bytes = Buffer.concat([d.bytes, Buffer.from('/'), name]);
+          const bytes = Buffer.concat([d.bytes, SLASH, name]);
           const fd = this.openDir(d.fd, name, bytes);
           if (fd !== null) next.push({ fd, bytes });
         }
