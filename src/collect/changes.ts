@@ -91,6 +91,8 @@ function archiveParent(p: Buffer): Buffer {
   return slash <= 0 ? Buffer.from('/') : p.subarray(0, slash);
 }
 
+const SLASH = Buffer.from('/');
+
 /** Joins the archive's parent directory and an entry name (`h/x`, `h/`, `./h`) into an absolute path. */
 export function entryPath(parent: Buffer, name: Buffer): Buffer {
   let start = 0;
@@ -98,8 +100,7 @@ export function entryPath(parent: Buffer, name: Buffer): Buffer {
   while (start + 1 < end && name[start] === 0x2e && name[start + 1] === 0x2f) start += 2;
   while (end > start && name[end - 1] === 0x2f) end--;
   const rel = name.subarray(start, end);
-  const base = parent.length === 1 && parent[0] === 0x2f ? Buffer.alloc(0) : parent;
-  return Buffer.concat([base, Buffer.from('/'), rel]);
+  return parent.length === 1 && parent[0] === 0x2f ? Buffer.concat([SLASH, rel]) : Buffer.concat([parent, SLASH, rel]);
 }
 
 /**

@@ -53,6 +53,12 @@ function cstr(block: Buffer, start: number, len: number): Buffer {
   return Buffer.from(block.subarray(start, end < 0 || end > start + len ? start + len : end));
 }
 
+/** The field up to its first NUL as latin1 text (no copy of the bytes needed for that). */
+function cstrText(block: Buffer, start: number, len: number): string {
+  const end = block.indexOf(0, start);
+  return block.toString('latin1', start, end < 0 || end > start + len ? start + len : end);
+}
+
 /** Octal (NUL/space padded) or GNU base-256 (high bit set) number. */
 export function readNumber(block: Buffer, start: number, len: number): number {
   if (block[start] & 0x80) {
@@ -118,8 +124,8 @@ export function decodeHeader(block: Buffer): RawHeader {
     mtime: readNumber(block, 136, 12),
     typeflag,
     linkname: cstr(block, 157, 100),
-    uname: cstr(block, 265, 32).toString('latin1'),
-    gname: cstr(block, 297, 32).toString('latin1'),
+    uname: cstrText(block, 265, 32),
+    gname: cstrText(block, 297, 32),
   };
 }
 
