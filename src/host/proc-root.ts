@@ -91,6 +91,11 @@ export class ContainerRoot {
     const cached = parentKey === null ? undefined : this.parents.get(parentKey);
     const dirs = cached ?? this.walk(parts ?? path.split('/').filter((p) => p !== ''));
     if (parentKey !== null && !cached && dirs.length) this.parents.set(parentKey, dirs);
+    if (!lossy && dirs.length === 1) {
+      // The common case without the fan-out machinery: one directory, one exact name.
+      const name = Buffer.from(last);
+      return [{ bytes: Buffer.concat([dirs[0].bytes, SLASH, name]), dirFd: dirs[0].fd, name }];
+    }
     return dirs.flatMap((d) => this.names(d.fd, last).map((name) => ({ bytes: Buffer.concat([d.bytes, SLASH, name]), dirFd: d.fd, name })));
   }
 
