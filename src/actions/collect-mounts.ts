@@ -3,7 +3,7 @@ import type { Writable } from 'node:stream';
 import { z } from 'zod';
 import { hostView } from '../collect/live-target.js';
 import { MountContent, type MountTotals } from '../collect/mount-content.js';
-import { mountInfoViaHelper } from '../collect/mounts-helper.js';
+import { mountContentViaHelper, mountInfoViaHelper } from '../collect/mounts-helper.js';
 import { planMounts, type MountRecord } from '../collect/mount-plan.js';
 import { parseMountInfo, type MountInfo } from '../host/mountinfo.js';
 import { ContainerRoot } from '../host/proc-root.js';
@@ -29,7 +29,8 @@ const params = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$/, 'an image reference')
     .optional()
-    .describe("remote engine: image of the helper container that reads the target's /proc/1/mountinfo (needs /bin/sh and cat); default: the target's own image"),
+    .describe("remote engine: image of the helper container that reads the target's /proc/1/mountinfo and walks its /proc/1/root (needs /bin/sh, cat, stat, head, readlink, wc: busybox); default: the target's own image"),
+  helperTimeout: z.number().int().positive().max(86_400).default(600).describe('remote engine: seconds the content helper container may run; it is removed then and what it sent is kept (partly collected)'),
   binds: z.boolean().default(false).describe('also collect bind mounts of host paths (the host\'s files, not the container\'s); the engine\'s /etc/hosts, /etc/resolv.conf, /etc/hostname are collected anyway'),
 });
 type Params = z.output<typeof params>;
@@ -112,7 +113,7 @@ function describeCut(m: MountRecord, t: MountTotals): string | undefined {
 export const collectMounts = defineAction({
   name: 'collect:mounts',
   description:
-    "List every mount of the container (the host's /proc/<pid>/mountinfo joined with inspect Mounts) into fs/mounts.json, saying what was collected of each, and collect the content of tmpfs mounts (/dev/shm too), anonymous volumes and the engine's /etc/hosts, /etc/resolv.conf, /etc/hostname into fs/mounts/<n>.tar with fs/mounts-index.jsonl (stat times, sha256 hashed while written). Walks through /proc/<pid>/root without following any link; FIFOs, sockets and devices are recorded, never opened. Named volumes and bind mounts only with `volumes: true` / `binds: true`. Content needs cirt on the engine host; a remote engine gets the list only (a gap in the case). Works on a paused container.",
+    "List every mount of the container (the host's /proc/<pid>/mountinfo joined with inspect Mounts) into fs/mounts.json, saying what was collected of each, and collect the content of tmpfs mounts (/dev/shm too), anonymous volumes and the engine's /etc/hosts, /etc/resolv.conf, /etc/hostname into fs/mounts/<n>.tar with fs/mounts-index.jsonl (stat times, sha256 hashed while written). Walks through /proc/<pid>/root without following any link; FIFOs, sockets and devices are recorded, never opened. Named volumes and bind mounts only with `volumes: true` / `binds: true`. On a remote engine both the list and the content come through helper containers joined to the target's pid namespace, reading /proc/1/root (same artifacts and bounds; stat times without birth time). Works on a paused container.",
   example: '- uses: collect:mounts\n  with:\n    maxFileBytes: 64MiB\n    maxTotalBytes: 1GiB\n    volumes: false',
   params,
   mutates: false,
@@ -129,6 +130,8 @@ export const collectMounts = defineAction({
     let mountinfo: MountInfo[] | null = null;
     let noContent: string | undefined;
     let root: ContainerRoot | null = null;
+    /** Remote engine: the helper that read mountinfo works, so content is walked through one too. */
+    let viaHelper: string | undefined;
 
     const view = pid ? await hostView(ctx, pid) : ({ ok: false, reason: `${ctx.target.name} is ${facts.state.status} (no processes, so no mount namespace to look into)` } as const);
     if (view.ok) {
@@ -168,10 +171,12 @@ export const collectMounts = defineAction({
         if (mi) {
           written(await ctx.writeArtifact('fs/mountinfo.txt', mi.text, { mediaType: 'text/plain', source: `helper container ${mi.helper} (image ${image}, in the pid namespace of ${ctx.target.id.slice(0, 12)}): /proc/1/mountinfo` }));
           mountinfo = parseMountInfo(mi.text).mounts;
+          viaHelper = image;
           if (mi.cut) ctx.warn(`mountinfo is over ${humanBytes(MAX_MOUNTINFO_BYTES)}: only the mounts in its first part are listed`);
         }
       }
     }
+    if (viaHelper) noContent = undefined;
     if (noContent) {
       ctx.warn(`mount content not collected: ${safeText(noContent)}; ${mountinfo ? 'mounts listed from mountinfo' : 'mounts listed from inspect only'}. Run cirt on the engine host to collect tmpfs and volume content.`);
     }
@@ -187,18 +192,44 @@ export const collectMounts = defineAction({
       if (!d.collect) {
         m.why = d.why;
         optedOut.add(m);
-      } else if (!root) m.why = `not collected: ${noContent}${ctx.runtime.info.local ? '' : ' (collecting mount content through a helper container on a remote engine is not implemented)'}`;
+      } else if (!root && !viaHelper) m.why = `not collected: ${noContent}${ctx.runtime.info.local ? '' : ' (the helper container that would collect it could not read the mounts: see the warnings)'}`;
       else wanted.push(m);
     }
 
     let failure: Error | undefined;
-    let content: MountContent | undefined;
+    let content: { entries: number; taken: number } | undefined;
     let index: { path: string; stream: Writable; done(f?: Error): Promise<unknown> } | undefined;
     let indexEntry: ManifestEntry | undefined;
     try {
+      if (!root && viaHelper && wanted.length) {
+        const image = viaHelper;
+        const helper = ctx.runtime.helperName(ctx.target);
+        const via = `via helper container ${helper} (image ${image}, in the pid namespace of ${ctx.target.id.slice(0, 12)}) reading /proc/1/root`;
+        index = await ctx.artifact('fs/mounts-index.jsonl', { mediaType: 'application/x-ndjson', source: `busybox stat ${via} (no link followed), one line per entry of fs/mounts/<n>.tar`, progress: false });
+        ctx.progress({ message: `${wanted.length} mount(s) through helper container ${helper}` });
+        const r = await mountContentViaHelper(ctx, image, wanted, p, index.stream, (m) => ctx.artifact(`fs/mounts/${m.n}.tar`, { mediaType: 'application/x-tar', source: `files of mount ${m.mountPoint} ${via}${m.mountPoint} (no link followed; special files not opened)` }), p.helperTimeout * 1000, helper);
+        content = r.content;
+        if (r.failure) ctx.warn(`mount content through helper container ${helper}: ${safeText(r.failure.message)}`);
+        for (const m of wanted) {
+          const d = r.content.done.get(m.n);
+          const skipped = r.content.skipped.get(m.n);
+          if (d) {
+            written(d.entry);
+            Object.assign(m, { files: d.totals.entries, bytes: d.totals.bytes });
+            const cut = describeCut(m, d.totals);
+            m.collected = cut ? 'partly' : 'yes';
+            if (cut) m.why = cut;
+          } else if (skipped) {
+            m.why = `not collected: ${skipped}`;
+          } else if (m.why === undefined) {
+            m.why = `not collected: the helper stopped before this mount${r.failure ? ` (${r.failure.message})` : ''}`;
+          }
+        }
+      }
       if (root && wanted.length) {
         index = await ctx.artifact('fs/mounts-index.jsonl', { mediaType: 'application/x-ndjson', source: `lstat via /proc/${pid}/root (no link followed), one line per entry of fs/mounts/<n>.tar`, progress: false });
-        content = new MountContent(index.stream, p, ctx.signal);
+        const local = new MountContent(index.stream, p, ctx.signal);
+        content = local;
         for (const m of wanted) {
           if (ctx.signal.aborted) throw new InterruptedError(`interrupted before mount ${m.mountPoint}`);
           ctx.progress({ message: `mount ${safeText(m.mountPoint)} (${m.kind})` });
@@ -206,7 +237,7 @@ export const collectMounts = defineAction({
           m.tar = tar.path;
           let totals: MountTotals;
           try {
-            totals = await content.collect(root, { n: m.n, mountPoint: m.mountPoint, ...(m.kind === 'tmpfs' ? { allAdded: true } : createdNs !== undefined ? { addedAfterNs: createdNs } : {}) }, tar.stream);
+            totals = await local.collect(root, { n: m.n, mountPoint: m.mountPoint, ...(m.kind === 'tmpfs' ? { allAdded: true } : createdNs !== undefined ? { addedAfterNs: createdNs } : {}) }, tar.stream);
           } catch (err) {
             await tar.done(err as Error);
             // A write that failed (disk full) or an interrupt ends the step; a mount we could not walk does not.
@@ -234,7 +265,7 @@ export const collectMounts = defineAction({
         indexEntry = (await index.done(failure)) as ManifestEntry;
       }
       // Also after a failure: the list says what was and was not collected.
-      const listed = await ctx.writeJson('fs/mounts.json', mounts, `${mountinfo ? `/proc/${pid}/mountinfo joined with ` : ''}GET /containers/${ctx.target.id}/json (Mounts)`);
+      const listed = await ctx.writeJson('fs/mounts.json', mounts, `${mountinfo ? `${viaHelper ? 'a helper container\'s /proc/1/mountinfo' : `/proc/${pid}/mountinfo`} joined with ` : ''}GET /containers/${ctx.target.id}/json (Mounts)`);
       for (const m of mounts) {
         if (m.kind === 'rootfs' || m.kind === 'kernel' || m.kind === 'masked' || m.collected === 'yes') continue;
         const note = `mount ${m.mountPoint} (${m.kind}${m.source ? `, ${m.source}` : ''}) ${m.collected === 'partly' ? 'partly collected' : 'not collected'}: ${m.why ?? (failure ? `the step stopped: ${failure.message}` : 'unknown')}`;

@@ -174,6 +174,9 @@ export async function fetchDiff(
           (why) => ctx.warn(`fs/diff.tar request ${rec.n} (${safeText(name)}): cannot index: ${why}`),
         );
       } catch (err) {
+        // Let go of the response first: the engine holds the container while it streams an archive,
+        // so an unread one would stall every later request about it (inspect included).
+        res.destroy();
         Object.assign(rec, { status: 'failed', error: (err as Error).message, bytes: tee.bytes - rec.offset });
         // Our disk failing is not the archive breaking off: its error names the file, the errno and what to do.
         if (err instanceof DiskWriteError) throw err;

@@ -20,6 +20,8 @@ export interface HelperOptions {
   labels?: Record<string, string>;
   signal: AbortSignal;
   timeoutMs?: number;
+  /** Container name (from helperName), when the caller must name it before it runs. */
+  name?: string;
 }
 
 export interface HelperResult {
@@ -33,6 +35,11 @@ export interface HelperResult {
 
 const STDERR_KEEP = 4096;
 
+/** A fresh helper container name for this target. */
+export function helperName(targetId: string): string {
+  return `cirt-helper-${targetId.slice(0, 12)}-${randomBytes(3).toString('hex')}`;
+}
+
 /**
  * Runs a short-lived container inside the target's network and pid namespaces, for when the
  * host's /proc is out of reach (remote engine). It never execs into the target (that is refused
@@ -40,7 +47,7 @@ const STDERR_KEEP = 4096;
  * to its own tmpfs, logs nothing to the engine, and is removed whatever happens.
  */
 export async function runNamespaceHelper(docker: Docker, o: HelperOptions): Promise<HelperResult> {
-  const name = `cirt-helper-${o.targetId.slice(0, 12)}-${randomBytes(3).toString('hex')}`;
+  const name = o.name ?? helperName(o.targetId);
   let container: Docker.Container;
   try {
     container = await docker.createContainer({
@@ -90,10 +97,21 @@ export async function runNamespaceHelper(docker: Docker, o: HelperOptions): Prom
         cause: err,
       });
     });
-    await pipeline(stream, new FrameDemuxer(), frameRouter({ stdout: o.stdout, stderr: errSink }));
-    const { StatusCode } = await exited;
-    o.stdout.end();
-    await finished(o.stdout);
+    const work = (async () => {
+      await pipeline(stream, new FrameDemuxer(), frameRouter({ stdout: o.stdout, stderr: errSink }));
+      const { StatusCode } = await exited;
+      o.stdout.end();
+      await finished(o.stdout);
+      return StatusCode;
+    })();
+    work.catch(() => undefined);
+    // A removed helper's attach stream or wait may never settle: the timeout (or interrupt) ends the wait itself.
+    const stopped = new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(signal.reason as Error);
+      signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+    });
+    stopped.catch(() => undefined);
+    const StatusCode = await Promise.race([work, stopped]);
     return { id: container.id, name, image: o.image, exitCode: StatusCode, stderr: stderr.text() };
   } catch (err) {
     if (!o.stdout.writableEnded) o.stdout.destroy();

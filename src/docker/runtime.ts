@@ -27,7 +27,7 @@ import { FrameDemuxer, frameRouter } from './demux.js';
 import { engineMessage, engineStatus } from './errors.js';
 import { readNetworkEvents, appendLines } from './events.js';
 import { factsOf, summaryOf } from './facts.js';
-import { runNamespaceHelper } from './helper.js';
+import { helperName, runNamespaceHelper } from './helper.js';
 import { inspectContainer } from './inspect.js';
 import { planLimits, restoreLimits } from './limits.js';
 import { endpointRecords, ensureQuarantineNetwork, isQuarantine, resolveEndpointIds } from './networks.js';
@@ -299,7 +299,11 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   runHelper(o: HelperOptions): Promise<HelperResult> {
-    return call(() => runNamespaceHelper(this.docker, { targetId: o.target.id, targetName: o.target.name, image: o.image, script: o.script, stdout: o.stdout, labels: o.labels, signal: o.signal, timeoutMs: o.timeoutMs }));
+    return call(() => runNamespaceHelper(this.docker, { targetId: o.target.id, targetName: o.target.name, image: o.image, script: o.script, stdout: o.stdout, labels: o.labels, signal: o.signal, timeoutMs: o.timeoutMs, name: o.name }));
+  }
+
+  helperName(ref: ContainerRef): string {
+    return helperName(ref.id);
   }
 
   close(): void {

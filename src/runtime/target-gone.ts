@@ -3,14 +3,23 @@ import { safeText } from '../util/sanitize.js';
 import { isKind } from './errors.js';
 import type { ContainerRef, ContainerRuntime } from './types.js';
 
+/** How long the existence check waits for the runtime. */
+const EXISTS_TIMEOUT_MS = 10_000;
+
 /**
  * Whether the runtime still knows the container (and is not removing it). A "not found" from an
  * archive request means either "no such container" or "no such path"; only asking about the
  * container itself tells them apart for sure.
  */
 export async function containerExists(runtime: ContainerRuntime, ref: ContainerRef): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
   try {
-    const facts = await runtime.inspect(ref);
+    // A runtime that does not answer in time is no evidence that the container is gone.
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), EXISTS_TIMEOUT_MS);
+    });
+    const facts = await Promise.race([runtime.inspect(ref), late]);
+    if (!facts) return true;
     // `docker rm -f` unmounts the filesystem before the id disappears: archive requests then answer
     // "Could not find the file" while inspect still shows the container, as removing (or dead).
     return facts.state.status !== 'removing' && facts.state.status !== 'dead';
@@ -18,6 +27,8 @@ export async function containerExists(runtime: ContainerRuntime, ref: ContainerR
     if (isKind(err, 'gone', 'not-found')) return false;
     // Unknown (runtime unreachable…): not evidence that it is gone.
     return true;
+  } finally {
+    clearTimeout(timer);
   }
 }
 

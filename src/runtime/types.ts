@@ -209,6 +209,8 @@ export interface HelperOptions {
   labels?: Record<string, string>;
   signal: AbortSignal;
   timeoutMs?: number;
+  /** The helper's name (from `helperName`), when the caller must name it in evidence before it runs. */
+  name?: string;
 }
 
 export interface HelperResult {
@@ -316,6 +318,8 @@ export interface ContainerRuntime {
 
   /** Runs a short-lived helper container in the target's network and pid namespaces (remote reads). */
   runHelper(o: HelperOptions): Promise<HelperResult>;
+  /** A fresh name for a helper of this target. */
+  helperName(ref: ContainerRef): string;
 
   /** Releases the connection. */
   close(): void;

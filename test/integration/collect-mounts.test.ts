@@ -38,6 +38,8 @@ const SETUP = [
   `dd if=/dev/zero bs=1024 count=${BIG_BYTES / 1024} 2>/dev/null | tr '\\000' A > /dev/shm/big`,
   'echo tmp > /scratch/t.txt',
   'mkdir -p /scratch/a/b && echo deep > /scratch/a/b/c',
+  // Many small files in the named volume: enough to keep the helper walking past a 1 s timeout.
+  'mkdir /named/many && i=0 && while [ $i -lt 3000 ]; do : > /named/many/f$i; i=$((i+1)); done',
   'touch /dev/shm/ready',
   // An anonymous volume over a temp directory: its files are the container's too.
   `printf '#!/bin/sh\\necho CIRT-VOLUME-DROPPER\\n' > /var/tmp/.y`,
@@ -73,6 +75,7 @@ describe('collect:mounts on a container with a tmpfs, volumes and an edited /etc
   let proxy: net.Server | undefined;
   const open = new Set<net.Socket>();
   const runs: Record<string, { code: number; out: string; dir: string }> = {};
+  let timeoutRunMs = 0;
 
   async function run(caseId: string, withLines: string[], extraSteps: string[] = [], env: NodeJS.ProcessEnv = process.env, casesDir = path.join(tmp, 'cases')): Promise<void> {
     const playbook = path.join(tmp, `${caseId}.yaml`);
@@ -118,7 +121,13 @@ describe('collect:mounts on a container with a tmpfs, volumes and an edited /etc
     });
     await new Promise<void>((resolve) => proxy!.listen(0, '127.0.0.1', resolve));
     const port = (proxy.address() as net.AddressInfo).port;
-    await run('remote', [], [], { ...process.env, DOCKER_HOST: `tcp://127.0.0.1:${port}` });
+    const remoteEnv = { ...process.env, DOCKER_HOST: `tcp://127.0.0.1:${port}` };
+    await run('remote', ['maxFileBytes: 64KiB', `helperImage: ${LAB_IMAGE}`], ['  - uses: evidence:findings'], remoteEnv);
+    await run('remote-total', ['maxTotalBytes: 100', `helperImage: ${LAB_IMAGE}`], [], remoteEnv);
+    await run('remote-counts', ['maxFiles: 30', 'maxDepth: 1', `helperImage: ${LAB_IMAGE}`], [], remoteEnv);
+    const t0 = Date.now();
+    await run('remote-timeout', ['volumes: true', 'helperTimeout: 1', `helperImage: ${LAB_IMAGE}`], [], remoteEnv);
+    timeoutRunMs = Date.now() - t0;
   });
 
   afterAll(async () => {
@@ -258,25 +267,94 @@ describe('collect:mounts on a container with a tmpfs, volumes and an edited /etc
     expect(gaps.some((g) => /maxFiles 30/.test(g))).toBe(true);
   });
 
-  test('on a remote engine the mounts are listed (mountinfo through a helper container) and the step says their content was not collected', () => {
+  test('on a remote engine the mounts are listed (mountinfo through a helper container) and their content is collected through it', () => {
     const r = runs.remote;
-    // Mounts that should have been collected were not: gaps, so incomplete (exit 1).
+    // The big file is clipped by the per-file budget: a gap, so the step is partial and the run incomplete (exit 1).
     expect({ code: r.code }).toEqual({ code: 1 });
-    expect(r.out).toMatch(/NOT collected/);
-    expect(r.out).toMatch(/no content: the engine at tcp:\/\/127\.0\.0\.1:\d+ is remote/);
-    expect(fs.existsSync(path.join(r.dir, 'fs/mounts-index.jsonl'))).toBe(false);
+    expect(r.out).not.toMatch(/no content:/);
     // Read by the helper: only mountinfo knows of /proc and the masked paths.
     expect(fs.readFileSync(path.join(r.dir, 'fs/mountinfo.txt'), 'utf8')).toMatch(/ \/dev\/shm .* - tmpfs /);
     const manifest = readJson<{ artifacts: { path: string; source: string }[] }>(path.join(r.dir, 'manifest.json'));
     expect(manifest.artifacts.find((a) => a.path === 'fs/mountinfo.txt')?.source).toMatch(/^helper container cirt-helper-/);
+    expect(manifest.artifacts.find((a) => a.path === 'fs/mounts-index.jsonl')?.source).toMatch(/via helper container cirt-helper-[0-9a-f]{12}-[0-9a-f]{6} \(image .*\) reading \/proc\/1\/root/);
     const mounts = readJson<MountRecord[]>(path.join(r.dir, 'fs/mounts.json'));
-    expect(mounts.find((m) => m.mountPoint === '/dev/shm')).toMatchObject({ kind: 'tmpfs', fsType: 'tmpfs', collected: 'no', why: expect.stringMatching(/remote.*not implemented/) });
-    expect(mounts.find((m) => m.mountPoint === '/scratch')).toMatchObject({ kind: 'tmpfs', collected: 'no' });
+    const shm = mounts.find((m) => m.mountPoint === '/dev/shm')!;
+    expect(shm).toMatchObject({ kind: 'tmpfs', fsType: 'tmpfs', collected: 'partly' });
+    expect(manifest.artifacts.find((a) => a.path === shm.tar)?.source).toMatch(/reading \/proc\/1\/root\/dev\/shm/);
+    expect(mounts.find((m) => m.mountPoint === '/scratch')).toMatchObject({ kind: 'tmpfs', collected: 'yes' });
+    expect(mounts.find((m) => m.mountPoint === '/data')).toMatchObject({ kind: 'anonymous-volume', collected: 'yes' });
+    expect(mounts.find((m) => m.mountPoint === '/named')).toMatchObject({ kind: 'named-volume', collected: 'no' });
+    for (const f of ['/etc/hosts', '/etc/resolv.conf', '/etc/hostname']) expect(mounts.find((m) => m.mountPoint === f)).toMatchObject({ kind: 'engine-file', collected: 'yes' });
     expect(mounts.find((m) => m.mountPoint === '/proc')).toMatchObject({ kind: 'kernel' });
+    const index = jsonl<MountIndexLine>(path.join(r.dir, 'fs/mounts-index.jsonl'));
+    // The dropper, byte-exact, and the finding on it.
+    expect(index.find((l) => l.path === '/dev/shm/.x')).toMatchObject({ mount: shm.n, type: 'file', mode: 0o755, size: DROPPER.length, taken: DROPPER.length, sha256: sha(DROPPER), change: 'added' });
+    expect(sha(execFileSync('tar', ['-xOf', path.join(r.dir, shm.tar!), 'dev/shm/.x']))).toBe(sha(DROPPER));
+    const findings = readJson<FindingsDoc>(path.join(r.dir, 'findings.json'));
+    expect(findings.findings.some((f) => f.rule === 'executable-in-temp' && f.summary.includes('/dev/shm/.x'))).toBe(true);
+    // The anonymous volume's file and the edited /etc/hosts.
+    expect(index.find((l) => l.path === '/data/note.txt')).toMatchObject({ type: 'file', sha256: sha(ANON), taken: ANON.length });
+    const hostsTar = mounts.find((m) => m.mountPoint === '/etc/hosts')!.tar!;
+    expect(execFileSync('tar', ['-xOf', path.join(r.dir, hostsTar), 'etc/hosts']).toString()).toContain(HOSTS_LINE);
+    // The writer-less FIFO is recorded (the run above did not hang on it); the link is a link.
+    expect(index.find((l) => l.path === '/dev/shm/pipe')).toMatchObject({ type: 'fifo', taken: 0, sha256: null });
+    expect(index.find((l) => l.path === '/dev/shm/shadow-link')).toMatchObject({ type: 'symlink', linkname: '/etc/shadow', taken: 0, sha256: null });
+    const listing = execFileSync('tar', ['-tvf', path.join(r.dir, shm.tar!)]).toString();
+    expect(listing).toMatch(/^p.* dev\/shm\/pipe$/m);
+    expect(listing).toMatch(/^l.* dev\/shm\/shadow-link -> \/etc\/shadow$/m);
+    const hostShadow = fs.readFileSync('/etc/shadow');
+    for (const f of [...filesUnder(r.dir), ...filesUnder(runs['remote-total'].dir)]) expect({ f, found: fs.readFileSync(f).includes(hostShadow) }).toEqual({ f, found: false });
+    // Every index line points at its header in its tar: the offsets are right.
+    for (const l of index.filter((x) => x.offset !== null && x.mount === shm.n)) {
+      const head = Buffer.alloc(512);
+      const fd = fs.openSync(path.join(r.dir, shm.tar!), 'r');
+      fs.readSync(fd, head, 0, 512, l.offset!);
+      fs.closeSync(fd);
+      expect(head.subarray(0, 100).toString('latin1').replace(/\0.*$/s, '').replace(/\/$/, '')).toBe(l.path.slice(1));
+    }
+    // The per-file budget clipped the big file; the gap is in the case.
+    expect(index.find((l) => l.path === '/dev/shm/big')).toMatchObject({ size: BIG_BYTES, taken: CLIP, truncated: true, sha256: sha(Buffer.alloc(CLIP, 'A')) });
     const info = readJson<{ incomplete?: { reason: string }[]; limitations?: { reason: string }[] }>(path.join(r.dir, 'case.json'));
     const gaps = (info.incomplete ?? []).map((g) => g.reason);
-    for (const mp of ['/dev/shm', '/scratch', '/data', '/etc/hosts']) expect(gaps.some((g) => g.startsWith(`mount ${mp} (`) && g.includes('not collected'))).toBe(true);
-    // /named was not opted into (volumes: true): listed as a limitation.
-    expect((info.limitations ?? []).some((g) => g.reason.startsWith('mount /named (') && g.reason.includes('not collected'))).toBe(true);
+    expect(gaps).toEqual(expect.arrayContaining([expect.stringMatching(/^mount \/dev\/shm \(tmpfs.*partly collected: 1 file\(s\) cut/)]));
+    // /named was not opted into (volumes: true): a limitation, not a gap.
+    expect((info.limitations ?? []).map((g) => g.reason)).toEqual(expect.arrayContaining([expect.stringMatching(/^mount \/named \(named-volume.*not collected.*volumes: true/)]));
+    expect(gaps.some((g) => g.startsWith('mount /data (') || g.startsWith('mount /scratch ('))).toBe(false);
+  });
+
+  test('on a remote engine the total budget holds across mounts, later files keep their metadata, and the gaps say so', () => {
+    const r = runs['remote-total'];
+    // Budget gaps: partial step, incomplete run (exit 1).
+    expect({ code: r.code, out: r.out }).toMatchObject({ code: 1 });
+    const index = jsonl<MountIndexLine>(path.join(r.dir, 'fs/mounts-index.jsonl'));
+    expect(index.reduce((s, l) => s + l.taken, 0)).toBeLessThanOrEqual(100);
+    expect(index.some((l) => l.truncated && /maxTotalBytes/.test(l.note ?? ''))).toBe(true);
+    expect(index.find((l) => l.path === '/dev/shm/big')).toMatchObject({ size: BIG_BYTES, truncated: true });
+    const gaps = (readJson<{ incomplete?: { reason: string }[] }>(path.join(r.dir, 'case.json')).incomplete ?? []).map((g) => g.reason);
+    expect(gaps.some((g) => /partly collected/.test(g))).toBe(true);
+  });
+
+  test('on a remote engine maxFiles and maxDepth cut the helper\'s walk as they cut the local one', () => {
+    const r = runs['remote-counts'];
+    expect({ code: r.code, out: r.out }).toMatchObject({ code: 1 });
+    expect(jsonl<MountIndexLine>(path.join(r.dir, 'fs/mounts-index.jsonl'))).toHaveLength(30);
+    const gaps = (readJson<{ incomplete?: { reason: string }[] }>(path.join(r.dir, 'case.json')).incomplete ?? []).map((g) => g.reason);
+    expect(gaps.some((g) => /more entries than maxFiles 30/.test(g))).toBe(true);
+    expect(gaps.some((g) => /not walked, the step recorded maxFiles 30/.test(g))).toBe(true);
+    expect(gaps.some((g) => g.startsWith('mount /scratch (tmpfs') && g.includes('/scratch/a: deeper than maxDepth 1'))).toBe(true);
+  });
+
+  test('on a remote engine a helper past its timeout is removed, what it sent is kept and the rest are gaps', async () => {
+    const r = runs['remote-timeout'];
+    expect({ code: r.code, out: r.out }).toMatchObject({ code: 1 });
+    expect(timeoutRunMs).toBeLessThan(30_000);
+    expect(r.out).toMatch(/did not finish within 1 s/);
+    const mounts = readJson<MountRecord[]>(path.join(r.dir, 'fs/mounts.json'));
+    expect(mounts.some((m) => /did not finish within 1 s/.test(m.why ?? ''))).toBe(true);
+    expect(mounts.find((m) => m.mountPoint === '/var/tmp')).toMatchObject({ collected: 'no' });
+    const gaps = (readJson<{ incomplete?: { reason: string }[] }>(path.join(r.dir, 'case.json')).incomplete ?? []).map((g) => g.reason);
+    expect(gaps.some((g) => g.startsWith('mount /var/tmp (') && /not collected/.test(g))).toBe(true);
+    const left = await docker.listContainers({ all: true, filters: { label: ['cirt.helper=1', 'cirt.case=remote-timeout'] } });
+    expect(left).toEqual([]);
   });
 });
