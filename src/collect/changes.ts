@@ -56,13 +56,31 @@ export function planFetch(changes: readonly Change[]): FetchPlan {
     } else if (withDescendants.has(c.Path)) plan.changedDirs.push(c.Path);
     else plan.changedLeaves.push(c.Path);
   }
-  for (const list of [plan.added, plan.changedLeaves, plan.changedDirs, plan.deleted]) list.sort(byteOrder);
+  for (const list of [plan.added, plan.changedLeaves, plan.changedDirs, plan.deleted]) sortByBytes(list);
   return plan;
 }
 
-/** Sorts like `LC_ALL=C sort` over the UTF-8 bytes. */
-function byteOrder(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+// UTF-16 code-unit order is UTF-8 byte order for every string below U+D800 (a surrogate or
+// U+E000…U+FFFF, U+FFFD included, is where the two differ).
+const NOT_PLAIN = /[\ud800-\uffff]/;
+
+/**
+ * Sorts in place like `LC_ALL=C sort` over the UTF-8 bytes (a lone surrogate as U+FFFD, as
+ * Buffer.from encodes it), sorting by `key`. Each key is encoded once, not once per comparison
+ * (converting in the comparator was a tenth of a 10,000-file fs-diff).
+ */
+export function sortByBytes<T>(list: T[], key: (x: T) => string = (x) => x as unknown as string): T[] {
+  if (!list.some((x) => NOT_PLAIN.test(key(x)))) {
+    return list.sort((a, b) => {
+      const ka = key(a);
+      const kb = key(b);
+      return ka < kb ? -1 : ka > kb ? 1 : 0;
+    });
+  }
+  const decorated = list.map((x) => ({ x, b: Buffer.from(key(x)) }));
+  decorated.sort((a, b) => Buffer.compare(a.b, b.b));
+  for (let i = 0; i < list.length; i++) list[i] = decorated[i].x;
+  return list;
 }
 
 /** The directory that holds the entries of an archive of `p` (the archive names start with p's base name). */
@@ -73,6 +91,8 @@ function archiveParent(p: Buffer): Buffer {
   return slash <= 0 ? Buffer.from('/') : p.subarray(0, slash);
 }
 
+const SLASH = Buffer.from('/');
+
 /** Joins the archive's parent directory and an entry name (`h/x`, `h/`, `./h`) into an absolute path. */
 export function entryPath(parent: Buffer, name: Buffer): Buffer {
   let start = 0;
@@ -80,8 +100,7 @@ export function entryPath(parent: Buffer, name: Buffer): Buffer {
   while (start + 1 < end && name[start] === 0x2e && name[start + 1] === 0x2f) start += 2;
   while (end > start && name[end - 1] === 0x2f) end--;
   const rel = name.subarray(start, end);
-  const base = parent.length === 1 && parent[0] === 0x2f ? Buffer.alloc(0) : parent;
-  return Buffer.concat([base, Buffer.from('/'), rel]);
+  return parent.length === 1 && parent[0] === 0x2f ? Buffer.concat([SLASH, rel]) : Buffer.concat([parent, SLASH, rel]);
 }
 
 /**
@@ -90,15 +109,25 @@ export function entryPath(parent: Buffer, name: Buffer): Buffer {
  * exact bytes, those are put back when the engine's name is that base name (exact or lossy).
  */
 export function requestEntryPath(request: Buffer, name: Buffer): Buffer {
+  return requestEntryMapper(request)(name);
+}
+
+/** requestEntryPath for one request, its parent and base name worked out once (it runs per member). */
+export function requestEntryMapper(request: Buffer): (name: Buffer) => Buffer {
   const parent = archiveParent(request);
   let end = request.length;
   while (end > 1 && request[end - 1] === 0x2f) end--;
   const base = request.subarray(request.lastIndexOf(0x2f, end - 1) + 1, end);
-  const full = entryPath(Buffer.from('/'), name);
-  const slash = full.indexOf(0x2f, 1);
-  const first = full.subarray(1, slash < 0 ? full.length : slash);
-  if (first.equals(base) || first.equals(Buffer.from(base.toString('utf8')))) {
-    return Buffer.concat([request.subarray(0, end), slash < 0 ? Buffer.alloc(0) : full.subarray(slash)]);
-  }
-  return entryPath(parent, name);
+  const lossyBase = Buffer.from(base.toString('utf8'));
+  const top = request.subarray(0, end);
+  const root = Buffer.from('/');
+  return (name) => {
+    const full = entryPath(root, name);
+    const slash = full.indexOf(0x2f, 1);
+    const first = full.subarray(1, slash < 0 ? full.length : slash);
+    if (first.equals(base) || first.equals(lossyBase)) {
+      return slash < 0 ? Buffer.from(top) : Buffer.concat([top, full.subarray(slash)]);
+    }
+    return entryPath(parent, name);
+  };
 }

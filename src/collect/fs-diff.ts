@@ -31,19 +31,29 @@ export async function isDirectory(ctx: ActionContext, path: Buffer): Promise<boo
   }
 }
 
+const STAT_BATCH_CHARS = 1 << 20;
+
 /** Writes fs/stat.jsonl: lstat of every added or changed path through /proc/<pid>/root, never following a symlink. */
 export async function writeStats(ctx: ActionContext, root: ContainerRoot, pid: number, changes: readonly Change[]): Promise<number> {
   const h = await ctx.artifact('fs/stat.jsonl', { mediaType: 'application/x-ndjson', source: `lstat via /proc/${pid}/root (no symlink followed)`, progress: false });
   let n = 0;
   let failure: Error | undefined;
   try {
+    // Lines are gathered into ~1 MiB writes: one awaited write per path cost more than the lstat.
+    let out = '';
     for (const c of changes) {
       if (c.Kind === 2) continue;
       if (ctx.signal.aborted) throw new InterruptedError('interrupted while reading file times');
-      const lines = statChanged(root, c.Path, c.Kind === 1 ? 'A' : 'C').map((r) => `${JSON.stringify(r)}\n`);
-      n += lines.length;
-      await writeChunk(h.stream, lines.join(''));
+      for (const r of statChanged(root, c.Path, c.Kind === 1 ? 'A' : 'C')) {
+        out += `${JSON.stringify(r)}\n`;
+        n++;
+      }
+      if (out.length >= STAT_BATCH_CHARS) {
+        await writeChunk(h.stream, out);
+        out = '';
+      }
     }
+    if (out) await writeChunk(h.stream, out);
   } catch (err) {
     failure = err as Error;
     throw err;

@@ -1,7 +1,7 @@
 import type { ActionContext } from '../runner/action.js';
 import { InterruptedError, TargetGoneError } from '../errors.js';
 import { RuntimeError, runtimeMessage } from '../runtime/errors.js';
-import { planFetch, requestEntryPath, type Change } from './changes.js';
+import { planFetch, requestEntryMapper, type Change } from './changes.js';
 import { goneOr } from '../runtime/target-gone.js';
 import type { ContainerRoot } from '../host/proc-root.js';
 import type { RequestRecord } from '../evidence/diff-writer.js';
@@ -164,7 +164,7 @@ export async function fetchDiff(
         r = await tee.add(
           rec.n,
           res,
-          (entry) => requestEntryPath(q.exact, entry),
+          requestEntryMapper(q.exact),
           policy,
           async () => {
             const p = `fs/clipped/${++clipFiles}.bin`;

@@ -1,3 +1,5 @@
+import { sortByBytes } from './changes.js';
+
 /**
  * Which archive requests fetch a diff's content: one request per changed path costs ~50 ms each
  * (10,000 added files in /tmp took 9 minutes), so a directory holding many changed children is
@@ -24,6 +26,12 @@ function isUnder(p: string, dir: string): boolean {
   return p.startsWith(dir === '/' ? '/' : `${dir}/`);
 }
 
+/** Whether a proper ancestor of `p` (other than `/`) is in `dirs`. */
+function ancestorIn(p: string, dirs: ReadonlySet<string>): boolean {
+  for (let i = p.lastIndexOf('/'); i > 0; i = p.lastIndexOf('/', i - 1)) if (dirs.has(p.slice(0, i))) return true;
+  return false;
+}
+
 /**
  * Groups the paths to fetch by parent directory. A parent qualifies with `minChildren` or more of
  * them, unless it is `/` (the whole filesystem), its name was printed lossily (not UTF-8), or it is
@@ -43,12 +51,15 @@ export function groupRequests(
     counts.set(parent, (counts.get(parent) ?? 0) + 1);
   }
   const qualifying = [...counts].filter(([dir, n]) => n >= min && dir !== '/' && !dir.includes('\ufffd') && !excluded.has(dir)).map(([dir]) => dir);
-  const groups = qualifying.filter((d) => !qualifying.some((o) => o !== d && isUnder(d, o)));
-  const covered = (p: string) => groups.some((g) => isUnder(p, g));
+  // Ancestor look-ups in sets, not scans: thousands of directories each with a few files stay linear.
+  const qualified = new Set(qualifying);
+  const groups = qualifying.filter((d) => !ancestorIn(d, qualified));
+  const grouped = new Set(groups);
+  const covered = (p: string) => ancestorIn(p, grouped);
   const out: PlannedRequest[] = groups.map((path) => ({ path, kind: 'directory' as const }));
   for (const p of added) if (!covered(p)) out.push({ path: p, kind: 'path' });
   for (const p of changedLeaves) if (!covered(p)) out.push({ path: p, kind: 'path', leaf: true });
-  return out.sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
+  return sortByBytes(out, (r) => r.path);
 }
 
 /** Whether a container path is the request's path or lies below it. */
@@ -58,5 +69,5 @@ export function inRequest(p: string, request: string): boolean {
 
 /** A key that matches a /changes path to an archive name: runs of U+FFFD count as one (decoders differ there). */
 export function pathKey(p: string): string {
-  return p.replace(/\ufffd+/g, '\ufffd');
+  return p.includes('\ufffd') ? p.replace(/\ufffd+/g, '\ufffd') : p;
 }

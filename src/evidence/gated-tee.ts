@@ -72,10 +72,22 @@ export class GatedTee {
     const result: GatedResult = { bytes: 0, entries: 0, evidence: 0, context: 0, contextBytes: 0, seen: [] };
     let lines = '';
     let current: { path: Buffer; decision: MemberDecision; start: EntryStart } | null = null;
+    // Each member's name is mapped for the policy and again for its index line: once is enough.
+    let lastName: Buffer | null = null;
+    let lastPath: Buffer = Buffer.alloc(0);
+    const mapOnce: NameMapper = (name) => {
+      if (name !== lastName) {
+        lastPath = mapName(name);
+        lastName = name;
+      }
+      return lastPath;
+    };
     const indexer = new TarIndexer(
       (e: TarEntry) => {
         const d = current?.decision ?? { keep: true, role: 'evidence' as Role };
-        const line: IndexLine = { ...indexLine(e, mapName, n, base), role: d.role, ...(d.change ? { change: d.change } : {}) };
+        const line: IndexLine = indexLine(e, mapOnce, n, base);
+        line.role = d.role;
+        if (d.change) line.change = d.change;
         lines += `${JSON.stringify(line)}\n`;
         result.entries++;
         result[d.role]++;
@@ -84,7 +96,7 @@ export class GatedTee {
         current = null;
       },
       (start) => {
-        const path = mapName(start.entry.name);
+        const path = mapOnce(start.entry.name);
         const decision = policy.decide(path, start, base + start.entry.offset);
         current = { path, decision, start };
         return decision.keep;

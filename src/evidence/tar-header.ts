@@ -53,10 +53,16 @@ function cstr(block: Buffer, start: number, len: number): Buffer {
   return Buffer.from(block.subarray(start, end < 0 || end > start + len ? start + len : end));
 }
 
+/** The field up to its first NUL as latin1 text (no copy of the bytes needed for that). */
+function cstrText(block: Buffer, start: number, len: number): string {
+  const end = block.indexOf(0, start);
+  return block.toString('latin1', start, end < 0 || end > start + len ? start + len : end);
+}
+
 /** Octal (NUL/space padded) or GNU base-256 (high bit set) number. */
 export function readNumber(block: Buffer, start: number, len: number): number {
-  const field = block.subarray(start, start + len);
-  if (field[0] & 0x80) {
+  if (block[start] & 0x80) {
+    const field = block.subarray(start, start + len);
     // Base-256, two's complement when the second-highest bit is set too.
     const negative = (field[0] & 0x40) !== 0;
     let v = BigInt(field[0] & 0x7f);
@@ -64,21 +70,32 @@ export function readNumber(block: Buffer, start: number, len: number): number {
     if (negative) v -= 1n << BigInt(field.length * 8 - 1);
     return Number(v);
   }
-  const text = field.toString('latin1').replace(/[\0 ]+$/, '').replace(/^[\0 ]+/, '');
-  if (text === '') return 0;
-  if (!/^[0-7]+$/.test(text)) throw new Error(`not an octal number: ${JSON.stringify(text)}`);
-  return parseInt(text, 8);
+  // Octal, NUL/space padded either side; read in place (five of these per header, per member).
+  let from = start;
+  let to = start + len;
+  while (to > from && (block[to - 1] === 0 || block[to - 1] === 0x20)) to--;
+  while (from < to && (block[from] === 0 || block[from] === 0x20)) from++;
+  let v = 0;
+  for (let i = from; i < to; i++) {
+    const digit = block[i] - 0x30;
+    if (digit < 0 || digit > 7) throw new Error(`not an octal number: ${JSON.stringify(block.toString('latin1', from, to))}`);
+    v = v * 8 + digit;
+  }
+  return v;
 }
 
 /** Checks the header checksum (unsigned sum, with the historic signed sum accepted too). */
 export function checksumOk(block: Buffer): boolean {
-  let unsigned = 0;
-  let signed = 0;
+  // The checksum field itself counts as eight spaces; a byte over 127 counts 256 less when signed.
+  let unsigned = 8 * 0x20;
+  let high = 0;
   for (let i = 0; i < BLOCK; i++) {
-    const b = i >= 148 && i < 156 ? 0x20 : block[i];
+    if (i === 148) i = 156;
+    const b = block[i];
     unsigned += b;
-    signed += b > 127 ? b - 256 : b;
+    if (b > 127) high++;
   }
+  const signed = unsigned - 256 * high;
   let stored: number;
   try {
     stored = readNumber(block, 148, 8);
@@ -107,8 +124,8 @@ export function decodeHeader(block: Buffer): RawHeader {
     mtime: readNumber(block, 136, 12),
     typeflag,
     linkname: cstr(block, 157, 100),
-    uname: cstr(block, 265, 32).toString('latin1'),
-    gname: cstr(block, 297, 32).toString('latin1'),
+    uname: cstrText(block, 265, 32),
+    gname: cstrText(block, 297, 32),
   };
 }
 
@@ -141,8 +158,21 @@ export function isoTime(seconds: number, paxValue?: Buffer): string | null {
       frac = (m[2] ?? '').slice(0, 9);
     }
   }
-  const d = new Date(whole * 1000);
-  if (Number.isNaN(d.getTime())) return null;
-  const base = d.toISOString().slice(0, 19);
+  const base = isoSeconds(whole);
+  if (base === null) return null;
   return frac && /[1-9]/.test(frac) ? `${base}.${frac}Z` : `${base}Z`;
+}
+
+// The members of one archive mostly share their mtime seconds: the Date text is kept for a few.
+const secondsText = new Map<number, string | null>();
+
+function isoSeconds(whole: number): string | null {
+  let text = secondsText.get(whole);
+  if (text === undefined) {
+    const d = new Date(whole * 1000);
+    text = Number.isNaN(d.getTime()) ? null : d.toISOString().slice(0, 19);
+    if (secondsText.size >= 64) secondsText.clear();
+    secondsText.set(whole, text);
+  }
+  return text;
 }

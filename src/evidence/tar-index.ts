@@ -150,7 +150,8 @@ export class TarIndexer {
       this.startData(raw.size);
       return;
     }
-    const pax = new Map([...this.globalPax, ...this.pax]);
+    // Most members have no PAX records at all: no merged map to build then.
+    const pax = this.globalPax.size === 0 ? this.pax : new Map([...this.globalPax, ...this.pax]);
     if (pax.has('size')) raw.size = Number(pax.get('size')!.toString('latin1'));
     this.current = { raw, pax, offset: this.entryOffset };
     const size = HEADER_ONLY.has(flag) ? 0 : raw.size;
@@ -208,7 +209,7 @@ export class TarIndexer {
     this.entries++;
     this.described = null;
     this.hash = null;
-    this.pax = new Map();
+    if (this.pax.size) this.pax = new Map();
     this.longName = null;
     this.longLink = null;
     this.entryOffset = -1;

@@ -8,6 +8,7 @@ import fs from 'node:fs';
  * and swapping a directory for a link mid-walk fails instead of redirecting us.
  */
 
+const SLASH = Buffer.from('/');
 const DIR_FLAGS = fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW;
 const MAX_CACHED_DIRS = 256;
 /** Lossy names (U+FFFD from the engine's JSON) may match several real names; bound the fan-out. */
@@ -23,6 +24,10 @@ export interface Located {
 
 export class ContainerRoot {
   private readonly dirs = new Map<string, number>();
+  /** The directories a parent path (components joined by `/`) was found as: fds held in `dirs`. */
+  private readonly parents = new Map<string, { fd: number; bytes: Buffer }[]>();
+  /** `/proc/self/fd/<fd>/` per open directory fd: built once, not once per lookup. */
+  private static readonly prefixes = new Map<number, Buffer>();
 
   private constructor(private readonly rootFd: number) {}
 
@@ -40,11 +45,19 @@ export class ContainerRoot {
   private closeDirs(): void {
     for (const fd of this.dirs.values()) fs.closeSync(fd);
     this.dirs.clear();
+    this.parents.clear();
   }
 
   /** `/proc/self/fd/<fd>/<name>`: a path that resolves `name` inside an open directory without re-walking. */
   static at(dirFd: number, name: Buffer): Buffer {
-    return Buffer.concat([Buffer.from(`/proc/self/fd/${dirFd}/`), name]);
+    let prefix = ContainerRoot.prefixes.get(dirFd);
+    if (!prefix) {
+      prefix = Buffer.from(`/proc/self/fd/${dirFd}/`);
+      // fd numbers are reused after close, and the prefix depends only on the number: a small bound suffices.
+      if (ContainerRoot.prefixes.size > 4 * MAX_CACHED_DIRS) ContainerRoot.prefixes.clear();
+      ContainerRoot.prefixes.set(dirFd, prefix);
+    }
+    return Buffer.concat([prefix, name], prefix.length + name.length);
   }
 
   /**
@@ -54,26 +67,53 @@ export class ContainerRoot {
    * Throws (naming the component) when a directory on the way is a symlink or not a directory.
    */
   locate(path: string): Located[] {
-    const parts = path.split('/').filter((p) => p !== '');
-    if (!parts.length) return [];
     // Only between lookups, so no fd in use by this walk is ever closed under it.
     if (this.dirs.size > MAX_CACHED_DIRS) this.closeDirs();
+    // Siblings share their parent's walk: 10,000 files in /tmp open /tmp once, not 10,000 times.
+    // Only exact (non-lossy) parents are cached, keyed by their components joined with `/`; their
+    // fds live in `dirs`, closed only above. A clean absolute path (as /changes prints them) is
+    // cut at its last slash without splitting it.
+    const lossy = path.includes('\ufffd');
+    const clean = !lossy && path.startsWith('/') && path.length > 1 && !path.endsWith('/') && !path.includes('//');
+    const cut = path.lastIndexOf('/');
+    let parts: string[] | null = null;
+    let parentKey: string | null = null;
+    let last: string;
+    if (clean) {
+      parentKey = path.slice(1, Math.max(1, cut));
+      last = path.slice(cut + 1);
+    } else {
+      parts = path.split('/').filter((p) => p !== '');
+      if (!parts.length) return [];
+      if (!lossy) parentKey = parts.slice(0, -1).join('/');
+      last = parts[parts.length - 1];
+    }
+    const cached = parentKey === null ? undefined : this.parents.get(parentKey);
+    const dirs = cached ?? this.walk(parts ?? path.split('/').filter((p) => p !== ''));
+    if (parentKey !== null && !cached && dirs.length) this.parents.set(parentKey, dirs);
+    if (!lossy && dirs.length === 1) {
+      // The common case without the fan-out machinery: one directory, one exact name.
+      const name = Buffer.from(last);
+      return [{ bytes: Buffer.concat([dirs[0].bytes, SLASH, name]), dirFd: dirs[0].fd, name }];
+    }
+    return dirs.flatMap((d) => this.names(d.fd, last).map((name) => ({ bytes: Buffer.concat([d.bytes, SLASH, name]), dirFd: d.fd, name })));
+  }
+
+  /** Opens every directory on the way to the last component of `parts` (each with O_NOFOLLOW). */
+  private walk(parts: string[]): { fd: number; bytes: Buffer }[] {
     let dirs: { fd: number; bytes: Buffer }[] = [{ fd: this.rootFd, bytes: Buffer.alloc(0) }];
     for (let i = 0; i < parts.length - 1; i++) {
       const next: { fd: number; bytes: Buffer }[] = [];
       for (const d of dirs) {
         for (const name of this.names(d.fd, parts[i])) {
-          const bytes = Buffer.concat([d.bytes, Buffer.from('/'), name]);
+          const bytes = Buffer.concat([d.bytes, SLASH, name]);
           const fd = this.openDir(d.fd, name, bytes);
           if (fd !== null) next.push({ fd, bytes });
         }
       }
       dirs = next.slice(0, MAX_CANDIDATES);
     }
-    const last = parts[parts.length - 1];
-    return dirs.flatMap((d) =>
-      this.names(d.fd, last).map((name) => ({ bytes: Buffer.concat([d.bytes, Buffer.from('/'), name]), dirFd: d.fd, name })),
-    );
+    return dirs;
   }
 
   /** The exact names in `dirFd` that a (possibly lossy) component stands for. */
