@@ -9,32 +9,41 @@ import { timelineBench } from './bench/timeline.js';
 import { tuiBench } from './bench/tui.js';
 import type { BenchModule, BenchRow } from './bench/types.js';
 
-const MODULES: BenchModule[] = [
-  containBench,
-  collectBench,
-  fsDiffBench,
-  tuiBench,
-  timelineBench,
-];
+const MODULES: BenchModule[] = [containBench, collectBench, fsDiffBench, tuiBench, timelineBench];
 
 async function main(): Promise<number> {
   const rows: (BenchRow & { bench: string })[] = [];
   let failed = 0;
   // BENCH_ONLY=fs-diff,collect runs only those modules.
-  const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
+  const only = process.env.BENCH_ONLY?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const m of MODULES.filter((x) => !only?.length || only.includes(x.name))) {
     process.stderr.write(`bench ${m.name}…\n`);
     try {
-      for (const r of await m.run((line) => process.stderr.write(`  ${line}\n`))) rows.push({ bench: m.name, ...r });
+      for (const r of await m.run((line) => process.stderr.write(`  ${line}\n`)))
+        rows.push({ bench: m.name, ...r });
     } catch (err) {
       failed++;
       rows.push({ bench: m.name, metric: 'error', value: (err as Error).message, ok: false });
     }
   }
-  const table = rows.map((r) => [r.bench, r.metric, r.value, r.target ?? '', r.ok === undefined ? '' : r.ok ? 'yes' : 'NO']);
+  const table = rows.map((r) => [
+    r.bench,
+    r.metric,
+    r.value,
+    r.target ?? '',
+    r.ok === undefined ? '' : r.ok ? 'yes' : 'NO',
+  ]);
   const head = ['bench', 'metric', 'value', 'target', 'met'];
   const widths = head.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
-  for (const t of [head, ...table]) process.stdout.write(`${t.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()}\n`);
+  for (const t of [head, ...table])
+    process.stdout.write(
+      `${t
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd()}\n`,
+    );
   return failed ? 1 : 0;
 }
 

@@ -16,9 +16,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const say = (line = ''): void => {
   process.stdout.write(`${line}\n`);
 };
-const section = (title: string): void => say(`\n── ${title} ${'─'.repeat(Math.max(3, 66 - title.length))}`);
+const section = (title: string): void =>
+  say(`\n── ${title} ${'─'.repeat(Math.max(3, 66 - title.length))}`);
 
-async function c2Growth(docker: Parameters<typeof readC2Bytes>[0], id: string): Promise<[number, number]> {
+async function c2Growth(
+  docker: Parameters<typeof readC2Bytes>[0],
+  id: string,
+): Promise<[number, number]> {
   const before = await readC2Bytes(docker, id);
   await sleep(WATCH_MS);
   return [before, await readC2Bytes(docker, id)];
@@ -32,9 +36,12 @@ async function cleanupOnly(): Promise<number> {
     .getNetwork(DEFAULT_QUARANTINE)
     .inspect()
     .catch(() => undefined);
-  const unused = q && q.Labels?.[QUARANTINE_LABEL] === '1' && Object.keys(q.Containers ?? {}).length === 0;
+  const unused =
+    q && q.Labels?.[QUARANTINE_LABEL] === '1' && Object.keys(q.Containers ?? {}).length === 0;
   if (unused) await docker.getNetwork(q.Id).remove();
-  say(`Removed the ${PREFIX}-* containers and networks${unused ? ` and the unused ${DEFAULT_QUARANTINE} network` : ''}.`);
+  say(
+    `Removed the ${PREFIX}-* containers and networks${unused ? ` and the unused ${DEFAULT_QUARANTINE} network` : ''}.`,
+  );
   return 0;
 }
 
@@ -44,26 +51,43 @@ async function demo(): Promise<number> {
   await cleanupPrefix(docker, PREFIX);
   await ensureImage(docker);
   const lab = await stageCompromise(docker, { prefix: PREFIX });
-  say(`victim    ${lab.victim.name} (${lab.victim.id.slice(0, 12)}), web server published on 127.0.0.1:${lab.victim.hostPort}`);
+  say(
+    `victim    ${lab.victim.name} (${lab.victim.id.slice(0, 12)}), web server published on 127.0.0.1:${lab.victim.hostPort}`,
+  );
   say(`attacker  ${lab.attacker.name} at ${lab.attacker.ip}, C2 listener on :${lab.c2Port}`);
-  say(`planted   dropper ${lab.dropperPath} (sha256 ${lab.dropperSha256.slice(0, 16)}…), an SSH key in /root/.ssh/authorized_keys,`);
+  say(
+    `planted   dropper ${lab.dropperPath} (sha256 ${lab.dropperSha256.slice(0, 16)}…), an SSH key in /root/.ssh/authorized_keys,`,
+  );
   say(`          crontab "${lab.crontabLine}", log lines with ANSI escapes`);
-  say(`web       GET http://127.0.0.1:${lab.victim.hostPort}/ → ${await httpStatus(lab.victim.hostPort)}`);
+  say(
+    `web       GET http://127.0.0.1:${lab.victim.hostPort}/ → ${await httpStatus(lab.victim.hostPort)}`,
+  );
   const [c0, c1] = await c2Growth(docker, lab.victim.id);
-  say(`C2        ${c0} → ${c1} bytes received from the attacker in ${WATCH_MS / 1000} s (the connection is live)`);
+  say(
+    `C2        ${c0} → ${c1} bytes received from the attacker in ${WATCH_MS / 1000} s (the connection is live)`,
+  );
 
   section('2. cirt run contain-and-collect --yes');
-  const caseId = `${PREFIX}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+  const caseId = `${PREFIX}-${new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}`;
   const io = processIO();
-  const code = await main(['run', 'contain-and-collect', '--target', lab.victim.name, '--case', caseId, '--yes'], { ...io, interactive: false });
+  const code = await main(
+    ['run', 'contain-and-collect', '--target', lab.victim.name, '--case', caseId, '--yes'],
+    { ...io, interactive: false },
+  );
   // A failed collection step does not undo the containment: show the result either way.
-  if (code !== 0) say(`\ncirt run exited ${code} (see the failed step above); the containment result follows.`);
+  if (code !== 0)
+    say(`\ncirt run exited ${code} (see the failed step above); the containment result follows.`);
 
   section('3. Result');
   const web = await httpStatus(lab.victim.hostPort);
   say(`web       GET http://127.0.0.1:${lab.victim.hostPort}/ → ${web}`);
   const [d0, d1] = await c2Growth(docker, lab.victim.id);
-  say(`C2        ${d0} → ${d1} bytes in ${WATCH_MS / 1000} s (${d1 > d0 ? 'STILL GROWING' : 'no longer growing: its processes are frozen and the connection is cut'})`);
+  say(
+    `C2        ${d0} → ${d1} bytes in ${WATCH_MS / 1000} s (${d1 > d0 ? 'STILL GROWING' : 'no longer growing: its processes are frozen and the connection is cut'})`,
+  );
   say('\n$ cirt ps');
   await main(['ps'], io);
   const held = web !== 200 && d1 === d0;
@@ -82,10 +106,15 @@ async function demo(): Promise<number> {
   section('Where things are');
   say(`case      ${io.cwd}/cases/${caseId}  (case.json, custody.jsonl, report.html, timeline/, …)`);
   say(`bundle    ${bundle}  (+ .sha256; auditors: see docs/auditing.md)`);
-  say(`release   npx cirt release --case ${caseId}   (reconnects its networks, restores the restart policy, unpauses)`);
-  say(`clean up  npm run demo -- --cleanup            (removes the ${PREFIX}-* containers and networks)`);
+  say(
+    `release   npx cirt release --case ${caseId}   (reconnects its networks, restores the restart policy, unpauses)`,
+  );
+  say(
+    `clean up  npm run demo -- --cleanup            (removes the ${PREFIX}-* containers and networks)`,
+  );
   say(held ? '\nThe containment holds.' : '\nTHE CONTAINMENT DID NOT HOLD: see the lines above.');
-  if (code !== 0) say(`The run itself ended with exit code ${code}: the case folder holds what was collected.`);
+  if (code !== 0)
+    say(`The run itself ended with exit code ${code}: the case folder holds what was collected.`);
   if (verified !== 0) say('THE BUNDLE DID NOT VERIFY: see above.');
   return held && code === 0 && verified === 0 ? 0 : 1;
 }

@@ -46,7 +46,11 @@ export class PreconditionError extends FailureError {}
 /** A programming error in cirt itself: not the user's doing, not a failed step. */
 export class BugError extends CirtError {
   constructor(message: string, opts: { cause?: unknown } = {}) {
-    super(message, { exitCode: EXIT.bug, hint: 'This is a bug in cirt: please report it with the case\'s custody.jsonl (it holds the stack).', ...opts });
+    super(message, {
+      exitCode: EXIT.bug,
+      hint: "This is a bug in cirt: please report it with the case's custody.jsonl (it holds the stack).",
+      ...opts,
+    });
   }
 }
 
@@ -61,7 +65,12 @@ export function isBug(err: unknown): boolean {
   if (err instanceof BugError) return true;
   if (err instanceof CirtError) return false;
   if (typeof (err as { code?: unknown })?.code === 'string') return false;
-  return err instanceof TypeError || err instanceof ReferenceError || err instanceof RangeError || err instanceof EvalError;
+  return (
+    err instanceof TypeError ||
+    err instanceof ReferenceError ||
+    err instanceof RangeError ||
+    err instanceof EvalError
+  );
 }
 
 export function errorMessage(err: unknown): string {

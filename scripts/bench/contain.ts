@@ -16,7 +16,12 @@ const PREFIX = 'cirt-bench-contain';
 const QUARANTINE = `${PREFIX}-quarantine`;
 
 /** The isolate step exactly as `cirt run` runs it (validate, connect, resolve, case, runner); returns the step's time. */
-async function cirtIsolate(lab: Lab, casesDir: string, playbook: string, i: number): Promise<number> {
+async function cirtIsolate(
+  lab: Lab,
+  casesDir: string,
+  playbook: string,
+  i: number,
+): Promise<number> {
   let start = 0;
   let end = 0;
   let status = '';
@@ -26,8 +31,19 @@ async function cirtIsolate(lab: Lab, casesDir: string, playbook: string, i: numb
   };
   const sink = new Writable({ write: (_c, _e, cb) => cb() });
   const io = { out: sink, err: sink, interactive: false, env: process.env, cwd: casesDir };
-  const r = await runCommand({ playbook, target: lab.victim.name, caseId: `bench-${i}`, casesDir, yes: true, listeners: [listener] }, io);
-  if (r.exitCode !== 0 || status !== 'ok') throw new Error(`cirt isolation run ${i} ended ${r.status} (step ${status}): ${r.message}`);
+  const r = await runCommand(
+    {
+      playbook,
+      target: lab.victim.name,
+      caseId: `bench-${i}`,
+      casesDir,
+      yes: true,
+      listeners: [listener],
+    },
+    io,
+  );
+  if (r.exitCode !== 0 || status !== 'ok')
+    throw new Error(`cirt isolation run ${i} ended ${r.status} (step ${status}): ${r.message}`);
   return end - start;
 }
 
@@ -39,17 +55,25 @@ async function directIsolate(docker: Docker, lab: Lab): Promise<number> {
   try {
     q = (await docker.getNetwork(QUARANTINE).inspect()) as { Id: string };
   } catch {
-    const net = await docker.createNetwork({ Name: QUARANTINE, Internal: true, Labels: { [QUARANTINE_LABEL]: '1' }, Options: { 'com.docker.network.bridge.enable_icc': 'false' } });
+    const net = await docker.createNetwork({
+      Name: QUARANTINE,
+      Internal: true,
+      Labels: { [QUARANTINE_LABEL]: '1' },
+      Options: { 'com.docker.network.bridge.enable_icc': 'false' },
+    });
     q = { Id: net.id };
   }
-  for (const n of Object.values(info.NetworkSettings.Networks)) await docker.getNetwork(n.NetworkID).disconnect({ Container: info.Id, Force: true });
+  for (const n of Object.values(info.NetworkSettings.Networks))
+    await docker.getNetwork(n.NetworkID).disconnect({ Container: info.Id, Force: true });
   await docker.getNetwork(q.Id).connect({ Container: info.Id });
   return performance.now() - t0;
 }
 
 /** Removes one lab's containers and network but not the shared quarantine network. */
 async function dropLab(docker: Docker, lab: Lab): Promise<void> {
-  await Promise.all([lab.victim.id, lab.attacker.id].map((id) => docker.getContainer(id).remove({ force: true })));
+  await Promise.all(
+    [lab.victim.id, lab.attacker.id].map((id) => docker.getContainer(id).remove({ force: true })),
+  );
   await docker.getNetwork(lab.network.id).remove();
 }
 
@@ -59,7 +83,10 @@ export const containBench: BenchModule = {
     const { docker } = await connectEngine(undefined, process.env);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cirt-bench-'));
     const playbook = path.join(dir, 'isolate.yaml');
-    fs.writeFileSync(playbook, `name: bench-isolate\nsteps:\n  - uses: contain:network-isolate\n    with:\n      network: ${QUARANTINE}\n`);
+    fs.writeFileSync(
+      playbook,
+      `name: bench-isolate\nsteps:\n  - uses: contain:network-isolate\n    with:\n      network: ${QUARANTINE}\n`,
+    );
     const cirt: number[] = [];
     const direct: number[] = [];
     try {
@@ -80,14 +107,22 @@ export const containBench: BenchModule = {
       }
     } finally {
       await cleanupPrefix(docker, PREFIX);
-      await docker.getNetwork(QUARANTINE).remove().catch(() => undefined);
+      await docker
+        .getNetwork(QUARANTINE)
+        .remove()
+        .catch(() => undefined);
       fs.rmSync(dir, { recursive: true, force: true });
     }
     const mc = median(cirt);
     const md = median(direct);
     const ratio = mc / md;
     return [
-      { metric: `isolation step, cirt (median of ${RUNS})`, value: `${mc.toFixed(1)} ms`, target: '< 1000 ms', ok: mc < 1000 },
+      {
+        metric: `isolation step, cirt (median of ${RUNS})`,
+        value: `${mc.toFixed(1)} ms`,
+        target: '< 1000 ms',
+        ok: mc < 1000,
+      },
       { metric: `same engine calls, direct (median of ${RUNS})`, value: `${md.toFixed(1)} ms` },
       { metric: 'ratio cirt / direct', value: ratio.toFixed(2), target: '≤ 1.5', ok: ratio <= 1.5 },
     ];

@@ -18,7 +18,9 @@ interface Run {
 }
 
 async function runChild(root: string): Promise<Run> {
-  const { stdout } = await promisify(execFile)(process.execPath, [CHILD, root], { maxBuffer: 1 << 20 });
+  const { stdout } = await promisify(execFile)(process.execPath, [CHILD, root], {
+    maxBuffer: 1 << 20,
+  });
   return JSON.parse(stdout.trim()) as Run;
 }
 
@@ -34,18 +36,41 @@ export const timelineBench: BenchModule = {
         await writeBenchCase(root, lines, FILES);
         const r = await runChild(root);
         runs.push(r);
-        log(`${lines} log lines + ${FILES} file changes: ${r.events} events in ${(r.ms / 1000).toFixed(2)} s, peak RSS ${(r.hwmKiB / 1024).toFixed(0)} MiB`);
+        log(
+          `${lines} log lines + ${FILES} file changes: ${r.events} events in ${(r.ms / 1000).toFixed(2)} s, peak RSS ${(r.hwmKiB / 1024).toFixed(0)} MiB`,
+        );
       }
       const [small, big] = runs;
       const n = SIZES[1] / SIZES[0];
       const nlogn = n * (Math.log(SIZES[1]) / Math.log(SIZES[0]));
       const growth = big.ms / small.ms;
       const rows: BenchRow[] = [
-        { metric: `evidence:timeline, ${SIZES[0] / 1000}k log lines + 10k file changes`, value: `${(small.ms / 1000).toFixed(2)} s, ${(small.hwmKiB / 1024).toFixed(0)} MiB peak RSS` },
-        { metric: `evidence:timeline, 1M log lines + 10k file changes (wall)`, value: `${(big.ms / 1000).toFixed(2)} s`, target: '< 15 s', ok: big.ms < 15_000 },
-        { metric: 'evidence:timeline, 1M log lines (peak RSS, VmHWM)', value: `${(big.hwmKiB / 1024).toFixed(0)} MiB`, target: '< 1024 MiB', ok: big.hwmKiB < 1024 * 1024 },
-        { metric: `time growth ${SIZES[0] / 1000}k → 1M lines (×${n} input)`, value: `×${growth.toFixed(2)}`, target: `≤ ×${nlogn.toFixed(2)} (n log n)`, ok: growth <= nlogn },
-        { metric: 'events per second at 1M lines', value: `${Math.round(big.events / (big.ms / 1000)).toLocaleString('en')}` },
+        {
+          metric: `evidence:timeline, ${SIZES[0] / 1000}k log lines + 10k file changes`,
+          value: `${(small.ms / 1000).toFixed(2)} s, ${(small.hwmKiB / 1024).toFixed(0)} MiB peak RSS`,
+        },
+        {
+          metric: `evidence:timeline, 1M log lines + 10k file changes (wall)`,
+          value: `${(big.ms / 1000).toFixed(2)} s`,
+          target: '< 15 s',
+          ok: big.ms < 15_000,
+        },
+        {
+          metric: 'evidence:timeline, 1M log lines (peak RSS, VmHWM)',
+          value: `${(big.hwmKiB / 1024).toFixed(0)} MiB`,
+          target: '< 1024 MiB',
+          ok: big.hwmKiB < 1024 * 1024,
+        },
+        {
+          metric: `time growth ${SIZES[0] / 1000}k → 1M lines (×${n} input)`,
+          value: `×${growth.toFixed(2)}`,
+          target: `≤ ×${nlogn.toFixed(2)} (n log n)`,
+          ok: growth <= nlogn,
+        },
+        {
+          metric: 'events per second at 1M lines',
+          value: `${Math.round(big.events / (big.ms / 1000)).toLocaleString('en')}`,
+        },
       ];
       return rows;
     } finally {

@@ -15,7 +15,10 @@ const KINDS: Record<(typeof SOURCES)[number], [string, string, string]> = {
  * writes (one JSON object per line, sorted by time), with the dropper in the middle and a findings.json
  * pointing at it. Lines are ~280 bytes like real ones, so a million events is ~280 MB.
  */
-export async function synthesizeCase(dir: string, n: number): Promise<{ dropperLine: number; bytes: number }> {
+export async function synthesizeCase(
+  dir: string,
+  n: number,
+): Promise<{ dropperLine: number; bytes: number }> {
   fs.mkdirSync(path.join(dir, 'timeline'), { recursive: true });
   const base = Date.parse('2024-05-01T00:00:00Z') * 1000;
   const dropperLine = Math.floor(n / 2) + 7;
@@ -32,7 +35,9 @@ export async function synthesizeCase(dir: string, n: number): Promise<{ dropperL
       datetime: `${new Date(Math.floor(us / 1000)).toISOString().slice(0, 19)}.${String(us % 1_000_000).padStart(6, '0')}+00:00`,
       timestamp: us,
       timestamp_desc: dropper ? 'Content Modification Time' : desc,
-      message: dropper ? 'A /tmp/.cache/kworkerd (755, 312 bytes) sha256 3f1c…' : `req ${i} GET /index.html 200 upstream=${(i * 7919) % 10007} bytes=${(i * 31) % 65536}`,
+      message: dropper
+        ? 'A /tmp/.cache/kworkerd (755, 312 bytes) sha256 3f1c…'
+        : `req ${i} GET /index.html 200 upstream=${(i * 7919) % 10007} bytes=${(i * 31) % 65536}`,
       source: dropper ? 'fs' : src,
       kind: dropper ? 'fs:added' : kind,
       actor: 'container',
@@ -47,14 +52,30 @@ export async function synthesizeCase(dir: string, n: number): Promise<{ dropperL
       if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
     }
   }
-  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  await new Promise<void>((resolve, reject) =>
+    out.end((err?: Error | null) => (err ? reject(err) : resolve())),
+  );
   fs.writeFileSync(
     path.join(dir, 'case.json'),
-    JSON.stringify({ id: path.basename(dir), status: 'sealed', target: { id: 'f'.repeat(64), name: 'victim' } }),
+    JSON.stringify({
+      id: path.basename(dir),
+      status: 'sealed',
+      target: { id: 'f'.repeat(64), name: 'victim' },
+    }),
   );
   fs.writeFileSync(
     path.join(dir, 'findings.json'),
-    JSON.stringify({ findings: [{ id: 'F1', rule: 'dropper-in-tmp', title: 'Executable dropped in /tmp/.cache', severity: 'high', events: ['fs:fs/diff-index.jsonl#L7'] }] }),
+    JSON.stringify({
+      findings: [
+        {
+          id: 'F1',
+          rule: 'dropper-in-tmp',
+          title: 'Executable dropped in /tmp/.cache',
+          severity: 'high',
+          events: ['fs:fs/diff-index.jsonl#L7'],
+        },
+      ],
+    }),
   );
   return { dropperLine, bytes };
 }

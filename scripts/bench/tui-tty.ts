@@ -33,7 +33,15 @@ export class BenchStdout extends EventEmitter {
   /** Resolves with the time of the first write (from now on) whose text passes `test`. */
   next(test: (s: string) => boolean, timeoutMs = 10_000): Promise<number> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no frame within ${timeoutMs} ms; last: ${this.frames.at(-1)?.text.slice(-400)}`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `no frame within ${timeoutMs} ms; last: ${this.frames.at(-1)?.text.slice(-400)}`,
+            ),
+          ),
+        timeoutMs,
+      );
       this.waiters.push({
         test,
         resolve: (at) => {

@@ -18,7 +18,10 @@ const SIZE = { columns: 120, rows: 40 };
 /** A held-down key repeats ~25 times a second: presses are spaced like that, not fired back to back. */
 const KEY_GAP_MS = 40;
 const fmt = (n: number): string => n.toLocaleString('en-US');
-const pct = (values: number[], p: number): number => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil((p / 100) * values.length) - 1)];
+const pct = (values: number[], p: number): number =>
+  [...values].sort((a, b) => a - b)[
+    Math.min(values.length - 1, Math.ceil((p / 100) * values.length) - 1)
+  ];
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function services(): TuiServices {
@@ -27,30 +30,53 @@ function services(): TuiServices {
     listPlaybooks: async () => [],
     run: async () => 0,
     readCase: (dir, bundle) => readCase(dir, bundle),
-    openTimeline: (dir, onProgress, signal) => TimelineIndex.start(path.join(dir, 'timeline', 'timeline.jsonl'), (p) => onProgress(p.indexed, p.done, [...p.sources]), signal),
+    openTimeline: (dir, onProgress, signal) =>
+      TimelineIndex.start(
+        path.join(dir, 'timeline', 'timeline.jsonl'),
+        (p) => onProgress(p.indexed, p.done, [...p.sources]),
+        signal,
+      ),
   };
 }
 
 /** Key press → the frame showing its effect, in process, through Ink's input parser and renderer. */
-async function scrollLatency(dir: string, log: (l: string) => void): Promise<{ indexMs: number; lat: number[]; searchMs: number }> {
+async function scrollLatency(
+  dir: string,
+  log: (l: string) => void,
+): Promise<{ indexMs: number; lat: number[]; searchMs: number }> {
   // As `cirt` does (src/cli/commands/tui.ts): React's production build, chosen before React loads.
   process.env.NODE_ENV ??= 'production';
   // Nothing that imports React may be loaded before this point (a dev React with a production
   // reconciler renders nothing): theme.js, App.js and Ink are loaded here.
-  const [{ render }, { createElement }, { App }, { RENDER_OPTIONS }, { themeFor }] = await Promise.all([
-    import('ink'),
-    import('react'),
-    import('../../src/tui/App.js'),
-    import('../../src/tui/launch.js'),
-    import('../../src/tui/theme.js'),
-  ]);
+  const [{ render }, { createElement }, { App }, { RENDER_OPTIONS }, { themeFor }] =
+    await Promise.all([
+      import('ink'),
+      import('react'),
+      import('../../src/tui/App.js'),
+      import('../../src/tui/launch.js'),
+      import('../../src/tui/theme.js'),
+    ]);
   const stdout = new BenchStdout(SIZE.columns, SIZE.rows);
   const stdin = new BenchStdin();
   const t0 = performance.now();
-  const ready = stdout.next((s) => s.includes(`1/${fmt(EVENTS)} events`) && !s.includes('indexing'), 120_000);
+  const ready = stdout.next(
+    (s) => s.includes(`1/${fmt(EVENTS)} events`) && !s.includes('indexing'),
+    120_000,
+  );
   const app = render(
-    createElement(App, { services: services(), initial: initialState(SIZE), theme: themeFor(process.env), fixedSize: true, startWith: [{ type: 'timeline:request', dir }] }),
-    { ...RENDER_OPTIONS, patchConsole: false, stdout: stdout as unknown as NodeJS.WriteStream, stdin: stdin as unknown as NodeJS.ReadStream },
+    createElement(App, {
+      services: services(),
+      initial: initialState(SIZE),
+      theme: themeFor(process.env),
+      fixedSize: true,
+      startWith: [{ type: 'timeline:request', dir }],
+    }),
+    {
+      ...RENDER_OPTIONS,
+      patchConsole: false,
+      stdout: stdout as unknown as NodeJS.WriteStream,
+      stdin: stdin as unknown as NodeJS.ReadStream,
+    },
   );
   try {
     const indexMs = (await ready) - t0;
@@ -58,9 +84,14 @@ async function scrollLatency(dir: string, log: (l: string) => void): Promise<{ i
     const page = timelineLayout(SIZE).listRows;
     const plan: [string, (c: number) => number][] = [
       ...Array.from({ length: 150 }, (): [string, (c: number) => number] => ['j', (c) => c + 1]),
-      ...Array.from({ length: 30 }, (): [string, (c: number) => number] => ['\x1b[6~', (c) => c + page]),
+      ...Array.from({ length: 30 }, (): [string, (c: number) => number] => [
+        '\x1b[6~',
+        (c) => c + page,
+      ]),
       ...Array.from({ length: 20 }, (): [string, (c: number) => number] => ['k', (c) => c - 1]),
-      ...Array.from({ length: 10 }, (_, i): [string, (c: number) => number] => (i % 2 ? ['g', () => 0] : ['G', () => EVENTS - 1])),
+      ...Array.from({ length: 10 }, (_, i): [string, (c: number) => number] =>
+        i % 2 ? ['g', () => 0] : ['G', () => EVENTS - 1],
+      ),
       ...Array.from({ length: 40 }, (): [string, (c: number) => number] => ['j', (c) => c + 1]),
     ];
     const lat: number[] = [];
@@ -75,7 +106,10 @@ async function scrollLatency(dir: string, log: (l: string) => void): Promise<{ i
       await sleep(KEY_GAP_MS);
     }
     // One whole-file search, as `/kworkerd⏎` does it.
-    const found = stdout.next((s) => s.includes(`1/1 matching of ${fmt(EVENTS)}`) && !s.includes('searching'), 120_000);
+    const found = stdout.next(
+      (s) => s.includes(`1/1 matching of ${fmt(EVENTS)}`) && !s.includes('searching'),
+      120_000,
+    );
     stdin.press('/');
     await sleep(KEY_GAP_MS);
     stdin.press('kworkerd');
@@ -94,14 +128,21 @@ async function scrollLatency(dir: string, log: (l: string) => void): Promise<{ i
 async function firstFrame(): Promise<number> {
   const main = path.join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
   const t0 = performance.now();
-  const child = spawn('script', ['-qfec', `${JSON.stringify(process.execPath)} ${JSON.stringify(main)}`, '/dev/null'], {
-    env: { ...process.env, TERM: 'xterm-256color' },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    'script',
+    ['-qfec', `${JSON.stringify(process.execPath)} ${JSON.stringify(main)}`, '/dev/null'],
+    {
+      env: { ...process.env, TERM: 'xterm-256color' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
   try {
     return await new Promise<number>((resolve, reject) => {
       let seen = '';
-      const timer = setTimeout(() => reject(new Error(`no first frame within 10 s: ${JSON.stringify(seen.slice(-300))}`)), 10_000);
+      const timer = setTimeout(
+        () => reject(new Error(`no first frame within 10 s: ${JSON.stringify(seen.slice(-300))}`)),
+        10_000,
+      );
       child.stdout.on('data', (d: Buffer) => {
         seen += d.toString('utf8');
         if (seen.includes('cirt › Containers')) {
@@ -128,22 +169,48 @@ export const tuiBench: BenchModule = {
     try {
       const g0 = performance.now();
       const { bytes } = await synthesizeCase(dir, EVENTS);
-      log(`synthesized ${fmt(EVENTS)} events (${(bytes / 1e6).toFixed(0)} MB) in ${(performance.now() - g0).toFixed(0)} ms`);
+      log(
+        `synthesized ${fmt(EVENTS)} events (${(bytes / 1e6).toFixed(0)} MB) in ${(performance.now() - g0).toFixed(0)} ms`,
+      );
       const { indexMs, lat, searchMs } = await scrollLatency(dir, log);
       const p95 = pct(lat, 95);
-      rows.push({ metric: `timeline of ${fmt(EVENTS)} events: index + first frame`, value: `${indexMs.toFixed(0)} ms` });
-      rows.push({ metric: `key→frame scrolling (${lat.length} keys: j k PgDn g G), median`, value: `${median(lat).toFixed(1)} ms` });
-      rows.push({ metric: 'key→frame scrolling, p95', value: `${p95.toFixed(1)} ms`, target: '< 50 ms', ok: p95 < 50 });
+      rows.push({
+        metric: `timeline of ${fmt(EVENTS)} events: index + first frame`,
+        value: `${indexMs.toFixed(0)} ms`,
+      });
+      rows.push({
+        metric: `key→frame scrolling (${lat.length} keys: j k PgDn g G), median`,
+        value: `${median(lat).toFixed(1)} ms`,
+      });
+      rows.push({
+        metric: 'key→frame scrolling, p95',
+        value: `${p95.toFixed(1)} ms`,
+        target: '< 50 ms',
+        ok: p95 < 50,
+      });
       rows.push({ metric: 'key→frame scrolling, max', value: `${Math.max(...lat).toFixed(1)} ms` });
-      rows.push({ metric: `search "kworkerd" over ${fmt(EVENTS)} events`, value: `${searchMs.toFixed(0)} ms` });
+      rows.push({
+        metric: `search "kworkerd" over ${fmt(EVENTS)} events`,
+        value: `${searchMs.toFixed(0)} ms`,
+      });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
     const starts: number[] = [];
     for (let i = 0; i < 5; i++) starts.push(await firstFrame());
     log(`first frames: ${starts.map((s) => s.toFixed(0)).join(', ')} ms`);
-    rows.push({ metric: 'first frame of `cirt` (spawn → Containers screen), median of 5', value: `${median(starts).toFixed(0)} ms`, target: '< 1000 ms', ok: median(starts) < 1000 });
-    rows.push({ metric: 'first frame of `cirt`, slowest of 5', value: `${Math.max(...starts).toFixed(0)} ms`, target: '< 1000 ms', ok: Math.max(...starts) < 1000 });
+    rows.push({
+      metric: 'first frame of `cirt` (spawn → Containers screen), median of 5',
+      value: `${median(starts).toFixed(0)} ms`,
+      target: '< 1000 ms',
+      ok: median(starts) < 1000,
+    });
+    rows.push({
+      metric: 'first frame of `cirt`, slowest of 5',
+      value: `${Math.max(...starts).toFixed(0)} ms`,
+      target: '< 1000 ms',
+      ok: Math.max(...starts) < 1000,
+    });
     return rows;
   },
 };

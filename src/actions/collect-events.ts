@@ -16,8 +16,23 @@ interface EngineEvent {
 }
 
 /** What the event lines tell us about the history's completeness, gathered while they stream past. */
-function analyzer(): { sink: Writable; stats: { count: number; bad: number; earliestNano?: number; hasCreate: boolean; actions: Record<string, number> } } {
-  const stats = { count: 0, bad: 0, earliestNano: undefined as number | undefined, hasCreate: false, actions: {} as Record<string, number> };
+function analyzer(): {
+  sink: Writable;
+  stats: {
+    count: number;
+    bad: number;
+    earliestNano?: number;
+    hasCreate: boolean;
+    actions: Record<string, number>;
+  };
+} {
+  const stats = {
+    count: 0,
+    bad: 0,
+    earliestNano: undefined as number | undefined,
+    hasCreate: false,
+    actions: {} as Record<string, number>,
+  };
   const sink = new Writable({
     objectMode: true,
     write(line: Buffer, _enc, cb) {
@@ -29,8 +44,14 @@ function analyzer(): { sink: Writable; stats: { count: number; bad: number; earl
         const verb = String(e.Action ?? '?').split(':')[0];
         stats.actions[verb] = (stats.actions[verb] ?? 0) + 1;
         if (e.Type === 'container' && e.Action === 'create') stats.hasCreate = true;
-        const t = typeof e.timeNano === 'number' ? e.timeNano : typeof e.time === 'number' ? e.time * 1e9 : undefined;
-        if (t !== undefined && (stats.earliestNano === undefined || t < stats.earliestNano)) stats.earliestNano = t;
+        const t =
+          typeof e.timeNano === 'number'
+            ? e.timeNano
+            : typeof e.time === 'number'
+              ? e.time * 1e9
+              : undefined;
+        if (t !== undefined && (stats.earliestNano === undefined || t < stats.earliestNano))
+          stats.earliestNano = t;
       } catch {
         stats.bad++;
       }
@@ -63,11 +84,17 @@ export const collectEvents = defineAction({
     try {
       history = await ctx.runtime.events(ctx.target, { since, until }, signal);
     } catch (err) {
-      throw new FailureError(`the engine refused its events for ${safeText(ctx.target.name)}: ${runtimeMessage(err)}`, { hint: 'Check the engine, then re-run the step.', cause: err });
+      throw new FailureError(
+        `the engine refused its events for ${safeText(ctx.target.name)}: ${runtimeMessage(err)}`,
+        { hint: 'Check the engine, then re-run the step.', cause: err },
+      );
     }
     for (const problem of history.problems) ctx.warn(problem);
     const fullSource = history.source;
-    const handle = await ctx.artifact('container/events.jsonl', { mediaType: 'application/x-ndjson', source: fullSource });
+    const handle = await ctx.artifact('container/events.jsonl', {
+      mediaType: 'application/x-ndjson',
+      source: fullSource,
+    });
     const lines = new LineSplitter();
     const { sink, stats } = analyzer();
     const analysed = pipeline(lines, sink);
@@ -80,13 +107,17 @@ export const collectEvents = defineAction({
     const entry = await handle.done(failure);
     await analysed;
     if (failure) {
-      throw new FailureError(`reading the engine's events for ${safeText(ctx.target.name)} failed: ${failure.message}`, {
-        hint: `${stats.count} events arrived and are kept in ${entry.path}; re-run the step.`,
-        cause: failure,
-      });
+      throw new FailureError(
+        `reading the engine's events for ${safeText(ctx.target.name)} failed: ${failure.message}`,
+        {
+          hint: `${stats.count} events arrived and are kept in ${entry.path}; re-run the step.`,
+          cause: failure,
+        },
+      );
     }
     if (stats.bad) ctx.warn(`${stats.bad} event line(s) were not JSON (kept as they came)`);
-    const earliest = stats.earliestNano === undefined ? 'none' : new Date(stats.earliestNano / 1e6).toISOString();
+    const earliest =
+      stats.earliestNano === undefined ? 'none' : new Date(stats.earliestNano / 1e6).toISOString();
     let complete = true;
     if (!stats.hasCreate) {
       complete = false;
@@ -98,7 +129,15 @@ export const collectEvents = defineAction({
     return {
       status: 'ok',
       summary: `${stats.count} engine events since the container's creation${complete ? '' : ' (history incomplete: the engine kept only its last 256)'}`,
-      details: { events: stats.count, networkEvents: history.extra, actions: stats.actions, earliest, complete, since, until },
+      details: {
+        events: stats.count,
+        networkEvents: history.extra,
+        actions: stats.actions,
+        earliest,
+        complete,
+        since,
+        until,
+      },
     };
   },
 });

@@ -16,10 +16,24 @@ import { BoundedBuffer } from '../util/streams.js';
 const MAX_CHANGES_BYTES = 256 * 1024 * 1024;
 
 const params = z.strictObject({
-  stat: z.boolean().default(true).describe('on the engine host, also record atime/mtime/ctime/birth time of every changed path (fs/stat.jsonl)'),
-  maxFileBytes: byteBudget('256MiB', 'largest changed file kept whole; a bigger one (or a sparse one that claims more) keeps only this many first bytes, in fs/clipped/<n>.bin, and is listed as a gap'),
-  maxTotalBytes: byteBudget('2GiB', 'most bytes of content this step writes (fs/diff.tar plus prefixes); past it the remaining paths are listed as gaps, not fetched'),
-  maxContextBytes: byteBudget('64MiB', 'most bytes of unchanged members one directory request may bring along before it is cut and its changed children fetched one by one'),
+  stat: z
+    .boolean()
+    .default(true)
+    .describe(
+      'on the engine host, also record atime/mtime/ctime/birth time of every changed path (fs/stat.jsonl)',
+    ),
+  maxFileBytes: byteBudget(
+    '256MiB',
+    'largest changed file kept whole; a bigger one (or a sparse one that claims more) keeps only this many first bytes, in fs/clipped/<n>.bin, and is listed as a gap',
+  ),
+  maxTotalBytes: byteBudget(
+    '2GiB',
+    'most bytes of content this step writes (fs/diff.tar plus prefixes); past it the remaining paths are listed as gaps, not fetched',
+  ),
+  maxContextBytes: byteBudget(
+    '64MiB',
+    'most bytes of unchanged members one directory request may bring along before it is cut and its changed children fetched one by one',
+  ),
 });
 
 export const collectFsDiff = defineAction({
@@ -51,9 +65,19 @@ export const collectFsDiff = defineAction({
     res.on('error', (err) => tap.destroy(err));
     // When the disk refuses the listing, the tap is destroyed: let go of the engine's response too.
     tap.on('close', () => res.destroy());
-    const listing = await ctx.writeArtifact('fs/changes.json', res.pipe(tap), { mediaType: 'application/json', source });
-    if (!listing.complete) throw new FailureError(`reading /changes of ${safeText(ctx.target.name)} broke off: ${listing.error ?? 'unknown error'}`);
-    if (kept.cut) throw new FailureError(`/changes of ${safeText(ctx.target.name)} is ${humanBytes(kept.total)}: too large to plan; fs/changes.json is kept`, { hint: 'Use collect:export for the whole filesystem instead.' });
+    const listing = await ctx.writeArtifact('fs/changes.json', res.pipe(tap), {
+      mediaType: 'application/json',
+      source,
+    });
+    if (!listing.complete)
+      throw new FailureError(
+        `reading /changes of ${safeText(ctx.target.name)} broke off: ${listing.error ?? 'unknown error'}`,
+      );
+    if (kept.cut)
+      throw new FailureError(
+        `/changes of ${safeText(ctx.target.name)} is ${humanBytes(kept.total)}: too large to plan; fs/changes.json is kept`,
+        { hint: 'Use collect:export for the whole filesystem instead.' },
+      );
     const changes = (JSON.parse(kept.text()) ?? []) as Change[];
     const plan = planFetch(changes);
     await ctx.writeJson('fs/deleted.json', plan.deleted, `${source} (Kind 2)`);
@@ -69,15 +93,23 @@ export const collectFsDiff = defineAction({
         if (again.state.pid !== pid) {
           root.close();
           root = null;
-          ctx.warn(`${safeText(ctx.target.name)} changed its process while being examined: no stat times`);
+          ctx.warn(
+            `${safeText(ctx.target.name)} changed its process while being examined: no stat times`,
+          );
         }
       } catch (err) {
         root?.close();
         root = null;
-        ctx.warn(`cannot open /proc/${pid}/root (${(err as Error).message}): no stat times, non-UTF-8 names are not resolved`);
+        ctx.warn(
+          `cannot open /proc/${pid}/root (${(err as Error).message}): no stat times, non-UTF-8 names are not resolved`,
+        );
       }
     } else if (p.stat) {
-      ctx.warn(ctx.host ? `${safeText(ctx.target.name)} is not running: no stat times from /proc` : 'the engine is remote: no stat times from /proc (fs/stat.jsonl not written)');
+      ctx.warn(
+        ctx.host
+          ? `${safeText(ctx.target.name)} is not running: no stat times from /proc`
+          : 'the engine is remote: no stat times from /proc (fs/stat.jsonl not written)',
+      );
     }
     try {
       // 2. Times first: reading the content through the archive endpoint can update atime.
@@ -86,11 +118,24 @@ export const collectFsDiff = defineAction({
       // 3. Which paths to request: planFetch's rule, then parents with many changed children fetched once.
       const planned = groupRequests(plan.added, plan.changedLeaves);
       const groups = planned.filter((r) => r.kind === 'directory').length;
-      ctx.progress({ message: `${changes.length} changes: ${planned.length} archive request(s) planned (${groups} for directories with many changed children), ${plan.covered} path(s) inside added directories` });
+      ctx.progress({
+        message: `${changes.length} changes: ${planned.length} archive request(s) planned (${groups} for directories with many changed children), ${plan.covered} path(s) inside added directories`,
+      });
 
       // 4. Content, within the budgets.
       let metadataOnlyDirs = 0;
-      const got = await fetchDiff(ctx, changes, planned, root, { maxFileBytes: p.maxFileBytes, maxTotalBytes: p.maxTotalBytes, maxContextBytes: p.maxContextBytes }, () => metadataOnlyDirs++);
+      const got = await fetchDiff(
+        ctx,
+        changes,
+        planned,
+        root,
+        {
+          maxFileBytes: p.maxFileBytes,
+          maxTotalBytes: p.maxTotalBytes,
+          maxContextBytes: p.maxContextBytes,
+        },
+        () => metadataOnlyDirs++,
+      );
       const count = (k: number) => changes.filter((c) => c.Kind === k).length;
       const missing = got.requests.filter((r) => r.status !== 'ok' && r.status !== 'cut').length;
       return {
@@ -106,7 +151,11 @@ export const collectFsDiff = defineAction({
           contextEntries: got.context,
           clipped: got.clipped,
           overBudget: got.gaps.length,
-          budgets: { maxFileBytes: p.maxFileBytes, maxTotalBytes: p.maxTotalBytes, maxContextBytes: p.maxContextBytes },
+          budgets: {
+            maxFileBytes: p.maxFileBytes,
+            maxTotalBytes: p.maxTotalBytes,
+            maxContextBytes: p.maxContextBytes,
+          },
           bytes: got.bytes,
           coveredByDirectoryRequests: plan.covered,
           changedDirectoriesNotFetched: plan.changedDirs.length + metadataOnlyDirs,

@@ -16,7 +16,12 @@ export function repoComponent(name: string): string {
 
 /** A case id as an image tag (`[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`). */
 export function tagOf(caseId: string): string {
-  return caseId.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[.-]+/, '').slice(0, 120) || 'case';
+  return (
+    caseId
+      .replace(/[^A-Za-z0-9_.-]/g, '_')
+      .replace(/^[.-]+/, '')
+      .slice(0, 120) || 'case'
+  );
 }
 
 export const collectImageCommit = defineAction({
@@ -30,7 +35,9 @@ export const collectImageCommit = defineAction({
       .max(200)
       .regex(REPO, 'an image repository name: lowercase letters, digits, separators . _ - and /')
       .optional()
-      .describe('repository of the evidence image; default cirt-evidence/<container-name>; the tag is the case id'),
+      .describe(
+        'repository of the evidence image; default cirt-evidence/<container-name>; the tag is the case id',
+      ),
   }),
   mutates: false,
   plan: (p, t) =>
@@ -56,7 +63,15 @@ export const collectImageCommit = defineAction({
     const img = await ctx.runtime.image(res.imageId);
     await ctx.writeJson(
       'container/commit.json',
-      { imageId: res.imageId, tag: `${repo}:${tag}`, at, container: ctx.target.id, containerState: facts.state.status, size: img.size, parent: img.parent || facts.imageId },
+      {
+        imageId: res.imageId,
+        tag: `${repo}:${tag}`,
+        at,
+        container: ctx.target.id,
+        containerState: facts.state.status,
+        size: img.size,
+        parent: img.parent || facts.imageId,
+      },
       res.source,
     );
     return {

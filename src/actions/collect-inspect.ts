@@ -9,7 +9,8 @@ export const collectInspect = defineAction({
   example: '- uses: collect:inspect',
   params: z.strictObject({}),
   mutates: false,
-  plan: (_p, t) => `record the inspect of ${t.name}, its image and the image history into container/`,
+  plan: (_p, t) =>
+    `record the inspect of ${t.name}, its image and the image history into container/`,
   needs: ['inspect'],
   async check(ctx) {
     await ctx.facts();
@@ -37,7 +38,13 @@ export const collectInspect = defineAction({
     return {
       status: 'ok',
       summary: `inspect of ${ctx.target.name} (${facts.state.status}), image ${facts.image} ${digest ? `digest ${digest}` : '(image gone)'}, ${layers} layers`,
-      details: { state: facts.state.status, image: facts.image, imageId, imageDigest: digest ?? null, layers },
+      details: {
+        state: facts.state.status,
+        image: facts.image,
+        imageId,
+        imageDigest: digest ?? null,
+        layers,
+      },
     };
   },
 });

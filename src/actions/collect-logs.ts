@@ -8,31 +8,56 @@ import { RuntimeError, runtimeMessage } from '../runtime/errors.js';
 import { ENGINE_TIME, toEngineTime } from '../util/times.js';
 import { safeText } from '../util/sanitize.js';
 
-const time = z.string().regex(ENGINE_TIME, 'Unix seconds (1700000000.5), RFC 3339 (2026-11-28T20:17:00Z) or a duration back from now (90s, 15m, 2h, 7d)');
+const time = z
+  .string()
+  .regex(
+    ENGINE_TIME,
+    'Unix seconds (1700000000.5), RFC 3339 (2026-11-28T20:17:00Z) or a duration back from now (90s, 15m, 2h, 7d)',
+  );
 
 const params = z.strictObject({
   since: time.optional().describe('only lines at or after this time'),
   until: time.optional().describe('only lines at or before this time'),
-  tail: z.union([z.literal('all'), z.number().int().min(0)]).default('all').describe('only the last N lines of the log, stdout and stderr counted together as the engine stores them ("all" for everything)'),
+  tail: z
+    .union([z.literal('all'), z.number().int().min(0)])
+    .default('all')
+    .describe(
+      'only the last N lines of the log, stdout and stderr counted together as the engine stores them ("all" for everything)',
+    ),
 });
 
 /** Copies the engine's own json-file log (and its rotated siblings) as they are on disk. */
-async function copyJsonFile(ctx: ActionContext, host: HostView, logPath: string): Promise<ManifestEntry[]> {
+async function copyJsonFile(
+  ctx: ActionContext,
+  host: HostView,
+  logPath: string,
+): Promise<ManifestEntry[]> {
   const dir = path.dirname(logPath);
   const base = path.basename(logPath);
   let names: string[];
   try {
     // The live file plus the engine's rotated ones (`<log>.1`, `<log>.2.gz`, …).
-    names = (await host.readdir(dir)).filter((n) => n === base || (n.startsWith(base) && /^\.\d+(\.gz)?$/.test(n.slice(base.length)))).sort();
+    names = (await host.readdir(dir))
+      .filter(
+        (n) => n === base || (n.startsWith(base) && /^\.\d+(\.gz)?$/.test(n.slice(base.length))),
+      )
+      .sort();
   } catch (err) {
-    ctx.warn(`the json-file log ${logPath} is not readable here (${(err as Error).message}); only the API copy is kept`);
+    ctx.warn(
+      `the json-file log ${logPath} is not readable here (${(err as Error).message}); only the API copy is kept`,
+    );
     return [];
   }
   const out: ManifestEntry[] = [];
   for (const n of names) {
     const fh = await host.open(path.join(dir, n));
     const suffix = n.slice(base.length);
-    out.push(await ctx.writeArtifact(`logs/json-file.log${suffix}`, fh.createReadStream(), { mediaType: 'application/x-ndjson', source: path.join(dir, n) }));
+    out.push(
+      await ctx.writeArtifact(`logs/json-file.log${suffix}`, fh.createReadStream(), {
+        mediaType: 'application/x-ndjson',
+        source: path.join(dir, n),
+      }),
+    );
   }
   return out;
 }
@@ -64,10 +89,16 @@ export const collectLogs = defineAction({
       logs = await ctx.runtime.logs(facts, query, ctx.signal);
     } catch (err) {
       const s = err instanceof RuntimeError ? err.status : undefined;
-      throw new FailureError(`the engine refused the logs of ${safeText(ctx.target.name)} (log driver ${driver}): ${runtimeMessage(err)}`, {
-        hint: s === 501 || /does not support reading/.test(runtimeMessage(err)) ? `The "${driver}" log driver keeps no readable copy; collect the logs where that driver sends them.` : 'Check the engine, then re-run the step.',
-        cause: err,
-      });
+      throw new FailureError(
+        `the engine refused the logs of ${safeText(ctx.target.name)} (log driver ${driver}): ${runtimeMessage(err)}`,
+        {
+          hint:
+            s === 501 || /does not support reading/.test(runtimeMessage(err))
+              ? `The "${driver}" log driver keeps no readable copy; collect the logs where that driver sends them.`
+              : 'Check the engine, then re-run the step.',
+          cause: err,
+        },
+      );
     }
     const res = logs.stream;
     ctx.progress({ message: `reading ${tty ? 'the TTY log' : 'stdout and stderr'}` });
@@ -75,13 +106,24 @@ export const collectLogs = defineAction({
     let failure: Error | undefined;
     if (tty) {
       // A TTY merges both streams into raw output: nothing to demux.
-      const e = await ctx.writeArtifact('logs/tty.log', res, { mediaType: 'text/plain', source: logs.source });
+      const e = await ctx.writeArtifact('logs/tty.log', res, {
+        mediaType: 'text/plain',
+        source: logs.source,
+      });
       written.push(e);
       if (!e.complete) failure = new Error(e.error ?? 'stream failed');
     } else {
       // Progress counts the engine's bytes once, not each artifact's own running total.
-      const out = await ctx.artifact('logs/stdout.log', { mediaType: 'text/plain', source: logs.stdoutSource, progress: false });
-      const err = await ctx.artifact('logs/stderr.log', { mediaType: 'text/plain', source: logs.stderrSource, progress: false });
+      const out = await ctx.artifact('logs/stdout.log', {
+        mediaType: 'text/plain',
+        source: logs.stdoutSource,
+        progress: false,
+      });
+      const err = await ctx.artifact('logs/stderr.log', {
+        mediaType: 'text/plain',
+        source: logs.stderrSource,
+        progress: false,
+      });
       let read = 0;
       res.on('data', (c: Buffer) => ctx.progress({ bytes: (read += c.length) }));
       await logs.split({ stdout: out.stream, stderr: err.stream }).catch((e: Error) => {
@@ -92,19 +134,31 @@ export const collectLogs = defineAction({
       written.push(await out.done(failure), await err.done(failure));
     }
     if (failure) {
-      throw new FailureError(`reading the logs of ${safeText(ctx.target.name)} failed: ${failure.message}`, {
-        hint: `What arrived is kept in ${written.map((w) => w.path).join(', ')}; re-run the step for a complete copy.`,
-        cause: failure,
-      });
+      throw new FailureError(
+        `reading the logs of ${safeText(ctx.target.name)} failed: ${failure.message}`,
+        {
+          hint: `What arrived is kept in ${written.map((w) => w.path).join(', ')}; re-run the step for a complete copy.`,
+          cause: failure,
+        },
+      );
     }
     const logPath = facts.log.path;
-    if (driver === 'json-file' && logPath && ctx.host) written.push(...(await copyJsonFile(ctx, ctx.host, logPath)));
-    else if (driver === 'json-file' && logPath) ctx.warn(`the json-file log is on the engine host (${logPath}); only the API copy is kept`);
+    if (driver === 'json-file' && logPath && ctx.host)
+      written.push(...(await copyJsonFile(ctx, ctx.host, logPath)));
+    else if (driver === 'json-file' && logPath)
+      ctx.warn(`the json-file log is on the engine host (${logPath}); only the API copy is kept`);
     const total = written.reduce((n, w) => n + w.bytes, 0);
     return {
       status: 'ok',
       summary: `${written.map((w) => `${w.path} (${w.bytes} bytes)`).join(', ')}`,
-      details: { tty, driver, bytes: total, since: query.since ?? null, until: query.until ?? null, tail: p.tail },
+      details: {
+        tty,
+        driver,
+        bytes: total,
+        since: query.since ?? null,
+        until: query.until ?? null,
+        tail: p.tail,
+      },
     };
   },
 });

@@ -20,18 +20,51 @@ const MAX_MOUNTINFO_BYTES = 4 * 1024 * 1024;
 const MAX_CUT_LINES = 5;
 
 const params = z.strictObject({
-  maxFileBytes: bytesParam('64MiB', 'content taken of one file; a larger file keeps this prefix (marked truncated, its hash is of the prefix)'),
+  maxFileBytes: bytesParam(
+    '64MiB',
+    'content taken of one file; a larger file keeps this prefix (marked truncated, its hash is of the prefix)',
+  ),
   maxTotalBytes: bytesParam('1GiB', 'content taken by the whole step, all mounts together'),
-  maxFiles: z.number().int().positive().default(100_000).describe('entries recorded by the whole step (files, directories, links, special files)'),
-  maxDepth: z.number().int().positive().default(64).describe('directory depth walked below a mount point'),
-  volumes: z.boolean().default(false).describe('also collect named volumes (shared with other containers, often large); anonymous volumes are collected anyway'),
+  maxFiles: z
+    .number()
+    .int()
+    .positive()
+    .default(100_000)
+    .describe('entries recorded by the whole step (files, directories, links, special files)'),
+  maxDepth: z
+    .number()
+    .int()
+    .positive()
+    .default(64)
+    .describe('directory depth walked below a mount point'),
+  volumes: z
+    .boolean()
+    .default(false)
+    .describe(
+      'also collect named volumes (shared with other containers, often large); anonymous volumes are collected anyway',
+    ),
   helperImage: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$/, 'an image reference')
     .optional()
-    .describe("remote engine: image of the helper container that reads the target's /proc/1/mountinfo and walks its /proc/1/root (needs /bin/sh, cat, stat, head, readlink, wc: busybox); default: the target's own image"),
-  helperTimeout: z.number().int().positive().max(86_400).default(600).describe('remote engine: seconds the content helper container may run; it is removed then and what it sent is kept (partly collected)'),
-  binds: z.boolean().default(false).describe('also collect bind mounts of host paths (the host\'s files, not the container\'s); the engine\'s /etc/hosts, /etc/resolv.conf, /etc/hostname are collected anyway'),
+    .describe(
+      "remote engine: image of the helper container that reads the target's /proc/1/mountinfo and walks its /proc/1/root (needs /bin/sh, cat, stat, head, readlink, wc: busybox); default: the target's own image",
+    ),
+  helperTimeout: z
+    .number()
+    .int()
+    .positive()
+    .max(86_400)
+    .default(600)
+    .describe(
+      'remote engine: seconds the content helper container may run; it is removed then and what it sent is kept (partly collected)',
+    ),
+  binds: z
+    .boolean()
+    .default(false)
+    .describe(
+      "also collect bind mounts of host paths (the host's files, not the container's); the engine's /etc/hosts, /etc/resolv.conf, /etc/hostname are collected anyway",
+    ),
 });
 type Params = z.output<typeof params>;
 
@@ -39,16 +72,29 @@ type Params = z.output<typeof params>;
 function decide(m: MountRecord, p: Params): { collect: boolean; why?: string } {
   switch (m.kind) {
     case 'rootfs':
-      return { collect: false, why: "the container's own layer: collect:fs-diff collects what changed in it" };
+      return {
+        collect: false,
+        why: "the container's own layer: collect:fs-diff collects what changed in it",
+      };
     case 'kernel':
       return { collect: false, why: `kernel filesystem (${m.fsType}): no stored files to collect` };
     case 'masked':
-      return { collect: false, why: 'masked by the engine (HostConfig.MaskedPaths): an empty tmpfs or /dev/null over a /proc or /sys path' };
+      return {
+        collect: false,
+        why: 'masked by the engine (HostConfig.MaskedPaths): an empty tmpfs or /dev/null over a /proc or /sys path',
+      };
     case 'named-volume':
-      return p.volumes ? { collect: true } : { collect: false, why: 'named volume: listed only (pass `volumes: true` to collect it)' };
+      return p.volumes
+        ? { collect: true }
+        : { collect: false, why: 'named volume: listed only (pass `volumes: true` to collect it)' };
     case 'bind':
     case 'other':
-      return p.binds ? { collect: true } : { collect: false, why: `${m.kind === 'bind' ? 'bind mount of a host path' : 'a mount the engine did not make'}: listed only (pass \`binds: true\` to collect it)` };
+      return p.binds
+        ? { collect: true }
+        : {
+            collect: false,
+            why: `${m.kind === 'bind' ? 'bind mount of a host path' : 'a mount the engine did not make'}: listed only (pass \`binds: true\` to collect it)`,
+          };
     default:
       return { collect: true };
   }
@@ -94,19 +140,31 @@ function createdAt(text: string | undefined): bigint | undefined {
   const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$/.exec(text ?? '');
   if (!m) return undefined;
   const ms = Date.parse(`${m[1]}Z`);
-  return Number.isNaN(ms) ? undefined : BigInt(ms) * 1_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
+  return Number.isNaN(ms)
+    ? undefined
+    : BigInt(ms) * 1_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
 }
 
 /** A write the case store could not finish (disk full) fails the step: the evidence is not whole. */
 function written(e: ManifestEntry): ManifestEntry {
-  if (!e.complete) throw new FailureError(`writing ${e.path} into the case failed: ${e.error ?? 'unknown error'}`, { hint: 'Free space where the case folder is, then run the step again (what was written is kept, marked incomplete).' });
+  if (!e.complete)
+    throw new FailureError(
+      `writing ${e.path} into the case failed: ${e.error ?? 'unknown error'}`,
+      {
+        hint: 'Free space where the case folder is, then run the step again (what was written is kept, marked incomplete).',
+      },
+    );
   return e;
 }
 
 function describeCut(m: MountRecord, t: MountTotals): string | undefined {
   const parts: string[] = [];
   if (t.truncated) parts.push(`${t.truncated} file(s) cut to a prefix by the byte budget`);
-  if (t.cut.length) parts.push(...t.cut.slice(0, MAX_CUT_LINES), ...(t.cut.length > MAX_CUT_LINES ? [`${t.cut.length - MAX_CUT_LINES} more cut`] : []));
+  if (t.cut.length)
+    parts.push(
+      ...t.cut.slice(0, MAX_CUT_LINES),
+      ...(t.cut.length > MAX_CUT_LINES ? [`${t.cut.length - MAX_CUT_LINES} more cut`] : []),
+    );
   return parts.length ? `${parts.join('; ')} (see ${m.tar} and fs/mounts-index.jsonl)` : undefined;
 }
 
@@ -114,7 +172,8 @@ export const collectMounts = defineAction({
   name: 'collect:mounts',
   description:
     "List every mount of the container (the host's /proc/<pid>/mountinfo joined with inspect Mounts) into fs/mounts.json, saying what was collected of each, and collect the content of tmpfs mounts (/dev/shm too), anonymous volumes and the engine's /etc/hosts, /etc/resolv.conf, /etc/hostname into fs/mounts/<n>.tar with fs/mounts-index.jsonl (stat times, sha256 hashed while written). Walks through /proc/<pid>/root without following any link; FIFOs, sockets and devices are recorded, never opened. Named volumes and bind mounts only with `volumes: true` / `binds: true`. On a remote engine both the list and the content come through helper containers joined to the target's pid namespace, reading /proc/1/root (same artifacts and bounds; stat times without birth time). Works on a paused container.",
-  example: '- uses: collect:mounts\n  with:\n    maxFileBytes: 64MiB\n    maxTotalBytes: 1GiB\n    volumes: false',
+  example:
+    '- uses: collect:mounts\n  with:\n    maxFileBytes: 64MiB\n    maxTotalBytes: 1GiB\n    volumes: false',
   params,
   mutates: false,
   plan: (p, t) =>
@@ -133,7 +192,12 @@ export const collectMounts = defineAction({
     /** Remote engine: the helper that read mountinfo works, so content is walked through one too. */
     let viaHelper: string | undefined;
 
-    const view = pid ? await hostView(ctx, pid) : ({ ok: false, reason: `${ctx.target.name} is ${facts.state.status} (no processes, so no mount namespace to look into)` } as const);
+    const view = pid
+      ? await hostView(ctx, pid)
+      : ({
+          ok: false,
+          reason: `${ctx.target.name} is ${facts.state.status} (no processes, so no mount namespace to look into)`,
+        } as const);
     if (view.ok) {
       let mi: { text: string; cut: boolean } | undefined;
       try {
@@ -146,15 +210,26 @@ export const collectMounts = defineAction({
       // Outside the try: a write that fails (disk full) fails the step, it is not a reason to skip content.
       if (mi) {
         try {
-          written(await ctx.writeArtifact('fs/mountinfo.txt', mi.text, { mediaType: 'text/plain', source: `/proc/${pid}/mountinfo (read from the host)` }));
+          written(
+            await ctx.writeArtifact('fs/mountinfo.txt', mi.text, {
+              mediaType: 'text/plain',
+              source: `/proc/${pid}/mountinfo (read from the host)`,
+            }),
+          );
         } catch (err) {
           root?.close();
           throw err;
         }
         const parsed = parseMountInfo(mi.text);
         mountinfo = parsed.mounts;
-        if (mi.cut) ctx.warn(`/proc/${pid}/mountinfo is over ${humanBytes(MAX_MOUNTINFO_BYTES)}: only the mounts in its first part are listed`);
-        if (parsed.bad.length) ctx.warn(`${parsed.bad.length} line(s) of /proc/${pid}/mountinfo not understood (kept in fs/mountinfo.txt)`);
+        if (mi.cut)
+          ctx.warn(
+            `/proc/${pid}/mountinfo is over ${humanBytes(MAX_MOUNTINFO_BYTES)}: only the mounts in its first part are listed`,
+          );
+        if (parsed.bad.length)
+          ctx.warn(
+            `${parsed.bad.length} line(s) of /proc/${pid}/mountinfo not understood (kept in fs/mountinfo.txt)`,
+          );
       }
     } else {
       noContent = view.reason;
@@ -166,19 +241,31 @@ export const collectMounts = defineAction({
           mi = await mountInfoViaHelper(ctx, image, MAX_MOUNTINFO_BYTES);
         } catch (err) {
           if (err instanceof InterruptedError) throw err;
-          ctx.warn(`mountinfo not read through a helper container: ${safeText((err as Error).message)}`);
+          ctx.warn(
+            `mountinfo not read through a helper container: ${safeText((err as Error).message)}`,
+          );
         }
         if (mi) {
-          written(await ctx.writeArtifact('fs/mountinfo.txt', mi.text, { mediaType: 'text/plain', source: `helper container ${mi.helper} (image ${image}, in the pid namespace of ${ctx.target.id.slice(0, 12)}): /proc/1/mountinfo` }));
+          written(
+            await ctx.writeArtifact('fs/mountinfo.txt', mi.text, {
+              mediaType: 'text/plain',
+              source: `helper container ${mi.helper} (image ${image}, in the pid namespace of ${ctx.target.id.slice(0, 12)}): /proc/1/mountinfo`,
+            }),
+          );
           mountinfo = parseMountInfo(mi.text).mounts;
           viaHelper = image;
-          if (mi.cut) ctx.warn(`mountinfo is over ${humanBytes(MAX_MOUNTINFO_BYTES)}: only the mounts in its first part are listed`);
+          if (mi.cut)
+            ctx.warn(
+              `mountinfo is over ${humanBytes(MAX_MOUNTINFO_BYTES)}: only the mounts in its first part are listed`,
+            );
         }
       }
     }
     if (viaHelper) noContent = undefined;
     if (noContent) {
-      ctx.warn(`mount content not collected: ${safeText(noContent)}; ${mountinfo ? 'mounts listed from mountinfo' : 'mounts listed from inspect only'}. Run cirt on the engine host to collect tmpfs and volume content.`);
+      ctx.warn(
+        `mount content not collected: ${safeText(noContent)}; ${mountinfo ? 'mounts listed from mountinfo' : 'mounts listed from inspect only'}. Run cirt on the engine host to collect tmpfs and volume content.`,
+      );
     }
 
     const mounts = planMounts(facts, mountinfo);
@@ -192,7 +279,8 @@ export const collectMounts = defineAction({
       if (!d.collect) {
         m.why = d.why;
         optedOut.add(m);
-      } else if (!root && !viaHelper) m.why = `not collected: ${noContent}${ctx.runtime.info.local ? '' : ' (the helper container that would collect it could not read the mounts: see the warnings)'}`;
+      } else if (!root && !viaHelper)
+        m.why = `not collected: ${noContent}${ctx.runtime.info.local ? '' : ' (the helper container that would collect it could not read the mounts: see the warnings)'}`;
       else wanted.push(m);
     }
 
@@ -205,11 +293,31 @@ export const collectMounts = defineAction({
         const image = viaHelper;
         const helper = ctx.runtime.helperName(ctx.target);
         const via = `via helper container ${helper} (image ${image}, in the pid namespace of ${ctx.target.id.slice(0, 12)}) reading /proc/1/root`;
-        index = await ctx.artifact('fs/mounts-index.jsonl', { mediaType: 'application/x-ndjson', source: `busybox stat ${via} (no link followed), one line per entry of fs/mounts/<n>.tar`, progress: false });
+        index = await ctx.artifact('fs/mounts-index.jsonl', {
+          mediaType: 'application/x-ndjson',
+          source: `busybox stat ${via} (no link followed), one line per entry of fs/mounts/<n>.tar`,
+          progress: false,
+        });
         ctx.progress({ message: `${wanted.length} mount(s) through helper container ${helper}` });
-        const r = await mountContentViaHelper(ctx, image, wanted, p, index.stream, (m) => ctx.artifact(`fs/mounts/${m.n}.tar`, { mediaType: 'application/x-tar', source: `files of mount ${m.mountPoint} ${via}${m.mountPoint} (no link followed; special files not opened)` }), p.helperTimeout * 1000, helper);
+        const r = await mountContentViaHelper(
+          ctx,
+          image,
+          wanted,
+          p,
+          index.stream,
+          (m) =>
+            ctx.artifact(`fs/mounts/${m.n}.tar`, {
+              mediaType: 'application/x-tar',
+              source: `files of mount ${m.mountPoint} ${via}${m.mountPoint} (no link followed; special files not opened)`,
+            }),
+          p.helperTimeout * 1000,
+          helper,
+        );
         content = r.content;
-        if (r.failure) ctx.warn(`mount content through helper container ${helper}: ${safeText(r.failure.message)}`);
+        if (r.failure)
+          ctx.warn(
+            `mount content through helper container ${helper}: ${safeText(r.failure.message)}`,
+          );
         for (const m of wanted) {
           const d = r.content.done.get(m.n);
           const skipped = r.content.skipped.get(m.n);
@@ -227,21 +335,42 @@ export const collectMounts = defineAction({
         }
       }
       if (root && wanted.length) {
-        index = await ctx.artifact('fs/mounts-index.jsonl', { mediaType: 'application/x-ndjson', source: `lstat via /proc/${pid}/root (no link followed), one line per entry of fs/mounts/<n>.tar`, progress: false });
+        index = await ctx.artifact('fs/mounts-index.jsonl', {
+          mediaType: 'application/x-ndjson',
+          source: `lstat via /proc/${pid}/root (no link followed), one line per entry of fs/mounts/<n>.tar`,
+          progress: false,
+        });
         const local = new MountContent(index.stream, p, ctx.signal);
         content = local;
         for (const m of wanted) {
-          if (ctx.signal.aborted) throw new InterruptedError(`interrupted before mount ${m.mountPoint}`);
+          if (ctx.signal.aborted)
+            throw new InterruptedError(`interrupted before mount ${m.mountPoint}`);
           ctx.progress({ message: `mount ${safeText(m.mountPoint)} (${m.kind})` });
-          const tar = await ctx.artifact(`fs/mounts/${m.n}.tar`, { mediaType: 'application/x-tar', source: `files of mount ${m.mountPoint} read via /proc/${pid}/root (no link followed; special files not opened)` });
+          const tar = await ctx.artifact(`fs/mounts/${m.n}.tar`, {
+            mediaType: 'application/x-tar',
+            source: `files of mount ${m.mountPoint} read via /proc/${pid}/root (no link followed; special files not opened)`,
+          });
           m.tar = tar.path;
           let totals: MountTotals;
           try {
-            totals = await local.collect(root, { n: m.n, mountPoint: m.mountPoint, ...(m.kind === 'tmpfs' ? { allAdded: true } : createdNs !== undefined ? { addedAfterNs: createdNs } : {}) }, tar.stream);
+            totals = await local.collect(
+              root,
+              {
+                n: m.n,
+                mountPoint: m.mountPoint,
+                ...(m.kind === 'tmpfs'
+                  ? { allAdded: true }
+                  : createdNs !== undefined
+                    ? { addedAfterNs: createdNs }
+                    : {}),
+              },
+              tar.stream,
+            );
           } catch (err) {
             await tar.done(err as Error);
             // A write that failed (disk full) or an interrupt ends the step; a mount we could not walk does not.
-            if (err instanceof InterruptedError || tar.stream.destroyed || index.stream.destroyed) throw err;
+            if (err instanceof InterruptedError || tar.stream.destroyed || index.stream.destroyed)
+              throw err;
             m.collected = 'no';
             m.why = `not collected: ${(err as Error).message}`;
             ctx.warn(`mount ${safeText(m.mountPoint)}: ${safeText(m.why)}`);
@@ -265,9 +394,19 @@ export const collectMounts = defineAction({
         indexEntry = (await index.done(failure)) as ManifestEntry;
       }
       // Also after a failure: the list says what was and was not collected.
-      const listed = await ctx.writeJson('fs/mounts.json', mounts, `${mountinfo ? `${viaHelper ? 'a helper container\'s /proc/1/mountinfo' : `/proc/${pid}/mountinfo`} joined with ` : ''}GET /containers/${ctx.target.id}/json (Mounts)`);
+      const listed = await ctx.writeJson(
+        'fs/mounts.json',
+        mounts,
+        `${mountinfo ? `${viaHelper ? "a helper container's /proc/1/mountinfo" : `/proc/${pid}/mountinfo`} joined with ` : ''}GET /containers/${ctx.target.id}/json (Mounts)`,
+      );
       for (const m of mounts) {
-        if (m.kind === 'rootfs' || m.kind === 'kernel' || m.kind === 'masked' || m.collected === 'yes') continue;
+        if (
+          m.kind === 'rootfs' ||
+          m.kind === 'kernel' ||
+          m.kind === 'masked' ||
+          m.collected === 'yes'
+        )
+          continue;
         const note = `mount ${m.mountPoint} (${m.kind}${m.source ? `, ${m.source}` : ''}) ${m.collected === 'partly' ? 'partly collected' : 'not collected'}: ${m.why ?? (failure ? `the step stopped: ${failure.message}` : 'unknown')}`;
         await (optedOut.has(m) ? ctx.case.noteLimitation(note) : ctx.case.noteGap(note));
       }
@@ -279,10 +418,22 @@ export const collectMounts = defineAction({
     }
 
     const count = (k: MountRecord['collected']) => mounts.filter((m) => m.collected === k).length;
-    const listedOnly = mounts.filter((m) => m.collected === 'no' && m.kind !== 'rootfs' && m.kind !== 'kernel' && m.kind !== 'masked');
+    const listedOnly = mounts.filter(
+      (m) =>
+        m.collected === 'no' && m.kind !== 'rootfs' && m.kind !== 'kernel' && m.kind !== 'masked',
+    );
     return {
       status: 'ok',
-      summary: `${mounts.length} mounts listed: ${count('yes')} collected${count('partly') ? `, ${count('partly')} partly (budget)` : ''}${listedOnly.length ? `, ${listedOnly.length} NOT collected (${listedOnly.map((m) => safeText(m.mountPoint)).slice(0, 6).join(', ')}${listedOnly.length > 6 ? ', …' : ''}: see the case's gaps and limitations)` : ''}; ${content?.entries ?? 0} entries, ${humanBytes(content?.taken ?? 0)}${noContent ? `; no content: ${safeText(noContent)}` : ''}`,
+      summary: `${mounts.length} mounts listed: ${count('yes')} collected${count('partly') ? `, ${count('partly')} partly (budget)` : ''}${
+        listedOnly.length
+          ? `, ${listedOnly.length} NOT collected (${listedOnly
+              .map((m) => safeText(m.mountPoint))
+              .slice(0, 6)
+              .join(
+                ', ',
+              )}${listedOnly.length > 6 ? ', …' : ''}: see the case's gaps and limitations)`
+          : ''
+      }; ${content?.entries ?? 0} entries, ${humanBytes(content?.taken ?? 0)}${noContent ? `; no content: ${safeText(noContent)}` : ''}`,
       details: {
         mounts: mounts.length,
         collected: count('yes'),

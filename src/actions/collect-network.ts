@@ -18,12 +18,16 @@ const params = z.strictObject({
   via: z
     .enum(['auto', 'host', 'helper'])
     .default('auto')
-    .describe("where to read /proc/<pid>/net from: the engine host's /proc (host), a helper container joined to the target's namespaces (helper), or host when possible (auto)"),
+    .describe(
+      "where to read /proc/<pid>/net from: the engine host's /proc (host), a helper container joined to the target's namespaces (helper), or host when possible (auto)",
+    ),
   helperImage: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$/, 'an image reference')
     .optional()
-    .describe("image for the helper container (needs /bin/sh, cat, wc, readlink); default: the target's own image, which is local by definition"),
+    .describe(
+      "image for the helper container (needs /bin/sh, cat, wc, readlink); default: the target's own image, which is local by definition",
+    ),
 });
 
 export const collectNetwork = defineAction({
@@ -40,7 +44,12 @@ export const collectNetwork = defineAction({
       : p.via === 'host'
         ? " from the host's /proc"
         : " from the host's /proc (or a helper container joined to its namespaces when the engine is remote)"),
-  needs: (p) => (p.via === 'host' ? ['inspect', 'host-proc'] : p.via === 'helper' ? ['inspect', 'helper'] : ['inspect']),
+  needs: (p) =>
+    p.via === 'host'
+      ? ['inspect', 'host-proc']
+      : p.via === 'helper'
+        ? ['inspect', 'helper']
+        : ['inspect'],
   async check(ctx) {
     await requireLiveTarget(ctx, 'network namespaces');
   },
@@ -49,16 +58,24 @@ export const collectNetwork = defineAction({
     const pid = facts.state.pid;
     const view = await hostView(ctx, pid);
     if (p.via === 'host' && !view.ok) {
-      throw new PreconditionError(`cannot read the network state of ${safeText(ctx.target.name)} from this host: ${view.reason}`, {
-        hint: 'Use `via: helper` (or `auto`) to read it through a helper container joined to its namespaces.',
-      });
+      throw new PreconditionError(
+        `cannot read the network state of ${safeText(ctx.target.name)} from this host: ${view.reason}`,
+        {
+          hint: 'Use `via: helper` (or `auto`) to read it through a helper container joined to its namespaces.',
+        },
+      );
     }
     const useHost = p.via !== 'helper' && view.ok;
-    if (!useHost && p.via === 'auto' && !view.ok) ctx.warn(`host /proc not usable (${view.reason}); using a helper container`);
+    if (!useHost && p.via === 'auto' && !view.ok)
+      ctx.warn(`host /proc not usable (${view.reason}); using a helper container`);
     const snap = new NetSnapshot(ctx, p.phase);
     const dir = `/proc/${pid}/net`;
     const image = p.helperImage ?? facts.imageId;
-    await snap.begin(useHost ? `${dir}/{tcp,tcp6,udp,udp6,unix}` : `helper container: /proc/1/net/{tcp,tcp6,udp,udp6,unix}`);
+    await snap.begin(
+      useHost
+        ? `${dir}/{tcp,tcp6,udp,udp6,unix}`
+        : `helper container: /proc/1/net/{tcp,tcp6,udp,udp6,unix}`,
+    );
     let helper: { id: string; name: string; image: string } | undefined;
     if (view.ok && useHost) {
       const host = view.host;
@@ -73,20 +90,26 @@ export const collectNetwork = defineAction({
           if (isGone(err)) {
             missing++;
             snap.skip(file, `${dir}/${file} does not exist`);
-          }
-          else snap.skip(file, (err as Error).message);
+          } else snap.skip(file, (err as Error).message);
           continue;
         }
         await snap.file(file, fh.createReadStream(), `${dir}/${file}`);
       }
       // A vanished /proc/<pid>/net is what a removed container looks like from the host.
-      if (missing) await assertTargetPresent(ctx.runtime, ctx.target, `${missing} of the /proc/${pid}/net files were gone when read`);
+      if (missing)
+        await assertTargetPresent(
+          ctx.runtime,
+          ctx.target,
+          `${missing} of the /proc/${pid}/net files were gone when read`,
+        );
     } else {
       const r = await snapshotViaHelper(ctx, snap, image);
       helper = { id: r.id, name: r.name, image: r.image };
     }
     const counts = await snap.finish(useHost ? dir : 'helper container: /proc/1/net');
-    const via = useHost ? `host /proc/${pid}/net` : `helper container ${helper!.name} (image ${image}, removed)`;
+    const via = useHost
+      ? `host /proc/${pid}/net`
+      : `helper container ${helper!.name} (image ${image}, removed)`;
     await ctx.writeJson(
       `net/${p.phase}/collection.json`,
       {
@@ -107,7 +130,14 @@ export const collectNetwork = defineAction({
     return {
       status: 'ok',
       summary: `${counts.sockets} sockets (${established} established, ${listen} listening), ${counts.interfaces} interfaces, ${counts.routes} routes, ${counts.arp} ARP entries, via ${via}`,
-      details: { phase: p.phase, via: useHost ? 'host' : 'helper', ...(helper ? { helper } : {}), ...counts, states: snap.states, unread: snap.unread },
+      details: {
+        phase: p.phase,
+        via: useHost ? 'host' : 'helper',
+        ...(helper ? { helper } : {}),
+        ...counts,
+        states: snap.states,
+        unread: snap.unread,
+      },
     };
   },
 });

@@ -10,11 +10,15 @@ import { writeChunk } from '../util/streams.js';
 /** Columns asked of `top`; a PID column is required by the engine. Falls back to the default (`-ef`). */
 const PS_ARGS = '-eo pid,ppid,user,etime,args';
 
-async function top(ctx: ActionContext): Promise<{ data: unknown; processes: number; source: string }> {
+async function top(
+  ctx: ActionContext,
+): Promise<{ data: unknown; processes: number; source: string }> {
   try {
     return await ctx.runtime.top(ctx.target, PS_ARGS);
   } catch (err) {
-    ctx.warn(`top with ps_args "${PS_ARGS}" failed (${runtimeMessage(err)}); using the engine's default`);
+    ctx.warn(
+      `top with ps_args "${PS_ARGS}" failed (${runtimeMessage(err)}); using the engine's default`,
+    );
     return ctx.runtime.top(ctx.target);
   }
 }
@@ -40,15 +44,28 @@ export const collectProcesses = defineAction({
 
     const view = await hostView(ctx, initPid);
     if (!view.ok) {
-      ctx.warn(`per-process details not collected: ${view.reason}; run cirt on the engine host for cmdline, fds and start times`);
-      return { status: 'ok', summary: `${topCount} processes from top (no host /proc: ${view.reason})`, details: { top: topCount, hostProc: false } };
+      ctx.warn(
+        `per-process details not collected: ${view.reason}; run cirt on the engine host for cmdline, fds and start times`,
+      );
+      return {
+        status: 'ok',
+        summary: `${topCount} processes from top (no host /proc: ${view.reason})`,
+        details: { top: topCount, hostProc: false },
+      };
     }
     const host = view.host;
     const btime = await host.bootTime();
     const tck = host.clkTck();
     const pids = await host.containerPids(initPid);
-    const list = await JsonArrayArtifact.open(ctx, 'proc/processes.json', `/proc/<pid>/{stat,status,cmdline,comm,exe,cwd,fd/} for the pids of pid namespace of ${initPid}`);
-    const raw = await ctx.artifact('proc/raw.jsonl', { mediaType: 'application/x-ndjson', source: '/proc/<pid>/{stat,status,cmdline}' });
+    const list = await JsonArrayArtifact.open(
+      ctx,
+      'proc/processes.json',
+      `/proc/<pid>/{stat,status,cmdline,comm,exe,cwd,fd/} for the pids of pid namespace of ${initPid}`,
+    );
+    const raw = await ctx.artifact('proc/raw.jsonl', {
+      mediaType: 'application/x-ndjson',
+      source: '/proc/<pid>/{stat,status,cmdline}',
+    });
     const gone: number[] = [];
     const names: string[] = [];
     let failure: Error | undefined;
@@ -68,7 +85,12 @@ export const collectProcesses = defineAction({
         }
       }
       // Processes vanishing one by one is normal; all of them vanishing may be the container removed.
-      if (gone.length) await assertTargetPresent(ctx.runtime, ctx.target, `${gone.length} of ${pids.length} processes vanished while they were read`);
+      if (gone.length)
+        await assertTargetPresent(
+          ctx.runtime,
+          ctx.target,
+          `${gone.length} of ${pids.length} processes vanished while they were read`,
+        );
     } catch (err) {
       failure = err as Error;
       throw err;
@@ -80,7 +102,14 @@ export const collectProcesses = defineAction({
     return {
       status: 'ok',
       summary: `${list.length} processes from the host's /proc (${[...new Set(names)].slice(0, 8).join(', ')}${names.length > 8 ? ', …' : ''}), ${topCount} from top`,
-      details: { top: topCount, hostProc: true, processes: list.length, vanished: gone, clkTck: tck, bootTime: new Date(btime * 1000).toISOString() },
+      details: {
+        top: topCount,
+        hostProc: true,
+        processes: list.length,
+        vanished: gone,
+        clkTck: tck,
+        bootTime: new Date(btime * 1000).toISOString(),
+      },
     };
   },
 });

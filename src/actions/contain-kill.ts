@@ -13,23 +13,37 @@ export const containKill = defineAction({
   params: z.strictObject({
     signal: z
       .string()
-      .regex(/^(SIG[A-Z0-9+-]{2,16}|[A-Z][A-Z0-9+-]{1,15}|\d{1,2})$/, 'a signal name like SIGKILL or TERM, or a number')
+      .regex(
+        /^(SIG[A-Z0-9+-]{2,16}|[A-Z][A-Z0-9+-]{1,15}|\d{1,2})$/,
+        'a signal name like SIGKILL or TERM, or a number',
+      )
       .default('SIGKILL')
       .describe('Signal to send, by name (SIGKILL, SIGTERM, …) or number.'),
   }),
   mutates: true,
   confirmByDefault: true,
-  plan: (p, t) => `send ${p.signal} to ${t.name}${/^(SIG)?KILL$|^9$/.test(p.signal) ? ': its processes die at once and their memory is lost' : ''}`,
+  plan: (p, t) =>
+    `send ${p.signal} to ${t.name}${/^(SIG)?KILL$|^9$/.test(p.signal) ? ': its processes die at once and their memory is lost' : ''}`,
   needs: ['inspect', 'kill'],
   check: checkStoppable,
   async run(ctx, p) {
     const facts = await ctx.facts();
     const ref = containerRef(facts);
-    if (!facts.state.running) return { status: 'noop', summary: `${ref.name} is already ${facts.state.status}: no process to signal` };
+    if (!facts.state.running)
+      return {
+        status: 'noop',
+        summary: `${ref.name} is already ${facts.state.status}: no process to signal`,
+      };
     const record = await recordStop(ctx, facts, { kill: { signal: p.signal } }, RECORD_PATHS.kill);
     await ctx.runtime.kill(ref, p.signal);
     const after = (await ctx.runtime.inspect({ id: ref.id, name: '' })).state;
-    const state = after.running ? `${ref.name} is still ${after.status}` : `${ref.name} is ${after.status} (exit code ${after.exitCode})`;
-    return { status: 'ok', summary: `sent ${p.signal}: ${state}`, details: { signal: p.signal, state: after.status, exitCode: after.exitCode, record } };
+    const state = after.running
+      ? `${ref.name} is still ${after.status}`
+      : `${ref.name} is ${after.status} (exit code ${after.exitCode})`;
+    return {
+      status: 'ok',
+      summary: `sent ${p.signal}: ${state}`,
+      details: { signal: p.signal, state: after.status, exitCode: after.exitCode, record },
+    };
   },
 });

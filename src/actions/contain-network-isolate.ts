@@ -1,6 +1,16 @@
 import { z } from 'zod';
-import { RECORD_PATHS, containerRef, type IsolationRecord, isIsolationRecord } from '../containment/records.js';
-import { DEFAULT_QUARANTINE, NETWORK_NAME, caseAlias, caseFromAliases } from '../runtime/quarantine.js';
+import {
+  RECORD_PATHS,
+  containerRef,
+  type IsolationRecord,
+  isIsolationRecord,
+} from '../containment/records.js';
+import {
+  DEFAULT_QUARANTINE,
+  NETWORK_NAME,
+  caseAlias,
+  caseFromAliases,
+} from '../runtime/quarantine.js';
 import { defineAction } from '../runner/action.js';
 import { FailureError, PreconditionError } from '../errors.js';
 
@@ -10,13 +20,20 @@ export const containNetworkIsolate = defineAction({
     'Record every network the container is on (name, id, aliases, IPs, MAC, gateway), disconnect it from all of them ' +
     '(published ports stop answering, open connections stop carrying data) and attach it to an internal quarantine ' +
     'network with no route out and no traffic between its containers. Undo with `cirt release --case <id>`.',
-  example: ['- id: isolate', '  uses: contain:network-isolate', '  with:', `    network: ${DEFAULT_QUARANTINE}`].join('\n'),
+  example: [
+    '- id: isolate',
+    '  uses: contain:network-isolate',
+    '  with:',
+    `    network: ${DEFAULT_QUARANTINE}`,
+  ].join('\n'),
   params: z.strictObject({
     network: z
       .string()
       .regex(NETWORK_NAME, 'a Docker network name (letters, digits, dot, dash, underscore)')
       .default(DEFAULT_QUARANTINE)
-      .describe('Name of the internal quarantine network; created (internal, inter-container traffic off) if missing.'),
+      .describe(
+        'Name of the internal quarantine network; created (internal, inter-container traffic off) if missing.',
+      ),
   }),
   mutates: true,
   plan: (p, t) =>
@@ -28,12 +45,18 @@ export const containNetworkIsolate = defineAction({
     const ref = containerRef(facts);
     const shared = facts.sharedNetwork;
     if (shared) {
-      throw new PreconditionError(`container ${ref.name} ${shared}: the engine cannot take it off that network`, {
-        hint: 'Use contain:pause, contain:stop or contain:kill instead, or isolate the container that owns the namespace.',
-      });
+      throw new PreconditionError(
+        `container ${ref.name} ${shared}: the engine cannot take it off that network`,
+        {
+          hint: 'Use contain:pause, contain:stop or contain:kill instead, or isolate the container that owns the namespace.',
+        },
+      );
     }
     if (facts.networkMode === 'none') {
-      return { status: 'noop', summary: `${ref.name} has no network (network mode none): nothing to isolate` };
+      return {
+        status: 'noop',
+        summary: `${ref.name} has no network (network mode none): nothing to isolate`,
+      };
     }
     const prepared = await ctx.runtime.prepareIsolation(facts, p.network);
     const q = prepared.quarantine;
@@ -64,11 +87,18 @@ export const containNetworkIsolate = defineAction({
     };
     const written = await ctx.writeJson(RECORD_PATHS.isolate, record, facts.source);
 
-    const { failures, stillOn: exposed } = await ctx.runtime.isolate(facts, prepared, alias, (message) => ctx.progress({ message }));
+    const { failures, stillOn: exposed } = await ctx.runtime.isolate(
+      facts,
+      prepared,
+      alias,
+      (message) => ctx.progress({ message }),
+    );
     if (exposed.length || failures.length) {
       throw new FailureError(
         `isolating ${ref.name} is incomplete: still on ${exposed.length ? exposed.join(', ') : 'no open network'}; ${failures.join('; ') || 'no engine error'}`,
-        { hint: `The networks it was on are recorded in ${written.path}; retry the step, or pause/stop the container.` },
+        {
+          hint: `The networks it was on are recorded in ${written.path}; retry the step, or pause/stop the container.`,
+        },
       );
     }
     return {
@@ -93,6 +123,7 @@ export const containNetworkIsolate = defineAction({
      * Puts the container back on every network the case took it off (the union of its isolation
      * records), then takes it off the quarantine; if any cannot be rejoined it stays quarantined.
      */
-    run: ({ runtime, facts, caseId }, { records }: { records: IsolationRecord[] }) => runtime.restoreNetworks(facts, caseId, records),
+    run: ({ runtime, facts, caseId }, { records }: { records: IsolationRecord[] }) =>
+      runtime.restoreNetworks(facts, caseId, records),
   },
 });

@@ -4,15 +4,20 @@ import { PreconditionError } from '../errors.js';
 
 export const containPause = defineAction({
   name: 'contain:pause',
-  description: 'Freeze every process of the container with the cgroup freezer (processes cannot notice). Evidence can still be collected from the host.',
+  description:
+    'Freeze every process of the container with the cgroup freezer (processes cannot notice). Evidence can still be collected from the host.',
   example: '- uses: contain:pause',
   params: z.strictObject({}),
   mutates: true,
-  plan: (_p, t) => `freeze all processes of ${t.name} (cgroup freezer); undo with contain:unpause or cirt release`,
+  plan: (_p, t) =>
+    `freeze all processes of ${t.name} (cgroup freezer); undo with contain:unpause or cirt release`,
   needs: ['inspect', 'pause'],
   async check(ctx) {
     const facts = await ctx.facts();
-    if (!facts.state.running) throw new PreconditionError(`container ${facts.name} is ${facts.state.status}, not running: nothing to pause`);
+    if (!facts.state.running)
+      throw new PreconditionError(
+        `container ${facts.name} is ${facts.state.status}, not running: nothing to pause`,
+      );
   },
   async run(ctx) {
     const facts = await ctx.facts();
@@ -30,8 +35,18 @@ export const containPause = defineAction({
     alsoClearedBy: ['contain:unpause'],
     /** Unpauses the container if the case paused it and it is still paused. */
     async run({ runtime, facts }, { applied }) {
-      if (!applied) return { result: 'noop', message: 'the case did not pause the container (or unpaused it already)', warnings: [] };
-      if (!facts.state.paused) return { result: 'noop', message: `container is ${facts.state.status}, not paused`, warnings: [] };
+      if (!applied)
+        return {
+          result: 'noop',
+          message: 'the case did not pause the container (or unpaused it already)',
+          warnings: [],
+        };
+      if (!facts.state.paused)
+        return {
+          result: 'noop',
+          message: `container is ${facts.state.status}, not paused`,
+          warnings: [],
+        };
       await runtime.unpause(facts);
       return { result: 'ok', message: 'unpaused', warnings: [] };
     },

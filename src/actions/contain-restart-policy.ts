@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { RECORD_PATHS, containerRef, type RestartPolicy, type RestartPolicyRecord, isRestartPolicyRecord } from '../containment/records.js';
+import {
+  RECORD_PATHS,
+  containerRef,
+  type RestartPolicy,
+  type RestartPolicyRecord,
+  isRestartPolicyRecord,
+} from '../containment/records.js';
 import { defineAction } from '../runner/action.js';
 
 const POLICIES = ['no', 'on-failure', 'unless-stopped', 'always'] as const;
@@ -9,10 +15,18 @@ export const containRestartPolicy = defineAction({
   description:
     "Set the container's restart policy (default `no`) so the engine does not bring it back after it is stopped, " +
     'killed or crashes. The previous policy is recorded and restored by `cirt release`.',
-  example: ['- id: no-restart', '  uses: contain:restart-policy', '  with:', '    policy: "no"'].join('\n'),
+  example: [
+    '- id: no-restart',
+    '  uses: contain:restart-policy',
+    '  with:',
+    '    policy: "no"',
+  ].join('\n'),
   params: z
     .strictObject({
-      policy: z.enum(POLICIES).default('no').describe('New restart policy: no, on-failure, unless-stopped or always.'),
+      policy: z
+        .enum(POLICIES)
+        .default('no')
+        .describe('New restart policy: no, on-failure, unless-stopped or always.'),
       maximumRetryCount: z
         .number()
         .int()
@@ -34,9 +48,16 @@ export const containRestartPolicy = defineAction({
     const facts = await ctx.facts();
     const ref = containerRef(facts);
     const before = facts.restartPolicy;
-    const after: RestartPolicy = { Name: p.policy, MaximumRetryCount: p.policy === 'on-failure' ? (p.maximumRetryCount ?? 0) : 0 };
+    const after: RestartPolicy = {
+      Name: p.policy,
+      MaximumRetryCount: p.policy === 'on-failure' ? (p.maximumRetryCount ?? 0) : 0,
+    };
     if (before.Name === after.Name && before.MaximumRetryCount === after.MaximumRetryCount) {
-      return { status: 'noop', summary: `restart policy of ${ref.name} is already ${after.Name}`, details: { policy: after } };
+      return {
+        status: 'noop',
+        summary: `restart policy of ${ref.name} is already ${after.Name}`,
+        details: { policy: after },
+      };
     }
     const record: RestartPolicyRecord = {
       schema: 'cirt.containment.restart-policy/1',
@@ -63,14 +84,28 @@ export const containRestartPolicy = defineAction({
     tracks: 'records',
     /** Restores the restart policy the container had before the case's first change. */
     async run({ runtime, facts }, { records }: { records: RestartPolicyRecord[] }) {
-      if (!records.length) return { result: 'noop', message: 'the case did not change the restart policy', warnings: [] };
+      if (!records.length)
+        return {
+          result: 'noop',
+          message: 'the case did not change the restart policy',
+          warnings: [],
+        };
       const original = records[0].before;
       const now = facts.restartPolicy;
       if (now.Name === original.Name && now.MaximumRetryCount === original.MaximumRetryCount) {
-        return { result: 'noop', message: `restart policy is already ${original.Name}`, warnings: [] };
+        return {
+          result: 'noop',
+          message: `restart policy is already ${original.Name}`,
+          warnings: [],
+        };
       }
       await runtime.setRestartPolicy(facts, original);
-      return { result: 'ok', message: `restart policy ${now.Name} → ${original.Name}`, details: { before: now, after: original }, warnings: [] };
+      return {
+        result: 'ok',
+        message: `restart policy ${now.Name} → ${original.Name}`,
+        details: { before: now, after: original },
+        warnings: [],
+      };
     },
   },
 });

@@ -7,7 +7,15 @@ import { sealReport } from '../report/seal-report.js';
 import { humanBytes } from '../util/format.js';
 
 const params = z.strictObject({
-  gzipLevel: z.number().int().min(0).max(9).default(6).describe('gzip level of the bundle (1 is fastest; evidence such as random data does not compress anyway)'),
+  gzipLevel: z
+    .number()
+    .int()
+    .min(0)
+    .max(9)
+    .default(6)
+    .describe(
+      'gzip level of the bundle (1 is fastest; evidence such as random data does not compress anyway)',
+    ),
 });
 
 export const evidenceSeal = defineAction({
@@ -18,7 +26,8 @@ export const evidenceSeal = defineAction({
   params,
   mutates: false,
   needs: [],
-  plan: (_p, t) => `write the report, SHA256SUMS and its signature for the case about ${t.name}, freeze the case folder and archive it into cases/<case-id>.tar.gz`,
+  plan: (_p, t) =>
+    `write the report, SHA256SUMS and its signature for the case about ${t.name}, freeze the case folder and archive it into cases/<case-id>.tar.gz`,
   async check(ctx) {
     if (ctx.case.sealed) throw new PreconditionError(`case ${ctx.case.id} is already sealed`);
     // A bad key must stop the seal before anything changes; the error names the file.
@@ -35,7 +44,14 @@ export const evidenceSeal = defineAction({
     return {
       status: 'ok',
       summary: `sealed ${r.files} files, signed with ${r.keySource === 'generated' ? 'a key made for this case' : 'the given key'} (fingerprint ${r.fingerprint.slice(0, 16)}…); bundle ${r.bundle.path} (${humanBytes(r.bundle.bytes)})${r.gaps ? `; ${r.gaps} gap(s) listed in the report` : ''}`,
-      details: { files: r.files, publicKeySha256: r.fingerprint, key: r.keySource, bundle: r.bundle, unlisted: r.unlisted, gaps: r.gaps },
+      details: {
+        files: r.files,
+        publicKeySha256: r.fingerprint,
+        key: r.keySource,
+        bundle: r.bundle,
+        unlisted: r.unlisted,
+        gaps: r.gaps,
+      },
     };
   },
 });

@@ -15,22 +15,33 @@ export const evidenceTimeline = defineAction({
     'Build the timeline of the case from its artifacts (lifecycle, engine events, exec sessions, logs, file changes, image layers, processes, sockets, custody): timeline/timeline.jsonl, timeline/timeline.csv (Timesketch) and timeline/bodyfile (mactime -b). Reads only the case folder.',
   example: '- uses: evidence:timeline',
   params: z.strictObject({
-    sources: z.array(z.enum(extractors.names() as [string, ...string[]])).min(1).optional().describe('only these extractors (default: all)'),
+    sources: z
+      .array(z.enum(extractors.names() as [string, ...string[]]))
+      .min(1)
+      .optional()
+      .describe('only these extractors (default: all)'),
     maxLineBytes: z
       .number()
       .int()
       .min(1024)
       .max(MAX_LINE)
       .optional()
-      .describe(`bytes of a log line shown in its event (default ${MAX_LOG_LINE}); the rest is clipped with a marker saying how many bytes (the log file keeps every byte)`),
+      .describe(
+        `bytes of a log line shown in its event (default ${MAX_LOG_LINE}); the rest is clipped with a marker saying how many bytes (the log file keeps every byte)`,
+      ),
   }),
   mutates: false,
   // Reads only the case folder.
   needs: [],
-  plan: (p) => `build the case timeline from ${p.sources ? p.sources.join(', ') : 'every source'} (jsonl, Timesketch csv, bodyfile)`,
+  plan: (p) =>
+    `build the case timeline from ${p.sources ? p.sources.join(', ') : 'every source'} (jsonl, Timesketch csv, bodyfile)`,
   async run(ctx, params) {
     const src = await openCaseSource(ctx.case.root);
-    const { batches, diag } = await buildTimeline(src, { sources: params.sources, maxLogLine: params.maxLineBytes, onWarning: (m) => ctx.warn(m) });
+    const { batches, diag } = await buildTimeline(src, {
+      sources: params.sources,
+      maxLogLine: params.maxLineBytes,
+      onWarning: (m) => ctx.warn(m),
+    });
     const meta = (mediaType: string) => ({ mediaType, source: `case artifacts (${src.label})` });
     const jsonl = await ctx.artifact('timeline/timeline.jsonl', meta('application/x-ndjson'));
     const csv = await ctx.artifact('timeline/timeline.csv', meta('text/csv'));
@@ -44,7 +55,11 @@ export const evidenceTimeline = defineAction({
           yield batch;
         }
       })();
-      stats = await writeTimeline(guarded, { jsonl: jsonl.stream, csv: csv.stream, bodyfile: body.stream }, (n) => ctx.progress({ message: `${n} events written` }));
+      stats = await writeTimeline(
+        guarded,
+        { jsonl: jsonl.stream, csv: csv.stream, bodyfile: body.stream },
+        (n) => ctx.progress({ message: `${n} events written` }),
+      );
     } catch (err) {
       failure = err;
     } finally {
@@ -56,8 +71,19 @@ export const evidenceTimeline = defineAction({
     const s = stats!;
     return {
       status: 'ok',
-      summary: `${s.events} events (${Object.entries(s.bySource).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}), ${s.files} paths in the bodyfile → ${written.map((w) => w.path).join(', ')}`,
-      details: { events: s.events, bySource: s.bySource, first: s.first, last: s.last, bodyfilePaths: s.files, notes: diag.notes },
+      summary: `${s.events} events (${
+        Object.entries(s.bySource)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ') || 'none'
+      }), ${s.files} paths in the bodyfile → ${written.map((w) => w.path).join(', ')}`,
+      details: {
+        events: s.events,
+        bySource: s.bySource,
+        first: s.first,
+        last: s.last,
+        bodyfilePaths: s.files,
+        notes: diag.notes,
+      },
     };
   },
 });

@@ -8,7 +8,8 @@ import { FirstJsonError, readFirstJson, type FirstJson } from './first-json.js';
 export const MAX_ALERT_BYTES = 1024 * 1024;
 
 /** Told on stderr when more input followed the alert a run acts on. */
-export const ONE_ALERT_NOTE = 'more input follows the first alert; one run takes one alert, the rest was not read (run cirt once per alert; `cirt serve` will take streams)';
+export const ONE_ALERT_NOTE =
+  'more input follows the first alert; one run takes one alert, the rest was not read (run cirt once per alert; `cirt serve` will take streams)';
 
 /**
  * A container id as an alert may give it: Falco's 12 hex characters, or Docker's full 64. Anything
@@ -25,11 +26,18 @@ export const falcoAlert = z.looseObject({
   tags: z.array(z.string().max(200)).max(100).optional(),
   output_fields: z
     .record(z.string(), z.unknown())
-    .refine((f) => typeof f['container.id'] === 'string' || typeof f['container.name'] === 'string', {
-      message: 'output_fields has neither container.id nor container.name',
+    .refine(
+      (f) => typeof f['container.id'] === 'string' || typeof f['container.name'] === 'string',
+      {
+        message: 'output_fields has neither container.id nor container.name',
+      },
+    )
+    .refine((f) => f['container.id'] == null || typeof f['container.id'] === 'string', {
+      message: 'output_fields.container.id is not a string',
     })
-    .refine((f) => f['container.id'] == null || typeof f['container.id'] === 'string', { message: 'output_fields.container.id is not a string' })
-    .refine((f) => f['container.name'] == null || typeof f['container.name'] === 'string', { message: 'output_fields.container.name is not a string' }),
+    .refine((f) => f['container.name'] == null || typeof f['container.name'] === 'string', {
+      message: 'output_fields.container.name is not a string',
+    }),
 });
 export type FalcoAlert = z.infer<typeof falcoAlert>;
 
@@ -53,46 +61,72 @@ export interface LoadedAlert {
  * Reads a Falco alert from a file or `-` (stdin): the first JSON object only, acted on as soon as it
  * is complete (a live stream never ends). Every problem is a UserError naming the source.
  */
-export async function loadAlert(source: string, stdin: NodeJS.ReadableStream = process.stdin): Promise<LoadedAlert> {
+export async function loadAlert(
+  source: string,
+  stdin: NodeJS.ReadableStream = process.stdin,
+): Promise<LoadedAlert> {
   const where = source === '-' ? 'standard input' : source;
   const first = await readAlertBytes(source, where, stdin);
   let json: unknown;
   try {
     json = JSON.parse(first.raw.toString('utf8'));
   } catch (err) {
-    throw new UserError(`The alert in ${safeText(where)} is not valid JSON: ${safeText((err as Error).message)}`, {
-      hint: 'Pass one alert object exactly as Falco writes it (json_output: true), unedited.',
-    });
+    throw new UserError(
+      `The alert in ${safeText(where)} is not valid JSON: ${safeText((err as Error).message)}`,
+      {
+        hint: 'Pass one alert object exactly as Falco writes it (json_output: true), unedited.',
+      },
+    );
   }
   const parsed = falcoAlert.safeParse(json);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ');
-    throw new UserError(`The alert in ${safeText(where)} is not a Falco alert: ${safeText(problems)}`, { hint: 'Expected rule, output_fields with container.id, …' });
+    const problems = parsed.error.issues
+      .map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`)
+      .join('; ');
+    throw new UserError(
+      `The alert in ${safeText(where)} is not a Falco alert: ${safeText(problems)}`,
+      { hint: 'Expected rule, output_fields with container.id, …' },
+    );
   }
   const f = parsed.data.output_fields;
   const id = typeof f['container.id'] === 'string' ? f['container.id'] : undefined;
-  const name = typeof f['container.name'] === 'string' && f['container.name'] !== '' ? f['container.name'] : undefined;
+  const name =
+    typeof f['container.name'] === 'string' && f['container.name'] !== ''
+      ? f['container.name']
+      : undefined;
   const rule = safeText(parsed.data.rule);
   // Falco reports "host" for events outside any container: nothing to respond to.
   if (id === 'host' || (id === undefined && name === 'host')) {
-    throw new UserError(`The alert in ${safeText(where)} (rule "${rule}") is about the host, not a container (container.id "host")`, {
-      hint: 'Only container alerts can be answered with a playbook; nothing was touched.',
-    });
+    throw new UserError(
+      `The alert in ${safeText(where)} (rule "${rule}") is about the host, not a container (container.id "host")`,
+      {
+        hint: 'Only container alerts can be answered with a playbook; nothing was touched.',
+      },
+    );
   }
   if (id !== undefined && !ALERT_CONTAINER_ID.test(id)) {
     throw new UserError(
       `The alert in ${safeText(where)} (rule "${rule}") has container.id "${safeText(id.slice(0, 80))}", which is not a container id (12 or 64 lowercase hex characters); nothing was touched`,
-      { hint: 'A shorter id could match an unrelated container, so cirt does not guess. Check what produced the alert; to act on a container you know, name it with --target and no --alert.' },
+      {
+        hint: 'A shorter id could match an unrelated container, so cirt does not guess. Check what produced the alert; to act on a container you know, name it with --target and no --alert.',
+      },
     );
   }
   const target = id ?? name;
   if (!target) {
-    throw new UserError(`The alert in ${safeText(where)} (rule "${rule}") is not about a container`, { hint: 'Only container alerts can be answered with a playbook.' });
+    throw new UserError(
+      `The alert in ${safeText(where)} (rule "${rule}") is not about a container`,
+      { hint: 'Only container alerts can be answered with a playbook.' },
+    );
   }
   return { alert: parsed.data, raw: first.raw, target, id, name, where, more: first.more };
 }
 
-async function readAlertBytes(source: string, where: string, stdin: NodeJS.ReadableStream): Promise<FirstJson> {
+async function readAlertBytes(
+  source: string,
+  where: string,
+  stdin: NodeJS.ReadableStream,
+): Promise<FirstJson> {
   let stream: NodeJS.ReadableStream | undefined;
   try {
     if (source === '-') stream = stdin;
@@ -116,12 +150,16 @@ async function readAlertBytes(source: string, where: string, stdin: NodeJS.Reada
 function alertReadError(err: unknown, where: string): UserError {
   const at = safeText(where);
   if (!(err instanceof FirstJsonError)) {
-    return new UserError(`Cannot read the alert from ${at}: ${safeText((err as Error).message)}`, { hint: 'Pass a Falco JSON alert file, or - for stdin.' });
+    return new UserError(`Cannot read the alert from ${at}: ${safeText((err as Error).message)}`, {
+      hint: 'Pass a Falco JSON alert file, or - for stdin.',
+    });
   }
   const head = err.head.trim() ? ` (it starts "${safeText(err.head.trim().slice(0, 40))}")` : '';
   switch (err.problem) {
     case 'empty':
-      return new UserError(`No alert in ${at}: ${err.message}`, { hint: 'Give one Falco JSON alert: a file, or - with the alert on standard input.' });
+      return new UserError(`No alert in ${at}: ${err.message}`, {
+        hint: 'Give one Falco JSON alert: a file, or - with the alert on standard input.',
+      });
     case 'not-object':
       return new UserError(`The alert in ${at} is ${err.message}${head}`, {
         hint: err.head.trimStart().startsWith('[')

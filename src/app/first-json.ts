@@ -77,7 +77,8 @@ export class FirstJsonScanner {
         return undefined;
       }
       if (chunk[i] !== OPEN) {
-        const what = chunk[i] === OPEN_ARRAY ? 'a JSON array, not one alert object' : 'not a JSON object';
+        const what =
+          chunk[i] === OPEN_ARRAY ? 'a JSON array, not one alert object' : 'not a JSON object';
         throw new FirstJsonError('not-object', what, this.headText(), this.seen + i);
       }
       this.started = true;
@@ -112,14 +113,29 @@ export class FirstJsonScanner {
   /** The input ended: an error saying why no object came. */
   endError(): FirstJsonError {
     return this.started
-      ? new FirstJsonError('truncated', `the input ended after ${this.seen} bytes, inside the JSON object`, this.headText(), this.seen)
-      : new FirstJsonError('empty', this.seen ? 'only blank input' : 'the input is empty', this.headText(), this.seen);
+      ? new FirstJsonError(
+          'truncated',
+          `the input ended after ${this.seen} bytes, inside the JSON object`,
+          this.headText(),
+          this.seen,
+        )
+      : new FirstJsonError(
+          'empty',
+          this.seen ? 'only blank input' : 'the input is empty',
+          this.headText(),
+          this.seen,
+        );
   }
 
   private count(n: number): void {
     this.seen += n;
     if (this.seen > this.maxBytes) {
-      throw new FirstJsonError('too-large', `no complete JSON object within ${this.maxBytes} bytes`, this.headText(), this.seen);
+      throw new FirstJsonError(
+        'too-large',
+        `no complete JSON object within ${this.maxBytes} bytes`,
+        this.headText(),
+        this.seen,
+      );
     }
   }
 

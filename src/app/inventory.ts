@@ -18,14 +18,23 @@ export interface InventoryRow {
  * Lists containers with whether a cirt quarantine holds them, and by which case. A caller that has
  * just listed the containers itself (the TUI) passes that list instead of asking again.
  */
-export async function inventory(runtime: ContainerRuntime, all: boolean, listed?: ContainerSummary[]): Promise<InventoryRow[]> {
-  const [containers, qNets] = await Promise.all([listed ?? runtime.list({ all }), runtime.quarantineNetworks()]);
+export async function inventory(
+  runtime: ContainerRuntime,
+  all: boolean,
+  listed?: ContainerSummary[],
+): Promise<InventoryRow[]> {
+  const [containers, qNets] = await Promise.all([
+    listed ?? runtime.list({ all }),
+    runtime.quarantineNetworks(),
+  ]);
   const quarantine = new Set(qNets.map((n) => n.id));
   const quarantineNames = new Set(qNets.map((n) => n.name));
   const rows: InventoryRow[] = [];
   for (const c of containers) {
     // A stopped container's endpoints have no network id: match those by network name.
-    const q = c.networks.find((n) => quarantine.has(n.id) || (!n.id && quarantineNames.has(n.name)));
+    const q = c.networks.find(
+      (n) => quarantine.has(n.id) || (!n.id && quarantineNames.has(n.name)),
+    );
     rows.push({
       name: c.name,
       id: c.id,
@@ -41,7 +50,11 @@ export async function inventory(runtime: ContainerRuntime, all: boolean, listed?
   return rows.sort((a, b) => a.name.localeCompare(b.name));
 }
 
-async function quarantineCase(runtime: ContainerRuntime, c: ContainerSummary, network: string): Promise<string | null> {
+async function quarantineCase(
+  runtime: ContainerRuntime,
+  c: ContainerSummary,
+  network: string,
+): Promise<string | null> {
   // Removed between list and inspect (null): nothing to say about its case.
   return caseFromAliases(await runtime.aliasesOn(c, network)) ?? null;
 }

@@ -14,10 +14,16 @@ import { casesDirOf, connect, type AppEnv } from './env.js';
  * Undoes a case's containment with the undo each action declares; every undo is recorded. The case
  * is checked before the runtime is contacted: a typo should not need an engine.
  */
-export async function releaseById(caseId: string, env: AppEnv, runtime?: ContainerRuntime): Promise<{ report: ReleaseReport; caseDir: string }> {
+export async function releaseById(
+  caseId: string,
+  env: AppEnv,
+  runtime?: ContainerRuntime,
+): Promise<{ report: ReleaseReport; caseDir: string }> {
   const casesDir = casesDirOf(env);
   if (!CASE_ID.test(caseId)) {
-    throw new UserError(`Case id "${safeText(caseId)}" is not allowed`, { hint: 'Use the id of a folder under the cases directory.' });
+    throw new UserError(`Case id "${safeText(caseId)}" is not allowed`, {
+      hint: 'Use the id of a folder under the cases directory.',
+    });
   }
   const root = path.resolve(casesDir, caseId);
   if (!fs.existsSync(path.join(root, 'case.json'))) {
@@ -34,7 +40,12 @@ export async function releaseById(caseId: string, env: AppEnv, runtime?: Contain
   }
 }
 
-async function releaseLocked(caseId: string, root: string, env: AppEnv, runtime?: ContainerRuntime): Promise<{ report: ReleaseReport; caseDir: string }> {
+async function releaseLocked(
+  caseId: string,
+  root: string,
+  env: AppEnv,
+  runtime?: ContainerRuntime,
+): Promise<{ report: ReleaseReport; caseDir: string }> {
   let store: CaseStore;
   try {
     store = await CaseStore.open(root);
@@ -47,9 +58,17 @@ async function releaseLocked(caseId: string, root: string, env: AppEnv, runtime?
   }
   const rt = runtime ?? (await connect(env));
   const target = { id: store.caseInfo.target.id, name: store.caseInfo.target.name };
-  const containerLock = lockContainer(env.env, { caseId: store.id, caseDir: root, container: target, engine: rt.info.address, command: 'cirt release' });
+  const containerLock = lockContainer(env.env, {
+    caseId: store.id,
+    caseDir: root,
+    container: target,
+    engine: rt.info.address,
+    command: 'cirt release',
+  });
   try {
-    const report = await releaseCase(rt, store, actor(), registry.list(), { otherRoots: registeredCases(env.env, rt.info.address, target.id) });
+    const report = await releaseCase(rt, store, actor(), registry.list(), {
+      otherRoots: registeredCases(env.env, rt.info.address, target.id),
+    });
     return { report, caseDir: root };
   } finally {
     containerLock.release();

@@ -53,12 +53,17 @@ export async function startRun(o: StartRunOptions, env: AppEnv): Promise<RunSumm
   const file = resolvePlaybookPath(o.playbook, env.cwd);
   const playbook = loadPlaybook(file, registry);
   if (o.caseId !== undefined && !CASE_ID.test(o.caseId)) {
-    throw new UserError(`Case id "${safeText(o.caseId)}" is not allowed`, { hint: 'Use letters, digits, dot, dash and underscore.' });
+    throw new UserError(`Case id "${safeText(o.caseId)}" is not allowed`, {
+      hint: 'Use letters, digits, dot, dash and underscore.',
+    });
   }
   const alert = o.alert ? await loadAlert(o.alert) : undefined;
   if (alert?.more) o.note?.(`note: ${ONE_ALERT_NOTE}`);
   const ref = o.target ?? alert?.target;
-  if (!ref) throw new UserError('No container given', { hint: 'Use --target <name|id>, or --alert <falco.json> naming one.' });
+  if (!ref)
+    throw new UserError('No container given', {
+      hint: 'Use --target <name|id>, or --alert <falco.json> naming one.',
+    });
   // A bad --sign-key is a usage error found before anything is touched, not a failed seal at the end.
   const signKey = o.signKey ? path.resolve(env.cwd, o.signKey) : undefined;
   if (signKey) loadSigningKey(signKey);
@@ -68,13 +73,17 @@ export async function startRun(o: StartRunOptions, env: AppEnv): Promise<RunSumm
   if (!o.dryRun && !o.yes && !o.approve && asking.length) {
     throw new UserError(
       `Playbook ${playbook.name} has ${asking.length} step(s) that need approval (${asking.map((s) => `"${s.id}" ${s.uses}`).join(', ')}) and nobody can approve them here (no terminal, no --yes); nothing was run`,
-      { hint: 'Re-run with --yes to approve them, run it on a terminal to be asked, or use --dry-run to see the plan.' },
+      {
+        hint: 'Re-run with --yes to approve them, run it on a terminal to be asked, or use --dry-run to see the plan.',
+      },
     );
   }
   const runtime = o.runtime ?? (await connect(env));
   checkCapabilities(playbook, runtime.capabilities, `the engine at ${runtime.info.address}`);
   // An alert is untrusted: its id and name (and --target, if given) must all name one container.
-  const target = alert ? await resolveAlertTarget(runtime, alert, o.target) : await runtime.resolve(ref);
+  const target = alert
+    ? await resolveAlertTarget(runtime, alert, o.target)
+    : await runtime.resolve(ref);
 
   const bus = new EventBus();
   for (const l of o.listeners ?? []) bus.on(l);
@@ -84,48 +93,99 @@ export async function startRun(o: StartRunOptions, env: AppEnv): Promise<RunSumm
   const approve = ask ? (s: PlannedStep) => ask(s, target) : undefined;
 
   if (o.dryRun) {
-    return runPlaybook({ playbook, runtime, target, dryRun: true, yes: Boolean(o.yes), bus, signal, actor });
+    return runPlaybook({
+      playbook,
+      runtime,
+      target,
+      dryRun: true,
+      yes: Boolean(o.yes),
+      bus,
+      signal,
+      actor,
+    });
   }
   const casesDir = casesDirOf(env);
   // The case and the container are held (across processes) until this run ends: see docs/locks.md.
-  const claim = claimRun({ casesDir, caseId: o.caseId, defaultId: defaultCaseId(target), target, engine: runtime.info.address, command: `cirt run ${playbook.name}`, env: env.env });
+  const claim = claimRun({
+    casesDir,
+    caseId: o.caseId,
+    defaultId: defaultCaseId(target),
+    target,
+    engine: runtime.info.address,
+    command: `cirt run ${playbook.name}`,
+    env: env.env,
+  });
   try {
     const caseId = claim.caseId;
     const title = o.title ?? (alert ? `Falco: ${alert.alert.rule}` : undefined);
-    const { store } = await CaseStore.openOrCreate(casesDir, caseId, () => newCaseInfo(caseId, target, runtime.info, { ...o, title }));
+    const { store } = await CaseStore.openOrCreate(casesDir, caseId, () =>
+      newCaseInfo(caseId, target, runtime.info, { ...o, title }),
+    );
     if (store.sealed) {
-      throw new UserError(`Case ${caseId} is already sealed`, { hint: 'Use a new --case id; a sealed case never changes.' });
+      throw new UserError(`Case ${caseId} is already sealed`, {
+        hint: 'Use a new --case id; a sealed case never changes.',
+      });
     }
     if (store.caseInfo.target.id !== target.id) {
-      throw new UserError(`Case ${caseId} is about container ${store.caseInfo.target.name} (${store.caseInfo.target.id.slice(0, 12)}), not ${target.name}`, {
-        hint: 'Use a new --case id for another container.',
-      });
+      throw new UserError(
+        `Case ${caseId} is about container ${store.caseInfo.target.name} (${store.caseInfo.target.id.slice(0, 12)}), not ${target.name}`,
+        {
+          hint: 'Use a new --case id for another container.',
+        },
+      );
     }
     claim.register();
     for (const t of claim.tookOver) {
-      await store.record({ actor, action: 'lock:stale-taken-over', result: 'info', message: `took over the lock ${t.lock} of a cirt that is gone (pid ${t.holder.pid} on ${t.holder.host} since ${t.holder.startedAt}, ${t.holder.command})`, details: { lock: t.lock, holder: t.holder } });
+      await store.record({
+        actor,
+        action: 'lock:stale-taken-over',
+        result: 'info',
+        message: `took over the lock ${t.lock} of a cirt that is gone (pid ${t.holder.pid} on ${t.holder.host} since ${t.holder.startedAt}, ${t.holder.command})`,
+        details: { lock: t.lock, holder: t.holder },
+      });
     }
     if (signKey) store.signKeyPath = signKey;
     // A full disk must not keep the run from containing the container: the alert is then only noted.
     if (alert) {
       await recordAlert(store, alert, actor).catch((err: unknown) => {
         if (!writeErrno(err)) throw err;
-        o.note?.(`warning: the alert could not be recorded in case ${store.id}: ${safeText((err as Error).message)}`);
+        o.note?.(
+          `warning: the alert could not be recorded in case ${store.id}: ${safeText((err as Error).message)}`,
+        );
       });
     }
-    return await runPlaybook({ playbook, runtime, target, store, dryRun: false, yes: Boolean(o.yes), approve, bus, signal, actor });
+    return await runPlaybook({
+      playbook,
+      runtime,
+      target,
+      store,
+      dryRun: false,
+      yes: Boolean(o.yes),
+      approve,
+      bus,
+      signal,
+      actor,
+    });
   } finally {
     claim.release();
   }
 }
 
 export function defaultCaseId(target: Target, at = new Date()): string {
-  const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   const name = target.name.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 60);
   return `${stamp}-${name}`;
 }
 
-function newCaseInfo(id: string, target: Target, engine: RuntimeInfo, o: StartRunOptions): CaseInfo {
+function newCaseInfo(
+  id: string,
+  target: Target,
+  engine: RuntimeInfo,
+  o: StartRunOptions,
+): CaseInfo {
   return {
     schema: 'cirt.case/1',
     id,
@@ -133,7 +193,12 @@ function newCaseInfo(id: string, target: Target, engine: RuntimeInfo, o: StartRu
     ...(o.ticket ? { ticket: o.ticket } : {}),
     responder: responder(),
     host: os.hostname(),
-    engine: { address: engine.address, local: engine.local, version: engine.version, apiVersion: engine.apiVersion },
+    engine: {
+      address: engine.address,
+      local: engine.local,
+      version: engine.version,
+      apiVersion: engine.apiVersion,
+    },
     tool: { name: 'cirt', version: toolVersion() },
     target: { id: target.id, name: target.name, image: target.image, imageId: target.imageId },
     startedAt: new Date().toISOString(),

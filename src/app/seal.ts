@@ -19,11 +19,20 @@ export type SealOutcome =
  * Seals a case whose run did not (an interrupted or failed run, a crash), or archives a sealed case
  * whose archiving failed. Needs no runtime.
  */
-export async function sealById(o: { caseId: string; signKey?: string }, env: AppEnv): Promise<SealOutcome> {
-  if (!CASE_ID.test(o.caseId)) throw new UserError(`Case id "${safeText(o.caseId)}" is not allowed`, { hint: 'Use the folder name under cases/.' });
+export async function sealById(
+  o: { caseId: string; signKey?: string },
+  env: AppEnv,
+): Promise<SealOutcome> {
+  if (!CASE_ID.test(o.caseId))
+    throw new UserError(`Case id "${safeText(o.caseId)}" is not allowed`, {
+      hint: 'Use the folder name under cases/.',
+    });
   const casesDir = casesDirOf(env);
   const root = path.join(casesDir, o.caseId);
-  if (!fs.existsSync(root)) throw new UserError(`No case ${o.caseId} in ${casesDir}`, { hint: 'Check --cases-dir (or CIRT_CASES_DIR) and the case id.' });
+  if (!fs.existsSync(root))
+    throw new UserError(`No case ${o.caseId} in ${casesDir}`, {
+      hint: 'Check --cases-dir (or CIRT_CASES_DIR) and the case id.',
+    });
   const signKey = o.signKey ? path.resolve(env.cwd, o.signKey) : undefined;
   if (signKey) loadSigningKey(signKey);
   // One writer at a time: two seals (or a seal beside a run) would write two chains into one custody.jsonl.
@@ -44,10 +53,15 @@ async function sealLocked(root: string, signKey: string | undefined): Promise<Se
   if (store.sealed) {
     const bundle = `${root}.tar.gz`;
     if (fs.existsSync(bundle)) return { status: 'noop', ...base, bundle };
-    if (!['SHA256SUMS', 'SHA256SUMS.sig', 'pub.pem'].every((f) => fs.existsSync(path.join(root, f)))) {
-      throw new UserError(`case ${store.id} is marked sealed but its SHA256SUMS, signature or key is missing: sealing was interrupted`, {
-        hint: `Run \`cirt verify ${root}\` to see what holds; the files are as collected, but the case cannot be signed again without changing it.`,
-      });
+    if (
+      !['SHA256SUMS', 'SHA256SUMS.sig', 'pub.pem'].every((f) => fs.existsSync(path.join(root, f)))
+    ) {
+      throw new UserError(
+        `case ${store.id} is marked sealed but its SHA256SUMS, signature or key is missing: sealing was interrupted`,
+        {
+          hint: `Run \`cirt verify ${root}\` to see what holds; the files are as collected, but the case cannot be signed again without changing it.`,
+        },
+      );
     }
     return { status: 'archived', ...base, bundle: await archiveSealed(store) };
   }
@@ -58,7 +72,8 @@ async function sealLocked(root: string, signKey: string | undefined): Promise<Se
     actor: actor(),
     via: 'cirt seal',
     report: sealReport,
-    writeReport: (rel, text, meta) => store.writeArtifact(rel, text, { ...meta, action: 'evidence:seal', step: 'seal' }),
+    writeReport: (rel, text, meta) =>
+      store.writeArtifact(rel, text, { ...meta, action: 'evidence:seal', step: 'seal' }),
   });
   return { status: 'sealed', ...base, result, reopened };
 }

@@ -22,26 +22,40 @@ function readBundleSum(file: string): string | null {
  * Verifies a sealed bundle or a case folder: offline, no runtime, no network. An unreadable input
  * (missing, not gzip, not a case) is a UserError; a tampered one is a report that is not ok.
  */
-export async function verifyInput(o: { input: string; pubkey?: string; cwd: string }): Promise<{ report: VerifyReport; seconds: number }> {
+export async function verifyInput(o: {
+  input: string;
+  pubkey?: string;
+  cwd: string;
+}): Promise<{ report: VerifyReport; seconds: number }> {
   const input = path.resolve(o.cwd, o.input);
   const expectedKey = o.pubkey ? loadPublicKeyFile(path.resolve(o.cwd, o.pubkey)) : undefined;
   let st: fs.Stats;
   try {
     st = fs.statSync(input);
   } catch (err) {
-    throw new UserError(`Cannot read ${safeText(o.input)}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : (err as Error).message}`, {
-      hint: 'Pass a <case-id>.tar.gz bundle or a case folder.',
-    });
+    throw new UserError(
+      `Cannot read ${safeText(o.input)}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : (err as Error).message}`,
+      {
+        hint: 'Pass a <case-id>.tar.gz bundle or a case folder.',
+      },
+    );
   }
   const started = Date.now();
   const obs = st.isDirectory() ? await readFolder(input) : await readBundle(input);
   // A bundle that breaks off midway was changed (exit 1); one read to its end without a case in it is not a case (exit 2).
   const broken = obs.odd.some((x) => x.why.startsWith('is corrupt'));
   if (!broken && !['case.json', 'SHA256SUMS', 'manifest.json'].some((f) => obs.files.has(f))) {
-    throw new UserError(`${safeText(o.input)} is not a cirt case: it has no case.json, manifest.json or SHA256SUMS${obs.odd.length ? ` (${safeText(obs.odd[0].name)} ${safeText(obs.odd[0].why)})` : ''}`, {
-      hint: 'Pass a <case-id>.tar.gz made by cirt, or the case folder inside it.',
-    });
+    throw new UserError(
+      `${safeText(o.input)} is not a cirt case: it has no case.json, manifest.json or SHA256SUMS${obs.odd.length ? ` (${safeText(obs.odd[0].name)} ${safeText(obs.odd[0].why)})` : ''}`,
+      {
+        hint: 'Pass a <case-id>.tar.gz made by cirt, or the case folder inside it.',
+      },
+    );
   }
-  const report = checkCase(obs, { expectedKey, bundleSumText: obs.bundle ? readBundleSum(input) : undefined, bundleName: path.basename(input) });
+  const report = checkCase(obs, {
+    expectedKey,
+    bundleSumText: obs.bundle ? readBundleSum(input) : undefined,
+    bundleName: path.basename(input),
+  });
   return { report, seconds: (Date.now() - started) / 1000 };
 }

@@ -53,8 +53,14 @@ export class TerminalWriter extends Writable {
     return (this.raw as { rows?: number }).rows;
   }
 
-  override _write(chunk: Buffer | string, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    let text = (this.heldCR ? '\r' : '') + (typeof chunk === 'string' ? this.decoder.end() + chunk : this.decoder.write(chunk));
+  override _write(
+    chunk: Buffer | string,
+    _enc: BufferEncoding,
+    cb: (err?: Error | null) => void,
+  ): void {
+    let text =
+      (this.heldCR ? '\r' : '') +
+      (typeof chunk === 'string' ? this.decoder.end() + chunk : this.decoder.write(chunk));
     this.heldCR = text.endsWith('\r');
     if (this.heldCR) text = text.slice(0, -1);
     this.forward(text, cb);

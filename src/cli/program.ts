@@ -21,7 +21,9 @@ export type Exit = number;
  */
 export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortSignal }): Command {
   const program = rootCommand(io)
-    .description('Container incident response: contain a compromised container, collect signed evidence, build a timeline.')
+    .description(
+      'Container incident response: contain a compromised container, collect signed evidence, build a timeline.',
+    )
     .version(toolVersion());
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 
@@ -30,7 +32,10 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .description('run a playbook against a container')
     .argument('<playbook>', 'playbook name (e.g. contain) or path to a .yaml file')
     .option('-t, --target <container>', 'container name, id or unique id prefix')
-    .option('--alert <file>', 'a Falco JSON alert (file, or - for stdin; one run takes the first alert) naming the container by exact id or name; kept as evidence')
+    .option(
+      '--alert <file>',
+      'a Falco JSON alert (file, or - for stdin; one run takes the first alert) naming the container by exact id or name; kept as evidence',
+    )
     .option('--case <id>', 'case id (default: <utc-time>-<container-name>)')
     .option('--title <text>', 'case title / reason')
     .option('--ticket <ref>', 'ticket reference recorded in case.json')
@@ -38,10 +43,41 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .option('--dry-run', 'print the plan and touch nothing')
     .option('--json', 'print NDJSON events instead of text')
     .option('--sign-key <pem>', 'Ed25519 private key (PEM) to sign the seal with')
-    .action(async (playbook: string, o: { target?: string; alert?: string; case?: string; title?: string; ticket?: string; yes?: boolean; dryRun?: boolean; json?: boolean; signKey?: string }) => {
-      const r = await runCommand({ ...globals(), playbook, target: o.target, alert: o.alert, caseId: o.case, title: o.title, ticket: o.ticket, yes: o.yes, dryRun: o.dryRun, json: o.json, signKey: o.signKey, signal: state.signal }, io);
-      state.code = r.exitCode;
-    });
+    .action(
+      async (
+        playbook: string,
+        o: {
+          target?: string;
+          alert?: string;
+          case?: string;
+          title?: string;
+          ticket?: string;
+          yes?: boolean;
+          dryRun?: boolean;
+          json?: boolean;
+          signKey?: string;
+        },
+      ) => {
+        const r = await runCommand(
+          {
+            ...globals(),
+            playbook,
+            target: o.target,
+            alert: o.alert,
+            caseId: o.case,
+            title: o.title,
+            ticket: o.ticket,
+            yes: o.yes,
+            dryRun: o.dryRun,
+            json: o.json,
+            signKey: o.signKey,
+            signal: state.signal,
+          },
+          io,
+        );
+        state.code = r.exitCode;
+      },
+    );
 
   program
     .command('validate')
@@ -71,31 +107,69 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
 
   program
     .command('release')
-    .description("undo a case's containment (networks, pause, restart policy, limits) and record it")
+    .description(
+      "undo a case's containment (networks, pause, restart policy, limits) and record it",
+    )
     .requiredOption('--case <id>', 'the case whose containment to undo')
     .option('--json', 'print the result as one JSON object')
     .action(async (o: { case: string; json?: boolean }) => {
-      state.code = (await releaseCommand({ ...globals(), caseId: o.case, json: o.json }, io)).exitCode;
+      state.code = (
+        await releaseCommand({ ...globals(), caseId: o.case, json: o.json }, io)
+      ).exitCode;
     });
 
   program
     .command('timeline')
-    .description('print the timeline of a case folder or sealed bundle, filtered (offline: no engine)')
+    .description(
+      'print the timeline of a case folder or sealed bundle, filtered (offline: no engine)',
+    )
     .argument('<case>', 'case folder (cases/<id>) or bundle (cases/<id>.tar.gz)')
-    .option('--from <time>', 'from this time (2026-11-28, 2026-11-28T20:17:00 in --tz, or RFC 3339 with offset)')
+    .option(
+      '--from <time>',
+      'from this time (2026-11-28, 2026-11-28T20:17:00 in --tz, or RFC 3339 with offset)',
+    )
     .option('--to <time>', 'up to this time (inclusive; a date alone: to the end of that day)')
-    .option('--source <name...>', 'only these sources, space or comma separated (lifecycle, engine, exec, logs, fs, image, process, socket, custody)')
-    .option('--grep <text>', 'only events whose message (or path/command) contains this text, case-insensitive')
-    .addOption(new Option('--format <format>', 'output format').choices([...TIMELINE_FORMATS]).default('table'))
-    .option('--tz <zone>', 'time zone for the table and for --from/--to without an offset (IANA name)', 'UTC')
+    .option(
+      '--source <name...>',
+      'only these sources, space or comma separated (lifecycle, engine, exec, logs, fs, image, process, socket, custody)',
+    )
+    .option(
+      '--grep <text>',
+      'only events whose message (or path/command) contains this text, case-insensitive',
+    )
+    .addOption(
+      new Option('--format <format>', 'output format')
+        .choices([...TIMELINE_FORMATS])
+        .default('table'),
+    )
+    .option(
+      '--tz <zone>',
+      'time zone for the table and for --from/--to without an offset (IANA name)',
+      'UTC',
+    )
     .option('--limit <n>', 'print at most n events', (v) => Number(v))
-    .action(async (input: string, o: { from?: string; to?: string; source?: string[]; grep?: string; format: TimelineFormat; tz: string; limit?: number }) => {
-      state.code = await timelineCommand({ input, ...o }, io);
-    });
+    .action(
+      async (
+        input: string,
+        o: {
+          from?: string;
+          to?: string;
+          source?: string[];
+          grep?: string;
+          format: TimelineFormat;
+          tz: string;
+          limit?: number;
+        },
+      ) => {
+        state.code = await timelineCommand({ input, ...o }, io);
+      },
+    );
 
   program
     .command('findings')
-    .description('print the findings of a case folder or sealed bundle, most severe first (offline: no engine)')
+    .description(
+      'print the findings of a case folder or sealed bundle, most severe first (offline: no engine)',
+    )
     .argument('<case>', 'case folder (cases/<id>) or bundle (cases/<id>.tar.gz)')
     .option('--json', 'print findings.json')
     .option('--rules <file>', 'evaluate now with this rules file instead of reading findings.json')
@@ -105,17 +179,27 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
 
   program
     .command('seal')
-    .description('seal a case whose run did not (interrupted or failed), or archive a sealed case again (no engine needed)')
+    .description(
+      'seal a case whose run did not (interrupted or failed), or archive a sealed case again (no engine needed)',
+    )
     .requiredOption('--case <id>', 'the case to seal')
-    .option('--sign-key <pem>', 'Ed25519 private key (PEM) to sign with (default: a key made for the case, private half discarded)')
+    .option(
+      '--sign-key <pem>',
+      'Ed25519 private key (PEM) to sign with (default: a key made for the case, private half discarded)',
+    )
     .option('--json', 'print the result as one JSON object')
     .action(async (o: { case: string; signKey?: string; json?: boolean }) => {
-      state.code = await sealCommand({ ...globals(), caseId: o.case, signKey: o.signKey, json: o.json }, io);
+      state.code = await sealCommand(
+        { ...globals(), caseId: o.case, signKey: o.signKey, json: o.json },
+        io,
+      );
     });
 
   program
     .command('verify')
-    .description('check a sealed bundle or case folder: hashes, manifest, custody chain, signature (offline: no engine)')
+    .description(
+      'check a sealed bundle or case folder: hashes, manifest, custody chain, signature (offline: no engine)',
+    )
     .argument('<bundle-or-case>', 'cases/<id>.tar.gz or a case folder')
     .option('--pubkey <pem>', 'also require the signature to be made by this Ed25519 key')
     .option('--json', 'print the result as one JSON object')
@@ -127,4 +211,3 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
 
   return program;
 }
-

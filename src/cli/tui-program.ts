@@ -25,26 +25,46 @@ export function isTuiInvocation(argv: readonly string[]): boolean {
 /** The root command with the global options every invocation shares (program.ts builds on it). */
 export function rootCommand(io: CommandIO): Command {
   return new Command('cirt')
-    .addOption(new Option('-H, --host <address>', 'Docker engine address (overrides DOCKER_HOST), e.g. unix:///var/run/docker.sock'))
-    .addOption(new Option('--cases-dir <dir>', 'where cases are kept (default ./cases, or CIRT_CASES_DIR)'))
+    .addOption(
+      new Option(
+        '-H, --host <address>',
+        'Docker engine address (overrides DOCKER_HOST), e.g. unix:///var/run/docker.sock',
+      ),
+    )
+    .addOption(
+      new Option('--cases-dir <dir>', 'where cases are kept (default ./cases, or CIRT_CASES_DIR)'),
+    )
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) })
     .showHelpAfterError('(run with --help for usage)');
 }
 
 /** Adds `tui`, the default command. */
-export function addTuiCommand(program: Command, io: CommandIO, state: { code: number; signal?: AbortSignal }): void {
+export function addTuiCommand(
+  program: Command,
+  io: CommandIO,
+  state: { code: number; signal?: AbortSignal },
+): void {
   program
     .command('tui', { isDefault: true })
     .description('the interactive terminal UI (also what `cirt` alone opens)')
-    .option('--case <id>', 'open this case (id under the cases folder, or a folder path) on the Case screen')
+    .option(
+      '--case <id>',
+      'open this case (id under the cases folder, or a folder path) on the Case screen',
+    )
     .action(async (o: { case?: string }) => {
-      state.code = await tuiCommand({ ...program.opts<GlobalOptions>(), case: o.case, signal: state.signal }, io);
+      state.code = await tuiCommand(
+        { ...program.opts<GlobalOptions>(), case: o.case, signal: state.signal },
+        io,
+      );
     });
 }
 
 /** The command tree for a TUI invocation: the global options and `tui` (the default). */
-export function buildTuiProgram(io: CommandIO, state: { code: number; signal?: AbortSignal }): Command {
+export function buildTuiProgram(
+  io: CommandIO,
+  state: { code: number; signal?: AbortSignal },
+): Command {
   const program = rootCommand(io);
   addTuiCommand(program, io, state);
   return program;

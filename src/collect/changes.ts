@@ -44,7 +44,13 @@ export function planFetch(changes: readonly Change[]): FetchPlan {
     for (const a of ancestors(c.Path)) withDescendants.add(a);
     if (c.Kind === 1) addedSet.add(c.Path);
   }
-  const plan: FetchPlan = { added: [], changedLeaves: [], changedDirs: [], deleted: [], covered: 0 };
+  const plan: FetchPlan = {
+    added: [],
+    changedLeaves: [],
+    changedDirs: [],
+    deleted: [],
+    covered: 0,
+  };
   const seen = new Set<string>();
   for (const c of changes) {
     if (seen.has(c.Path)) continue;
@@ -56,7 +62,8 @@ export function planFetch(changes: readonly Change[]): FetchPlan {
     } else if (withDescendants.has(c.Path)) plan.changedDirs.push(c.Path);
     else plan.changedLeaves.push(c.Path);
   }
-  for (const list of [plan.added, plan.changedLeaves, plan.changedDirs, plan.deleted]) sortByBytes(list);
+  for (const list of [plan.added, plan.changedLeaves, plan.changedDirs, plan.deleted])
+    sortByBytes(list);
   return plan;
 }
 
@@ -69,7 +76,10 @@ const NOT_PLAIN = /[\ud800-\uffff]/;
  * Buffer.from encodes it), sorting by `key`. Each key is encoded once, not once per comparison
  * (converting in the comparator was a tenth of a 10,000-file fs-diff).
  */
-export function sortByBytes<T>(list: T[], key: (x: T) => string = (x) => x as unknown as string): T[] {
+export function sortByBytes<T>(
+  list: T[],
+  key: (x: T) => string = (x) => x as unknown as string,
+): T[] {
   if (!list.some((x) => NOT_PLAIN.test(key(x)))) {
     return list.sort((a, b) => {
       const ka = key(a);
@@ -100,7 +110,9 @@ export function entryPath(parent: Buffer, name: Buffer): Buffer {
   while (start + 1 < end && name[start] === 0x2e && name[start + 1] === 0x2f) start += 2;
   while (end > start && name[end - 1] === 0x2f) end--;
   const rel = name.subarray(start, end);
-  return parent.length === 1 && parent[0] === 0x2f ? Buffer.concat([SLASH, rel]) : Buffer.concat([parent, SLASH, rel]);
+  return parent.length === 1 && parent[0] === 0x2f
+    ? Buffer.concat([SLASH, rel])
+    : Buffer.concat([parent, SLASH, rel]);
 }
 
 /**

@@ -34,8 +34,17 @@ export async function isDirectory(ctx: ActionContext, path: Buffer): Promise<boo
 const STAT_BATCH_CHARS = 1 << 20;
 
 /** Writes fs/stat.jsonl: lstat of every added or changed path through /proc/<pid>/root, never following a symlink. */
-export async function writeStats(ctx: ActionContext, root: ContainerRoot, pid: number, changes: readonly Change[]): Promise<number> {
-  const h = await ctx.artifact('fs/stat.jsonl', { mediaType: 'application/x-ndjson', source: `lstat via /proc/${pid}/root (no symlink followed)`, progress: false });
+export async function writeStats(
+  ctx: ActionContext,
+  root: ContainerRoot,
+  pid: number,
+  changes: readonly Change[],
+): Promise<number> {
+  const h = await ctx.artifact('fs/stat.jsonl', {
+    mediaType: 'application/x-ndjson',
+    source: `lstat via /proc/${pid}/root (no symlink followed)`,
+    progress: false,
+  });
   let n = 0;
   let failure: Error | undefined;
   try {

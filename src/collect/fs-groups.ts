@@ -28,7 +28,8 @@ function isUnder(p: string, dir: string): boolean {
 
 /** Whether a proper ancestor of `p` (other than `/`) is in `dirs`. */
 function ancestorIn(p: string, dirs: ReadonlySet<string>): boolean {
-  for (let i = p.lastIndexOf('/'); i > 0; i = p.lastIndexOf('/', i - 1)) if (dirs.has(p.slice(0, i))) return true;
+  for (let i = p.lastIndexOf('/'); i > 0; i = p.lastIndexOf('/', i - 1))
+    if (dirs.has(p.slice(0, i))) return true;
   return false;
 }
 
@@ -50,7 +51,9 @@ export function groupRequests(
     const parent = parentOf(p);
     counts.set(parent, (counts.get(parent) ?? 0) + 1);
   }
-  const qualifying = [...counts].filter(([dir, n]) => n >= min && dir !== '/' && !dir.includes('\ufffd') && !excluded.has(dir)).map(([dir]) => dir);
+  const qualifying = [...counts]
+    .filter(([dir, n]) => n >= min && dir !== '/' && !dir.includes('\ufffd') && !excluded.has(dir))
+    .map(([dir]) => dir);
   // Ancestor look-ups in sets, not scans: thousands of directories each with a few files stay linear.
   const qualified = new Set(qualifying);
   const groups = qualifying.filter((d) => !ancestorIn(d, qualified));

@@ -13,7 +13,11 @@ export async function openIndexedTar(
   source: string,
 ): Promise<{ tee: TarTee; close(failure?: Error): Promise<ManifestEntry> }> {
   const tar = await ctx.artifact(tarPath, { mediaType: 'application/x-tar', source });
-  const index = await ctx.artifact(indexPath, { mediaType: 'application/x-ndjson', source: `tar headers of ${tarPath}, content hashed in flight`, progress: false });
+  const index = await ctx.artifact(indexPath, {
+    mediaType: 'application/x-ndjson',
+    source: `tar headers of ${tarPath}, content hashed in flight`,
+    progress: false,
+  });
   const tee = new TarTee(tar.stream, index.stream, ctx.signal);
   return {
     tee,

@@ -11,15 +11,21 @@ import { safeText } from '../util/sanitize.js';
 export async function requireLiveTarget(ctx: ActionContext, what: string): Promise<ContainerFacts> {
   const facts = await ctx.facts();
   if (!facts.state.pid) {
-    throw new PreconditionError(`container ${safeText(ctx.target.name)} is ${facts.state.status}: it has no processes, so there are no ${what} to read`, {
-      hint: 'This step needs a running or paused container (pause it with contain:pause instead of stopping it). What remains can still be collected with collect:inspect, collect:logs and collect:fs-diff.',
-    });
+    throw new PreconditionError(
+      `container ${safeText(ctx.target.name)} is ${facts.state.status}: it has no processes, so there are no ${what} to read`,
+      {
+        hint: 'This step needs a running or paused container (pause it with contain:pause instead of stopping it). What remains can still be collected with collect:inspect, collect:logs and collect:fs-diff.',
+      },
+    );
   }
   return facts;
 }
 
 /** Whether this run may read the target's processes from the host's /proc, and why not. */
-export async function hostView(ctx: ActionContext, pid: number): Promise<{ ok: true; host: HostView } | { ok: false; reason: string }> {
+export async function hostView(
+  ctx: ActionContext,
+  pid: number,
+): Promise<{ ok: true; host: HostView } | { ok: false; reason: string }> {
   const host = ctx.host;
   if (!host) return { ok: false, reason: `the engine at ${ctx.runtime.info.address} is remote` };
   const usable = await host.usable(pid, ctx.target.id);

@@ -40,7 +40,10 @@ function openNoAtime(p: string, flags: number): number {
 
 /** Linux's major/minor split of a dev_t (glibc's gnu_dev_major/minor). */
 function devNumbers(rdev: bigint): { devmajor: number; devminor: number } {
-  return { devmajor: Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn)), devminor: Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn)) };
+  return {
+    devmajor: Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn)),
+    devminor: Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn)),
+  };
 }
 
 /**
@@ -103,7 +106,8 @@ export class MountContent {
 
   /** @internal */
   checkAbort(): void {
-    if (this.signal.aborted) throw new InterruptedError('interrupted while collecting mount content');
+    if (this.signal.aborted)
+      throw new InterruptedError('interrupted while collecting mount content');
   }
 }
 
@@ -127,11 +131,14 @@ class Walk {
   async run(): Promise<void> {
     const lim = this.c.limit();
     if (this.c.entries >= lim.maxFiles) {
-      this.totals.cut.push(`${this.mount.mountPoint}: not walked, the step recorded maxFiles ${lim.maxFiles} entries already`);
+      this.totals.cut.push(
+        `${this.mount.mountPoint}: not walked, the step recorded maxFiles ${lim.maxFiles} entries already`,
+      );
       return;
     }
     const found = this.root.locate(this.mount.mountPoint);
-    if (found.length !== 1) throw new Error(`${this.mount.mountPoint} is not there in the container`);
+    if (found.length !== 1)
+      throw new Error(`${this.mount.mountPoint} is not there in the container`);
     const { dirFd, name } = found[0];
     const pathFd = fs.openSync(ContainerRoot.at(dirFd, name), O_PATH | O_NOFOLLOW);
     try {
@@ -143,7 +150,11 @@ class Walk {
     }
   }
 
-  private async emit(h: TarHeaderInput | null, line: Omit<MountIndexLine, 'mount' | 'offset' | 'change'>, st: fs.BigIntStats): Promise<void> {
+  private async emit(
+    h: TarHeaderInput | null,
+    line: Omit<MountIndexLine, 'mount' | 'offset' | 'change'>,
+    st: fs.BigIntStats,
+  ): Promise<void> {
     const offset = h ? this.offset : null;
     if (h) await this.write(tarHeader(h));
     this.totals.entries++;
@@ -153,7 +164,9 @@ class Walk {
   private change(st: fs.BigIntStats): { change?: 'added' } {
     if (this.mount.allAdded) return { change: 'added' };
     const after = this.mount.addedAfterNs;
-    return after !== undefined && st.birthtimeNs > 0n && st.birthtimeNs > after ? { change: 'added' } : {};
+    return after !== undefined && st.birthtimeNs > 0n && st.birthtimeNs > after
+      ? { change: 'added' }
+      : {};
   }
 
   /** Small pieces (headers, small files, padding) are gathered into one write of up to FLUSH_AT bytes. */
@@ -166,14 +179,21 @@ class Walk {
 
   async flush(): Promise<void> {
     if (!this.pendingBytes) return;
-    const out = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
+    const out =
+      this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
     await writeChunk(this.tar, out);
   }
 
   /** Records one entry found by lstat; `pathFd` is its O_PATH handle. */
-  private async entry(pathFd: number, st: fs.BigIntStats, abs: Buffer, depth: number, at: Buffer): Promise<void> {
+  private async entry(
+    pathFd: number,
+    st: fs.BigIntStats,
+    abs: Buffer,
+    depth: number,
+    at: Buffer,
+  ): Promise<void> {
     this.c.checkAbort();
     const lim = this.c.limit();
     const name = nameFields(abs);
@@ -196,10 +216,21 @@ class Walk {
       sha256: null,
     };
     const tarName = abs.subarray(1);
-    const head = { name: tarName, mode: base.mode, uid: base.uid, gid: base.gid, size: 0, mtime: Number(st.mtimeMs / 1000n) };
+    const head = {
+      name: tarName,
+      mode: base.mode,
+      uid: base.uid,
+      gid: base.gid,
+      size: 0,
+      mtime: Number(st.mtimeMs / 1000n),
+    };
     if (st.dev !== this.dev) {
       // A mount inside this one (e.g. /dev/shm in /dev): it has its own line in fs/mounts.json.
-      return this.emit(null, { ...base, note: 'another mount: not crossed (see fs/mounts.json)' }, st);
+      return this.emit(
+        null,
+        { ...base, note: 'another mount: not crossed (see fs/mounts.json)' },
+        st,
+      );
     }
     if (type === 'directory') {
       await this.emit({ ...head, type: 'directory' }, base, st);
@@ -213,17 +244,42 @@ class Walk {
       // readlink of the name in its parent's fd reads the link's own text; it follows nothing.
       const target = fs.readlinkSync(at, { encoding: 'buffer' });
       const link = nameFields(target);
-      return this.emit({ ...head, type: 'symlink', linkname: target }, { ...base, linkname: link.text, ...(link.b64 ? { linknameB64: link.b64 } : {}) }, st);
+      return this.emit(
+        { ...head, type: 'symlink', linkname: target },
+        { ...base, linkname: link.text, ...(link.b64 ? { linknameB64: link.b64 } : {}) },
+        st,
+      );
     }
     if (type === 'fifo' || type === 'character-device' || type === 'block-device') {
       const rdev = Number(st.rdev);
-      return this.emit({ ...head, type, ...(type === 'fifo' ? {} : devNumbers(st.rdev)) }, { ...base, ...(type === 'fifo' ? {} : { rdev }), note: 'special file: recorded, never opened' }, st);
+      return this.emit(
+        { ...head, type, ...(type === 'fifo' ? {} : devNumbers(st.rdev)) },
+        {
+          ...base,
+          ...(type === 'fifo' ? {} : { rdev }),
+          note: 'special file: recorded, never opened',
+        },
+        st,
+      );
     }
-    if (type !== 'file') return this.emit(null, { ...base, note: `${type}: tar has no entry type for it; recorded here only, never opened` }, st);
+    if (type !== 'file')
+      return this.emit(
+        null,
+        {
+          ...base,
+          note: `${type}: tar has no entry type for it; recorded here only, never opened`,
+        },
+        st,
+      );
     return this.file(pathFd, st, base, head);
   }
 
-  private async file(pathFd: number, st: fs.BigIntStats, base: Omit<MountIndexLine, 'mount' | 'offset' | 'change'>, head: Omit<TarHeaderInput, 'type'>): Promise<void> {
+  private async file(
+    pathFd: number,
+    st: fs.BigIntStats,
+    base: Omit<MountIndexLine, 'mount' | 'offset' | 'change'>,
+    head: Omit<TarHeaderInput, 'type'>,
+  ): Promise<void> {
     const lim = this.c.limit();
     const size = Number(st.size);
     const room = Math.max(0, Math.min(lim.maxFileBytes, lim.maxTotalBytes - this.c.taken));
@@ -238,7 +294,8 @@ class Walk {
     }
     try {
       const now = fs.fstatSync(fd, { bigint: true });
-      if (!now.isFile() || now.ino !== st.ino || now.dev !== st.dev) return this.emit(null, { ...base, note: 'replaced while being collected: not read' }, st);
+      if (!now.isFile() || now.ino !== st.ino || now.dev !== st.dev)
+        return this.emit(null, { ...base, note: 'replaced while being collected: not read' }, st);
       const offset = this.offset;
       await this.write(tarHeader({ ...head, type: 'file', size: take }));
       const hash = createHash('sha256');
@@ -261,9 +318,23 @@ class Walk {
       this.totals.bytes += got;
       const truncated = got < size;
       if (truncated) this.totals.truncated++;
-      const why = got < take ? `shrank while read: ${got} of ${take} bytes read, the rest of the tar entry is zeros` : truncated ? `only the first ${got} of ${size} bytes taken (${room === lim.maxFileBytes ? 'maxFileBytes' : 'maxTotalBytes'})` : undefined;
+      const why =
+        got < take
+          ? `shrank while read: ${got} of ${take} bytes read, the rest of the tar entry is zeros`
+          : truncated
+            ? `only the first ${got} of ${size} bytes taken (${room === lim.maxFileBytes ? 'maxFileBytes' : 'maxTotalBytes'})`
+            : undefined;
       this.totals.entries++;
-      await this.c.line({ mount: this.mount.n, ...base, taken: got, ...(truncated ? { truncated: true } : {}), sha256: hash.digest('hex'), offset, ...this.change(st), ...(why ? { note: why } : {}) });
+      await this.c.line({
+        mount: this.mount.n,
+        ...base,
+        taken: got,
+        ...(truncated ? { truncated: true } : {}),
+        sha256: hash.digest('hex'),
+        offset,
+        ...this.change(st),
+        ...(why ? { note: why } : {}),
+      });
     } finally {
       fs.closeSync(fd);
     }
@@ -290,7 +361,9 @@ class Walk {
         const d = dir.readSync();
         if (!d) break;
         if (this.c.entries >= lim.maxFiles) {
-          this.totals.cut.push(`${abs.toString('utf8')}: more entries than maxFiles ${lim.maxFiles} in this step; the rest not recorded`);
+          this.totals.cut.push(
+            `${abs.toString('utf8')}: more entries than maxFiles ${lim.maxFiles} in this step; the rest not recorded`,
+          );
           return;
         }
         const child = d.name as unknown as Buffer;
@@ -300,7 +373,9 @@ class Walk {
           cfd = fs.openSync(at, O_PATH | O_NOFOLLOW);
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-          this.totals.cut.push(`${Buffer.concat([abs, Buffer.from('/'), child]).toString('utf8')}: ${(err as Error).message}`);
+          this.totals.cut.push(
+            `${Buffer.concat([abs, Buffer.from('/'), child]).toString('utf8')}: ${(err as Error).message}`,
+          );
           continue;
         }
         try {

@@ -38,7 +38,10 @@ export function parseStatTime(words: string[]): bigint {
   const m = /^(\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?$/.exec(t ?? '');
   const zm = /^([+-])(\d\d)(\d\d)$/.exec(z ?? '');
   const ms = Date.parse(`${d}T${m?.[1] ?? ''}Z`);
-  if (!m || !zm || Number.isNaN(ms)) throw new Error(`helper stat time not understood: ${JSON.stringify(words.join(' ').slice(0, 60))}`);
+  if (!m || !zm || Number.isNaN(ms))
+    throw new Error(
+      `helper stat time not understood: ${JSON.stringify(words.join(' ').slice(0, 60))}`,
+    );
   const off = (zm[1] === '-' ? -1 : 1) * (Number(zm[2]) * 3600 + Number(zm[3]) * 60);
   return (BigInt(ms / 1000) - BigInt(off)) * 1_000_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
 }
@@ -46,7 +49,13 @@ export function parseStatTime(words: string[]): bigint {
 /** One `s` section: `%f %s %d %u %g %i %h %t %T %x %y %z`. */
 export function parseStatLine(line: string): Stat {
   const w = line.split(' ');
-  if (w.length !== 18 || !/^[0-9a-f]{1,8}$/.test(w[0]) || !w.slice(1, 7).every((x) => /^\d{1,20}$/.test(x)) || !/^[0-9a-f]{1,8}$/.test(w[7]) || !/^[0-9a-f]{1,8}$/.test(w[8])) {
+  if (
+    w.length !== 18 ||
+    !/^[0-9a-f]{1,8}$/.test(w[0]) ||
+    !w.slice(1, 7).every((x) => /^\d{1,20}$/.test(x)) ||
+    !/^[0-9a-f]{1,8}$/.test(w[7]) ||
+    !/^[0-9a-f]{1,8}$/.test(w[8])
+  ) {
     throw new Error(`helper stat line not understood: ${JSON.stringify(line.slice(0, 80))}`);
   }
   return {
@@ -65,7 +74,15 @@ export function parseStatLine(line: string): Stat {
   };
 }
 
-const TYPES: Record<number, string> = { 0o100000: 'file', 0o040000: 'directory', 0o120000: 'symlink', 0o010000: 'fifo', 0o140000: 'socket', 0o020000: 'character-device', 0o060000: 'block-device' };
+const TYPES: Record<number, string> = {
+  0o100000: 'file',
+  0o040000: 'directory',
+  0o120000: 'symlink',
+  0o010000: 'fifo',
+  0o140000: 'socket',
+  0o020000: 'character-device',
+  0o060000: 'block-device',
+};
 
 function bounded(max: number, done: (b: Buffer) => void | Promise<void>): SectionSink {
   const parts: Buffer[] = [];
@@ -125,14 +142,24 @@ export class HelperMountContent {
       if (!m) throw new Error(`helper walked a mount it was not asked for (${label})`);
       const tar = await this.openTar(m);
       m.tar = tar.path;
-      this.cur = { m, tar, mountBytes: Buffer.from(m.mountPoint), offset: 0, pending: [], pendingBytes: 0, totals: { entries: 0, bytes: 0, truncated: 0, cut: [] } };
+      this.cur = {
+        m,
+        tar,
+        mountBytes: Buffer.from(m.mountPoint),
+        offset: 0,
+        pending: [],
+        pendingBytes: 0,
+        totals: { entries: 0, bytes: 0, truncated: 0, cut: [] },
+      };
       return null;
     }
     const cur = this.cur;
     if (!cur) throw new Error(`helper sent "${label}" outside a mount`);
     switch (label) {
       case 'skip':
-        cur.totals.cut.push(`${cur.m.mountPoint}: not walked, the step recorded maxFiles ${this.limits.maxFiles} entries already`);
+        cur.totals.cut.push(
+          `${cur.m.mountPoint}: not walked, the step recorded maxFiles ${this.limits.maxFiles} entries already`,
+        );
         await this.finish();
         return null;
       case 'missing':
@@ -146,7 +173,12 @@ export class HelperMountContent {
       case 'n':
         await this.settle();
         return bounded(MAX_NAME, (b) => {
-          if (!(b.equals(cur.mountBytes) || (b.subarray(0, cur.mountBytes.length).equals(cur.mountBytes) && b[cur.mountBytes.length] === 0x2f))) throw new Error(`helper sent a path outside ${cur.m.mountPoint}`);
+          if (!(
+            b.equals(cur.mountBytes) ||
+            (b.subarray(0, cur.mountBytes.length).equals(cur.mountBytes) &&
+              b[cur.mountBytes.length] === 0x2f)
+          ))
+            throw new Error(`helper sent a path outside ${cur.m.mountPoint}`);
           this.name = b;
         });
       case 's':
@@ -156,7 +188,8 @@ export class HelperMountContent {
           if (cur.dev === undefined) cur.dev = this.st.dev;
           const type = TYPES[this.st.mode & 0o170000] ?? 'unknown';
           // A symlink and a file on this mount's device come with an `l` / `c` section next.
-          if (!(type === 'symlink' || (type === 'file' && this.st.dev === cur.dev))) await this.settle();
+          if (!(type === 'symlink' || (type === 'file' && this.st.dev === cur.dev)))
+            await this.settle();
         });
       case 'l':
         if (!this.name || !this.st) throw new Error('helper sent a link text without an entry');
@@ -166,7 +199,10 @@ export class HelperMountContent {
         }
         return bounded(MAX_NAME + 1, async (b) => {
           // readlink ends its output with one newline of its own.
-          await this.settle(undefined, b.length && b[b.length - 1] === 0x0a ? b.subarray(0, -1) : b);
+          await this.settle(
+            undefined,
+            b.length && b[b.length - 1] === 0x0a ? b.subarray(0, -1) : b,
+          );
         });
       case 'c':
         if (!this.name || !this.st) throw new Error('helper sent content without an entry');
@@ -179,7 +215,9 @@ export class HelperMountContent {
         await this.settle();
         return bounded(MAX_NAME, (b) => {
           const dir = b.subarray(0, Math.max(b.lastIndexOf(0x2f), 1)).toString('utf8');
-          cur.totals.cut.push(`${dir}: more entries than maxFiles ${this.limits.maxFiles} in this step; the rest not recorded`);
+          cur.totals.cut.push(
+            `${dir}: more entries than maxFiles ${this.limits.maxFiles} in this step; the rest not recorded`,
+          );
         });
       }
       default:
@@ -223,7 +261,8 @@ export class HelperMountContent {
 
   private async flush(cur: Current): Promise<void> {
     if (!cur.pendingBytes) return;
-    const out = cur.pending.length === 1 ? cur.pending[0] : Buffer.concat(cur.pending, cur.pendingBytes);
+    const out =
+      cur.pending.length === 1 ? cur.pending[0] : Buffer.concat(cur.pending, cur.pendingBytes);
     cur.pending = [];
     cur.pendingBytes = 0;
     await writeChunk(cur.tar.stream, out);
@@ -244,7 +283,11 @@ export class HelperMountContent {
     this.done.set(cur.m.n, { totals: cur.totals, entry: (await cur.tar.done()) as ManifestEntry });
   }
 
-  private base(cur: Current): { line: Omit<MountIndexLine, 'mount' | 'offset'>; head: Omit<TarHeaderInput, 'type'>; type: string } {
+  private base(cur: Current): {
+    line: Omit<MountIndexLine, 'mount' | 'offset'>;
+    head: Omit<TarHeaderInput, 'type'>;
+    type: string;
+  } {
     const st = this.st!;
     const name = nameFields(this.name!);
     const type = TYPES[st.mode & 0o170000] ?? 'unknown';
@@ -267,11 +310,22 @@ export class HelperMountContent {
       sha256: null,
       ...(this.addedAll(cur.m) ? { change: 'added' as const } : {}),
     };
-    const head = { name: this.name!.subarray(1), mode: line.mode, uid: st.uid, gid: st.gid, size: 0, mtime: Number(st.mtimeNs / 1_000_000_000n) };
+    const head = {
+      name: this.name!.subarray(1),
+      mode: line.mode,
+      uid: st.uid,
+      gid: st.gid,
+      size: 0,
+      mtime: Number(st.mtimeNs / 1_000_000_000n),
+    };
     return { line, head, type };
   }
 
-  private async record(cur: Current, h: TarHeaderInput | null, line: Omit<MountIndexLine, 'mount' | 'offset'>): Promise<void> {
+  private async record(
+    cur: Current,
+    h: TarHeaderInput | null,
+    line: Omit<MountIndexLine, 'mount' | 'offset'>,
+  ): Promise<void> {
     const offset = h ? cur.offset : null;
     if (h) await this.write(cur, tarHeader(h));
     cur.totals.entries++;
@@ -288,24 +342,47 @@ export class HelperMountContent {
     const st = this.st;
     this.name = null;
     this.st = null;
-    if (this.entries >= this.limits.maxFiles) throw this.violation(`helper sent more than maxFiles ${this.limits.maxFiles} entries`);
-    if (cur.dev !== undefined && st.dev !== cur.dev) return this.record(cur, null, { ...line, note: 'another mount: not crossed (see fs/mounts.json)' });
+    if (this.entries >= this.limits.maxFiles)
+      throw this.violation(`helper sent more than maxFiles ${this.limits.maxFiles} entries`);
+    if (cur.dev !== undefined && st.dev !== cur.dev)
+      return this.record(cur, null, {
+        ...line,
+        note: 'another mount: not crossed (see fs/mounts.json)',
+      });
     if (note) return this.record(cur, null, { ...line, note });
     if (type === 'directory') {
       await this.record(cur, { ...head, type: 'directory' }, line);
       const depth = this.depth(cur, line.path);
-      if (depth >= this.limits.maxDepth) cur.totals.cut.push(`${line.path}: deeper than maxDepth ${this.limits.maxDepth}, not walked`);
+      if (depth >= this.limits.maxDepth)
+        cur.totals.cut.push(
+          `${line.path}: deeper than maxDepth ${this.limits.maxDepth}, not walked`,
+        );
       return;
     }
     if (type === 'symlink' && linkname) {
       const link = nameFields(linkname);
-      return this.record(cur, { ...head, type: 'symlink', linkname }, { ...line, linkname: link.text, ...(link.b64 ? { linknameB64: link.b64 } : {}) });
+      return this.record(
+        cur,
+        { ...head, type: 'symlink', linkname },
+        { ...line, linkname: link.text, ...(link.b64 ? { linknameB64: link.b64 } : {}) },
+      );
     }
     if (type === 'fifo' || type === 'character-device' || type === 'block-device') {
       const dev = type === 'fifo' ? {} : { devmajor: st.rdevMajor, devminor: st.rdevMinor };
-      return this.record(cur, { ...head, type, ...dev }, { ...line, ...(type === 'fifo' ? {} : { rdev: rdevOf(st.rdevMajor, st.rdevMinor) }), note: 'special file: recorded, never opened' });
+      return this.record(
+        cur,
+        { ...head, type, ...dev },
+        {
+          ...line,
+          ...(type === 'fifo' ? {} : { rdev: rdevOf(st.rdevMajor, st.rdevMinor) }),
+          note: 'special file: recorded, never opened',
+        },
+      );
     }
-    return this.record(cur, null, { ...line, note: `${type}: tar has no entry type for it; recorded here only, never opened` });
+    return this.record(cur, null, {
+      ...line,
+      note: `${type}: tar has no entry type for it; recorded here only, never opened`,
+    });
   }
 
   private depth(cur: Current, p: string): number {
@@ -325,7 +402,10 @@ export class HelperMountContent {
     const st = this.st!;
     this.name = null;
     this.st = null;
-    const room = Math.max(0, Math.min(this.limits.maxFileBytes, this.limits.maxTotalBytes - this.taken));
+    const room = Math.max(
+      0,
+      Math.min(this.limits.maxFileBytes, this.limits.maxTotalBytes - this.taken),
+    );
     const take = Math.min(size, room);
     const hash: Hash = createHash('sha256');
     let offset = -1;
@@ -334,7 +414,8 @@ export class HelperMountContent {
     const start = async (): Promise<void> => {
       if (started) return;
       started = true;
-      if (this.entries >= this.limits.maxFiles) throw this.violation(`helper sent more than maxFiles ${this.limits.maxFiles} entries`);
+      if (this.entries >= this.limits.maxFiles)
+        throw this.violation(`helper sent more than maxFiles ${this.limits.maxFiles} entries`);
       offset = cur.offset;
       await this.write(cur, tarHeader({ ...head, type: 'file', size: take }));
     };
@@ -348,7 +429,9 @@ export class HelperMountContent {
       cur.totals.bytes += got;
       const truncated = got < st.size;
       if (truncated) cur.totals.truncated++;
-      const why = truncated ? `only the first ${got} of ${st.size} bytes taken (${room === this.limits.maxFileBytes ? 'maxFileBytes' : 'maxTotalBytes'})` : undefined;
+      const why = truncated
+        ? `only the first ${got} of ${st.size} bytes taken (${room === this.limits.maxFileBytes ? 'maxFileBytes' : 'maxTotalBytes'})`
+        : undefined;
       cur.totals.entries++;
       this.entries++;
       this.lines += `${JSON.stringify({ mount: cur.m.n, ...line, taken: got, ...(truncated ? { truncated: true } : {}), sha256: hash.digest('hex'), offset, ...(why ? { note: why } : {}) })}\n`;
@@ -367,7 +450,9 @@ export class HelperMountContent {
         // More than the room left: keep what fits, and stop the helper before it sends the rest.
         if (keep.length < c.length) {
           await record();
-          throw this.violation(`helper sent ${size} bytes of ${line.path}, over the ${room} bytes left in the budget`);
+          throw this.violation(
+            `helper sent ${size} bytes of ${line.path}, over the ${room} bytes left in the budget`,
+          );
         }
       },
       end: record,
@@ -377,5 +462,10 @@ export class HelperMountContent {
 
 /** glibc's makedev. */
 function rdevOf(major: number, minor: number): number {
-  return Number(((BigInt(major) & 0xfffn) << 8n) | ((BigInt(major) & ~0xfffn) << 32n) | (BigInt(minor) & 0xffn) | ((BigInt(minor) & ~0xffn) << 12n));
+  return Number(
+    ((BigInt(major) & 0xfffn) << 8n) |
+      ((BigInt(major) & ~0xfffn) << 32n) |
+      (BigInt(minor) & 0xffn) |
+      ((BigInt(minor) & ~0xffn) << 12n),
+  );
 }

@@ -29,7 +29,10 @@ export function shQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-export function mountWalkScript(mounts: { n: number; mountPoint: string }[], lim: HelperWalkLimits): string {
+export function mountWalkScript(
+  mounts: { n: number; mountPoint: string }[],
+  lim: HelperWalkLimits,
+): string {
   return [
     'set -u',
     'export LC_ALL=C',

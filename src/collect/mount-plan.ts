@@ -2,7 +2,16 @@ import type { MountInfo } from '../host/mountinfo.js';
 import type { ContainerFacts, MountFact } from '../runtime/types.js';
 
 /** What a mount is, as far as collecting it goes (evidence-formats.md, fs/mounts.json). */
-export type MountKind = 'rootfs' | 'kernel' | 'masked' | 'tmpfs' | 'anonymous-volume' | 'named-volume' | 'bind' | 'engine-file' | 'other';
+export type MountKind =
+  | 'rootfs'
+  | 'kernel'
+  | 'masked'
+  | 'tmpfs'
+  | 'anonymous-volume'
+  | 'named-volume'
+  | 'bind'
+  | 'engine-file'
+  | 'other';
 
 /** One line of fs/mounts.json. */
 export interface MountRecord {
@@ -28,7 +37,27 @@ export interface MountRecord {
 }
 
 /** Filesystems the kernel makes up: nothing an attacker drops there survives as a file to collect. */
-const KERNEL_FS = new Set(['proc', 'sysfs', 'cgroup', 'cgroup2', 'devpts', 'mqueue', 'securityfs', 'debugfs', 'tracefs', 'bpf', 'pstore', 'fusectl', 'configfs', 'binfmt_misc', 'hugetlbfs', 'autofs', 'nsfs', 'efivarfs', 'selinuxfs']);
+const KERNEL_FS = new Set([
+  'proc',
+  'sysfs',
+  'cgroup',
+  'cgroup2',
+  'devpts',
+  'mqueue',
+  'securityfs',
+  'debugfs',
+  'tracefs',
+  'bpf',
+  'pstore',
+  'fusectl',
+  'configfs',
+  'binfmt_misc',
+  'hugetlbfs',
+  'autofs',
+  'nsfs',
+  'efivarfs',
+  'selinuxfs',
+]);
 /** Files the engine writes for every container and bind-mounts in (inspect: HostsPath, ResolvConfPath, HostnamePath). */
 export const ENGINE_FILES = ['/etc/hosts', '/etc/resolv.conf', '/etc/hostname'];
 /** Docker names an anonymous volume with 64 random hex digits (20.10 has no label for it). */
@@ -36,12 +65,22 @@ const ANONYMOUS_NAME = /^[0-9a-f]{64}$/;
 
 /** The runtime's words for one mount, as fs/mounts.json keeps them (the engine's inspect field names). */
 function engineFacts(m: MountFact): Record<string, unknown> {
-  const fields: [string, unknown][] = [['Type', m.type], ['Name', m.name], ['Source', m.source], ['Destination', m.destination], ['Driver', m.driver], ['Mode', m.mode], ['RW', m.rw], ['Propagation', m.propagation]];
+  const fields: [string, unknown][] = [
+    ['Type', m.type],
+    ['Name', m.name],
+    ['Source', m.source],
+    ['Destination', m.destination],
+    ['Driver', m.driver],
+    ['Mode', m.mode],
+    ['RW', m.rw],
+    ['Propagation', m.propagation],
+  ];
   return Object.fromEntries(fields.filter(([, v]) => v !== undefined && v !== ''));
 }
 
 function kindOfInspect(m: MountFact): MountKind {
-  if (m.type === 'volume') return ANONYMOUS_NAME.test(m.name ?? '') ? 'anonymous-volume' : 'named-volume';
+  if (m.type === 'volume')
+    return ANONYMOUS_NAME.test(m.name ?? '') ? 'anonymous-volume' : 'named-volume';
   if (m.type === 'bind') return 'bind';
   if (m.type === 'tmpfs') return 'tmpfs';
   return 'other';
@@ -53,7 +92,10 @@ function kindOfInspect(m: MountFact): MountKind {
  * (remote engine) the list is the engine's view plus its own files. A mount point mounted twice lists
  * the top one only: that is what the container sees.
  */
-export function planMounts(facts: Pick<ContainerFacts, 'mounts' | 'mountSetup'>, mountinfo: MountInfo[] | null): MountRecord[] {
+export function planMounts(
+  facts: Pick<ContainerFacts, 'mounts' | 'mountSetup'>,
+  mountinfo: MountInfo[] | null,
+): MountRecord[] {
   const inspectMounts = facts.mounts.filter((m) => typeof m.destination === 'string');
   const byDest = new Map(inspectMounts.map((m) => [m.destination, m]));
   // The engine hides these /proc and /sys paths with an empty read-only tmpfs or a bind of /dev/null.
@@ -70,7 +112,8 @@ export function planMounts(facts: Pick<ContainerFacts, 'mounts' | 'mountSetup'>,
       else if (KERNEL_FS.has(m.fsType)) kind = 'kernel';
       else if (masked.has(m.mountPoint) && !e) kind = 'masked';
       else if (e) kind = kindOfInspect(e);
-      else if (m.fsType === 'tmpfs' || m.fsType === 'ramfs' || tmpfsDecl.has(m.mountPoint)) kind = 'tmpfs';
+      else if (m.fsType === 'tmpfs' || m.fsType === 'ramfs' || tmpfsDecl.has(m.mountPoint))
+        kind = 'tmpfs';
       else if (ENGINE_FILES.includes(m.mountPoint)) kind = 'engine-file';
       else kind = 'other';
       out.push({
@@ -86,16 +129,61 @@ export function planMounts(facts: Pick<ContainerFacts, 'mounts' | 'mountSetup'>,
     }
   } else {
     for (const e of inspectMounts) {
-      out.push({ mountPoint: e.destination, kind: kindOfInspect(e), fsType: null, source: e.type === 'volume' ? (e.name ?? null) : (e.source ?? null), fsRoot: null, readOnly: !e.rw, engine: engineFacts(e), mountId: null });
+      out.push({
+        mountPoint: e.destination,
+        kind: kindOfInspect(e),
+        fsType: null,
+        source: e.type === 'volume' ? (e.name ?? null) : (e.source ?? null),
+        fsRoot: null,
+        readOnly: !e.rw,
+        engine: engineFacts(e),
+        mountId: null,
+      });
     }
-    for (const d of tmpfsDecl) if (!byDest.has(d)) out.push({ mountPoint: d, kind: 'tmpfs', fsType: 'tmpfs', source: null, fsRoot: null, readOnly: null, engine: null, mountId: null });
+    for (const d of tmpfsDecl)
+      if (!byDest.has(d))
+        out.push({
+          mountPoint: d,
+          kind: 'tmpfs',
+          fsType: 'tmpfs',
+          source: null,
+          fsRoot: null,
+          readOnly: null,
+          engine: null,
+          mountId: null,
+        });
     for (const [mp, src] of Object.entries(facts.mountSetup.runtimeFiles)) {
-      if (src && !byDest.has(mp)) out.push({ mountPoint: mp, kind: 'engine-file', fsType: null, source: src, fsRoot: null, readOnly: null, engine: null, mountId: null });
+      if (src && !byDest.has(mp))
+        out.push({
+          mountPoint: mp,
+          kind: 'engine-file',
+          fsType: null,
+          source: src,
+          fsRoot: null,
+          readOnly: null,
+          engine: null,
+          mountId: null,
+        });
     }
     // Docker mounts a tmpfs at /dev/shm unless the container shares another's IPC or the host's.
     const ipc = facts.mountSetup.ipcMode;
-    if (!byDest.has('/dev/shm') && !tmpfsDecl.has('/dev/shm') && !ipc.startsWith('container:') && ipc !== 'host' && ipc !== 'none') {
-      out.push({ mountPoint: '/dev/shm', kind: 'tmpfs', fsType: 'tmpfs', source: 'shm', fsRoot: null, readOnly: null, engine: null, mountId: null });
+    if (
+      !byDest.has('/dev/shm') &&
+      !tmpfsDecl.has('/dev/shm') &&
+      !ipc.startsWith('container:') &&
+      ipc !== 'host' &&
+      ipc !== 'none'
+    ) {
+      out.push({
+        mountPoint: '/dev/shm',
+        kind: 'tmpfs',
+        fsType: 'tmpfs',
+        source: 'shm',
+        fsRoot: null,
+        readOnly: null,
+        engine: null,
+        mountId: null,
+      });
     }
   }
   out.sort((a, b) => (a.mountPoint < b.mountPoint ? -1 : a.mountPoint > b.mountPoint ? 1 : 0));

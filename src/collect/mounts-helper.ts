@@ -14,7 +14,11 @@ import { BoundedBuffer } from '../util/streams.js';
  * (remote engine: the host's /proc is out of reach). The kernel prints a task's mount points
  * relative to that task's own root, so the text is the same as read from the engine's host.
  */
-export async function mountInfoViaHelper(ctx: ActionContext, image: string, max: number): Promise<{ text: string; cut: boolean; helper: string }> {
+export async function mountInfoViaHelper(
+  ctx: ActionContext,
+  image: string,
+  max: number,
+): Promise<{ text: string; cut: boolean; helper: string }> {
   const kept = new BoundedBuffer(max);
   const r = await ctx.runtime.runHelper({
     target: ctx.target,
@@ -26,12 +30,19 @@ export async function mountInfoViaHelper(ctx: ActionContext, image: string, max:
     timeoutMs: 60_000,
   });
   if (r.exitCode !== 0) {
-    throw new FailureError(`helper container ${r.name} (image ${safeText(image)}) for ${safeText(ctx.target.name)} exited ${r.exitCode}: ${safeText(r.stderr.trim().slice(0, 300)) || 'no output'}`, {
-      hint: 'The helper image needs /bin/sh and cat (busybox has them): pass `helperImage:` naming such a local image.',
-    });
+    throw new FailureError(
+      `helper container ${r.name} (image ${safeText(image)}) for ${safeText(ctx.target.name)} exited ${r.exitCode}: ${safeText(r.stderr.trim().slice(0, 300)) || 'no output'}`,
+      {
+        hint: 'The helper image needs /bin/sh and cat (busybox has them): pass `helperImage:` naming such a local image.',
+      },
+    );
   }
   const text = kept.text();
-  return { text: kept.cut ? text.slice(0, text.lastIndexOf('\n') + 1) : text, cut: kept.cut, helper: r.name };
+  return {
+    text: kept.cut ? text.slice(0, text.lastIndexOf('\n') + 1) : text,
+    cut: kept.cut,
+    helper: r.name,
+  };
 }
 
 /**
@@ -51,7 +62,14 @@ export async function mountContentViaHelper(
   helper: string,
 ): Promise<{ content: HelperMountContent; failure?: Error }> {
   const stopper = new AbortController();
-  const content = new HelperMountContent(index, limits, mounts, openTar, (m) => m.kind === 'tmpfs', (why) => stopper.abort(new Error(why)));
+  const content = new HelperMountContent(
+    index,
+    limits,
+    mounts,
+    openTar,
+    (m) => m.kind === 'tmpfs',
+    (why) => stopper.abort(new Error(why)),
+  );
   const splitter = new SectionSplitter(content.open, WALK_LABEL);
   let failure: Error | undefined;
   try {
@@ -66,18 +84,29 @@ export async function mountContentViaHelper(
       name: helper,
     });
     if (r.exitCode !== 0) {
-      failure = new FailureError(`helper container ${r.name} (image ${safeText(image)}) for ${safeText(ctx.target.name)} exited ${r.exitCode}: ${safeText(r.stderr.trim().slice(0, 300)) || 'no output'}`, {
-        hint: 'The helper image needs /bin/sh, stat, head, readlink, wc and cat (busybox has them): pass `helperImage:` naming such a local image.',
-      });
+      failure = new FailureError(
+        `helper container ${r.name} (image ${safeText(image)}) for ${safeText(ctx.target.name)} exited ${r.exitCode}: ${safeText(r.stderr.trim().slice(0, 300)) || 'no output'}`,
+        {
+          hint: 'The helper image needs /bin/sh, stat, head, readlink, wc and cat (busybox has them): pass `helperImage:` naming such a local image.',
+        },
+      );
     }
   } catch (err) {
     if (ctx.signal.aborted || content.writeFailed) {
-      const stop = ctx.signal.aborted ? new InterruptedError('interrupted while collecting mount content through a helper container') : (err as Error);
+      const stop = ctx.signal.aborted
+        ? new InterruptedError(
+            'interrupted while collecting mount content through a helper container',
+          )
+        : (err as Error);
       // The open tar is closed (marked incomplete) before the step ends: what arrived is kept.
       await content.abandon(stop);
       throw stop;
     }
-    failure = stopper.signal.aborted ? new FailureError(`the helper container was stopped: ${content.overBudget ?? 'it sent what was not asked for'}`) : (err as Error);
+    failure = stopper.signal.aborted
+      ? new FailureError(
+          `the helper container was stopped: ${content.overBudget ?? 'it sent what was not asked for'}`,
+        )
+      : (err as Error);
   }
   if (failure) await content.abandon(failure);
   await content.flushLines();

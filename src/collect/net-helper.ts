@@ -16,33 +16,33 @@ import { BoundedBuffer } from '../util/streams.js';
  * so owners are known before the socket tables are decoded.
  */
 const NET_HELPER_SCRIPT = [
-  "set -u",
-  "T=/cirt",
-  "out() {",
-  "  if cat \"$2\" > \"$T/o\" 2>/dev/null; then",
-  "    set -- \"$1\" $(wc -c < \"$T/o\")",
-  "    printf '%s %s\\n' \"$1\" \"$2\"",
-  "    cat \"$T/o\"",
-  "  else",
-  "    printf '%s -1\\n' \"$1\"",
-  "  fi",
-  "}",
-  "me=$$",
-  "for p in /proc/[0-9]*; do",
-  "  n=${p#/proc/}",
-  "  [ \"$n\" = \"$me\" ] && continue",
-  "  out \"comm.$n\" \"$p/comm\"",
-  "done",
-  ": > \"$T/owners\"",
-  "for p in /proc/[0-9]*; do",
-  "  n=${p#/proc/}",
-  "  [ \"$n\" = \"$me\" ] && continue",
-  "  for f in \"$p\"/fd/*; do",
-  "    t=$(readlink \"$f\" 2>/dev/null) || continue",
-  "    case \"$t\" in \"socket:[\"*\"]\") i=${t#\"socket:[\"}; echo \"$n ${i%\"]\"}\" >> \"$T/owners\" ;; esac",
-  "  done",
-  "done",
-  "out owners \"$T/owners\"",
+  'set -u',
+  'T=/cirt',
+  'out() {',
+  '  if cat "$2" > "$T/o" 2>/dev/null; then',
+  '    set -- "$1" $(wc -c < "$T/o")',
+  '    printf \'%s %s\\n\' "$1" "$2"',
+  '    cat "$T/o"',
+  '  else',
+  '    printf \'%s -1\\n\' "$1"',
+  '  fi',
+  '}',
+  'me=$$',
+  'for p in /proc/[0-9]*; do',
+  '  n=${p#/proc/}',
+  '  [ "$n" = "$me" ] && continue',
+  '  out "comm.$n" "$p/comm"',
+  'done',
+  ': > "$T/owners"',
+  'for p in /proc/[0-9]*; do',
+  '  n=${p#/proc/}',
+  '  [ "$n" = "$me" ] && continue',
+  '  for f in "$p"/fd/*; do',
+  '    t=$(readlink "$f" 2>/dev/null) || continue',
+  '    case "$t" in "socket:["*"]") i=${t#"socket:["}; echo "$n ${i%"]"}" >> "$T/owners" ;; esac',
+  '  done',
+  'done',
+  'out owners "$T/owners"',
   `for f in ${NET_FILES.join(' ')}; do out "net.$f" "/proc/1/net/$f"; done`,
   '',
 ].join('\n');
@@ -63,15 +63,22 @@ function collector(max: number, done: (text: string, cut: boolean) => void): Sec
  * Takes a network snapshot through a helper container joined to the target's network and pid
  * namespaces. Socket owner pids are then the container's own pids (its `nspid`), not host pids.
  */
-export async function snapshotViaHelper(ctx: ActionContext, snap: NetSnapshot, image: string): Promise<HelperResult> {
+export async function snapshotViaHelper(
+  ctx: ActionContext,
+  snap: NetSnapshot,
+  image: string,
+): Promise<HelperResult> {
   const comms = new Map<number, string>();
   let ownersSeen = false;
-  const sourceOf = (file: string): string => `helper container (image ${image}, in the namespaces of ${ctx.target.id.slice(0, 12)}): ${file}`;
+  const sourceOf = (file: string): string =>
+    `helper container (image ${image}, in the namespaces of ${ctx.target.id.slice(0, 12)}): ${file}`;
   const splitter = new SectionSplitter(async (label, size) => {
     const dot = label.indexOf('.');
     const [kind, arg] = dot < 0 ? [label, ''] : [label.slice(0, dot), label.slice(dot + 1)];
     if (kind === 'comm') {
-      return size < 0 ? null : collector(64, (text) => comms.set(Number(arg), text.replace(/\n$/, '')));
+      return size < 0
+        ? null
+        : collector(64, (text) => comms.set(Number(arg), text.replace(/\n$/, '')));
     }
     if (kind === 'owners') {
       ownersSeen = true;
@@ -119,7 +126,9 @@ export async function snapshotViaHelper(ctx: ActionContext, snap: NetSnapshot, i
   if (result.exitCode !== 0 || !ownersSeen) {
     throw new FailureError(
       `helper container ${result.name} (image ${safeText(image)}) for ${safeText(ctx.target.name)} exited ${result.exitCode}: ${safeText(result.stderr.trim().slice(0, 300)) || 'no output'}`,
-      { hint: 'The helper image needs /bin/sh, cat, wc and readlink (busybox has them): pass `helperImage:` naming such a local image.' },
+      {
+        hint: 'The helper image needs /bin/sh, cat, wc and readlink (busybox has them): pass `helperImage:` naming such a local image.',
+      },
     );
   }
   return result;

@@ -1,14 +1,37 @@
 import { Writable, type Readable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import type { ActionContext } from '../runner/action.js';
-import { buildInterfaces, parseArp, parseDev, parseFibTrieLocal, parseIfInet6, parseRoutes } from '../host/procnet-links.js';
-import { parseSocketLine, withOwners, type SocketEntry, type SocketProto } from '../host/procnet.js';
+import {
+  buildInterfaces,
+  parseArp,
+  parseDev,
+  parseFibTrieLocal,
+  parseIfInet6,
+  parseRoutes,
+} from '../host/procnet-links.js';
+import {
+  parseSocketLine,
+  withOwners,
+  type SocketEntry,
+  type SocketProto,
+} from '../host/procnet.js';
 import type { SocketOwnerMap } from '../host/proc.js';
 import { BoundedBuffer, LineSplitter, tee } from '../util/streams.js';
 import { JsonArrayArtifact } from './json-array.js';
 
 /** The /proc/<pid>/net files one snapshot reads, in the order they are read. */
-export const NET_FILES = ['tcp', 'tcp6', 'udp', 'udp6', 'unix', 'dev', 'route', 'arp', 'fib_trie', 'if_inet6'] as const;
+export const NET_FILES = [
+  'tcp',
+  'tcp6',
+  'udp',
+  'udp6',
+  'unix',
+  'dev',
+  'route',
+  'arp',
+  'fib_trie',
+  'if_inet6',
+] as const;
 export type NetFile = (typeof NET_FILES)[number];
 
 const SOCKET_FILES = new Set<string>(['tcp', 'tcp6', 'udp', 'udp6', 'unix']);
@@ -49,10 +72,16 @@ export class NetSnapshot {
 
   /** Streams one file's bytes into its raw artifact and decodes them. */
   async file(file: NetFile, src: Readable, source: string): Promise<void> {
-    const raw = await this.ctx.artifact(`net/${this.phase}/raw/${file}`, { mediaType: 'text/plain', source });
+    const raw = await this.ctx.artifact(`net/${this.phase}/raw/${file}`, {
+      mediaType: 'text/plain',
+      source,
+    });
     // Socket tables are decoded line by line as they stream; the small link tables are kept whole.
     const decoder = SOCKET_FILES.has(file) ? new LineSplitter(64 * 1024) : this.textConsumer(file);
-    const decoded = decoder instanceof LineSplitter ? pipeline(decoder, this.socketConsumer(file as SocketProto)) : finished(decoder);
+    const decoded =
+      decoder instanceof LineSplitter
+        ? pipeline(decoder, this.socketConsumer(file as SocketProto))
+        : finished(decoder);
     // Awaited below, after the copy: until then its failure must not count as unhandled.
     decoded.catch(() => undefined);
     let readError: Error | undefined;
@@ -61,7 +90,10 @@ export class NetSnapshot {
     });
     const entry = await raw.done(readError);
     await decoded;
-    if (readError) throw new Error(`reading ${source} failed after ${entry.bytes} bytes (kept in ${entry.path}): ${readError.message}`);
+    if (readError)
+      throw new Error(
+        `reading ${source} failed after ${entry.bytes} bytes (kept in ${entry.path}): ${readError.message}`,
+      );
   }
 
   private socketConsumer(proto: SocketProto): Writable {
@@ -87,7 +119,8 @@ export class NetSnapshot {
         this.sockets!.push(withOwners(s, this.owners)).then(() => cb(), cb);
       },
       final: (cb) => {
-        if (unparsed) this.ctx.warn(`${proto}: ${unparsed} line(s) not decoded (kept in the raw file)`);
+        if (unparsed)
+          this.ctx.warn(`${proto}: ${unparsed} line(s) not decoded (kept in the raw file)`);
         cb();
       },
     });
@@ -96,13 +129,16 @@ export class NetSnapshot {
   private textConsumer(file: NetFile): Writable {
     const kept = new BoundedBuffer(MAX_DECODE_BYTES);
     return kept.sink(() => {
-      if (kept.cut) this.ctx.warn(`${file}: larger than ${MAX_DECODE_BYTES} bytes, kept raw but not decoded`);
+      if (kept.cut)
+        this.ctx.warn(`${file}: larger than ${MAX_DECODE_BYTES} bytes, kept raw but not decoded`);
       else this.texts.set(file, kept.text());
     });
   }
 
   /** Writes sockets.json's end, interfaces.json, routes.json and arp.json. */
-  async finish(source: string): Promise<{ sockets: number; interfaces: number; routes: number; arp: number }> {
+  async finish(
+    source: string,
+  ): Promise<{ sockets: number; interfaces: number; routes: number; arp: number }> {
     await this.sockets!.close();
     const routes = parseRoutes(this.texts.get('route') ?? '');
     const interfaces = buildInterfaces(
@@ -115,6 +151,11 @@ export class NetSnapshot {
     await this.ctx.writeJson(`net/${this.phase}/interfaces.json`, interfaces, source);
     await this.ctx.writeJson(`net/${this.phase}/routes.json`, routes, source);
     await this.ctx.writeJson(`net/${this.phase}/arp.json`, arp, source);
-    return { sockets: this.sockets!.length, interfaces: interfaces.length, routes: routes.length, arp: arp.length };
+    return {
+      sockets: this.sockets!.length,
+      interfaces: interfaces.length,
+      routes: routes.length,
+      arp: arp.length,
+    };
   }
 }

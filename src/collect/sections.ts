@@ -37,7 +37,12 @@ export class SectionSplitter extends Writable {
   }
 
   override _final(cb: (err?: Error | null) => void): void {
-    if (this.inBody) return cb(new Error(`helper output ended inside section "${this.seen.at(-1)?.label}" (${this.remaining} bytes missing)`));
+    if (this.inBody)
+      return cb(
+        new Error(
+          `helper output ended inside section "${this.seen.at(-1)?.label}" (${this.remaining} bytes missing)`,
+        ),
+      );
     if (this.headerBytes) return cb(new Error('helper output ended inside a section header'));
     cb();
   }
@@ -57,7 +62,8 @@ export class SectionSplitter extends Writable {
       const end = nl < 0 ? chunk.length : nl;
       this.header.push(chunk.subarray(pos, end));
       this.headerBytes += end - pos;
-      if (this.headerBytes > MAX_HEADER) throw new Error('helper output is not framed as expected (header line too long)');
+      if (this.headerBytes > MAX_HEADER)
+        throw new Error('helper output is not framed as expected (header line too long)');
       pos = end;
       if (nl < 0) break;
       pos++;
@@ -69,7 +75,10 @@ export class SectionSplitter extends Writable {
     this.header = [];
     this.headerBytes = 0;
     const m = /^(\S+) (-1|\d{1,15})$/.exec(line);
-    if (!m || !this.labelPattern.test(m[1])) throw new Error(`helper output is not framed as expected: header ${JSON.stringify(line.slice(0, 80))}`);
+    if (!m || !this.labelPattern.test(m[1]))
+      throw new Error(
+        `helper output is not framed as expected: header ${JSON.stringify(line.slice(0, 80))}`,
+      );
     const size = Number(m[2]);
     this.seen.push({ label: m[1], size });
     this.sink = await this.open(m[1], size);

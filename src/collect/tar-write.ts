@@ -20,7 +20,14 @@ export interface TarHeaderInput {
   devminor?: number;
 }
 
-const FLAG: Record<TarHeaderInput['type'], string> = { file: '0', directory: '5', symlink: '2', fifo: '6', 'character-device': '3', 'block-device': '4' };
+const FLAG: Record<TarHeaderInput['type'], string> = {
+  file: '0',
+  directory: '5',
+  symlink: '2',
+  fifo: '6',
+  'character-device': '3',
+  'block-device': '4',
+};
 
 function fits(n: number, len: number): boolean {
   return Number.isSafeInteger(n) && n >= 0 && n < 8 ** (len - 1);
@@ -37,7 +44,18 @@ function paxRecord(key: string, value: Buffer): Buffer {
   return Buffer.concat([Buffer.from(String(len)), body]);
 }
 
-function block(h: { name: Buffer; flag: string; mode: number; uid: number; gid: number; size: number; mtime: number; linkname?: Buffer; devmajor?: number; devminor?: number }): Buffer {
+function block(h: {
+  name: Buffer;
+  flag: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtime: number;
+  linkname?: Buffer;
+  devmajor?: number;
+  devminor?: number;
+}): Buffer {
   const b = Buffer.alloc(BLOCK);
   h.name.copy(b, 0, 0, Math.min(100, h.name.length));
   putOctal(b, 100, 8, h.mode & 0o7777);
@@ -70,7 +88,15 @@ export function tarHeader(h: TarHeaderInput): Buffer {
   const main = block({ ...h, name, flag: FLAG[h.type] });
   if (!pax.length) return main;
   const data = Buffer.concat(pax);
-  const head = block({ name: Buffer.from('PaxHeader'), flag: 'x', mode: 0o644, uid: 0, gid: 0, size: data.length, mtime: fits(h.mtime, 12) ? h.mtime : 0 });
+  const head = block({
+    name: Buffer.from('PaxHeader'),
+    flag: 'x',
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+    size: data.length,
+    mtime: fits(h.mtime, 12) ? h.mtime : 0,
+  });
   return Buffer.concat([head, data, Buffer.alloc(padding(data.length)), main]);
 }
 

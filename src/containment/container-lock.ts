@@ -12,7 +12,10 @@ import { describeHolder, tryLock, type HeldLock } from '../evidence/lock-file.js
  */
 export function lockDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.CIRT_LOCK_DIR) return path.resolve(env.CIRT_LOCK_DIR);
-  for (const dir of ['/run/cirt/locks', path.join(os.tmpdir(), `cirt-locks-${process.getuid?.() ?? 'user'}`)]) {
+  for (const dir of [
+    '/run/cirt/locks',
+    path.join(os.tmpdir(), `cirt-locks-${process.getuid?.() ?? 'user'}`),
+  ]) {
     try {
       fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
       fs.accessSync(dir, fs.constants.W_OK);
@@ -21,7 +24,9 @@ export function lockDir(env: NodeJS.ProcessEnv = process.env): string {
       // Not ours to write: try the next.
     }
   }
-  throw new UserError('No folder for cirt lock files is writable (/run/cirt/locks, the temp dir)', { hint: 'Set CIRT_LOCK_DIR to a writable folder on this host.' });
+  throw new UserError('No folder for cirt lock files is writable (/run/cirt/locks, the temp dir)', {
+    hint: 'Set CIRT_LOCK_DIR to a writable folder on this host.',
+  });
 }
 
 /** A container is one engine's: the same id on two engines is two containers. */
@@ -39,7 +44,11 @@ function canonicalAddress(address: string): string {
   }
 }
 
-export function containerLockFile(env: NodeJS.ProcessEnv, engineAddress: string, containerId: string): string {
+export function containerLockFile(
+  env: NodeJS.ProcessEnv,
+  engineAddress: string,
+  containerId: string,
+): string {
   return path.join(lockDir(env), `${key(engineAddress, containerId)}.lock`);
 }
 
@@ -57,15 +66,27 @@ export interface ContainerClaim {
  */
 export function lockContainer(env: NodeJS.ProcessEnv, c: ContainerClaim): HeldLock {
   const file = containerLockFile(env, c.engine, c.container.id);
-  const r = tryLock(file, { command: c.command, caseId: c.caseId, caseDir: c.caseDir, engine: c.engine, container: c.container });
+  const r = tryLock(file, {
+    command: c.command,
+    caseId: c.caseId,
+    caseDir: c.caseDir,
+    engine: c.engine,
+    container: c.container,
+  });
   if (r.ok) return r.lock;
   const h = r.holder;
-  const by = typeof h?.caseId === 'string' ? `case ${h.caseId}${typeof h.caseDir === 'string' ? ` (${h.caseDir})` : ''}` : 'another cirt';
-  throw new UserError(`Container ${c.container.name} (${c.container.id.slice(0, 12)}) is being handled by ${by}: ${describeHolder(h)}; nothing was done for case ${c.caseId}`, {
-    hint:
-      `One run at a time per container: wait for it to finish, then look at that case (its containment holds for both). ` +
-      `If that process is gone, remove ${file} by hand (see docs/locks.md).`,
-  });
+  const by =
+    typeof h?.caseId === 'string'
+      ? `case ${h.caseId}${typeof h.caseDir === 'string' ? ` (${h.caseDir})` : ''}`
+      : 'another cirt';
+  throw new UserError(
+    `Container ${c.container.name} (${c.container.id.slice(0, 12)}) is being handled by ${by}: ${describeHolder(h)}; nothing was done for case ${c.caseId}`,
+    {
+      hint:
+        `One run at a time per container: wait for it to finish, then look at that case (its containment holds for both). ` +
+        `If that process is gone, remove ${file} by hand (see docs/locks.md).`,
+    },
+  );
 }
 
 /**
@@ -77,19 +98,32 @@ function holdersDir(env: NodeJS.ProcessEnv, engineAddress: string, containerId: 
   return path.join(lockDir(env), 'holders', key(engineAddress, containerId));
 }
 
-export function registerCase(env: NodeJS.ProcessEnv, engineAddress: string, containerId: string, caseId: string, caseDir: string): void {
+export function registerCase(
+  env: NodeJS.ProcessEnv,
+  engineAddress: string,
+  containerId: string,
+  caseId: string,
+  caseDir: string,
+): void {
   try {
     const dir = holdersDir(env, engineAddress, containerId);
     fs.mkdirSync(dir, { recursive: true });
     const name = `${createHash('sha256').update(path.resolve(caseDir)).digest('hex').slice(0, 16)}.json`;
-    fs.writeFileSync(path.join(dir, name), `${JSON.stringify({ caseId, caseDir: path.resolve(caseDir), at: new Date().toISOString() })}\n`);
+    fs.writeFileSync(
+      path.join(dir, name),
+      `${JSON.stringify({ caseId, caseDir: path.resolve(caseDir), at: new Date().toISOString() })}\n`,
+    );
   } catch {
     // Only a hint for release, which also scans the case's own cases dir.
   }
 }
 
 /** Case folders the registry names for this container (they may since have been moved or deleted). */
-export function registeredCases(env: NodeJS.ProcessEnv, engineAddress: string, containerId: string): string[] {
+export function registeredCases(
+  env: NodeJS.ProcessEnv,
+  engineAddress: string,
+  containerId: string,
+): string[] {
   let dir: string;
   try {
     dir = holdersDir(env, engineAddress, containerId);

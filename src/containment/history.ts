@@ -11,7 +11,9 @@ export type Undoable = AnyAction & { undo: Undo };
 
 /** The actions release can undo, in release order (settings, then networks, then the thaw). */
 export function undoables(actions: readonly AnyAction[]): Undoable[] {
-  return actions.filter((a): a is Undoable => Boolean(a.undo)).sort((a, b) => a.undo.order - b.undo.order);
+  return actions
+    .filter((a): a is Undoable => Boolean(a.undo))
+    .sort((a, b) => a.undo.order - b.undo.order);
 }
 
 /** A containment record named by custody, and when the contain step that wrote it ended. */
@@ -56,7 +58,12 @@ function recordRefs(r: CustodyRecord): RecordRef[] {
   const refs: RecordRef[] = [];
   for (const x of Array.isArray(r.artifacts) ? (r.artifacts as unknown[]) : []) {
     const ref = x as { path?: unknown; sha256?: unknown } | null;
-    if (typeof ref?.path === 'string' && typeof ref.sha256 === 'string' && ref.path.startsWith('containment/')) refs.push({ path: ref.path, sha256: ref.sha256, at: r.time });
+    if (
+      typeof ref?.path === 'string' &&
+      typeof ref.sha256 === 'string' &&
+      ref.path.startsWith('containment/')
+    )
+      refs.push({ path: ref.path, sha256: ref.sha256, at: r.time });
   }
   return refs;
 }
@@ -70,7 +77,14 @@ function recordRefs(r: CustodyRecord): RecordRef[] {
  */
 export function replay(records: readonly CustodyRecord[], actions: readonly AnyAction[]): Replay {
   const list = undoables(actions);
-  const r: Replay = { pending: {}, kept: {}, undoneAt: {}, holds: new Set(), applied: {}, appliedKeptAt: {} };
+  const r: Replay = {
+    pending: {},
+    kept: {},
+    undoneAt: {},
+    holds: new Set(),
+    applied: {},
+    appliedKeptAt: {},
+  };
   for (const a of list) {
     r.pending[a.undo.key] = [];
     r.kept[a.undo.key] = [];
@@ -89,7 +103,8 @@ export function replay(records: readonly CustodyRecord[], actions: readonly AnyA
           if (rec.result === 'ok') r.applied[key] = true;
         }
       }
-      const clears = rec.action === a.undo.action || (a.undo.alsoClearedBy ?? []).includes(rec.action);
+      const clears =
+        rec.action === a.undo.action || (a.undo.alsoClearedBy ?? []).includes(rec.action);
       if (clears && done(rec)) {
         const keeping = keptBy(rec).length > 0;
         if (a.undo.tracks === 'records') {
@@ -124,44 +139,75 @@ export interface Pending {
  * is checked against the hash custody recorded for it and against the shape its undo needs, since
  * release acts on its content (an edited record could connect the container anywhere).
  */
-export function outstanding(root: string, records: readonly CustodyRecord[], actions: readonly AnyAction[]): Pending[] {
+export function outstanding(
+  root: string,
+  records: readonly CustodyRecord[],
+  actions: readonly AnyAction[],
+): Pending[] {
   const r = replay(records, actions);
   // Read (and check) every record before anything is undone.
   return undoables(actions).map((a) => {
     const recs = readRecords(root, r.pending[a.undo.key], a.undo);
-    return { action: a.name, undo: a.undo, records: recs, applied: a.undo.tracks === 'records' ? recs.length > 0 : r.applied[a.undo.key] };
+    return {
+      action: a.name,
+      undo: a.undo,
+      records: recs,
+      applied: a.undo.tracks === 'records' ? recs.length > 0 : r.applied[a.undo.key],
+    };
   });
 }
 
 /** Reads containment records, each checked against its custody hash and the undo's shape check. */
-export function readRecords(root: string, refs: readonly { path: string; sha256: string }[], undo: Pick<Undo, 'validRecord'>): unknown[] {
+export function readRecords(
+  root: string,
+  refs: readonly { path: string; sha256: string }[],
+  undo: Pick<Undo, 'validRecord'>,
+): unknown[] {
   return refs.map((a) => readRecord(root, a, undo.validRecord));
 }
 
-const RECORD_HINT = 'Release cannot know what to restore from it; undo the containment by hand (docker network connect/disconnect, docker update).';
+const RECORD_HINT =
+  'Release cannot know what to restore from it; undo the containment by hand (docker network connect/disconnect, docker update).';
 
-function readRecord(root: string, a: { path: string; sha256: string }, check?: (d: unknown) => boolean): unknown {
+function readRecord(
+  root: string,
+  a: { path: string; sha256: string },
+  check?: (d: unknown) => boolean,
+): unknown {
   const file = caseFile(root, a.path);
   let bytes: Buffer;
   try {
     bytes = fs.readFileSync(file);
   } catch (err) {
-    throw new FailureError(`containment record ${a.path} of the case cannot be read: ${(err as Error).message}`, {
-      hint: 'Without it release cannot know what to restore; undo the containment by hand (docker network connect/disconnect, docker update).',
-    });
+    throw new FailureError(
+      `containment record ${a.path} of the case cannot be read: ${(err as Error).message}`,
+      {
+        hint: 'Without it release cannot know what to restore; undo the containment by hand (docker network connect/disconnect, docker update).',
+      },
+    );
   }
   const actual = createHash('sha256').update(bytes).digest('hex');
   if (actual !== a.sha256) {
-    throw new FailureError(`containment record ${a.path} was changed after it was written (sha256 ${actual.slice(0, 12)}… ≠ custody ${a.sha256.slice(0, 12)}…)`, {
-      hint: 'Release refuses to act on an altered record; restore the original file or undo the containment by hand.',
-    });
+    throw new FailureError(
+      `containment record ${a.path} was changed after it was written (sha256 ${actual.slice(0, 12)}… ≠ custody ${a.sha256.slice(0, 12)}…)`,
+      {
+        hint: 'Release refuses to act on an altered record; restore the original file or undo the containment by hand.',
+      },
+    );
   }
   let doc: unknown;
   try {
     doc = JSON.parse(bytes.toString('utf8'));
   } catch (err) {
-    throw new FailureError(`containment record ${a.path} of the case is not valid JSON (${safeText((err as Error).message).slice(0, 160)})`, { hint: RECORD_HINT });
+    throw new FailureError(
+      `containment record ${a.path} of the case is not valid JSON (${safeText((err as Error).message).slice(0, 160)})`,
+      { hint: RECORD_HINT },
+    );
   }
-  if (check && !check(doc)) throw new FailureError(`containment record ${a.path} of the case does not have the fields release needs`, { hint: RECORD_HINT });
+  if (check && !check(doc))
+    throw new FailureError(
+      `containment record ${a.path} of the case does not have the fields release needs`,
+      { hint: RECORD_HINT },
+    );
   return doc;
 }

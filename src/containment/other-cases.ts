@@ -19,11 +19,16 @@ export interface OtherCase {
  * from its own custody (custody.jsonl, then custody.post-seal.jsonl), never from the registry.
  * A case whose custody cannot be read is named in `warnings` and counts as holding nothing.
  */
-export function otherCases(self: { root: string; targetId: string }, actions: readonly AnyAction[], extraRoots: readonly string[] = []): { cases: OtherCase[]; warnings: string[] } {
+export function otherCases(
+  self: { root: string; targetId: string },
+  actions: readonly AnyAction[],
+  extraRoots: readonly string[] = [],
+): { cases: OtherCase[]; warnings: string[] } {
   const casesDir = path.dirname(self.root);
   const roots = new Set<string>();
   try {
-    for (const name of fs.readdirSync(casesDir)) if (CASE_ID.test(name)) roots.add(path.join(casesDir, name));
+    for (const name of fs.readdirSync(casesDir))
+      if (CASE_ID.test(name)) roots.add(path.join(casesDir, name));
   } catch {
     // The cases dir of an open case is readable; if not, the registry still helps.
   }
@@ -43,7 +48,9 @@ export function otherCases(self: { root: string; targetId: string }, actions: re
     const text = read(path.join(root, 'custody.jsonl')) + read(path.join(root, POST_SEAL_FILE));
     const { records, problems } = checkChain(text);
     if (problems.length) {
-      warnings.push(`case ${caseId} (${root}) is on this container too, but its custody is damaged at line ${problems[0].line} (${problems[0].message}): what it holds is not known, it was not counted`);
+      warnings.push(
+        `case ${caseId} (${root}) is on this container too, but its custody is damaged at line ${problems[0].line} (${problems[0].message}): what it holds is not known, it was not counted`,
+      );
       continue;
     }
     cases.push({ caseId, root, replay: replay(records, actions) });

@@ -1,4 +1,10 @@
-import type { ContainerRef, EndpointRecord, Limits, PortBindings, RestartPolicy } from '../runtime/types.js';
+import type {
+  ContainerRef,
+  EndpointRecord,
+  Limits,
+  PortBindings,
+  RestartPolicy,
+} from '../runtime/types.js';
 
 export type { ContainerRef, Limits, RestartPolicy };
 
@@ -64,12 +70,25 @@ export function containerRef(facts: ContainerRef): ContainerRef {
   return { id: facts.id, name: facts.name };
 }
 
-const obj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const hasContainer = (d: Record<string, unknown>): boolean => obj(d.container) && typeof d.container.id === 'string' && typeof d.container.name === 'string';
+const obj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const hasContainer = (d: Record<string, unknown>): boolean =>
+  obj(d.container) && typeof d.container.id === 'string' && typeof d.container.name === 'string';
 
 /** Just what release reads of each record (its undo code trusts these fields). */
 export const isIsolationRecord = (d: unknown): d is IsolationRecord =>
-  obj(d) && hasContainer(d) && Array.isArray(d.before) && d.before.every(obj) && obj(d.quarantineNetwork) && typeof d.quarantineNetwork.name === 'string' && (d.ports === undefined || d.ports === null || obj(d.ports));
+  obj(d) &&
+  hasContainer(d) &&
+  Array.isArray(d.before) &&
+  d.before.every(obj) &&
+  obj(d.quarantineNetwork) &&
+  typeof d.quarantineNetwork.name === 'string' &&
+  (d.ports === undefined || d.ports === null || obj(d.ports));
 export const isRestartPolicyRecord = (d: unknown): d is RestartPolicyRecord =>
-  obj(d) && hasContainer(d) && obj(d.before) && typeof d.before.Name === 'string' && typeof d.before.MaximumRetryCount === 'number';
-export const isLimitRecord = (d: unknown): d is LimitRecord => obj(d) && hasContainer(d) && obj(d.before) && obj(d.after);
+  obj(d) &&
+  hasContainer(d) &&
+  obj(d.before) &&
+  typeof d.before.Name === 'string' &&
+  typeof d.before.MaximumRetryCount === 'number';
+export const isLimitRecord = (d: unknown): d is LimitRecord =>
+  obj(d) && hasContainer(d) && obj(d.before) && obj(d.after);

@@ -52,7 +52,10 @@ export async function releaseCase(
   const sealed = store.sealed;
   const postSeal = sealed ? PostSealCustody.open(store.root) : undefined;
   const record = (input: Omit<CustodyInput, 'actor' | 'target'>) =>
-    (postSeal ? postSeal.append({ actor, target, ...input }) : store.record({ actor, target, ...input })).then(() => undefined);
+    (postSeal
+      ? postSeal.append({ actor, target, ...input })
+      : store.record({ actor, target, ...input })
+    ).then(() => undefined);
   const custodyFile = sealed ? POST_SEAL_FILE : 'custody.jsonl';
 
   let todo: Pending[];
@@ -66,32 +69,52 @@ export async function releaseCase(
     const records = (postSeal ?? store.custody).records;
     todo = outstanding(store.root, records, actions);
     mine = replay(records, actions);
-    ({ cases: others, warnings } = otherCases({ root: store.root, targetId: target.id }, actions, opts.otherRoots));
+    ({ cases: others, warnings } = otherCases(
+      { root: store.root, targetId: target.id },
+      actions,
+      opts.otherRoots,
+    ));
     facts = await runtime.inspect(target);
   } catch (err) {
-    await record({ action: 'release:start', result: 'failed', params: { case: store.id }, message: runtimeMessage(err) });
+    await record({
+      action: 'release:start',
+      result: 'failed',
+      params: { case: store.id },
+      message: runtimeMessage(err),
+    });
     throw err;
   }
-  const holders = (key: string): string[] => others.filter((c) => c.replay.holds.has(key)).map((c) => c.caseId);
+  const holders = (key: string): string[] =>
+    others.filter((c) => c.replay.holds.has(key)).map((c) => c.caseId);
   await record({
     action: 'release:start',
     result: 'info',
     params: { case: store.id },
     details: {
-      ...Object.fromEntries(todo.map((p) => [p.undo.key, p.undo.tracks === 'records' ? p.records.length : p.applied])),
+      ...Object.fromEntries(
+        todo.map((p) => [p.undo.key, p.undo.tracks === 'records' ? p.records.length : p.applied]),
+      ),
       sealed,
       otherCases: others.map((c) => ({ case: c.caseId, holds: [...c.replay.holds] })),
       ...(warnings.length ? { warnings } : {}),
     },
   });
   // Since the last time any case really undid a measure, what other cases kept in force for this one.
-  const lastUndone = (key: string): string => [mine, ...others.map((c) => c.replay)].map((r) => r.undoneAt[key] ?? '').sort().at(-1) ?? '';
+  const lastUndone = (key: string): string =>
+    [mine, ...others.map((c) => c.replay)]
+      .map((r) => r.undoneAt[key] ?? '')
+      .sort()
+      .at(-1) ?? '';
   const inherited = (p: Pending): unknown[] => {
     const key = p.undo.key;
     const since = lastUndone(key);
     const refs = [
       ...(mine.pending[key] ?? []).map((ref) => ({ root: store.root, ref })),
-      ...others.flatMap((c) => (c.replay.kept[key] ?? []).filter((k) => k.keptAt > since).map((ref) => ({ root: c.root, ref }))),
+      ...others.flatMap((c) =>
+        (c.replay.kept[key] ?? [])
+          .filter((k) => k.keptAt > since)
+          .map((ref) => ({ root: c.root, ref })),
+      ),
     ];
     // Earliest first: each undo restores from records[0], the state before the first case changed it.
     refs.sort((a, b) => (a.ref.at < b.ref.at ? -1 : a.ref.at > b.ref.at ? 1 : 0));
@@ -100,7 +123,12 @@ export async function releaseCase(
   const appliedForMe = (p: Pending): boolean => {
     const key = p.undo.key;
     const since = lastUndone(key);
-    return p.applied || others.some((c) => c.replay.appliedKeptAt[key] !== undefined && c.replay.appliedKeptAt[key] > since);
+    return (
+      p.applied ||
+      others.some(
+        (c) => c.replay.appliedKeptAt[key] !== undefined && c.replay.appliedKeptAt[key] > since,
+      )
+    );
   };
 
   const outcomes: UndoOutcome[] = [];
@@ -115,7 +143,16 @@ export async function releaseCase(
     } else {
       try {
         const records = p.undo.tracks === 'records' ? inherited(p) : p.records;
-        o = { action, ...(await p.undo.run({ runtime, facts, caseId: store.id }, { records, applied: p.undo.tracks === 'records' ? records.length > 0 : appliedForMe(p) })) };
+        o = {
+          action,
+          ...(await p.undo.run(
+            { runtime, facts, caseId: store.id },
+            {
+              records,
+              applied: p.undo.tracks === 'records' ? records.length > 0 : appliedForMe(p),
+            },
+          )),
+        };
       } catch (err) {
         const hint = hintSuffix(err);
         o = { action, result: 'failed', message: `${runtimeMessage(err)}${hint}`, warnings: [] };
@@ -123,11 +160,35 @@ export async function releaseCase(
     }
     outcomes.push(o);
     const details = o.warnings.length ? { ...o.details, warnings: o.warnings } : o.details;
-    await record({ action: o.action, result: o.result, message: o.message, ...(details ? { details } : {}) });
+    await record({
+      action: o.action,
+      result: o.result,
+      message: o.message,
+      ...(details ? { details } : {}),
+    });
   }
-  const status = outcomes.some((o) => o.result === 'failed') ? 'failed' : outcomes.some((o) => o.result === 'ok') ? 'ok' : 'noop';
-  await record({ action: 'release:end', result: status === 'failed' ? 'failed' : status, message: outcomes.map((o) => `${o.action} ${o.keptBy ? `kept by ${o.keptBy.join(', ')}` : o.result}`).join(', ') });
-  return { caseId: store.id, container: target, status, outcomes, kept, warnings, custodyFile, sealed };
+  const status = outcomes.some((o) => o.result === 'failed')
+    ? 'failed'
+    : outcomes.some((o) => o.result === 'ok')
+      ? 'ok'
+      : 'noop';
+  await record({
+    action: 'release:end',
+    result: status === 'failed' ? 'failed' : status,
+    message: outcomes
+      .map((o) => `${o.action} ${o.keptBy ? `kept by ${o.keptBy.join(', ')}` : o.result}`)
+      .join(', '),
+  });
+  return {
+    caseId: store.id,
+    container: target,
+    status,
+    outcomes,
+    kept,
+    warnings,
+    custodyFile,
+    sealed,
+  };
 }
 
 /** This case lets go of the measure, but it stays in force: other open cases rely on it. */

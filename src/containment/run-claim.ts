@@ -42,7 +42,13 @@ export function claimRun(o: {
   const caseDir = path.resolve(o.casesDir, caseId);
   let containerLock: HeldLock;
   try {
-    containerLock = lockContainer(o.env, { caseId, caseDir, container: o.target, engine: o.engine, command: o.command });
+    containerLock = lockContainer(o.env, {
+      caseId,
+      caseDir,
+      container: o.target,
+      engine: o.engine,
+      command: o.command,
+    });
   } catch (err) {
     if (made) {
       try {
@@ -62,6 +68,8 @@ export function claimRun(o: {
       caseLock.release();
     },
     register: () => registerCase(o.env, o.engine, o.target.id, caseId, caseDir),
-    tookOver: [caseLock, containerLock].flatMap((l) => (l.tookOver ? [{ lock: l.file, holder: l.tookOver }] : [])),
+    tookOver: [caseLock, containerLock].flatMap((l) =>
+      l.tookOver ? [{ lock: l.file, holder: l.tookOver }] : [],
+    ),
   };
 }

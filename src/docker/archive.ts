@@ -35,15 +35,34 @@ export function encodeQueryBytes(bytes: Buffer): string {
 }
 
 const CONTAINER_CODES = { 200: true, 404: 'no such container', 500: 'server error' } as const;
-const ARCHIVE_CODES = { 200: true, 400: 'bad parameter', 404: 'container or path does not exist', 500: 'server error' } as const;
+const ARCHIVE_CODES = {
+  200: true,
+  400: 'bad parameter',
+  404: 'container or path does not exist',
+  500: 'server error',
+} as const;
 
 /** `GET /containers/{id}/changes`, as the engine's raw JSON bytes. */
-export function changesStream(docker: Docker, id: string, signal?: AbortSignal): Promise<IncomingMessage> {
-  return dialStream(docker, { path: `/containers/${encodeURIComponent(id)}/changes?`, method: 'GET', statusCodes: CONTAINER_CODES, signal });
+export function changesStream(
+  docker: Docker,
+  id: string,
+  signal?: AbortSignal,
+): Promise<IncomingMessage> {
+  return dialStream(docker, {
+    path: `/containers/${encodeURIComponent(id)}/changes?`,
+    method: 'GET',
+    statusCodes: CONTAINER_CODES,
+    signal,
+  });
 }
 
 /** `GET /containers/{id}/archive?path=…`: a tar of the path (a directory with everything under it); symlinks are not followed. */
-export function archiveStream(docker: Docker, id: string, containerPath: Buffer, signal?: AbortSignal): Promise<IncomingMessage> {
+export function archiveStream(
+  docker: Docker,
+  id: string,
+  containerPath: Buffer,
+  signal?: AbortSignal,
+): Promise<IncomingMessage> {
   return dialStream(docker, {
     path: `/containers/${encodeURIComponent(id)}/archive?path=${encodeQueryBytes(containerPath)}`,
     method: 'GET',
@@ -53,7 +72,12 @@ export function archiveStream(docker: Docker, id: string, containerPath: Buffer,
 }
 
 /** `HEAD /containers/{id}/archive?path=…`: the path's stat, or null when it does not exist. */
-export async function statPath(docker: Docker, id: string, containerPath: Buffer, signal?: AbortSignal): Promise<PathStat | null> {
+export async function statPath(
+  docker: Docker,
+  id: string,
+  containerPath: Buffer,
+  signal?: AbortSignal,
+): Promise<PathStat | null> {
   let res: IncomingMessage;
   try {
     res = await dialStream(docker, {
@@ -73,6 +97,15 @@ export async function statPath(docker: Docker, id: string, containerPath: Buffer
 }
 
 /** `GET /containers/{id}/export`: the container's whole filesystem as a tar stream. */
-export function exportStream(docker: Docker, id: string, signal?: AbortSignal): Promise<IncomingMessage> {
-  return dialStream(docker, { path: `/containers/${encodeURIComponent(id)}/export?`, method: 'GET', statusCodes: CONTAINER_CODES, signal });
+export function exportStream(
+  docker: Docker,
+  id: string,
+  signal?: AbortSignal,
+): Promise<IncomingMessage> {
+  return dialStream(docker, {
+    path: `/containers/${encodeURIComponent(id)}/export?`,
+    method: 'GET',
+    statusCodes: CONTAINER_CODES,
+    signal,
+  });
 }

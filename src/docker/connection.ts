@@ -32,11 +32,17 @@ export interface Engine {
  * Resolves where the engine is, the way the docker CLI does: `--host` beats
  * `DOCKER_HOST`, TLS from `DOCKER_TLS_VERIFY` + `DOCKER_CERT_PATH`, default socket.
  */
-export function resolveEngineAddress(host: string | undefined, env: NodeJS.ProcessEnv = process.env): EngineAddress {
+export function resolveEngineAddress(
+  host: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): EngineAddress {
   const raw = host ?? env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
   if (raw.startsWith('unix://') || raw.startsWith('/')) {
     const socketPath = raw.startsWith('unix://') ? raw.slice('unix://'.length) : raw;
-    if (!socketPath) throw new UserError(`Engine address "${raw}" has no socket path`, { hint: 'Use unix:///var/run/docker.sock' });
+    if (!socketPath)
+      throw new UserError(`Engine address "${raw}" has no socket path`, {
+        hint: 'Use unix:///var/run/docker.sock',
+      });
     return { display: `unix://${socketPath}`, local: true, options: { socketPath } };
   }
   const m = /^(tcp|http|https):\/\/([^:/]+|\[[^\]]+\])(?::(\d+))?\/?$/.exec(raw);
@@ -45,10 +51,17 @@ export function resolveEngineAddress(host: string | undefined, env: NodeJS.Proce
       hint: 'Use unix:///path/to/docker.sock or tcp://host:port (as DOCKER_HOST or --host).',
     });
   }
-  const tlsVerify = env.DOCKER_TLS_VERIFY !== undefined && env.DOCKER_TLS_VERIFY !== '' && env.DOCKER_TLS_VERIFY !== '0';
+  const tlsVerify =
+    env.DOCKER_TLS_VERIFY !== undefined &&
+    env.DOCKER_TLS_VERIFY !== '' &&
+    env.DOCKER_TLS_VERIFY !== '0';
   const tls = m[1] === 'https' || tlsVerify;
   const port = m[3] ? Number(m[3]) : tls ? 2376 : 2375;
-  const options: Docker.DockerOptions = { host: m[2].replace(/^\[|\]$/g, ''), port, protocol: tls ? 'https' : 'http' };
+  const options: Docker.DockerOptions = {
+    host: m[2].replace(/^\[|\]$/g, ''),
+    port,
+    protocol: tls ? 'https' : 'http',
+  };
   if (tls) {
     const certDir = env.DOCKER_CERT_PATH ?? path.join(env.HOME ?? '', '.docker');
     const read = (name: string): Buffer => {
@@ -70,7 +83,10 @@ export function resolveEngineAddress(host: string | undefined, env: NodeJS.Proce
 }
 
 /** Connects and pings; an unreachable engine is a user error (exit 2) naming the address. */
-export async function connectEngine(host?: string, env: NodeJS.ProcessEnv = process.env): Promise<Engine> {
+export async function connectEngine(
+  host?: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Engine> {
   const addr = resolveEngineAddress(host, env);
   const docker = new Docker({ ...addr.options, timeout: 0 });
   let version: Docker.DockerVersion;
@@ -84,7 +100,9 @@ export async function connectEngine(host?: string, env: NodeJS.ProcessEnv = proc
     const check = addr.local
       ? 'check that dockerd is running and that you may read the socket (root or the docker group), or point DOCKER_HOST / --host at another engine'
       : 'check that the engine listens there, that DOCKER_TLS_VERIFY / DOCKER_CERT_PATH match its TLS setup, and that no firewall blocks it';
-    throw new UserError(`Cannot reach the Docker engine at ${addr.display} (${why}): ${check}`, { cause: err });
+    throw new UserError(`Cannot reach the Docker engine at ${addr.display} (${why}): ${check}`, {
+      cause: err,
+    });
   }
   return {
     docker,
@@ -100,7 +118,10 @@ export async function connectEngine(host?: string, env: NodeJS.ProcessEnv = proc
 }
 
 /** Connects to the Docker engine (as connectEngine) and returns it as cirt's container runtime. */
-export async function connectRuntime(host?: string, env: NodeJS.ProcessEnv = process.env): Promise<ContainerRuntime> {
+export async function connectRuntime(
+  host?: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ContainerRuntime> {
   const engine = await connectEngine(host, env);
   return new DockerRuntime(engine.docker, { kind: 'docker', ...engine.info });
 }

@@ -55,8 +55,10 @@ export class FrameDemuxer extends Transform {
   }
 
   override _flush(cb: (err?: Error | null) => void): void {
-    if (this.remaining > 0) return cb(new Error(`stream ended inside a frame: ${this.remaining} payload bytes missing`));
-    if (this.headerFill > 0) return cb(new Error(`stream ended inside a frame header (${this.headerFill} of 8 bytes)`));
+    if (this.remaining > 0)
+      return cb(new Error(`stream ended inside a frame: ${this.remaining} payload bytes missing`));
+    if (this.headerFill > 0)
+      return cb(new Error(`stream ended inside a frame header (${this.headerFill} of 8 bytes)`));
     cb();
   }
 
@@ -65,7 +67,9 @@ export class FrameDemuxer extends Transform {
     this.headerFill = 0;
     const kind = STREAMS[h[0]];
     if (!kind || h[1] !== 0 || h[2] !== 0 || h[3] !== 0) {
-      return new Error(`not a multiplexed stream: bad frame header ${h.toString('hex')} at byte ${at} (a TTY container sends raw output)`);
+      return new Error(
+        `not a multiplexed stream: bad frame header ${h.toString('hex')} at byte ${at} (a TTY container sends raw output)`,
+      );
     }
     this.current = kind;
     this.remaining = h.readUInt32BE(4);
@@ -83,11 +87,20 @@ export class FrameDemuxer extends Transform {
  * so a slow artifact slows the engine stream instead of filling memory. `stdin`/`system`
  * pieces go to `other` (stderr when not given). It does not end the targets.
  */
-export function frameRouter(targets: { stdout: Writable; stderr: Writable; other?: Writable }): Writable {
+export function frameRouter(targets: {
+  stdout: Writable;
+  stderr: Writable;
+  other?: Writable;
+}): Writable {
   return new Writable({
     objectMode: true,
     write(piece: FramePiece, _enc, cb) {
-      const dest = piece.stream === 'stdout' ? targets.stdout : piece.stream === 'stderr' ? targets.stderr : (targets.other ?? targets.stderr);
+      const dest =
+        piece.stream === 'stdout'
+          ? targets.stdout
+          : piece.stream === 'stderr'
+            ? targets.stderr
+            : (targets.other ?? targets.stderr);
       writeChunk(dest, piece.data).then(() => cb(), cb);
     },
   });

@@ -6,13 +6,19 @@ import { engineStream } from './raw.js';
 const MAX_NETWORK_EVENT_BYTES = 16 * 1024 * 1024;
 
 /** Network events (connect/disconnect…) whose attributes name the container, as raw JSON lines. */
-export async function readNetworkEvents(docker: Docker, id: string, query: Record<string, unknown>, signal?: AbortSignal): Promise<string[]> {
+export async function readNetworkEvents(
+  docker: Docker,
+  id: string,
+  query: Record<string, unknown>,
+  signal?: AbortSignal,
+): Promise<string[]> {
   const res = await engineStream(docker, '/events', query, signal);
   const chunks: Buffer[] = [];
   let bytes = 0;
   for await (const chunk of res) {
     bytes += (chunk as Buffer).length;
-    if (bytes > MAX_NETWORK_EVENT_BYTES) throw new Error(`more than ${MAX_NETWORK_EVENT_BYTES} bytes of network events`);
+    if (bytes > MAX_NETWORK_EVENT_BYTES)
+      throw new Error(`more than ${MAX_NETWORK_EVENT_BYTES} bytes of network events`);
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks)

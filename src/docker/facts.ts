@@ -5,7 +5,9 @@ import { currentLimits } from './limits.js';
 import { endpointRecords, sharedNamespace } from './networks.js';
 
 /** The engine reports "no" as either "" or "no". */
-export function normalisePolicy(p: { Name?: string; MaximumRetryCount?: number } | undefined): RestartPolicy {
+export function normalisePolicy(
+  p: { Name?: string; MaximumRetryCount?: number } | undefined,
+): RestartPolicy {
   return { Name: p?.Name ? p.Name : 'no', MaximumRetryCount: p?.MaximumRetryCount ?? 0 };
 }
 
@@ -43,7 +45,16 @@ export function factsOf(info: Docker.ContainerInspectInfo): ContainerFacts {
 }
 
 export function targetOf(f: ContainerFacts): Target {
-  return { id: f.id, name: f.name, image: f.image, imageId: f.imageId, state: f.state.status, running: f.state.running, paused: f.state.paused, pid: f.state.pid };
+  return {
+    id: f.id,
+    name: f.name,
+    image: f.image,
+    imageId: f.imageId,
+    state: f.state.status,
+    running: f.state.running,
+    paused: f.state.paused,
+    pid: f.state.pid,
+  };
 }
 
 /** One entry of the engine's container list, normalised. */
@@ -57,15 +68,30 @@ export function summaryOf(c: Docker.ContainerInfo): ContainerSummary {
     status: c.Status,
     created: c.Created,
     command: c.Command,
-    networks: Object.keys(nets).map((name) => ({ name, id: nets[name]?.NetworkID ?? '', ip: nets[name]?.IPAddress ?? '' })),
-    ports: (c.Ports ?? []).map((pt) => (pt.PublicPort ? `${pt.IP ?? ''}:${pt.PublicPort}->${pt.PrivatePort}/${pt.Type}` : `${pt.PrivatePort}/${pt.Type}`)),
+    networks: Object.keys(nets).map((name) => ({
+      name,
+      id: nets[name]?.NetworkID ?? '',
+      ip: nets[name]?.IPAddress ?? '',
+    })),
+    ports: (c.Ports ?? []).map((pt) =>
+      pt.PublicPort
+        ? `${pt.IP ?? ''}:${pt.PublicPort}->${pt.PrivatePort}/${pt.Type}`
+        : `${pt.PrivatePort}/${pt.Type}`,
+    ),
   };
 }
 
 /** The mounts of an inspected container and how the engine set them up, normalised. */
-export function mountFactsOf(info: Docker.ContainerInspectInfo): Pick<ContainerFacts, 'mounts' | 'mountSetup'> {
+export function mountFactsOf(
+  info: Docker.ContainerInspectInfo,
+): Pick<ContainerFacts, 'mounts' | 'mountSetup'> {
   const mounts = (info.Mounts ?? []).map((m) => {
-    const x = m as typeof m & { Name?: string; Driver?: string; Mode?: string; Propagation?: string };
+    const x = m as typeof m & {
+      Name?: string;
+      Driver?: string;
+      Mode?: string;
+      Propagation?: string;
+    };
     return {
       type: m.Type,
       source: m.Source,
@@ -82,9 +108,24 @@ export function mountFactsOf(info: Docker.ContainerInspectInfo): Pick<ContainerF
 
 /** What collect:mounts needs of how the engine set the mounts up (inspect names them). */
 function mountSetupOf(info: Docker.ContainerInspectInfo): ContainerFacts['mountSetup'] {
-  const h = info.HostConfig as { MaskedPaths?: string[]; Tmpfs?: Record<string, string>; IpcMode?: string } | undefined;
-  const paths = info as unknown as { HostsPath?: string; ResolvConfPath?: string; HostnamePath?: string };
+  const h = info.HostConfig as
+    { MaskedPaths?: string[]; Tmpfs?: Record<string, string>; IpcMode?: string } | undefined;
+  const paths = info as unknown as {
+    HostsPath?: string;
+    ResolvConfPath?: string;
+    HostnamePath?: string;
+  };
   const files: Record<string, string> = {};
-  for (const [mp, src] of [['/etc/hosts', paths.HostsPath], ['/etc/resolv.conf', paths.ResolvConfPath], ['/etc/hostname', paths.HostnamePath]] as const) if (src) files[mp] = src;
-  return { maskedPaths: h?.MaskedPaths ?? [], tmpfs: Object.keys(h?.Tmpfs ?? {}), runtimeFiles: files, ipcMode: h?.IpcMode ?? '' };
+  for (const [mp, src] of [
+    ['/etc/hosts', paths.HostsPath],
+    ['/etc/resolv.conf', paths.ResolvConfPath],
+    ['/etc/hostname', paths.HostnamePath],
+  ] as const)
+    if (src) files[mp] = src;
+  return {
+    maskedPaths: h?.MaskedPaths ?? [],
+    tmpfs: Object.keys(h?.Tmpfs ?? {}),
+    runtimeFiles: files,
+    ipcMode: h?.IpcMode ?? '',
+  };
 }

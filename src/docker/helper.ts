@@ -73,12 +73,15 @@ export async function runNamespaceHelper(docker: Docker, o: HelperOptions): Prom
     });
   } catch (err) {
     const missing = engineStatus(err) === 404;
-    throw new FailureError(`cannot create a helper container from image ${safeText(o.image)} for ${safeText(o.targetName)}: ${engineMessage(err)}`, {
-      hint: missing
-        ? 'The image is not on the engine (no registry is used): pass `helperImage:` naming a local image that has /bin/sh, cat, wc and readlink (busybox).'
-        : 'Check that the target is running or paused; a stopped container has no namespaces to join.',
-      cause: err,
-    });
+    throw new FailureError(
+      `cannot create a helper container from image ${safeText(o.image)} for ${safeText(o.targetName)}: ${engineMessage(err)}`,
+      {
+        hint: missing
+          ? 'The image is not on the engine (no registry is used): pass `helperImage:` naming a local image that has /bin/sh, cat, wc and readlink (busybox).'
+          : 'Check that the target is running or paused; a stopped container has no namespaces to join.',
+        cause: err,
+      },
+    );
   }
   const stderr = new BoundedBuffer(STDERR_KEEP);
   const errSink = stderr.sink();
@@ -87,18 +90,29 @@ export async function runNamespaceHelper(docker: Docker, o: HelperOptions): Prom
   const kill = (): void => void container.remove({ force: true }).catch(() => undefined);
   signal.addEventListener('abort', kill, { once: true });
   try {
-    const stream = (await container.attach({ stream: true, stdout: true, stderr: true })) as NodeJS.ReadableStream;
+    const stream = (await container.attach({
+      stream: true,
+      stdout: true,
+      stderr: true,
+    })) as NodeJS.ReadableStream;
     const exited = container.wait({ condition: 'next-exit' }) as Promise<{ StatusCode: number }>;
     // Awaited below; this only keeps an early rejection from being reported as unhandled.
     exited.catch(() => undefined);
     await container.start().catch((err: unknown) => {
-      throw new FailureError(`helper container ${name} (image ${safeText(o.image)}) for ${safeText(o.targetName)} did not start: ${engineMessage(err)}`, {
-        hint: 'The helper image needs /bin/sh, cat, wc and readlink (busybox has them): pass `helperImage:` naming such a local image.',
-        cause: err,
-      });
+      throw new FailureError(
+        `helper container ${name} (image ${safeText(o.image)}) for ${safeText(o.targetName)} did not start: ${engineMessage(err)}`,
+        {
+          hint: 'The helper image needs /bin/sh, cat, wc and readlink (busybox has them): pass `helperImage:` naming such a local image.',
+          cause: err,
+        },
+      );
     });
     const work = (async () => {
-      await pipeline(stream, new FrameDemuxer(), frameRouter({ stdout: o.stdout, stderr: errSink }));
+      await pipeline(
+        stream,
+        new FrameDemuxer(),
+        frameRouter({ stdout: o.stdout, stderr: errSink }),
+      );
       const { StatusCode } = await exited;
       o.stdout.end();
       await finished(o.stdout);
@@ -116,8 +130,13 @@ export async function runNamespaceHelper(docker: Docker, o: HelperOptions): Prom
   } catch (err) {
     if (!o.stdout.writableEnded) o.stdout.destroy();
     if (signal.aborted) {
-      const why = timeout.aborted ? `did not finish within ${Math.round((o.timeoutMs ?? 120_000) / 1000)} s` : 'was interrupted';
-      throw new FailureError(`helper container ${name} for ${safeText(o.targetName)} ${why}`, { hint: 'It was removed; re-run the step.', cause: err });
+      const why = timeout.aborted
+        ? `did not finish within ${Math.round((o.timeoutMs ?? 120_000) / 1000)} s`
+        : 'was interrupted';
+      throw new FailureError(`helper container ${name} for ${safeText(o.targetName)} ${why}`, {
+        hint: 'It was removed; re-run the step.',
+        cause: err,
+      });
     }
     throw err;
   } finally {

@@ -13,7 +13,10 @@ export function endpointRecords(info: Inspect): EndpointRecord[] {
   return Object.keys(nets)
     .sort()
     .map((name) => {
-      const e = nets[name] as Docker.NetworkInfo & { IPAMConfig?: EndpointRecord['ipamConfig']; Links?: string[] | null };
+      const e = nets[name] as Docker.NetworkInfo & {
+        IPAMConfig?: EndpointRecord['ipamConfig'];
+        Links?: string[] | null;
+      };
       const ipam = e.IPAMConfig && Object.keys(e.IPAMConfig).length ? e.IPAMConfig : null;
       return {
         name,
@@ -34,8 +37,15 @@ export function endpointRecords(info: Inspect): EndpointRecord[] {
  * and calling the API (an empty id would address `/networks//…`) work the same as for a running one.
  * A network that no longer exists keeps the empty id; callers then address it by name.
  */
-export async function resolveEndpointIds(docker: Docker, endpoints: EndpointRecord[]): Promise<EndpointRecord[]> {
-  return Promise.all(endpoints.map(async (e) => (e.id ? e : { ...e, id: (await inspectNetwork(docker, e.name))?.Id ?? '' })));
+export async function resolveEndpointIds(
+  docker: Docker,
+  endpoints: EndpointRecord[],
+): Promise<EndpointRecord[]> {
+  return Promise.all(
+    endpoints.map(async (e) =>
+      e.id ? e : { ...e, id: (await inspectNetwork(docker, e.name))?.Id ?? '' },
+    ),
+  );
 }
 
 /**
@@ -45,12 +55,16 @@ export async function resolveEndpointIds(docker: Docker, endpoints: EndpointReco
 export function sharedNamespace(info: Inspect): string | undefined {
   const mode = info.HostConfig?.NetworkMode ?? '';
   if (mode === 'host') return "uses the host's network namespace (network mode host)";
-  if (mode.startsWith('container:')) return `shares the network namespace of container ${safeText(mode.slice('container:'.length, 'container:'.length + 12))}`;
+  if (mode.startsWith('container:'))
+    return `shares the network namespace of container ${safeText(mode.slice('container:'.length, 'container:'.length + 12))}`;
   return undefined;
 }
 
 /** True for a network that is internal and labelled as cirt's quarantine. */
-export function isQuarantine(net: { Internal?: boolean; Labels?: Record<string, string> | null }): boolean {
+export function isQuarantine(net: {
+  Internal?: boolean;
+  Labels?: Record<string, string> | null;
+}): boolean {
   return Boolean(net.Internal) && net.Labels?.[QUARANTINE_LABEL] === '1';
 }
 
@@ -59,7 +73,10 @@ export function isQuarantine(net: { Internal?: boolean; Labels?: Record<string, 
  * inter-container traffic off (two quarantined containers cannot talk), labelled as cirt's.
  * An existing network of that name that is not internal is refused: it would not contain anything.
  */
-export async function ensureQuarantineNetwork(docker: Docker, name: string): Promise<QuarantineNetwork> {
+export async function ensureQuarantineNetwork(
+  docker: Docker,
+  name: string,
+): Promise<QuarantineNetwork> {
   const existing = await oldestOfName(docker, name);
   if (existing) return checkExisting(existing);
   try {
@@ -107,10 +124,14 @@ async function oldestOfName(docker: Docker, name: string): Promise<NetInspect | 
   try {
     list = (await docker.listNetworks({ filters: { name: [name] } })) as typeof list;
   } catch (err) {
-    throw new PreconditionError(`cannot list networks named ${name}: ${engineMessage(err)}`, { cause: err });
+    throw new PreconditionError(`cannot list networks named ${name}: ${engineMessage(err)}`, {
+      cause: err,
+    });
   }
   const same = list.filter((n) => n.Name === name);
-  same.sort((a, b) => nanoTime(a.Created).localeCompare(nanoTime(b.Created)) || a.Id.localeCompare(b.Id));
+  same.sort(
+    (a, b) => nanoTime(a.Created).localeCompare(nanoTime(b.Created)) || a.Id.localeCompare(b.Id),
+  );
   return same[0];
 }
 
@@ -136,19 +157,30 @@ async function inspectNetwork(docker: Docker, name: string): Promise<NetInspect 
     return n.Name === name ? n : undefined;
   } catch (err) {
     if (engineStatus(err) === 404) return undefined;
-    throw new PreconditionError(`cannot inspect network ${name}: ${engineMessage(err)}`, { cause: err });
+    throw new PreconditionError(`cannot inspect network ${name}: ${engineMessage(err)}`, {
+      cause: err,
+    });
   }
 }
 
 function checkExisting(n: NetInspect): QuarantineNetwork {
   if (!n.Internal) {
-    throw new PreconditionError(`network ${n.Name} exists but is not internal (it has a route out), so it cannot be a quarantine`, {
-      hint: `Pick another name with the step's \`network\` param, or remove that network (docker network rm ${n.Name}).`,
-    });
+    throw new PreconditionError(
+      `network ${n.Name} exists but is not internal (it has a route out), so it cannot be a quarantine`,
+      {
+        hint: `Pick another name with the step's \`network\` param, or remove that network (docker network rm ${n.Name}).`,
+      },
+    );
   }
   const warnings: string[] = [];
-  if (n.Labels?.[QUARANTINE_LABEL] !== '1') warnings.push(`network ${n.Name} lacks the label ${QUARANTINE_LABEL}=1, so \`cirt ps\` will not show the container as quarantined`);
-  if (n.Options?.['com.docker.network.bridge.enable_icc'] !== 'false') warnings.push(`network ${n.Name} lets its containers talk to each other (enable_icc is not false)`);
+  if (n.Labels?.[QUARANTINE_LABEL] !== '1')
+    warnings.push(
+      `network ${n.Name} lacks the label ${QUARANTINE_LABEL}=1, so \`cirt ps\` will not show the container as quarantined`,
+    );
+  if (n.Options?.['com.docker.network.bridge.enable_icc'] !== 'false')
+    warnings.push(
+      `network ${n.Name} lets its containers talk to each other (enable_icc is not false)`,
+    );
   return { id: n.Id, name: n.Name, created: false, warnings };
 }
 

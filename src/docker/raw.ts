@@ -34,6 +34,23 @@ export function dialStream(docker: Docker, spec: DialSpec): Promise<IncomingMess
  * Opens an engine endpoint as a byte stream (dockerode buffers some endpoints, e.g. logs
  * without `follow`, whole in memory; evidence must stream).
  */
-export function engineStream(docker: Docker, path: string, query: Record<string, unknown>, signal?: AbortSignal): Promise<IncomingMessage> {
-  return dialStream(docker, { path, method: 'GET', query, signal, statusCodes: { 200: true, 400: 'bad parameter', 404: 'no such container', 500: 'server error', 501: 'not implemented' } });
+export function engineStream(
+  docker: Docker,
+  path: string,
+  query: Record<string, unknown>,
+  signal?: AbortSignal,
+): Promise<IncomingMessage> {
+  return dialStream(docker, {
+    path,
+    method: 'GET',
+    query,
+    signal,
+    statusCodes: {
+      200: true,
+      400: 'bad parameter',
+      404: 'no such container',
+      500: 'server error',
+      501: 'not implemented',
+    },
+  });
 }

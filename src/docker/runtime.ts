@@ -30,7 +30,12 @@ import { factsOf, summaryOf } from './facts.js';
 import { helperName, runNamespaceHelper } from './helper.js';
 import { inspectContainer } from './inspect.js';
 import { planLimits, restoreLimits } from './limits.js';
-import { endpointRecords, ensureQuarantineNetwork, isQuarantine, resolveEndpointIds } from './networks.js';
+import {
+  endpointRecords,
+  ensureQuarantineNetwork,
+  isQuarantine,
+  resolveEndpointIds,
+} from './networks.js';
 import { QUARANTINE_LABEL } from '../runtime/quarantine.js';
 import { engineStream } from './raw.js';
 import { restoreNetworks } from './restore-networks.js';
@@ -64,8 +69,21 @@ export function toRuntimeError(err: unknown): unknown {
   const status = engineStatus(err);
   // A 404 about the container itself (not a path in it, not an image) means it is gone.
   const gone = status === 404 && /no such container/i.test(engineMessage(err));
-  const kind: RuntimeErrorKind = status === undefined ? 'unreachable' : gone ? 'gone' : status === 404 ? 'not-found' : status === 409 ? 'conflict' : 'refused';
-  return new RuntimeError(kind, errorMessage(err), { detail: engineMessage(err), status, cause: err });
+  const kind: RuntimeErrorKind =
+    status === undefined
+      ? 'unreachable'
+      : gone
+        ? 'gone'
+        : status === 404
+          ? 'not-found'
+          : status === 409
+            ? 'conflict'
+            : 'refused';
+  return new RuntimeError(kind, errorMessage(err), {
+    detail: engineMessage(err),
+    status,
+    cause: err,
+  });
 }
 
 /** Runs an engine request; its failure becomes a RuntimeError. */
@@ -107,7 +125,9 @@ export class DockerRuntime implements ContainerRuntime {
 
   async writableLayerBytes(ref: ContainerRef): Promise<number | undefined> {
     // The typings do not list `size`; the engine's query parameter is what matters.
-    const i = await call(this.docker.getContainer(ref.id).inspect({ size: true } as { abortSignal?: AbortSignal }));
+    const i = await call(
+      this.docker.getContainer(ref.id).inspect({ size: true } as { abortSignal?: AbortSignal }),
+    );
     const n = (i as { SizeRw?: unknown }).SizeRw;
     return typeof n === 'number' ? n : undefined;
   }
@@ -116,10 +136,24 @@ export class DockerRuntime implements ContainerRuntime {
     return factsOf(await call(() => inspectContainer(this.docker, ref.id, ref.name)));
   }
 
-  async logs(ref: ContainerRef & { tty: boolean }, q: LogQuery, signal?: AbortSignal): Promise<LogStream> {
-    const query = { stdout: true, stderr: true, timestamps: true, follow: false, tail: q.tail, ...(q.since ? { since: q.since } : {}), ...(q.until ? { until: q.until } : {}) };
+  async logs(
+    ref: ContainerRef & { tty: boolean },
+    q: LogQuery,
+    signal?: AbortSignal,
+  ): Promise<LogStream> {
+    const query = {
+      stdout: true,
+      stderr: true,
+      timestamps: true,
+      follow: false,
+      tail: q.tail,
+      ...(q.since ? { since: q.since } : {}),
+      ...(q.until ? { until: q.until } : {}),
+    };
     const source = `GET /containers/${ref.id}/logs?stdout=1&stderr=1&timestamps=1&tail=${q.tail}${q.since ? `&since=${q.since}` : ''}${q.until ? `&until=${q.until}` : ''}`;
-    const stream = await call(engineStream(this.docker, `/containers/${ref.id}/logs`, query, signal));
+    const stream = await call(
+      engineStream(this.docker, `/containers/${ref.id}/logs`, query, signal),
+    );
     return {
       tty: ref.tty,
       source,
@@ -132,7 +166,10 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async changes(ref: ContainerRef, signal?: AbortSignal): Promise<Sourced> {
-    return { stream: await call(changesStream(this.docker, ref.id, signal)), source: `GET /containers/${ref.id}/changes` };
+    return {
+      stream: await call(changesStream(this.docker, ref.id, signal)),
+      source: `GET /containers/${ref.id}/changes`,
+    };
   }
 
   archive(ref: ContainerRef, path: Buffer, signal?: AbortSignal): Promise<Readable> {
@@ -144,13 +181,20 @@ export class DockerRuntime implements ContainerRuntime {
     return `GET /containers/${ref.id}/archive`;
   }
 
-  async isDirectory(ref: ContainerRef, path: Buffer, signal?: AbortSignal): Promise<boolean | null> {
+  async isDirectory(
+    ref: ContainerRef,
+    path: Buffer,
+    signal?: AbortSignal,
+  ): Promise<boolean | null> {
     const st = await call(statPath(this.docker, ref.id, path, signal));
     return st ? isDirStat(st) : null;
   }
 
   async export(ref: ContainerRef, signal?: AbortSignal): Promise<Sourced> {
-    return { stream: await call(exportStream(this.docker, ref.id, signal)), source: `GET /containers/${ref.id}/export` };
+    return {
+      stream: await call(exportStream(this.docker, ref.id, signal)),
+      source: `GET /containers/${ref.id}/export`,
+    };
   }
 
   async top(ref: ContainerRef, psArgs?: string) {
@@ -160,7 +204,11 @@ export class DockerRuntime implements ContainerRuntime {
     return { data, processes, source: `GET /containers/${ref.id}/top?ps_args=${psArgs ?? '-ef'}` };
   }
 
-  async events(ref: ContainerRef, range: { since: string; until: string }, signal?: AbortSignal): Promise<EventHistory> {
+  async events(
+    ref: ContainerRef,
+    range: { since: string; until: string },
+    signal?: AbortSignal,
+  ): Promise<EventHistory> {
     const { since, until } = range;
     const filters = { container: [ref.id] };
     const source = `GET /events?since=${since}&until=${until}&filters=${JSON.stringify(filters)}`;
@@ -169,7 +217,12 @@ export class DockerRuntime implements ContainerRuntime {
     // misses them (engine 20.10); they name the container in their attributes.
     const netFilters = { type: ['network'] };
     const problems: string[] = [];
-    const network = await readNetworkEvents(this.docker, ref.id, { since, until, filters: netFilters }, signal).catch((err: unknown) => {
+    const network = await readNetworkEvents(
+      this.docker,
+      ref.id,
+      { since, until, filters: netFilters },
+      signal,
+    ).catch((err: unknown) => {
       problems.push(`network events could not be read: ${engineMessage(err)}`);
       return [] as string[];
     });
@@ -182,7 +235,12 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   activity(): Promise<Readable> {
-    return call(async () => (await this.docker.getEvents({ filters: { type: ['container', 'network'] } })) as unknown as Readable);
+    return call(
+      async () =>
+        (await this.docker.getEvents({
+          filters: { type: ['container', 'network'] },
+        })) as unknown as Readable,
+    );
   }
 
   async image(id: string): Promise<ImageFacts> {
@@ -200,7 +258,10 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async imageHistory(id: string) {
-    return { raw: await call(this.docker.getImage(id).history()), source: `GET /images/${id}/history` };
+    return {
+      raw: await call(this.docker.getImage(id).history()),
+      source: `GET /images/${id}/history`,
+    };
   }
 
   async imageExists(ref: string): Promise<boolean> {
@@ -214,8 +275,15 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async commit(ref: ContainerRef, o: { repo: string; tag: string; comment: string }) {
-    const res = (await call(this.docker.getContainer(ref.id).commit({ repo: o.repo, tag: o.tag, pause: true, comment: o.comment, author: 'cirt' }))) as { Id: string };
-    return { imageId: res.Id, source: `POST /commit?container=${ref.id}&repo=${o.repo}&tag=${o.tag}&pause=1` };
+    const res = (await call(
+      this.docker
+        .getContainer(ref.id)
+        .commit({ repo: o.repo, tag: o.tag, pause: true, comment: o.comment, author: 'cirt' }),
+    )) as { Id: string };
+    return {
+      imageId: res.Id,
+      source: `POST /commit?container=${ref.id}&repo=${o.repo}&tag=${o.tag}&pause=1`,
+    };
   }
 
   async pause(ref: ContainerRef) {
@@ -236,16 +304,26 @@ export class DockerRuntime implements ContainerRuntime {
 
   async prepareIsolation(facts: ContainerFacts, network: string): Promise<IsolationPlan> {
     const quarantine = await call(() => ensureQuarantineNetwork(this.docker, network));
-    return { quarantine, endpoints: await call(() => resolveEndpointIds(this.docker, facts.networks)) };
+    return {
+      quarantine,
+      endpoints: await call(() => resolveEndpointIds(this.docker, facts.networks)),
+    };
   }
 
-  async isolate(facts: ContainerFacts, plan: IsolationPlan, alias: string, progress: (message: string) => void) {
+  async isolate(
+    facts: ContainerFacts,
+    plan: IsolationPlan,
+    alias: string,
+    progress: (message: string) => void,
+  ) {
     const q = plan.quarantine;
     const failures: string[] = [];
     // Keep going after a failure: every network we do get off is one less way out.
     for (const e of plan.endpoints.filter((x) => x.id !== q.id)) {
       try {
-        await this.docker.getNetwork(e.id || e.name).disconnect({ Container: facts.id, Force: true });
+        await this.docker
+          .getNetwork(e.id || e.name)
+          .disconnect({ Container: facts.id, Force: true });
       } catch (err) {
         failures.push(`${e.name}: ${engineMessage(err)}`);
       }
@@ -253,27 +331,38 @@ export class DockerRuntime implements ContainerRuntime {
     }
     if (!plan.endpoints.some((x) => x.id === q.id)) {
       try {
-        await this.docker.getNetwork(q.id).connect({ Container: facts.id, EndpointConfig: { Aliases: [alias] } });
+        await this.docker
+          .getNetwork(q.id)
+          .connect({ Container: facts.id, EndpointConfig: { Aliases: [alias] } });
       } catch (err) {
         failures.push(`connect ${q.name}: ${engineMessage(err)}`);
       }
     }
-    const left = endpointRecords(await call(() => inspectContainer(this.docker, facts.id))).map((e) => e.name);
+    const left = endpointRecords(await call(() => inspectContainer(this.docker, facts.id))).map(
+      (e) => e.name,
+    );
     return { failures, stillOn: left.filter((n) => n !== q.name) };
   }
 
-  restoreNetworks(facts: ContainerFacts, caseId: string, records: IsolationToUndo[]): Promise<RestoreOutcome> {
+  restoreNetworks(
+    facts: ContainerFacts,
+    caseId: string,
+    records: IsolationToUndo[],
+  ): Promise<RestoreOutcome> {
     return call(() => restoreNetworks(this.docker, facts, caseId, records));
   }
 
   async quarantineNetworks() {
-    const nets = await call(this.docker.listNetworks({ filters: { label: [`${QUARANTINE_LABEL}=1`] } }));
+    const nets = await call(
+      this.docker.listNetworks({ filters: { label: [`${QUARANTINE_LABEL}=1`] } }),
+    );
     return nets.filter(isQuarantine).map((n) => ({ id: n.Id, name: n.Name }));
   }
 
   async aliasesOn(ref: ContainerRef, network: string): Promise<string[] | null> {
     try {
-      const nets = (await call(this.docker.getContainer(ref.id).inspect())).NetworkSettings.Networks;
+      const nets = (await call(this.docker.getContainer(ref.id).inspect())).NetworkSettings
+        .Networks;
       return nets[network]?.Aliases ?? [];
     } catch (err) {
       // Removed between list and inspect: nothing to say about it.
@@ -290,7 +379,11 @@ export class DockerRuntime implements ContainerRuntime {
     await call(this.docker.getContainer(ref.id).update(after));
   }
 
-  restoreLimits(facts: ContainerFacts, original: Limits, touched: (keyof Limits)[]): Promise<RestoreOutcome> {
+  restoreLimits(
+    facts: ContainerFacts,
+    original: Limits,
+    touched: (keyof Limits)[],
+  ): Promise<RestoreOutcome> {
     return call(() => restoreLimits(this.docker, facts, original, touched));
   }
 
@@ -299,7 +392,19 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   runHelper(o: HelperOptions): Promise<HelperResult> {
-    return call(() => runNamespaceHelper(this.docker, { targetId: o.target.id, targetName: o.target.name, image: o.image, script: o.script, stdout: o.stdout, labels: o.labels, signal: o.signal, timeoutMs: o.timeoutMs, name: o.name }));
+    return call(() =>
+      runNamespaceHelper(this.docker, {
+        targetId: o.target.id,
+        targetName: o.target.name,
+        image: o.image,
+        script: o.script,
+        stdout: o.stdout,
+        labels: o.labels,
+        signal: o.signal,
+        timeoutMs: o.timeoutMs,
+        name: o.name,
+      }),
+    );
   }
 
   helperName(ref: ContainerRef): string {

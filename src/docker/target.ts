@@ -8,7 +8,9 @@ import { inspectContainer } from './inspect.js';
 /** Finds a container by exact name, exact id, or a unique id prefix. */
 export async function resolveTarget(docker: Docker, ref: string): Promise<Target> {
   if (!ref || /[\s/]/.test(ref.replace(/^\//, ''))) {
-    throw new UserError(`"${safeText(ref)}" is not a container name or id`, { hint: 'Run `cirt ps` to list containers.' });
+    throw new UserError(`"${safeText(ref)}" is not a container name or id`, {
+      hint: 'Run `cirt ps` to list containers.',
+    });
   }
   const wanted = ref.replace(/^\//, '');
   const all = await docker.listContainers({ all: true });
@@ -18,8 +20,12 @@ export async function resolveTarget(docker: Docker, ref: string): Promise<Target
   if (!match.length && /^[0-9a-f]{1,64}$/.test(wanted)) {
     match = all.filter((c) => c.Id.startsWith(wanted));
     if (match.length > 1) {
-      const names = match.map((c) => `${c.Id.slice(0, 12)} (${safeText(c.Names[0]?.replace(/^\//, '') ?? '?')})`).join(', ');
-      throw new UserError(`Container id prefix "${wanted}" is ambiguous: ${names}`, { hint: 'Give more characters of the id, or the name.' });
+      const names = match
+        .map((c) => `${c.Id.slice(0, 12)} (${safeText(c.Names[0]?.replace(/^\//, '') ?? '?')})`)
+        .join(', ');
+      throw new UserError(`Container id prefix "${wanted}" is ambiguous: ${names}`, {
+        hint: 'Give more characters of the id, or the name.',
+      });
     }
   }
   if (!match.length) {
@@ -36,14 +42,20 @@ export async function resolveTarget(docker: Docker, ref: string): Promise<Target
  * prefix. Undefined when no container has it.
  */
 export async function findByAlertId(docker: Docker, id: string): Promise<Target | undefined> {
-  if (!/^(?:[0-9a-f]{12}|[0-9a-f]{64})$/.test(id)) throw new Error(`findByAlertId: "${id}" is not a 12 or 64 hex id`);
+  if (!/^(?:[0-9a-f]{12}|[0-9a-f]{64})$/.test(id))
+    throw new Error(`findByAlertId: "${id}" is not a 12 or 64 hex id`);
   const all = await docker.listContainers({ all: true });
   const match = all.filter((c) => (id.length === 64 ? c.Id === id : c.Id.startsWith(id)));
   if (match.length > 1) {
-    const names = match.map((c) => `${c.Id.slice(0, 16)}… (${safeText(c.Names[0]?.replace(/^\//, '') ?? '?')})`).join(', ');
-    throw new UserError(`Container id ${id} from the alert matches ${match.length} containers: ${names}; nothing was touched`, {
-      hint: 'Name the container with --target (its full id) and no --alert.',
-    });
+    const names = match
+      .map((c) => `${c.Id.slice(0, 16)}… (${safeText(c.Names[0]?.replace(/^\//, '') ?? '?')})`)
+      .join(', ');
+    throw new UserError(
+      `Container id ${id} from the alert matches ${match.length} containers: ${names}; nothing was touched`,
+      {
+        hint: 'Name the container with --target (its full id) and no --alert.',
+      },
+    );
   }
   return match.length ? inspectTarget(docker, match[0].Id) : undefined;
 }

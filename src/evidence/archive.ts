@@ -33,7 +33,10 @@ export async function writeBundle(
   const dest = path.join(path.dirname(root), `${top}.tar.gz`);
   const sumFile = `${dest}.sha256`;
   for (const f of [dest, sumFile]) {
-    if (fs.existsSync(f)) throw new FailureError(`${f} exists already`, { hint: 'Move the old bundle away, then run `cirt seal --case <id>` again to archive the sealed folder.' });
+    if (fs.existsSync(f))
+      throw new FailureError(`${f} exists already`, {
+        hint: 'Move the old bundle away, then run `cirt seal --case <id>` again to archive the sealed folder.',
+      });
   }
   const tmp = `${dest}.partial-${process.pid}`;
   const archive = new TarArchive({ gzip: true, gzipOptions: { level: opts.gzipLevel ?? 6 } });
@@ -65,7 +68,10 @@ export async function writeBundle(
       fs.rmSync(sumFile, { force: true });
     }
     const errno = writeErrno(err);
-    const why = errno === 'ENOSPC' ? `the cases folder ${path.dirname(root)} is full (ENOSPC); the partial bundle was removed` : (err as Error).message;
+    const why =
+      errno === 'ENOSPC'
+        ? `the cases folder ${path.dirname(root)} is full (ENOSPC); the partial bundle was removed`
+        : (err as Error).message;
     throw new FailureError(`archiving ${root} into ${dest} failed: ${why}`, {
       hint: `The sealed case folder is intact; free space or fix the cause, then run \`cirt seal --case ${top}\` to archive it again.`,
       cause: err,

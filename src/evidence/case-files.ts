@@ -16,7 +16,9 @@ export interface FolderListing {
 export async function listFolder(root: string): Promise<FolderListing> {
   const out: FolderListing = { files: [], dirs: [], odd: [] };
   const walk = async (rel: string): Promise<void> => {
-    const names = (await fs.promises.readdir(rel ? path.join(root, rel) : root, { encoding: 'buffer' })) as Buffer[];
+    const names = (await fs.promises.readdir(rel ? path.join(root, rel) : root, {
+      encoding: 'buffer',
+    })) as Buffer[];
     for (const nameBytes of names) {
       const name = nameBytes.toString('utf8');
       const r = rel ? `${rel}/${name}` : name;
@@ -29,7 +31,11 @@ export async function listFolder(root: string): Promise<FolderListing> {
         out.dirs.push(r);
         await walk(r);
       } else if (st.isFile()) out.files.push({ rel: r, size: st.size });
-      else out.odd.push({ rel: r, why: st.isSymbolicLink() ? 'is a symlink' : 'is not a regular file' });
+      else
+        out.odd.push({
+          rel: r,
+          why: st.isSymbolicLink() ? 'is a symlink' : 'is not a regular file',
+        });
     }
   };
   await walk('');

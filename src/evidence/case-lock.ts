@@ -29,7 +29,11 @@ function realDir(dir: string): string {
  */
 export function lockCase(casesDir: string, id: string, command: string): HeldLock {
   const file = caseLockFile(casesDir, id);
-  const r = tryLock(file, { command, caseId: id, caseDir: path.resolve(casesDir, id) }, { tidy: true });
+  const r = tryLock(
+    file,
+    { command, caseId: id, caseDir: path.resolve(casesDir, id) },
+    { tidy: true },
+  );
   if (r.ok) return r.lock;
   throw new UserError(`Case ${id} is being written by another cirt: ${describeHolder(r.holder)}`, {
     hint:
@@ -43,7 +47,11 @@ export function lockCase(casesDir: string, id: string, command: string): HeldLoc
  * EEXIST, atomically, so two runs in the same second cannot share `<utc-second>-<name>`; the
  * second gets `-2`, the third `-3`. The case lock is taken before the folder is made.
  */
-export function claimNewCase(casesDir: string, baseId: string, command: string): { id: string; lock: HeldLock } {
+export function claimNewCase(
+  casesDir: string,
+  baseId: string,
+  command: string,
+): { id: string; lock: HeldLock } {
   fs.mkdirSync(path.resolve(casesDir), { recursive: true });
   for (let n = 1; n < 1000; n++) {
     const id = n === 1 ? baseId : `${baseId.slice(0, 120)}-${n}`;
@@ -64,5 +72,8 @@ export function claimNewCase(casesDir: string, baseId: string, command: string):
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
   }
-  throw new UserError(`No free case id from ${baseId} in ${casesDir} (tried ${baseId} to ${baseId}-999)`, { hint: 'Pass --case <id>.' });
+  throw new UserError(
+    `No free case id from ${baseId} in ${casesDir} (tried ${baseId} to ${baseId}-999)`,
+    { hint: 'Pass --case <id>.' },
+  );
 }

@@ -24,7 +24,8 @@ const manifestEntryShape = z.looseObject({
 });
 const manifestShape = z.looseObject({ artifacts: z.array(manifestEntryShape) });
 
-const HINT = 'The case folder is damaged or was edited; restore the file from the sealed bundle (cases/<id>.tar.gz) or a copy.';
+const HINT =
+  'The case folder is damaged or was edited; restore the file from the sealed bundle (cases/<id>.tar.gz) or a copy.';
 
 /** `what` parsed from `text`; throws UserError naming `file` (and the field) when it does not fit. */
 function parseWith<T>(shape: z.ZodType, text: string, file: string, what: string): T {
@@ -32,13 +33,19 @@ function parseWith<T>(shape: z.ZodType, text: string, file: string, what: string
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new UserError(`${safeText(file)} is not valid JSON (${clip(safeText((err as Error).message), 160)})`, { hint: HINT });
+    throw new UserError(
+      `${safeText(file)} is not valid JSON (${clip(safeText((err as Error).message), 160)})`,
+      { hint: HINT },
+    );
   }
   const r = shape.safeParse(raw);
   if (!r.success) {
     const issue = r.error.issues[0];
     const where = issue.path.length ? `"${issue.path.map(String).join('.')}": ` : '';
-    throw new UserError(`${safeText(file)} is not ${what} (${clip(safeText(`${where}${issue.message}`), 160)})`, { hint: HINT });
+    throw new UserError(
+      `${safeText(file)} is not ${what} (${clip(safeText(`${where}${issue.message}`), 160)})`,
+      { hint: HINT },
+    );
   }
   return r.data as T;
 }
@@ -50,5 +57,10 @@ export function parseCaseInfo(text: string, file: string): CaseInfo {
 }
 
 export function parseManifest(text: string, file: string): ManifestEntry[] {
-  return parseWith<{ artifacts: ManifestEntry[] }>(manifestShape, text, file, 'a cirt manifest.json').artifacts;
+  return parseWith<{ artifacts: ManifestEntry[] }>(
+    manifestShape,
+    text,
+    file,
+    'a cirt manifest.json',
+  ).artifacts;
 }

@@ -38,16 +38,23 @@ function checkRel(rel: string): string {
 }
 
 /** Opens a case folder or a sealed bundle for reading. */
-export async function openCaseSource(p: string, opts: { warn?: (m: string) => void } = {}): Promise<CaseSource> {
+export async function openCaseSource(
+  p: string,
+  opts: { warn?: (m: string) => void } = {},
+): Promise<CaseSource> {
   let st: fs.Stats;
   try {
     st = await fs.promises.stat(p);
   } catch (err) {
-    throw new UserError(`Cannot open ${safeText(p)}: ${(err as Error).message}`, { hint: 'Pass a case folder (cases/<id>) or a sealed bundle (cases/<id>.tar.gz).' });
+    throw new UserError(`Cannot open ${safeText(p)}: ${(err as Error).message}`, {
+      hint: 'Pass a case folder (cases/<id>) or a sealed bundle (cases/<id>.tar.gz).',
+    });
   }
   if (st.isDirectory()) return new DirSource(path.resolve(p), p);
   if (st.isFile()) return BundleSource.open(path.resolve(p), p, opts.warn ?? (() => undefined));
-  throw new UserError(`${safeText(p)} is neither a folder nor a file`, { hint: 'Pass a case folder or a .tar.gz bundle.' });
+  throw new UserError(`${safeText(p)} is neither a folder nor a file`, {
+    hint: 'Pass a case folder or a .tar.gz bundle.',
+  });
 }
 
 class DirSource implements CaseSource {
@@ -84,11 +91,15 @@ class DirSource implements CaseSource {
   }
 
   async readText(rel: string): Promise<string> {
-    const fh = await fs.promises.open(this.full(rel), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    const fh = await fs.promises.open(
+      this.full(rel),
+      fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW,
+    );
     try {
       const st = await fh.stat();
       if (!st.isFile()) throw new Error(`${rel} is not a regular file`);
-      if (st.size > MAX_TEXT) throw new Error(`${rel} is larger than ${MAX_TEXT} bytes; it can only be streamed`);
+      if (st.size > MAX_TEXT)
+        throw new Error(`${rel} is larger than ${MAX_TEXT} bytes; it can only be streamed`);
       return await fh.readFile('utf8');
     } finally {
       await fh.close();
@@ -124,12 +135,14 @@ class BundleSource implements CaseSource {
         const h = entry.header;
         const raw = h.name;
         if (h.type !== 'file' && h.type !== 'contiguous-file') {
-          if (h.type !== 'directory') warn(`bundle member ${safeText(raw)} is a ${h.type}, not a file: ignored`);
+          if (h.type !== 'directory')
+            warn(`bundle member ${safeText(raw)} is a ${h.type}, not a file: ignored`);
           entry.resume();
           continue;
         }
         const size = h.size ?? 0;
-        const keep = size <= CACHE_MEMBER && cached + size <= CACHE_TOTAL && !/\.(tar|log)$/.test(raw);
+        const keep =
+          size <= CACHE_MEMBER && cached + size <= CACHE_TOTAL && !/\.(tar|log)$/.test(raw);
         if (keep) {
           const chunks: Buffer[] = [];
           for await (const c of entry) chunks.push(c as Buffer);
@@ -141,7 +154,9 @@ class BundleSource implements CaseSource {
         }
       }
     } catch (err) {
-      throw new UserError(`Cannot read bundle ${safeText(label)}: ${(err as Error).message}`, { hint: 'Check the file is a cirt bundle (.tar.gz) and verify it with `sha256sum -c`.' });
+      throw new UserError(`Cannot read bundle ${safeText(label)}: ${(err as Error).message}`, {
+        hint: 'Check the file is a cirt bundle (.tar.gz) and verify it with `sha256sum -c`.',
+      });
     }
     const members = new Map<string, Member>();
     const names = found.map((m) => m.raw.replace(/^\.\//, ''));
@@ -161,7 +176,8 @@ class BundleSource implements CaseSource {
 
   private member(rel: string): Member {
     const m = this.members.get(checkRel(rel));
-    if (!m) throw Object.assign(new Error(`${rel} is not in bundle ${this.label}`), { code: 'ENOENT' });
+    if (!m)
+      throw Object.assign(new Error(`${rel} is not in bundle ${this.label}`), { code: 'ENOENT' });
     return m;
   }
 
@@ -176,7 +192,8 @@ class BundleSource implements CaseSource {
   async readText(rel: string): Promise<string> {
     const m = this.member(rel);
     if (m.body) return m.body.toString('utf8');
-    if (m.size > MAX_TEXT) throw new Error(`${rel} is larger than ${MAX_TEXT} bytes; it can only be streamed`);
+    if (m.size > MAX_TEXT)
+      throw new Error(`${rel} is larger than ${MAX_TEXT} bytes; it can only be streamed`);
     const chunks: Buffer[] = [];
     for await (const c of this.createReadStream(rel)) chunks.push(c as Buffer);
     return Buffer.concat(chunks).toString('utf8');
@@ -221,7 +238,8 @@ function archiveEntries(file: string): AsyncIterable<Entry> {
   input.on('error', fail);
   ex.on('close', () => input.destroy());
   const sink = ex as unknown as NodeJS.WritableStream;
-  if (magic[0] === 0x1f && magic[1] === 0x8b) input.pipe(zlib.createGunzip().on('error', fail)).pipe(sink);
+  if (magic[0] === 0x1f && magic[1] === 0x8b)
+    input.pipe(zlib.createGunzip().on('error', fail)).pipe(sink);
   else input.pipe(sink);
   return ex;
 }

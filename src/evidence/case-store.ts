@@ -80,9 +80,15 @@ export class CaseStore {
   }
 
   /** Opens `casesDir/id`, creating it with `init` when new. */
-  static async openOrCreate(casesDir: string, id: string, init: () => CaseInfo): Promise<{ store: CaseStore; created: boolean }> {
+  static async openOrCreate(
+    casesDir: string,
+    id: string,
+    init: () => CaseInfo,
+  ): Promise<{ store: CaseStore; created: boolean }> {
     if (!CASE_ID.test(id)) {
-      throw new UserError(`Case id "${id}" is not allowed`, { hint: 'Use letters, digits, dot, dash and underscore (up to 128), starting with a letter or digit.' });
+      throw new UserError(`Case id "${id}" is not allowed`, {
+        hint: 'Use letters, digits, dot, dash and underscore (up to 128), starting with a letter or digit.',
+      });
     }
     const root = path.resolve(casesDir, id);
     await fs.promises.mkdir(path.resolve(casesDir), { recursive: true });
@@ -99,49 +105,76 @@ export class CaseStore {
   static async open(root: string): Promise<CaseStore> {
     const infoFile = path.join(root, 'case.json');
     if (!fs.existsSync(infoFile)) {
-      throw new UserError(`${root} is not a cirt case folder (no case.json)`, { hint: 'Pass the folder cirt created under cases/, or use --cases-dir.' });
+      throw new UserError(`${root} is not a cirt case folder (no case.json)`, {
+        hint: 'Pass the folder cirt created under cases/, or use --cases-dir.',
+      });
     }
     const info = parseCaseInfo(await fs.promises.readFile(infoFile, 'utf8'), infoFile);
     const manifestFile = path.join(root, 'manifest.json');
-    const manifest = fs.existsSync(manifestFile) ? parseManifest(await fs.promises.readFile(manifestFile, 'utf8'), manifestFile) : [];
+    const manifest = fs.existsSync(manifestFile)
+      ? parseManifest(await fs.promises.readFile(manifestFile, 'utf8'), manifestFile)
+      : [];
     return new CaseStore(root, info, manifest);
   }
 
   /** Starts a new artifact; write to `stream`, then await `done()` for its manifest entry. */
-  async artifact(rel: string, meta: ArtifactMeta, onBytes?: (n: number) => void): Promise<ArtifactHandle> {
+  async artifact(
+    rel: string,
+    meta: ArtifactMeta,
+    onBytes?: (n: number) => void,
+  ): Promise<ArtifactHandle> {
     const { used, writer, startedAt } = await this.begin(rel, meta, onBytes);
     return {
       path: used,
       stream: writer.stream,
       done: async (failure?: Error) => {
         const r = await writer.done();
-        return this.finishArtifact(used, meta, startedAt, failure && r.complete ? { ...r, complete: false, error: failure } : r);
+        return this.finishArtifact(
+          used,
+          meta,
+          startedAt,
+          failure && r.complete ? { ...r, complete: false, error: failure } : r,
+        );
       },
     };
   }
 
   /** Writes a whole artifact from a stream, string or buffer. */
-  async writeArtifact(rel: string, source: Readable | string | Buffer, meta: ArtifactMeta, onBytes?: (n: number) => void): Promise<ManifestEntry> {
+  async writeArtifact(
+    rel: string,
+    source: Readable | string | Buffer,
+    meta: ArtifactMeta,
+    onBytes?: (n: number) => void,
+  ): Promise<ManifestEntry> {
     const { used, writer, startedAt } = await this.begin(rel, meta, onBytes);
     return this.finishArtifact(used, meta, startedAt, await writer.from(source));
   }
 
   /** Picks a free name inside the folder and opens the hashing writer on it. */
-  private async begin(rel: string, meta: ArtifactMeta, onBytes?: (n: number) => void): Promise<{ used: string; writer: HashingFileWriter; startedAt: string }> {
+  private async begin(
+    rel: string,
+    meta: ArtifactMeta,
+    onBytes?: (n: number) => void,
+  ): Promise<{ used: string; writer: HashingFileWriter; startedAt: string }> {
     this.assertOpen();
     const used = freeName(this.root, rel);
     const full = caseFile(this.root, used);
     await ensureParent(this.root, full).catch((err: unknown) => {
       throw this.diskError(err, path.dirname(used));
     });
-    return { used, writer: new HashingFileWriter(full, onBytes, (err) => this.diskError(err, used, meta.step)), startedAt: new Date().toISOString() };
+    return {
+      used,
+      writer: new HashingFileWriter(full, onBytes, (err) => this.diskError(err, used, meta.step)),
+      startedAt: new Date().toISOString(),
+    };
   }
 
   /** Names a disk error (file, errno, what to do) and gives up the reserve, so the failure can still be recorded. */
   private diskError(err: unknown, rel: string, step?: string): Error {
     if (writeErrno(err)) this.releaseReserve();
     const described = describeWriteError(err, { root: this.root, caseId: this.id, rel, step });
-    if (described instanceof DiskWriteError && !this.diskErrors.includes(described)) this.diskErrors.push(described);
+    if (described instanceof DiskWriteError && !this.diskErrors.includes(described))
+      this.diskErrors.push(described);
     return described;
   }
 
@@ -172,7 +205,12 @@ export class CaseStore {
     }
   }
 
-  private async finishArtifact(rel: string, meta: ArtifactMeta, startedAt: string, r: WriteResult): Promise<ManifestEntry> {
+  private async finishArtifact(
+    rel: string,
+    meta: ArtifactMeta,
+    startedAt: string,
+    r: WriteResult,
+  ): Promise<ManifestEntry> {
     const entry: ManifestEntry = {
       path: rel,
       sha256: r.sha256,
@@ -215,7 +253,8 @@ export class CaseStore {
       action: 'evidence:seal',
       target: { id: this.info.target.id, name: this.info.target.name },
       result: 'info',
-      message: 'an earlier seal stopped before SHA256SUMS was signed (nothing was sealed): the case is open again to be sealed',
+      message:
+        'an earlier seal stopped before SHA256SUMS was signed (nothing was sealed): the case is open again to be sealed',
     });
     return true;
   }
@@ -226,7 +265,8 @@ export class CaseStore {
 
   /** Appends a custody record; on a full disk the reserve is given up and the append tried once more. */
   async record(input: CustodyInput): Promise<CustodyRecord> {
-    if (this.frozen) throw new Error(`case ${this.id} is sealed; custody can no longer be appended`);
+    if (this.frozen)
+      throw new Error(`case ${this.id} is sealed; custody can no longer be appended`);
     try {
       return await this.custody.append(input);
     } catch (err) {
@@ -254,7 +294,11 @@ export class CaseStore {
    * ok end `partial`; a `limitation` (a fact about the evidence outside the step's control, such as
    * the engine's 256-event history) goes to `limitations[]` and leaves the step ok (docs/statuses.md).
    */
-  async noteIncomplete(step: string, reason: string, kind: 'gap' | 'limitation' = 'gap'): Promise<void> {
+  async noteIncomplete(
+    step: string,
+    reason: string,
+    kind: 'gap' | 'limitation' = 'gap',
+  ): Promise<void> {
     // A sealed case.json is listed in SHA256SUMS: it must not change any more.
     if (this.frozen) return;
     const list = kind === 'gap' ? 'incomplete' : 'limitations';
@@ -273,12 +317,18 @@ export class CaseStore {
 
   private async saveInfo(): Promise<void> {
     await this.serially(async () => {
-      this.written.set('case.json', await this.writeBookkeeping('case.json', `${JSON.stringify(this.info, null, 2)}\n`));
+      this.written.set(
+        'case.json',
+        await this.writeBookkeeping('case.json', `${JSON.stringify(this.info, null, 2)}\n`),
+      );
     });
   }
 
   /** case.json / manifest.json: atomic replace; on a full disk the reserve is given up and the write tried once more. */
-  private async writeBookkeeping(name: string, text: string): Promise<{ sha256: string; bytes: number }> {
+  private async writeBookkeeping(
+    name: string,
+    text: string,
+  ): Promise<{ sha256: string; bytes: number }> {
     const file = path.join(this.root, name);
     try {
       return await writeFileAtomic(file, text);
@@ -304,13 +354,24 @@ export class CaseStore {
   async saveManifest(extra: Record<string, unknown> = {}): Promise<void> {
     await this.serially(async () => {
       // Serialised at write time, so the file always holds every artifact finished so far.
-      const doc = { schema: 'cirt.manifest/1', caseId: this.info.id, ...extra, artifacts: this.manifest };
-      this.written.set('manifest.json', await this.writeBookkeeping('manifest.json', `${JSON.stringify(doc, null, 2)}\n`));
+      const doc = {
+        schema: 'cirt.manifest/1',
+        caseId: this.info.id,
+        ...extra,
+        artifacts: this.manifest,
+      };
+      this.written.set(
+        'manifest.json',
+        await this.writeBookkeeping('manifest.json', `${JSON.stringify(doc, null, 2)}\n`),
+      );
     });
   }
 }
 
-async function writeFileAtomic(file: string, text: string): Promise<{ sha256: string; bytes: number }> {
+async function writeFileAtomic(
+  file: string,
+  text: string,
+): Promise<{ sha256: string; bytes: number }> {
   const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   const data = Buffer.from(text);
   try {

@@ -11,7 +11,18 @@ export interface CustodyInput {
   target?: { id: string; name: string } | null;
   step?: string;
   params?: unknown;
-  result: 'ok' | 'noop' | 'partial' | 'incomplete' | 'failed' | 'skipped' | 'approved' | 'refused' | 'declined' | 'interrupted' | 'info';
+  result:
+    | 'ok'
+    | 'noop'
+    | 'partial'
+    | 'incomplete'
+    | 'failed'
+    | 'skipped'
+    | 'approved'
+    | 'refused'
+    | 'declined'
+    | 'interrupted'
+    | 'info';
   message?: string;
   artifacts?: { path: string; sha256: string; bytes: number }[];
   details?: unknown;
@@ -64,9 +75,18 @@ export function checkChain(text: string): { records: CustodyRecord[]; problems: 
       problems.push({ line: n, message: 'not valid JSON' });
       return;
     }
-    if (actual !== m[2]) problems.push({ line: n, message: `record was edited (hash ${m[2].slice(0, 12)}… does not match content ${actual.slice(0, 12)}…)` });
-    if (rec.prevHash !== prev) problems.push({ line: n, message: `chain broken: prevHash does not match the hash of record ${n - 1} (a record was removed, inserted or reordered)` });
-    if (rec.seq !== n) problems.push({ line: n, message: `sequence number ${rec.seq} where ${n} was expected` });
+    if (actual !== m[2])
+      problems.push({
+        line: n,
+        message: `record was edited (hash ${m[2].slice(0, 12)}… does not match content ${actual.slice(0, 12)}…)`,
+      });
+    if (rec.prevHash !== prev)
+      problems.push({
+        line: n,
+        message: `chain broken: prevHash does not match the hash of record ${n - 1} (a record was removed, inserted or reordered)`,
+      });
+    if (rec.seq !== n)
+      problems.push({ line: n, message: `sequence number ${rec.seq} where ${n} was expected` });
     prev = m[2];
     records.push(rec);
   });
@@ -111,9 +131,12 @@ export class CustodyLog {
     if (problems.length) {
       // An edited or damaged chain is evidence that does not verify (exit 1, as for custody.post-seal.jsonl),
       // not a bug: refuse to extend it, and say where.
-      throw new FailureError(`custody log ${file} is damaged at line ${problems[0].line}: ${problems[0].message}`, {
-        hint: 'Nothing was changed. Run `cirt verify` on the case for every problem; cirt will not add records to a broken chain.',
-      });
+      throw new FailureError(
+        `custody log ${file} is damaged at line ${problems[0].line}: ${problems[0].message}`,
+        {
+          hint: 'Nothing was changed. Run `cirt verify` on the case for every problem; cirt will not add records to a broken chain.',
+        },
+      );
     }
     return new CustodyLog(file, existing, records);
   }
@@ -127,7 +150,12 @@ export class CustodyLog {
   append(input: CustodyInput): Promise<CustodyRecord> {
     let made: { rec: CustodyRecord; line: string } | undefined;
     return this.writeLine(() => {
-      const body = { seq: this.seq + 1, time: new Date().toISOString(), ...input, prevHash: this.prev };
+      const body = {
+        seq: this.seq + 1,
+        time: new Date().toISOString(),
+        ...input,
+        prevHash: this.prev,
+      };
       const { line, hash } = encodeRecord(body);
       made = { rec: { ...body, hash } as CustodyRecord, line };
       return line;
@@ -172,7 +200,10 @@ export function durableAppender(file: string): (line: string | (() => string)) =
           let off = 0;
           while (off < data.length) {
             const { bytesWritten } = await fh.write(data, off, data.length - off);
-            if (bytesWritten === 0) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+            if (bytesWritten === 0)
+              throw Object.assign(new Error('ENOSPC: no space left on device, write'), {
+                code: 'ENOSPC',
+              });
             off += bytesWritten;
           }
           await fh.sync();

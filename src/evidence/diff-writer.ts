@@ -48,14 +48,27 @@ export interface RequestRecord {
   /** The request whose cut made this one necessary. */
   retryOf?: number;
   /** A response stopped at a member boundary (status `cut`): why, before which member, and cirt's end-of-archive marker. */
-  stop?: { reason: string; member: string; memberB64?: string; role: 'evidence' | 'context'; size: number; endMarkerOffset: number | null; prefix?: { artifact: string | null; bytes: number; sha256: string } };
+  stop?: {
+    reason: string;
+    member: string;
+    memberB64?: string;
+    role: 'evidence' | 'context';
+    size: number;
+    endMarkerOffset: number | null;
+    prefix?: { artifact: string | null; bytes: number; sha256: string };
+  };
 }
 
 /** Maps a tar entry name to the absolute container path it stands for. */
 export type NameMapper = (name: Buffer) => Buffer;
 
 /** Builds an index line from a parsed entry. */
-export function indexLine(e: TarEntry, mapName: NameMapper, request: number, base: number): IndexLine {
+export function indexLine(
+  e: TarEntry,
+  mapName: NameMapper,
+  request: number,
+  base: number,
+): IndexLine {
   const name = nameFields(mapName(e.name));
   const link = e.linkname ? nameFields(e.linkname) : null;
   // Built field by field (no conditional spreads: they were a third of indexing 10,000 members);
@@ -99,7 +112,12 @@ export class TarTee {
    * Copies one response; `mapName` turns its entry names into container paths. Throws with what arrived kept when the
    * response fails midway; `onProblem` receives an indexing problem (the bytes are still kept).
    */
-  async add(n: number, source: Readable, mapName: NameMapper, onProblem?: (why: string) => void): Promise<{ bytes: number; entries: number }> {
+  async add(
+    n: number,
+    source: Readable,
+    mapName: NameMapper,
+    onProblem?: (why: string) => void,
+  ): Promise<{ bytes: number; entries: number }> {
     const base = this.offset;
     let lines = '';
     const indexer = new TarIndexer((e) => {

@@ -24,11 +24,17 @@ export async function freeSpace(dir: string): Promise<FreeSpace | null> {
  * or less than twice the container's writable layer (its content lands in fs/diff.tar and again,
  * compressed, in the sealed bundle beside the case folder).
  */
-export function lowSpaceWarning(casesDir: string, space: FreeSpace | null, sizeRw?: number): string | null {
+export function lowSpaceWarning(
+  casesDir: string,
+  space: FreeSpace | null,
+  sizeRw?: number,
+): string | null {
   if (!space) return null;
   const need = sizeRw && sizeRw > 0 ? 2 * sizeRw : 0;
   if (space.free >= LOW_FREE_BYTES && space.free >= need) return null;
-  const layer = need ? `; the container's writable layer holds ${humanBytes(sizeRw as number)}, which collecting and sealing may need about twice of` : '';
+  const layer = need
+    ? `; the container's writable layer holds ${humanBytes(sizeRw as number)}, which collecting and sealing may need about twice of`
+    : '';
   return (
     `low disk space: the cases folder ${casesDir} has ${humanBytes(space.free)} free of ${humanBytes(space.total)}${layer}. ` +
     'A full disk fails the step that writes (what was written is kept, the case can be sealed once space is freed); ' +

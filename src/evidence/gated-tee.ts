@@ -21,7 +21,11 @@ export interface MemberPolicy {
 }
 
 /** Where a clipped member's prefix goes (a hashing artifact). */
-export type ClipSink = () => Promise<{ path: string; stream: Writable; done(failure?: Error): Promise<{ sha256: string; bytes: number }> }>;
+export type ClipSink = () => Promise<{
+  path: string;
+  stream: Writable;
+  done(failure?: Error): Promise<{ sha256: string; bytes: number }>;
+}>;
 
 export interface GatedResult {
   bytes: number;
@@ -67,9 +71,23 @@ export class GatedTee {
     return this.offset;
   }
 
-  async add(n: number, source: Readable, mapName: NameMapper, policy: MemberPolicy, clip: ClipSink, onProblem?: (why: string) => void): Promise<GatedResult> {
+  async add(
+    n: number,
+    source: Readable,
+    mapName: NameMapper,
+    policy: MemberPolicy,
+    clip: ClipSink,
+    onProblem?: (why: string) => void,
+  ): Promise<GatedResult> {
     const base = this.offset;
-    const result: GatedResult = { bytes: 0, entries: 0, evidence: 0, context: 0, contextBytes: 0, seen: [] };
+    const result: GatedResult = {
+      bytes: 0,
+      entries: 0,
+      evidence: 0,
+      context: 0,
+      contextBytes: 0,
+      seen: [],
+    };
     let lines = '';
     let current: { path: Buffer; decision: MemberDecision; start: EntryStart } | null = null;
     // Each member's name is mapped for the policy and again for its index line: once is enough.
@@ -91,7 +109,8 @@ export class GatedTee {
         lines += `${JSON.stringify(line)}\n`;
         result.entries++;
         result[d.role]++;
-        if (d.role === 'context' && current) result.contextBytes += current.start.endOffset - e.offset;
+        if (d.role === 'context' && current)
+          result.contextBytes += current.start.endOffset - e.offset;
         if (current) result.seen.push(current.path);
         current = null;
       },
@@ -147,7 +166,11 @@ export class GatedTee {
         return result;
       }
       // Stopped before `halted`: the members before it stay exact; its headers are not written.
-      const cur = current as unknown as { path: Buffer; decision: Extract<MemberDecision, { keep: false }>; start: EntryStart };
+      const cur = current as unknown as {
+        path: Buffer;
+        decision: Extract<MemberDecision, { keep: false }>;
+        start: EntryStart;
+      };
       await flushTo(halted.entry.offset);
       let skip = halted.dataOffset - written;
       while (skip > 0 && pending.length) {
@@ -156,14 +179,25 @@ export class GatedTee {
         if (!pending[0].length) pending.shift();
         skip -= k;
       }
-      const stop: NonNullable<GatedResult['stop']> = { reason: cur.decision.reason, path: cur.path, role: cur.decision.role, size: halted.entry.size, endMarkerOffset: null };
+      const stop: NonNullable<GatedResult['stop']> = {
+        reason: cur.decision.reason,
+        path: cur.path,
+        role: cur.decision.role,
+        size: halted.entry.size,
+        endMarkerOffset: null,
+      };
       if (written > 0) {
         stop.endMarkerOffset = this.offset;
         await writeChunk(this.tar, END_OF_ARCHIVE);
         this.offset += END_OF_ARCHIVE.length;
       }
       if (cur.decision.role === 'evidence') {
-        stop.prefix = await this.takePrefix(pending, it, Math.min(cur.decision.take, halted.entry.size), clip);
+        stop.prefix = await this.takePrefix(
+          pending,
+          it,
+          Math.min(cur.decision.take, halted.entry.size),
+          clip,
+        );
         const line: IndexLine = {
           ...indexLine({ ...halted.entry, sha256: null }, mapName, n, base),
           offset: null,
@@ -183,7 +217,12 @@ export class GatedTee {
   }
 
   /** Copies up to `take` bytes of the halted member's data (what is pending first) into a prefix artifact. */
-  private async takePrefix(pending: Buffer[], it: AsyncIterator<Buffer>, take: number, clip: ClipSink): Promise<{ artifact: string | null; bytes: number; sha256: string }> {
+  private async takePrefix(
+    pending: Buffer[],
+    it: AsyncIterator<Buffer>,
+    take: number,
+    clip: ClipSink,
+  ): Promise<{ artifact: string | null; bytes: number; sha256: string }> {
     if (take <= 0) return { artifact: null, bytes: 0, sha256: createHash('sha256').digest('hex') };
     const sink = await clip();
     let left = take;

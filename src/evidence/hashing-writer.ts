@@ -52,7 +52,13 @@ function writeAll(fd: number, all: Buffer[], tally: Tally, cb: (err?: Error | nu
     }
     tally.bytes += err ? 0 : n;
     if (err) return cb(err);
-    if (n === 0) return cb(Object.assign(new Error('ENOSPC: no space left on device, write (the kernel took 0 bytes)'), { code: 'ENOSPC' }));
+    if (n === 0)
+      return cb(
+        Object.assign(
+          new Error('ENOSPC: no space left on device, write (the kernel took 0 bytes)'),
+          { code: 'ENOSPC' },
+        ),
+      );
     writeAll(fd, [...rest, ...later], tally, cb);
   });
   for (const b of bufs) {
@@ -101,7 +107,13 @@ export class HashingFileWriter {
       highWaterMark: HWM,
       write: (chunk: Buffer, _enc, cb) => writeAll(fd, [chunk], tally, (err) => cb(wrote(err))),
       // Chunks buffered behind a slow disk go down in one writev(2).
-      writev: (chunks, cb) => writeAll(fd, chunks.map((c) => c.chunk as Buffer), tally, (err) => cb(wrote(err))),
+      writev: (chunks, cb) =>
+        writeAll(
+          fd,
+          chunks.map((c) => c.chunk as Buffer),
+          tally,
+          (err) => cb(wrote(err)),
+        ),
       final: (cb) => closeFd((err) => cb(err ? describe(err) : null)),
       destroy: (err, cb) => closeFd(() => cb(err)),
     });

@@ -74,7 +74,12 @@ export function readLock(file: string): LockInfo | undefined {
   }
   try {
     const v = JSON.parse(text) as LockInfo;
-    return typeof v === 'object' && v !== null && typeof v.pid === 'number' && typeof v.host === 'string' ? v : undefined;
+    return typeof v === 'object' &&
+      v !== null &&
+      typeof v.pid === 'number' &&
+      typeof v.host === 'string'
+      ? v
+      : undefined;
   } catch {
     return undefined;
   }
@@ -120,7 +125,11 @@ function processStart(pid: number): number | undefined {
  * A stale lock (its pid is dead on this host) is taken over; two processes that both find it stale
  * cannot both win, see `breakStale`.
  */
-export function tryLock(file: string, what: { command: string; [extra: string]: unknown }, opts: { tidy?: boolean } = {}): LockResult {
+export function tryLock(
+  file: string,
+  what: { command: string; [extra: string]: unknown },
+  opts: { tidy?: boolean } = {},
+): LockResult {
   const info: LockInfo = {
     ...what,
     pid: process.pid,
@@ -138,7 +147,8 @@ export function tryLock(file: string, what: { command: string; [extra: string]: 
       return { ok: true, lock, ...(tookOver ? { tookOver } : {}) };
     }
     const holder = readLock(file);
-    if (holder === undefined && fs.existsSync(file) && !oldEnough(file)) return { ok: false, holder: undefined, file };
+    if (holder === undefined && fs.existsSync(file) && !oldEnough(file))
+      return { ok: false, holder: undefined, file };
     if (holder !== undefined && !isStale(holder)) return { ok: false, holder, file };
     if (breakStale(file, holder)) tookOver = holder;
   }
@@ -194,13 +204,21 @@ function createExclusive(file: string, text: string): boolean {
  */
 function breakStale(file: string, seen: LockInfo | undefined): boolean {
   const breaker = `${file}.break`;
-  if (!createExclusive(breaker, `${JSON.stringify({ pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString() })}\n`)) {
+  if (
+    !createExclusive(
+      breaker,
+      `${JSON.stringify({ pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString() })}\n`,
+    )
+  ) {
     if (oldEnough(breaker)) removeQuietly(breaker);
     return false;
   }
   try {
     const now = readLock(file);
-    const same = now === undefined ? seen === undefined : seen !== undefined && now.token === seen.token && now.pid === seen.pid;
+    const same =
+      now === undefined
+        ? seen === undefined
+        : seen !== undefined && now.token === seen.token && now.pid === seen.pid;
     if (!same || (now !== undefined && !isStale(now))) return false;
     removeQuietly(file);
     return true;

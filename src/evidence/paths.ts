@@ -13,7 +13,8 @@ export function caseFile(root: string, rel: string): string {
     throw new Error(`refusing artifact path "${rel}": only plain relative names are allowed`);
   }
   const full = path.join(root, ...parts);
-  if (!full.startsWith(path.resolve(root) + path.sep)) throw new Error(`artifact path "${rel}" escapes the case folder`);
+  if (!full.startsWith(path.resolve(root) + path.sep))
+    throw new Error(`artifact path "${rel}" escapes the case folder`);
   return full;
 }
 
@@ -29,7 +30,8 @@ export async function ensureParent(root: string, full: string): Promise<void> {
 }
 
 /** open(2) flags for a new evidence file: never overwrite, never follow a planted symlink. */
-export const NEW_FILE_FLAGS = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
+export const NEW_FILE_FLAGS =
+  fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
 
 /** Picks `name`, or `name-2`, `name-3`… before the extension, so a re-run never overwrites evidence. */
 export function freeName(root: string, rel: string): string {

@@ -21,7 +21,9 @@ export const PostSealCustody = {
     const { records, problems } = checkChain(sealedText + postText);
     if (problems.length) {
       const p = problems[0];
-      throw p.line <= sealedCount ? damaged('custody.jsonl', p) : damaged(POST_SEAL_FILE, { ...p, line: p.line - sealedCount });
+      throw p.line <= sealedCount
+        ? damaged('custody.jsonl', p)
+        : damaged(POST_SEAL_FILE, { ...p, line: p.line - sealedCount });
     }
     return CustodyLog.continuing(file, Buffer.from(postText), records);
   },
@@ -32,7 +34,10 @@ function read(file: string): string {
 }
 
 function damaged(name: string, p: { line: number; message: string }): FailureError {
-  return new FailureError(`custody log ${name} of the case is damaged at line ${p.line}: ${p.message}`, {
-    hint: 'Nothing was changed. Compare the case folder with its sealed bundle before going on.',
-  });
+  return new FailureError(
+    `custody log ${name} of the case is damaged at line ${p.line}: ${p.message}`,
+    {
+      hint: 'Nothing was changed. Compare the case folder with its sealed bundle before going on.',
+    },
+  );
 }

@@ -42,7 +42,10 @@ export interface SealFacts {
  * Renders the case's report files from what the seal knows, and counts its gaps. Passed in by
  * whoever seals (src/report/ provides it), so evidence never depends on the report.
  */
-export type ReportHook = (facts: SealFacts) => { files: { rel: string; text: string; mediaType: string }[]; gaps: number };
+export type ReportHook = (facts: SealFacts) => {
+  files: { rel: string; text: string; mediaType: string }[];
+  gaps: number;
+};
 
 /** What a seal writes last; removed again when sealing fails before the folder is frozen. */
 const SEAL_FILES = ['SHA256SUMS', 'SHA256SUMS.sig', 'pub.pem'];
@@ -56,7 +59,11 @@ export interface SealOptions {
   /** Renders report.md / report.html. */
   report: ReportHook;
   /** Writes the report files as artifacts (hashed while written, listed in the manifest). */
-  writeReport: (rel: string, text: string, meta: { mediaType: string; source: string }) => Promise<ManifestEntry>;
+  writeReport: (
+    rel: string,
+    text: string,
+    meta: { mediaType: string; source: string },
+  ) => Promise<ManifestEntry>;
   gzipLevel?: number;
   onProgress?: (p: { message?: string; bytes?: number }) => void;
   /** True when sealed by the last step of a run (the case is legitimately still "running"). */
@@ -79,23 +86,37 @@ export interface SealResult {
  */
 async function preflight(store: CaseStore, listing: FolderListing): Promise<UnlistedFile[]> {
   const problems: string[] = listing.odd.map((o) => `${o.rel} ${o.why}`);
-  for (const name of [...UNSUMMED, POST_SEAL_FILE]) if (fs.existsSync(path.join(store.root, name))) problems.push(`${name} exists in a case that is not sealed yet`);
+  for (const name of [...UNSUMMED, POST_SEAL_FILE])
+    if (fs.existsSync(path.join(store.root, name)))
+      problems.push(`${name} exists in a case that is not sealed yet`);
   const sizes = new Map(listing.files.map((f) => [f.rel, f.size]));
   for (const a of store.artifacts) {
     const size = sizes.get(a.path);
-    if (size === undefined) problems.push(`${a.path} is listed in manifest.json but missing from the folder`);
-    else if (size !== a.bytes) problems.push(`${a.path} is ${size} bytes but was written with ${a.bytes}: it changed after collection`);
+    if (size === undefined)
+      problems.push(`${a.path} is listed in manifest.json but missing from the folder`);
+    else if (size !== a.bytes)
+      problems.push(
+        `${a.path} is ${size} bytes but was written with ${a.bytes}: it changed after collection`,
+      );
   }
   if (problems.length) {
-    throw new FailureError(`case ${store.id} cannot be sealed: ${problems.map(safeText).join('; ')}`, {
-      hint: `Nothing was sealed. Find out who changed ${store.root} before going on; a case is sealed only as it was collected.`,
-    });
+    throw new FailureError(
+      `case ${store.id} cannot be sealed: ${problems.map(safeText).join('; ')}`,
+      {
+        hint: `Nothing was sealed. Find out who changed ${store.root} before going on; a case is sealed only as it was collected.`,
+      },
+    );
   }
   const known = new Set<string>([...store.artifacts.map((a) => a.path), ...BOOKKEEPING]);
   const unlisted: UnlistedFile[] = [];
   for (const f of listing.files) {
     if (known.has(f.rel)) continue;
-    unlisted.push({ path: f.rel, bytes: f.size, sha256: (await hashFile(path.join(store.root, f.rel))).sha256, why: 'found in the case folder at sealing, written by no recorded step (hashed at seal time)' });
+    unlisted.push({
+      path: f.rel,
+      bytes: f.size,
+      sha256: (await hashFile(path.join(store.root, f.rel))).sha256,
+      why: 'found in the case folder at sealing, written by no recorded step (hashed at seal time)',
+    });
   }
   return unlisted;
 }
@@ -107,10 +128,15 @@ async function preflight(store: CaseStore, listing: FolderListing): Promise<Unli
  */
 export async function sealCase(o: SealOptions): Promise<SealResult> {
   const { store } = o;
-  if (store.sealed) throw new UserError(`Case ${store.id} is already sealed`, { hint: 'A sealed case never changes; `cirt verify` checks it.' });
+  if (store.sealed)
+    throw new UserError(`Case ${store.id} is already sealed`, {
+      hint: 'A sealed case never changes; `cirt verify` checks it.',
+    });
   // The key first: a bad --sign-key must fail before anything is written.
   const keySource = store.signKeyPath ? 'provided' : 'generated';
-  const key: KeyObject = store.signKeyPath ? loadSigningKey(store.signKeyPath) : generateSigningKey();
+  const key: KeyObject = store.signKeyPath
+    ? loadSigningKey(store.signKeyPath)
+    : generateSigningKey();
   const fingerprint = keyFingerprint(key);
   // The space held back for failure records is the seal's now (and must not be sealed itself).
   store.releaseReserve();
@@ -118,29 +144,62 @@ export async function sealCase(o: SealOptions): Promise<SealResult> {
 
   const sealedAt = new Date().toISOString();
   const chain = checkChain(fs.readFileSync(store.custody.file, 'utf8'));
-  const facts: SealFacts = { root: store.root, info: store.caseInfo, records: chain.records, chainProblems: chain.problems, artifacts: [...store.artifacts], unlisted, sealedAt, key: { source: keySource, fingerprint }, duringRun: Boolean(o.duringRun) };
+  const facts: SealFacts = {
+    root: store.root,
+    info: store.caseInfo,
+    records: chain.records,
+    chainProblems: chain.problems,
+    artifacts: [...store.artifacts],
+    unlisted,
+    sealedAt,
+    key: { source: keySource, fingerprint },
+    duringRun: Boolean(o.duringRun),
+  };
   o.onProgress?.({ message: 'writing report.md and report.html' });
   const rendered = o.report(facts);
   const reports: ManifestEntry[] = [];
-  for (const f of rendered.files) reports.push(await o.writeReport(f.rel, f.text, { mediaType: f.mediaType, source: 'cirt report (case.json, custody.jsonl, manifest.json)' }));
+  for (const f of rendered.files)
+    reports.push(
+      await o.writeReport(f.rel, f.text, {
+        mediaType: f.mediaType,
+        source: 'cirt report (case.json, custody.jsonl, manifest.json)',
+      }),
+    );
   // A report the disk cut short stays listed (incomplete), but the case is not sealed with it.
   const cut = reports.find((r) => !r.complete);
-  if (cut) throw new FailureError(`case ${store.id} was not sealed: ${cut.error ?? `${cut.path} could not be written whole`}`, { hint: `Free space, then run \`cirt seal --case ${store.id}\`.` });
+  if (cut)
+    throw new FailureError(
+      `case ${store.id} was not sealed: ${cut.error ?? `${cut.path} could not be written whole`}`,
+      { hint: `Free space, then run \`cirt seal --case ${store.id}\`.` },
+    );
 
   const before: CaseInfo = store.caseInfo;
   let files = 0;
-  await store.updateInfo({ status: 'sealed', finishedAt: store.caseInfo.finishedAt ?? sealedAt, seal: { at: sealedAt, by: o.actor, key: keySource, publicKeySha256: fingerprint } });
+  await store.updateInfo({
+    status: 'sealed',
+    finishedAt: store.caseInfo.finishedAt ?? sealedAt,
+    seal: { at: sealedAt, by: o.actor, key: keySource, publicKeySha256: fingerprint },
+  });
   try {
     await signAndFreeze();
   } catch (err) {
     // Not sealed after all: no SHA256SUMS may pose as a seal, and case.json must not say "sealed",
     // so `cirt seal` can seal the case once the cause (a full disk…) is gone.
     for (const f of SEAL_FILES) fs.rmSync(path.join(store.root, f), { force: true });
-    await store.updateInfo({ status: before.status, finishedAt: before.finishedAt, seal: undefined }).catch(() => undefined);
+    await store
+      .updateInfo({ status: before.status, finishedAt: before.finishedAt, seal: undefined })
+      .catch(() => undefined);
     // A run's step failure is recorded by the runner; `cirt seal` records its own.
     if (!o.duringRun) {
       await store
-        .record({ actor: o.actor, action: 'evidence:seal', target: { id: before.target.id, name: before.target.name }, result: 'failed', message: `sealing failed, nothing was signed: ${(err as Error).message}`, details: { via: o.via } })
+        .record({
+          actor: o.actor,
+          action: 'evidence:seal',
+          target: { id: before.target.id, name: before.target.name },
+          result: 'failed',
+          message: `sealing failed, nothing was signed: ${(err as Error).message}`,
+          details: { via: o.via },
+        })
         .catch(() => undefined);
     }
     throw err;
@@ -160,13 +219,27 @@ export async function sealCase(o: SealOptions): Promise<SealResult> {
       result: 'info',
       message: `sealing: manifest.json, SHA256SUMS and its Ed25519 signature follow; this is the last record of the sealed chain`,
       artifacts: reports.map((a) => ({ path: a.path, sha256: a.sha256, bytes: a.bytes })),
-      details: { via: o.via, key: keySource, publicKeySha256: fingerprint, artifacts: store.artifacts.length, unlisted: unlisted.map((u) => u.path), gaps: rendered.gaps },
+      details: {
+        via: o.via,
+        key: keySource,
+        publicKeySha256: fingerprint,
+        artifacts: store.artifacts.length,
+        unlisted: unlisted.map((u) => u.path),
+        gaps: rendered.gaps,
+      },
     });
     await store.custody.flush();
     await store.saveManifest({ sealedAt, bookkeeping: [...BOOKKEEPING], unlisted });
 
-    const list: SumEntry[] = [...store.artifacts.map((a) => ({ name: a.path, sha256: a.sha256 })), ...unlisted.map((u) => ({ name: u.path, sha256: u.sha256 }))];
-    const written = { 'case.json': store.written.get('case.json'), 'manifest.json': store.written.get('manifest.json'), 'custody.jsonl': store.custody.digest() };
+    const list: SumEntry[] = [
+      ...store.artifacts.map((a) => ({ name: a.path, sha256: a.sha256 })),
+      ...unlisted.map((u) => ({ name: u.path, sha256: u.sha256 })),
+    ];
+    const written = {
+      'case.json': store.written.get('case.json'),
+      'manifest.json': store.written.get('manifest.json'),
+      'custody.jsonl': store.custody.digest(),
+    };
     for (const [name, d] of Object.entries(written)) {
       if (!d) throw new Error(`bug: no write-time hash of ${name}`);
       list.push({ name, sha256: d.sha256 });
@@ -175,14 +248,23 @@ export async function sealCase(o: SealOptions): Promise<SealResult> {
     const now = await listFolder(store.root);
     const listed = new Set(list.map((s) => s.name));
     const stray = now.files.map((f) => f.rel).filter((f) => !listed.has(f));
-    if (stray.length || now.odd.length) throw new FailureError(`files appeared in case ${store.id} while it was being sealed: ${[...stray, ...now.odd.map((x) => x.rel)].map(safeText).join(', ')}`, { hint: 'Another process writes into the case folder; stop it and investigate.' });
+    if (stray.length || now.odd.length)
+      throw new FailureError(
+        `files appeared in case ${store.id} while it was being sealed: ${[...stray, ...now.odd.map((x) => x.rel)].map(safeText).join(', ')}`,
+        { hint: 'Another process writes into the case folder; stop it and investigate.' },
+      );
 
     const text = Buffer.from(formatSums(list));
     const write = (name: string, data: Buffer): void => {
       try {
         writeNewFile(path.join(store.root, name), data);
       } catch (err) {
-        throw describeWriteError(err, { root: store.root, caseId: store.id, rel: name, step: o.step });
+        throw describeWriteError(err, {
+          root: store.root,
+          caseId: store.id,
+          rel: name,
+          step: o.step,
+        });
       }
     };
     write('SHA256SUMS', text);
@@ -194,9 +276,16 @@ export async function sealCase(o: SealOptions): Promise<SealResult> {
 }
 
 /** Archives an already sealed folder (also used to finish a seal whose archiving failed). */
-export async function archiveSealed(store: CaseStore, o: { gzipLevel?: number; onProgress?: (p: { bytes?: number }) => void } = {}): Promise<Bundle> {
+export async function archiveSealed(
+  store: CaseStore,
+  o: { gzipLevel?: number; onProgress?: (p: { bytes?: number }) => void } = {},
+): Promise<Bundle> {
   const listing = await listFolder(store.root);
-  const bundle = await writeBundle(store.root, { dirs: listing.dirs, files: listing.files.map((f) => f.rel) }, { gzipLevel: o.gzipLevel, onBytes: (n) => o.onProgress?.({ bytes: n }) });
+  const bundle = await writeBundle(
+    store.root,
+    { dirs: listing.dirs, files: listing.files.map((f) => f.rel) },
+    { gzipLevel: o.gzipLevel, onBytes: (n) => o.onProgress?.({ bytes: n }) },
+  );
   store.bundle = { path: bundle.path, sha256: bundle.sha256 };
   return bundle;
 }

@@ -41,7 +41,8 @@ export function parseSums(text: string): ParsedSums {
   const problems: { line: number; message: string }[] = [];
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
-  else if (lines.length) problems.push({ line: lines.length, message: 'the last line has no newline' });
+  else if (lines.length)
+    problems.push({ line: lines.length, message: 'the last line has no newline' });
   lines.forEach((raw, i) => {
     const line = i + 1;
     const m = /^(\\?)([0-9a-f]{64}) [ *](.+)$/.exec(raw);
@@ -58,7 +59,11 @@ export function parseSums(text: string): ParsedSums {
       }
       name = unescaped;
     }
-    if (entries.has(name)) problems.push({ line, message: `the name is listed twice (also line ${entries.get(name)!.line})` });
+    if (entries.has(name))
+      problems.push({
+        line,
+        message: `the name is listed twice (also line ${entries.get(name)!.line})`,
+      });
     else entries.set(name, { sha256: m[2], line });
   });
   return { entries, problems };

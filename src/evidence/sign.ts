@@ -1,4 +1,12 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import fs from 'node:fs';
 import { UserError } from '../errors.js';
 import { safeText } from '../util/sanitize.js';
@@ -9,22 +17,29 @@ import { safeText } from '../util/sanitize.js';
  */
 
 const MAX_KEY_FILE = 64 * 1024;
-const HOW_TO_MAKE = 'Make one with `openssl genpkey -algorithm ed25519 -out case-signing.pem`, or leave --sign-key out to sign with a key made for the case.';
+const HOW_TO_MAKE =
+  'Make one with `openssl genpkey -algorithm ed25519 -out case-signing.pem`, or leave --sign-key out to sign with a key made for the case.';
 
 function readKeyFile(file: string, what: string): Buffer {
   let st: fs.Stats;
   try {
     st = fs.statSync(file);
   } catch (err) {
-    throw new UserError(`Cannot read the ${what} ${safeText(file)}: ${(err as Error).message}`, { hint: 'Check the path.' });
+    throw new UserError(`Cannot read the ${what} ${safeText(file)}: ${(err as Error).message}`, {
+      hint: 'Check the path.',
+    });
   }
-  if (!st.isFile() || st.size > MAX_KEY_FILE) throw new UserError(`${safeText(file)} is not a PEM key file`, { hint: HOW_TO_MAKE });
+  if (!st.isFile() || st.size > MAX_KEY_FILE)
+    throw new UserError(`${safeText(file)} is not a PEM key file`, { hint: HOW_TO_MAKE });
   return fs.readFileSync(file);
 }
 
 function requireEd25519(key: KeyObject, file: string): KeyObject {
   if (key.asymmetricKeyType !== 'ed25519') {
-    throw new UserError(`${safeText(file)} holds a ${key.asymmetricKeyType ?? 'non-asymmetric'} key, not an Ed25519 key`, { hint: HOW_TO_MAKE });
+    throw new UserError(
+      `${safeText(file)} holds a ${key.asymmetricKeyType ?? 'non-asymmetric'} key, not an Ed25519 key`,
+      { hint: HOW_TO_MAKE },
+    );
   }
   return key;
 }
@@ -36,7 +51,10 @@ export function loadSigningKey(file: string): KeyObject {
     key = createPrivateKey(readKeyFile(file, 'signing key'));
   } catch (err) {
     if (err instanceof UserError) throw err;
-    throw new UserError(`${safeText(file)} is not a usable PEM private key: ${(err as Error).message}`, { hint: `An unencrypted PKCS#8 PEM is needed. ${HOW_TO_MAKE}` });
+    throw new UserError(
+      `${safeText(file)} is not a usable PEM private key: ${(err as Error).message}`,
+      { hint: `An unencrypted PKCS#8 PEM is needed. ${HOW_TO_MAKE}` },
+    );
   }
   return requireEd25519(key, file);
 }
@@ -53,7 +71,9 @@ export function loadPublicKeyFile(file: string): KeyObject {
   try {
     key = createPublicKey(pem);
   } catch (err) {
-    throw new UserError(`${safeText(file)} is not a PEM public key: ${(err as Error).message}`, { hint: 'Pass the pub.pem the case was signed with, or the signer’s public key.' });
+    throw new UserError(`${safeText(file)} is not a PEM public key: ${(err as Error).message}`, {
+      hint: 'Pass the pub.pem the case was signed with, or the signer’s public key.',
+    });
   }
   return requireEd25519(key, file);
 }
@@ -69,7 +89,9 @@ export function publicPem(key: KeyObject): string {
 
 /** sha256 of the public key's SPKI DER: the fingerprint to compare out of band. */
 export function keyFingerprint(key: KeyObject): string {
-  return createHash('sha256').update(publicKeyOf(key).export({ type: 'spki', format: 'der' })).digest('hex');
+  return createHash('sha256')
+    .update(publicKeyOf(key).export({ type: 'spki', format: 'der' }))
+    .digest('hex');
 }
 
 export function signData(data: Buffer, key: KeyObject): Buffer {

@@ -78,7 +78,8 @@ export function readNumber(block: Buffer, start: number, len: number): number {
   let v = 0;
   for (let i = from; i < to; i++) {
     const digit = block[i] - 0x30;
-    if (digit < 0 || digit > 7) throw new Error(`not an octal number: ${JSON.stringify(block.toString('latin1', from, to))}`);
+    if (digit < 0 || digit > 7)
+      throw new Error(`not an octal number: ${JSON.stringify(block.toString('latin1', from, to))}`);
     v = v * 8 + digit;
   }
   return v;
@@ -107,14 +108,17 @@ export function checksumOk(block: Buffer): boolean {
 
 /** Decodes one non-zero header block; throws when it is not a tar header. */
 export function decodeHeader(block: Buffer): RawHeader {
-  if (!checksumOk(block)) throw new Error('bad header checksum (not a tar header, or the archive is corrupt)');
+  if (!checksumOk(block))
+    throw new Error('bad header checksum (not a tar header, or the archive is corrupt)');
   let name = cstr(block, 0, 100);
   const magic = block.subarray(257, 263).toString('latin1');
   // POSIX ustar keeps a name prefix at 345; GNU's "ustar  " uses those bytes for other things.
-  if (magic === 'ustar\0' && block[345] !== 0) name = Buffer.concat([cstr(block, 345, 155), Buffer.from('/'), name]);
+  if (magic === 'ustar\0' && block[345] !== 0)
+    name = Buffer.concat([cstr(block, 345, 155), Buffer.from('/'), name]);
   let typeflag = String.fromCharCode(block[156]);
   // Old tars mark directories with a trailing slash only.
-  if ((typeflag === '0' || typeflag === '\0') && name.length && name[name.length - 1] === 0x2f) typeflag = '5';
+  if ((typeflag === '0' || typeflag === '\0') && name.length && name[name.length - 1] === 0x2f)
+    typeflag = '5';
   return {
     name,
     mode: readNumber(block, 100, 8),
@@ -141,7 +145,8 @@ export function parsePax(data: Buffer, into: PaxRecords = new Map()): PaxRecords
     }
     const record = data.subarray(space + 1, pos + len - 1); // drop the trailing newline
     const eq = record.indexOf(0x3d);
-    if (eq > 0) into.set(record.subarray(0, eq).toString('utf8'), Buffer.from(record.subarray(eq + 1)));
+    if (eq > 0)
+      into.set(record.subarray(0, eq).toString('utf8'), Buffer.from(record.subarray(eq + 1)));
     pos += len;
   }
   return into;

@@ -1,5 +1,14 @@
 import { createHash, type Hash } from 'node:crypto';
-import { BLOCK, decodeHeader, isoTime, isZeroBlock, parsePax, typeName, type PaxRecords, type RawHeader } from './tar-header.js';
+import {
+  BLOCK,
+  decodeHeader,
+  isoTime,
+  isZeroBlock,
+  parsePax,
+  typeName,
+  type PaxRecords,
+  type RawHeader,
+} from './tar-header.js';
 
 /** One entry of a tar stream, as indexed (names as exact bytes). */
 export interface TarEntry {
@@ -158,7 +167,11 @@ export class TarIndexer {
     this.described = this.describe(raw, pax, this.entryOffset);
     if (this.decide) {
       const dataOffset = at + BLOCK;
-      const start: EntryStart = { entry: this.described, dataOffset, endOffset: dataOffset + size + (size % BLOCK ? BLOCK - (size % BLOCK) : 0) };
+      const start: EntryStart = {
+        entry: this.described,
+        dataOffset,
+        endOffset: dataOffset + size + (size % BLOCK ? BLOCK - (size % BLOCK) : 0),
+      };
       if (!this.decide(start)) {
         this.halted = start;
         return;

@@ -14,7 +14,17 @@ export interface ManifestEntry {
   error?: string;
 }
 
-export type CaseStatus = 'open' | 'running' | 'complete' | 'incomplete' | 'failed' | 'not-contained' | 'declined' | 'aborted' | 'blocked' | 'sealed';
+export type CaseStatus =
+  | 'open'
+  | 'running'
+  | 'complete'
+  | 'incomplete'
+  | 'failed'
+  | 'not-contained'
+  | 'declined'
+  | 'aborted'
+  | 'blocked'
+  | 'sealed';
 
 export interface RunRecord {
   playbook: string;
@@ -23,7 +33,13 @@ export interface RunRecord {
   finishedAt?: string;
   status?: string;
   /** Steps the responder declined at their prompt (docs/statuses.md); `containment`: a contain:* step. */
-  declined?: { step: string; uses: string; answer: 'skip' | 'abort'; containment: boolean; at: string }[];
+  declined?: {
+    step: string;
+    uses: string;
+    answer: 'skip' | 'abort';
+    containment: boolean;
+    at: string;
+  }[];
 }
 
 /** case.json */

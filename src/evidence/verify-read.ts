@@ -25,7 +25,7 @@ export interface Observed {
 
 /** Files whose content verify needs, with how large each may reasonably be. */
 export const CONTROL_FILES: Record<string, number> = {
-  'SHA256SUMS': 256 << 20,
+  SHA256SUMS: 256 << 20,
   'SHA256SUMS.sig': 4096,
   'pub.pem': 16384,
   'manifest.json': 512 << 20,
@@ -37,7 +37,10 @@ export const CONTROL_FILES: Record<string, number> = {
 const CHUNK = 4 << 20;
 
 /** Hashes one file with a big reused buffer (throughput close to sha256sum); keeps the bytes of control files. */
-export async function hashFile(file: string, keep = 0): Promise<{ sha256: string; bytes: number; data?: Buffer }> {
+export async function hashFile(
+  file: string,
+  keep = 0,
+): Promise<{ sha256: string; bytes: number; data?: Buffer }> {
   const fh = await fs.promises.open(file, 'r');
   const hash = createHash('sha256');
   const kept: Buffer[] = [];
@@ -55,18 +58,29 @@ export async function hashFile(file: string, keep = 0): Promise<{ sha256: string
   } finally {
     await fh.close();
   }
-  return { sha256: hash.digest('hex'), bytes, ...(keep && bytes <= keep ? { data: Buffer.concat(kept) } : {}) };
+  return {
+    sha256: hash.digest('hex'),
+    bytes,
+    ...(keep && bytes <= keep ? { data: Buffer.concat(kept) } : {}),
+  };
 }
 
 /** Reads a case folder (no symlink is followed; links and special files are reported). */
 export async function readFolder(dir: string): Promise<Observed> {
   const listing = await listFolder(dir);
-  const obs: Observed = { kind: 'folder', top: path.basename(path.resolve(dir)), files: new Map(), texts: new Map(), odd: listing.odd.map((o) => ({ name: o.rel, why: o.why })) };
+  const obs: Observed = {
+    kind: 'folder',
+    top: path.basename(path.resolve(dir)),
+    files: new Map(),
+    texts: new Map(),
+    odd: listing.odd.map((o) => ({ name: o.rel, why: o.why })),
+  };
   for (const f of listing.files) {
     const r = await hashFile(path.join(dir, f.rel), CONTROL_FILES[f.rel] ?? 0);
     obs.files.set(f.rel, { sha256: r.sha256, bytes: r.bytes });
     if (r.data) obs.texts.set(f.rel, r.data);
-    else if (CONTROL_FILES[f.rel] !== undefined) obs.odd.push({ name: f.rel, why: `is ${r.bytes} bytes, larger than any real one` });
+    else if (CONTROL_FILES[f.rel] !== undefined)
+      obs.odd.push({ name: f.rel, why: `is ${r.bytes} bytes, larger than any real one` });
   }
   return obs;
 }
@@ -89,7 +103,9 @@ export async function readBundle(file: string): Promise<Observed> {
   const magic = Buffer.alloc(2);
   await fh.read(magic, 0, 2, 0).finally(() => fh.close());
   if (magic[0] !== 0x1f || magic[1] !== 0x8b) {
-    throw new UserError(`${safeText(file)} is not a gzip file, so not a cirt bundle`, { hint: 'Pass a <case-id>.tar.gz made by cirt, or a case folder.' });
+    throw new UserError(`${safeText(file)} is not a gzip file, so not a cirt bundle`, {
+      hint: 'Pass a <case-id>.tar.gz made by cirt, or a case folder.',
+    });
   }
   const obs: Observed = { kind: 'bundle', top: '', files: new Map(), texts: new Map(), odd: [] };
   const outer = createHash('sha256');
@@ -111,7 +127,8 @@ export async function readBundle(file: string): Promise<Observed> {
       stream.resume();
       stream.on('end', next);
     };
-    if (!at) return bad('is not a plain relative path inside one folder (absolute, `..`, or empty parts)');
+    if (!at)
+      return bad('is not a plain relative path inside one folder (absolute, `..`, or empty parts)');
     if (!obs.top) obs.top = at.top;
     if (at.top !== obs.top) return bad(`is outside the bundle's single top folder ${obs.top}`);
     if (header.type === 'directory') {
@@ -119,7 +136,8 @@ export async function readBundle(file: string): Promise<Observed> {
       stream.on('end', next);
       return;
     }
-    if (header.type !== 'file' && header.type !== 'contiguous-file') return bad(`is a ${header.type}; a bundle holds only files and folders`);
+    if (header.type !== 'file' && header.type !== 'contiguous-file')
+      return bad(`is a ${header.type}; a bundle holds only files and folders`);
     if (!at.rel) return bad('is a file in place of the top folder');
     const keep = CONTROL_FILES[at.rel] ?? 0;
     const hash = createHash('sha256');
@@ -135,14 +153,23 @@ export async function readBundle(file: string): Promise<Observed> {
       if (obs.files.has(at.rel)) obs.odd.push({ name, why: 'appears twice in the bundle' });
       obs.files.set(at.rel, { sha256: hash.digest('hex'), bytes });
       if (keep && bytes <= keep) obs.texts.set(at.rel, Buffer.concat(kept));
-      else if (keep) obs.odd.push({ name: at.rel, why: `is ${bytes} bytes, larger than any real one` });
+      else if (keep)
+        obs.odd.push({ name: at.rel, why: `is ${bytes} bytes, larger than any real one` });
       next();
     });
   });
   try {
-    await pipeline(fs.createReadStream(file, { highWaterMark: CHUNK }), counter, zlib.createGunzip({ chunkSize: 1 << 20 }), extract);
+    await pipeline(
+      fs.createReadStream(file, { highWaterMark: CHUNK }),
+      counter,
+      zlib.createGunzip({ chunkSize: 1 << 20 }),
+      extract,
+    );
   } catch (err) {
-    obs.odd.push({ name: path.basename(file), why: `is corrupt: ${(err as Error).message} (after ${outerBytes} compressed bytes)` });
+    obs.odd.push({
+      name: path.basename(file),
+      why: `is corrupt: ${(err as Error).message} (after ${outerBytes} compressed bytes)`,
+    });
   }
   obs.bundle = { sha256: outer.digest('hex'), bytes: outerBytes };
   return obs;

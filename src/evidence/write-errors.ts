@@ -36,7 +36,10 @@ export class DiskWriteError extends FailureError {
  * Names what failed in words a responder can act on: "the cases folder /x is full (ENOSPC) while
  * writing fs/diff.tar", with what to do next. Errors that are not disk errors pass unchanged.
  */
-export function describeWriteError(err: unknown, where: { root: string; caseId: string; rel: string; step?: string }): Error {
+export function describeWriteError(
+  err: unknown,
+  where: { root: string; caseId: string; rel: string; step?: string },
+): Error {
   if (err instanceof DiskWriteError) return err;
   const errno = writeErrno(err);
   if (!errno) return err instanceof Error ? err : new Error(String(err));

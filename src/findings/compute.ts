@@ -17,7 +17,10 @@ export async function timelineFile(src: CaseSource): Promise<string | undefined>
  * Evaluates the rules against a case and links each finding to its timeline events: from the case's
  * timeline.jsonl when there is one, else from a timeline built on the fly (streamed, not kept).
  */
-export async function computeFindings(src: CaseSource, o: { rules?: RuleSet; onWarning?: (m: string) => void } = {}): Promise<FindingsDoc> {
+export async function computeFindings(
+  src: CaseSource,
+  o: { rules?: RuleSet; onWarning?: (m: string) => void } = {},
+): Promise<FindingsDoc> {
   const rules = o.rules ?? loadRules();
   const diag = new Diagnostics(o.onWarning);
   const ev = await loadEvidence(src, diag);
@@ -31,5 +34,9 @@ export async function computeFindings(src: CaseSource, o: { rules?: RuleSet; onW
     }
   }
   diag.finish();
-  return { rulesVersion: rules.version, findings, ...(diag.notes.length ? { notes: diag.notes } : {}) };
+  return {
+    rulesVersion: rules.version,
+    findings,
+    ...(diag.notes.length ? { notes: diag.notes } : {}),
+  };
 }

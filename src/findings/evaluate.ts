@@ -10,7 +10,10 @@ const rank = (s: string): number => {
 
 /** Orders findings most severe first; equal severity keeps rule-file order. Stable. */
 export function bySeverity<T extends { severity: string }>(list: readonly T[]): T[] {
-  return list.map((f, i) => ({ f, i })).sort((a, b) => rank(a.f.severity) - rank(b.f.severity) || a.i - b.i).map((x) => x.f);
+  return list
+    .map((f, i) => ({ f, i }))
+    .sort((a, b) => rank(a.f.severity) - rank(b.f.severity) || a.i - b.i)
+    .map((x) => x.f);
 }
 
 /**

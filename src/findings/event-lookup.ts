@@ -14,18 +14,29 @@ const ID = /^\{"id":("(?:[^"\\]|\\.)*")/;
  * Finds the timeline events with these ids, so a finding can show what happened rather than ids:
  * from the case's timeline.jsonl when there is one, else from a timeline built on the fly.
  */
-export async function lookupEvents(src: CaseSource, ids: ReadonlySet<string>): Promise<Map<string, EventGist>> {
+export async function lookupEvents(
+  src: CaseSource,
+  ids: ReadonlySet<string>,
+): Promise<Map<string, EventGist>> {
   const found = new Map<string, EventGist>();
   if (!ids.size) return found;
   // A tampered line may hold any value: only a usable time and text make a gist (else "not in the timeline").
   const keep = (e: TimelineEvent): void => {
-    if (ids.has(e.id) && inRange(e.timestamp)) found.set(e.id, { id: e.id, timestamp: e.timestamp, source: String(e.source ?? '?'), message: String(e.message ?? '') });
+    if (ids.has(e.id) && inRange(e.timestamp))
+      found.set(e.id, {
+        id: e.id,
+        timestamp: e.timestamp,
+        source: String(e.source ?? '?'),
+        message: String(e.message ?? ''),
+      });
   };
   const rel = await timelineFile(src);
   if (!rel) {
     // An event id starts with its source (= extractor name): build only those, not every log line again.
     const sources = [...new Set([...ids].map((id) => id.slice(0, id.indexOf(':'))))];
-    for await (const e of (await buildTimeline(src, { sources, onWarning: () => undefined })).events) keep(e);
+    for await (const e of (await buildTimeline(src, { sources, onWarning: () => undefined }))
+      .events)
+      keep(e);
     return found;
   }
   for await (const line of readLines(src.createReadStream(rel))) {

@@ -57,39 +57,47 @@ const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 
 function envValue(env: unknown, name: string): string | undefined {
   if (!Array.isArray(env)) return undefined;
-  const hit = env.find((e) => typeof e === 'string' && e.startsWith(`${name}=`)) as string | undefined;
+  const hit = env.find((e) => typeof e === 'string' && e.startsWith(`${name}=`)) as
+    string | undefined;
   return hit?.slice(name.length + 1);
 }
 
 /** Loads the evidence the finding rules need. Missing artifacts leave their part empty (with a note). */
 export async function loadEvidence(src: CaseSource, diag = new Diagnostics()): Promise<Evidence> {
   const files = await src.list();
-  const json = async (rel: string | undefined): Promise<{ artifact: string; doc: any } | undefined> => { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const json = async (
+    rel: string | undefined,
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  ): Promise<{ artifact: string; doc: any } | undefined> => {
     if (!rel) return undefined;
     const doc = await readJson(src, rel, diag);
     return doc && typeof doc === 'object' ? { artifact: rel, doc } : undefined;
   };
   const inspect = await json(latestOf(files, 'container/inspect.json'));
   const imageInspect = await json(latestOf(files, 'container/image-inspect.json'));
-  if (!inspect) diag.note('findings: no container/inspect.json; env, network and entrypoint rules have less to go on');
+  if (!inspect)
+    diag.note(
+      'findings: no container/inspect.json; env, network and entrypoint rules have less to go on',
+    );
   const { entries: fs } = await loadFsEntries(src, files, diag);
 
   const procRel = latestOf(files, 'proc/processes.json');
   const procDoc = await json(procRel);
-  const processes = procDoc && Array.isArray(procDoc.doc)
-    ? {
-        artifact: procDoc.artifact,
-        list: (procDoc.doc as Record<string, unknown>[]).map((p, entry) => ({
-          pid: Number(p?.pid),
-          nspid: typeof p?.nspid === 'number' ? p.nspid : null,
-          ppid: Number(p?.ppid),
-          comm: String(p?.comm ?? ''),
-          cmdline: Array.isArray(p?.cmdline) ? (p.cmdline as unknown[]).map(String) : [],
-          exe: typeof p?.exe === 'string' ? p.exe : null,
-          entry,
-        })),
-      }
-    : undefined;
+  const processes =
+    procDoc && Array.isArray(procDoc.doc)
+      ? {
+          artifact: procDoc.artifact,
+          list: (procDoc.doc as Record<string, unknown>[]).map((p, entry) => ({
+            pid: Number(p?.pid),
+            nspid: typeof p?.nspid === 'number' ? p.nspid : null,
+            ppid: Number(p?.ppid),
+            comm: String(p?.comm ?? ''),
+            cmdline: Array.isArray(p?.cmdline) ? (p.cmdline as unknown[]).map(String) : [],
+            exe: typeof p?.exe === 'string' ? p.exe : null,
+            entry,
+          })),
+        }
+      : undefined;
 
   const sockets: SocketInfo[] = [];
   for (const rel of files.filter((f) => /^net\/[^/]+\/sockets(-\d+)?\.json$/.test(f))) {
@@ -125,28 +133,60 @@ export async function loadEvidence(src: CaseSource, diag = new Diagnostics()): P
     const c = cidr(addr, bits);
     if (c) networks.push(c);
   };
-  for (const n of Object.values((inspect?.doc.NetworkSettings?.Networks ?? {}) as Record<string, Record<string, unknown>>)) {
+  for (const n of Object.values(
+    (inspect?.doc.NetworkSettings?.Networks ?? {}) as Record<string, Record<string, unknown>>,
+  )) {
     addNet(n?.IPAddress, n?.IPPrefixLen);
     addNet(n?.GlobalIPv6Address, n?.GlobalIPv6PrefixLen);
   }
   for (const rel of files.filter((f) => /^net\/[^/]+\/(routes|interfaces)(-\d+)?\.json$/.test(f))) {
     const d = await json(rel);
     if (!d || !Array.isArray(d.doc)) continue;
-    for (const r of d.doc as Record<string, any>[]) { // eslint-disable-line @typescript-eslint/no-explicit-any
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    for (const r of d.doc as Record<string, any>[]) {
       // A connected route (no gateway flag) is a subnet the container sits on; a default route is not.
-      if (rel.includes('/routes') && typeof r?.flags === 'string' && !r.flags.includes('G') && r.prefixLength > 0) addNet(r.destination, r.prefixLength);
-      for (const a of [...(Array.isArray(r?.ipv4) ? r.ipv4 : []), ...(Array.isArray(r?.ipv6) ? r.ipv6 : [])]) addNet(a?.address, a?.prefixLength);
+      if (
+        rel.includes('/routes') &&
+        typeof r?.flags === 'string' &&
+        !r.flags.includes('G') &&
+        r.prefixLength > 0
+      )
+        addNet(r.destination, r.prefixLength);
+      for (const a of [
+        ...(Array.isArray(r?.ipv4) ? r.ipv4 : []),
+        ...(Array.isArray(r?.ipv6) ? r.ipv6 : []),
+      ])
+        addNet(a?.address, a?.prefixLength);
     }
   }
 
   const exposed = new Set<string>();
   for (const doc of [imageInspect?.doc, inspect?.doc]) {
-    for (const k of Object.keys(doc?.Config?.ExposedPorts ?? doc?.ContainerConfig?.ExposedPorts ?? {})) exposed.add(k.includes('/') ? k : `${k}/tcp`);
+    for (const k of Object.keys(
+      doc?.Config?.ExposedPorts ?? doc?.ContainerConfig?.ExposedPorts ?? {},
+    ))
+      exposed.add(k.includes('/') ? k : `${k}/tcp`);
   }
-  for (const k of Object.keys(inspect?.doc.HostConfig?.PortBindings ?? {})) exposed.add(k.includes('/') ? k : `${k}/tcp`);
+  for (const k of Object.keys(inspect?.doc.HostConfig?.PortBindings ?? {}))
+    exposed.add(k.includes('/') ? k : `${k}/tcp`);
 
-  const pathVar = envValue(inspect?.doc.Config?.Env, 'PATH') ?? envValue(imageInspect?.doc.Config?.Env, 'PATH') ?? DEFAULT_PATH;
+  const pathVar =
+    envValue(inspect?.doc.Config?.Env, 'PATH') ??
+    envValue(imageInspect?.doc.Config?.Env, 'PATH') ??
+    DEFAULT_PATH;
   const pathDirs = pathVar.split(':').filter((d) => d.startsWith('/'));
 
-  return { files, inspect, imageInspect, fs, processes, sockets, execs, networks, exposed, pathDirs, diag };
+  return {
+    files,
+    inspect,
+    imageInspect,
+    fs,
+    processes,
+    sockets,
+    execs,
+    networks,
+    exposed,
+    pathDirs,
+    diag,
+  };
 }

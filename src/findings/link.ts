@@ -20,7 +20,10 @@ function attach(byRef: Map<string, Finding[]>, e: Pick<TimelineEvent, 'id' | 're
 }
 
 /** Links findings to the events of a timeline being built (one pass over the stream). */
-export async function linkEvents(findings: Finding[], events: AsyncIterable<TimelineEvent>): Promise<void> {
+export async function linkEvents(
+  findings: Finding[],
+  events: AsyncIterable<TimelineEvent>,
+): Promise<void> {
   const byRef = index(findings);
   for await (const e of events) attach(byRef, e);
 }
@@ -31,7 +34,11 @@ export async function linkEvents(findings: Finding[], events: AsyncIterable<Time
  */
 export async function linkJsonl(findings: Finding[], src: CaseSource, rel: string): Promise<void> {
   const byRef = index(findings);
-  const needles = [...new Set(findings.flatMap((f) => f.evidence.map((e) => `"artifact":${JSON.stringify(e.artifact)}`)))];
+  const needles = [
+    ...new Set(
+      findings.flatMap((f) => f.evidence.map((e) => `"artifact":${JSON.stringify(e.artifact)}`)),
+    ),
+  ];
   if (!needles.length) return;
   for await (const line of readLines(src.createReadStream(rel))) {
     if (!needles.some((n) => line.includes(n))) continue;

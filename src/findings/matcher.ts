@@ -29,8 +29,10 @@ export function defineMatcher<S extends z.ZodType>(m: Matcher<S>): Matcher<S> {
 /** Every artifact line/entry that says something about a changed path. */
 export function fsEvidence(e: FsEntry): EvidenceRef[] {
   const out: EvidenceRef[] = [];
-  if (e.refs.changes) out.push({ artifact: e.refs.changes.artifact, ref: { entry: e.refs.changes.entry } });
-  if (e.refs.diffIndex) out.push({ artifact: e.refs.diffIndex.artifact, ref: { line: e.refs.diffIndex.line } });
+  if (e.refs.changes)
+    out.push({ artifact: e.refs.changes.artifact, ref: { entry: e.refs.changes.entry } });
+  if (e.refs.diffIndex)
+    out.push({ artifact: e.refs.diffIndex.artifact, ref: { line: e.refs.diffIndex.line } });
   if (e.refs.stat) out.push({ artifact: e.refs.stat.artifact, ref: { line: e.refs.stat.line } });
   return out;
 }

@@ -14,9 +14,11 @@ export interface FindingsRead {
   problems: string[];
 }
 
-const HINT = 'The file is damaged or was edited; re-run evidence:findings on the case folder, or `cirt findings <case> --rules <rules.yaml>` to evaluate afresh.';
+const HINT =
+  'The file is damaged or was edited; re-run evidence:findings on the case folder, or `cirt findings <case> --rules <rules.yaml>` to evaluate afresh.';
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** A JSON.parse message quotes the input: keep it short and free of control characters. */
 export function jsonErrorText(err: unknown): string {
@@ -29,13 +31,20 @@ export function parseFindingsDoc(text: string, rel: string): FindingsRead {
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new UserError(`${safeText(rel)} is not valid JSON (${jsonErrorText(err)})`, { hint: HINT });
+    throw new UserError(`${safeText(rel)} is not valid JSON (${jsonErrorText(err)})`, {
+      hint: HINT,
+    });
   }
   if (!isObject(raw)) {
-    throw new UserError(`${safeText(rel)} is not a findings document (expected an object with a "findings" list, got ${describe(raw)})`, { hint: HINT });
+    throw new UserError(
+      `${safeText(rel)} is not a findings document (expected an object with a "findings" list, got ${describe(raw)})`,
+      { hint: HINT },
+    );
   }
   if (!Array.isArray(raw.findings)) {
-    throw new UserError(`${safeText(rel)}: "findings" is ${describe(raw.findings)}, not a list`, { hint: HINT });
+    throw new UserError(`${safeText(rel)}: "findings" is ${describe(raw.findings)}, not a list`, {
+      hint: HINT,
+    });
   }
   const problems: string[] = [];
   const findings: Finding[] = [];
@@ -70,8 +79,11 @@ export function parseFindingsDoc(text: string, rel: string): FindingsRead {
       problems.push(`${at}: "evidence" is ${describe(f.evidence)}, not a list; ignored`);
       evidence = [];
     }
-    const events = Array.isArray(f.events) ? f.events.filter((e): e is string => typeof e === 'string') : [];
-    if (f.events !== undefined && (!Array.isArray(f.events) || events.length !== f.events.length)) problems.push(`${at}: "events" is not a list of event ids; kept what is`);
+    const events = Array.isArray(f.events)
+      ? f.events.filter((e): e is string => typeof e === 'string')
+      : [];
+    if (f.events !== undefined && (!Array.isArray(f.events) || events.length !== f.events.length))
+      problems.push(`${at}: "events" is not a list of event ids; kept what is`);
     findings.push({
       id: field('id', `#${i + 1}`),
       rule: field('rule', '?'),
@@ -83,7 +95,9 @@ export function parseFindingsDoc(text: string, rel: string): FindingsRead {
       events,
     });
   });
-  const notes = Array.isArray(raw.notes) ? raw.notes.filter((n): n is string => typeof n === 'string') : undefined;
+  const notes = Array.isArray(raw.notes)
+    ? raw.notes.filter((n): n is string => typeof n === 'string')
+    : undefined;
   const rulesVersion = typeof raw.rulesVersion === 'string' ? raw.rulesVersion : '?';
   return { doc: { rulesVersion, findings, ...(notes?.length ? { notes } : {}) }, problems };
 }

@@ -13,11 +13,19 @@ export function mdText(s: string): string {
 }
 
 export function htmlText(s: string): string {
-  return safeText(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return safeText(s).replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
 function evidenceLine(f: Finding): string {
-  return f.evidence.map((e) => `${e.artifact}${e.ref.line !== undefined ? `:${e.ref.line}` : e.ref.entry !== undefined ? `[${e.ref.entry}]` : ''}`).join(', ');
+  return f.evidence
+    .map(
+      (e) =>
+        `${e.artifact}${e.ref.line !== undefined ? `:${e.ref.line}` : e.ref.entry !== undefined ? `[${e.ref.entry}]` : ''}`,
+    )
+    .join(', ');
 }
 
 const NOT_RUN = 'No findings.json: the evidence:findings step did not run for this case.';
@@ -33,9 +41,12 @@ export function renderFindingsMarkdown(doc: FindingsDoc | Finding[] | undefined)
   }
   lines.push('| severity | finding | ATT&CK | what | evidence |', '|---|---|---|---|---|');
   for (const f of list) {
-    lines.push(`| ${f.severity} | ${mdText(f.title)} (${mdText(f.id)}) | ${mdText(f.technique)} | ${mdText(f.summary)} | ${mdText(evidenceLine(f))} |`);
+    lines.push(
+      `| ${f.severity} | ${mdText(f.title)} (${mdText(f.id)}) | ${mdText(f.technique)} | ${mdText(f.summary)} | ${mdText(evidenceLine(f))} |`,
+    );
   }
-  if (!Array.isArray(doc) && doc.rulesVersion) lines.push('', `Rules version ${mdText(doc.rulesVersion)}.`);
+  if (!Array.isArray(doc) && doc.rulesVersion)
+    lines.push('', `Rules version ${mdText(doc.rulesVersion)}.`);
   lines.push('');
   return lines.join('\n');
 }
@@ -44,7 +55,8 @@ export function renderFindingsMarkdown(doc: FindingsDoc | Finding[] | undefined)
 export function renderFindingsHtml(doc: FindingsDoc | Finding[] | undefined): string {
   if (!doc) return `<section id="findings"><h2>Findings</h2><p>${NOT_RUN}</p></section>\n`;
   const list = bySeverity(Array.isArray(doc) ? doc : doc.findings);
-  if (!list.length) return '<section id="findings"><h2>Findings</h2><p>No finding: no rule matched the collected evidence.</p></section>\n';
+  if (!list.length)
+    return '<section id="findings"><h2>Findings</h2><p>No finding: no rule matched the collected evidence.</p></section>\n';
   const rows = list
     .map(
       (f) =>

@@ -44,7 +44,8 @@ export function nsToIso(ns: bigint): string {
   }
   const sec = ns / 1_000_000_000n - (ns < 0n && ns % 1_000_000_000n !== 0n ? 1n : 0n);
   const frac = ns - sec * 1_000_000_000n;
-  if (sec > DATE_MAX_SEC || sec < -DATE_MAX_SEC) return `@${sec}.${frac.toString().padStart(9, '0')}`;
+  if (sec > DATE_MAX_SEC || sec < -DATE_MAX_SEC)
+    return `@${sec}.${frac.toString().padStart(9, '0')}`;
   return `${isoSeconds(sec.toString())}.${frac.toString().padStart(9, '0')}Z`;
 }
 
@@ -89,7 +90,9 @@ export function statChanged(root: ContainerRoot, path: string, kind: string): St
   return found.map((loc) => {
     const name = nameFields(loc.bytes);
     // Keys in the order of evidence-formats.md (path, pathB64, kind, …): the lines stay byte-identical.
-    const rec: StatRecord = name.b64 ? { path: name.text, pathB64: name.b64, kind } : { path: name.text, kind };
+    const rec: StatRecord = name.b64
+      ? { path: name.text, pathB64: name.b64, kind }
+      : { path: name.text, kind };
     const at = ContainerRoot.at(loc.dirFd, loc.name);
     // throwIfNoEntry: false: a file gone since /changes is common, and an exception per file is slow.
     let st: fs.BigIntStats | undefined;

@@ -17,12 +17,22 @@ export function parseStat(text: string): ProcStat {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
   if (open < 0 || close < open) throw new Error('malformed /proc stat: no (comm)');
-  const rest = text.slice(close + 2).trim().split(/\s+/);
+  const rest = text
+    .slice(close + 2)
+    .trim()
+    .split(/\s+/);
   // rest[0] is field 3 (state); field n is rest[n - 3].
   const startTicks = Number(rest[22 - 3]);
   const ppid = Number(rest[4 - 3]);
-  if (!Number.isFinite(startTicks) || !Number.isFinite(ppid)) throw new Error('malformed /proc stat: missing fields');
-  return { pid: Number(text.slice(0, open).trim()), comm: text.slice(open + 1, close), state: rest[0], ppid, startTicks };
+  if (!Number.isFinite(startTicks) || !Number.isFinite(ppid))
+    throw new Error('malformed /proc stat: missing fields');
+  return {
+    pid: Number(text.slice(0, open).trim()),
+    comm: text.slice(open + 1, close),
+    state: rest[0],
+    ppid,
+    startTicks,
+  };
 }
 
 export interface ProcStatus {
@@ -43,7 +53,8 @@ export function parseStatus(text: string): ProcStatus {
     const i = line.indexOf(':');
     if (i > 0) fields[line.slice(0, i)] = line.slice(i + 1).trim();
   }
-  const nums = (v: string | undefined): number[] => (v ? v.split(/\s+/).filter(Boolean).map(Number) : []);
+  const nums = (v: string | undefined): number[] =>
+    v ? v.split(/\s+/).filter(Boolean).map(Number) : [];
   return {
     name: fields.Name,
     ppid: fields.PPid !== undefined ? Number(fields.PPid) : undefined,

@@ -34,7 +34,9 @@ export class ContainerRoot {
   /** Opens the root of process `pid`'s mount namespace (the container's filesystem). */
   static open(pid: number): ContainerRoot {
     // The root itself is a magic link we do want to follow: it is the container's root.
-    return new ContainerRoot(fs.openSync(`/proc/${pid}/root`, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY));
+    return new ContainerRoot(
+      fs.openSync(`/proc/${pid}/root`, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY),
+    );
   }
 
   close(): void {
@@ -74,7 +76,12 @@ export class ContainerRoot {
     // fds live in `dirs`, closed only above. A clean absolute path (as /changes prints them) is
     // cut at its last slash without splitting it.
     const lossy = path.includes('\ufffd');
-    const clean = !lossy && path.startsWith('/') && path.length > 1 && !path.endsWith('/') && !path.includes('//');
+    const clean =
+      !lossy &&
+      path.startsWith('/') &&
+      path.length > 1 &&
+      !path.endsWith('/') &&
+      !path.includes('//');
     const cut = path.lastIndexOf('/');
     let parts: string[] | null = null;
     let parentKey: string | null = null;
@@ -96,7 +103,13 @@ export class ContainerRoot {
       const name = Buffer.from(last);
       return [{ bytes: Buffer.concat([dirs[0].bytes, SLASH, name]), dirFd: dirs[0].fd, name }];
     }
-    return dirs.flatMap((d) => this.names(d.fd, last).map((name) => ({ bytes: Buffer.concat([d.bytes, SLASH, name]), dirFd: d.fd, name })));
+    return dirs.flatMap((d) =>
+      this.names(d.fd, last).map((name) => ({
+        bytes: Buffer.concat([d.bytes, SLASH, name]),
+        dirFd: d.fd,
+        name,
+      })),
+    );
   }
 
   /** Opens every directory on the way to the last component of `parts` (each with O_NOFOLLOW). */
@@ -119,9 +132,9 @@ export class ContainerRoot {
   /** The exact names in `dirFd` that a (possibly lossy) component stands for. */
   private names(dirFd: number, component: string): Buffer[] {
     if (!component.includes('\ufffd')) return [Buffer.from(component)];
-    const matches = (fs.readdirSync(ContainerRoot.at(dirFd, Buffer.alloc(0)), { encoding: 'buffer' }) as Buffer[]).filter(
-      (n) => n.toString('utf8') === component,
-    );
+    const matches = (
+      fs.readdirSync(ContainerRoot.at(dirFd, Buffer.alloc(0)), { encoding: 'buffer' }) as Buffer[]
+    ).filter((n) => n.toString('utf8') === component);
     return matches.slice(0, MAX_CANDIDATES);
   }
 
@@ -146,7 +159,11 @@ export class ContainerRoot {
       if (code === 'ENOENT') return null;
       // With O_DIRECTORY a symlink fails as ENOTDIR; lstat (which never follows) tells which it was.
       const link = code === 'ELOOP' || (code === 'ENOTDIR' && this.isLink(parentFd, name));
-      const what = link ? 'is a symlink (not followed)' : code === 'ENOTDIR' ? 'is not a directory' : (err as Error).message;
+      const what = link
+        ? 'is a symlink (not followed)'
+        : code === 'ENOTDIR'
+          ? 'is not a directory'
+          : (err as Error).message;
       throw new Error(`${bytes.toString('utf8')} ${what}`);
     }
     this.dirs.set(key, fd);

@@ -1,6 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
-import { parseBtime, parseStat, parseStatus, socketInode, splitCmdline, startTimeUtc } from './proc-parse.js';
+import {
+  parseBtime,
+  parseStat,
+  parseStatus,
+  socketInode,
+  splitCmdline,
+  startTimeUtc,
+} from './proc-parse.js';
 import { nameFields } from '../util/names.js';
 
 /**
@@ -45,7 +52,9 @@ let ticks: number | undefined;
 export function clkTck(): number {
   if (ticks !== undefined) return ticks;
   try {
-    const v = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8', timeout: 2000 }).trim());
+    const v = Number(
+      execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8', timeout: 2000 }).trim(),
+    );
     ticks = Number.isInteger(v) && v > 0 ? v : 100;
   } catch {
     ticks = 100;
@@ -69,11 +78,18 @@ export function isGone(err: unknown): boolean {
  * (a unix socket) while cirt itself runs in another pid namespace, where /proc/<pid> is someone
  * else. The container's cgroup path always names its id.
  */
-export async function hostProcUsable(pid: number, containerId: string): Promise<{ ok: true } | { ok: false; reason: string }> {
+export async function hostProcUsable(
+  pid: number,
+  containerId: string,
+): Promise<{ ok: true } | { ok: false; reason: string }> {
   if (!pid) return { ok: false, reason: 'the container has no process (not running)' };
   try {
     const cg = await fs.readFile(`/proc/${pid}/cgroup`, 'utf8');
-    if (!cg.includes(containerId)) return { ok: false, reason: `/proc/${pid} is not this container's process here (cirt runs in another pid namespace?)` };
+    if (!cg.includes(containerId))
+      return {
+        ok: false,
+        reason: `/proc/${pid} is not this container's process here (cirt runs in another pid namespace?)`,
+      };
     await fs.readlink(`/proc/${pid}/ns/pid`);
     return { ok: true };
   } catch (err) {
@@ -98,7 +114,9 @@ export async function containerPids(initPid: number): Promise<number[]> {
     if (!/^\d+$/.test(name)) continue;
     const pid = Number(name);
     try {
-      const match = sharesOurs ? (await fs.readFile(`/proc/${pid}/cgroup`, 'utf8')) === cgroup : (await pidNamespace(pid)) === ns;
+      const match = sharesOurs
+        ? (await fs.readFile(`/proc/${pid}/cgroup`, 'utf8')) === cgroup
+        : (await pidNamespace(pid)) === ns;
       if (match) pids.push(pid);
     } catch {
       // Host processes come and go while we walk /proc; only the container's matter.
@@ -142,15 +160,29 @@ const textOrB64 = (buf: Buffer, key: 'stat' | 'status'): Record<string, string> 
 };
 
 /** Reads one process. Throws an ENOENT/ESRCH error (see isGone) when it exited meanwhile. */
-export async function readProcess(pid: number, btime: number, tck = clkTck()): Promise<{ proc: HostProcess; raw: RawProcess }> {
+export async function readProcess(
+  pid: number,
+  btime: number,
+  tck = clkTck(),
+): Promise<{ proc: HostProcess; raw: RawProcess }> {
   const dir = `/proc/${pid}`;
-  const [statBuf, statusBuf, cmdlineBuf] = await Promise.all([fs.readFile(`${dir}/stat`), fs.readFile(`${dir}/status`), fs.readFile(`${dir}/cmdline`)]);
+  const [statBuf, statusBuf, cmdlineBuf] = await Promise.all([
+    fs.readFile(`${dir}/stat`),
+    fs.readFile(`${dir}/status`),
+    fs.readFile(`${dir}/cmdline`),
+  ]);
   const stat = parseStat(statBuf.toString('utf8'));
   const status = parseStatus(statusBuf.toString('utf8'));
-  const [exe, cwd, fds] = await Promise.all([optionalLink(`${dir}/exe`), optionalLink(`${dir}/cwd`), openFds(pid)]);
+  const [exe, cwd, fds] = await Promise.all([
+    optionalLink(`${dir}/exe`),
+    optionalLink(`${dir}/cwd`),
+    openFds(pid),
+  ]);
   // stat's (comm) field is /proc/<pid>/comm: no second read for it.
   const comm = stat.comm;
-  const socketInodes = [...new Set(fds.map((f) => socketInode(f.target)).filter((n): n is number => n !== undefined))];
+  const socketInodes = [
+    ...new Set(fds.map((f) => socketInode(f.target)).filter((n): n is number => n !== undefined)),
+  ];
   const proc: HostProcess = {
     pid,
     nspid: status.nspids.length ? status.nspids[status.nspids.length - 1] : null,
@@ -170,7 +202,12 @@ export async function readProcess(pid: number, btime: number, tck = clkTck()): P
     fds,
     socketInodes,
   };
-  const raw = { pid, ...textOrB64(statBuf, 'stat'), ...textOrB64(statusBuf, 'status'), cmdlineB64: cmdlineBuf.toString('base64') } as RawProcess;
+  const raw = {
+    pid,
+    ...textOrB64(statBuf, 'stat'),
+    ...textOrB64(statusBuf, 'status'),
+    cmdlineB64: cmdlineBuf.toString('base64'),
+  } as RawProcess;
   return { proc, raw };
 }
 
@@ -192,7 +229,12 @@ export async function hostSocketOwners(pids: number[]): Promise<SocketOwnerMap> 
 }
 
 /** Adds one (inode, pid, name) triple to an owner map. */
-export function addOwner(owners: SocketOwnerMap, inode: number | undefined, pid: number, name: string): void {
+export function addOwner(
+  owners: SocketOwnerMap,
+  inode: number | undefined,
+  pid: number,
+  name: string,
+): void {
   if (inode === undefined) return;
   const o = owners.get(inode) ?? { pids: [], names: [] };
   if (!o.pids.includes(pid)) o.pids.push(pid);

@@ -4,7 +4,16 @@
  */
 import { formatIPv6, hexToIPv4 } from './procnet.js';
 
-const RX = ['bytes', 'packets', 'errs', 'drop', 'fifo', 'frame', 'compressed', 'multicast'] as const;
+const RX = [
+  'bytes',
+  'packets',
+  'errs',
+  'drop',
+  'fifo',
+  'frame',
+  'compressed',
+  'multicast',
+] as const;
 const TX = ['bytes', 'packets', 'errs', 'drop', 'fifo', 'colls', 'carrier', 'compressed'] as const;
 
 export interface DevCounters {
@@ -19,7 +28,11 @@ export function parseDev(text: string): DevCounters[] {
   for (const line of text.split('\n')) {
     const i = line.lastIndexOf(':');
     if (i < 0 || line.includes('|')) continue;
-    const nums = line.slice(i + 1).trim().split(/\s+/).map(Number);
+    const nums = line
+      .slice(i + 1)
+      .trim()
+      .split(/\s+/)
+      .map(Number);
     if (nums.length < 16 || nums.some((n) => !Number.isFinite(n))) continue;
     const rx = Object.fromEntries(RX.map((k, j) => [k, nums[j]])) as DevCounters['rx'];
     const tx = Object.fromEntries(TX.map((k, j) => [k, nums[8 + j]])) as DevCounters['tx'];
@@ -53,7 +66,9 @@ export interface Route {
 }
 
 function maskBits(mask: string): number {
-  return mask.split('.').reduce((n, octet) => n + Number(octet).toString(2).replace(/0/g, '').length, 0);
+  return mask
+    .split('.')
+    .reduce((n, octet) => n + Number(octet).toString(2).replace(/0/g, '').length, 0);
 }
 
 /** /proc/net/route (IPv4 table, addresses in little-endian hex). */
@@ -70,7 +85,9 @@ export function parseRoutes(text: string): Route[] {
       gateway: hexToIPv4(f[2]),
       mask,
       prefixLength: maskBits(mask),
-      flags: ROUTE_FLAGS.filter(([bit]) => flags & bit).map(([, c]) => c).join(''),
+      flags: ROUTE_FLAGS.filter(([bit]) => flags & bit)
+        .map(([, c]) => c)
+        .join(''),
       flagsHex: f[3],
       metric: Number(f[6]),
       mtu: Number(f[8]),
@@ -98,7 +115,15 @@ export function parseArp(text: string): ArpEntry[] {
   for (const line of text.split('\n').slice(1)) {
     const f = line.trim().split(/\s+/);
     if (f.length < 6) continue;
-    out.push({ ip: f[0], hwType: f[1], flags: f[2], mac: f[3], mask: f[4], device: f[5], complete: (parseInt(f[2], 16) & 0x2) !== 0 });
+    out.push({
+      ip: f[0],
+      hwType: f[1],
+      flags: f[2],
+      mac: f[3],
+      mask: f[4],
+      device: f[5],
+      complete: (parseInt(f[2], 16) & 0x2) !== 0,
+    });
   }
   return out;
 }
@@ -112,7 +137,13 @@ export interface Inet6Address {
   device: string;
 }
 
-const SCOPES: Record<number, string> = { 0x00: 'global', 0x10: 'host', 0x20: 'link', 0x40: 'site', 0x80: 'compat' };
+const SCOPES: Record<number, string> = {
+  0x00: 'global',
+  0x10: 'host',
+  0x20: 'link',
+  0x40: 'site',
+  0x80: 'compat',
+};
 
 /** /proc/net/if_inet6: the address is plain network-order hex (unlike the socket tables). */
 export function parseIfInet6(text: string): Inet6Address[] {
@@ -155,32 +186,49 @@ export interface InterfaceInfo extends DevCounters {
   ipv6: { address: string; prefixLength: number; scope: string }[];
 }
 
-const toInt = (ip: string): number => ip.split('.').reduce((n, o) => ((n << 8) | Number(o)) >>> 0, 0);
+const toInt = (ip: string): number =>
+  ip.split('.').reduce((n, o) => ((n << 8) | Number(o)) >>> 0, 0);
 
 /**
  * Interfaces with their counters and addresses. fib_trie does not say which interface holds an
  * IPv4 address, so it is the one whose directly connected route covers it (loopback for 127/8);
  * an address no route covers is listed under an interface named "?".
  */
-export function buildInterfaces(dev: DevCounters[], v4Local: string[], routes: Route[], v6: Inet6Address[]): InterfaceInfo[] {
-  const byName = new Map<string, InterfaceInfo>(dev.map((d) => [d.name, { ...d, ipv4: [], ipv6: [] }]));
+export function buildInterfaces(
+  dev: DevCounters[],
+  v4Local: string[],
+  routes: Route[],
+  v6: Inet6Address[],
+): InterfaceInfo[] {
+  const byName = new Map<string, InterfaceInfo>(
+    dev.map((d) => [d.name, { ...d, ipv4: [], ipv6: [] }]),
+  );
   const get = (name: string): InterfaceInfo => {
     let i = byName.get(name);
     if (!i) {
-      i = { name, rx: Object.fromEntries(RX.map((k) => [k, 0])) as DevCounters['rx'], tx: Object.fromEntries(TX.map((k) => [k, 0])) as DevCounters['tx'], ipv4: [], ipv6: [] };
+      i = {
+        name,
+        rx: Object.fromEntries(RX.map((k) => [k, 0])) as DevCounters['rx'],
+        tx: Object.fromEntries(TX.map((k) => [k, 0])) as DevCounters['tx'],
+        ipv4: [],
+        ipv6: [],
+      };
       byName.set(name, i);
     }
     return i;
   };
-  const connected = routes.filter((r) => !r.flags.includes('G') && r.prefixLength > 0).sort((a, b) => b.prefixLength - a.prefixLength);
+  const connected = routes
+    .filter((r) => !r.flags.includes('G') && r.prefixLength > 0)
+    .sort((a, b) => b.prefixLength - a.prefixLength);
   for (const ip of v4Local) {
     if (ip.startsWith('127.')) {
       get('lo').ipv4.push({ address: ip, prefixLength: 8 });
       continue;
     }
-    const r = connected.find((c) => ((toInt(ip) & toInt(c.mask)) >>> 0) === toInt(c.destination));
+    const r = connected.find((c) => (toInt(ip) & toInt(c.mask)) >>> 0 === toInt(c.destination));
     get(r?.iface ?? '?').ipv4.push({ address: ip, prefixLength: r?.prefixLength ?? null });
   }
-  for (const a of v6) get(a.device).ipv6.push({ address: a.address, prefixLength: a.prefixLength, scope: a.scope });
+  for (const a of v6)
+    get(a.device).ipv6.push({ address: a.address, prefixLength: a.prefixLength, scope: a.scope });
   return [...byName.values()];
 }

@@ -75,7 +75,7 @@ export function formatIPv6(bytes: number[]): string {
   for (let i = 0; i < 16; i += 2) groups.push((bytes[i] << 8) | bytes[i + 1]);
   let best = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;
@@ -90,10 +90,14 @@ export function formatIPv6(bytes: number[]): string {
   return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
 }
 
-const INET_LINE = /^\s*\d+:\s+([0-9A-Fa-f]+):([0-9A-Fa-f]{4})\s+([0-9A-Fa-f]+):([0-9A-Fa-f]{4})\s+([0-9A-Fa-f]{2})\s+\S+\s+\S+\s+\S+\s+(\d+)\s+\d+\s+(\d+)/;
+const INET_LINE =
+  /^\s*\d+:\s+([0-9A-Fa-f]+):([0-9A-Fa-f]{4})\s+([0-9A-Fa-f]+):([0-9A-Fa-f]{4})\s+([0-9A-Fa-f]{2})\s+\S+\s+\S+\s+\S+\s+(\d+)\s+\d+\s+(\d+)/;
 
 /** One line of tcp/tcp6/udp/udp6; null for the header or anything that is not a socket line. */
-export function parseInetLine(proto: Exclude<SocketProto, 'unix'>, line: string): SocketEntry | null {
+export function parseInetLine(
+  proto: Exclude<SocketProto, 'unix'>,
+  line: string,
+): SocketEntry | null {
   const m = INET_LINE.exec(line);
   if (!m) return null;
   const v6 = proto.endsWith('6');
@@ -113,10 +117,23 @@ export function parseInetLine(proto: Exclude<SocketProto, 'unix'>, line: string)
   };
 }
 
-const UNIX_TYPES: Record<number, string> = { 1: 'STREAM', 2: 'DGRAM', 3: 'RAW', 4: 'RDM', 5: 'SEQPACKET' };
-const UNIX_STATES: Record<number, string> = { 0: 'FREE', 1: 'UNCONNECTED', 2: 'CONNECTING', 3: 'CONNECTED', 4: 'DISCONNECTING' };
+const UNIX_TYPES: Record<number, string> = {
+  1: 'STREAM',
+  2: 'DGRAM',
+  3: 'RAW',
+  4: 'RDM',
+  5: 'SEQPACKET',
+};
+const UNIX_STATES: Record<number, string> = {
+  0: 'FREE',
+  1: 'UNCONNECTED',
+  2: 'CONNECTING',
+  3: 'CONNECTED',
+  4: 'DISCONNECTING',
+};
 const SO_ACCEPTCON = 0x10000;
-const UNIX_LINE = /^([0-9A-Fa-f]+): ([0-9A-Fa-f]+) ([0-9A-Fa-f]+) ([0-9A-Fa-f]+) ([0-9A-Fa-f]+) ([0-9A-Fa-f]+)\s+(\d+)(?: (.*))?$/;
+const UNIX_LINE =
+  /^([0-9A-Fa-f]+): ([0-9A-Fa-f]+) ([0-9A-Fa-f]+) ([0-9A-Fa-f]+) ([0-9A-Fa-f]+) ([0-9A-Fa-f]+)\s+(\d+)(?: (.*))?$/;
 
 /**
  * One line of /proc/net/unix. The path is everything after the inode column and may hold
@@ -150,7 +167,10 @@ export function parseSocketLine(proto: SocketProto, line: string): SocketEntry |
 }
 
 /** Fills `pids`/`processes` from an inode → owners map (inode 0 means no owning file: e.g. TIME_WAIT). */
-export function withOwners(s: SocketEntry, owners: Map<number, { pids: number[]; names: string[] }>): SocketEntry {
+export function withOwners(
+  s: SocketEntry,
+  owners: Map<number, { pids: number[]; names: string[] }>,
+): SocketEntry {
   const o = s.inode ? owners.get(s.inode) : undefined;
   return o ? { ...s, pids: [...o.pids].sort((a, b) => a - b), processes: [...o.names].sort() } : s;
 }

@@ -1,6 +1,14 @@
 import fs from 'node:fs/promises';
 import { ContainerRoot } from './proc-root.js';
-import { bootTime, clkTck, containerPids, hostProcUsable, hostSocketOwners, readProcess, type SocketOwnerMap } from './proc.js';
+import {
+  bootTime,
+  clkTck,
+  containerPids,
+  hostProcUsable,
+  hostSocketOwners,
+  readProcess,
+  type SocketOwnerMap,
+} from './proc.js';
 
 /**
  * This host's view of a target's processes: what a step may read from /proc when the runtime runs

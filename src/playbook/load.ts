@@ -1,6 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { isMap, LineCounter, parseDocument, visit, type Document, type Node as YamlNode, type Pair } from 'yaml';
+import {
+  isMap,
+  LineCounter,
+  parseDocument,
+  visit,
+  type Document,
+  type Node as YamlNode,
+  type Pair,
+} from 'yaml';
 import type { z } from 'zod';
 import type { ActionRegistry } from '../runner/registry.js';
 import { UserError } from '../errors.js';
@@ -17,9 +25,12 @@ const MAX_ALIASES = 50;
 /** Thrown when a playbook has problems; carries all of them. */
 export class PlaybookError extends UserError {
   constructor(readonly problems: PlaybookProblem[]) {
-    super(`${problems.length} problem${problems.length === 1 ? '' : 's'} in playbook:\n${problems.map(formatProblem).join('\n')}`, {
-      hint: 'Fix the playbook and run `cirt validate <playbook>` again; nothing was run.',
-    });
+    super(
+      `${problems.length} problem${problems.length === 1 ? '' : 's'} in playbook:\n${problems.map(formatProblem).join('\n')}`,
+      {
+        hint: 'Fix the playbook and run `cirt validate <playbook>` again; nothing was run.',
+      },
+    );
   }
 }
 
@@ -32,7 +43,9 @@ export function formatProblem(p: PlaybookProblem): string {
 export function resolvePlaybookPath(ref: string, cwd = process.cwd()): string {
   if (ref.includes('/') || /\.ya?ml$/.test(ref)) return path.resolve(cwd, ref);
   if (!/^[a-z0-9][a-z0-9_-]*$/.test(ref)) {
-    throw new UserError(`"${safeText(ref)}" is neither a playbook name nor a path`, { hint: 'Use a name like `contain` or a path to a .yaml file.' });
+    throw new UserError(`"${safeText(ref)}" is neither a playbook name nor a path`, {
+      hint: 'Use a name like `contain` or a path to a .yaml file.',
+    });
   }
   for (const dir of [path.join(cwd, 'playbooks'), path.join(packageRoot(), 'playbooks')]) {
     for (const ext of ['.yaml', '.yml']) {
@@ -40,11 +53,17 @@ export function resolvePlaybookPath(ref: string, cwd = process.cwd()): string {
       if (fs.existsSync(file)) return file;
     }
   }
-  throw new UserError(`No playbook named "${ref}"`, { hint: `Looked in ./playbooks and ${path.join(packageRoot(), 'playbooks')}; run \`cirt validate\` on a path instead.` });
+  throw new UserError(`No playbook named "${ref}"`, {
+    hint: `Looked in ./playbooks and ${path.join(packageRoot(), 'playbooks')}; run \`cirt validate\` on a path instead.`,
+  });
 }
 
 /** Reads and validates a playbook file. Throws PlaybookError listing every problem. */
-export function loadPlaybook(file: string, registry: ActionRegistry, displayName = path.relative(process.cwd(), file) || file): Playbook {
+export function loadPlaybook(
+  file: string,
+  registry: ActionRegistry,
+  displayName = path.relative(process.cwd(), file) || file,
+): Playbook {
   let text: string;
   try {
     const st = fs.statSync(file);
@@ -52,7 +71,9 @@ export function loadPlaybook(file: string, registry: ActionRegistry, displayName
     if (st.size > MAX_BYTES) throw new Error(`larger than ${MAX_BYTES} bytes`);
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new UserError(`Cannot read playbook ${displayName}: ${(err as Error).message}`, { hint: 'Check the path.' });
+    throw new UserError(`Cannot read playbook ${displayName}: ${(err as Error).message}`, {
+      hint: 'Check the path.',
+    });
   }
   const { playbook, problems } = parsePlaybook(text, registry, displayName);
   if (problems.length || !playbook) throw new PlaybookError(problems);
@@ -60,7 +81,11 @@ export function loadPlaybook(file: string, registry: ActionRegistry, displayName
 }
 
 /** Validates playbook text; returns the playbook (when valid) and all problems. Pure: no engine. */
-export function parsePlaybook(text: string, registry: ActionRegistry, file: string): { playbook?: Playbook; problems: PlaybookProblem[] } {
+export function parsePlaybook(
+  text: string,
+  registry: ActionRegistry,
+  file: string,
+): { playbook?: Playbook; problems: PlaybookProblem[] } {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const problems: PlaybookProblem[] = [];
@@ -77,7 +102,10 @@ export function parsePlaybook(text: string, registry: ActionRegistry, file: stri
   } catch (err) {
     // yaml throws a ReferenceError for an alias bomb (or an alias it cannot resolve): a problem of
     // this file, reported at its first alias, not a crash that hides the other files.
-    at(firstAlias(doc), `${(err as Error).message} (aliases expand to more than ${MAX_ALIASES} nodes, or do not resolve)`);
+    at(
+      firstAlias(doc),
+      `${(err as Error).message} (aliases expand to more than ${MAX_ALIASES} nodes, or do not resolve)`,
+    );
     return { problems };
   }
   const top = playbookShape.safeParse(js);
@@ -98,18 +126,28 @@ export function parsePlaybook(text: string, registry: ActionRegistry, file: stri
     const s = shape.data;
     const label = `step ${i + 1} "${s.id ?? s.uses}" (${s.uses})`;
     if (s.id) {
-      if (ids.has(s.id)) at(nodeStart(doc.getIn([...base, 'id'], true)), `duplicate step id "${s.id}" (also step ${ids.get(s.id)})`, label);
+      if (ids.has(s.id))
+        at(
+          nodeStart(doc.getIn([...base, 'id'], true)),
+          `duplicate step id "${s.id}" (also step ${ids.get(s.id)})`,
+          label,
+        );
       else ids.set(s.id, i + 1);
     }
     const action = registry.get(s.uses);
     if (!action) {
-      at(nodeStart(doc.getIn([...base, 'uses'], true)), `unknown action "${s.uses}"${suggest(s.uses, registry.names())}; run \`cirt actions\` for the list`, label);
+      at(
+        nodeStart(doc.getIn([...base, 'uses'], true)),
+        `unknown action "${s.uses}"${suggest(s.uses, registry.names())}; run \`cirt actions\` for the list`,
+        label,
+      );
       return;
     }
     const rawParams = s.with ?? {};
     const parsed = action.params.safeParse(rawParams);
     if (!parsed.success) {
-      for (const issue of parsed.error.issues) reportIssue(doc, [...base, 'with'], issue, at, label);
+      for (const issue of parsed.error.issues)
+        reportIssue(doc, [...base, 'with'], issue, at, label);
       return;
     }
     steps.push({
@@ -126,7 +164,10 @@ export function parsePlaybook(text: string, registry: ActionRegistry, file: stri
   });
   if (problems.length || !top.success) return { problems };
   assignIds(steps, ids);
-  return { playbook: { name: top.data.name, description: top.data.description, file, steps }, problems };
+  return {
+    playbook: { name: top.data.name, description: top.data.description, file, steps },
+    problems,
+  };
 }
 
 /** Steps without an explicit id get the action's verb, numbered when repeated. */
@@ -161,14 +202,26 @@ function nodeStart(node: unknown): number | undefined {
 type At = (offset: number | undefined, message: string, step?: string) => void;
 
 /** Maps a zod issue to the YAML node it is about (for unknown keys: the key itself). */
-function reportIssue(doc: Document, base: (string | number)[], issue: z.core.$ZodIssue, at: At, step?: string): void {
+function reportIssue(
+  doc: Document,
+  base: (string | number)[],
+  issue: z.core.$ZodIssue,
+  at: At,
+  step?: string,
+): void {
   const p = [...base, ...issue.path.map((k) => (typeof k === 'symbol' ? String(k) : k))];
   const where = p.slice(base.length).join('.');
   if (issue.code === 'unrecognized_keys') {
     const map = p.length ? doc.getIn(p, true) : doc.contents;
     for (const key of issue.keys) {
-      const pair = isMap(map) ? (map.items as Pair[]).find((it) => (it.key as { value?: unknown })?.value === key) : undefined;
-      at(nodeStart(pair?.key) ?? nodeStart(map), `unknown key "${key}"${where ? ` in ${where}` : ''}`, step);
+      const pair = isMap(map)
+        ? (map.items as Pair[]).find((it) => (it.key as { value?: unknown })?.value === key)
+        : undefined;
+      at(
+        nodeStart(pair?.key) ?? nodeStart(map),
+        `unknown key "${key}"${where ? ` in ${where}` : ''}`,
+        step,
+      );
     }
     return;
   }

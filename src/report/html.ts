@@ -1,11 +1,24 @@
 import { humanBytes } from '../util/format.js';
 import { renderFindingsHtml } from '../findings/render.js';
 import { safeText } from '../util/sanitize.js';
-import { BAD_RESULTS, banners, caseFacts, gaps, keyNote, limitations, targetFacts, verifySteps, type ReportInput } from './markdown.js';
+import {
+  BAD_RESULTS,
+  banners,
+  caseFacts,
+  gaps,
+  keyNote,
+  limitations,
+  targetFacts,
+  verifySteps,
+  type ReportInput,
+} from './markdown.js';
 
 /** HTML-escapes text after making control characters visible (a report may be `cat` on a terminal too). */
 export function h(s: unknown): string {
-  return safeText(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return safeText(s ?? '').replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
 const CSS = `body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#111}
@@ -15,27 +28,59 @@ th{background:#f3f3f3}td.mono,code,pre{font-family:ui-monospace,monospace;font-s
 
 function table(head: string[], rows: string[][], mono: number[] = []): string {
   const th = head.map((x) => `<th>${h(x)}</th>`).join('');
-  const trs = rows.map((r) => `<tr>${r.map((c, i) => `<td${mono.includes(i) ? ' class="mono"' : ''}>${c}</td>`).join('')}</tr>`).join('\n');
+  const trs = rows
+    .map(
+      (r) =>
+        `<tr>${r.map((c, i) => `<td${mono.includes(i) ? ' class="mono"' : ''}>${c}</td>`).join('')}</tr>`,
+    )
+    .join('\n');
   return `<table><thead><tr>${th}</tr></thead><tbody>\n${trs}\n</tbody></table>`;
 }
 
-const facts = (pairs: [string, string][]): string => table(['', ''], pairs.map(([k, v]) => [h(k), h(v)]));
+const facts = (pairs: [string, string][]): string =>
+  table(
+    ['', ''],
+    pairs.map(([k, v]) => [h(k), h(v)]),
+  );
 
 /** report.html: one self-contained page (inline CSS, no scripts, nothing loaded from anywhere). */
 export function renderHtml(r: ReportInput): string {
   const { info } = r;
   const g = gaps(r);
-  const result = (x: string): string => `<span class="${BAD_RESULTS.has(x) ? 'bad' : 'ok'}">${h(x)}</span>`;
+  const result = (x: string): string =>
+    `<span class="${BAD_RESULTS.has(x) ? 'bad' : 'ok'}">${h(x)}</span>`;
   const custody = table(
     ['#', 'time (UTC)', 'actor', 'action', 'step', 'result', 'message'],
-    r.records.map((c) => [h(c.seq), h(c.time), h(c.actor), h(c.action), h(c.step ?? ''), result(c.result), h(c.message ?? '')]),
+    r.records.map((c) => [
+      h(c.seq),
+      h(c.time),
+      h(c.actor),
+      h(c.action),
+      h(c.step ?? ''),
+      result(c.result),
+      h(c.message ?? ''),
+    ]),
   );
   const total = r.artifacts.reduce((n, a) => n + a.bytes, 0);
   const artifacts = table(
     ['path', 'bytes', 'sha256', 'step', 'source', 'complete'],
     [
-      ...r.artifacts.map((a) => [h(a.path), h(a.bytes), h(a.sha256), h(a.step), h(a.source), a.complete ? 'yes' : '<span class="bad">NO</span>']),
-      ...r.unlisted.map((u) => [h(u.path), h(u.bytes), h(u.sha256), '', h(u.why), '<span class="bad">unknown</span>']),
+      ...r.artifacts.map((a) => [
+        h(a.path),
+        h(a.bytes),
+        h(a.sha256),
+        h(a.step),
+        h(a.source),
+        a.complete ? 'yes' : '<span class="bad">NO</span>',
+      ]),
+      ...r.unlisted.map((u) => [
+        h(u.path),
+        h(u.bytes),
+        h(u.sha256),
+        '',
+        h(u.why),
+        '<span class="bad">unknown</span>',
+      ]),
     ],
     [0, 2],
   );
@@ -53,7 +98,9 @@ export function renderHtml(r: ReportInput): string {
 <title>Evidence report: case ${h(info.id)}</title>
 <style>${CSS}</style></head>
 <body>
-${banners(r.records).map((b) => `<p class="banner" role="alert">${h(b)}</p>`).join('\n')}
+${banners(r.records)
+  .map((b) => `<p class="banner" role="alert">${h(b)}</p>`)
+  .join('\n')}
 <h1>Evidence report: case ${h(info.id)}</h1>
 ${info.title ? `<p><b>${h(info.title)}</b></p>` : ''}
 ${facts(caseFacts(r))}

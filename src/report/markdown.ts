@@ -22,7 +22,14 @@ export interface Gap {
 }
 
 /** Custody results that mean something did not happen as planned. */
-export const BAD_RESULTS = new Set(['failed', 'interrupted', 'refused', 'declined', 'partial', 'incomplete']);
+export const BAD_RESULTS = new Set([
+  'failed',
+  'interrupted',
+  'refused',
+  'declined',
+  'partial',
+  'incomplete',
+]);
 
 /**
  * The report's first lines: what the next reader must know before anything else. From custody (the
@@ -38,13 +45,31 @@ export function banners(records: readonly CustodyRecord[]): string[] {
     if (!rec.step) continue;
     if (rec.result === 'declined') {
       const d = (rec.details ?? {}) as { answer?: unknown; notRun?: unknown };
-      const notRun = Array.isArray(d.notRun) ? (d.notRun as { id?: unknown; uses?: unknown }[]).filter((s) => typeof s?.uses === 'string' && isContainment(s.uses)) : [];
+      const notRun = Array.isArray(d.notRun)
+        ? (d.notRun as { id?: unknown; uses?: unknown }[]).filter(
+            (s) => typeof s?.uses === 'string' && isContainment(s.uses),
+          )
+        : [];
       const stop = d.answer === 'abort' ? '; the responder stopped the run there' : '';
-      if (isContainment(rec.action)) out.push(`NOT CONTAINED: the responder declined ${name(rec.step, rec.action)} (custody #${rec.seq}): its containment was not applied${stop}`);
-      else out.push(`DECLINED: the responder declined ${name(rec.step, rec.action)} (custody #${rec.seq}): it was not run${stop}`);
-      if (notRun.length) out.push(`NOT CONTAINED: ${notRun.map((s) => name(String(s.id), String(s.uses))).join(', ')} never ran: the responder stopped the run at ${name(rec.step, rec.action)}`);
-    } else if ((rec.result === 'failed' || rec.result === 'interrupted') && isContainment(rec.action)) {
-      out.push(`CONTAINMENT INCOMPLETE: ${name(rec.step, rec.action)} ${rec.result} (custody #${rec.seq})${rec.message ? `: ${rec.message}` : ''}`);
+      if (isContainment(rec.action))
+        out.push(
+          `NOT CONTAINED: the responder declined ${name(rec.step, rec.action)} (custody #${rec.seq}): its containment was not applied${stop}`,
+        );
+      else
+        out.push(
+          `DECLINED: the responder declined ${name(rec.step, rec.action)} (custody #${rec.seq}): it was not run${stop}`,
+        );
+      if (notRun.length)
+        out.push(
+          `NOT CONTAINED: ${notRun.map((s) => name(String(s.id), String(s.uses))).join(', ')} never ran: the responder stopped the run at ${name(rec.step, rec.action)}`,
+        );
+    } else if (
+      (rec.result === 'failed' || rec.result === 'interrupted') &&
+      isContainment(rec.action)
+    ) {
+      out.push(
+        `CONTAINMENT INCOMPLETE: ${name(rec.step, rec.action)} ${rec.result} (custody #${rec.seq})${rec.message ? `: ${rec.message}` : ''}`,
+      );
     }
   }
   const partial = records.filter((rec) => rec.step && rec.result === 'partial');
@@ -54,7 +79,9 @@ export function banners(records: readonly CustodyRecord[]): string[] {
       const g = (rec.details as { gaps?: unknown } | undefined)?.gaps;
       return sum + (typeof g === 'number' && g > 0 ? g : 1);
     }, 0);
-    const steps = partial.map((rec) => `${name(rec.step, rec.action)} (custody #${rec.seq})`).join(', ');
+    const steps = partial
+      .map((rec) => `${name(rec.step, rec.action)} (custody #${rec.seq})`)
+      .join(', ');
     out.push(`INCOMPLETE: ${n} gap${n === 1 ? '' : 's'} — see below; ended partial: ${steps}`);
   }
   return out;
@@ -70,20 +97,32 @@ export function gaps(r: ReportInput): Gap[] {
   const out: Gap[] = [];
   for (const i of r.info.incomplete ?? []) out.push({ what: `step ${i.step}`, why: i.reason });
   for (const rec of r.records) {
-    if (BAD_RESULTS.has(rec.result)) out.push({ what: `custody #${rec.seq} ${rec.action}${rec.step ? ` (step ${rec.step})` : ''}`, why: `${rec.result}${rec.message ? `: ${rec.message}` : ''}` });
+    if (BAD_RESULTS.has(rec.result))
+      out.push({
+        what: `custody #${rec.seq} ${rec.action}${rec.step ? ` (step ${rec.step})` : ''}`,
+        why: `${rec.result}${rec.message ? `: ${rec.message}` : ''}`,
+      });
   }
-  for (const a of r.artifacts) if (!a.complete) out.push({ what: a.path, why: `incomplete artifact${a.error ? `: ${a.error}` : ''}` });
+  for (const a of r.artifacts)
+    if (!a.complete)
+      out.push({ what: a.path, why: `incomplete artifact${a.error ? `: ${a.error}` : ''}` });
   for (const u of r.unlisted) out.push({ what: u.path, why: u.why });
-  for (const p of r.chainProblems) out.push({ what: `custody.jsonl line ${p.line}`, why: p.message });
+  for (const p of r.chainProblems)
+    out.push({ what: `custody.jsonl line ${p.line}`, why: p.message });
   if ((r.info.status === 'running' && !r.duringRun) || r.info.status === 'open') {
-    out.push({ what: 'the run', why: `case status was "${r.info.status}" at sealing: the run did not finish (interrupted or crashed)` });
+    out.push({
+      what: 'the run',
+      why: `case status was "${r.info.status}" at sealing: the run did not finish (interrupted or crashed)`,
+    });
   }
   return out;
 }
 
 /** Markdown-safe text: control characters made visible, markup characters escaped. */
 export function mdText(s: unknown, max = 400): string {
-  return clip(String(s ?? ''), max).replace(/[\\`*_{}[\]()<>#!|~&]/g, (c) => (c === '&' ? '&amp;' : `\\${c}`));
+  return clip(String(s ?? ''), max).replace(/[\\`*_{}[\]()<>#!|~&]/g, (c) =>
+    c === '&' ? '&amp;' : `\\${c}`,
+  );
 }
 
 /** How an auditor checks the bundle with stock tools. */
@@ -122,16 +161,33 @@ export function renderMarkdown(r: ReportInput): string {
   for (const x of g) L.push(`- **${mdText(x.what)}** — ${mdText(x.why)}`);
   const lim = limitations(r);
   if (lim.length) {
-    L.push('', `## Limitations (${lim.length})`, '', 'Not gaps of a step: facts about the evidence the reader must keep in mind.', '');
+    L.push(
+      '',
+      `## Limitations (${lim.length})`,
+      '',
+      'Not gaps of a step: facts about the evidence the reader must keep in mind.',
+      '',
+    );
     for (const x of lim) L.push(`- **${mdText(x.what)}** — ${mdText(x.why)}`);
   }
-  L.push('', `## Custody (${r.records.length} records)`, '', 'The final record, written after this report, says the case is being sealed.', '');
-  L.push('| # | time (UTC) | actor | action | step | result | message |', '|---|---|---|---|---|---|---|');
-  for (const c of r.records) L.push(row([c.seq, c.time, c.actor, c.action, c.step ?? '', c.result, c.message ?? '']));
+  L.push(
+    '',
+    `## Custody (${r.records.length} records)`,
+    '',
+    'The final record, written after this report, says the case is being sealed.',
+    '',
+  );
+  L.push(
+    '| # | time (UTC) | actor | action | step | result | message |',
+    '|---|---|---|---|---|---|---|',
+  );
+  for (const c of r.records)
+    L.push(row([c.seq, c.time, c.actor, c.action, c.step ?? '', c.result, c.message ?? '']));
   const total = r.artifacts.reduce((n, a) => n + a.bytes, 0);
   L.push('', `## Artifacts (${r.artifacts.length}, ${humanBytes(total)})`, '');
   L.push('| path | bytes | sha256 | step | source | complete |', '|---|---|---|---|---|---|');
-  for (const a of r.artifacts) L.push(row([a.path, a.bytes, a.sha256, a.step, a.source, a.complete ? 'yes' : 'NO']));
+  for (const a of r.artifacts)
+    L.push(row([a.path, a.bytes, a.sha256, a.step, a.source, a.complete ? 'yes' : 'NO']));
   for (const u of r.unlisted) L.push(row([u.path, u.bytes, u.sha256, '', u.why, 'unknown']));
   L.push('', '## Integrity', '');
   L.push(`SHA256SUMS lists every file of the case folder; ${mdText(keyNote(r))}`, '');
@@ -147,12 +203,23 @@ export function caseFacts(r: ReportInput): [string, string][] {
     ['ticket', info.ticket ?? ''],
     ['responder', info.responder],
     ['host', info.host],
-    ['engine', `${info.engine.address} (Docker ${info.engine.version}, API ${info.engine.apiVersion}${info.engine.local ? ', local' : ''})`],
+    [
+      'engine',
+      `${info.engine.address} (Docker ${info.engine.version}, API ${info.engine.apiVersion}${info.engine.local ? ', local' : ''})`,
+    ],
     ['tool', `${info.tool.name} ${info.tool.version}`],
     ['started', info.startedAt],
     ['finished', info.finishedAt ?? ''],
     ['sealed', r.sealedAt],
-    ['runs', info.runs.map((x, i) => `${x.playbook} (${x.status ?? (r.duringRun && i === info.runs.length - 1 ? 'sealed by its last step' : 'unfinished')})`).join(', ')],
+    [
+      'runs',
+      info.runs
+        .map(
+          (x, i) =>
+            `${x.playbook} (${x.status ?? (r.duringRun && i === info.runs.length - 1 ? 'sealed by its last step' : 'unfinished')})`,
+        )
+        .join(', '),
+    ],
   ];
 }
 

@@ -4,7 +4,13 @@ import type { ArtifactHandle } from '../evidence/case-store.js';
 import type { SealOptions, SealResult } from '../evidence/seal.js';
 import type { ManifestEntry } from '../evidence/types.js';
 import type { HostView } from '../host/view.js';
-import type { Capability, ContainerFacts, ContainerRuntime, RestoreOutcome, Target } from '../runtime/types.js';
+import type {
+  Capability,
+  ContainerFacts,
+  ContainerRuntime,
+  RestoreOutcome,
+  Target,
+} from '../runtime/types.js';
 
 /**
  * The part of the case a step may touch: its identity, gaps, what it learnt about the target, and
@@ -55,9 +61,16 @@ export interface ActionContext {
    * Opens a hashed artifact stream in the case folder; `source` names where the bytes came from.
    * `progress: false` keeps a side artifact (an index written beside the main one) out of the byte progress.
    */
-  artifact(path: string, meta: { mediaType: string; source: string; progress?: false }): Promise<ArtifactHandle>;
+  artifact(
+    path: string,
+    meta: { mediaType: string; source: string; progress?: false },
+  ): Promise<ArtifactHandle>;
   /** Writes a whole artifact (stream, string or buffer) through the hashing writer. */
-  writeArtifact(path: string, data: Readable | string | Buffer, meta: { mediaType: string; source: string }): Promise<ManifestEntry>;
+  writeArtifact(
+    path: string,
+    data: Readable | string | Buffer,
+    meta: { mediaType: string; source: string },
+  ): Promise<ManifestEntry>;
   /** Pretty JSON artifact. */
   writeJson(path: string, value: unknown, source: string): Promise<ManifestEntry>;
 }
@@ -130,7 +143,9 @@ export interface Action<P = unknown> {
 }
 
 /** Helps TypeScript infer P from the schema. */
-export function defineAction<S extends z.ZodType>(a: Action<z.output<S>> & { params: S }): Action<z.output<S>> {
+export function defineAction<S extends z.ZodType>(
+  a: Action<z.output<S>> & { params: S },
+): Action<z.output<S>> {
   return a;
 }
 

@@ -25,20 +25,37 @@ export function makeContext(opts: {
   let lastProgress = 0;
   const added = (e: ManifestEntry): ManifestEntry => {
     written.push(e);
-    bus.emit({ type: 'artifact:added', time: now(), stepId, path: e.path, sha256: e.sha256, bytes: e.bytes, mediaType: e.mediaType, complete: e.complete });
+    bus.emit({
+      type: 'artifact:added',
+      time: now(),
+      stepId,
+      path: e.path,
+      sha256: e.sha256,
+      bytes: e.bytes,
+      mediaType: e.mediaType,
+      complete: e.complete,
+    });
     return e;
   };
   const progress: ActionContext['progress'] = (p) => {
     const t = Date.now();
     // Throttle to ~10 events a second, but always pass the final one.
-    if (t - lastProgress < 100 && !(p.totalBytes !== undefined && p.bytes === p.totalBytes) && !p.message) return;
+    if (
+      t - lastProgress < 100 &&
+      !(p.totalBytes !== undefined && p.bytes === p.totalBytes) &&
+      !p.message
+    )
+      return;
     lastProgress = t;
     bus.emit({ type: 'step:progress', time: now(), stepId, ...p });
   };
   const meta = (m: { mediaType: string; source: string }) => ({ ...m, action, step: stepId });
   const onBytes = (n: number): void => progress({ bytes: n });
-  const writeArtifact: ActionContext['writeArtifact'] = async (path, data: Readable | string | Buffer, m) =>
-    added(await store.writeArtifact(path, data, meta(m), onBytes));
+  const writeArtifact: ActionContext['writeArtifact'] = async (
+    path,
+    data: Readable | string | Buffer,
+    m,
+  ) => added(await store.writeArtifact(path, data, meta(m), onBytes));
   const handle: CaseHandle = {
     get id() {
       return store.id;
@@ -54,15 +71,24 @@ export function makeContext(opts: {
     },
     noteGap: (reason) => store.noteIncomplete(stepId, reason),
     noteLimitation: (reason) => store.noteLimitation(stepId, reason),
-    recordImageDigest: (digest) => store.updateInfo({ target: { ...store.caseInfo.target, imageDigest: digest } }),
-    seal: (o) => sealCase({ ...o, store, step: stepId, writeReport: (rel, text, m) => writeArtifact(rel, text, m), duringRun: true }),
+    recordImageDigest: (digest) =>
+      store.updateInfo({ target: { ...store.caseInfo.target, imageDigest: digest } }),
+    seal: (o) =>
+      sealCase({
+        ...o,
+        store,
+        step: stepId,
+        writeReport: (rel, text, m) => writeArtifact(rel, text, m),
+        duringRun: true,
+      }),
   };
   let facts: Promise<ContainerFacts> | undefined;
   const ctx: ActionContext = {
     runtime,
     target: opts.target,
     facts: () => (facts ??= runtime.inspect(opts.target)),
-    host: opts.host !== undefined ? opts.host : runtime.capabilities.has('host-proc') ? thisHost : null,
+    host:
+      opts.host !== undefined ? opts.host : runtime.capabilities.has('host-proc') ? thisHost : null,
     case: handle,
     stepId,
     action,
@@ -78,7 +104,13 @@ export function makeContext(opts: {
     },
     writeArtifact,
     writeJson: async (path, value, source) =>
-      added(await store.writeArtifact(path, `${JSON.stringify(value, null, 2)}\n`, meta({ mediaType: 'application/json', source }))),
+      added(
+        await store.writeArtifact(
+          path,
+          `${JSON.stringify(value, null, 2)}\n`,
+          meta({ mediaType: 'application/json', source }),
+        ),
+      ),
   };
   return { ctx, written, warnings };
 }

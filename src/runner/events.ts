@@ -2,7 +2,8 @@
 /** Every status, its exit code and how it shows: docs/statuses.md. `declined`: the responder said no at its prompt; `partial`: done, but gaps were noted in the case. */
 export type StepStatus = 'ok' | 'noop' | 'partial' | 'failed' | 'skipped' | 'declined' | 'planned';
 /** `not-contained`: a containment step was declined (or left out by the responder's stop); `declined`: another step was; `incomplete`: a step ended partial. */
-export type RunStatus = 'ok' | 'incomplete' | 'failed' | 'not-contained' | 'declined' | 'aborted' | 'blocked' | 'planned';
+export type RunStatus =
+  'ok' | 'incomplete' | 'failed' | 'not-contained' | 'declined' | 'aborted' | 'blocked' | 'planned';
 
 export interface PlannedStep {
   id: string;
@@ -27,8 +28,22 @@ export type RunEvent =
       /** Said before anything is collected (e.g. low disk space on the cases folder). */
       warnings?: string[];
     }
-  | { type: 'step:start'; time: string; stepId: string; index: number; uses: string; mutates: boolean }
-  | { type: 'step:progress'; time: string; stepId: string; message?: string; bytes?: number; totalBytes?: number }
+  | {
+      type: 'step:start';
+      time: string;
+      stepId: string;
+      index: number;
+      uses: string;
+      mutates: boolean;
+    }
+  | {
+      type: 'step:progress';
+      time: string;
+      stepId: string;
+      message?: string;
+      bytes?: number;
+      totalBytes?: number;
+    }
   | { type: 'step:warning'; time: string; stepId: string; message: string }
   | { type: 'step:confirm'; time: string; stepId: string; uses: string; plan: string }
   | {
@@ -43,7 +58,16 @@ export type RunEvent =
       /** The step failed on a bug in cirt (its stack is in the custody record), not on the container. */
       bug?: true;
     }
-  | { type: 'artifact:added'; time: string; stepId: string; path: string; sha256: string; bytes: number; mediaType: string; complete: boolean }
+  | {
+      type: 'artifact:added';
+      time: string;
+      stepId: string;
+      path: string;
+      sha256: string;
+      bytes: number;
+      mediaType: string;
+      complete: boolean;
+    }
   | {
       type: 'run:end';
       time: string;

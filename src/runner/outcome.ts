@@ -48,7 +48,12 @@ export function containmentNotApplied(f: DeclineFacts): { id: string; uses: stri
  * which is what the next person must know first); then failures; then any other declined step;
  * then a step that ended `partial` (it ran, but noted gaps in the case).
  */
-export function runStatus(o: { aborted: boolean; blocked: boolean; counts: Record<StepStatus, number>; facts: DeclineFacts }): RunStatus {
+export function runStatus(o: {
+  aborted: boolean;
+  blocked: boolean;
+  counts: Record<StepStatus, number>;
+  facts: DeclineFacts;
+}): RunStatus {
   if (o.aborted) return 'aborted';
   if (o.blocked) return 'blocked';
   if (containmentNotApplied(o.facts).length) return 'not-contained';
@@ -64,24 +69,51 @@ export function runStatus(o: { aborted: boolean; blocked: boolean; counts: Recor
  * `gaps`: what the `partial` steps noted as missing from the case. `warnings` and `limitations`
  * (facts about the evidence that are not a step's failure) are said even when the run is ok.
  */
-export function runMessage(counts: Record<StepStatus, number>, f: DeclineFacts, warnings = 0, gaps = 0, limitations = 0, bugs: readonly string[] = []): string {
-  const list = (xs: { id: string; uses: string }[]): string => xs.map((s) => `step "${s.id}" (${s.uses})`).join(', ');
+export function runMessage(
+  counts: Record<StepStatus, number>,
+  f: DeclineFacts,
+  warnings = 0,
+  gaps = 0,
+  limitations = 0,
+  bugs: readonly string[] = [],
+): string {
+  const list = (xs: { id: string; uses: string }[]): string =>
+    xs.map((s) => `step "${s.id}" (${s.uses})`).join(', ');
   const parts: string[] = [];
   const declinedContainment = f.declined.filter((d) => isContainment(d.uses));
-  if (declinedContainment.length) parts.push(`the responder declined ${list(declinedContainment)}: containment not applied`);
+  if (declinedContainment.length)
+    parts.push(`the responder declined ${list(declinedContainment)}: containment not applied`);
   const stop = f.declined.find((d) => d.answer === 'abort');
   if (stop) {
     const notRunContainment = f.notRun.filter((s) => isContainment(s.uses));
-    const among = notRunContainment.length ? ` (containment among them: ${list(notRunContainment)})` : '';
-    parts.push(`the responder stopped the run at step "${stop.id}"${f.notRun.length ? `, ${f.notRun.length} step(s) not run${among}` : ''}`);
+    const among = notRunContainment.length
+      ? ` (containment among them: ${list(notRunContainment)})`
+      : '';
+    parts.push(
+      `the responder stopped the run at step "${stop.id}"${f.notRun.length ? `, ${f.notRun.length} step(s) not run${among}` : ''}`,
+    );
   }
   const declinedOther = f.declined.filter((d) => d.answer === 'skip' && !isContainment(d.uses));
   if (declinedOther.length) parts.push(`the responder declined ${list(declinedOther)}`);
-  if (counts.failed) parts.push(`${counts.failed} step(s) failed${bugs.length ? ` (${bugs.map((b) => `"${b}"`).join(', ')} hit a bug in cirt: please report it)` : ''}`);
-  if (counts.partial) parts.push(`${counts.partial} step(s) partial: ${gaps} gap(s) noted in case.json "incomplete" (the report lists them under Incomplete)`);
-  const notes = [warnings ? `${warnings} warning(s)` : '', limitations ? `${limitations} limitation(s) of the evidence noted in case.json "limitations"` : ''].filter(Boolean);
+  if (counts.failed)
+    parts.push(
+      `${counts.failed} step(s) failed${bugs.length ? ` (${bugs.map((b) => `"${b}"`).join(', ')} hit a bug in cirt: please report it)` : ''}`,
+    );
+  if (counts.partial)
+    parts.push(
+      `${counts.partial} step(s) partial: ${gaps} gap(s) noted in case.json "incomplete" (the report lists them under Incomplete)`,
+    );
+  const notes = [
+    warnings ? `${warnings} warning(s)` : '',
+    limitations
+      ? `${limitations} limitation(s) of the evidence noted in case.json "limitations"`
+      : '',
+  ].filter(Boolean);
   const done = counts.ok + counts.noop;
   // "0 step(s) done" says nothing when the parts before already tell what happened.
-  if (done || notes.length || !parts.length) parts.push(`${done} step(s) done${counts.partial ? ' in full' : ''}${notes.length ? ` with ${notes.join(', ')}` : ''}`);
+  if (done || notes.length || !parts.length)
+    parts.push(
+      `${done} step(s) done${counts.partial ? ' in full' : ''}${notes.length ? ` with ${notes.join(', ')}` : ''}`,
+    );
   return parts.join('; ');
 }

@@ -23,4 +23,3 @@ export interface Playbook {
   file: string;
   steps: PlaybookStep[];
 }
-

@@ -6,10 +6,12 @@ export class ActionRegistry {
 
   constructor(actions: AnyAction[]) {
     for (const a of actions) {
-      if (!/^[a-z]+:[a-z][a-z0-9-]*$/.test(a.name)) throw new Error(`action name "${a.name}" is not category:verb`);
+      if (!/^[a-z]+:[a-z][a-z0-9-]*$/.test(a.name))
+        throw new Error(`action name "${a.name}" is not category:verb`);
       if (this.byName.has(a.name)) throw new Error(`action "${a.name}" is registered twice`);
       const undo = a.undo?.action;
-      if (undo && [...this.byName.values()].some((b) => b.undo?.action === undo)) throw new Error(`undo "${undo}" is declared twice (by ${a.name})`);
+      if (undo && [...this.byName.values()].some((b) => b.undo?.action === undo))
+        throw new Error(`undo "${undo}" is declared twice (by ${a.name})`);
       this.byName.set(a.name, a);
     }
   }

@@ -8,7 +8,14 @@ import { makeContext } from './context.js';
 import { spaceWarnings } from './run-space.js';
 import { errorMessage, hintSuffix, isBug } from '../errors.js';
 import { now, type EventBus, type PlannedStep, type RunStatus, type StepStatus } from './events.js';
-import { isContainment, RUN_EXIT, runMessage, runStatus, type Approval, type DeclineFacts } from './outcome.js';
+import {
+  isContainment,
+  RUN_EXIT,
+  runMessage,
+  runStatus,
+  type Approval,
+  type DeclineFacts,
+} from './outcome.js';
 
 export interface RunOptions {
   playbook: Playbook;
@@ -51,7 +58,15 @@ export function planSteps(pb: Playbook, target: { id: string; name: string }): P
 export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
   const { playbook: pb, bus, target } = o;
   const planned = planSteps(pb, target);
-  const counts: Record<StepStatus, number> = { ok: 0, noop: 0, partial: 0, failed: 0, skipped: 0, declined: 0, planned: 0 };
+  const counts: Record<StepStatus, number> = {
+    ok: 0,
+    noop: 0,
+    partial: 0,
+    failed: 0,
+    skipped: 0,
+    declined: 0,
+    planned: 0,
+  };
   const store = o.store;
   const live = !o.dryRun && store;
   const warnings = live ? await spaceWarnings(o.runtime, target, store) : [];
@@ -70,20 +85,49 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
   const unrecorded: string[] = [];
   const finish = (reached: RunStatus, said: string): RunSummary => {
     store?.releaseReserve();
-    const lost = unrecorded.length > 0 && (reached === 'ok' || reached === 'incomplete' || reached === 'failed');
+    const lost =
+      unrecorded.length > 0 &&
+      (reached === 'ok' || reached === 'incomplete' || reached === 'failed');
     const status: RunStatus = lost ? 'failed' : reached;
-    const message = unrecorded.length ? `${said}; custody or case.json could not be written: ${unrecorded.join('; ')}` : said;
+    const message = unrecorded.length
+      ? `${said}; custody or case.json could not be written: ${unrecorded.join('; ')}`
+      : said;
     const exitCode = RUN_EXIT[status];
     const bundle = store?.bundle?.path;
-    bus.emit({ type: 'run:end', time: now(), status, exitCode, caseId: store?.id ?? null, caseDir: store?.root ?? null, counts, message, ...(bundle ? { bundle } : {}) });
+    bus.emit({
+      type: 'run:end',
+      time: now(),
+      status,
+      exitCode,
+      caseId: store?.id ?? null,
+      caseDir: store?.root ?? null,
+      counts,
+      message,
+      ...(bundle ? { bundle } : {}),
+    });
     return { status, exitCode, counts, message };
   };
 
   if (o.dryRun || !store) {
     pb.steps.forEach((s, i) => {
-      bus.emit({ type: 'step:start', time: now(), stepId: s.id, index: i, uses: s.uses, mutates: s.action.mutates });
+      bus.emit({
+        type: 'step:start',
+        time: now(),
+        stepId: s.id,
+        index: i,
+        uses: s.uses,
+        mutates: s.action.mutates,
+      });
       counts.planned++;
-      bus.emit({ type: 'step:end', time: now(), stepId: s.id, uses: s.uses, status: 'planned', message: planned[i].plan, durationMs: 0 });
+      bus.emit({
+        type: 'step:end',
+        time: now(),
+        stepId: s.id,
+        uses: s.uses,
+        status: 'planned',
+        message: planned[i].plan,
+        durationMs: 0,
+      });
     });
     return finish('planned', `dry run: ${pb.steps.length} steps planned, nothing touched`);
   }
@@ -94,19 +138,30 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
     store.sealed
       ? Promise.resolve(undefined)
       : store.record({ ...input, step: s?.id, target: tgt }).catch((err: unknown) => {
-          unrecorded.push(`custody record ${input.action}${s ? ` (step ${s.id})` : ''}: ${errorMessage(err)}`);
+          unrecorded.push(
+            `custody record ${input.action}${s ? ` (step ${s.id})` : ''}: ${errorMessage(err)}`,
+          );
           return undefined;
         });
   const saveInfo = (patch: Parameters<CaseStore['updateInfo']>[0]) =>
     store.updateInfo(patch).catch((err: unknown) => {
       unrecorded.push(`case.json: ${errorMessage(err)}`);
     });
-  await saveInfo({ status: 'running', runs: [...store.caseInfo.runs, { playbook: pb.name, file: pb.file, startedAt: now() }] });
+  await saveInfo({
+    status: 'running',
+    runs: [...store.caseInfo.runs, { playbook: pb.name, file: pb.file, startedAt: now() }],
+  });
   await record(null, {
     actor: o.actor,
     action: 'run:start',
     result: 'info',
-    params: { playbook: pb.name, file: pb.file, steps: pb.steps.map((s) => s.id), yes: o.yes, tool: `cirt ${toolVersion()}` },
+    params: {
+      playbook: pb.name,
+      file: pb.file,
+      steps: pb.steps.map((s) => s.id),
+      yes: o.yes,
+      tool: `cirt ${toolVersion()}`,
+    },
     ...(warnings.length ? { details: { warnings } } : {}),
   });
 
@@ -125,7 +180,15 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
   for (const [i, step] of pb.steps.entries()) {
     const skip = (why: string): void => {
       counts.skipped++;
-      bus.emit({ type: 'step:end', time: now(), stepId: step.id, uses: step.uses, status: 'skipped', message: why, durationMs: 0 });
+      bus.emit({
+        type: 'step:end',
+        time: now(),
+        stepId: step.id,
+        uses: step.uses,
+        status: 'skipped',
+        message: why,
+        durationMs: 0,
+      });
     };
     if (o.signal.aborted) aborted = true;
     if (aborted) {
@@ -142,50 +205,118 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
       continue;
     }
     const started = Date.now();
-    bus.emit({ type: 'step:start', time: now(), stepId: step.id, index: i, uses: step.uses, mutates: step.action.mutates });
+    bus.emit({
+      type: 'step:start',
+      time: now(),
+      stepId: step.id,
+      index: i,
+      uses: step.uses,
+      mutates: step.action.mutates,
+    });
 
     if (step.confirm) {
       let answer: Approval | undefined;
       let by = '';
       if (o.yes) [answer, by] = ['yes', '--yes'];
       else if (o.approve) {
-        bus.emit({ type: 'step:confirm', time: now(), stepId: step.id, uses: step.uses, plan: planned[i].plan });
+        bus.emit({
+          type: 'step:confirm',
+          time: now(),
+          stepId: step.id,
+          uses: step.uses,
+          plan: planned[i].plan,
+        });
         answer = await o.approve(planned[i]);
         by = 'interactive prompt';
         // Ctrl-C at the prompt is an interrupt, not a refusal: say so in custody and stop.
         if (o.signal.aborted) {
           aborted = true;
-          await record(step, { actor: o.actor, action: step.uses, result: 'interrupted', message: 'interrupted while waiting for approval', params: step.rawParams });
+          await record(step, {
+            actor: o.actor,
+            action: step.uses,
+            result: 'interrupted',
+            message: 'interrupted while waiting for approval',
+            params: step.rawParams,
+          });
           skip('run interrupted while waiting for approval');
           continue;
         }
       }
       if (answer === undefined) {
         blocked = `step "${step.id}" (${step.uses}) needs approval: re-run with --yes, or on a terminal to be asked`;
-        await record(step, { actor: o.actor, action: step.uses, result: 'refused', message: 'needs approval; nobody could approve (no TTY, no --yes)', params: step.rawParams });
+        await record(step, {
+          actor: o.actor,
+          action: step.uses,
+          result: 'refused',
+          message: 'needs approval; nobody could approve (no TTY, no --yes)',
+          params: step.rawParams,
+        });
         skip(blocked);
         continue;
       }
       if (answer !== 'yes') {
         // Declined is its own outcome, never a quiet skip: custody, case.json, the step and the run say so.
         const containment = isContainment(step.uses);
-        const notRun = answer === 'abort' ? pb.steps.slice(i + 1).filter((s) => !s.always).map((s) => ({ id: s.id, uses: s.uses })) : [];
+        const notRun =
+          answer === 'abort'
+            ? pb.steps
+                .slice(i + 1)
+                .filter((s) => !s.always)
+                .map((s) => ({ id: s.id, uses: s.uses }))
+            : [];
         const message =
           `declined by the responder at the ${by} (${answer}): not run` +
           (containment ? '; its containment was NOT applied' : '') +
-          (answer === 'abort' ? `; the run stops here, ${notRun.length} later step(s) not run` : '');
+          (answer === 'abort'
+            ? `; the run stops here, ${notRun.length} later step(s) not run`
+            : '');
         facts.declined.push({ id: step.id, uses: step.uses, answer });
         if (answer === 'abort') stoppedAt = step.id;
-        await record(step, { actor: o.actor, action: step.uses, result: 'declined', message, params: step.rawParams, details: { answer, containment, notRun } });
-        await noteDeclined(store, { step: step.id, uses: step.uses, answer, containment, at: now() });
+        await record(step, {
+          actor: o.actor,
+          action: step.uses,
+          result: 'declined',
+          message,
+          params: step.rawParams,
+          details: { answer, containment, notRun },
+        });
+        await noteDeclined(store, {
+          step: step.id,
+          uses: step.uses,
+          answer,
+          containment,
+          at: now(),
+        });
         counts.declined++;
-        bus.emit({ type: 'step:end', time: now(), stepId: step.id, uses: step.uses, status: 'declined', message, durationMs: Date.now() - started });
+        bus.emit({
+          type: 'step:end',
+          time: now(),
+          stepId: step.id,
+          uses: step.uses,
+          status: 'declined',
+          message,
+          durationMs: Date.now() - started,
+        });
         continue;
       }
-      await record(step, { actor: o.actor, action: step.uses, result: 'approved', message: `by ${by}`, params: step.rawParams });
+      await record(step, {
+        actor: o.actor,
+        action: step.uses,
+        result: 'approved',
+        message: `by ${by}`,
+        params: step.rawParams,
+      });
     }
 
-    const { ctx, written, warnings } = makeContext({ runtime: o.runtime, target, store, stepId: step.id, action: step.uses, signal: o.signal, bus });
+    const { ctx, written, warnings } = makeContext({
+      runtime: o.runtime,
+      target,
+      store,
+      stepId: step.id,
+      action: step.uses,
+      signal: o.signal,
+      bus,
+    });
     const touched = () => written.map((a) => ({ path: a.path, sha256: a.sha256, bytes: a.bytes }));
     const gapsBefore = gapCount();
     const limitsBefore = limitCount();
@@ -200,9 +331,16 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
       gapped += gaps;
       limited += limitCount() - limitsBefore;
       const status: StepStatus = gaps > 0 ? 'partial' : result.status;
-      const summary = gaps > 0 ? `${result.summary}; PARTIAL: ${gaps} gap(s) noted in ${store.root}/case.json "incomplete"` : result.summary;
+      const summary =
+        gaps > 0
+          ? `${result.summary}; PARTIAL: ${gaps} gap(s) noted in ${store.root}/case.json "incomplete"`
+          : result.summary;
       counts[status]++;
-      const details = { ...result.details, ...(warnings.length ? { warnings } : {}), ...(gaps > 0 ? { gaps } : {}) };
+      const details = {
+        ...result.details,
+        ...(warnings.length ? { warnings } : {}),
+        ...(gaps > 0 ? { gaps } : {}),
+      };
       await record(step, {
         actor: o.actor,
         action: step.uses,
@@ -213,15 +351,36 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
         artifacts: touched(),
       });
       warned += warnings.length;
-      bus.emit({ type: 'step:end', time: now(), stepId: step.id, uses: step.uses, status, message: summary, durationMs: Date.now() - started });
+      bus.emit({
+        type: 'step:end',
+        time: now(),
+        stepId: step.id,
+        uses: step.uses,
+        status,
+        message: summary,
+        durationMs: Date.now() - started,
+      });
     } catch (caught) {
       const interrupted = o.signal.aborted;
       // A container removed mid-step is its own condition, whatever error the step saw first.
-      const err = interrupted ? caught : await goneOr(caught, o.runtime, target, `step ${step.id} (${step.uses}) could not finish`);
+      const err = interrupted
+        ? caught
+        : await goneOr(
+            caught,
+            o.runtime,
+            target,
+            `step ${step.id} (${step.uses}) could not finish`,
+          );
       // A programming error must look like one: named as a bug, its stack kept in custody.
       const bug = !interrupted && isBug(err);
-      const message = interrupted ? `interrupted: ${errorMessage(err)}` : bug ? `a bug in cirt: ${bugText(err)}` : errorMessage(err);
-      const hint = bug ? ' — please report it with the case\'s custody.jsonl (it holds the stack)' : hintSuffix(err);
+      const message = interrupted
+        ? `interrupted: ${errorMessage(err)}`
+        : bug
+          ? `a bug in cirt: ${bugText(err)}`
+          : errorMessage(err);
+      const hint = bug
+        ? " — please report it with the case's custody.jsonl (it holds the stack)"
+        : hintSuffix(err);
       counts.failed++;
       if (bug) bugs.push(step.id);
       await record(step, {
@@ -230,7 +389,15 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
         params: step.rawParams,
         result: interrupted ? 'interrupted' : 'failed',
         message,
-        ...(bug ? { details: { bug: true, error: bugText(err), stack: (err as Error).stack ?? String(err) } } : {}),
+        ...(bug
+          ? {
+              details: {
+                bug: true,
+                error: bugText(err),
+                stack: (err as Error).stack ?? String(err),
+              },
+            }
+          : {}),
         artifacts: touched(),
       });
       await store.noteIncomplete(step.id, message).catch(() => undefined);
@@ -251,18 +418,42 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
   }
 
   const status = runStatus({ aborted, blocked: Boolean(blocked), counts, facts });
-  const message = aborted ? 'interrupted; what was collected is kept and can be sealed' : blocked || runMessage(counts, facts, warned, gapped, limited, bugs);
-  const result = aborted ? 'interrupted' : status === 'ok' || status === 'incomplete' ? status : status === 'declined' || status === 'not-contained' ? 'declined' : 'failed';
+  const message = aborted
+    ? 'interrupted; what was collected is kept and can be sealed'
+    : blocked || runMessage(counts, facts, warned, gapped, limited, bugs);
+  const result = aborted
+    ? 'interrupted'
+    : status === 'ok' || status === 'incomplete'
+      ? status
+      : status === 'declined' || status === 'not-contained'
+        ? 'declined'
+        : 'failed';
   await record(null, { actor: o.actor, action: 'run:end', result, message, details: { status } });
-  const caseStatus = { ok: 'complete', incomplete: 'incomplete', failed: 'failed', 'not-contained': 'not-contained', declined: 'declined', aborted: 'aborted', blocked: 'blocked', planned: 'open' } as const;
-  const runs = store.caseInfo.runs.map((r, idx, all) => (idx === all.length - 1 ? { ...r, finishedAt: now(), status } : r));
+  const caseStatus = {
+    ok: 'complete',
+    incomplete: 'incomplete',
+    failed: 'failed',
+    'not-contained': 'not-contained',
+    declined: 'declined',
+    aborted: 'aborted',
+    blocked: 'blocked',
+    planned: 'open',
+  } as const;
+  const runs = store.caseInfo.runs.map((r, idx, all) =>
+    idx === all.length - 1 ? { ...r, finishedAt: now(), status } : r,
+  );
   await saveInfo({ status: caseStatus[status], finishedAt: now(), runs });
   return finish(status, message);
 }
 
 /** case.json keeps the declined steps with the run (written at once: a seal later in the run freezes it). */
-async function noteDeclined(store: CaseStore, d: NonNullable<RunRecord['declined']>[number]): Promise<void> {
-  const runs = store.caseInfo.runs.map((r, idx, all) => (idx === all.length - 1 ? { ...r, declined: [...(r.declined ?? []), d] } : r));
+async function noteDeclined(
+  store: CaseStore,
+  d: NonNullable<RunRecord['declined']>[number],
+): Promise<void> {
+  const runs = store.caseInfo.runs.map((r, idx, all) =>
+    idx === all.length - 1 ? { ...r, declined: [...(r.declined ?? []), d] } : r,
+  );
   await store.updateInfo({ runs }).catch(() => undefined);
 }
 

@@ -13,9 +13,17 @@ export class RuntimeError extends CirtError {
   readonly detail: string;
   readonly status?: number;
 
-  constructor(kind: RuntimeErrorKind, message: string, opts: { detail?: string; status?: number; hint?: string; cause?: unknown } = {}) {
+  constructor(
+    kind: RuntimeErrorKind,
+    message: string,
+    opts: { detail?: string; status?: number; hint?: string; cause?: unknown } = {},
+  ) {
     // A container that is gone is the user's to know about (exit 2), as is an engine nobody can reach.
-    super(message, { exitCode: kind === 'gone' || kind === 'unreachable' ? EXIT.usage : EXIT.failed, hint: opts.hint, cause: opts.cause });
+    super(message, {
+      exitCode: kind === 'gone' || kind === 'unreachable' ? EXIT.usage : EXIT.failed,
+      hint: opts.hint,
+      cause: opts.cause,
+    });
     this.kind = kind;
     this.detail = opts.detail ?? message;
     this.status = opts.status;

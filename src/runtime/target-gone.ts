@@ -11,7 +11,10 @@ const EXISTS_TIMEOUT_MS = 10_000;
  * archive request means either "no such container" or "no such path"; only asking about the
  * container itself tells them apart for sure.
  */
-export async function containerExists(runtime: ContainerRuntime, ref: ContainerRef): Promise<boolean> {
+export async function containerExists(
+  runtime: ContainerRuntime,
+  ref: ContainerRef,
+): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   try {
     // A runtime that does not answer in time is no evidence that the container is gone.
@@ -34,7 +37,11 @@ export async function containerExists(runtime: ContainerRuntime, ref: ContainerR
 
 /** The runtime said the container itself is gone (its error, or one it caused). */
 export function isTargetGone(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+  for (
+    let e: unknown = err, depth = 0;
+    e && depth < 5;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
     if (e instanceof TargetGoneError || isKind(e, 'gone')) return true;
   }
   return false;
@@ -44,15 +51,28 @@ export function isTargetGone(err: unknown): boolean {
  * `err` as a TargetGoneError when the container is gone (the runtime said so, or a fresh inspect
  * finds nothing), otherwise `err` unchanged. `what` says what could not be done.
  */
-export async function goneOr(err: unknown, runtime: ContainerRuntime, target: ContainerRef, what?: string): Promise<unknown> {
+export async function goneOr(
+  err: unknown,
+  runtime: ContainerRuntime,
+  target: ContainerRef,
+  what?: string,
+): Promise<unknown> {
   if (err instanceof TargetGoneError) return err;
   if (isTargetGone(err) || !(await containerExists(runtime, target))) {
-    return new TargetGoneError(`${safeText(target.name)} (${target.id.slice(0, 12)})`, { what, cause: err });
+    return new TargetGoneError(`${safeText(target.name)} (${target.id.slice(0, 12)})`, {
+      what,
+      cause: err,
+    });
   }
   return err;
 }
 
 /** Throws TargetGoneError when the container is gone; `what` says what that leaves uncollected. */
-export async function assertTargetPresent(runtime: ContainerRuntime, target: ContainerRef, what: string): Promise<void> {
-  if (!(await containerExists(runtime, target))) throw new TargetGoneError(`${safeText(target.name)} (${target.id.slice(0, 12)})`, { what });
+export async function assertTargetPresent(
+  runtime: ContainerRuntime,
+  target: ContainerRef,
+  what: string,
+): Promise<void> {
+  if (!(await containerExists(runtime, target)))
+    throw new TargetGoneError(`${safeText(target.name)} (${target.id.slice(0, 12)})`, { what });
 }

@@ -88,7 +88,15 @@ export interface ContainerFacts extends ContainerRef {
   imageId: string;
   /** RFC 3339 with up to nanoseconds. */
   created: string;
-  state: { status: string; running: boolean; paused: boolean; dead: boolean; pid: number; exitCode: number; startedAt: string };
+  state: {
+    status: string;
+    running: boolean;
+    paused: boolean;
+    dead: boolean;
+    pid: number;
+    exitCode: number;
+    startedAt: string;
+  };
   tty: boolean;
   /** The network mode as configured (`bridge`, `none`, `host`, `container:<id>`, a network name). */
   networkMode: string;
@@ -283,15 +291,25 @@ export interface ContainerRuntime {
   /** Whether a path in the container is a directory; null when it does not exist. */
   isDirectory(ref: ContainerRef, path: Buffer, signal?: AbortSignal): Promise<boolean | null>;
   export(ref: ContainerRef, signal?: AbortSignal): Promise<Sourced>;
-  top(ref: ContainerRef, psArgs?: string): Promise<{ data: unknown; processes: number; source: string }>;
+  top(
+    ref: ContainerRef,
+    psArgs?: string,
+  ): Promise<{ data: unknown; processes: number; source: string }>;
   /** The runtime's events about the container between two times (Unix seconds). */
-  events(ref: ContainerRef, range: { since: string; until: string }, signal?: AbortSignal): Promise<EventHistory>;
+  events(
+    ref: ContainerRef,
+    range: { since: string; until: string },
+    signal?: AbortSignal,
+  ): Promise<EventHistory>;
   /** A stream with a chunk per container or network event anywhere on the runtime (for live views). */
   activity(): Promise<Readable>;
   image(id: string): Promise<ImageFacts>;
   imageHistory(id: string): Promise<{ raw: unknown; source: string }>;
   imageExists(ref: string): Promise<boolean>;
-  commit(ref: ContainerRef, o: { repo: string; tag: string; comment: string }): Promise<{ imageId: string; source: string }>;
+  commit(
+    ref: ContainerRef,
+    o: { repo: string; tag: string; comment: string },
+  ): Promise<{ imageId: string; source: string }>;
 
   pause(ref: ContainerRef): Promise<void>;
   unpause(ref: ContainerRef): Promise<void>;
@@ -301,19 +319,35 @@ export interface ContainerRuntime {
   /** Finds or creates the quarantine network and resolves the endpoints' network ids: changes no container. */
   prepareIsolation(facts: ContainerFacts, network: string): Promise<IsolationPlan>;
   /** Takes the container off `plan`'s other networks and onto the quarantine under `alias`. */
-  isolate(facts: ContainerFacts, plan: IsolationPlan, alias: string, progress: (message: string) => void): Promise<{ failures: string[]; stillOn: string[] }>;
+  isolate(
+    facts: ContainerFacts,
+    plan: IsolationPlan,
+    alias: string,
+    progress: (message: string) => void,
+  ): Promise<{ failures: string[]; stillOn: string[] }>;
   /** Puts the container back on the networks the records took it off; leaves the quarantine. */
-  restoreNetworks(facts: ContainerFacts, caseId: string, records: IsolationToUndo[]): Promise<RestoreOutcome>;
+  restoreNetworks(
+    facts: ContainerFacts,
+    caseId: string,
+    records: IsolationToUndo[],
+  ): Promise<RestoreOutcome>;
   /** Quarantine networks on this runtime (internal and labelled as cirt's). */
   quarantineNetworks(): Promise<{ id: string; name: string }[]>;
   /** The endpoint aliases of the container on one network (null when it is gone). */
   aliasesOn(ref: ContainerRef, network: string): Promise<string[] | null>;
 
   /** The limits to set for a request, against the container's current ones: before and after. */
-  planLimits(facts: ContainerFacts, want: { cpus?: number; memory?: number; pids?: number }): { before: Limits; after: Partial<Limits> };
+  planLimits(
+    facts: ContainerFacts,
+    want: { cpus?: number; memory?: number; pids?: number },
+  ): { before: Limits; after: Partial<Limits> };
   setLimits(ref: ContainerRef, after: Partial<Limits>): Promise<void>;
   /** Puts back the fields `touched` to `original`, as far as the runtime allows (warnings say how far). */
-  restoreLimits(facts: ContainerFacts, original: Limits, touched: (keyof Limits)[]): Promise<RestoreOutcome>;
+  restoreLimits(
+    facts: ContainerFacts,
+    original: Limits,
+    touched: (keyof Limits)[],
+  ): Promise<RestoreOutcome>;
   setRestartPolicy(ref: ContainerRef, policy: RestartPolicy): Promise<void>;
 
   /** Runs a short-lived helper container in the target's network and pid namespaces (remote reads). */

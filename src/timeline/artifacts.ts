@@ -45,7 +45,8 @@ export class Diagnostics {
       const n = (this.perArtifact.get(artifact) ?? 0) + 1;
       this.perArtifact.set(artifact, n);
       if (n > Diagnostics.CAP) return;
-      if (n === Diagnostics.CAP) message = `${message} (further problems in ${artifact} are counted, not listed)`;
+      if (n === Diagnostics.CAP)
+        message = `${message} (further problems in ${artifact} are counted, not listed)`;
     }
     this.warnings.push(message);
     this.onWarning?.(message);
@@ -60,7 +61,11 @@ export class Diagnostics {
 }
 
 /** Reads a JSON artifact; a missing file is undefined, a malformed one is a warning and undefined. */
-export async function readJson<T = unknown>(src: CaseSource, rel: string, diag: Diagnostics): Promise<T | undefined> {
+export async function readJson<T = unknown>(
+  src: CaseSource,
+  rel: string,
+  diag: Diagnostics,
+): Promise<T | undefined> {
   let text: string;
   try {
     text = await src.readText(rel);
@@ -77,10 +82,16 @@ export async function readJson<T = unknown>(src: CaseSource, rel: string, diag: 
 }
 
 /** manifest.json's entries by path (collection times of each artifact). */
-export async function loadManifest(src: CaseSource, files: readonly string[], diag: Diagnostics): Promise<Map<string, ManifestEntry>> {
+export async function loadManifest(
+  src: CaseSource,
+  files: readonly string[],
+  diag: Diagnostics,
+): Promise<Map<string, ManifestEntry>> {
   const out = new Map<string, ManifestEntry>();
   if (!files.includes('manifest.json')) {
-    diag.note('manifest.json: absent; artifacts observed at collection time (sockets) have no time');
+    diag.note(
+      'manifest.json: absent; artifacts observed at collection time (sockets) have no time',
+    );
     return out;
   }
   const doc = await readJson<{ artifacts?: unknown }>(src, 'manifest.json', diag);
@@ -90,7 +101,12 @@ export async function loadManifest(src: CaseSource, files: readonly string[], di
 }
 
 /** Reads a JSON artifact that must be a list; anything else is a warning and undefined. */
-export async function readJsonList(src: CaseSource, rel: string, diag: Diagnostics, what: string): Promise<unknown[] | undefined> {
+export async function readJsonList(
+  src: CaseSource,
+  rel: string,
+  diag: Diagnostics,
+  what: string,
+): Promise<unknown[] | undefined> {
   const doc = await readJson<unknown>(src, rel, diag);
   if (Array.isArray(doc)) return doc;
   if (doc !== undefined) diag.warn(`${rel}: not a list of ${what}; skipped`, rel);

@@ -13,7 +13,22 @@ import { parseRfc3339 } from './time.js';
 
 /** Engine event actions (the part before `:`) that cirt's own actions can cause. */
 const RESPONDER_CAUSES: Record<string, ReadonlySet<string>> = {
-  container: new Set(['top', 'export', 'archive-path', 'pause', 'unpause', 'commit', 'update', 'kill', 'stop', 'die', 'restart', 'attach', 'detach', 'resize']),
+  container: new Set([
+    'top',
+    'export',
+    'archive-path',
+    'pause',
+    'unpause',
+    'commit',
+    'update',
+    'kill',
+    'stop',
+    'die',
+    'restart',
+    'attach',
+    'detach',
+    'resize',
+  ]),
   network: new Set(['connect', 'disconnect', 'create']),
   image: new Set(['tag', 'commit']),
 };
@@ -30,7 +45,12 @@ interface Window {
 
 export interface Attribution {
   /** The step (and action) that caused this engine event, when it is ours. */
-  responderStep(type: string, action: string, us: number, execId?: string): { step?: string; action: string } | undefined;
+  responderStep(
+    type: string,
+    action: string,
+    us: number,
+    execId?: string,
+  ): { step?: string; action: string } | undefined;
   readonly windows: readonly Window[];
 }
 
@@ -53,10 +73,17 @@ export function attributionFrom(records: readonly CustodyLike[]): Attribution {
     const action = typeof r.action === 'string' ? r.action : '';
     const step = typeof r.step === 'string' ? r.step : undefined;
     // Approval records (a declined step never ran) and run boundaries are not steps, but they start the next step's window.
-    const isStep = action && action !== 'run:start' && action !== 'run:end' && r.result !== 'approved' && r.result !== 'refused' && r.result !== 'declined';
+    const isStep =
+      action &&
+      action !== 'run:start' &&
+      action !== 'run:end' &&
+      r.result !== 'approved' &&
+      r.result !== 'refused' &&
+      r.result !== 'declined';
     if (isStep && prev !== undefined) windows.push({ from: prev, to: t, action, step });
     if (isStep && Array.isArray(r.details?.execIds)) {
-      for (const id of r.details.execIds) if (typeof id === 'string') execIds.set(id, { step, action });
+      for (const id of r.details.execIds)
+        if (typeof id === 'string') execIds.set(id, { step, action });
     }
     prev = action === 'run:end' ? undefined : t;
   }
@@ -77,7 +104,10 @@ export function attributionFrom(records: readonly CustodyLike[]): Attribution {
 }
 
 /** Reads custody.jsonl leniently (the chain is verified elsewhere; here only the times matter). */
-export async function loadAttribution(src: CaseSource, files: readonly string[]): Promise<Attribution> {
+export async function loadAttribution(
+  src: CaseSource,
+  files: readonly string[],
+): Promise<Attribution> {
   const records: CustodyLike[] = [];
   if (files.includes('custody.jsonl')) {
     for await (const line of readLines(src.createReadStream('custody.jsonl'))) {

@@ -26,7 +26,12 @@ export interface EngineEvent {
  * Reads container/events.jsonl. `timeNano` exceeds 2^53, so it is taken from the line's text before
  * JSON.parse rounds it. Malformed lines are warnings; the result is sorted by time (stable).
  */
-export async function loadEngineEvents(src: CaseSource, rel: string, diag: Pick<Diagnostics, 'warn'>, seen?: Set<string>): Promise<EngineEvent[]> {
+export async function loadEngineEvents(
+  src: CaseSource,
+  rel: string,
+  diag: Pick<Diagnostics, 'warn'>,
+  seen?: Set<string>,
+): Promise<EngineEvent[]> {
   const out: EngineEvent[] = [];
   let n = 0;
   for await (const text of readLines(src.createReadStream(rel))) {
@@ -37,7 +42,14 @@ export async function loadEngineEvents(src: CaseSource, rel: string, diag: Pick<
       if (seen.has(text)) continue;
       seen.add(text);
     }
-    let o: { Type?: unknown; Action?: unknown; status?: unknown; time?: unknown; timeNano?: unknown; Actor?: { ID?: unknown; Attributes?: unknown } };
+    let o: {
+      Type?: unknown;
+      Action?: unknown;
+      status?: unknown;
+      time?: unknown;
+      timeNano?: unknown;
+      Actor?: { ID?: unknown; Attributes?: unknown };
+    };
     try {
       o = JSON.parse(text);
     } catch {
@@ -46,7 +58,8 @@ export async function loadEngineEvents(src: CaseSource, rel: string, diag: Pick<
     }
     const nano = /"timeNano"\s*:\s*"?(\d{10,19})/.exec(text)?.[1];
     const at = fromEngineEvent(nano ?? o?.timeNano, o?.time);
-    const action = typeof o?.Action === 'string' ? o.Action : typeof o?.status === 'string' ? o.status : '';
+    const action =
+      typeof o?.Action === 'string' ? o.Action : typeof o?.status === 'string' ? o.status : '';
     if (!at || !action) {
       diag.warn(`${rel}:${n}: engine event without a time or action; skipped`, rel);
       continue;
@@ -55,7 +68,8 @@ export async function loadEngineEvents(src: CaseSource, rel: string, diag: Pick<
     const attrsIn = o.Actor?.Attributes;
     const attributes: Record<string, string> = {};
     if (attrsIn && typeof attrsIn === 'object') {
-      for (const [k, v] of Object.entries(attrsIn as Record<string, unknown>)) attributes[k] = typeof v === 'string' ? v : JSON.stringify(v);
+      for (const [k, v] of Object.entries(attrsIn as Record<string, unknown>))
+        attributes[k] = typeof v === 'string' ? v : JSON.stringify(v);
     }
     out.push({
       artifact: rel,
@@ -77,7 +91,11 @@ export async function loadEngineEvents(src: CaseSource, rel: string, diag: Pick<
  * only its last 256) and again after its last engine call (so our own top/archive/export/commit are in
  * the record). An event both reads returned is kept once, from the earliest read. Sorted by time.
  */
-export async function loadAllEngineEvents(src: CaseSource, files: readonly string[], diag: Pick<Diagnostics, 'warn'>): Promise<EngineEvent[] | undefined> {
+export async function loadAllEngineEvents(
+  src: CaseSource,
+  files: readonly string[],
+  diag: Pick<Diagnostics, 'warn'>,
+): Promise<EngineEvent[] | undefined> {
   const versions = versionsOf(files, 'container/events.jsonl');
   if (!versions.length) return undefined;
   const seen = new Set<string>();
@@ -101,4 +119,3 @@ export function describeEngineEvent(e: EngineEvent): string {
       return `${e.type} ${e.action}`;
   }
 }
-

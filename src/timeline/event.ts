@@ -49,7 +49,8 @@ export function eventId(source: string, ref: EventRef): string {
   return `${source}:${ref.artifact}${pos ? `#${pos}` : ''}${ref.field ? `/${ref.field}` : ''}`;
 }
 
-const position = (ref: { line?: number; entry?: number }): string => (ref.line !== undefined ? `L${ref.line}` : ref.entry !== undefined ? `E${ref.entry}` : '');
+const position = (ref: { line?: number; entry?: number }): string =>
+  ref.line !== undefined ? `L${ref.line}` : ref.entry !== undefined ? `E${ref.entry}` : '';
 
 /** Builds an event from its parts; `datetime` and `id` are derived so they can never disagree. */
 export function makeEvent(p: {

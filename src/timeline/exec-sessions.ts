@@ -17,7 +17,10 @@ export interface ExecSession {
 }
 
 /** Groups exec events by `execID` (events without an id are each their own session). */
-export function execSessions(events: readonly EngineEvent[], attribution?: Attribution): ExecSession[] {
+export function execSessions(
+  events: readonly EngineEvent[],
+  attribution?: Attribution,
+): ExecSession[] {
   const byId = new Map<string, ExecSession>();
   let anon = 0;
   for (const e of events) {

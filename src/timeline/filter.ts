@@ -20,7 +20,9 @@ export function checkZone(zone: string): string {
     new Intl.DateTimeFormat('en', { timeZone: zone });
     return zone;
   } catch {
-    throw new UserError(`Unknown time zone "${safeText(zone)}"`, { hint: 'Use an IANA name such as UTC, Europe/Berlin or America/New_York.' });
+    throw new UserError(`Unknown time zone "${safeText(zone)}"`, {
+      hint: 'Use an IANA name such as UTC, Europe/Berlin or America/New_York.',
+    });
   }
 }
 
@@ -49,10 +51,25 @@ export function parseBound(text: string, zone: string, flag: string): number {
   if (exact) return exact.us;
   const m = LOCAL.exec(text.trim());
   if (!m) throw new UserError(`${flag} "${safeText(text)}" is not a time`, { hint: HINT });
-  const d = new TZDate(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0), 0, zone);
-  if (Number.isNaN(d.getTime())) throw new UserError(`${flag} "${safeText(text)}" is not a valid date`, { hint: HINT });
+  const d = new TZDate(
+    Number(m[1]),
+    Number(m[2]) - 1,
+    Number(m[3]),
+    Number(m[4] ?? 0),
+    Number(m[5] ?? 0),
+    Number(m[6] ?? 0),
+    0,
+    zone,
+  );
+  if (Number.isNaN(d.getTime()))
+    throw new UserError(`${flag} "${safeText(text)}" is not a valid date`, { hint: HINT });
   // `--to 2026-11-28` means up to the end of that day (in the zone), not its first microsecond.
-  if (flag === '--to' && m[4] === undefined) return new TZDate(Number(m[1]), Number(m[2]) - 1, Number(m[3]) + 1, 0, 0, 0, 0, zone).getTime() * 1000 - 1;
+  if (flag === '--to' && m[4] === undefined)
+    return (
+      new TZDate(Number(m[1]), Number(m[2]) - 1, Number(m[3]) + 1, 0, 0, 0, 0, zone).getTime() *
+        1000 -
+      1
+    );
   return d.getTime() * 1000 + Number((m[7] ?? '').padEnd(6, '0'));
 }
 
@@ -63,7 +80,12 @@ export function keep(e: TimelineEvent, f: TimelineFilter): boolean {
   if (f.sources && !f.sources.has(e.source)) return false;
   if (f.grep) {
     const a = e.attrs ?? {};
-    const hay = [e.message, a.path, a.command, Array.isArray(a.cmdline) ? a.cmdline.join(' ') : undefined].filter((x) => typeof x === 'string') as string[];
+    const hay = [
+      e.message,
+      a.path,
+      a.command,
+      Array.isArray(a.cmdline) ? a.cmdline.join(' ') : undefined,
+    ].filter((x) => typeof x === 'string') as string[];
     if (!hay.some((h) => h.toLowerCase().includes(f.grep!))) return false;
   }
   return true;

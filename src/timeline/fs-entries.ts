@@ -37,13 +37,26 @@ export interface FsEntry {
 }
 
 const S_IFMT = 0o170000;
-const TYPE_BITS: Record<number, string> = { 0o140000: 'socket', 0o120000: 'symlink', 0o100000: 'file', 0o060000: 'block-device', 0o040000: 'directory', 0o020000: 'character-device', 0o010000: 'fifo' };
+const TYPE_BITS: Record<number, string> = {
+  0o140000: 'socket',
+  0o120000: 'symlink',
+  0o100000: 'file',
+  0o060000: 'block-device',
+  0o040000: 'directory',
+  0o020000: 'character-device',
+  0o010000: 'fifo',
+};
 
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const num = (v: unknown): number | undefined =>
+  typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 /** An inode as digits, from the text stat.jsonl writes (exact past 2^53) or a plain JSON number. */
 const inodeOf = (v: unknown): string | undefined =>
-  typeof v === 'string' && /^\d{1,20}$/.test(v) ? v.replace(/^0+(?=\d)/, '') : typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? String(v) : undefined;
+  typeof v === 'string' && /^\d{1,20}$/.test(v)
+    ? v.replace(/^0+(?=\d)/, '')
+    : typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
+      ? String(v)
+      : undefined;
 
 /** A tar/stat type name in one vocabulary (`file` for tar's `file`/`contiguous-file`, stat's `file`/`regular`). */
 function normType(t: unknown, mode?: number): string | undefined {
@@ -59,7 +72,11 @@ function normType(t: unknown, mode?: number): string | undefined {
  * Loads every changed path with what the case knows of it. Lines are keyed by path; the first
  * diff-index line of a path wins (a path archived twice keeps its first entry). Bad lines are warnings.
  */
-export async function loadFsEntries(src: CaseSource, files: readonly string[], diag: Diagnostics): Promise<{ entries: FsEntry[]; changesArtifact?: string }> {
+export async function loadFsEntries(
+  src: CaseSource,
+  files: readonly string[],
+  diag: Diagnostics,
+): Promise<{ entries: FsEntry[]; changesArtifact?: string }> {
   const byPath = new Map<string, FsEntry>();
   const get = (p: string): FsEntry => {
     let e = byPath.get(p);
@@ -79,15 +96,25 @@ export async function loadFsEntries(src: CaseSource, files: readonly string[], d
         e.change = KINDS[c.Kind as number];
         e.refs.changes = { artifact: changesRel, entry };
       });
-    } else if (doc !== null && doc !== undefined) diag.warn(`${changesRel}: not a list; skipped`, changesRel);
+    } else if (doc !== null && doc !== undefined)
+      diag.warn(`${changesRel}: not a list; skipped`, changesRel);
   } else diag.note('fs: no fs/changes.json; file changes unknown');
 
   // A time that is there but unusable (text that is no time, an mtime of 1e300) loses only that time.
-  const timeOf = (o: Record<string, unknown>, field: string, rel: string, line: number): Instant | undefined => {
+  const timeOf = (
+    o: Record<string, unknown>,
+    field: string,
+    rel: string,
+    line: number,
+  ): Instant | undefined => {
     const v = o[field];
     if (v === undefined || v === null) return undefined;
     const at = parseAnyTime(v);
-    if (!at) diag.warn(`${rel}:${line}: ${field} ${badTimeText(v)} is not a time the timeline can place (out of range or not a time); that time is left out`, rel);
+    if (!at)
+      diag.warn(
+        `${rel}:${line}: ${field} ${badTimeText(v)} is not a time the timeline can place (out of range or not a time); that time is left out`,
+        rel,
+      );
     return at;
   };
 
@@ -123,8 +150,16 @@ export async function loadFsEntries(src: CaseSource, files: readonly string[], d
     e.gid = num(o.gid) ?? e.gid;
     e.size = num(o.size) ?? e.size;
     e.inode = inodeOf(o.inode) ?? e.inode;
-    if (!e.change && typeof o.kind === 'string') e.change = ({ A: 'added', C: 'changed', D: 'deleted' } as Record<string, ChangeKind>)[o.kind] ?? (o.kind as ChangeKind);
-    e.stat = { atime: timeOf(o, 'atime', rel, line), mtime: timeOf(o, 'mtime', rel, line), ctime: timeOf(o, 'ctime', rel, line), birthtime: timeOf(o, 'birthtime', rel, line) };
+    if (!e.change && typeof o.kind === 'string')
+      e.change =
+        ({ A: 'added', C: 'changed', D: 'deleted' } as Record<string, ChangeKind>)[o.kind] ??
+        (o.kind as ChangeKind);
+    e.stat = {
+      atime: timeOf(o, 'atime', rel, line),
+      mtime: timeOf(o, 'mtime', rel, line),
+      ctime: timeOf(o, 'ctime', rel, line),
+      birthtime: timeOf(o, 'birthtime', rel, line),
+    };
   });
   // Files under mounts (tmpfs, volumes, the engine's /etc files), which /changes never lists.
   await eachJsonLine(src, latestOf(files, 'fs/mounts-index.jsonl'), diag, (o, rel, line) => {
@@ -147,7 +182,12 @@ export async function loadFsEntries(src: CaseSource, files: readonly string[], d
     // A prefix's hash is not the file's hash: a truncated file has none here.
     e.sha256 = o.truncated === true ? null : (str(o.sha256) ?? null);
     if (!e.change && o.change === 'added') e.change = 'added';
-    e.stat = { atime: timeOf(o, 'atime', rel, line), mtime: timeOf(o, 'mtime', rel, line), ctime: timeOf(o, 'ctime', rel, line), birthtime: timeOf(o, 'birthtime', rel, line) };
+    e.stat = {
+      atime: timeOf(o, 'atime', rel, line),
+      mtime: timeOf(o, 'mtime', rel, line),
+      ctime: timeOf(o, 'ctime', rel, line),
+      birthtime: timeOf(o, 'birthtime', rel, line),
+    };
   });
   return { entries: [...byPath.values()], changesArtifact: changesRel };
 }
@@ -159,14 +199,32 @@ async function eachJsonLine(
   fn: (o: Record<string, unknown>, rel: string, line: number) => void,
 ): Promise<void> {
   if (!rel) return;
-  for await (const { o, line } of jsonObjects(src.createReadStream(rel), rel, (m) => diag.warn(m, rel))) fn(o, rel, line);
+  for await (const { o, line } of jsonObjects(src.createReadStream(rel), rel, (m) =>
+    diag.warn(m, rel),
+  ))
+    fn(o, rel, line);
 }
 
 /** `-rwsr-xr-x` from a type and permission bits (ls style, as mactime prints it). */
 export function modeString(type: string | undefined, mode: number | undefined): string {
-  const t = ({ directory: 'd', symlink: 'l', 'character-device': 'c', 'block-device': 'b', fifo: 'p', socket: 's' } as Record<string, string>)[type ?? ''] ?? '-';
+  const t =
+    (
+      {
+        directory: 'd',
+        symlink: 'l',
+        'character-device': 'c',
+        'block-device': 'b',
+        fifo: 'p',
+        socket: 's',
+      } as Record<string, string>
+    )[type ?? ''] ?? '-';
   if (mode === undefined) return `${t}---------`;
   const rwx = (bits: number, special: boolean, ch: string): string =>
     `${bits & 4 ? 'r' : '-'}${bits & 2 ? 'w' : '-'}${special ? (bits & 1 ? ch : ch.toUpperCase()) : bits & 1 ? 'x' : '-'}`;
-  return t + rwx(mode >> 6, Boolean(mode & 0o4000), 's') + rwx(mode >> 3, Boolean(mode & 0o2000), 's') + rwx(mode, Boolean(mode & 0o1000), 't');
+  return (
+    t +
+    rwx(mode >> 6, Boolean(mode & 0o4000), 's') +
+    rwx(mode >> 3, Boolean(mode & 0o2000), 's') +
+    rwx(mode, Boolean(mode & 0o1000), 't')
+  );
 }

@@ -41,7 +41,10 @@ function utf8Prefix(b: Buffer): number {
  * ends with clipMarker(n). A 560 MB line without a newline costs `maxLine`, not 560 MB (nor V8's
  * "Invalid string length").
  */
-export async function* readLineBatches(stream: Readable, o: LineOptions = {}): AsyncGenerator<string[]> {
+export async function* readLineBatches(
+  stream: Readable,
+  o: LineOptions = {},
+): AsyncGenerator<string[]> {
   const max = Math.max(1, o.maxLine ?? MAX_LINE);
   // The unfinished line: kept bytes (≤ max) and how many were dropped beyond them.
   let pending: Buffer[] = [];
@@ -119,7 +122,11 @@ export async function* readLines(stream: Readable, o: LineOptions = {}): AsyncGe
  * The JSON objects of a JSONL artifact, with their 1-based line numbers. Blank lines are skipped; a
  * line that is not a JSON object is a warning (`rel:line: …`) and reading goes on.
  */
-export async function* jsonObjects(stream: Readable, rel: string, warn: (message: string) => void): AsyncGenerator<{ o: Record<string, unknown>; line: number }> {
+export async function* jsonObjects(
+  stream: Readable,
+  rel: string,
+  warn: (message: string) => void,
+): AsyncGenerator<{ o: Record<string, unknown>; line: number }> {
   let line = 0;
   for await (const text of readLines(stream)) {
     line++;
@@ -131,7 +138,8 @@ export async function* jsonObjects(stream: Readable, rel: string, warn: (message
       warn(`${rel}:${line}: not valid JSON; skipped`);
       continue;
     }
-    if (o && typeof o === 'object' && !Array.isArray(o)) yield { o: o as Record<string, unknown>, line };
+    if (o && typeof o === 'object' && !Array.isArray(o))
+      yield { o: o as Record<string, unknown>, line };
     else warn(`${rel}:${line}: not an object; skipped`);
   }
 }

@@ -22,7 +22,7 @@ class HeadHeap {
   push(h: Head): void {
     const a = this.items;
     a.push(h);
-    for (let c = a.length - 1; c > 0; ) {
+    for (let c = a.length - 1; c > 0;) {
       const p = (c - 1) >> 1;
       if (!before(a[c], a[p])) break;
       [a[c], a[p]] = [a[p], a[c]];
@@ -38,7 +38,7 @@ class HeadHeap {
       if (!a.length) return;
       a[0] = last;
     }
-    for (let p = 0; ; ) {
+    for (let p = 0; ;) {
       const l = 2 * p + 1;
       const r = l + 1;
       let m = p;
@@ -71,7 +71,10 @@ async function refill(h: Head): Promise<boolean> {
  * order. Yields batches of up to `max` events; awaits only when an input's batch runs out. Stopping
  * early (a `--limit`) closes every input.
  */
-export async function* mergeBatches(inputs: readonly EventStream[], max = 4096): AsyncGenerator<TimelineEvent[]> {
+export async function* mergeBatches(
+  inputs: readonly EventStream[],
+  max = 4096,
+): AsyncGenerator<TimelineEvent[]> {
   const heap = new HeadHeap();
   const open: AsyncIterator<TimelineEvent[]>[] = [];
   try {
@@ -103,7 +106,9 @@ export async function* mergeBatches(inputs: readonly EventStream[], max = 4096):
 }
 
 /** One event at a time, for consumers that filter or stop early. */
-export async function* flatten(batches: AsyncIterable<TimelineEvent[]>): AsyncGenerator<TimelineEvent> {
+export async function* flatten(
+  batches: AsyncIterable<TimelineEvent[]>,
+): AsyncGenerator<TimelineEvent> {
   for await (const b of batches) yield* b;
 }
 

@@ -7,7 +7,7 @@ import type { TimelineEvent } from './event.js';
 export function formatTime(us: number, zone = 'UTC'): string {
   const ms = Math.floor(us / 1000);
   const micro = String(us - ms * 1000).padStart(3, '0');
-  if (zone === 'UTC') return `${format(ms, "yyyy-MM-dd HH:mm:ss.SSS", { in: tz('UTC') })}${micro}Z`;
+  if (zone === 'UTC') return `${format(ms, 'yyyy-MM-dd HH:mm:ss.SSS', { in: tz('UTC') })}${micro}Z`;
   return `${format(ms, 'yyyy-MM-dd HH:mm:ss.SSS', { in: tz(zone) })}${micro}${format(ms, 'xxx', { in: tz(zone) })}`;
 }
 
@@ -40,7 +40,8 @@ export class TimelineTable {
     ];
     const MIN_MSG = 24;
     // Drop the least useful columns until the message gets a usable width.
-    while (all.length > 1 && all.reduce((n, c) => n + c.width + 1, 0) + MIN_MSG > width) all.splice(all.length - 1, 1);
+    while (all.length > 1 && all.reduce((n, c) => n + c.width + 1, 0) + MIN_MSG > width)
+      all.splice(all.length - 1, 1);
     this.cols = all;
     this.msgWidth = Math.max(8, width - all.reduce((n, c) => n + c.width + 1, 0));
   }

@@ -31,7 +31,8 @@ export function badTimeText(v: unknown): string {
   return s.length > 40 ? `${s.slice(0, 39)}…` : s;
 }
 
-const RFC3339 = /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?(Z|z|[+-]\d\d:?\d\d)$/;
+const RFC3339 =
+  /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?(Z|z|[+-]\d\d:?\d\d)$/;
 
 /**
  * Parses an RFC 3339 time (the engine's RFC3339Nano included) without losing sub-millisecond digits,
@@ -42,7 +43,12 @@ export function parseRfc3339(text: string): Instant | undefined {
   // Fast path for the engine's own stamps (`…:SS.fffffffffZ`): a million log lines share a few
   // thousand distinct seconds, so the calendar part is computed once per second.
   const n = text.length;
-  if (n >= 20 && n <= 30 && text.charCodeAt(n - 1) === 90 /* Z */ && (text.charCodeAt(19) === 46 /* . */ || n === 20)) {
+  if (
+    n >= 20 &&
+    n <= 30 &&
+    text.charCodeAt(n - 1) === 90 /* Z */ &&
+    (text.charCodeAt(19) === 46 /* . */ || n === 20)
+  ) {
     const head = text.slice(0, 19);
     if (head === lastHead) {
       let fracUs = 0;
@@ -58,7 +64,9 @@ export function parseRfc3339(text: string): Instant | undefined {
       if (n > 20 && digits === 0) return slowParse(text);
       for (let d = digits; d < 6; d++) fracUs *= 10;
       const us = lastMs * 1000 + fracUs;
-      return sub && sub !== '0' && sub !== '00' && sub !== '000' ? { us, nanos: `${us}${sub.padEnd(3, '0')}` } : { us };
+      return sub && sub !== '0' && sub !== '00' && sub !== '000'
+        ? { us, nanos: `${us}${sub.padEnd(3, '0')}` }
+        : { us };
     }
     const r = slowParse(text);
     if (r) {
@@ -77,7 +85,17 @@ function slowParse(text: string): Instant | undefined {
   const m = RFC3339.exec(text);
   if (!m) return undefined;
   const [year, month, day, hour, min, sec] = m.slice(1, 7).map(Number);
-  if (year < 1971 || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60) return undefined;
+  if (
+    year < 1971 ||
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    day > 31 ||
+    hour > 23 ||
+    min > 59 ||
+    sec > 60
+  )
+    return undefined;
   let ms = Date.UTC(year, month - 1, day, hour, min, sec);
   if (Number.isNaN(ms)) return undefined;
   const zone = m[8];
@@ -90,7 +108,9 @@ function slowParse(text: string): Instant | undefined {
   const fracUs = frac ? Number(frac.slice(0, 6).padEnd(6, '0')) : 0;
   const us = ms * 1000 + fracUs;
   // Sub-µs digits that are all zero add nothing to `us`.
-  return /[1-9]/.test(frac.slice(6)) ? { us, nanos: `${us}${frac.slice(6).padEnd(3, '0')}` } : { us };
+  return /[1-9]/.test(frac.slice(6))
+    ? { us, nanos: `${us}${frac.slice(6).padEnd(3, '0')}` }
+    : { us };
 }
 
 /** The engine's `timeNano` (a JSON number past 2^53, so already rounded) or `time` in seconds. */
@@ -101,7 +121,8 @@ export function fromEngineEvent(timeNano: unknown, time: unknown): Instant | und
   if (typeof timeNano === 'number' && Number.isFinite(timeNano) && timeNano > 1e17) {
     return checked({ us: Math.floor(timeNano / 1000) });
   }
-  if (typeof time === 'number' && Number.isFinite(time) && time > 0) return checked({ us: Math.round(time * 1e6) });
+  if (typeof time === 'number' && Number.isFinite(time) && time > 0)
+    return checked({ us: Math.round(time * 1e6) });
   return undefined;
 }
 

@@ -22,7 +22,11 @@ export interface WriteStats {
  * Writes one pass of events to every requested format at once (the events are never held: JSONL and
  * CSV rows go out as they come; the bodyfile gathers one row per changed path). Streams are not ended.
  */
-export async function writeTimeline(batches: AsyncIterable<readonly TimelineEvent[]>, out: TimelineOutputs, onProgress?: (n: number) => void): Promise<WriteStats> {
+export async function writeTimeline(
+  batches: AsyncIterable<readonly TimelineEvent[]>,
+  out: TimelineOutputs,
+  onProgress?: (n: number) => void,
+): Promise<WriteStats> {
   const jsonl = out.jsonl && new TextSink(out.jsonl);
   const csv = out.csv && new TextSink(out.csv);
   const body = out.bodyfile ? new BodyfileBuilder() : undefined;

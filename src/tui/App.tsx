@@ -65,14 +65,33 @@ export function App({ services, initial, theme, fixedSize, signal, startWith }: 
     );
   } else if (screen === 'playbooks') {
     const p = state.playbooks;
-    body = <PlaybooksScreen size={state.size} status={p.status} error={p.error} target={p.target?.name ?? ''} entries={p.entries} cursor={p.cursor} />;
+    body = (
+      <PlaybooksScreen
+        size={state.size}
+        status={p.status}
+        error={p.error}
+        target={p.target?.name ?? ''}
+        entries={p.entries}
+        cursor={p.cursor}
+      />
+    );
   } else if (screen === 'run') body = <RunScreen size={state.size} run={state.run} />;
   else if (screen === 'case') body = <CaseScreen size={state.size} state={state.case} />;
-  else body = <TimelineScreen size={state.size} state={state.timeline} rows={rows} selected={selected} />;
+  else
+    body = (
+      <TimelineScreen size={state.size} state={state.timeline} rows={rows} selected={selected} />
+    );
 
   return (
     <ThemeContext.Provider value={theme}>
-      <Frame size={state.size} stack={state.stack} input={state.input} message={state.message} prompt={state.prompt} hint={hintFor(screen, state.run)}>
+      <Frame
+        size={state.size}
+        stack={state.stack}
+        input={state.input}
+        message={state.message}
+        prompt={state.prompt}
+        hint={hintFor(screen, state.run)}
+      >
         {body}
       </Frame>
     </ThemeContext.Provider>

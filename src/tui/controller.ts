@@ -67,7 +67,10 @@ export class TuiController {
         break;
       case 'run:seal':
         if (!s.run.caseDir || !this.services.seal) {
-          this.dispatch({ type: 'run:sealed', error: 'sealing is not available here: use `cirt seal --case <id>`' });
+          this.dispatch({
+            type: 'run:sealed',
+            error: 'sealing is not available here: use `cirt seal --case <id>`',
+          });
           break;
         }
         this.services.seal(s.run.caseDir).then(
@@ -87,12 +90,19 @@ export class TuiController {
       case 'case:verify': {
         const bundle = s.case.data?.bundle?.path;
         if (!bundle || !this.services.verify) {
-          this.dispatch({ type: 'case:verified', outcome: { ok: false, lines: ['No verifier available.'] } });
+          this.dispatch({
+            type: 'case:verified',
+            outcome: { ok: false, lines: ['No verifier available.'] },
+          });
           break;
         }
         this.services.verify(bundle).then(
           (outcome) => this.dispatch({ type: 'case:verified', outcome }),
-          (err) => this.dispatch({ type: 'case:verified', outcome: { ok: false, lines: [errorText(err)] } }),
+          (err) =>
+            this.dispatch({
+              type: 'case:verified',
+              outcome: { ok: false, lines: [errorText(err)] },
+            }),
         );
         break;
       }
@@ -131,7 +141,13 @@ export class TuiController {
         this.approval = { stepId: step.id, resolve };
       });
     this.running = this.services
-      .run({ playbookFile: file, targetId, signal: ac.signal, onEvent: (event) => this.dispatch({ type: 'engine', event }), approve })
+      .run({
+        playbookFile: file,
+        targetId,
+        signal: ac.signal,
+        onEvent: (event) => this.dispatch({ type: 'engine', event }),
+        approve,
+      })
       .then(
         (code) => {
           this.lastRunExit = code;
@@ -149,14 +165,20 @@ export class TuiController {
     // Reopening the same case keeps the index (and the search) instead of reading the file again.
     if (this.index && this.indexDir === dir) {
       const ix = this.index;
-      this.dispatch({ type: 'timeline:progress', indexed: ix.count, done: ix.done, sources: [...ix.sources] });
+      this.dispatch({
+        type: 'timeline:progress',
+        indexed: ix.count,
+        done: ix.done,
+        sources: [...ix.sources],
+      });
       return;
     }
     this.closeTimeline();
     const ac = new AbortController();
     this.indexAbort = ac;
     this.indexDir = dir;
-    if (loaded) this.dispatch({ type: 'timeline:highlights', ids: findingEventIds(loaded.findings) });
+    if (loaded)
+      this.dispatch({ type: 'timeline:highlights', ids: findingEventIds(loaded.findings) });
     else
       this.services.readCase(dir).then(
         (c) => this.dispatch({ type: 'timeline:highlights', ids: findingEventIds(c.findings) }),
@@ -164,7 +186,13 @@ export class TuiController {
       );
     let ix: TimelineIndex;
     try {
-      ix = this.services.openTimeline(dir, (indexed, done, sources) => !ac.signal.aborted && this.dispatch({ type: 'timeline:progress', indexed, done, sources }), ac.signal);
+      ix = this.services.openTimeline(
+        dir,
+        (indexed, done, sources) =>
+          !ac.signal.aborted &&
+          this.dispatch({ type: 'timeline:progress', indexed, done, sources }),
+        ac.signal,
+      );
     } catch (err) {
       this.dispatch({ type: 'timeline:error', message: errorText(err) });
       return;
@@ -172,8 +200,16 @@ export class TuiController {
     // Rows are readable while indexing goes on: the first screen shows at once.
     this.index = ix;
     ix.ready.then(
-      () => !ac.signal.aborted && this.dispatch({ type: 'timeline:progress', indexed: ix.count, done: true, sources: [...ix.sources] }),
-      (err) => !ac.signal.aborted && this.dispatch({ type: 'timeline:error', message: errorText(err) }),
+      () =>
+        !ac.signal.aborted &&
+        this.dispatch({
+          type: 'timeline:progress',
+          indexed: ix.count,
+          done: true,
+          sources: [...ix.sources],
+        }),
+      (err) =>
+        !ac.signal.aborted && this.dispatch({ type: 'timeline:error', message: errorText(err) }),
     );
   }
 
@@ -206,7 +242,10 @@ export class TuiController {
     const ref = ix.timestampAt(ix.count - 1);
     const us = parseJumpTime(text, ref);
     if (us === undefined) {
-      this.dispatch({ type: 'message', text: `Not a time: "${text}" (try 2024-05-01T12:00:00Z or 12:00:05)` });
+      this.dispatch({
+        type: 'message',
+        text: `Not a time: "${text}" (try 2024-05-01T12:00:00Z or 12:00:05)`,
+      });
       return;
     }
     this.dispatch({ type: 'timeline:goto', index: findTime(ix, t.lines, us) });

@@ -34,7 +34,11 @@ export function clipMiddle(text: string, width: number): string {
 
 /** `2024-05-01T12:00:00.123456+00:00` → `2024-05-01 12:00:00.123456` (the list is always UTC). */
 export function shortTime(datetime: string | undefined, us?: number): string {
-  if (typeof datetime === 'string' && datetime.length >= 19) return datetime.replace('T', ' ').replace(/(\+00:00|Z)$/, '').slice(0, 26);
+  if (typeof datetime === 'string' && datetime.length >= 19)
+    return datetime
+      .replace('T', ' ')
+      .replace(/(\+00:00|Z)$/, '')
+      .slice(0, 26);
   // Beyond ±8.64e18 µs Date has no ISO form (toISOString throws): a tampered time shows as `?`.
   if (typeof us === 'number' && Number.isFinite(us) && Math.abs(us) <= 8.64e18) {
     const iso = new Date(Math.floor(us / 1000)).toISOString();

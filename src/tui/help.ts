@@ -17,12 +17,21 @@ const MOVE: [string, string][] = [
 export const HELP: Record<Screen, { title: string; keys: [string, string][]; hint: string }> = {
   containers: {
     title: 'Containers',
-    keys: [...MOVE, ['type / or a name', 'filter the list (Esc clears)'], ['Enter', 'pick a playbook for the selected container'], ...COMMON],
+    keys: [
+      ...MOVE,
+      ['type / or a name', 'filter the list (Esc clears)'],
+      ['Enter', 'pick a playbook for the selected container'],
+      ...COMMON,
+    ],
     hint: 'Enter playbooks · / filter · ? keys · q quit',
   },
   playbooks: {
     title: 'Playbooks',
-    keys: [...MOVE, ['Enter', 'run the selected playbook (asks y/N after showing the plan)'], ...COMMON],
+    keys: [
+      ...MOVE,
+      ['Enter', 'run the selected playbook (asks y/N after showing the plan)'],
+      ...COMMON,
+    ],
     hint: 'Enter run… · ? keys · q back',
   },
   run: {
@@ -62,7 +71,8 @@ export const HELP: Record<Screen, { title: string; keys: [string, string][]; hin
 export function hintFor(screen: Screen, run: RunState): string {
   if (screen !== 'run') return HELP[screen].hint;
   if (run.confirm) return 'y run · s skip · a / Enter stop the run · Ctrl-C abort';
-  if (run.phase === 'ended' && run.caseDir) return `${run.end?.bundle ? '' : 's seal · '}c case · t timeline · q back · ? keys`;
+  if (run.phase === 'ended' && run.caseDir)
+    return `${run.end?.bundle ? '' : 's seal · '}c case · t timeline · q back · ? keys`;
   if (run.phase === 'ended') return 'q back · ? keys';
   if (run.phase === 'error') return 'q back · ? keys';
   return 'Ctrl-C abort · ? keys';

@@ -38,14 +38,32 @@ function motion(input: string, key: KeyInfo, page: number): number | 'home' | 'e
 function typing(s: TuiState, field: InputField, input: string, key: KeyInfo): TuiAction[] {
   if (key.escape) {
     // Esc on the containers filter also clears it: the filter is live, not committed.
-    return field.kind === 'filter' ? [{ type: 'input:set', field: null }, { type: 'containers:filter', text: '' }] : [{ type: 'input:set', field: null }];
+    return field.kind === 'filter'
+      ? [
+          { type: 'input:set', field: null },
+          { type: 'containers:filter', text: '' },
+        ]
+      : [{ type: 'input:set', field: null }];
   }
   if (key.return) {
-    if (field.kind === 'search') return [{ type: 'input:set', field: null }, { type: 'timeline:search', query: field.text.trim(), source: null }];
-    if (field.kind === 'time') return [{ type: 'input:set', field: null }, { type: 'timeline:jump-time', text: field.text.trim() }];
+    if (field.kind === 'search')
+      return [
+        { type: 'input:set', field: null },
+        { type: 'timeline:search', query: field.text.trim(), source: null },
+      ];
+    if (field.kind === 'time')
+      return [
+        { type: 'input:set', field: null },
+        { type: 'timeline:jump-time', text: field.text.trim() },
+      ];
     // Enter in the filter picks the selected match, as in a fuzzy finder.
     const sel = selectedContainer(s.containers);
-    return sel ? [{ type: 'input:set', field: null }, { type: 'playbooks:request', target: sel }] : [{ type: 'input:set', field: null }];
+    return sel
+      ? [
+          { type: 'input:set', field: null },
+          { type: 'playbooks:request', target: sel },
+        ]
+      : [{ type: 'input:set', field: null }];
   }
   let text = field.text;
   if (key.backspace || key.delete) text = text.slice(0, -1);
@@ -74,23 +92,40 @@ function screenKeys(s: TuiState, input: string, key: KeyInfo): TuiAction[] {
   switch (screenOf(s)) {
     case 'containers': {
       const m = motion(input, key, listRows(s.size));
-      if (m !== null) return [{ type: 'containers:move', delta: m === 'home' ? -1e9 : m === 'end' ? 1e9 : m }];
+      if (m !== null)
+        return [{ type: 'containers:move', delta: m === 'home' ? -1e9 : m === 'end' ? 1e9 : m }];
       const sel = selectedContainer(s.containers);
       if (key.return && sel) return [{ type: 'playbooks:request', target: sel }];
-      if (input === '/') return [{ type: 'input:set', field: { kind: 'filter', text: s.containers.filter } }];
+      if (input === '/')
+        return [{ type: 'input:set', field: { kind: 'filter', text: s.containers.filter } }];
       // Typing a name filters at once: any printable key that is not a command starts the filter.
       if (input && input > ' ' && !key.ctrl && !key.meta && !BOUND_ON_CONTAINERS.has(input)) {
-        return [{ type: 'input:set', field: { kind: 'filter', text: input } }, { type: 'containers:filter', text: input }];
+        return [
+          { type: 'input:set', field: { kind: 'filter', text: input } },
+          { type: 'containers:filter', text: input },
+        ];
       }
       return [];
     }
     case 'playbooks': {
       const m = motion(input, key, listRows(s.size));
-      if (m !== null) return [{ type: 'playbooks:move', delta: m === 'home' ? -1e9 : m === 'end' ? 1e9 : m }];
+      if (m !== null)
+        return [{ type: 'playbooks:move', delta: m === 'home' ? -1e9 : m === 'end' ? 1e9 : m }];
       const entry = s.playbooks.entries[s.playbooks.cursor];
       if (key.return && entry && s.playbooks.target) {
-        if (entry.problem) return [{ type: 'message', text: `Playbook ${entry.name} has problems; fix it and run \`cirt validate\`.` }];
-        return [{ type: 'prompt:open', prompt: { kind: 'start', playbook: entry, target: s.playbooks.target } }];
+        if (entry.problem)
+          return [
+            {
+              type: 'message',
+              text: `Playbook ${entry.name} has problems; fix it and run \`cirt validate\`.`,
+            },
+          ];
+        return [
+          {
+            type: 'prompt:open',
+            prompt: { kind: 'start', playbook: entry, target: s.playbooks.target },
+          },
+        ];
       }
       return [];
     }
@@ -101,9 +136,16 @@ function screenKeys(s: TuiState, input: string, key: KeyInfo): TuiAction[] {
         if (input === 'y' || input === 'Y') return [{ type: 'run:answer', stepId, answer: 'yes' }];
         if (input === 's' || input === 'S') return [{ type: 'run:answer', stepId, answer: 'skip' }];
         // The default (Enter, Esc) stops the run: it never goes on as if the step had been done.
-        if (input === 'a' || input === 'A' || key.return || key.escape) return [{ type: 'run:answer', stepId, answer: 'abort' }];
+        if (input === 'a' || input === 'A' || key.return || key.escape)
+          return [{ type: 'run:answer', stepId, answer: 'abort' }];
         // "n" could mean skip or stop: ask for the key that says which.
-        if (input === 'n' || input === 'N') return [{ type: 'message', text: 'Answer y (run it), s (skip it and go on) or a / Enter (stop the run).' }];
+        if (input === 'n' || input === 'N')
+          return [
+            {
+              type: 'message',
+              text: 'Answer y (run it), s (skip it and go on) or a / Enter (stop the run).',
+            },
+          ];
         return [];
       }
       if (r.phase === 'ended' && r.caseDir) {
@@ -116,24 +158,35 @@ function screenKeys(s: TuiState, input: string, key: KeyInfo): TuiAction[] {
     }
     case 'case': {
       const m = motion(input, key, listRows(s.size));
-      if (m !== null) return [{ type: 'case:move', delta: m === 'home' ? -1e9 : m === 'end' ? 1e9 : m }];
+      if (m !== null)
+        return [{ type: 'case:move', delta: m === 'home' ? -1e9 : m === 'end' ? 1e9 : m }];
       const d = s.case.data;
-      if (input === 'v' && d) return d.bundle ? [{ type: 'case:verify' }] : [{ type: 'message', text: 'This case has no sealed bundle yet: nothing to verify.' }];
+      if (input === 'v' && d)
+        return d.bundle
+          ? [{ type: 'case:verify' }]
+          : [{ type: 'message', text: 'This case has no sealed bundle yet: nothing to verify.' }];
       if (input === 't' && d) return [{ type: 'timeline:request', dir: d.dir }];
       return [];
     }
     case 'timeline': {
       const t = s.timeline;
       const m = motion(input, key, timelineLayout(s.size).listRows);
-      if (m !== null) return m === 'home' ? [{ type: 'timeline:goto', index: 0 }] : m === 'end' ? [{ type: 'timeline:goto', index: Number.MAX_SAFE_INTEGER }] : [{ type: 'timeline:move', delta: m }];
+      if (m !== null)
+        return m === 'home'
+          ? [{ type: 'timeline:goto', index: 0 }]
+          : m === 'end'
+            ? [{ type: 'timeline:goto', index: Number.MAX_SAFE_INTEGER }]
+            : [{ type: 'timeline:move', delta: m }];
       if (input === '/') return [{ type: 'input:set', field: { kind: 'search', text: t.query } }];
-      if (input === '@' || input === ':') return [{ type: 'input:set', field: { kind: 'time', text: '' } }];
+      if (input === '@' || input === ':')
+        return [{ type: 'input:set', field: { kind: 'time', text: '' } }];
       if (input === 's') {
         // Cycles all sources → each source → all sources.
         const i = t.source === null ? 0 : t.sources.indexOf(t.source) + 1;
         return [{ type: 'timeline:search', query: t.query, source: t.sources[i] ?? null }];
       }
-      if (input === 'x' && (t.query || t.source)) return [{ type: 'timeline:search', query: '', source: null }];
+      if (input === 'x' && (t.query || t.source))
+        return [{ type: 'timeline:search', query: '', source: null }];
       return [];
     }
   }
@@ -158,7 +211,9 @@ export function splitKeys(input: string, key: KeyInfo): [string, KeyInfo][] {
 export function keyToActions(s: TuiState, input: string, key: KeyInfo): TuiAction[] {
   if (key.ctrl && input === 'c') {
     if (s.prompt) return [{ type: 'prompt:close' }];
-    return [{ type: 'prompt:open', prompt: runActive(s.run) ? { kind: 'abort' } : { kind: 'quit' } }];
+    return [
+      { type: 'prompt:open', prompt: runActive(s.run) ? { kind: 'abort' } : { kind: 'quit' } },
+    ];
   }
   if (s.prompt) return prompted(s, input);
   if (s.input) return typing(s, s.input, input, key);
@@ -167,7 +222,8 @@ export function keyToActions(s: TuiState, input: string, key: KeyInfo): TuiActio
   // An approval is answered before anything else on the run screen (Esc there means no).
   if (screenOf(s) === 'run' && s.run.confirm) return screenKeys(s, input, key);
   if (input === 'q' || key.escape) {
-    if (screenOf(s) === 'containers' && s.containers.filter) return [{ type: 'containers:filter', text: '' }];
+    if (screenOf(s) === 'containers' && s.containers.filter)
+      return [{ type: 'containers:filter', text: '' }];
     return [{ type: 'nav:back' }];
   }
   return screenKeys(s, input, key);

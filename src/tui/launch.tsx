@@ -51,7 +51,13 @@ export async function launchTui(o: LaunchOptions): Promise<number> {
     const size = { columns: stdout.columns || 80, rows: stdout.rows || 24 };
     const startWith: TuiAction[] = o.caseDir ? [{ type: 'case:request', dir: o.caseDir }] : [];
     const instance = render(
-      <App services={o.services ?? realServices(o.env)} initial={initialState(size)} theme={themeFor(o.env.env)} signal={o.signal} startWith={startWith} />,
+      <App
+        services={o.services ?? realServices(o.env)}
+        initial={initialState(size)}
+        theme={themeFor(o.env.env)}
+        signal={o.signal}
+        startWith={startWith}
+      />,
       { stdout, stdin, ...(o.stderr ? { stderr: o.stderr } : {}), ...RENDER_OPTIONS },
     );
     const result = (await instance.waitUntilExit()) as { code?: number } | undefined;

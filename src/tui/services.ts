@@ -18,7 +18,10 @@ export interface RunRequest {
  */
 export interface TuiServices {
   /** Lists containers now and again on every engine event; returns a stop function. */
-  watchContainers(onRows: (rows: ContainerRow[]) => void, onError: (message: string) => void): () => void;
+  watchContainers(
+    onRows: (rows: ContainerRow[]) => void,
+    onError: (message: string) => void,
+  ): () => void;
   /** Shipped and ./playbooks playbooks, each with its plan for `target`. */
   listPlaybooks(target: { id: string; name: string }): Promise<PlaybookEntry[]>;
   /** Runs a playbook to its end; resolves with the exit code (rejects when it could not start). */
@@ -28,7 +31,11 @@ export interface TuiServices {
    * Opens `<caseDir>/timeline/timeline.jsonl` and starts indexing it (throws when there is none);
    * its `ready` promise settles when the whole file is indexed.
    */
-  openTimeline(caseDir: string, onProgress: (indexed: number, done: boolean, sources: string[]) => void, signal: AbortSignal): TimelineIndex;
+  openTimeline(
+    caseDir: string,
+    onProgress: (indexed: number, done: boolean, sources: string[]) => void,
+    signal: AbortSignal,
+  ): TimelineIndex;
   /** Verifies a sealed bundle as `cirt verify` does. */
   verify?(bundlePath: string): Promise<VerifyOutcome>;
   /** Seals a case whose run ended without sealing, as `cirt seal --case` does; resolves with the bundle path. */

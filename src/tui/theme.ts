@@ -17,7 +17,15 @@ export interface Theme {
 export function themeFor(env: NodeJS.ProcessEnv): Theme {
   // NO_COLOR counts when present and not empty.
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return { color: false };
-  return { color: true, accent: 'cyan', ok: 'green', warn: 'yellow', bad: 'red', muted: 'gray', highlight: 'magenta' };
+  return {
+    color: true,
+    accent: 'cyan',
+    ok: 'green',
+    warn: 'yellow',
+    bad: 'red',
+    muted: 'gray',
+    highlight: 'magenta',
+  };
 }
 
 export const ThemeContext = createContext<Theme>(themeFor({}));

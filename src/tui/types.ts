@@ -35,7 +35,10 @@ export interface PlaybookEntry {
  * One timeline event as the TUI reads it from timeline.jsonl: the model of src/timeline/event.ts,
  * with the parts a hand-made or older file may lack made optional.
  */
-export type TimelineEvent = Pick<CaseEvent, 'id' | 'datetime' | 'timestamp' | 'timestamp_desc' | 'message' | 'source'> &
+export type TimelineEvent = Pick<
+  CaseEvent,
+  'id' | 'datetime' | 'timestamp' | 'timestamp_desc' | 'message' | 'source'
+> &
   Partial<Pick<CaseEvent, 'kind' | 'actor' | 'ref' | 'attrs'>>;
 
 export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';

@@ -1,6 +1,21 @@
 import { z } from 'zod';
 
-const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3, t: 1024 ** 4, tb: 1024 ** 4, tib: 1024 ** 4 };
+const UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3,
+  t: 1024 ** 4,
+  tb: 1024 ** 4,
+  tib: 1024 ** 4,
+};
 
 /** `64MiB`, `64M`, `1.5GiB`, `4096` → bytes (binary units throughout); undefined for anything else. */
 export function parseBudget(v: number | string): number | undefined {
@@ -20,7 +35,10 @@ export function byteBudget(def: string, description: string) {
     .transform((v, ctx) => {
       const n = parseBudget(v);
       if (n === undefined) {
-        ctx.addIssue({ code: 'custom', message: `"${String(v)}" is not a byte size: use a number of bytes or e.g. "64MiB", "2GiB"` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${String(v)}" is not a byte size: use a number of bytes or e.g. "64MiB", "2GiB"`,
+        });
         return z.NEVER;
       }
       return n;

@@ -15,22 +15,26 @@ export function safeText(input: unknown): string {
     if (ch === '\n') return '\\n';
     if (ch === '\r') return '\\r';
     if (ch === '\t') return '\\t';
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+    return code <= 0xff
+      ? `\\x${code.toString(16).padStart(2, '0')}`
+      : `\\u${code.toString(16).padStart(4, '0')}`;
   });
 }
 
 /** Removes ANSI/OSC escape sequences entirely (for places where the escapes are noise, e.g. search). */
 export function stripEscapes(input: string): string {
-  return input
-    // OSC: ESC ] ... BEL or ESC \
-    // eslint-disable-next-line no-control-regex
-    .replace(/\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?/g, '')
-    // CSI: ESC [ params final
-    // eslint-disable-next-line no-control-regex
-    .replace(/\u001b\[[0-?]*[ -/]*[@-~]/g, '')
-    // other two-byte escapes
-    // eslint-disable-next-line no-control-regex
-    .replace(/\u001b[@-_]/g, '');
+  return (
+    input
+      // OSC: ESC ] ... BEL or ESC \
+      // eslint-disable-next-line no-control-regex
+      .replace(/\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?/g, '')
+      // CSI: ESC [ params final
+      // eslint-disable-next-line no-control-regex
+      .replace(/\u001b\[[0-?]*[ -/]*[@-~]/g, '')
+      // other two-byte escapes
+      // eslint-disable-next-line no-control-regex
+      .replace(/\u001b[@-_]/g, '')
+  );
 }
 
 /** Truncates to at most `max` characters with an ellipsis, after sanitising. */
@@ -43,8 +47,9 @@ export function clip(input: string, max: number): string {
 
 // What a terminal would act on, but for line feed and tab (the layout of every message and table);
 // a CR is kept only as part of CRLF (CSV's line ending), never alone (it would let text overwrite a line).
-// eslint-disable-next-line no-control-regex
-const TERMINAL_UNSAFE = /\r(?!\n)|[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
+const TERMINAL_UNSAFE =
+  // eslint-disable-next-line no-control-regex
+  /\r(?!\n)|[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
 
 /**
  * The last line of defence before a terminal: neutralises every control character but `\n`, `\t`

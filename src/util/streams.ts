@@ -3,7 +3,8 @@ import { Transform, Writable, type Readable } from 'node:stream';
 /** Writes one chunk and waits for `drain` when the stream asks for it (backpressure without buffering). */
 export function writeChunk(stream: Writable, chunk: Buffer | string): Promise<void> {
   // The stream's own error (a full disk) says more than "destroyed".
-  if (stream.destroyed) return Promise.reject(stream.errored ?? new Error('write to a destroyed stream'));
+  if (stream.destroyed)
+    return Promise.reject(stream.errored ?? new Error('write to a destroyed stream'));
   if (stream.write(chunk)) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const cleanup = (): void => {
@@ -106,7 +107,9 @@ export function tee(source: Readable, dests: Writable[]): Promise<void> {
     source.once('end', () => finish());
     source.once('error', (err) => finish(err));
     // A response stream that closes without `end` was cut off.
-    source.once('close', () => finish(source.readableEnded ? undefined : new Error('the source closed before its end')));
+    source.once('close', () =>
+      finish(source.readableEnded ? undefined : new Error('the source closed before its end')),
+    );
     for (const d of dests) source.pipe(d, { end: false });
   });
 }

@@ -14,7 +14,13 @@ export interface PlaybookRun {
 }
 
 /** Writes `steps` (YAML) as a playbook and runs it through the real `cirt run` command function, with --yes --json. */
-export async function runSteps(dir: string, name: string, steps: string, target: string, caseId: string): Promise<PlaybookRun> {
+export async function runSteps(
+  dir: string,
+  name: string,
+  steps: string,
+  target: string,
+  caseId: string,
+): Promise<PlaybookRun> {
   const file = join(dir, `${name}.yaml`);
   await writeFile(file, `name: ${name}\nsteps:\n${steps}`);
   const out = new PassThrough();
@@ -44,14 +50,19 @@ function sha256File(file: string): Promise<string> {
 }
 
 /** Reads manifest.json and checks every listed file's sha256 and size against the file on disk (tests may re-read; cirt must not). */
-export async function checkManifest(caseDir: string): Promise<{ entries: ManifestEntry[]; mismatches: string[] }> {
-  const { artifacts } = JSON.parse(await readFile(join(caseDir, 'manifest.json'), 'utf8')) as { artifacts: ManifestEntry[] };
+export async function checkManifest(
+  caseDir: string,
+): Promise<{ entries: ManifestEntry[]; mismatches: string[] }> {
+  const { artifacts } = JSON.parse(await readFile(join(caseDir, 'manifest.json'), 'utf8')) as {
+    artifacts: ManifestEntry[];
+  };
   const mismatches: string[] = [];
   for (const a of artifacts) {
     const file = join(caseDir, a.path);
     const [sum, buf] = await Promise.all([sha256File(file), readFile(file)]);
     if (sum !== a.sha256) mismatches.push(`${a.path}: sha256 ${sum} != manifest ${a.sha256}`);
-    if (buf.length !== a.bytes) mismatches.push(`${a.path}: ${buf.length} bytes != manifest ${a.bytes}`);
+    if (buf.length !== a.bytes)
+      mismatches.push(`${a.path}: ${buf.length} bytes != manifest ${a.bytes}`);
     if (!a.complete) mismatches.push(`${a.path}: marked incomplete`);
   }
   return { entries: artifacts, mismatches };

@@ -16,7 +16,10 @@ export async function requireEngine(): Promise<Docker> {
     await Promise.race([
       docker.ping(),
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${PING_TIMEOUT_MS} ms`)), PING_TIMEOUT_MS);
+        timer = setTimeout(
+          () => reject(new Error(`no answer within ${PING_TIMEOUT_MS} ms`)),
+          PING_TIMEOUT_MS,
+        );
       }),
     ]);
   } catch (err) {
@@ -34,6 +37,11 @@ export async function requireEngine(): Promise<Docker> {
 
 /** A per-test name prefix for containers and networks, e.g. `cirt-t-lab-3f9a`. */
 export function uniquePrefix(name: string): string {
-  const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 24) || 't';
+  const slug =
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 24) || 't';
   return `cirt-t-${slug}-${randomBytes(2).toString('hex')}`;
 }

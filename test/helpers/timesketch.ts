@@ -23,7 +23,8 @@ export function parseCsv(text: string): string[][] {
         quoted = false;
         i++;
         const n = text[i];
-        if (n !== undefined && n !== ',' && n !== '\r' && n !== '\n') throw new Error(`CSV: text after a closing quote at ${i}`);
+        if (n !== undefined && n !== ',' && n !== '\r' && n !== '\n')
+          throw new Error(`CSV: text after a closing quote at ${i}`);
         continue;
       }
       field += c;
@@ -41,7 +42,8 @@ export function parseCsv(text: string): string[][] {
       fieldStarted = false;
       i++;
     } else if (c === '\r' || c === '\n') {
-      if (c === '\r' && text[i + 1] !== '\n') throw new Error(`CSV: bare CR outside quotes at ${i}`);
+      if (c === '\r' && text[i + 1] !== '\n')
+        throw new Error(`CSV: bare CR outside quotes at ${i}`);
       row.push(field);
       rows.push(row);
       row = [];
@@ -88,7 +90,8 @@ export function timesketchProblems(row: Record<string, unknown>): string[] {
   if (row.timestamp !== undefined && row.timestamp !== '') {
     const ts = Number(row.timestamp);
     if (!Number.isSafeInteger(ts)) p.push(`timestamp ${String(row.timestamp)} is not an integer`);
-    else if (us !== undefined && ts !== us) p.push(`timestamp ${ts} != datetime ${String(row.datetime)} (${us})`);
+    else if (us !== undefined && ts !== us)
+      p.push(`timestamp ${ts} != datetime ${String(row.datetime)} (${us})`);
   }
   return p;
 }
@@ -97,7 +100,8 @@ export function timesketchProblems(row: Record<string, unknown>): string[] {
 export function csvObjects(text: string): Record<string, string>[] {
   const [header, ...rows] = parseCsv(text);
   return rows.map((r, i) => {
-    if (r.length !== header.length) throw new Error(`CSV row ${i + 2} has ${r.length} fields, header has ${header.length}`);
+    if (r.length !== header.length)
+      throw new Error(`CSV row ${i + 2} has ${r.length} fields, header has ${header.length}`);
     return Object.fromEntries(header.map((h, j) => [h, r[j]]));
   });
 }
@@ -123,7 +127,20 @@ export function parseBodyfile(text: string, unescape: (s: string) => string): Bo
     .filter(Boolean)
     .map((line, i) => {
       const f = line.split('|');
-      if (f.length !== 11) throw new Error(`bodyfile line ${i + 1} has ${f.length} fields: ${JSON.stringify(line)}`);
-      return { md5: f[0], name: unescape(f[1]), inode: f[2], mode: f[3], uid: +f[4], gid: +f[5], size: +f[6], atime: +f[7], mtime: +f[8], ctime: +f[9], crtime: +f[10] };
+      if (f.length !== 11)
+        throw new Error(`bodyfile line ${i + 1} has ${f.length} fields: ${JSON.stringify(line)}`);
+      return {
+        md5: f[0],
+        name: unescape(f[1]),
+        inode: f[2],
+        mode: f[3],
+        uid: +f[4],
+        gid: +f[5],
+        size: +f[6],
+        atime: +f[7],
+        mtime: +f[8],
+        ctime: +f[9],
+        crtime: +f[10],
+      };
     });
 }

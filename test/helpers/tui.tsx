@@ -10,7 +10,13 @@ import type { RunRequest, TuiServices } from '../../src/tui/services.js';
 import type { TuiAction } from '../../src/tui/state/actions.js';
 import { initialState } from '../../src/tui/state/reducer.js';
 import { themeFor } from '../../src/tui/theme.js';
-import type { CaseData, ContainerRow, PlaybookEntry, TimelineEvent, VerifyOutcome } from '../../src/tui/types.js';
+import type {
+  CaseData,
+  ContainerRow,
+  PlaybookEntry,
+  TimelineEvent,
+  VerifyOutcome,
+} from '../../src/tui/types.js';
 
 /** Services that the test drives by hand: push container lists, emit run events, answer reads. */
 export class FakeServices implements TuiServices {
@@ -49,7 +55,13 @@ export class FakeServices implements TuiServices {
   /** Asks for approval the way the runner does (step:confirm, then approve()). */
   ask(step: PlannedStep): Promise<Approval> {
     const r = this.runs[this.runs.length - 1];
-    r.onEvent({ type: 'step:confirm', time: new Date().toISOString(), stepId: step.id, uses: step.uses, plan: step.plan });
+    r.onEvent({
+      type: 'step:confirm',
+      time: new Date().toISOString(),
+      stepId: step.id,
+      uses: step.uses,
+      plan: step.plan,
+    });
     const answer = r.approve(step);
     this.approvals.push({ step: step.id, answer });
     return answer;
@@ -65,8 +77,16 @@ export class FakeServices implements TuiServices {
     return c;
   }
 
-  openTimeline(dir: string, onProgress: (indexed: number, done: boolean, sources: string[]) => void, signal: AbortSignal): TimelineIndex {
-    return TimelineIndex.start(path.join(dir, 'timeline', 'timeline.jsonl'), (p) => onProgress(p.indexed, p.done, [...p.sources]), signal);
+  openTimeline(
+    dir: string,
+    onProgress: (indexed: number, done: boolean, sources: string[]) => void,
+    signal: AbortSignal,
+  ): TimelineIndex {
+    return TimelineIndex.start(
+      path.join(dir, 'timeline', 'timeline.jsonl'),
+      (p) => onProgress(p.indexed, p.done, [...p.sources]),
+      signal,
+    );
   }
 
   sealedDirs: string[] = [];
@@ -83,13 +103,28 @@ export class FakeServices implements TuiServices {
 }
 
 /** Renders the whole app at 80×24 without colour (`color: true` for the colour theme), with the given services. */
-export function renderApp(services: TuiServices, opts: { columns?: number; rows?: number; startWith?: TuiAction[]; color?: boolean } = {}) {
+export function renderApp(
+  services: TuiServices,
+  opts: { columns?: number; rows?: number; startWith?: TuiAction[]; color?: boolean } = {},
+) {
   const size = { columns: opts.columns ?? 80, rows: opts.rows ?? 24 };
-  return render(<App services={services} initial={initialState(size)} theme={themeFor(opts.color ? {} : { NO_COLOR: '1' })} fixedSize startWith={opts.startWith} />);
+  return render(
+    <App
+      services={services}
+      initial={initialState(size)}
+      theme={themeFor(opts.color ? {} : { NO_COLOR: '1' })}
+      fixedSize
+      startWith={opts.startWith}
+    />,
+  );
 }
 
 /** Polls until `check` passes (Ink renders asynchronously); fails with the last frame after `ms`. */
-export async function until(frame: () => string | undefined, check: (f: string) => boolean, ms = 3000): Promise<string> {
+export async function until(
+  frame: () => string | undefined,
+  check: (f: string) => boolean,
+  ms = 3000,
+): Promise<string> {
   const end = Date.now() + ms;
   for (;;) {
     const f = frame() ?? '';
@@ -101,7 +136,16 @@ export async function until(frame: () => string | undefined, check: (f: string) 
 
 export const tick = (ms = 20): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export const KEY = { up: '\x1b[A', down: '\x1b[B', enter: '\r', esc: '\x1b', ctrlC: '\x03', backspace: '\x7f', end: '\x1b[F', pageDown: '\x1b[6~' } as const;
+export const KEY = {
+  up: '\x1b[A',
+  down: '\x1b[B',
+  enter: '\r',
+  esc: '\x1b',
+  ctrlC: '\x03',
+  backspace: '\x7f',
+  end: '\x1b[F',
+  pageDown: '\x1b[6~',
+} as const;
 
 export function containerRow(name: string, over: Partial<ContainerRow> = {}): ContainerRow {
   return {
@@ -119,7 +163,10 @@ export function containerRow(name: string, over: Partial<ContainerRow> = {}): Co
 }
 
 /** A case folder with a timeline of `n` events (one every second from 2024-05-01T12:00:00Z). */
-export function makeTimelineCase(n: number, event: (i: number) => Partial<TimelineEvent> = () => ({})): string {
+export function makeTimelineCase(
+  n: number,
+  event: (i: number) => Partial<TimelineEvent> = () => ({}),
+): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cirt-tui-case-'));
   fs.mkdirSync(path.join(dir, 'timeline'));
   const base = Date.parse('2024-05-01T12:00:00Z') * 1000;

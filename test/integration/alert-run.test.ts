@@ -19,7 +19,12 @@ describe('a Falco alert drives a run (real engine)', () => {
   beforeAll(async () => {
     docker = await requireEngine();
     await ensureImage(docker);
-    const c = await docker.createContainer({ name: `${prefix}-web`, Image: LAB_IMAGE, Cmd: ['sleep', '600'], Labels: { 'cirt.lab.prefix': prefix } });
+    const c = await docker.createContainer({
+      name: `${prefix}-web`,
+      Image: LAB_IMAGE,
+      Cmd: ['sleep', '600'],
+      Labels: { 'cirt.lab.prefix': prefix },
+    });
     await c.start();
     id = c.id;
     fs.writeFileSync(
@@ -39,10 +44,24 @@ describe('a Falco alert drives a run (real engine)', () => {
       priority: 'Notice',
       time: new Date().toISOString(),
       output: 'A shell was spawned \u001b]0;pwned\u0007',
-      output_fields: { 'container.id': id.slice(0, 12), 'container.name': `${prefix}-web`, 'proc.cmdline': 'sh -i' },
+      output_fields: {
+        'container.id': id.slice(0, 12),
+        'container.name': `${prefix}-web`,
+        'proc.cmdline': 'sh -i',
+      },
     });
     fs.writeFileSync(path.join(dir, 'alert.json'), alert);
-    const r = await runCli(['--cases-dir', path.join(dir, 'cases'), 'run', path.join(dir, 'inspect.yaml'), '--alert', path.join(dir, 'alert.json'), '--case', 'a1', '--json']);
+    const r = await runCli([
+      '--cases-dir',
+      path.join(dir, 'cases'),
+      'run',
+      path.join(dir, 'inspect.yaml'),
+      '--alert',
+      path.join(dir, 'alert.json'),
+      '--case',
+      'a1',
+      '--json',
+    ]);
     expect(r.code).toBe(0);
     const last = JSON.parse(r.out.trim().split('\n').pop()!);
     expect(last).toMatchObject({ type: 'run:end', status: 'ok', caseId: 'a1' });
@@ -54,11 +73,16 @@ describe('a Falco alert drives a run (real engine)', () => {
     const entry = manifest.artifacts.find((a: { path: string }) => a.path === 'alert/falco.json');
     expect(entry.sha256).toBe(createHash('sha256').update(kept).digest('hex'));
 
-    const { records, problems } = checkChain(fs.readFileSync(path.join(root, 'custody.jsonl'), 'utf8'));
+    const { records, problems } = checkChain(
+      fs.readFileSync(path.join(root, 'custody.jsonl'), 'utf8'),
+    );
     expect(problems).toEqual([]);
     const received = records.find((x) => x.action === 'alert:received');
     expect(received?.message).toMatch(/Terminal shell in container/);
-    expect(received?.artifacts?.[0]).toMatchObject({ path: 'alert/falco.json', sha256: entry.sha256 });
+    expect(received?.artifacts?.[0]).toMatchObject({
+      path: 'alert/falco.json',
+      sha256: entry.sha256,
+    });
 
     const info = JSON.parse(fs.readFileSync(path.join(root, 'case.json'), 'utf8'));
     expect(info.title).toBe('Falco: Terminal shell in container');
@@ -66,8 +90,18 @@ describe('a Falco alert drives a run (real engine)', () => {
   });
 
   test('An alert about a container that is gone is exit 2 naming it, and no case is opened', async () => {
-    fs.writeFileSync(path.join(dir, 'gone.json'), JSON.stringify({ rule: 'r', output_fields: { 'container.id': 'f00dfeedbeef' } }));
-    const r = await runCli(['--cases-dir', path.join(dir, 'cases'), 'run', path.join(dir, 'inspect.yaml'), '--alert', path.join(dir, 'gone.json')]);
+    fs.writeFileSync(
+      path.join(dir, 'gone.json'),
+      JSON.stringify({ rule: 'r', output_fields: { 'container.id': 'f00dfeedbeef' } }),
+    );
+    const r = await runCli([
+      '--cases-dir',
+      path.join(dir, 'cases'),
+      'run',
+      path.join(dir, 'inspect.yaml'),
+      '--alert',
+      path.join(dir, 'gone.json'),
+    ]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/f00dfeedbeef/);
     expect(fs.readdirSync(path.join(dir, 'cases'))).toEqual(['a1']);

@@ -45,8 +45,13 @@ function shBlock(doc: string, heading: string): string {
 /** Runs a doc's commands with `set -e` in a folder holding only the bundle and its .sha256, as an auditor receives them. */
 function runAsAuditor(tmp: string, caseId: string, script: string): string {
   const inbox = fs.mkdtempSync(path.join(tmp, 'inbox-'));
-  for (const f of [`${caseId}.tar.gz`, `${caseId}.tar.gz.sha256`]) fs.copyFileSync(path.join(tmp, 'cases', f), path.join(inbox, f));
-  return execFileSync('sh', ['-ec', script.replaceAll('CASE', caseId)], { cwd: inbox, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const f of [`${caseId}.tar.gz`, `${caseId}.tar.gz.sha256`])
+    fs.copyFileSync(path.join(tmp, 'cases', f), path.join(inbox, f));
+  return execFileSync('sh', ['-ec', script.replaceAll('CASE', caseId)], {
+    cwd: inbox,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 describe('a full sealed bundle: checked with stock tools as documented; one flipped byte in any file is caught and named', () => {
@@ -61,9 +66,22 @@ describe('a full sealed bundle: checked with stock tools as documented; one flip
     lab = await stageCompromise(docker, { prefix: uniquePrefix('tamper') });
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cirt-tamper-'));
     const playbook = path.join(tmp, 'all.yaml');
-    fs.writeFileSync(playbook, ['name: all', 'steps:', ...STEPS.map((s) => `  - uses: ${s}`), '  - uses: evidence:seal', '    always: true', ''].join('\n'));
+    fs.writeFileSync(
+      playbook,
+      [
+        'name: all',
+        'steps:',
+        ...STEPS.map((s) => `  - uses: ${s}`),
+        '  - uses: evidence:seal',
+        '    always: true',
+        '',
+      ].join('\n'),
+    );
     const out = new PassThrough().resume();
-    const r = await runCommand({ playbook, target: lab.victim.name, caseId, casesDir: path.join(tmp, 'cases'), yes: true }, { out, err: out, interactive: false, env: process.env, cwd: tmp });
+    const r = await runCommand(
+      { playbook, target: lab.victim.name, caseId, casesDir: path.join(tmp, 'cases'), yes: true },
+      { out, err: out, interactive: false, env: process.env, cwd: tmp },
+    );
     expect(r.exitCode).toBe(0);
     pristine = path.join(tmp, 'audit');
     fs.mkdirSync(pristine);
@@ -77,7 +95,32 @@ describe('a full sealed bundle: checked with stock tools as documented; one flip
 
   test('the bundle holds every artifact kind, and it verifies untouched', async () => {
     const all = files(path.join(pristine, caseId));
-    for (const p of ['container/inspect.json', 'container/events.jsonl', 'logs/stdout.log', 'logs/json-file.log', 'proc/processes.json', 'proc/raw.jsonl', 'net/snapshot/sockets.json', 'net/snapshot/raw/tcp', 'fs/diff.tar', 'fs/diff-index.jsonl', 'fs/stat.jsonl', 'fs/export.tar', 'fs/export-index.jsonl', 'timeline/timeline.jsonl', 'timeline/bodyfile', 'findings.json', 'report.md', 'report.html', 'case.json', 'custody.jsonl', 'manifest.json', 'SHA256SUMS', 'SHA256SUMS.sig', 'pub.pem']) {
+    for (const p of [
+      'container/inspect.json',
+      'container/events.jsonl',
+      'logs/stdout.log',
+      'logs/json-file.log',
+      'proc/processes.json',
+      'proc/raw.jsonl',
+      'net/snapshot/sockets.json',
+      'net/snapshot/raw/tcp',
+      'fs/diff.tar',
+      'fs/diff-index.jsonl',
+      'fs/stat.jsonl',
+      'fs/export.tar',
+      'fs/export-index.jsonl',
+      'timeline/timeline.jsonl',
+      'timeline/bodyfile',
+      'findings.json',
+      'report.md',
+      'report.html',
+      'case.json',
+      'custody.jsonl',
+      'manifest.json',
+      'SHA256SUMS',
+      'SHA256SUMS.sig',
+      'pub.pem',
+    ]) {
       expect(all).toContain(p);
     }
     expect((await runCli(['verify', path.join(pristine, caseId)], { cwd: tmp })).code).toBe(0);
@@ -100,12 +143,25 @@ describe('a full sealed bundle: checked with stock tools as documented; one flip
     const dir = path.join(pristine, caseId);
     const doc = fs.readFileSync('docs/auditing.md', 'utf8');
     const chainCmd = /To check\s+it by hand: `([^`]+)`/.exec(doc)![1];
-    const recomputed = execFileSync('sh', ['-ec', chainCmd], { cwd: dir, encoding: 'utf8' }).trim().split('\n').map((l) => l.split(' ')[0]);
-    const recorded = fs.readFileSync(path.join(dir, 'custody.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { hash: string }).hash);
+    const recomputed = execFileSync('sh', ['-ec', chainCmd], { cwd: dir, encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ')[0]);
+    const recorded = fs
+      .readFileSync(path.join(dir, 'custody.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { hash: string }).hash);
     expect(recomputed).toEqual(recorded);
     const fpCmd = /its fingerprint is\s+`([^`]+)`/.exec(doc)![1];
     const fp = execFileSync('sh', ['-ec', fpCmd], { cwd: dir, encoding: 'utf8' }).split(' ')[0];
-    expect(fp).toBe((JSON.parse(fs.readFileSync(path.join(dir, 'case.json'), 'utf8')) as { seal: { publicKeySha256: string } }).seal.publicKeySha256);
+    expect(fp).toBe(
+      (
+        JSON.parse(fs.readFileSync(path.join(dir, 'case.json'), 'utf8')) as {
+          seal: { publicKeySha256: string };
+        }
+      ).seal.publicKeySha256,
+    );
   });
 
   test('each file, one byte flipped (or, if empty, one byte added): exit 1 and the file is named', async () => {
@@ -120,8 +176,12 @@ describe('a full sealed bundle: checked with stock tools as documented; one flip
       fs.writeFileSync(file, b.length ? b : Buffer.from('x'));
       const r = await runCli(['verify', dir], { cwd: tmp });
       // SHA256SUMS itself is caught by its signature, whose message names it.
-      const named = name === 'SHA256SUMS' ? /✖ SHA256SUMS\.sig: is not a valid signature of SHA256SUMS/ : new RegExp(`✖ ${escapeRe(name)}( line \\d+)?: `);
-      if (r.code !== 1 || !named.test(r.out) || !/INVALID/.test(r.out)) missed.push(`${name}: exit ${r.code}\n${r.out}`);
+      const named =
+        name === 'SHA256SUMS'
+          ? /✖ SHA256SUMS\.sig: is not a valid signature of SHA256SUMS/
+          : new RegExp(`✖ ${escapeRe(name)}( line \\d+)?: `);
+      if (r.code !== 1 || !named.test(r.out) || !/INVALID/.test(r.out))
+        missed.push(`${name}: exit ${r.code}\n${r.out}`);
       fs.rmSync(path.join(tmp, `t${i}`), { recursive: true, force: true });
     }
     expect(missed).toEqual([]);

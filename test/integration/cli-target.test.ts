@@ -16,7 +16,12 @@ describe('target resolution errors (real engine)', () => {
     await ensureImage(docker);
     // Created, never started: cheap. With 17 ids two must share their first hex digit.
     for (let i = 0; i < 17 && !shared; i++) {
-      const c = await docker.createContainer({ name: `${prefix}-${i}`, Image: LAB_IMAGE, Cmd: ['true'], Labels: { 'cirt.lab.prefix': prefix } });
+      const c = await docker.createContainer({
+        name: `${prefix}-${i}`,
+        Image: LAB_IMAGE,
+        Cmd: ['true'],
+        Labels: { 'cirt.lab.prefix': prefix },
+      });
       shared = ids.find((id) => id[0] === c.id[0])?.[0] ?? '';
       ids.push(c.id);
     }
@@ -52,14 +57,20 @@ describe('target resolution errors (real engine)', () => {
   test('a name with a newline or escape is refused and shown neutralised', async () => {
     const r = await runCli(['run', 'contain', '--target', 'x\u001b]0;pwned\u0007\ny', '--dry-run']);
     expect(r.code).toBe(2);
-     
+
     expect(r.err).not.toMatch(/\u001b|\u0007/);
     expect(r.err).toContain('\\x1b]0;pwned\\x07');
   });
 
   test('cirt ps --all lists the created containers; ps without --all does not', async () => {
-    const all = JSON.parse((await runCli(['ps', '--all', '--json'])).out) as { id: string; state: string; quarantined: boolean }[];
-    expect(all.filter((c) => ids.includes(c.id)).map((c) => [c.state, c.quarantined])).toEqual(ids.map(() => ['created', false]));
+    const all = JSON.parse((await runCli(['ps', '--all', '--json'])).out) as {
+      id: string;
+      state: string;
+      quarantined: boolean;
+    }[];
+    expect(all.filter((c) => ids.includes(c.id)).map((c) => [c.state, c.quarantined])).toEqual(
+      ids.map(() => ['created', false]),
+    );
     const running = JSON.parse((await runCli(['ps', '--json'])).out) as { id: string }[];
     expect(running.filter((c) => ids.includes(c.id))).toEqual([]);
   });

@@ -48,7 +48,12 @@ const SETUP = [
 ].join('\n');
 
 const sha = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
-const jsonl = <T>(file: string): T[] => fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);
+const jsonl = <T>(file: string): T[] =>
+  fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as T);
 const readJson = <T>(file: string): T => JSON.parse(fs.readFileSync(file, 'utf8')) as T;
 
 function filesUnder(root: string): string[] {
@@ -63,7 +68,10 @@ function filesUnder(root: string): string[] {
 
 function sink(): { stream: Writable; text: () => string } {
   const chunks: Buffer[] = [];
-  return { stream: new Writable({ write: (c: Buffer, _e, cb) => (chunks.push(Buffer.from(c)), cb()) }), text: () => Buffer.concat(chunks).toString('utf8') };
+  return {
+    stream: new Writable({ write: (c: Buffer, _e, cb) => (chunks.push(Buffer.from(c)), cb()) }),
+    text: () => Buffer.concat(chunks).toString('utf8'),
+  };
 }
 
 describe('collect:mounts on a container with a tmpfs, volumes and an edited /etc/hosts', () => {
@@ -77,14 +85,37 @@ describe('collect:mounts on a container with a tmpfs, volumes and an edited /etc
   const runs: Record<string, { code: number; out: string; dir: string }> = {};
   let timeoutRunMs = 0;
 
-  async function run(caseId: string, withLines: string[], extraSteps: string[] = [], env: NodeJS.ProcessEnv = process.env, casesDir = path.join(tmp, 'cases')): Promise<void> {
+  async function run(
+    caseId: string,
+    withLines: string[],
+    extraSteps: string[] = [],
+    env: NodeJS.ProcessEnv = process.env,
+    casesDir = path.join(tmp, 'cases'),
+  ): Promise<void> {
     const playbook = path.join(tmp, `${caseId}.yaml`);
-    fs.writeFileSync(playbook, ['name: mounts', 'steps:', '  - uses: contain:pause', '  - uses: collect:mounts', ...(withLines.length ? ['    with:', ...withLines.map((l) => `      ${l}`)] : []), ...extraSteps, ''].join('\n'));
+    fs.writeFileSync(
+      playbook,
+      [
+        'name: mounts',
+        'steps:',
+        '  - uses: contain:pause',
+        '  - uses: collect:mounts',
+        ...(withLines.length ? ['    with:', ...withLines.map((l) => `      ${l}`)] : []),
+        ...extraSteps,
+        '',
+      ].join('\n'),
+    );
     const out = sink();
-    const r = await runCommand({ playbook, target: name, caseId, casesDir, yes: true }, { out: out.stream, err: out.stream, interactive: false, env, cwd: tmp });
+    const r = await runCommand(
+      { playbook, target: name, caseId, casesDir, yes: true },
+      { out: out.stream, err: out.stream, interactive: false, env, cwd: tmp },
+    );
     runs[caseId] = { code: r.exitCode, out: out.text(), dir: path.join(casesDir, caseId) };
     // Unpause for the next run (each starts with contain:pause).
-    await docker.getContainer(name).unpause().catch(() => undefined);
+    await docker
+      .getContainer(name)
+      .unpause()
+      .catch(() => undefined);
   }
 
   beforeAll(async () => {
@@ -94,7 +125,10 @@ describe('collect:mounts on a container with a tmpfs, volumes and an edited /etc
     volume = `${prefix}-named`;
     name = `${prefix}-victim`;
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cirt-mounts-'));
-    await docker.createVolume({ Name: volume, Labels: { 'cirt.lab': '1', 'cirt.lab.prefix': prefix } });
+    await docker.createVolume({
+      Name: volume,
+      Labels: { 'cirt.lab': '1', 'cirt.lab.prefix': prefix },
+    });
     const c = await docker.createContainer({
       name,
       Image: LAB_IMAGE,
@@ -105,8 +139,19 @@ describe('collect:mounts on a container with a tmpfs, volumes and an edited /etc
     });
     await c.start();
     const pid = await hostPid(docker, c.id);
-    await waitFor(`${name} to finish its setup`, async () => fs.existsSync(`/proc/${pid}/root/dev/shm/ready`));
-    await run('default', ['maxFileBytes: 64KiB'], ['  - uses: evidence:timeline', '  - uses: evidence:findings', '  - uses: evidence:seal', '    with: { gzipLevel: 1 }']);
+    await waitFor(`${name} to finish its setup`, async () =>
+      fs.existsSync(`/proc/${pid}/root/dev/shm/ready`),
+    );
+    await run(
+      'default',
+      ['maxFileBytes: 64KiB'],
+      [
+        '  - uses: evidence:timeline',
+        '  - uses: evidence:findings',
+        '  - uses: evidence:seal',
+        '    with: { gzipLevel: 1 }',
+      ],
+    );
     await run('opt-in', ['volumes: true', 'maxTotalBytes: 100']);
     await run('depth', ['maxDepth: 1']);
     await run('counts', ['maxFiles: 30']);
@@ -122,11 +167,26 @@ describe('collect:mounts on a container with a tmpfs, volumes and an edited /etc
     await new Promise<void>((resolve) => proxy!.listen(0, '127.0.0.1', resolve));
     const port = (proxy.address() as net.AddressInfo).port;
     const remoteEnv = { ...process.env, DOCKER_HOST: `tcp://127.0.0.1:${port}` };
-    await run('remote', ['maxFileBytes: 64KiB', `helperImage: ${LAB_IMAGE}`], ['  - uses: evidence:findings'], remoteEnv);
+    await run(
+      'remote',
+      ['maxFileBytes: 64KiB', `helperImage: ${LAB_IMAGE}`],
+      ['  - uses: evidence:findings'],
+      remoteEnv,
+    );
     await run('remote-total', ['maxTotalBytes: 100', `helperImage: ${LAB_IMAGE}`], [], remoteEnv);
-    await run('remote-counts', ['maxFiles: 30', 'maxDepth: 1', `helperImage: ${LAB_IMAGE}`], [], remoteEnv);
+    await run(
+      'remote-counts',
+      ['maxFiles: 30', 'maxDepth: 1', `helperImage: ${LAB_IMAGE}`],
+      [],
+      remoteEnv,
+    );
     const t0 = Date.now();
-    await run('remote-timeout', ['volumes: true', 'helperTimeout: 1', `helperImage: ${LAB_IMAGE}`], [], remoteEnv);
+    await run(
+      'remote-timeout',
+      ['volumes: true', 'helperTimeout: 1', `helperImage: ${LAB_IMAGE}`],
+      [],
+      remoteEnv,
+    );
     timeoutRunMs = Date.now() - t0;
   });
 
@@ -134,7 +194,11 @@ describe('collect:mounts on a container with a tmpfs, volumes and an edited /etc
     for (const sock of open) sock.destroy();
     proxy?.close();
     if (docker && prefix) await cleanupPrefix(docker, prefix);
-    if (docker && volume) await docker.getVolume(volume).remove().catch(() => undefined);
+    if (docker && volume)
+      await docker
+        .getVolume(volume)
+        .remove()
+        .catch(() => undefined);
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -142,7 +206,9 @@ describe('collect:mounts on a container with a tmpfs, volumes and an edited /etc
     const r = runs.default;
     // /dev/shm is clipped by maxFileBytes: a gap, so the step is partial and the run incomplete (exit 1).
     expect({ code: r.code, out: r.out }).toMatchObject({ code: 1 });
-    expect(r.out).toMatch(/^ {2}◐ \S+ \(collect:mounts\) partial: .*PARTIAL: \d+ gap\(s\) noted in .*case\.json "incomplete"/m);
+    expect(r.out).toMatch(
+      /^ {2}◐ \S+ \(collect:mounts\) partial: .*PARTIAL: \d+ gap\(s\) noted in .*case\.json "incomplete"/m,
+    );
     expect(r.out).toMatch(/^INCOMPLETE: 1 step\(s\) partial: \d+ gap\(s\)/m);
     const mounts = readJson<MountRecord[]>(path.join(r.dir, 'fs/mounts.json'));
     const at = (mp: string) => mounts.find((m) => m.mountPoint === mp);
@@ -153,13 +219,17 @@ describe('collect:mounts on a container with a tmpfs, volumes and an edited /etc
     expect(at('/data')).toMatchObject({ kind: 'anonymous-volume', collected: 'yes' });
     expect(at('/named')).toMatchObject({ kind: 'named-volume', source: volume, collected: 'no' });
     expect(at('/named')?.why).toMatch(/volumes: true/);
-    for (const f of ['/etc/hosts', '/etc/resolv.conf', '/etc/hostname']) expect(at(f)).toMatchObject({ kind: 'engine-file', collected: 'yes' });
+    for (const f of ['/etc/hosts', '/etc/resolv.conf', '/etc/hostname'])
+      expect(at(f)).toMatchObject({ kind: 'engine-file', collected: 'yes' });
     expect(r.out).toMatch(/NOT collected \([^)]*\/named/);
   });
 
   test('the sealed bundle with the mount archives verifies', async () => {
     const v = await runCli(['verify', path.join(tmp, 'cases', 'default.tar.gz')]);
-    expect({ code: v.code, out: v.out }).toMatchObject({ code: 0, out: expect.stringContaining('VALID') });
+    expect({ code: v.code, out: v.out }).toMatchObject({
+      code: 0,
+      out: expect.stringContaining('VALID'),
+    });
   });
 
   test('the /dev/shm dropper is collected byte-exact and flagged by executable-in-temp; the timeline has it', () => {
@@ -167,15 +237,31 @@ describe('collect:mounts on a container with a tmpfs, volumes and an edited /etc
     const mounts = readJson<MountRecord[]>(path.join(r.dir, 'fs/mounts.json'));
     const shm = mounts.find((m) => m.mountPoint === '/dev/shm')!;
     const index = jsonl<MountIndexLine>(path.join(r.dir, 'fs/mounts-index.jsonl'));
-    expect(index.find((l) => l.path === '/dev/shm/.x')).toMatchObject({ mount: shm.n, type: 'file', mode: 0o755, size: DROPPER.length, taken: DROPPER.length, sha256: sha(DROPPER), change: 'added' });
+    expect(index.find((l) => l.path === '/dev/shm/.x')).toMatchObject({
+      mount: shm.n,
+      type: 'file',
+      mode: 0o755,
+      size: DROPPER.length,
+      taken: DROPPER.length,
+      sha256: sha(DROPPER),
+      change: 'added',
+    });
     // GNU tar reads our archive; the bytes are read to stdout, nothing is extracted.
     const got = execFileSync('tar', ['-xOf', path.join(r.dir, shm.tar!), 'dev/shm/.x']);
     expect(sha(got)).toBe(sha(DROPPER));
     const findings = readJson<FindingsDoc>(path.join(r.dir, 'findings.json'));
-    const hit = findings.findings.find((f) => f.rule === 'executable-in-temp' && f.summary.includes('/dev/shm/.x'));
-    expect(hit?.evidence).toEqual(expect.arrayContaining([expect.objectContaining({ artifact: 'fs/mounts-index.jsonl' })]));
+    const hit = findings.findings.find(
+      (f) => f.rule === 'executable-in-temp' && f.summary.includes('/dev/shm/.x'),
+    );
+    expect(hit?.evidence).toEqual(
+      expect.arrayContaining([expect.objectContaining({ artifact: 'fs/mounts-index.jsonl' })]),
+    );
     // In an anonymous volume: born after the container was created, so added.
-    expect(findings.findings.some((f) => f.rule === 'executable-in-temp' && f.summary.includes('/var/tmp/.y'))).toBe(true);
+    expect(
+      findings.findings.some(
+        (f) => f.rule === 'executable-in-temp' && f.summary.includes('/var/tmp/.y'),
+      ),
+    ).toBe(true);
     const timeline = fs.readFileSync(path.join(r.dir, 'timeline/timeline.jsonl'), 'utf8');
     expect(timeline).toContain('/dev/shm/.x');
   });
@@ -183,16 +269,28 @@ describe('collect:mounts on a container with a tmpfs, volumes and an edited /etc
   test('the edited /etc/hosts and the anonymous volume file are collected', () => {
     const r = runs.default;
     const mounts = readJson<MountRecord[]>(path.join(r.dir, 'fs/mounts.json'));
-    const hosts = execFileSync('tar', ['-xOf', path.join(r.dir, mounts.find((m) => m.mountPoint === '/etc/hosts')!.tar!), 'etc/hosts']).toString();
+    const hosts = execFileSync('tar', [
+      '-xOf',
+      path.join(r.dir, mounts.find((m) => m.mountPoint === '/etc/hosts')!.tar!),
+      'etc/hosts',
+    ]).toString();
     expect(hosts).toContain(HOSTS_LINE);
     const index = jsonl<MountIndexLine>(path.join(r.dir, 'fs/mounts-index.jsonl'));
-    expect(index.find((l) => l.path === '/data/note.txt')).toMatchObject({ type: 'file', sha256: sha(ANON), taken: ANON.length });
+    expect(index.find((l) => l.path === '/data/note.txt')).toMatchObject({
+      type: 'file',
+      sha256: sha(ANON),
+      taken: ANON.length,
+    });
     expect(index.find((l) => l.path === '/named/n.txt')).toBeUndefined();
   });
 
-  test('reading a file does not move its access time (O_NOATIME): the second run sees the first run\'s atime', () => {
-    const first = jsonl<MountIndexLine>(path.join(runs.default.dir, 'fs/mounts-index.jsonl')).find((l) => l.path === '/dev/shm/.x')!;
-    const second = jsonl<MountIndexLine>(path.join(runs['opt-in'].dir, 'fs/mounts-index.jsonl')).find((l) => l.path === '/dev/shm/.x')!;
+  test("reading a file does not move its access time (O_NOATIME): the second run sees the first run's atime", () => {
+    const first = jsonl<MountIndexLine>(path.join(runs.default.dir, 'fs/mounts-index.jsonl')).find(
+      (l) => l.path === '/dev/shm/.x',
+    )!;
+    const second = jsonl<MountIndexLine>(
+      path.join(runs['opt-in'].dir, 'fs/mounts-index.jsonl'),
+    ).find((l) => l.path === '/dev/shm/.x')!;
     expect(first.taken).toBe(DROPPER.length);
     expect(second.atime).toBe(first.atime);
   });
@@ -200,35 +298,70 @@ describe('collect:mounts on a container with a tmpfs, volumes and an edited /etc
   test('the FIFO is recorded, not opened; the symlink to /etc/shadow is a symlink, and the host shadow is in no artifact', () => {
     const r = runs.default;
     const index = jsonl<MountIndexLine>(path.join(r.dir, 'fs/mounts-index.jsonl'));
-    expect(index.find((l) => l.path === '/dev/shm/pipe')).toMatchObject({ type: 'fifo', taken: 0, sha256: null });
-    expect(index.find((l) => l.path === '/dev/shm/shadow-link')).toMatchObject({ type: 'symlink', linkname: '/etc/shadow', taken: 0, sha256: null });
-    const shm = readJson<MountRecord[]>(path.join(r.dir, 'fs/mounts.json')).find((m) => m.mountPoint === '/dev/shm')!;
+    expect(index.find((l) => l.path === '/dev/shm/pipe')).toMatchObject({
+      type: 'fifo',
+      taken: 0,
+      sha256: null,
+    });
+    expect(index.find((l) => l.path === '/dev/shm/shadow-link')).toMatchObject({
+      type: 'symlink',
+      linkname: '/etc/shadow',
+      taken: 0,
+      sha256: null,
+    });
+    const shm = readJson<MountRecord[]>(path.join(r.dir, 'fs/mounts.json')).find(
+      (m) => m.mountPoint === '/dev/shm',
+    )!;
     const listing = execFileSync('tar', ['-tvf', path.join(r.dir, shm.tar!)]).toString();
     expect(listing).toMatch(/^p.* dev\/shm\/pipe$/m);
     expect(listing).toMatch(/^l.* dev\/shm\/shadow-link -> \/etc\/shadow$/m);
     const hostShadow = fs.readFileSync('/etc/shadow');
     expect(hostShadow.length).toBeGreaterThan(0);
-    for (const f of [...filesUnder(runs.default.dir), ...filesUnder(runs['opt-in'].dir)]) expect({ f, found: fs.readFileSync(f).includes(hostShadow) }).toEqual({ f, found: false });
+    for (const f of [...filesUnder(runs.default.dir), ...filesUnder(runs['opt-in'].dir)])
+      expect({ f, found: fs.readFileSync(f).includes(hostShadow) }).toEqual({ f, found: false });
   });
 
   test('the per-file budget clips the big file to a marked prefix and the case lists the gaps', () => {
     const r = runs.default;
     const index = jsonl<MountIndexLine>(path.join(r.dir, 'fs/mounts-index.jsonl'));
-    expect(index.find((l) => l.path === '/dev/shm/big')).toMatchObject({ size: BIG_BYTES, taken: CLIP, truncated: true, sha256: sha(Buffer.alloc(CLIP, 'A')) });
-    const info = readJson<{ incomplete?: { step: string; reason: string }[]; limitations?: { step: string; reason: string }[] }>(path.join(r.dir, 'case.json'));
+    expect(index.find((l) => l.path === '/dev/shm/big')).toMatchObject({
+      size: BIG_BYTES,
+      taken: CLIP,
+      truncated: true,
+      sha256: sha(Buffer.alloc(CLIP, 'A')),
+    });
+    const info = readJson<{
+      incomplete?: { step: string; reason: string }[];
+      limitations?: { step: string; reason: string }[];
+    }>(path.join(r.dir, 'case.json'));
     const gaps = (info.incomplete ?? []).map((g) => g.reason);
-    expect(gaps).toEqual(expect.arrayContaining([expect.stringMatching(/^mount \/dev\/shm \(tmpfs.*partly collected: 1 file\(s\) cut/)]));
+    expect(gaps).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^mount \/dev\/shm \(tmpfs.*partly collected: 1 file\(s\) cut/),
+      ]),
+    );
     // The named volume the responder did not opt into is a limitation, not a gap of the step.
     expect(gaps.some((g) => g.startsWith('mount /named '))).toBe(false);
-    expect((info.limitations ?? []).map((g) => g.reason)).toEqual(expect.arrayContaining([expect.stringMatching(/^mount \/named \(named-volume.*not collected.*volumes: true/)]));
+    expect((info.limitations ?? []).map((g) => g.reason)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^mount \/named \(named-volume.*not collected.*volumes: true/),
+      ]),
+    );
     // The report the auditor reads names them too (it said "Incomplete (0)" before).
     // (Markdown-escaped there: drop the escapes to compare.)
     const report = fs.readFileSync(path.join(r.dir, 'report.md'), 'utf8').replace(/\\(.)/g, '$1');
-    expect(report.split('\n')[0]).toMatch(/^> \*\*INCOMPLETE: \d+ gaps? — see below; ended partial: step "[^"]+" \(collect:mounts\)/);
+    expect(report.split('\n')[0]).toMatch(
+      /^> \*\*INCOMPLETE: \d+ gaps? — see below; ended partial: step "[^"]+" \(collect:mounts\)/,
+    );
     expect(report).toMatch(/## Incomplete \([1-9]\d*\)/);
-    const incomplete = report.slice(report.indexOf('## Incomplete'), report.indexOf('## Limitations'));
+    const incomplete = report.slice(
+      report.indexOf('## Incomplete'),
+      report.indexOf('## Limitations'),
+    );
     expect(incomplete).toContain('mount /dev/shm (tmpfs, shm) partly collected');
-    expect(report.slice(report.indexOf('## Limitations'), report.indexOf('## Custody'))).toContain(`mount /named (named-volume, ${volume}) not collected`);
+    expect(report.slice(report.indexOf('## Limitations'), report.indexOf('## Custody'))).toContain(
+      `mount /named (named-volume, ${volume}) not collected`,
+    );
   });
 
   test('with volumes: true the named volume is collected; the total budget cuts and says so', () => {
@@ -245,7 +378,10 @@ describe('collect:mounts on a container with a tmpfs, volumes and an edited /etc
     const taken = index.reduce((s, l) => s + l.taken, 0);
     expect(taken).toBeLessThanOrEqual(100);
     expect(index.some((l) => l.truncated && /maxTotalBytes/.test(l.note ?? ''))).toBe(true);
-    const gaps = (readJson<{ incomplete?: { reason: string }[] }>(path.join(r.dir, 'case.json')).incomplete ?? []).map((g) => g.reason);
+    const gaps = (
+      readJson<{ incomplete?: { reason: string }[] }>(path.join(r.dir, 'case.json')).incomplete ??
+      []
+    ).map((g) => g.reason);
     expect(gaps.some((g) => /partly collected/.test(g))).toBe(true);
   });
 
@@ -256,14 +392,25 @@ describe('collect:mounts on a container with a tmpfs, volumes and an edited /etc
     expect(deep.find((l) => l.path === '/scratch/a')).toMatchObject({ type: 'directory' });
     expect(deep.find((l) => l.path === '/scratch/a/b')).toBeUndefined();
     const dm = readJson<MountRecord[]>(path.join(d.dir, 'fs/mounts.json'));
-    expect(dm.find((m) => m.mountPoint === '/scratch')).toMatchObject({ collected: 'partly', why: expect.stringContaining('/scratch/a: deeper than maxDepth 1, not walked') });
-    const dgaps = (readJson<{ incomplete?: { reason: string }[] }>(path.join(d.dir, 'case.json')).incomplete ?? []).map((g) => g.reason);
-    expect(dgaps.some((g) => g.startsWith('mount /scratch (tmpfs') && g.includes('maxDepth 1'))).toBe(true);
+    expect(dm.find((m) => m.mountPoint === '/scratch')).toMatchObject({
+      collected: 'partly',
+      why: expect.stringContaining('/scratch/a: deeper than maxDepth 1, not walked'),
+    });
+    const dgaps = (
+      readJson<{ incomplete?: { reason: string }[] }>(path.join(d.dir, 'case.json')).incomplete ??
+      []
+    ).map((g) => g.reason);
+    expect(
+      dgaps.some((g) => g.startsWith('mount /scratch (tmpfs') && g.includes('maxDepth 1')),
+    ).toBe(true);
 
     const r = runs.counts;
     expect(r.code).toBe(1);
     expect(jsonl<MountIndexLine>(path.join(r.dir, 'fs/mounts-index.jsonl'))).toHaveLength(30);
-    const gaps = (readJson<{ incomplete?: { reason: string }[] }>(path.join(r.dir, 'case.json')).incomplete ?? []).map((g) => g.reason);
+    const gaps = (
+      readJson<{ incomplete?: { reason: string }[] }>(path.join(r.dir, 'case.json')).incomplete ??
+      []
+    ).map((g) => g.reason);
     expect(gaps.some((g) => /maxFiles 30/.test(g))).toBe(true);
   });
 
@@ -273,53 +420,126 @@ describe('collect:mounts on a container with a tmpfs, volumes and an edited /etc
     expect({ code: r.code }).toEqual({ code: 1 });
     expect(r.out).not.toMatch(/no content:/);
     // Read by the helper: only mountinfo knows of /proc and the masked paths.
-    expect(fs.readFileSync(path.join(r.dir, 'fs/mountinfo.txt'), 'utf8')).toMatch(/ \/dev\/shm .* - tmpfs /);
-    const manifest = readJson<{ artifacts: { path: string; source: string }[] }>(path.join(r.dir, 'manifest.json'));
-    expect(manifest.artifacts.find((a) => a.path === 'fs/mountinfo.txt')?.source).toMatch(/^helper container cirt-helper-/);
-    expect(manifest.artifacts.find((a) => a.path === 'fs/mounts-index.jsonl')?.source).toMatch(/via helper container cirt-helper-[0-9a-f]{12}-[0-9a-f]{6} \(image .*\) reading \/proc\/1\/root/);
+    expect(fs.readFileSync(path.join(r.dir, 'fs/mountinfo.txt'), 'utf8')).toMatch(
+      / \/dev\/shm .* - tmpfs /,
+    );
+    const manifest = readJson<{ artifacts: { path: string; source: string }[] }>(
+      path.join(r.dir, 'manifest.json'),
+    );
+    expect(manifest.artifacts.find((a) => a.path === 'fs/mountinfo.txt')?.source).toMatch(
+      /^helper container cirt-helper-/,
+    );
+    expect(manifest.artifacts.find((a) => a.path === 'fs/mounts-index.jsonl')?.source).toMatch(
+      /via helper container cirt-helper-[0-9a-f]{12}-[0-9a-f]{6} \(image .*\) reading \/proc\/1\/root/,
+    );
     const mounts = readJson<MountRecord[]>(path.join(r.dir, 'fs/mounts.json'));
     const shm = mounts.find((m) => m.mountPoint === '/dev/shm')!;
     expect(shm).toMatchObject({ kind: 'tmpfs', fsType: 'tmpfs', collected: 'partly' });
-    expect(manifest.artifacts.find((a) => a.path === shm.tar)?.source).toMatch(/reading \/proc\/1\/root\/dev\/shm/);
-    expect(mounts.find((m) => m.mountPoint === '/scratch')).toMatchObject({ kind: 'tmpfs', collected: 'yes' });
-    expect(mounts.find((m) => m.mountPoint === '/data')).toMatchObject({ kind: 'anonymous-volume', collected: 'yes' });
-    expect(mounts.find((m) => m.mountPoint === '/named')).toMatchObject({ kind: 'named-volume', collected: 'no' });
-    for (const f of ['/etc/hosts', '/etc/resolv.conf', '/etc/hostname']) expect(mounts.find((m) => m.mountPoint === f)).toMatchObject({ kind: 'engine-file', collected: 'yes' });
+    expect(manifest.artifacts.find((a) => a.path === shm.tar)?.source).toMatch(
+      /reading \/proc\/1\/root\/dev\/shm/,
+    );
+    expect(mounts.find((m) => m.mountPoint === '/scratch')).toMatchObject({
+      kind: 'tmpfs',
+      collected: 'yes',
+    });
+    expect(mounts.find((m) => m.mountPoint === '/data')).toMatchObject({
+      kind: 'anonymous-volume',
+      collected: 'yes',
+    });
+    expect(mounts.find((m) => m.mountPoint === '/named')).toMatchObject({
+      kind: 'named-volume',
+      collected: 'no',
+    });
+    for (const f of ['/etc/hosts', '/etc/resolv.conf', '/etc/hostname'])
+      expect(mounts.find((m) => m.mountPoint === f)).toMatchObject({
+        kind: 'engine-file',
+        collected: 'yes',
+      });
     expect(mounts.find((m) => m.mountPoint === '/proc')).toMatchObject({ kind: 'kernel' });
     const index = jsonl<MountIndexLine>(path.join(r.dir, 'fs/mounts-index.jsonl'));
     // The dropper, byte-exact, and the finding on it.
-    expect(index.find((l) => l.path === '/dev/shm/.x')).toMatchObject({ mount: shm.n, type: 'file', mode: 0o755, size: DROPPER.length, taken: DROPPER.length, sha256: sha(DROPPER), change: 'added' });
-    expect(sha(execFileSync('tar', ['-xOf', path.join(r.dir, shm.tar!), 'dev/shm/.x']))).toBe(sha(DROPPER));
+    expect(index.find((l) => l.path === '/dev/shm/.x')).toMatchObject({
+      mount: shm.n,
+      type: 'file',
+      mode: 0o755,
+      size: DROPPER.length,
+      taken: DROPPER.length,
+      sha256: sha(DROPPER),
+      change: 'added',
+    });
+    expect(sha(execFileSync('tar', ['-xOf', path.join(r.dir, shm.tar!), 'dev/shm/.x']))).toBe(
+      sha(DROPPER),
+    );
     const findings = readJson<FindingsDoc>(path.join(r.dir, 'findings.json'));
-    expect(findings.findings.some((f) => f.rule === 'executable-in-temp' && f.summary.includes('/dev/shm/.x'))).toBe(true);
+    expect(
+      findings.findings.some(
+        (f) => f.rule === 'executable-in-temp' && f.summary.includes('/dev/shm/.x'),
+      ),
+    ).toBe(true);
     // The anonymous volume's file and the edited /etc/hosts.
-    expect(index.find((l) => l.path === '/data/note.txt')).toMatchObject({ type: 'file', sha256: sha(ANON), taken: ANON.length });
+    expect(index.find((l) => l.path === '/data/note.txt')).toMatchObject({
+      type: 'file',
+      sha256: sha(ANON),
+      taken: ANON.length,
+    });
     const hostsTar = mounts.find((m) => m.mountPoint === '/etc/hosts')!.tar!;
-    expect(execFileSync('tar', ['-xOf', path.join(r.dir, hostsTar), 'etc/hosts']).toString()).toContain(HOSTS_LINE);
+    expect(
+      execFileSync('tar', ['-xOf', path.join(r.dir, hostsTar), 'etc/hosts']).toString(),
+    ).toContain(HOSTS_LINE);
     // The writer-less FIFO is recorded (the run above did not hang on it); the link is a link.
-    expect(index.find((l) => l.path === '/dev/shm/pipe')).toMatchObject({ type: 'fifo', taken: 0, sha256: null });
-    expect(index.find((l) => l.path === '/dev/shm/shadow-link')).toMatchObject({ type: 'symlink', linkname: '/etc/shadow', taken: 0, sha256: null });
+    expect(index.find((l) => l.path === '/dev/shm/pipe')).toMatchObject({
+      type: 'fifo',
+      taken: 0,
+      sha256: null,
+    });
+    expect(index.find((l) => l.path === '/dev/shm/shadow-link')).toMatchObject({
+      type: 'symlink',
+      linkname: '/etc/shadow',
+      taken: 0,
+      sha256: null,
+    });
     const listing = execFileSync('tar', ['-tvf', path.join(r.dir, shm.tar!)]).toString();
     expect(listing).toMatch(/^p.* dev\/shm\/pipe$/m);
     expect(listing).toMatch(/^l.* dev\/shm\/shadow-link -> \/etc\/shadow$/m);
     const hostShadow = fs.readFileSync('/etc/shadow');
-    for (const f of [...filesUnder(r.dir), ...filesUnder(runs['remote-total'].dir)]) expect({ f, found: fs.readFileSync(f).includes(hostShadow) }).toEqual({ f, found: false });
+    for (const f of [...filesUnder(r.dir), ...filesUnder(runs['remote-total'].dir)])
+      expect({ f, found: fs.readFileSync(f).includes(hostShadow) }).toEqual({ f, found: false });
     // Every index line points at its header in its tar: the offsets are right.
     for (const l of index.filter((x) => x.offset !== null && x.mount === shm.n)) {
       const head = Buffer.alloc(512);
       const fd = fs.openSync(path.join(r.dir, shm.tar!), 'r');
       fs.readSync(fd, head, 0, 512, l.offset!);
       fs.closeSync(fd);
-      expect(head.subarray(0, 100).toString('latin1').replace(/\0.*$/s, '').replace(/\/$/, '')).toBe(l.path.slice(1));
+      expect(
+        head.subarray(0, 100).toString('latin1').replace(/\0.*$/s, '').replace(/\/$/, ''),
+      ).toBe(l.path.slice(1));
     }
     // The per-file budget clipped the big file; the gap is in the case.
-    expect(index.find((l) => l.path === '/dev/shm/big')).toMatchObject({ size: BIG_BYTES, taken: CLIP, truncated: true, sha256: sha(Buffer.alloc(CLIP, 'A')) });
-    const info = readJson<{ incomplete?: { reason: string }[]; limitations?: { reason: string }[] }>(path.join(r.dir, 'case.json'));
+    expect(index.find((l) => l.path === '/dev/shm/big')).toMatchObject({
+      size: BIG_BYTES,
+      taken: CLIP,
+      truncated: true,
+      sha256: sha(Buffer.alloc(CLIP, 'A')),
+    });
+    const info = readJson<{
+      incomplete?: { reason: string }[];
+      limitations?: { reason: string }[];
+    }>(path.join(r.dir, 'case.json'));
     const gaps = (info.incomplete ?? []).map((g) => g.reason);
-    expect(gaps).toEqual(expect.arrayContaining([expect.stringMatching(/^mount \/dev\/shm \(tmpfs.*partly collected: 1 file\(s\) cut/)]));
+    expect(gaps).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^mount \/dev\/shm \(tmpfs.*partly collected: 1 file\(s\) cut/),
+      ]),
+    );
     // /named was not opted into (volumes: true): a limitation, not a gap.
-    expect((info.limitations ?? []).map((g) => g.reason)).toEqual(expect.arrayContaining([expect.stringMatching(/^mount \/named \(named-volume.*not collected.*volumes: true/)]));
-    expect(gaps.some((g) => g.startsWith('mount /data (') || g.startsWith('mount /scratch ('))).toBe(false);
+    expect((info.limitations ?? []).map((g) => g.reason)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^mount \/named \(named-volume.*not collected.*volumes: true/),
+      ]),
+    );
+    expect(
+      gaps.some((g) => g.startsWith('mount /data (') || g.startsWith('mount /scratch (')),
+    ).toBe(false);
   });
 
   test('on a remote engine the total budget holds across mounts, later files keep their metadata, and the gaps say so', () => {
@@ -329,19 +549,33 @@ describe('collect:mounts on a container with a tmpfs, volumes and an edited /etc
     const index = jsonl<MountIndexLine>(path.join(r.dir, 'fs/mounts-index.jsonl'));
     expect(index.reduce((s, l) => s + l.taken, 0)).toBeLessThanOrEqual(100);
     expect(index.some((l) => l.truncated && /maxTotalBytes/.test(l.note ?? ''))).toBe(true);
-    expect(index.find((l) => l.path === '/dev/shm/big')).toMatchObject({ size: BIG_BYTES, truncated: true });
-    const gaps = (readJson<{ incomplete?: { reason: string }[] }>(path.join(r.dir, 'case.json')).incomplete ?? []).map((g) => g.reason);
+    expect(index.find((l) => l.path === '/dev/shm/big')).toMatchObject({
+      size: BIG_BYTES,
+      truncated: true,
+    });
+    const gaps = (
+      readJson<{ incomplete?: { reason: string }[] }>(path.join(r.dir, 'case.json')).incomplete ??
+      []
+    ).map((g) => g.reason);
     expect(gaps.some((g) => /partly collected/.test(g))).toBe(true);
   });
 
-  test('on a remote engine maxFiles and maxDepth cut the helper\'s walk as they cut the local one', () => {
+  test("on a remote engine maxFiles and maxDepth cut the helper's walk as they cut the local one", () => {
     const r = runs['remote-counts'];
     expect({ code: r.code, out: r.out }).toMatchObject({ code: 1 });
     expect(jsonl<MountIndexLine>(path.join(r.dir, 'fs/mounts-index.jsonl'))).toHaveLength(30);
-    const gaps = (readJson<{ incomplete?: { reason: string }[] }>(path.join(r.dir, 'case.json')).incomplete ?? []).map((g) => g.reason);
+    const gaps = (
+      readJson<{ incomplete?: { reason: string }[] }>(path.join(r.dir, 'case.json')).incomplete ??
+      []
+    ).map((g) => g.reason);
     expect(gaps.some((g) => /more entries than maxFiles 30/.test(g))).toBe(true);
     expect(gaps.some((g) => /not walked, the step recorded maxFiles 30/.test(g))).toBe(true);
-    expect(gaps.some((g) => g.startsWith('mount /scratch (tmpfs') && g.includes('/scratch/a: deeper than maxDepth 1'))).toBe(true);
+    expect(
+      gaps.some(
+        (g) =>
+          g.startsWith('mount /scratch (tmpfs') && g.includes('/scratch/a: deeper than maxDepth 1'),
+      ),
+    ).toBe(true);
   });
 
   test('on a remote engine a helper past its timeout is removed, what it sent is kept and the rest are gaps', async () => {
@@ -352,9 +586,17 @@ describe('collect:mounts on a container with a tmpfs, volumes and an edited /etc
     const mounts = readJson<MountRecord[]>(path.join(r.dir, 'fs/mounts.json'));
     expect(mounts.some((m) => /did not finish within 1 s/.test(m.why ?? ''))).toBe(true);
     expect(mounts.find((m) => m.mountPoint === '/var/tmp')).toMatchObject({ collected: 'no' });
-    const gaps = (readJson<{ incomplete?: { reason: string }[] }>(path.join(r.dir, 'case.json')).incomplete ?? []).map((g) => g.reason);
-    expect(gaps.some((g) => g.startsWith('mount /var/tmp (') && /not collected/.test(g))).toBe(true);
-    const left = await docker.listContainers({ all: true, filters: { label: ['cirt.helper=1', 'cirt.case=remote-timeout'] } });
+    const gaps = (
+      readJson<{ incomplete?: { reason: string }[] }>(path.join(r.dir, 'case.json')).incomplete ??
+      []
+    ).map((g) => g.reason);
+    expect(gaps.some((g) => g.startsWith('mount /var/tmp (') && /not collected/.test(g))).toBe(
+      true,
+    );
+    const left = await docker.listContainers({
+      all: true,
+      filters: { label: ['cirt.helper=1', 'cirt.case=remote-timeout'] },
+    });
     expect(left).toEqual([]);
   });
 });

@@ -25,7 +25,11 @@ interface Proc {
 }
 
 function cirt(args: string[], env: NodeJS.ProcessEnv): Promise<Proc> {
-  const child = spawn(process.execPath, [MAIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN, ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -34,19 +38,27 @@ function cirt(args: string[], env: NodeJS.ProcessEnv): Promise<Proc> {
 }
 
 function custody(caseDir: string): CustodyRecord[] {
-  const { records, problems } = checkChain(fs.readFileSync(path.join(caseDir, 'custody.jsonl'), 'utf8'));
+  const { records, problems } = checkChain(
+    fs.readFileSync(path.join(caseDir, 'custody.jsonl'), 'utf8'),
+  );
   expect(problems).toEqual([]);
   expect(records.map((r) => r.seq)).toEqual(records.map((_, i) => i + 1));
   return records;
 }
 
 function caseFolders(dir: string): string[] {
-  return fs.readdirSync(dir).filter((n) => CASE_ID.test(n) && fs.statSync(path.join(dir, n)).isDirectory());
+  return fs
+    .readdirSync(dir)
+    .filter((n) => CASE_ID.test(n) && fs.statSync(path.join(dir, n)).isDirectory());
 }
 
 /** A pid that has exited. */
 function deadPid(): number {
-  return Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+  return Number(
+    spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+      encoding: 'utf8',
+    }).stdout,
+  );
 }
 
 describe('one container, several runs (real engine, real processes)', () => {
@@ -58,8 +70,13 @@ describe('one container, several runs (real engine, real processes)', () => {
 
   beforeAll(async () => {
     docker = await requireEngine();
-    const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
-    if (!fs.existsSync(MAIN)) throw new Error(`build produced no ${MAIN}: ${build.stdout}${build.stderr}`);
+    const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 240_000,
+    });
+    if (!fs.existsSync(MAIN))
+      throw new Error(`build produced no ${MAIN}: ${build.stdout}${build.stderr}`);
   }, 300_000);
 
   afterAll(async () => {
@@ -73,13 +90,43 @@ describe('one container, several runs (real engine, real processes)', () => {
     const cases = path.join(dir, 'burst');
     // A lock left by a run that was SIGKILLed: stale, so the burst must take it over, and only one may win it.
     const stale = containerLockFile(env, 'unix:///var/run/docker.sock', victim.id);
-    fs.writeFileSync(stale, JSON.stringify({ pid: deadPid(), host: os.hostname(), startedAt: new Date().toISOString(), command: 'cirt run contain', token: 'dead', caseId: 'old' }));
+    fs.writeFileSync(
+      stale,
+      JSON.stringify({
+        pid: deadPid(),
+        host: os.hostname(),
+        startedAt: new Date().toISOString(),
+        command: 'cirt run contain',
+        token: 'dead',
+        caseId: 'old',
+      }),
+    );
 
-    const runs = await Promise.all([1, 2, 3].map(() => cirt(['--cases-dir', cases, 'run', 'contain-and-collect', '-t', victim.name, '--yes', '--json'], env)));
+    const runs = await Promise.all(
+      [1, 2, 3].map(() =>
+        cirt(
+          [
+            '--cases-dir',
+            cases,
+            'run',
+            'contain-and-collect',
+            '-t',
+            victim.name,
+            '--yes',
+            '--json',
+          ],
+          env,
+        ),
+      ),
+    );
     const codes = runs.map((r) => r.code).sort();
     expect(codes).toEqual([0, 2, 2]);
     const winner = runs.find((r) => r.code === 0)!;
-    const end = JSON.parse(winner.out.trimEnd().split('\n').at(-1)!) as { type: string; caseId: string; bundle: string };
+    const end = JSON.parse(winner.out.trimEnd().split('\n').at(-1)!) as {
+      type: string;
+      caseId: string;
+      bundle: string;
+    };
     expect(end).toMatchObject({ type: 'run:end' });
     for (const loser of runs.filter((r) => r.code === 2)) {
       expect(loser.out).toBe('');
@@ -98,15 +145,21 @@ describe('one container, several runs (real engine, real processes)', () => {
     // Taking over the dead run's lock is in custody (unless a loser removed it and the winner found the name free).
     const takeovers = records.filter((r) => r.action === 'lock:stale-taken-over');
     expect(takeovers.length).toBeLessThanOrEqual(1);
-    for (const t of takeovers) expect(t).toMatchObject({ result: 'info', details: { holder: { token: 'dead', caseId: 'old' } } });
+    for (const t of takeovers)
+      expect(t).toMatchObject({
+        result: 'info',
+        details: { holder: { token: 'dead', caseId: 'old' } },
+      });
     expect(fs.existsSync(stale)).toBe(false);
     expect(fs.existsSync(path.join(cases, '.locks'))).toBe(false);
   }, 180_000);
 
   test('three cases on one container: release of B keeps what A and C hold ("kept by case A"); the last release restores the container', async () => {
     const victim = await startPlainVictim(docker, `${prefix}b`);
-    const cli = (...args: string[]) => runCli(['--cases-dir', path.join(dir, 'three'), ...args], { env });
-    for (const c of ['A', 'B', 'C']) expect((await cli('run', 'contain', '-t', victim.name, '--case', c, '--yes')).code).toBe(0);
+    const cli = (...args: string[]) =>
+      runCli(['--cases-dir', path.join(dir, 'three'), ...args], { env });
+    for (const c of ['A', 'B', 'C'])
+      expect((await cli('run', 'contain', '-t', victim.name, '--case', c, '--yes')).code).toBe(0);
     const state = async () => {
       const i = await docker.getContainer(victim.id).inspect();
       return { paused: i.State.Paused, networks: Object.keys(i.NetworkSettings.Networks).sort() };
@@ -119,12 +172,18 @@ describe('one container, several runs (real engine, real processes)', () => {
     expect(b.out).toMatch(/network-isolate: kept by case A, case C/);
     expect(await state()).toEqual({ paused: true, networks: ['cirt-quarantine'] });
     const bRecords = custody(path.join(dir, 'three', 'B'));
-    expect(bRecords.find((r) => r.action === 'release:unpause')).toMatchObject({ result: 'noop', details: { keptBy: ['A', 'C'] } });
+    expect(bRecords.find((r) => r.action === 'release:unpause')).toMatchObject({
+      result: 'noop',
+      details: { keptBy: ['A', 'C'] },
+    });
 
     // A released before C: A applied the containment, C only found it in force; C's release must still undo it.
     const a = await cli('release', '--case', 'A', '--json');
     expect(a.code).toBe(0);
-    const report = JSON.parse(a.out) as { kept: { action: string; keptBy: string[] }[]; outcomes: { action: string; keptBy?: string[] }[] };
+    const report = JSON.parse(a.out) as {
+      kept: { action: string; keptBy: string[] }[];
+      outcomes: { action: string; keptBy?: string[] }[];
+    };
     // The lab's victim has restart policy "no" already: every case found it so, and holds it as it is.
     expect(report.kept.map((k) => [k.action, k.keptBy])).toEqual([
       ['release:restart-policy', ['C']],
@@ -143,8 +202,12 @@ describe('one container, several runs (real engine, real processes)', () => {
   test('alerts on several containers at once: the quarantine network is created once, every run uses that one', async () => {
     const name = `${prefix}d-quarantine`;
     // CheckDuplicate is best effort: concurrent creates made two networks of one name here (dockerd 20.10).
-    const got = await Promise.all(Array.from({ length: 8 }, () => ensureQuarantineNetwork(docker, name)));
-    const same = (await docker.listNetworks({ filters: { name: [name] } })).filter((n) => n.Name === name);
+    const got = await Promise.all(
+      Array.from({ length: 8 }, () => ensureQuarantineNetwork(docker, name)),
+    );
+    const same = (await docker.listNetworks({ filters: { name: [name] } })).filter(
+      (n) => n.Name === name,
+    );
     expect(same.map((n) => n.Id)).toEqual([got[0].id]);
     expect(new Set(got.map((g) => g.id))).toEqual(new Set([got[0].id]));
     expect(got.filter((g) => g.created).length).toBeLessThanOrEqual(1);
@@ -153,20 +216,41 @@ describe('one container, several runs (real engine, real processes)', () => {
   test('two concurrent `cirt seal --case X`: one seals, the other exits 2 naming the holder; the bundle verifies', async () => {
     const victim = await startPlainVictim(docker, `${prefix}c`);
     // Random bytes do not compress: sealing takes long enough for the second seal to arrive while the first holds the case.
-    await execOk(docker, victim.id, ['sh', '-c', 'dd if=/dev/urandom of=/tmp/noise bs=1M count=80 2>/dev/null'], { timeoutMs: 120_000 });
+    await execOk(
+      docker,
+      victim.id,
+      ['sh', '-c', 'dd if=/dev/urandom of=/tmp/noise bs=1M count=80 2>/dev/null'],
+      { timeoutMs: 120_000 },
+    );
     const cases = path.join(dir, 'seal');
     const pb = path.join(dir, 'export.yaml');
     fs.writeFileSync(pb, `name: export\nsteps:\n  - uses: collect:export\n`);
-    expect((await runCli(['--cases-dir', cases, 'run', pb, '-t', victim.name, '--case', 'X', '--yes'], { env })).code).toBe(0);
+    expect(
+      (
+        await runCli(['--cases-dir', cases, 'run', pb, '-t', victim.name, '--case', 'X', '--yes'], {
+          env,
+        })
+      ).code,
+    ).toBe(0);
     const first = cirt(['--cases-dir', cases, 'seal', '--case', 'X'], env);
-    await waitFor('the first seal holds the case lock', async () => fs.existsSync(path.join(cases, '.locks', 'X.lock')), 30_000, 20);
-    const holder = JSON.parse(fs.readFileSync(path.join(cases, '.locks', 'X.lock'), 'utf8')) as { pid: number; command: string };
+    await waitFor(
+      'the first seal holds the case lock',
+      async () => fs.existsSync(path.join(cases, '.locks', 'X.lock')),
+      30_000,
+      20,
+    );
+    const holder = JSON.parse(fs.readFileSync(path.join(cases, '.locks', 'X.lock'), 'utf8')) as {
+      pid: number;
+      command: string;
+    };
     const second = await cirt(['--cases-dir', cases, 'seal', '--case', 'X'], env);
     const one = await first;
     expect(one.code).toBe(0);
     expect(one.out).toContain('sealed case X');
     expect(second.code).toBe(2);
-    expect(second.err).toContain(`Case X is being written by another cirt: pid ${holder.pid} on host ${os.hostname()}`);
+    expect(second.err).toContain(
+      `Case X is being written by another cirt: pid ${holder.pid} on host ${os.hostname()}`,
+    );
     expect(second.err).toContain('cirt seal');
     expect((await cirt(['verify', path.join(cases, 'X.tar.gz')], env)).code).toBe(0);
     custody(path.join(cases, 'X'));

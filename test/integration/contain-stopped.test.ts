@@ -40,7 +40,10 @@ describe('isolating and releasing a container that is not running (real engine)'
       NetworkingConfig: { EndpointsConfig: { [svc]: { Aliases: ['api.internal'] } } },
     });
     id = c.id;
-    fs.writeFileSync(playbook, `name: isolate-only\nsteps:\n  - id: isolate\n    uses: contain:network-isolate\n    with:\n      network: ${quarantine}\n`);
+    fs.writeFileSync(
+      playbook,
+      `name: isolate-only\nsteps:\n  - id: isolate\n    uses: contain:network-isolate\n    with:\n      network: ${quarantine}\n`,
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -59,25 +62,41 @@ describe('isolating and releasing a container that is not running (real engine)'
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(Object.keys(await aliasesOf(docker, id))).toEqual([quarantine]);
-    const rec = JSON.parse(fs.readFileSync(path.join(dir, 'stopped', 'containment', 'network-isolate.json'), 'utf8'));
+    const rec = JSON.parse(
+      fs.readFileSync(path.join(dir, 'stopped', 'containment', 'network-isolate.json'), 'utf8'),
+    );
     const svcId = ((await docker.getNetwork(svc).inspect()) as { Id: string }).Id;
-    expect(rec.before).toEqual([expect.objectContaining({ name: svc, id: svcId, aliases: expect.arrayContaining(['api.internal']) })]);
+    expect(rec.before).toEqual([
+      expect.objectContaining({
+        name: svc,
+        id: svcId,
+        aliases: expect.arrayContaining(['api.internal']),
+      }),
+    ]);
 
     const again = await cli('run', playbook, '--target', name, '--case', 'stopped');
     expect(again.code).toBe(0);
-    expect(again.out).toMatch(/noop: .*already isolated: only on quarantine network .* \(by case stopped\)/);
+    expect(again.out).toMatch(
+      /noop: .*already isolated: only on quarantine network .* \(by case stopped\)/,
+    );
   });
 
   test('cirt ps --all shows it quarantined by the case', async () => {
     const r = await runCli(['ps', '--all', '--json']);
-    const row = (JSON.parse(r.out) as { id: string; quarantined: boolean; case: string | null }[]).find((x) => x.id === id);
+    const row = (
+      JSON.parse(r.out) as { id: string; quarantined: boolean; case: string | null }[]
+    ).find((x) => x.id === id);
     expect(row).toMatchObject({ quarantined: true, case: 'stopped' });
   });
 
   test('release puts it back on its network with its alias and off the quarantine; it then starts there', async () => {
     const r = await cli('release', '--case', 'stopped', '--json');
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.out).outcomes.find((o: { action: string }) => o.action === 'release:network-isolate')).toMatchObject({
+    expect(
+      JSON.parse(r.out).outcomes.find(
+        (o: { action: string }) => o.action === 'release:network-isolate',
+      ),
+    ).toMatchObject({
       result: 'ok',
       details: expect.objectContaining({ rejoined: [svc], left: [quarantine] }),
     });

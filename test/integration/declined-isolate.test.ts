@@ -19,10 +19,19 @@ const sh = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
  * Runs the built binary on a pseudo-terminal (util-linux `script`), as a responder at a shell does:
  * stdin and stderr are a TTY, so cirt asks. `answer` sees the output so far and returns what to type.
  */
-function onTerminal(args: string[], cwd: string, answer: (out: string) => string | undefined, timeoutMs: number): Promise<{ code: number | null; out: string }> {
+function onTerminal(
+  args: string[],
+  cwd: string,
+  answer: (out: string) => string | undefined,
+  timeoutMs: number,
+): Promise<{ code: number | null; out: string }> {
   const cmd = [process.execPath, MAIN, ...args].map(sh).join(' ');
   // -e: script exits with the command's code; -f: output flushed as it comes; the pty is 200 columns wide.
-  const child = spawn('script', ['-qefc', `stty cols 200 rows 50; exec ${cmd}`, '/dev/null'], { cwd, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawn('script', ['-qefc', `stty cols 200 rows 50; exec ${cmd}`, '/dev/null'], {
+    cwd,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   let out = '';
   const typed = new Set<string>();
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
@@ -51,8 +60,13 @@ describe('a declined isolate on a real terminal (real engine, the built binary)'
 
   beforeAll(async () => {
     docker = await requireEngine();
-    const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
-    if (!fs.existsSync(MAIN)) throw new Error(`build produced no ${MAIN}: ${build.stdout}${build.stderr}`);
+    const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 240_000,
+    });
+    if (!fs.existsSync(MAIN))
+      throw new Error(`build produced no ${MAIN}: ${build.stdout}${build.stderr}`);
     lab = await stageCompromise(docker, { prefix });
   }, 300_000);
 
@@ -64,7 +78,17 @@ describe('a declined isolate on a real terminal (real engine, the built binary)'
   test('Given contain-and-collect at the isolate prompt, When the responder answers s, Then exit 1, run:end not-contained, still on its network, report says NOT CONTAINED', async () => {
     const caseId = `${prefix}-case`;
     const r = await onTerminal(
-      ['--cases-dir', path.join(cwd, 'cases'), 'run', 'contain-and-collect', '-t', lab.victim.name, '--case', caseId, '--json'],
+      [
+        '--cases-dir',
+        path.join(cwd, 'cases'),
+        'run',
+        'contain-and-collect',
+        '-t',
+        lab.victim.name,
+        '--case',
+        caseId,
+        '--json',
+      ],
       cwd,
       (out) => (out.includes('[y/s/A]') ? 's\r' : undefined),
       240_000,
@@ -78,14 +102,32 @@ describe('a declined isolate on a real terminal (real engine, the built binary)'
     const events = r.out
       .split(/\r?\n/)
       .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as { type: string; stepId?: string; status?: string; exitCode?: number; message?: string; bundle?: string });
-    expect(events.find((e) => e.type === 'step:end' && e.stepId === 'isolate')).toMatchObject({ status: 'declined' });
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            type: string;
+            stepId?: string;
+            status?: string;
+            exitCode?: number;
+            message?: string;
+            bundle?: string;
+          },
+      );
+    expect(events.find((e) => e.type === 'step:end' && e.stepId === 'isolate')).toMatchObject({
+      status: 'declined',
+    });
     // skip goes on: the rest of the playbook ran, the seal too.
-    expect(events.find((e) => e.type === 'step:end' && e.stepId === 'fs-diff')?.status).toMatch(/^(ok|noop)$/);
-    expect(events.find((e) => e.type === 'step:end' && e.stepId === 'seal')).toMatchObject({ status: 'ok' });
+    expect(events.find((e) => e.type === 'step:end' && e.stepId === 'fs-diff')?.status).toMatch(
+      /^(ok|noop)$/,
+    );
+    expect(events.find((e) => e.type === 'step:end' && e.stepId === 'seal')).toMatchObject({
+      status: 'ok',
+    });
     const end = events.at(-1)!;
     expect(end).toMatchObject({ type: 'run:end', status: 'not-contained', exitCode: 1 });
-    expect(end.message).toMatch(/^the responder declined step "isolate" \(contain:network-isolate\): containment not applied/);
+    expect(end.message).toMatch(
+      /^the responder declined step "isolate" \(contain:network-isolate\): containment not applied/,
+    );
 
     // The container was not isolated: still on its production network, never on the quarantine one.
     const info = await docker.getContainer(lab.victim.id).inspect();
@@ -95,28 +137,65 @@ describe('a declined isolate on a real terminal (real engine, the built binary)'
     const dir = path.join(cwd, 'cases', caseId);
     const custody = checkChain(fs.readFileSync(path.join(dir, 'custody.jsonl'), 'utf8'));
     expect(custody.problems).toEqual([]);
-    expect(custody.records.find((c) => c.step === 'isolate')).toMatchObject({ action: 'contain:network-isolate', result: 'declined', details: { answer: 'skip', containment: true } });
-    expect(custody.records.some((c) => c.step === 'isolate' && c.result === 'approved')).toBe(false);
+    expect(custody.records.find((c) => c.step === 'isolate')).toMatchObject({
+      action: 'contain:network-isolate',
+      result: 'declined',
+      details: { answer: 'skip', containment: true },
+    });
+    expect(custody.records.some((c) => c.step === 'isolate' && c.result === 'approved')).toBe(
+      false,
+    );
     const info2 = JSON.parse(fs.readFileSync(path.join(dir, 'case.json'), 'utf8'));
-    expect(info2.runs[0].declined).toEqual([expect.objectContaining({ step: 'isolate', uses: 'contain:network-isolate', answer: 'skip', containment: true })]);
-    const md = fs.readFileSync(path.join(dir, 'report.md'), 'utf8').replace(/\\(.)/g, '$1').split('\n');
-    expect(md[0]).toMatch(/^> \*\*NOT CONTAINED: the responder declined step "isolate" \(contain:network-isolate\) \(custody #\d+\): its containment was not applied\*\*$/);
+    expect(info2.runs[0].declined).toEqual([
+      expect.objectContaining({
+        step: 'isolate',
+        uses: 'contain:network-isolate',
+        answer: 'skip',
+        containment: true,
+      }),
+    ]);
+    const md = fs
+      .readFileSync(path.join(dir, 'report.md'), 'utf8')
+      .replace(/\\(.)/g, '$1')
+      .split('\n');
+    expect(md[0]).toMatch(
+      /^> \*\*NOT CONTAINED: the responder declined step "isolate" \(contain:network-isolate\) \(custody #\d+\): its containment was not applied\*\*$/,
+    );
     expect(md.indexOf(`# Evidence report: case ${caseId}`)).toBeGreaterThan(0);
-    expect(fs.readFileSync(path.join(dir, 'report.html'), 'utf8')).toMatch(/<body>\n<p class="banner" role="alert">NOT CONTAINED: /);
+    expect(fs.readFileSync(path.join(dir, 'report.html'), 'utf8')).toMatch(
+      /<body>\n<p class="banner" role="alert">NOT CONTAINED: /,
+    );
     expect(fs.existsSync(end.bundle!)).toBe(true);
   }, 300_000);
 
   test('Enter (the default) at the isolate prompt stops the run: later steps not run, the seal runs, exit 1, not-contained', async () => {
     const caseId = `${prefix}-enter`;
     const r = await onTerminal(
-      ['--cases-dir', path.join(cwd, 'cases'), 'run', 'contain-and-collect', '-t', lab.victim.name, '--case', caseId, '--json'],
+      [
+        '--cases-dir',
+        path.join(cwd, 'cases'),
+        'run',
+        'contain-and-collect',
+        '-t',
+        lab.victim.name,
+        '--case',
+        caseId,
+        '--json',
+      ],
       cwd,
       (out) => (out.includes('[y/s/A]') ? '\r' : undefined),
       240_000,
     );
     expect(r.code).toBe(1);
-    const events = r.out.split(/\r?\n/).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; stepId?: string; status?: string; message?: string });
-    const status = (id: string) => events.find((e) => e.type === 'step:end' && e.stepId === id)?.status;
+    const events = r.out
+      .split(/\r?\n/)
+      .filter((l) => l.startsWith('{'))
+      .map(
+        (l) =>
+          JSON.parse(l) as { type: string; stepId?: string; status?: string; message?: string },
+      );
+    const status = (id: string) =>
+      events.find((e) => e.type === 'step:end' && e.stepId === id)?.status;
     expect(status('isolate')).toBe('declined');
     expect(status('no-restart')).toBe('skipped');
     expect(status('fs-diff')).toBe('skipped');
@@ -130,13 +209,27 @@ describe('a declined isolate on a real terminal (real engine, the built binary)'
   test('Ctrl-C at the isolate prompt is still an interrupt: exit 130, run:end aborted', async () => {
     const caseId = `${prefix}-intr`;
     const r = await onTerminal(
-      ['--cases-dir', path.join(cwd, 'cases'), 'run', 'contain-and-collect', '-t', lab.victim.name, '--case', caseId, '--json'],
+      [
+        '--cases-dir',
+        path.join(cwd, 'cases'),
+        'run',
+        'contain-and-collect',
+        '-t',
+        lab.victim.name,
+        '--case',
+        caseId,
+        '--json',
+      ],
       cwd,
       (out) => (out.includes('[y/s/A]') ? '\x03' : undefined),
       240_000,
     );
     expect(r.code).toBe(130);
-    const end = r.out.split(/\r?\n/).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).at(-1);
+    const end = r.out
+      .split(/\r?\n/)
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l))
+      .at(-1);
     expect(end).toMatchObject({ type: 'run:end', status: 'aborted', exitCode: 130 });
   }, 300_000);
 });

@@ -15,7 +15,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * its create event — proof the stream works and the end of the window — and returns what came before.
  */
 async function watchEvents(docker: Docker) {
-  const stream = (await docker.getEvents()) as unknown as NodeJS.ReadableStream & { destroy(): void };
+  const stream = (await docker.getEvents()) as unknown as NodeJS.ReadableStream & {
+    destroy(): void;
+  };
   const seen: Record<string, unknown>[] = [];
   let rest = '';
   stream.on('data', (chunk: Buffer) => {
@@ -26,9 +28,15 @@ async function watchEvents(docker: Docker) {
   return {
     async until(marker: string): Promise<Record<string, unknown>[]> {
       const net = await docker.createNetwork({ Name: marker });
-      const isMarker = (e: Record<string, unknown>) => e.Action === 'create' && (e.Actor as { ID?: string })?.ID === net.id;
+      const isMarker = (e: Record<string, unknown>) =>
+        e.Action === 'create' && (e.Actor as { ID?: string })?.ID === net.id;
       try {
-        await waitFor(`the create event of network ${marker}`, async () => seen.some(isMarker), 5_000, 50);
+        await waitFor(
+          `the create event of network ${marker}`,
+          async () => seen.some(isMarker),
+          5_000,
+          50,
+        );
         return seen.slice(0, seen.findIndex(isMarker));
       } finally {
         stream.destroy();
@@ -48,8 +56,14 @@ async function snapshot(docker: Docker, id: string, prefix: string) {
   const mine = (name: string) => name.replace(/^\//, '').startsWith(`${prefix}-`);
   return {
     inspect: await docker.getContainer(id).inspect(),
-    networks: (await docker.listNetworks()).filter((n) => mine(n.Name)).map((n) => `${n.Id} ${n.Name}`).sort(),
-    containers: (await docker.listContainers({ all: true })).filter((c) => c.Names.some(mine)).map((c) => `${c.Id} ${c.State}`).sort(),
+    networks: (await docker.listNetworks())
+      .filter((n) => mine(n.Name))
+      .map((n) => `${n.Id} ${n.Name}`)
+      .sort(),
+    containers: (await docker.listContainers({ all: true }))
+      .filter((c) => c.Names.some(mine))
+      .map((c) => `${c.Id} ${c.State}`)
+      .sort(),
   };
 }
 
@@ -96,12 +110,33 @@ describe('--dry-run touches nothing (real engine)', () => {
     expect(before.networks).toHaveLength(1);
 
     const watch = await watchEvents(docker);
-    const r = await runCli(['--cases-dir', dir, 'run', playbook, '--target', lab.victim.name, '--dry-run', '--yes', '--json']);
+    const r = await runCli([
+      '--cases-dir',
+      dir,
+      'run',
+      playbook,
+      '--target',
+      lab.victim.name,
+      '--dry-run',
+      '--yes',
+      '--json',
+    ]);
     expect(r.code).toBe(0);
-    const events = r.out.trim().split('\n').map((l) => JSON.parse(l));
-    expect(events[events.length - 1]).toMatchObject({ type: 'run:end', status: 'planned', caseDir: null });
-    expect(events.filter((e) => e.type === 'step:end').map((e) => e.status)).toEqual(Array(6).fill('planned'));
-    expect(events[0].steps.map((s: { plan: string }) => s.plan).join('\n')).toMatch(/freeze[\s\S]*disconnect[\s\S]*restart policy[\s\S]*cap[\s\S]*stop[\s\S]*SIGKILL/);
+    const events = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(events[events.length - 1]).toMatchObject({
+      type: 'run:end',
+      status: 'planned',
+      caseDir: null,
+    });
+    expect(events.filter((e) => e.type === 'step:end').map((e) => e.status)).toEqual(
+      Array(6).fill('planned'),
+    );
+    expect(events[0].steps.map((s: { plan: string }) => s.plan).join('\n')).toMatch(
+      /freeze[\s\S]*disconnect[\s\S]*restart policy[\s\S]*cap[\s\S]*stop[\s\S]*SIGKILL/,
+    );
 
     const after = await snapshot(docker, lab.victim.id, prefix);
     expect(after.inspect).toEqual(before.inspect);

@@ -16,7 +16,10 @@ jest.setTimeout(600_000);
 
 function sink(): { stream: Writable; text: () => string } {
   const chunks: Buffer[] = [];
-  return { stream: new Writable({ write: (c: Buffer, _e, cb) => (chunks.push(Buffer.from(c)), cb()) }), text: () => Buffer.concat(chunks).toString('utf8') };
+  return {
+    stream: new Writable({ write: (c: Buffer, _e, cb) => (chunks.push(Buffer.from(c)), cb()) }),
+    text: () => Buffer.concat(chunks).toString('utf8'),
+  };
 }
 
 function listTree(root: string): string[] {
@@ -50,7 +53,12 @@ function fileContains(file: string, needle: Buffer): boolean {
   }
 }
 
-const jsonl = <T>(file: string): T[] => fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);
+const jsonl = <T>(file: string): T[] =>
+  fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as T);
 
 describe('collecting a hostile container', () => {
   let docker: Docker;
@@ -71,11 +79,25 @@ describe('collecting a hostile container', () => {
     const playbook = path.join(tmp, 'hostile.yaml');
     fs.writeFileSync(
       playbook,
-      ['name: hostile-collect', 'steps:', '  - uses: contain:pause', '  - uses: collect:logs', '  - uses: collect:fs-diff', '  - uses: evidence:seal', '    always: true', '    with:', '      gzipLevel: 1', ''].join('\n'),
+      [
+        'name: hostile-collect',
+        'steps:',
+        '  - uses: contain:pause',
+        '  - uses: collect:logs',
+        '  - uses: collect:fs-diff',
+        '  - uses: evidence:seal',
+        '    always: true',
+        '    with:',
+        '      gzipLevel: 1',
+        '',
+      ].join('\n'),
     );
     before = listTree(tmp);
     const out = sink();
-    const r = await runCommand({ playbook, target: lab.name, caseId, casesDir, yes: true }, { out: out.stream, err: out.stream, interactive: false, env: process.env, cwd: tmp });
+    const r = await runCommand(
+      { playbook, target: lab.name, caseId, casesDir, yes: true },
+      { out: out.stream, err: out.stream, interactive: false, env: process.env, cwd: tmp },
+    );
     exitCode = r.exitCode;
     runOut = out.text();
     caseDir = path.join(casesDir, caseId);
@@ -91,39 +113,75 @@ describe('collecting a hostile container', () => {
     expect(runOut).toMatch(/^ {2}◐ fs-diff \(collect:fs-diff\) partial: .*PARTIAL: \d+ gap\(s\)/m);
     expect(runOut).toMatch(/^INCOMPLETE: 1 step\(s\) partial: \d+ gap\(s\) noted/m);
     expect(runOut).not.toMatch(/^OK:/m);
-     
+
     expect(runOut).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
     expect(runOut).toMatch(/the engine cannot archive a path whose name is not UTF-8/);
   });
 
   test('every hostile name is indexed with its exact bytes and the hash of its content', () => {
     const index = jsonl<IndexLine>(path.join(caseDir, 'fs/diff-index.jsonl'));
-    const byBytes = new Map(index.map((e) => [(e.pathB64 ? Buffer.from(e.pathB64, 'base64') : Buffer.from(e.path)).toString('latin1'), e]));
+    const byBytes = new Map(
+      index.map((e) => [
+        (e.pathB64 ? Buffer.from(e.pathB64, 'base64') : Buffer.from(e.path)).toString('latin1'),
+        e,
+      ]),
+    );
     for (const f of [...lab.files, ...lab.topLevel, lab.big]) {
       const e = byBytes.get(f.path.toString('latin1'));
-      expect({ path: f.path.toString('utf8'), sha256: e?.sha256, size: e?.size }).toEqual({ path: f.path.toString('utf8'), sha256: f.sha256, size: f.size });
+      expect({ path: f.path.toString('utf8'), sha256: e?.sha256, size: e?.size }).toEqual({
+        path: f.path.toString('utf8'),
+        sha256: f.sha256,
+        size: f.size,
+      });
     }
-    expect(index.filter((e) => e.path.startsWith(`${lab.manyDir}/f`) && e.type === 'file')).toHaveLength(lab.manyCount);
-    for (const l of lab.symlinks) expect(byBytes.get(l.path)).toMatchObject({ type: 'symlink', linkname: l.target, sha256: null });
-    const deleted = JSON.parse(fs.readFileSync(path.join(caseDir, 'fs/deleted.json'), 'utf8')) as string[];
+    expect(
+      index.filter((e) => e.path.startsWith(`${lab.manyDir}/f`) && e.type === 'file'),
+    ).toHaveLength(lab.manyCount);
+    for (const l of lab.symlinks)
+      expect(byBytes.get(l.path)).toMatchObject({
+        type: 'symlink',
+        linkname: l.target,
+        sha256: null,
+      });
+    const deleted = JSON.parse(
+      fs.readFileSync(path.join(caseDir, 'fs/deleted.json'), 'utf8'),
+    ) as string[];
     expect(deleted).toEqual(expect.arrayContaining(lab.deleted));
   });
 
   test('GNU tar reads diff.tar (with --ignore-zeros) and finds the same content, without extracting anything', () => {
-    const listing = execFileSync('tar', ['--ignore-zeros', '-tf', path.join(caseDir, 'fs/diff.tar')], { maxBuffer: 64 << 20 });
+    const listing = execFileSync(
+      'tar',
+      ['--ignore-zeros', '-tf', path.join(caseDir, 'fs/diff.tar')],
+      { maxBuffer: 64 << 20 },
+    );
     const entries = listing.toString('latin1').split('\n').filter(Boolean);
     expect(entries.length).toBeGreaterThanOrEqual(lab.manyCount + lab.files.length);
-    const big = execFileSync('sh', ['-c', `tar --ignore-zeros -xOf "$1" hostile/big.bin | sha256sum`, 'sh', path.join(caseDir, 'fs/diff.tar')]).toString().split(' ')[0];
+    const big = execFileSync('sh', [
+      '-c',
+      `tar --ignore-zeros -xOf "$1" hostile/big.bin | sha256sum`,
+      'sh',
+      path.join(caseDir, 'fs/diff.tar'),
+    ])
+      .toString()
+      .split(' ')[0];
     expect(big).toBe(lab.big.sha256);
   });
 
   test('links are recorded as links: stat.jsonl never follows them; the host /etc/shadow is in no artifact', () => {
     const stats = jsonl<StatRecord>(path.join(caseDir, 'fs/stat.jsonl'));
-    for (const l of lab.symlinks) expect(stats.find((s) => s.path === l.path)).toMatchObject({ type: 'symlink', linkTarget: l.target });
+    for (const l of lab.symlinks)
+      expect(stats.find((s) => s.path === l.path)).toMatchObject({
+        type: 'symlink',
+        linkTarget: l.target,
+      });
     const hostShadow = fs.readFileSync('/etc/shadow');
     expect(hostShadow.length).toBeGreaterThan(0);
-    const files = listTree(caseDir).map((r) => path.join(caseDir, r)).filter((f) => fs.lstatSync(f).isFile());
-    for (const f of [...files, path.join(casesDir, `${caseId}.tar.gz`)]) expect({ f, found: fileContains(f, hostShadow) }).toEqual({ f, found: false });
+    const files = listTree(caseDir)
+      .map((r) => path.join(caseDir, r))
+      .filter((f) => fs.lstatSync(f).isFile());
+    for (const f of [...files, path.join(casesDir, `${caseId}.tar.gz`)])
+      expect({ f, found: fileContains(f, hostShadow) }).toEqual({ f, found: false });
   });
 
   test('escape sequences and the 1 MiB line are kept in the log artifact', () => {
@@ -140,14 +198,27 @@ describe('collecting a hostile container', () => {
   test('nothing was written outside the case folder and its bundle', () => {
     const after = listTree(tmp);
     const added = after.filter((p) => !before.includes(p));
-    const allowed = (p: string): boolean => p === 'cases' || p === `cases/${caseId}` || p.startsWith(`cases/${caseId}/`) || p === `cases/${caseId}.tar.gz` || p === `cases/${caseId}.tar.gz.sha256`;
+    const allowed = (p: string): boolean =>
+      p === 'cases' ||
+      p === `cases/${caseId}` ||
+      p.startsWith(`cases/${caseId}/`) ||
+      p === `cases/${caseId}.tar.gz` ||
+      p === `cases/${caseId}.tar.gz.sha256`;
     expect(added.filter((p) => !allowed(p))).toEqual([]);
-    expect(fs.readdirSync(os.tmpdir()).filter((n) => /kworkerd|big\.bin|shadow-link|^hostile$/.test(n))).toEqual([]);
+    expect(
+      fs.readdirSync(os.tmpdir()).filter((n) => /kworkerd|big\.bin|shadow-link|^hostile$/.test(n)),
+    ).toEqual([]);
   });
 
   test('the sealed case verifies with cirt and with stock tools despite the hostile names inside', async () => {
     const out = sink();
-    const code = await main(['verify', path.join(casesDir, `${caseId}.tar.gz`)], { out: out.stream, err: out.stream, interactive: false, env: process.env, cwd: tmp });
+    const code = await main(['verify', path.join(casesDir, `${caseId}.tar.gz`)], {
+      out: out.stream,
+      err: out.stream,
+      interactive: false,
+      env: process.env,
+      cwd: tmp,
+    });
     expect({ code, out: out.text() }).toMatchObject({ code: 0 });
     execFileSync('sha256sum', ['-c', '--quiet', 'SHA256SUMS'], { cwd: caseDir });
     const report = fs.readFileSync(path.join(caseDir, 'report.md'), 'utf8');

@@ -35,7 +35,8 @@ async function writeHugeLog(file: string, hugeBytes: number): Promise<number> {
   const tail = `\n${iso(2_000)} after the flood\n${iso(3_000)} still logging\n`;
   await write(head);
   const block = Buffer.alloc(1 << 20, 0x41);
-  for (let left = hugeBytes; left > 0; left -= block.length) await write(left >= block.length ? block : block.subarray(0, left));
+  for (let left = hugeBytes; left > 0; left -= block.length)
+    await write(left >= block.length ? block : block.subarray(0, left));
   await write(tail);
   out.end();
   await once(out, 'close');
@@ -43,8 +44,13 @@ async function writeHugeLog(file: string, hugeBytes: number): Promise<number> {
 }
 
 /** Runs `script` (ESM, importing dist/) in a child node; resolves its JSON output and the peak RSS. */
-function child(script: string, args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  const p = spawn(process.execPath, ['--input-type=module', '-e', script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function child(
+  script: string,
+  args: string[],
+): Promise<{ code: number | null; out: string; err: string }> {
+  const p = spawn(process.execPath, ['--input-type=module', '-e', script, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   p.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -70,7 +76,11 @@ console.log(JSON.stringify({ events, logs, warnings: warnings.filter((w) => w.in
 describe('a huge log line in a case folder (no engine)', () => {
   let base: string;
   beforeAll(async () => {
-    const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
+    const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 240_000,
+    });
     if (build.status !== 0) throw new Error(`tsc failed: ${build.stdout}${build.stderr}`);
     base = await mkdtemp(path.join(os.tmpdir(), 'cirt-huge-'));
   }, 300_000);
@@ -80,34 +90,61 @@ describe('a huge log line in a case folder (no engine)', () => {
   test.each([
     ['80 MB, clip at 64 KiB', 80_000_000, 65_536],
     ['600 MB (> V8 max string), default clip (4 MiB)', 600_000_000, undefined],
-  ])('%s: the other events kept, one clipped event, the process stays small', async (_name, huge, max) => {
-    const dir = path.join(base, `case-${huge}`);
-    await mkdir(dir);
-    await writeCase(dir, compromisedCase());
-    const size = await writeHugeLog(path.join(dir, 'logs', 'stdout.log'), huge);
-    const r = await child(BUILD_SCRIPT, [dir, ...(max ? [String(max)] : [])]);
-    expect(r.err).toBe('');
-    expect(r.code).toBe(0);
-    const res = JSON.parse(r.out) as { events: number; logs: { message: string; length: number; clippedBytes: number | null }[]; warnings: string[]; maxRssKiB: number };
-    const stdout = res.logs.filter((l) => !l.message.startsWith('warn') && !l.message.startsWith('fatal'));
-    expect(stdout.map((l) => l.message.slice(0, 16))).toEqual(['before the flood', 'AAAAAAAAAAAAAAAA', 'after the flood', 'still logging']);
-    const clip = stdout[1];
-    const kept = (max ?? 4 * 1024 * 1024) - `${iso(1_000)} `.length;
-    expect(clip.clippedBytes).toBe(huge - kept);
-    expect(clip.message).toMatch(new RegExp(`… \\[clipped: ${(huge - kept).toLocaleString('en-US')} bytes not shown\\]$`));
-    expect(res.warnings.some((w) => /logs\/stdout\.log:2: line longer than .* bytes clipped in the timeline/.test(w))).toBe(true);
-    // The rest of the case is there too (fs, engine, process… events), not only the logs.
-    expect(res.events).toBeGreaterThan(30);
-    // Bounded: far below the line's size (measured here: see the report; ~100-130 MiB for node itself + the clip).
-    expect(res.maxRssKiB * 1024).toBeLessThan(250 * 1024 * 1024);
-    process.stderr.write(`huge-log-line ${_name}: child peak RSS ${Math.round(res.maxRssKiB / 1024)} MiB\n`);
-    // The evidence file is untouched.
-    expect(fs.statSync(path.join(dir, 'logs', 'stdout.log')).size).toBe(size);
-  });
+  ])(
+    '%s: the other events kept, one clipped event, the process stays small',
+    async (_name, huge, max) => {
+      const dir = path.join(base, `case-${huge}`);
+      await mkdir(dir);
+      await writeCase(dir, compromisedCase());
+      const size = await writeHugeLog(path.join(dir, 'logs', 'stdout.log'), huge);
+      const r = await child(BUILD_SCRIPT, [dir, ...(max ? [String(max)] : [])]);
+      expect(r.err).toBe('');
+      expect(r.code).toBe(0);
+      const res = JSON.parse(r.out) as {
+        events: number;
+        logs: { message: string; length: number; clippedBytes: number | null }[];
+        warnings: string[];
+        maxRssKiB: number;
+      };
+      const stdout = res.logs.filter(
+        (l) => !l.message.startsWith('warn') && !l.message.startsWith('fatal'),
+      );
+      expect(stdout.map((l) => l.message.slice(0, 16))).toEqual([
+        'before the flood',
+        'AAAAAAAAAAAAAAAA',
+        'after the flood',
+        'still logging',
+      ]);
+      const clip = stdout[1];
+      const kept = (max ?? 4 * 1024 * 1024) - `${iso(1_000)} `.length;
+      expect(clip.clippedBytes).toBe(huge - kept);
+      expect(clip.message).toMatch(
+        new RegExp(`… \\[clipped: ${(huge - kept).toLocaleString('en-US')} bytes not shown\\]$`),
+      );
+      expect(
+        res.warnings.some((w) =>
+          /logs\/stdout\.log:2: line longer than .* bytes clipped in the timeline/.test(w),
+        ),
+      ).toBe(true);
+      // The rest of the case is there too (fs, engine, process… events), not only the logs.
+      expect(res.events).toBeGreaterThan(30);
+      // Bounded: far below the line's size (measured here: see the report; ~100-130 MiB for node itself + the clip).
+      expect(res.maxRssKiB * 1024).toBeLessThan(250 * 1024 * 1024);
+      process.stderr.write(
+        `huge-log-line ${_name}: child peak RSS ${Math.round(res.maxRssKiB / 1024)} MiB\n`,
+      );
+      // The evidence file is untouched.
+      expect(fs.statSync(path.join(dir, 'logs', 'stdout.log')).size).toBe(size);
+    },
+  );
 
   test('cirt timeline (the binary) of the 80 MB case: exit 0, the clipped line and its neighbours in the table', async () => {
     const dir = path.join(base, 'case-80000000');
-    const p = spawnSync(process.execPath, [path.join(DIST, 'cli', 'main.js'), 'timeline', dir, '--source', 'logs', '--grep', 'flood'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const p = spawnSync(
+      process.execPath,
+      [path.join(DIST, 'cli', 'main.js'), 'timeline', dir, '--source', 'logs', '--grep', 'flood'],
+      { encoding: 'utf8', maxBuffer: 64 << 20 },
+    );
     expect(p.stderr).not.toMatch(/bug in cirt|Invalid string length/);
     expect(p.status).toBe(0);
     expect(p.stdout).toMatch(/before the flood/);
@@ -135,10 +172,26 @@ describe('a container that prints one 50 MB line (real engine)', () => {
   test('collect:logs keeps every byte; evidence:timeline clips that line and keeps the others', async () => {
     const name = `${prefix}-flood`;
     const script = `echo before; head -c ${HUGE} /dev/zero | tr '\\0' A; echo; echo after-1; echo after-2; echo done; sleep 600`;
-    const c = await docker.createContainer({ name, Image: LAB_IMAGE, Cmd: ['sh', '-c', script], Labels: { 'cirt.lab.prefix': prefix }, HostConfig: { NetworkMode: 'none' } });
+    const c = await docker.createContainer({
+      name,
+      Image: LAB_IMAGE,
+      Cmd: ['sh', '-c', script],
+      Labels: { 'cirt.lab.prefix': prefix },
+      HostConfig: { NetworkMode: 'none' },
+    });
     await c.start();
-    await waitFor('the flood to be logged', async () => ((await c.logs({ stdout: true, tail: 1 })) as Buffer).toString().includes('done'), 60_000);
-    const run = await runSteps(dir, 'flood', '  - uses: collect:logs\n  - uses: evidence:timeline\n    with: { maxLineBytes: 65536 }\n', name, 'flood');
+    await waitFor(
+      'the flood to be logged',
+      async () => ((await c.logs({ stdout: true, tail: 1 })) as Buffer).toString().includes('done'),
+      60_000,
+    );
+    const run = await runSteps(
+      dir,
+      'flood',
+      '  - uses: collect:logs\n  - uses: evidence:timeline\n    with: { maxLineBytes: 65536 }\n',
+      name,
+      'flood',
+    );
     expect(run.exitCode).toBe(0);
     expect((await checkManifest(run.caseDir)).mismatches).toEqual([]);
 
@@ -146,16 +199,30 @@ describe('a container that prints one 50 MB line (real engine)', () => {
     // prefixes the artifact is byte for byte what the container wrote.
     const log = await readFile(path.join(run.caseDir, 'logs', 'stdout.log'));
     const written = Buffer.from(`before\n${'A'.repeat(HUGE)}\nafter-1\nafter-2\ndone\n`);
-    const stripped = Buffer.from(log.toString('latin1').replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z /g, ''), 'latin1');
+    const stripped = Buffer.from(
+      log.toString('latin1').replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z /g, ''),
+      'latin1',
+    );
     expect(stripped.length).toBe(written.length);
-    expect(createHash('sha256').update(stripped).digest('hex')).toBe(createHash('sha256').update(written).digest('hex'));
+    expect(createHash('sha256').update(stripped).digest('hex')).toBe(
+      createHash('sha256').update(written).digest('hex'),
+    );
 
     const events = (await readFile(path.join(run.caseDir, 'timeline', 'timeline.jsonl'), 'utf8'))
       .trimEnd()
       .split('\n')
-      .map((l) => JSON.parse(l) as { source: string; message: string; attrs: { clippedBytes?: number } })
+      .map(
+        (l) =>
+          JSON.parse(l) as { source: string; message: string; attrs: { clippedBytes?: number } },
+      )
       .filter((e) => e.source === 'logs');
-    expect(events.map((e) => e.message.slice(0, 7))).toEqual(['before', 'AAAAAAA', 'after-1', 'after-2', 'done']);
+    expect(events.map((e) => e.message.slice(0, 7))).toEqual([
+      'before',
+      'AAAAAAA',
+      'after-1',
+      'after-2',
+      'done',
+    ]);
     const clipped = events[1];
     expect(clipped.message).toMatch(/… \[clipped: [\d,]+ bytes not shown\]$/);
     expect(clipped.attrs.clippedBytes).toBeGreaterThan(HUGE - 65_536);

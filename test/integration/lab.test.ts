@@ -30,7 +30,7 @@ async function fileFromArchive(docker: Docker, id: string, path: string): Promis
 function demux(buf: Buffer): { stdout: string; stderr: string } {
   const out: Buffer[] = [];
   const err: Buffer[] = [];
-  for (let i = 0; i + 8 <= buf.length; ) {
+  for (let i = 0; i + 8 <= buf.length;) {
     const size = buf.readUInt32BE(i + 4);
     (buf[i] === 2 ? err : out).push(buf.subarray(i + 8, i + 8 + size));
     i += 8 + size;
@@ -67,9 +67,13 @@ describe('lab fixture', () => {
 
     const root = `/proc/${await hostPid(docker, lab.victim.id)}/root`;
     expect(await readFile(`${root}/root/.ssh/authorized_keys`, 'utf8')).toContain(lab.sshKey);
-    expect(await readFile(`${root}/var/spool/cron/crontabs/root`, 'utf8')).toContain(lab.dropperPath);
+    expect(await readFile(`${root}/var/spool/cron/crontabs/root`, 'utf8')).toContain(
+      lab.dropperPath,
+    );
 
-    const logs = demux((await docker.getContainer(lab.victim.id).logs({ stdout: true, stderr: true })) as Buffer);
+    const logs = demux(
+      (await docker.getContainer(lab.victim.id).logs({ stdout: true, stderr: true })) as Buffer,
+    );
     expect(logs.stdout).toMatch(/^req 3 GET \/ 200$/m);
     expect(logs.stdout).toContain('\x1b]0;pwned\x07');
     expect(logs.stdout).toContain('\x1b]8;;http://evil.example/x\x1b\\');
@@ -91,6 +95,8 @@ describe('lab fixture', () => {
     expect(left).toHaveLength(0);
     const nets = (await docker.listNetworks()).filter((n) => n.Name.startsWith(prefix));
     expect(nets).toHaveLength(0);
-    await expect(docker.getContainer(lab.victim.id).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    await expect(docker.getContainer(lab.victim.id).inspect()).rejects.toMatchObject({
+      statusCode: 404,
+    });
   });
 });

@@ -30,8 +30,25 @@ describe('never a false OK: contain-and-collect on a container whose fs-diff hit
     docker = await requireEngine();
     lab = await stageCompromise(docker, { prefix, publishPort: false });
     await execOk(docker, lab.victim.id, ['sh', '-c', `echo stolen > "${BAD_NAME}"`]);
-    r = await runCli(['--cases-dir', path.join(cwd, 'cases'), 'run', 'contain-and-collect', '-t', lab.victim.name, '--case', caseId, '--yes', '--json'], { cwd });
-    events = r.out.trim().split('\n').map((l) => JSON.parse(l) as RunEvent);
+    r = await runCli(
+      [
+        '--cases-dir',
+        path.join(cwd, 'cases'),
+        'run',
+        'contain-and-collect',
+        '-t',
+        lab.victim.name,
+        '--case',
+        caseId,
+        '--yes',
+        '--json',
+      ],
+      { cwd },
+    );
+    events = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as RunEvent);
   }, 600_000);
 
   afterAll(async () => {
@@ -42,17 +59,34 @@ describe('never a false OK: contain-and-collect on a container whose fs-diff hit
   test('exit 1; run:end says incomplete; fs-diff is the one partial step and says how many gaps and where', () => {
     expect({ code: r.code, err: r.err }).toMatchObject({ code: 1 });
     const end = events.at(-1);
-    expect(end).toMatchObject({ type: 'run:end', status: 'incomplete', exitCode: 1, counts: { partial: 1, failed: 0, declined: 0 } });
+    expect(end).toMatchObject({
+      type: 'run:end',
+      status: 'incomplete',
+      exitCode: 1,
+      counts: { partial: 1, failed: 0, declined: 0 },
+    });
     const ends = events.flatMap((e) => (e.type === 'step:end' ? [e] : []));
     // Only the step that lost content is partial: the events history (a limitation) and the rest stay ok.
-    expect(ends.filter((e) => e.status !== 'ok' && e.status !== 'noop').map((e) => [e.stepId, e.status])).toEqual([['fs-diff', 'partial']]);
+    expect(
+      ends.filter((e) => e.status !== 'ok' && e.status !== 'noop').map((e) => [e.stepId, e.status]),
+    ).toEqual([['fs-diff', 'partial']]);
     const fsdiff = ends.find((e) => e.stepId === 'fs-diff')!;
-    expect(fsdiff.message).toMatch(new RegExp(`; PARTIAL: [1-9]\\d* gap\\(s\\) noted in ${caseDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/case\\.json "incomplete"$`));
-    expect(end!.type === 'run:end' && end!.message).toMatch(/^1 step\(s\) partial: [1-9]\d* gap\(s\) noted in case\.json "incomplete"/);
+    expect(fsdiff.message).toMatch(
+      new RegExp(
+        `; PARTIAL: [1-9]\\d* gap\\(s\\) noted in ${caseDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/case\\.json "incomplete"$`,
+      ),
+    );
+    expect(end!.type === 'run:end' && end!.message).toMatch(
+      /^1 step\(s\) partial: [1-9]\d* gap\(s\) noted in case\.json "incomplete"/,
+    );
   });
 
   test('custody: the fs-diff record is partial with its gap count; case.json lists the gaps', () => {
-    const custody = fs.readFileSync(path.join(caseDir, 'custody.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const custody = fs
+      .readFileSync(path.join(caseDir, 'custody.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const rec = custody.find((c) => c.step === 'fs-diff' && c.action === 'collect:fs-diff');
     expect(rec).toMatchObject({ result: 'partial', details: { gaps: expect.any(Number) } });
     // A sealed chain takes no more records (the run:end custody record of an unsealed run: test/unit/runner-partial.test.ts).
@@ -66,7 +100,9 @@ describe('never a false OK: contain-and-collect on a container whose fs-diff hit
 
   test('the report starts with INCOMPLETE: N gaps — see below, and lists the gap under Incomplete', () => {
     const md = fs.readFileSync(path.join(caseDir, 'report.md'), 'utf8').replace(/\\(.)/g, '$1');
-    expect(md.split('\n')[0]).toMatch(/^> \*\*INCOMPLETE: [1-9]\d* gaps? — see below; ended partial: step "fs-diff" \(collect:fs-diff\) \(custody #\d+\)\*\*$/);
+    expect(md.split('\n')[0]).toMatch(
+      /^> \*\*INCOMPLETE: [1-9]\d* gaps? — see below; ended partial: step "fs-diff" \(collect:fs-diff\) \(custody #\d+\)\*\*$/,
+    );
     const incomplete = md.slice(md.indexOf('## Incomplete'), md.indexOf('## Custody'));
     expect(incomplete).toMatch(/- \*\*step fs-diff\*\* — content of .*bad-.* not collected/);
     const html = fs.readFileSync(path.join(caseDir, 'report.html'), 'utf8');

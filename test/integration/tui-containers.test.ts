@@ -20,10 +20,17 @@ function recorder() {
     },
     onError: (m: string) => errors.push(m),
     errors,
-    async until(what: string, check: (rows: ContainerRow[]) => boolean, ms = 15_000): Promise<ContainerRow[]> {
+    async until(
+      what: string,
+      check: (rows: ContainerRow[]) => boolean,
+      ms = 15_000,
+    ): Promise<ContainerRow[]> {
       const end = Date.now() + ms;
       while (!check(latest)) {
-        if (Date.now() > end) throw new Error(`waited ${ms} ms for ${what}; last list: ${latest.map((r) => `${r.name}:${r.state}`).join(', ')}`);
+        if (Date.now() > end)
+          throw new Error(
+            `waited ${ms} ms for ${what}; last list: ${latest.map((r) => `${r.name}:${r.state}`).join(', ')}`,
+          );
         await new Promise<void>((r) => {
           waiter = r;
           setTimeout(r, 200);
@@ -53,20 +60,44 @@ describe('Containers screen adapter: a live list from the engine’s /events str
     try {
       await rec.until('the first list', () => true);
       const name = `${prefix}-box`;
-      const c = await docker.createContainer({ name, Image: LAB_IMAGE, Cmd: ['sleep', '600'], Labels: { 'cirt.lab.prefix': prefix } });
+      const c = await docker.createContainer({
+        name,
+        Image: LAB_IMAGE,
+        Cmd: ['sleep', '600'],
+        Labels: { 'cirt.lab.prefix': prefix },
+      });
       await c.start();
-      let rows = await rec.until(`${name} running`, (r) => r.some((x) => x.name === name && x.state === 'running'));
-      expect(rows.find((x) => x.name === name)).toMatchObject({ image: LAB_IMAGE, networks: [expect.objectContaining({ name: 'bridge' })] });
+      let rows = await rec.until(`${name} running`, (r) =>
+        r.some((x) => x.name === name && x.state === 'running'),
+      );
+      expect(rows.find((x) => x.name === name)).toMatchObject({
+        image: LAB_IMAGE,
+        networks: [expect.objectContaining({ name: 'bridge' })],
+      });
 
       // Waits shorter than the adapter's 10 s periodic refresh: only the event stream can meet them.
       const EVENT_DRIVEN_MS = 5_000;
       await c.pause();
-      await rec.until(`${name} paused`, (r) => r.some((x) => x.name === name && x.state === 'paused'), EVENT_DRIVEN_MS);
+      await rec.until(
+        `${name} paused`,
+        (r) => r.some((x) => x.name === name && x.state === 'paused'),
+        EVENT_DRIVEN_MS,
+      );
 
       // Quarantined the way contain:network-isolate does it: the case is read back from the endpoint alias.
-      const q = await docker.createNetwork({ Name: `${prefix}-quarantine`, Internal: true, Labels: { [QUARANTINE_LABEL]: '1', 'cirt.lab.prefix': prefix } });
-      await docker.getNetwork(q.id).connect({ Container: c.id, EndpointConfig: { Aliases: [`cirt-case-${prefix}-case`] } });
-      rows = await rec.until(`${name} quarantined`, (r) => r.some((x) => x.name === name && x.quarantinedBy !== undefined), EVENT_DRIVEN_MS);
+      const q = await docker.createNetwork({
+        Name: `${prefix}-quarantine`,
+        Internal: true,
+        Labels: { [QUARANTINE_LABEL]: '1', 'cirt.lab.prefix': prefix },
+      });
+      await docker
+        .getNetwork(q.id)
+        .connect({ Container: c.id, EndpointConfig: { Aliases: [`cirt-case-${prefix}-case`] } });
+      rows = await rec.until(
+        `${name} quarantined`,
+        (r) => r.some((x) => x.name === name && x.quarantinedBy !== undefined),
+        EVENT_DRIVEN_MS,
+      );
       expect(rows.find((x) => x.name === name)?.quarantinedBy).toBe(`${prefix}-case`);
 
       await c.remove({ force: true });

@@ -23,7 +23,10 @@ class Tmux {
   ) {}
 
   run(...args: string[]): string {
-    return execFileSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8', timeout: 10_000 });
+    return execFileSync('tmux', ['-L', this.socket, ...args], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
   }
 
   /** The pane as text; with `escapes`, with the escape sequences tmux keeps for attributes (-e). */
@@ -58,7 +61,10 @@ class Tmux {
  */
 function askingStep(target: { id: string; name: string }): { id: string; plan: string } {
   const asking = planSteps(loadPlaybook(SHIPPED, registry), target).find((s) => s.confirm);
-  if (!asking) throw new Error(`${SHIPPED} has no step with confirm: true; the TUI's approval prompt would not be exercised`);
+  if (!asking)
+    throw new Error(
+      `${SHIPPED} has no step with confirm: true; the TUI's approval prompt would not be exercised`,
+    );
   return asking;
 }
 
@@ -72,10 +78,27 @@ describe('cirt TUI end to end: the real binary in tmux against the real engine',
   beforeAll(async () => {
     docker = await requireEngine();
     // The binary under test is the built one: build it first (type errors elsewhere do not stop tsc emitting).
-    const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
-    if (!fs.existsSync(MAIN)) throw new Error(`build produced no ${MAIN}: ${build.stdout}${build.stderr}`);
+    const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 240_000,
+    });
+    if (!fs.existsSync(MAIN))
+      throw new Error(`build produced no ${MAIN}: ${build.stdout}${build.stderr}`);
     lab = await stageCompromise(docker, { prefix });
-    tmux.run('new-session', '-d', '-s', tmux.session, '-x', '120', '-y', '40', '-c', cwd, `${process.execPath} ${MAIN}; echo CIRT-EXIT=$?; sleep 600`);
+    tmux.run(
+      'new-session',
+      '-d',
+      '-s',
+      tmux.session,
+      '-x',
+      '120',
+      '-y',
+      '40',
+      '-c',
+      cwd,
+      `${process.execPath} ${MAIN}; echo CIRT-EXIT=$?; sleep 600`,
+    );
   }, 300_000);
 
   afterAll(async () => {
@@ -85,8 +108,12 @@ describe('cirt TUI end to end: the real binary in tmux against the real engine',
       // the server is already gone
     }
     // tmux leaves its socket file behind (removed once the server has gone).
-    for (let i = 0; i < 20 && spawnSync('tmux', ['-L', prefix, 'list-sessions']).status === 0; i++) await sleep(100);
-    fs.rmSync(path.join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, prefix), { force: true });
+    for (let i = 0; i < 20 && spawnSync('tmux', ['-L', prefix, 'list-sessions']).status === 0; i++)
+      await sleep(100);
+    fs.rmSync(
+      path.join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, prefix),
+      { force: true },
+    );
     if (docker) await cleanupPrefix(docker, prefix);
     fs.rmSync(cwd, { recursive: true, force: true });
   }, 120_000);
@@ -97,33 +124,54 @@ describe('cirt TUI end to end: the real binary in tmux against the real engine',
     let screen: string;
 
     // Containers: the live list; typing filters it down to the staged victim, its facts beside it.
-    await tmux.until('the container list', (s) => s.includes('cirt › Containers') && /^\d+ containers$/m.test(s));
+    await tmux.until(
+      'the container list',
+      (s) => s.includes('cirt › Containers') && /^\d+ containers$/m.test(s),
+    );
     tmux.type(victim.slice(prefix.length - 8));
-    screen = await tmux.until('the filter to match only the victim', (s) => /1 of \d+ containers match/.test(s) && s.includes(victim));
+    screen = await tmux.until(
+      'the filter to match only the victim',
+      (s) => /1 of \d+ containers match/.test(s) && s.includes(victim),
+    );
     expect(screen).toMatch(/›●/);
     expect(screen).toContain(lab.victim.id.slice(0, 12));
     expect(tmux.capture(true)).not.toContain('\x1b]0;');
     tmux.keys('Enter');
-    screen = await tmux.until('the playbook picker', (s) => s.includes(`Playbooks for ${victim}`) && s.includes('Plan on'));
+    screen = await tmux.until(
+      'the playbook picker',
+      (s) => s.includes(`Playbooks for ${victim}`) && s.includes('Plan on'),
+    );
     for (let i = 0; i < 10 && !/› contain-and-collect/.test(screen); i++) {
       tmux.keys('j');
-      screen = await tmux.until('the selection to move', (s) => s !== screen, 5_000).catch(() => tmux.capture());
+      screen = await tmux
+        .until('the selection to move', (s) => s !== screen, 5_000)
+        .catch(() => tmux.capture());
     }
     expect(screen).toMatch(/› contain-and-collect\s+shipped/);
 
     // Start: it asks y/N first.
     tmux.keys('Enter');
-    await tmux.until('the start question', (s) => s.includes(`Run contain-and-collect on ${victim}? [y/N]`));
+    await tmux.until('the start question', (s) =>
+      s.includes(`Run contain-and-collect on ${victim}? [y/N]`),
+    );
     tmux.keys('y');
 
     // The confirm step stops the run and shows exactly what will change.
-    screen = await tmux.until(`the approval of step ${asks.id}`, (s) => s.includes(`Approve step "${asks.id}"`), 90_000);
+    screen = await tmux.until(
+      `the approval of step ${asks.id}`,
+      (s) => s.includes(`Approve step "${asks.id}"`),
+      90_000,
+    );
     const planStart = asks.plan.slice(0, 60);
     expect(screen.replace(/\s*\n\s*/g, ' ')).toContain(planStart);
     tmux.keys('y');
 
     // The run ends with a sealed bundle.
-    screen = await tmux.until('the end of the run', (s) => /^(OK|FAILED|ABORTED|BLOCKED): /m.test(s), 240_000);
+    screen = await tmux.until(
+      'the end of the run',
+      (s) => /^(OK|FAILED|ABORTED|BLOCKED): /m.test(s),
+      240_000,
+    );
     const bundle = /^bundle (\S+\.tar\.gz)$/m.exec(screen)?.[1];
     expect(bundle).toBeDefined();
     expect(fs.existsSync(bundle!)).toBe(true);
@@ -133,21 +181,37 @@ describe('cirt TUI end to end: the real binary in tmux against the real engine',
     // The case: its bundle and hash, verified with one key.
     tmux.keys('c');
     const sha = fs.readFileSync(`${bundle}.sha256`, 'utf8').slice(0, 64);
-    screen = await tmux.until('the case screen', (s) => s.includes('› Case') && s.includes(`sha256 ${sha}`), 30_000);
+    screen = await tmux.until(
+      'the case screen',
+      (s) => s.includes('› Case') && s.includes(`sha256 ${sha}`),
+      30_000,
+    );
     expect(screen).toMatch(/^Findings \(\d+\)/m);
     expect(screen).toMatch(/^Artifacts \(\d+\)/m);
     tmux.keys('v');
-    screen = await tmux.until('the verification', (s) => /bundle (verified|did NOT verify)/.test(s), 60_000);
+    screen = await tmux.until(
+      'the verification',
+      (s) => /bundle (verified|did NOT verify)/.test(s),
+      60_000,
+    );
     expect(screen).toContain('✔ bundle verified');
 
     // The timeline: search for the dropper.
     tmux.keys('t');
-    await tmux.until('the timeline', (s) => s.includes('› Timeline') && /\d+\/[\d,]+ events/.test(s), 60_000);
+    await tmux.until(
+      'the timeline',
+      (s) => s.includes('› Timeline') && /\d+\/[\d,]+ events/.test(s),
+      60_000,
+    );
     tmux.keys('/');
     await tmux.until('the search field', (s) => s.includes('search:'));
     tmux.type('kworkerd');
     tmux.keys('Enter');
-    screen = await tmux.until('search results for kworkerd', (s) => /\d+\/\d+ matching of [\d,]+ .*"kworkerd"/.test(s) && !s.includes('searching'), 60_000);
+    screen = await tmux.until(
+      'search results for kworkerd',
+      (s) => /\d+\/\d+ matching of [\d,]+ .*"kworkerd"/.test(s) && !s.includes('searching'),
+      60_000,
+    );
     expect(screen).toMatch(/›.*kworkerd/);
     expect(screen).toMatch(/^evidence \S+/m);
 
@@ -158,12 +222,18 @@ describe('cirt TUI end to end: the real binary in tmux against the real engine',
     for (let i = 0; i < 12; i++) tmux.keys('BSpace');
     tmux.type('title set');
     tmux.keys('Enter');
-    screen = await tmux.until('the log lines that set the title', (s) => /matching of [\d,]+ .*"title set"/.test(s) && !s.includes('searching'), 60_000);
+    screen = await tmux.until(
+      'the log lines that set the title',
+      (s) => /matching of [\d,]+ .*"title set"/.test(s) && !s.includes('searching'),
+      60_000,
+    );
     expect(screen).toContain('\\x1b]0;pwned\\x07');
     const raw = tmux.capture(true);
     expect(raw).not.toContain('\x1b]0;');
     expect(raw).not.toContain('\x1b]8;');
-    expect(tmux.run('display-message', '-p', '-t', tmux.session, '#{pane_title}').trim()).not.toBe('pwned');
+    expect(tmux.run('display-message', '-p', '-t', tmux.session, '#{pane_title}').trim()).not.toBe(
+      'pwned',
+    );
 
     // Back on the Containers screen the live list shows the victim quarantined by this case.
     const caseId = path.basename(bundle!, '.tar.gz');
@@ -171,7 +241,9 @@ describe('cirt TUI end to end: the real binary in tmux against the real engine',
       tmux.keys('q');
       await sleep(400);
     }
-    screen = await tmux.until('the victim shown quarantined', (s) => s.includes(`QUARANTINE by case ${caseId.slice(0, 24)}`));
+    screen = await tmux.until('the victim shown quarantined', (s) =>
+      s.includes(`QUARANTINE by case ${caseId.slice(0, 24)}`),
+    );
     expect(screen).toMatch(/›‖\S+ \[Q\] +paused/);
 
     // Leaving: q clears the filter, q again quits with 0 and gives the terminal back.
@@ -187,29 +259,63 @@ describe('cirt TUI end to end: the real binary in tmux against the real engine',
   test('NO_COLOR turns colour off (and only colour); the screen redraws cleanly at 80×24 and back', async () => {
     const color = new Tmux(prefix, 'color');
     const plain = new Tmux(prefix, 'plain');
-    color.run('new-session', '-d', '-s', 'color', '-x', '120', '-y', '40', '-c', cwd, `${process.execPath} ${MAIN}; sleep 600`);
-    plain.run('new-session', '-d', '-s', 'plain', '-x', '120', '-y', '40', '-c', cwd, `env NO_COLOR=1 ${process.execPath} ${MAIN}; sleep 600`);
-    const loaded = (s: string): boolean => s.includes('cirt › Containers') && /^\d+ containers$/m.test(s);
+    color.run(
+      'new-session',
+      '-d',
+      '-s',
+      'color',
+      '-x',
+      '120',
+      '-y',
+      '40',
+      '-c',
+      cwd,
+      `${process.execPath} ${MAIN}; sleep 600`,
+    );
+    plain.run(
+      'new-session',
+      '-d',
+      '-s',
+      'plain',
+      '-x',
+      '120',
+      '-y',
+      '40',
+      '-c',
+      cwd,
+      `env NO_COLOR=1 ${process.execPath} ${MAIN}; sleep 600`,
+    );
+    const loaded = (s: string): boolean =>
+      s.includes('cirt › Containers') && /^\d+ containers$/m.test(s);
     await color.until('the coloured UI', loaded);
     await plain.until('the NO_COLOR UI', loaded);
     // SGR foreground colours: 30–37, 90–97, 38;…
-     
+
     const fg = /\x1b\[(?:[0-9;]*;)?(?:3[0-8]|9[0-7])(?:;[0-9;]*)?m/;
     expect(color.capture(true)).toMatch(fg);
     const raw = plain.capture(true);
     expect(raw).not.toMatch(fg);
-     
+
     expect(raw).toMatch(/\x1b\[(?:[0-9;]*;)?7(?:;[0-9;]*)?m/); // the selection is still inverse
 
-    const frameOk = (cols: number) => (s: string): boolean => {
-      const lines = s.split('\n');
-      return lines.filter((l) => l.startsWith('cirt › Containers')).length === 1 && lines.every((l) => l.length <= cols) && s.includes('Enter playbooks');
-    };
+    const frameOk =
+      (cols: number) =>
+      (s: string): boolean => {
+        const lines = s.split('\n');
+        return (
+          lines.filter((l) => l.startsWith('cirt › Containers')).length === 1 &&
+          lines.every((l) => l.length <= cols) &&
+          s.includes('Enter playbooks')
+        );
+      };
     plain.run('resize-window', '-t', 'plain', '-x', '80', '-y', '24');
     const small = await plain.until('a clean 80×24 frame', frameOk(80));
     expect(small.trimEnd().split('\n').length).toBeLessThanOrEqual(24);
     plain.run('resize-window', '-t', 'plain', '-x', '120', '-y', '40');
-    await plain.until('a clean 120×40 frame', (s) => frameOk(120)(s) && s.split('\n')[0].length > 80);
+    await plain.until(
+      'a clean 120×40 frame',
+      (s) => frameOk(120)(s) && s.split('\n')[0].length > 80,
+    );
     color.keys('q');
     plain.keys('q');
   }, 120_000);

@@ -5,20 +5,31 @@ import { runCli } from '../helpers/run-cli.js';
 
 /** `cirt actions` is the documentation of the registry: what it prints must be true. */
 describe('cirt actions: the registry as docs', () => {
-  test.each(registry.list().map((a) => [a.name, a] as const))('the example of %s is a valid playbook step using that action', (name, a) => {
-    const text = `name: example\nsteps:\n${a.example.replace(/^/gm, '  ')}\n`;
-    const r = parsePlaybook(text, registry, 'example.yaml');
-    expect(r.problems).toEqual([]);
-    expect(r.playbook?.steps.map((s) => s.uses)).toEqual([name]);
-  });
+  test.each(registry.list().map((a) => [a.name, a] as const))(
+    'the example of %s is a valid playbook step using that action',
+    (name, a) => {
+      const text = `name: example\nsteps:\n${a.example.replace(/^/gm, '  ')}\n`;
+      const r = parsePlaybook(text, registry, 'example.yaml');
+      expect(r.problems).toEqual([]);
+      expect(r.playbook?.steps.map((s) => s.uses)).toEqual([name]);
+    },
+  );
 
   test('--json lists every registered action with its params schema, and nothing else on stdout', async () => {
     const r = await runCli(['actions', '--json']);
     expect(r.code).toBe(0);
-    const list = JSON.parse(r.out) as { name: string; params: { type?: string }; mutates: boolean; example: string }[];
+    const list = JSON.parse(r.out) as {
+      name: string;
+      params: { type?: string };
+      mutates: boolean;
+      example: string;
+    }[];
     expect(list.map((a) => a.name)).toEqual(registry.names());
     for (const a of list) expect(a.params.type).toBe('object');
-    expect(list.find((a) => a.name === 'contain:kill')).toMatchObject({ mutates: true, confirmByDefault: true });
+    expect(list.find((a) => a.name === 'contain:kill')).toMatchObject({
+      mutates: true,
+      confirmByDefault: true,
+    });
   });
 
   test('the text form names each action, says whether it changes the container or asks, and shows params with defaults', async () => {

@@ -17,7 +17,11 @@ const falco = {
   priority: 'Notice',
   time: '2026-11-28T20:00:00.123456789Z',
   output: 'A shell was spawned in a container \u001b]0;pwned\u0007',
-  output_fields: { 'container.id': 'abc123def456', 'container.name': 'victim', 'proc.cmdline': 'sh -i' },
+  output_fields: {
+    'container.id': 'abc123def456',
+    'container.name': 'victim',
+    'proc.cmdline': 'sh -i',
+  },
   tags: ['container', 'shell'],
 };
 
@@ -55,39 +59,103 @@ describe('Falco alerts', () => {
     expect(a).toMatchObject({ id: 'abc123def456', name: 'victim' });
   });
 
-  const withId = (id: unknown): string => JSON.stringify({ rule: 'r', output_fields: { 'container.id': id, 'container.name': 'victim' } });
+  const withId = (id: unknown): string =>
+    JSON.stringify({
+      rule: 'r',
+      output_fields: { 'container.id': id, 'container.name': 'victim' },
+    });
   test.each([
     ['a 64-hex id', 'f'.repeat(64)],
     ['a 12-hex id', '0123456789ab'],
   ])('accepts %s', async (_name, id) => {
-    await expect(loadAlert(file('id-ok.json', withId(id)))).resolves.toMatchObject({ id, target: id });
+    await expect(loadAlert(file('id-ok.json', withId(id)))).resolves.toMatchObject({
+      id,
+      target: id,
+    });
   });
 
   test.each([
     // [name, content, message, hint]
-    ['not JSON at all (Falco text output)', '20:17:00.1: Notice A shell was spawned', /is not a JSON object \(it starts "20:17/, /json_output: true/],
-    ['invalid JSON inside an object', '{rule: "r"}', /is not valid JSON/, /exactly as Falco writes it/],
+    [
+      'not JSON at all (Falco text output)',
+      '20:17:00.1: Notice A shell was spawned',
+      /is not a JSON object \(it starts "20:17/,
+      /json_output: true/,
+    ],
+    [
+      'invalid JSON inside an object',
+      '{rule: "r"}',
+      /is not valid JSON/,
+      /exactly as Falco writes it/,
+    ],
     ['truncated', '{"rule":', /is cut short: the input ended after 8 bytes/, /stopped mid-alert/],
     ['empty', '', /No alert in .*the input is empty/, /one Falco JSON alert/],
-    ['an array of alerts', '[{"rule":"r"}]', /a JSON array, not one alert object/, /One run takes one alert/],
-    ['huge', Buffer.concat([Buffer.from('{"o":"'), Buffer.alloc(1024 * 1024, 0x41)]), /too large: no complete JSON object within 1048576 bytes/, /a few KiB/],
-    ['no rule', JSON.stringify({ output_fields: { 'container.id': 'x' } }), /not a Falco alert: rule/, /Expected rule/],
-    ['no container', JSON.stringify({ rule: 'r', output_fields: { 'proc.name': 'sh' } }), /neither container.id nor container.name/, /Expected rule/],
+    [
+      'an array of alerts',
+      '[{"rule":"r"}]',
+      /a JSON array, not one alert object/,
+      /One run takes one alert/,
+    ],
+    [
+      'huge',
+      Buffer.concat([Buffer.from('{"o":"'), Buffer.alloc(1024 * 1024, 0x41)]),
+      /too large: no complete JSON object within 1048576 bytes/,
+      /a few KiB/,
+    ],
+    [
+      'no rule',
+      JSON.stringify({ output_fields: { 'container.id': 'x' } }),
+      /not a Falco alert: rule/,
+      /Expected rule/,
+    ],
+    [
+      'no container',
+      JSON.stringify({ rule: 'r', output_fields: { 'proc.name': 'sh' } }),
+      /neither container.id nor container.name/,
+      /Expected rule/,
+    ],
     ['a numeric id', withId(12), /container.id is not a string/, /Expected rule/],
-    ['host event', JSON.stringify({ rule: 'r', output_fields: { 'container.id': 'host', 'container.name': 'host' } }), /about the host, not a container/, /Only container alerts/],
-    ['a one-character id', withId('a'), /container.id "a", which is not a container id \(12 or 64 lowercase hex/, /does not guess/],
-    ['a 3-character id', withId('abc'), /container.id "abc", which is not a container id/, /does not guess/],
+    [
+      'host event',
+      JSON.stringify({
+        rule: 'r',
+        output_fields: { 'container.id': 'host', 'container.name': 'host' },
+      }),
+      /about the host, not a container/,
+      /Only container alerts/,
+    ],
+    [
+      'a one-character id',
+      withId('a'),
+      /container.id "a", which is not a container id \(12 or 64 lowercase hex/,
+      /does not guess/,
+    ],
+    [
+      'a 3-character id',
+      withId('abc'),
+      /container.id "abc", which is not a container id/,
+      /does not guess/,
+    ],
     ['a 13-character id', withId('0123456789abc'), /not a container id/, /does not guess/],
     ['an upper-case id', withId('0123456789AB'), /not a container id/, /does not guess/],
-    ['an id with an escape', withId('0123456789a\u001b'), /container.id "0123456789a\\x1b"/, /does not guess/],
-  ])('rejects %s with a user error naming the file and saying what to do', async (name, text, msg, hint) => {
-    const f = file(`${name.replace(/\W+/g, '-')}.json`, text);
-    const err = await loadAlert(f).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(UserError);
-    expect((err as UserError).message).toMatch(msg);
-    expect((err as UserError).message).toContain(f);
-    expect((err as UserError).hint).toMatch(hint);
-    // "Turn on json_output" only where it is the right advice (a second alert or a cut one is not that).
-    if (!/Falco text output/.test(name)) expect((err as UserError).hint).not.toMatch(/Falco writes JSON only with json_output/);
-  });
+    [
+      'an id with an escape',
+      withId('0123456789a\u001b'),
+      /container.id "0123456789a\\x1b"/,
+      /does not guess/,
+    ],
+  ])(
+    'rejects %s with a user error naming the file and saying what to do',
+    async (name, text, msg, hint) => {
+      const f = file(`${name.replace(/\W+/g, '-')}.json`, text);
+      const err = await loadAlert(f).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UserError);
+      expect((err as UserError).message).toMatch(msg);
+      expect((err as UserError).message).toContain(f);
+      expect((err as UserError).hint).toMatch(hint);
+      // "Turn on json_output" only where it is the right advice (a second alert or a cut one is not that).
+      if (!/Falco text output/.test(name))
+        expect((err as UserError).hint).not.toMatch(/Falco writes JSON only with json_output/);
+    },
+  );
 });

@@ -26,7 +26,8 @@ function sourceFiles(dir: string): string[] {
 /** Module specifiers of `import … from 'x'`, `import 'x'`, `export … from 'x'` and `import('x')`. */
 export function specifiers(text: string): string[] {
   const out: string[] = [];
-  const re = /(?:^|[\s;])(?:import|export)\s+(?:type\s+)?(?:[\w*{}\s,$]+?\s+from\s+)?['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/g;
+  const re =
+    /(?:^|[\s;])(?:import|export)\s+(?:type\s+)?(?:[\w*{}\s,$]+?\s+from\s+)?['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/g;
   for (const m of text.replace(/\/\*[\s\S]*?\*\//g, '').matchAll(re)) out.push(m[1] ?? m[2]);
   return out;
 }
@@ -36,7 +37,11 @@ function imports(): Import[] {
     specifiers(fs.readFileSync(file, 'utf8')).map((spec) => {
       const from = path.relative(SRC, file);
       if (!spec.startsWith('.')) return { from, to: spec, relative: false };
-      return { from, to: path.relative(SRC, path.resolve(path.dirname(file), spec)), relative: true };
+      return {
+        from,
+        to: path.relative(SRC, path.resolve(path.dirname(file), spec)),
+        relative: true,
+      };
     }),
   );
 }
@@ -77,13 +82,32 @@ describe('architecture: the imports of src/ flow one way', () => {
       "const g = await import('../g.js');",
       "/* import nope from './commented.js'; */",
     ].join('\n');
-    expect(specifiers(text)).toEqual(['node:fs', './a.js', '../b.js', './d.js', './e.js', './f.js', '../g.js']);
+    expect(specifiers(text)).toEqual([
+      'node:fs',
+      './a.js',
+      '../b.js',
+      './d.js',
+      './e.js',
+      './f.js',
+      '../g.js',
+    ]);
   });
 
   test('the cycle finder finds a loop and names it', () => {
-    const edges = new Map([['evidence', new Set(['findings'])], ['findings', new Set(['timeline'])], ['timeline', new Set(['evidence'])]]);
+    const edges = new Map([
+      ['evidence', new Set(['findings'])],
+      ['findings', new Set(['timeline'])],
+      ['timeline', new Set(['evidence'])],
+    ]);
     expect(folderCycles(edges)).toEqual(['evidence → findings → timeline → evidence']);
-    expect(folderCycles(new Map([['a', new Set(['b'])], ['b', new Set<string>()]]))).toEqual([]);
+    expect(
+      folderCycles(
+        new Map([
+          ['a', new Set(['b'])],
+          ['b', new Set<string>()],
+        ]),
+      ),
+    ).toEqual([]);
   });
 
   test('no import loop between folders', () => {
@@ -99,22 +123,37 @@ describe('architecture: the imports of src/ flow one way', () => {
   });
 
   test('dockerode and docker-modem are imported only in src/docker/', () => {
-    const outside = all.filter((i) => !i.relative && /^(dockerode|docker-modem)(\/|$)/.test(i.to) && folderOf(i.from) !== 'docker');
+    const outside = all.filter(
+      (i) =>
+        !i.relative &&
+        /^(dockerode|docker-modem)(\/|$)/.test(i.to) &&
+        folderOf(i.from) !== 'docker',
+    );
     expect(outside.map((i) => `${i.from} imports ${i.to}`)).toEqual([]);
   });
 
   test('only the application layer picks the runtime implementation (src/docker/)', () => {
-    const users = all.filter((i) => i.relative && folderOf(i.to) === 'docker' && !['docker', 'app'].includes(folderOf(i.from)));
+    const users = all.filter(
+      (i) =>
+        i.relative && folderOf(i.to) === 'docker' && !['docker', 'app'].includes(folderOf(i.from)),
+    );
     expect(users.map((i) => `${i.from} imports ${i.to}`)).toEqual([]);
   });
 
   test('the runtime interface and the host readers know nothing of Docker', () => {
-    const bad = all.filter((i) => ['runtime', 'host'].includes(folderOf(i.from)) && i.relative && ['docker', 'app', 'cli', 'tui', 'runner', 'actions'].includes(folderOf(i.to)));
+    const bad = all.filter(
+      (i) =>
+        ['runtime', 'host'].includes(folderOf(i.from)) &&
+        i.relative &&
+        ['docker', 'app', 'cli', 'tui', 'runner', 'actions'].includes(folderOf(i.to)),
+    );
     expect(bad.map((i) => `${i.from} imports ${i.to}`)).toEqual([]);
   });
 
   test('nothing outside src/cli imports src/cli (the TUI and the app layer least of all)', () => {
-    const bad = all.filter((i) => i.relative && folderOf(i.to) === 'cli' && folderOf(i.from) !== 'cli');
+    const bad = all.filter(
+      (i) => i.relative && folderOf(i.to) === 'cli' && folderOf(i.from) !== 'cli',
+    );
     expect(bad.map((i) => `${i.from} imports ${i.to}`)).toEqual([]);
   });
 });

@@ -66,21 +66,30 @@ describe('case store', () => {
     h.stream.end();
     const entry = await h.done(new Error('archive broke off'));
     expect(entry).toMatchObject({ complete: false, error: 'archive broke off', bytes: 70_000 });
-    expect(entry.sha256).toBe(createHash('sha256').update(fs.readFileSync(path.join(store.root, 'fs/diff.tar'))).digest('hex'));
+    expect(entry.sha256).toBe(
+      createHash('sha256')
+        .update(fs.readFileSync(path.join(store.root, 'fs/diff.tar')))
+        .digest('hex'),
+    );
     const clean = await store.artifact('fs/ok.tar', meta);
     clean.stream.end('x');
     expect(await clean.done()).toMatchObject({ complete: true });
   });
 
-  test.each(['../x', '/etc/passwd', 'a/../../b', 'a//b', '', 'a/.hidden/../b', 'x\ny'])('refuses artifact path %j', (rel) => {
-    expect(() => caseFile('/tmp/case', rel)).toThrow();
-  });
+  test.each(['../x', '/etc/passwd', 'a/../../b', 'a//b', '', 'a/.hidden/../b', 'x\ny'])(
+    'refuses artifact path %j',
+    (rel) => {
+      expect(() => caseFile('/tmp/case', rel)).toThrow();
+    },
+  );
 
   test('A planted symlink in the case folder is never followed', async () => {
     const store = await newStore();
     const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'cirt-outside-'));
     fs.symlinkSync(outside, path.join(store.root, 'evil'));
-    await expect(store.writeArtifact('evil/x.txt', 'data', meta)).rejects.toThrow(/outside the case folder/);
+    await expect(store.writeArtifact('evil/x.txt', 'data', meta)).rejects.toThrow(
+      /outside the case folder/,
+    );
     fs.symlinkSync(path.join(outside, 'f'), path.join(store.root, 'link.txt'));
     // A dangling symlink occupies the name: the artifact gets another name and nothing lands outside.
     const entry = await store.writeArtifact('link.txt', 'data', meta);
@@ -92,6 +101,8 @@ describe('case store', () => {
     const store = await newStore();
     store.markSealed();
     await expect(store.writeArtifact('a.txt', 'x', meta)).rejects.toThrow(/sealed/);
-    await expect(store.record({ actor: 't', action: 'x', result: 'info' })).rejects.toThrow(/sealed/);
+    await expect(store.record({ actor: 't', action: 'x', result: 'info' })).rejects.toThrow(
+      /sealed/,
+    );
   });
 });

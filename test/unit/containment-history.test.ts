@@ -9,8 +9,21 @@ import { outstanding } from '../../src/containment/history.js';
 import type { CustodyRecord } from '../../src/evidence/custody.js';
 
 /** Custody records as the runner writes them (only the fields release reads matter here). */
-function rec(action: string, result: CustodyRecord['result'], artifacts?: { path: string; sha256: string; bytes: number }[]): CustodyRecord {
-  return { seq: 0, time: '', prevHash: '', hash: '', actor: 't', action, result, ...(artifacts ? { artifacts } : {}) } as CustodyRecord;
+function rec(
+  action: string,
+  result: CustodyRecord['result'],
+  artifacts?: { path: string; sha256: string; bytes: number }[],
+): CustodyRecord {
+  return {
+    seq: 0,
+    time: '',
+    prevHash: '',
+    hash: '',
+    actor: 't',
+    action,
+    result,
+    ...(artifacts ? { artifacts } : {}),
+  } as CustodyRecord;
 }
 
 describe('release reads what to undo from the undo each action declares', () => {
@@ -19,10 +32,19 @@ describe('release reads what to undo from the undo each action declares', () => 
 
   beforeEach(() => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'cirt-history-'));
-    const body = JSON.stringify({ schema: 'cirt.containment.network-isolate/1', container: { id: 'c', name: 'n' }, quarantineNetwork: { name: 'q', id: 'qi' }, before: [] });
+    const body = JSON.stringify({
+      schema: 'cirt.containment.network-isolate/1',
+      container: { id: 'c', name: 'n' },
+      quarantineNetwork: { name: 'q', id: 'qi' },
+      before: [],
+    });
     fs.mkdirSync(path.join(root, 'containment'));
     fs.writeFileSync(path.join(root, 'containment/network-isolate.json'), body);
-    isolation = { path: 'containment/network-isolate.json', sha256: createHash('sha256').update(body).digest('hex'), bytes: body.length };
+    isolation = {
+      path: 'containment/network-isolate.json',
+      sha256: createHash('sha256').update(body).digest('hex'),
+      bytes: body.length,
+    };
   });
 
   afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -40,11 +62,19 @@ describe('release reads what to undo from the undo each action declares', () => 
 
   test('Given an isolation (even a failed one) and a pause, then both are pending until their undo succeeds', () => {
     const log = [rec('contain:pause', 'ok'), rec('contain:network-isolate', 'failed', [isolation])];
-    const byAction = (records: CustodyRecord[]) => Object.fromEntries(outstanding(root, records, registry.list()).map((p) => [p.action, p]));
+    const byAction = (records: CustodyRecord[]) =>
+      Object.fromEntries(outstanding(root, records, registry.list()).map((p) => [p.action, p]));
     let p = byAction(log);
-    expect(p['contain:network-isolate']).toMatchObject({ applied: true, records: [{ schema: 'cirt.containment.network-isolate/1' }] });
+    expect(p['contain:network-isolate']).toMatchObject({
+      applied: true,
+      records: [{ schema: 'cirt.containment.network-isolate/1' }],
+    });
     expect(p['contain:pause'].applied).toBe(true);
-    p = byAction([...log, rec('release:network-isolate', 'failed'), rec('contain:unpause', 'noop')]);
+    p = byAction([
+      ...log,
+      rec('release:network-isolate', 'failed'),
+      rec('contain:unpause', 'noop'),
+    ]);
     expect(p['contain:network-isolate'].applied).toBe(true);
     expect(p['contain:pause'].applied).toBe(false);
     p = byAction([...log, rec('release:network-isolate', 'ok')]);
@@ -53,11 +83,15 @@ describe('release reads what to undo from the undo each action declares', () => 
 
   test('an edited record is refused before anything is undone', () => {
     fs.appendFileSync(path.join(root, 'containment/network-isolate.json'), ' ');
-    expect(() => outstanding(root, [rec('contain:network-isolate', 'ok', [isolation])], registry.list())).toThrow(/was changed after it was written/);
+    expect(() =>
+      outstanding(root, [rec('contain:network-isolate', 'ok', [isolation])], registry.list()),
+    ).toThrow(/was changed after it was written/);
   });
 
   test('two actions declaring the same undo are refused by the registry', () => {
     const pause = registry.get('contain:pause')!;
-    expect(() => new ActionRegistry([pause, { ...pause, name: 'contain:freeze' }])).toThrow(/undo "release:unpause" is declared twice/);
+    expect(() => new ActionRegistry([pause, { ...pause, name: 'contain:freeze' }])).toThrow(
+      /undo "release:unpause" is declared twice/,
+    );
   });
 });

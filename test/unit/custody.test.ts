@@ -8,7 +8,13 @@ async function chainOf(n: number): Promise<{ file: string; text: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cirt-custody-'));
   const file = path.join(dir, 'custody.jsonl');
   const log = CustodyLog.open(file);
-  for (let i = 0; i < n; i++) await log.append({ actor: 'tester', action: `a${i}`, result: 'ok', message: `step ${i}\nwith "quotes" and \u001b[31m` });
+  for (let i = 0; i < n; i++)
+    await log.append({
+      actor: 'tester',
+      action: `a${i}`,
+      result: 'ok',
+      message: `step ${i}\nwith "quotes" and \u001b[31m`,
+    });
   return { file, text: fs.readFileSync(file, 'utf8') };
 }
 
@@ -35,15 +41,46 @@ describe('custody chain', () => {
     const { file, text } = await chainOf(2);
     const first = text.split('\n')[0];
     const expected = JSON.parse(first).hash as string;
-    const out = execFileSync('sh', ['-c', `head -n1 '${file}' | sed 's/,"hash":"[0-9a-f]*"}$/}/' | tr -d '\\n' | sha256sum`]).toString();
+    const out = execFileSync('sh', [
+      '-c',
+      `head -n1 '${file}' | sed 's/,"hash":"[0-9a-f]*"}$/}/' | tr -d '\\n' | sha256sum`,
+    ]).toString();
     expect(out.split(' ')[0]).toBe(expected);
   });
 
   test.each([
-    ['edit a field', (l: string[]) => { l[1] = l[1].replace('"a1"', '"aX"'); }, 2, /edited/],
-    ['remove a record', (l: string[]) => { l.splice(1, 1); }, 2, /chain broken/],
-    ['swap two records', (l: string[]) => { [l[0], l[1]] = [l[1], l[0]]; }, 1, /chain broken/],
-    ['truncate the hash', (l: string[]) => { l[2] = l[2].replace(/,"hash":"[0-9a-f]+"\}$/, '}'); }, 3, /no trailing hash/],
+    [
+      'edit a field',
+      (l: string[]) => {
+        l[1] = l[1].replace('"a1"', '"aX"');
+      },
+      2,
+      /edited/,
+    ],
+    [
+      'remove a record',
+      (l: string[]) => {
+        l.splice(1, 1);
+      },
+      2,
+      /chain broken/,
+    ],
+    [
+      'swap two records',
+      (l: string[]) => {
+        [l[0], l[1]] = [l[1], l[0]];
+      },
+      1,
+      /chain broken/,
+    ],
+    [
+      'truncate the hash',
+      (l: string[]) => {
+        l[2] = l[2].replace(/,"hash":"[0-9a-f]+"\}$/, '}');
+      },
+      3,
+      /no trailing hash/,
+    ],
   ])('Tampering (%s) is detected at the right line', async (_name, mutate, line, msg) => {
     const { text } = await chainOf(4);
     const lines = text.trimEnd().split('\n');

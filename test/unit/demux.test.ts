@@ -38,12 +38,21 @@ function sink(): { w: Writable; text: () => Buffer } {
 async function demux(chunks: Buffer[]): Promise<{ stdout: Buffer; stderr: Buffer }> {
   const out = sink();
   const err = sink();
-  await pipeline(Readable.from(chunks), new FrameDemuxer(), frameRouter({ stdout: out.w, stderr: err.w }));
+  await pipeline(
+    Readable.from(chunks),
+    new FrameDemuxer(),
+    frameRouter({ stdout: out.w, stderr: err.w }),
+  );
   return { stdout: out.text(), stderr: err.text() };
 }
 
-const ANSI = '2026-01-01T00:00:00.000000001Z \x1b[1;31mERROR\x1b[0m \x1b]0;pwned\x07 \x1b]8;;http://evil/x\x1b\\docs\n';
-const two = Buffer.concat([frame('stdout', 'hello\n'), frame('stderr', 'oops\n'), frame('stdout', ANSI)]);
+const ANSI =
+  '2026-01-01T00:00:00.000000001Z \x1b[1;31mERROR\x1b[0m \x1b]0;pwned\x07 \x1b]8;;http://evil/x\x1b\\docs\n';
+const two = Buffer.concat([
+  frame('stdout', 'hello\n'),
+  frame('stderr', 'oops\n'),
+  frame('stdout', ANSI),
+]);
 
 describe('FrameDemuxer', () => {
   test.each([
@@ -71,7 +80,10 @@ describe('FrameDemuxer', () => {
     });
     const out = sink();
     const err = sink();
-    const chunks = cut(input, Array.from({ length: Math.floor(input.length / 65536) }, (_, i) => (i + 1) * 65536 + 5));
+    const chunks = cut(
+      input,
+      Array.from({ length: Math.floor(input.length / 65536) }, (_, i) => (i + 1) * 65536 + 5),
+    );
     const src = new PassThrough();
     const done = pipeline(src, d, frameRouter({ stdout: out.w, stderr: err.w }));
     for (const c of chunks) src.write(c);
@@ -90,14 +102,24 @@ describe('FrameDemuxer', () => {
   });
 
   test('system (3) and stdin (0) frames go to stderr unless routed elsewhere', async () => {
-    const r = await demux([Buffer.concat([frame('system', 'engine error\n'), frame('stdin', 'in\n')])]);
+    const r = await demux([
+      Buffer.concat([frame('system', 'engine error\n'), frame('stdin', 'in\n')]),
+    ]);
     expect(r.stderr.toString()).toBe('engine error\nin\n');
   });
 
   test.each([
     ['a truncated payload', frame('stdout', 'hello').subarray(0, 10), /payload bytes missing/],
-    ['a truncated header', Buffer.concat([frame('stdout', 'a'), Buffer.from([1, 0, 0])]), /inside a frame header/],
-    ['raw TTY output', Buffer.from('2026-01-01T00:00:00Z plain tty text\n'), /not a multiplexed stream/],
+    [
+      'a truncated header',
+      Buffer.concat([frame('stdout', 'a'), Buffer.from([1, 0, 0])]),
+      /inside a frame header/,
+    ],
+    [
+      'raw TTY output',
+      Buffer.from('2026-01-01T00:00:00Z plain tty text\n'),
+      /not a multiplexed stream/,
+    ],
     ['a bad stream id', Buffer.from([9, 0, 0, 0, 0, 0, 0, 1, 65]), /bad frame header/],
   ])('rejects %s', async (_n, input, msg) => {
     await expect(demux([input])).rejects.toThrow(msg);

@@ -62,7 +62,8 @@ beforeAll(() => {
   process.on('unhandledRejection', onRejection);
 });
 afterEach(() => {
-  for (const f of fs.readdirSync(mnt)) fs.rmSync(path.join(mnt, f), { recursive: true, force: true });
+  for (const f of fs.readdirSync(mnt))
+    fs.rmSync(path.join(mnt, f), { recursive: true, force: true });
 });
 afterAll(() => {
   process.off('unhandledRejection', onRejection);
@@ -73,7 +74,11 @@ afterAll(() => {
 describe('hashing writer on a full disk', () => {
   test('Given the disk fills up mid-file, writes reject with the described error, done() reports it, and the hash is of the bytes on disk', async () => {
     const file = path.join(mnt, 'out.bin');
-    const w = new HashingFileWriter(file, undefined, (err) => new Error(`described: ${(err as NodeJS.ErrnoException).code}`));
+    const w = new HashingFileWriter(
+      file,
+      undefined,
+      (err) => new Error(`described: ${(err as NodeJS.ErrnoException).code}`),
+    );
     let failure: Error | undefined;
     try {
       for (let i = 0; i < 64; i++) await writeChunk(w.stream, Buffer.alloc(256 * 1024, i));
@@ -117,7 +122,9 @@ describe('custody and the case store on a full disk', () => {
     await log.append({ actor: 'a', action: 'one', result: 'info' });
     fill();
     const big = 'x'.repeat(64 * 1024);
-    await expect(log.append({ actor: 'a', action: 'two', result: 'info', message: big })).rejects.toMatchObject({ code: 'ENOSPC' });
+    await expect(
+      log.append({ actor: 'a', action: 'two', result: 'info', message: big }),
+    ).rejects.toMatchObject({ code: 'ENOSPC' });
     expect(checkChain(fs.readFileSync(file, 'utf8')).problems).toEqual([]);
     fs.rmSync(filler);
     await log.append({ actor: 'a', action: 'three', result: 'info', message: big });
@@ -140,16 +147,25 @@ describe('custody and the case store on a full disk', () => {
       (err: unknown) => err,
     );
     expect(failure).toBeInstanceOf(DiskWriteError);
-    expect((failure as Error).message).toBe(`the cases folder ${mnt} is full (ENOSPC) while writing fs/diff.tar of case c1 (step s)`);
+    expect((failure as Error).message).toBe(
+      `the cases folder ${mnt} is full (ENOSPC) while writing fs/diff.tar of case c1 (step s)`,
+    );
     expect((failure as DiskWriteError).hint).toContain('cirt seal --case c1');
     h.stream.end();
     const entry = await h.done();
     expect(entry).toMatchObject({ path: 'fs/diff.tar', complete: false });
     expect(entry.bytes).toBe(fs.statSync(path.join(store.root, 'fs/diff.tar')).size);
     expect(fs.existsSync(path.join(store.root, RESERVE_FILE))).toBe(false);
-    await store.record({ actor: 'a', action: 'collect:fs-diff', result: 'failed', message: (failure as Error).message });
+    await store.record({
+      actor: 'a',
+      action: 'collect:fs-diff',
+      result: 'failed',
+      message: (failure as Error).message,
+    });
     await store.updateInfo({ status: 'failed' });
-    expect(JSON.parse(fs.readFileSync(path.join(store.root, 'case.json'), 'utf8')).status).toBe('failed');
+    expect(JSON.parse(fs.readFileSync(path.join(store.root, 'case.json'), 'utf8')).status).toBe(
+      'failed',
+    );
     expect(fs.readdirSync(store.root).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 
@@ -158,18 +174,33 @@ describe('custody and the case store on a full disk', () => {
     await store.writeArtifact('x.bin', Buffer.alloc(100_000, 7), meta);
     await store.record({ actor: 'a', action: 'run:start', result: 'info' });
     fill();
-    const writeReport = (rel: string, text: string, m: { mediaType: string; source: string }) => store.writeArtifact(rel, text, { ...m, action: 'evidence:seal', step: 'seal' });
-    await expect(sealCase({ store, actor: 'a', via: 'test', report: sealReport, writeReport })).rejects.toThrow(`the cases folder ${mnt} is full (ENOSPC) while writing`);
-    for (const f of ['SHA256SUMS', 'SHA256SUMS.sig', 'pub.pem']) expect(fs.existsSync(path.join(store.root, f))).toBe(false);
+    const writeReport = (rel: string, text: string, m: { mediaType: string; source: string }) =>
+      store.writeArtifact(rel, text, { ...m, action: 'evidence:seal', step: 'seal' });
+    await expect(
+      sealCase({ store, actor: 'a', via: 'test', report: sealReport, writeReport }),
+    ).rejects.toThrow(`the cases folder ${mnt} is full (ENOSPC) while writing`);
+    for (const f of ['SHA256SUMS', 'SHA256SUMS.sig', 'pub.pem'])
+      expect(fs.existsSync(path.join(store.root, f))).toBe(false);
     expect(fs.readdirSync(mnt).filter((f) => f.startsWith('c2.tar.gz'))).toEqual([]);
     expect(store.sealed).toBe(false);
-    expect(JSON.parse(fs.readFileSync(path.join(store.root, 'case.json'), 'utf8')).status).not.toBe('sealed');
+    expect(JSON.parse(fs.readFileSync(path.join(store.root, 'case.json'), 'utf8')).status).not.toBe(
+      'sealed',
+    );
 
     fs.rmSync(filler);
     const again = await CaseStore.open(store.root);
-    const r = await sealCase({ store: again, actor: 'a', via: 'test', report: sealReport, writeReport: (rel, text, m) => again.writeArtifact(rel, text, { ...m, action: 'evidence:seal', step: 'seal' }) });
+    const r = await sealCase({
+      store: again,
+      actor: 'a',
+      via: 'test',
+      report: sealReport,
+      writeReport: (rel, text, m) =>
+        again.writeArtifact(rel, text, { ...m, action: 'evidence:seal', step: 'seal' }),
+    });
     expect(fs.existsSync(r.bundle.path)).toBe(true);
-    expect(checkChain(fs.readFileSync(path.join(store.root, 'custody.jsonl'), 'utf8')).problems).toEqual([]);
+    expect(
+      checkChain(fs.readFileSync(path.join(store.root, 'custody.jsonl'), 'utf8')).problems,
+    ).toEqual([]);
     const v = await runCli(['verify', r.bundle.path]);
     expect(v.out).toContain('VALID');
     expect(v.code).toBe(0);
@@ -177,17 +208,33 @@ describe('custody and the case store on a full disk', () => {
   });
 
   test('Given a case left "sealed" by a seal that stopped before signing, it is opened again to be sealed', async () => {
-    const { store } = await CaseStore.openOrCreate(mnt, 'c3', () => ({ ...info('c3'), status: 'sealed' }));
+    const { store } = await CaseStore.openOrCreate(mnt, 'c3', () => ({
+      ...info('c3'),
+      status: 'sealed',
+    }));
     fs.writeFileSync(path.join(store.root, 'SHA256SUMS'), 'half');
     const reopened = await CaseStore.open(store.root);
     expect(reopened.sealed).toBe(true);
     expect(await reopened.reopenUnsignedSeal('a')).toBe(true);
     expect(reopened.sealed).toBe(false);
     expect(fs.existsSync(path.join(store.root, 'SHA256SUMS'))).toBe(false);
-    expect(JSON.parse(fs.readFileSync(path.join(store.root, 'case.json'), 'utf8')).status).toBe('open');
-    const r = await sealCase({ store: reopened, actor: 'a', via: 'test', report: sealReport, writeReport: (rel, text, m) => reopened.writeArtifact(rel, text, { ...m, action: 'evidence:seal', step: 'seal' }) });
+    expect(JSON.parse(fs.readFileSync(path.join(store.root, 'case.json'), 'utf8')).status).toBe(
+      'open',
+    );
+    const r = await sealCase({
+      store: reopened,
+      actor: 'a',
+      via: 'test',
+      report: sealReport,
+      writeReport: (rel, text, m) =>
+        reopened.writeArtifact(rel, text, { ...m, action: 'evidence:seal', step: 'seal' }),
+    });
     expect(fs.existsSync(r.bundle.path)).toBe(true);
-    expect(checkChain(fs.readFileSync(path.join(store.root, 'custody.jsonl'), 'utf8')).records.map((x) => x.action)).toEqual(['evidence:seal', 'evidence:seal']);
+    expect(
+      checkChain(fs.readFileSync(path.join(store.root, 'custody.jsonl'), 'utf8')).records.map(
+        (x) => x.action,
+      ),
+    ).toEqual(['evidence:seal', 'evidence:seal']);
     const v = await runCli(['verify', r.bundle.path]);
     expect(v.out).toContain('VALID');
     expect(v.code).toBe(0);
@@ -205,37 +252,84 @@ describe('runner on a full disk', () => {
     needs: [],
     plan: () => 'write 4 MiB',
     async run(ctx) {
-      await ctx.writeArtifact('big.bin', Buffer.alloc(4 << 20, 1), { mediaType: 'application/octet-stream', source: 'test' });
+      await ctx.writeArtifact('big.bin', Buffer.alloc(4 << 20, 1), {
+        mediaType: 'application/octet-stream',
+        source: 'test',
+      });
       return { status: 'ok', summary: 'wrote it' };
     },
   });
   const registry = new ActionRegistry([careless]);
-  const target: Target = { id: 'f'.repeat(64), name: 'victim', image: 'img', imageId: 'sha256:0', state: 'running', running: true, paused: false, pid: 1 };
-  const runtime = { info: { kind: 'none', ...{ address: 'none', local: true, version: '0', apiVersion: '0', os: 'linux', kernel: '0' } }, capabilities: new Set() } as unknown as ContainerRuntime;
+  const target: Target = {
+    id: 'f'.repeat(64),
+    name: 'victim',
+    image: 'img',
+    imageId: 'sha256:0',
+    state: 'running',
+    running: true,
+    paused: false,
+    pid: 1,
+  };
+  const runtime = {
+    info: {
+      kind: 'none',
+      ...{ address: 'none', local: true, version: '0', apiVersion: '0', os: 'linux', kernel: '0' },
+    },
+    capabilities: new Set(),
+  } as unknown as ContainerRuntime;
 
   test('Given a step whose artifact the disk cut short, the step fails (never a false ok), custody has it, the run ends failed with a low-space warning', async () => {
-    const { store } = await CaseStore.openOrCreate(mnt, 'r1', () => ({ ...info('r1'), target: { id: target.id, name: target.name, image: 'img', imageId: 'sha256:0' }, status: 'open' }));
-    const { playbook, problems } = parsePlaybook('name: t\nsteps:\n  - id: big\n    uses: test:write-big\n', registry, 't.yaml');
+    const { store } = await CaseStore.openOrCreate(mnt, 'r1', () => ({
+      ...info('r1'),
+      target: { id: target.id, name: target.name, image: 'img', imageId: 'sha256:0' },
+      status: 'open',
+    }));
+    const { playbook, problems } = parsePlaybook(
+      'name: t\nsteps:\n  - id: big\n    uses: test:write-big\n',
+      registry,
+      't.yaml',
+    );
     if (!playbook) throw new Error(JSON.stringify(problems));
     const bus = new EventBus();
     const events: RunEvent[] = [];
     bus.on((e) => events.push(e));
-    const summary = await runPlaybook({ playbook, runtime, target, store, dryRun: false, yes: true, bus, signal: new AbortController().signal, actor: 'tester' });
+    const summary = await runPlaybook({
+      playbook,
+      runtime,
+      target,
+      store,
+      dryRun: false,
+      yes: true,
+      bus,
+      signal: new AbortController().signal,
+      actor: 'tester',
+    });
     expect(summary).toMatchObject({ status: 'failed', exitCode: 1 });
     const start = events[0] as Extract<RunEvent, { type: 'run:start' }>;
-    expect(start.warnings?.[0]).toMatch(/^low disk space: the cases folder .* has [\d.]+ (KiB|MiB) free of 2\.0 MiB/);
-    const end = events.find((e) => e.type === 'step:end') as Extract<RunEvent, { type: 'step:end' }>;
-    expect(end).toMatchObject({ status: 'failed', error: `the cases folder ${mnt} is full (ENOSPC) while writing big.bin of case r1 (step big)` });
+    expect(start.warnings?.[0]).toMatch(
+      /^low disk space: the cases folder .* has [\d.]+ (KiB|MiB) free of 2\.0 MiB/,
+    );
+    const end = events.find((e) => e.type === 'step:end') as Extract<
+      RunEvent,
+      { type: 'step:end' }
+    >;
+    expect(end).toMatchObject({
+      status: 'failed',
+      error: `the cases folder ${mnt} is full (ENOSPC) while writing big.bin of case r1 (step big)`,
+    });
     expect(events.at(-1)).toMatchObject({ type: 'run:end', status: 'failed', exitCode: 1 });
-    const { records, problems: broken } = checkChain(fs.readFileSync(path.join(store.root, 'custody.jsonl'), 'utf8'));
+    const { records, problems: broken } = checkChain(
+      fs.readFileSync(path.join(store.root, 'custody.jsonl'), 'utf8'),
+    );
     expect(broken).toEqual([]);
     expect(records.map((r) => [r.action, r.result])).toEqual([
       ['run:start', 'info'],
       ['test:write-big', 'failed'],
       ['run:end', 'failed'],
     ]);
-    expect(JSON.parse(fs.readFileSync(path.join(store.root, 'case.json'), 'utf8')).status).toBe('failed');
+    expect(JSON.parse(fs.readFileSync(path.join(store.root, 'case.json'), 'utf8')).status).toBe(
+      'failed',
+    );
     expect(fs.existsSync(path.join(store.root, RESERVE_FILE))).toBe(false);
   });
 });
-

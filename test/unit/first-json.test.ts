@@ -3,7 +3,10 @@ import { describe, expect, test } from '@jest/globals';
 import { FirstJsonError, FirstJsonScanner, readFirstJson } from '../../src/app/first-json.js';
 
 /** Feeds the chunks one by one; returns what the scanner made of them (or its error's problem). */
-function scan(chunks: (string | Buffer)[], max = 1024): { raw?: string; more?: boolean; problem?: string; fedUntil: number } {
+function scan(
+  chunks: (string | Buffer)[],
+  max = 1024,
+): { raw?: string; more?: boolean; problem?: string; fedUntil: number } {
   const s = new FirstJsonScanner(max);
   let n = 0;
   try {
@@ -35,7 +38,11 @@ describe('the first-object reader', () => {
 
   test('Given a live stream, the object is complete at its closing brace: later chunks are never needed', () => {
     // The fourth chunk would throw if it were fed (push after done): the reader stops at chunk 3.
-    expect(scan(['{"rule":', '"r"', '}\n', '{"rule":"second"}'])).toEqual({ raw: '{"rule":"r"}', more: false, fedUntil: 3 });
+    expect(scan(['{"rule":', '"r"', '}\n', '{"rule":"second"}'])).toEqual({
+      raw: '{"rule":"r"}',
+      more: false,
+      fedUntil: 3,
+    });
   });
 
   test('Given a second alert in the same chunk, it is reported as more input, not read', () => {
@@ -82,6 +89,8 @@ describe('the first-object reader', () => {
   });
 
   test('readFirstJson rejects a truncated stream with the truncated problem', async () => {
-    await expect(readFirstJson(Readable.from([Buffer.from('{"a":')]), 1024)).rejects.toMatchObject({ problem: 'truncated' });
+    await expect(readFirstJson(Readable.from([Buffer.from('{"a":')]), 1024)).rejects.toMatchObject({
+      problem: 'truncated',
+    });
   });
 });

@@ -14,7 +14,8 @@ import { ContainerRoot } from '../../src/host/proc-root.js';
 function referenceIso(ns: bigint): string {
   const sec = ns / 1_000_000_000n - (ns < 0n && ns % 1_000_000_000n !== 0n ? 1n : 0n);
   const frac = ns - sec * 1_000_000_000n;
-  if (sec > 8_640_000_000_000n || sec < -8_640_000_000_000n) return `@${sec}.${frac.toString().padStart(9, '0')}`;
+  if (sec > 8_640_000_000_000n || sec < -8_640_000_000_000n)
+    return `@${sec}.${frac.toString().padStart(9, '0')}`;
   return `${new Date(Number(sec) * 1000).toISOString().slice(0, 19)}.${frac.toString().padStart(9, '0')}Z`;
 }
 
@@ -48,7 +49,8 @@ describe('nsToIso: the text fast path gives the BigInt formula', () => {
 });
 
 describe('sortByBytes sorts like Buffer.compare over UTF-8', () => {
-  const reference = (xs: string[]) => [...xs].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  const reference = (xs: string[]) =>
+    [...xs].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
 
   test('ASCII paths (the code-unit fast path)', () => {
     const xs = ['/tmp/f10', '/tmp/f9', '/tmp/f1', '/tmp', '/a b', '/A', '/tmp/f1/x', '/\u007f'];
@@ -56,7 +58,18 @@ describe('sortByBytes sorts like Buffer.compare over UTF-8', () => {
   });
 
   test('U+FFFD, private use, astral characters and lone surrogates (where UTF-16 order differs)', () => {
-    const xs = ['/\ufffd', '/\ue000', '/\u{1f600}', '/\ud800', '/\udfff', '/z', '/\u00e9', '/\uffff', '/\u{10000}x', '/'];
+    const xs = [
+      '/\ufffd',
+      '/\ue000',
+      '/\u{1f600}',
+      '/\ud800',
+      '/\udfff',
+      '/z',
+      '/\u00e9',
+      '/\uffff',
+      '/\u{10000}x',
+      '/',
+    ];
     expect(sortByBytes([...xs])).toEqual(reference(xs));
   });
 
@@ -137,11 +150,17 @@ describe('ContainerRoot: a cached parent is still never followed through a symli
     // The parent fd is the directory first opened (now `old`): /etc/passwd is never reached.
     const [r] = statChanged(root, `${dir}/d/passwd`, 'A');
     expect(r.error).toBe('gone (no such file when stat-ed)');
-    expect(statChanged(root, `${dir}/d/b`, 'A')[0]).toMatchObject({ path: `${dir}/d/b`, type: 'file', size: 1 });
+    expect(statChanged(root, `${dir}/d/b`, 'A')[0]).toMatchObject({
+      path: `${dir}/d/b`,
+      type: 'file',
+      size: 1,
+    });
     // A fresh root walks again and refuses the link.
     const fresh = ContainerRoot.open(process.pid);
     try {
-      expect(statChanged(fresh, `${dir}/d/a`, 'A')[0].error).toBe(`not looked at: ${dir}/d is a symlink (not followed)`);
+      expect(statChanged(fresh, `${dir}/d/a`, 'A')[0].error).toBe(
+        `not looked at: ${dir}/d is a symlink (not followed)`,
+      );
     } finally {
       fresh.close();
     }
@@ -152,7 +171,9 @@ describe('ContainerRoot: a cached parent is still never followed through a symli
     expect(statChanged(root, `${dir}//d/a`, 'A')).toEqual(clean);
     expect(statChanged(root, `${dir}/d/a/`, 'A')).toEqual(clean);
     const [lossy] = statChanged(root, `${dir}/d/bad\ufffd`, 'C');
-    expect(Buffer.from(lossy.pathB64!, 'base64')).toEqual(Buffer.from(`${dir}/d/bad\xff`, 'latin1'));
+    expect(Buffer.from(lossy.pathB64!, 'base64')).toEqual(
+      Buffer.from(`${dir}/d/bad\xff`, 'latin1'),
+    );
     expect(lossy.type).toBe('file');
     expect(statChanged(root, '/', 'C')[0].error).toMatch(/gone/);
   });

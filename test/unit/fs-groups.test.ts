@@ -2,7 +2,8 @@ import { describe, expect, test } from '@jest/globals';
 import { groupRequests, pathKey } from '../../src/collect/fs-groups.js';
 import { parseBudget } from '../../src/util/byte-budget.js';
 
-const many = (dir: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${dir}/f${i}`);
+const many = (dir: string, n: number): string[] =>
+  Array.from({ length: n }, (_, i) => `${dir}/f${i}`);
 
 describe('groupRequests', () => {
   test('a directory with many changed children is one request, not one per child', () => {
@@ -46,5 +47,7 @@ describe('parseBudget', () => {
     ['2 GB', 2 * 2 ** 30],
   ])('%p → %p', (input, bytes) => expect(parseBudget(input)).toBe(bytes));
 
-  test.each(['', 'lots', '-1', '5PiB!', 1.5, -3])('%p is refused', (input) => expect(parseBudget(input)).toBeUndefined());
+  test.each(['', 'lots', '-1', '5PiB!', 1.5, -3])('%p is refused', (input) =>
+    expect(parseBudget(input)).toBeUndefined(),
+  );
 });

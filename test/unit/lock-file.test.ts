@@ -12,13 +12,23 @@ const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'cirt-lock-'));
 
 /** The pid of a process that has exited (its pid is free, or re-used much later). */
 function deadPid(): number {
-  const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+    encoding: 'utf8',
+  });
   return Number(r.stdout);
 }
 
 function plant(file: string, holder: Record<string, unknown>): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, JSON.stringify({ command: 'cirt run contain', token: 'planted', startedAt: new Date().toISOString(), ...holder }));
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      command: 'cirt run contain',
+      token: 'planted',
+      startedAt: new Date().toISOString(),
+      ...holder,
+    }),
+  );
 }
 
 describe('lock files', () => {
@@ -26,7 +36,11 @@ describe('lock files', () => {
     const file = path.join(tmp(), 'x.lock');
     const r = tryLock(file, { command: 'cirt seal' });
     expect(r.ok).toBe(true);
-    expect(readLock(file)).toMatchObject({ pid: process.pid, host: os.hostname(), command: 'cirt seal' });
+    expect(readLock(file)).toMatchObject({
+      pid: process.pid,
+      host: os.hostname(),
+      command: 'cirt seal',
+    });
     expect(Number.isNaN(Date.parse(readLock(file)!.startedAt))).toBe(false);
     if (r.ok) r.lock.release();
     expect(fs.existsSync(file)).toBe(false);
@@ -38,7 +52,8 @@ describe('lock files', () => {
     plant(file, { pid: process.ppid, host: os.hostname() });
     const r = tryLock(file, { command: 'cirt run contain' });
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.holder).toMatchObject({ pid: process.ppid, host: os.hostname(), token: 'planted' });
+    if (!r.ok)
+      expect(r.holder).toMatchObject({ pid: process.ppid, host: os.hostname(), token: 'planted' });
     expect(readLock(file)?.token).toBe('planted');
   });
 
@@ -61,8 +76,24 @@ describe('lock files', () => {
   });
 
   test('Given a live pid that started after the lock was taken, then the pid was re-used and the lock is stale', () => {
-    expect(isStale({ pid: process.pid, host: os.hostname(), startedAt: '2001-01-01T00:00:00.000Z', command: 'x', token: 't' })).toBe(true);
-    expect(isStale({ pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString(), command: 'x', token: 't' })).toBe(false);
+    expect(
+      isStale({
+        pid: process.pid,
+        host: os.hostname(),
+        startedAt: '2001-01-01T00:00:00.000Z',
+        command: 'x',
+        token: 't',
+      }),
+    ).toBe(true);
+    expect(
+      isStale({
+        pid: process.pid,
+        host: os.hostname(),
+        startedAt: new Date().toISOString(),
+        command: 'x',
+        token: 't',
+      }),
+    ).toBe(false);
   });
 
   test('Given our lock was removed by hand and taken by another, when we release, then theirs stays', () => {
@@ -113,11 +144,22 @@ describe('lock files', () => {
 
   test('Given a container handled by case A, when case B wants it, then exit 2 names case A and its pid', () => {
     const env = { CIRT_LOCK_DIR: tmp() };
-    const c = { container: { id: 'f'.repeat(64), name: 'web' }, engine: 'unix:///var/run/docker.sock', command: 'cirt run contain' };
+    const c = {
+      container: { id: 'f'.repeat(64), name: 'web' },
+      engine: 'unix:///var/run/docker.sock',
+      command: 'cirt run contain',
+    };
     const a = lockContainer(env, { ...c, caseId: 'A', caseDir: '/cases/A' });
-    expect(() => lockContainer(env, { ...c, caseId: 'B', caseDir: '/cases/B' })).toThrow(/Container web \(ffffffffffff\) is being handled by case A \(\/cases\/A\): pid \d+ on host .* since .*; nothing was done for case B/);
+    expect(() => lockContainer(env, { ...c, caseId: 'B', caseDir: '/cases/B' })).toThrow(
+      /Container web \(ffffffffffff\) is being handled by case A \(\/cases\/A\): pid \d+ on host .* since .*; nothing was done for case B/,
+    );
     // The same id on another engine is another container.
-    const other = lockContainer(env, { ...c, engine: 'tcp://10.0.0.1:2376', caseId: 'B', caseDir: '/cases/B' });
+    const other = lockContainer(env, {
+      ...c,
+      engine: 'tcp://10.0.0.1:2376',
+      caseId: 'B',
+      caseDir: '/cases/B',
+    });
     a.release();
     other.release();
     expect(fs.readdirSync(env.CIRT_LOCK_DIR)).toEqual([]);

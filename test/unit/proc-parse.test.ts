@@ -1,15 +1,31 @@
 import { describe, expect, test } from '@jest/globals';
-import { parseBtime, parseStat, parseStatus, socketInode, splitCmdline, startTimeUtc } from '../../src/host/proc-parse.js';
+import {
+  parseBtime,
+  parseStat,
+  parseStatus,
+  socketInode,
+  splitCmdline,
+  startTimeUtc,
+} from '../../src/host/proc-parse.js';
 import { ENGINE_TIME, rfc3339ToSeconds, toEngineTime } from '../../src/util/times.js';
 
 // Real /proc/<pid>/stat of a busybox nc (fields after comm trimmed to what matters still numbered right).
-const NC_STAT = '4321 (nc) S 4310 4309 4309 0 -1 4194560 120 0 0 0 0 0 0 0 20 0 1 0 812345 1511424 12 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n';
+const NC_STAT =
+  '4321 (nc) S 4310 4309 4309 0 -1 4194560 120 0 0 0 0 0 0 0 20 0 1 0 812345 1511424 12 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n';
 
 describe('/proc/<pid>/stat', () => {
   test.each([
     ['plain', NC_STAT, { pid: 4321, comm: 'nc', state: 'S', ppid: 4310, startTicks: 812345 }],
-    ['comm with ") (" and spaces', NC_STAT.replace('(nc)', '(a) (b c)'), { comm: 'a) (b c', ppid: 4310, startTicks: 812345 }],
-    ['comm with a newline', NC_STAT.replace('(nc)', '(x\ny)'), { comm: 'x\ny', ppid: 4310, startTicks: 812345 }],
+    [
+      'comm with ") (" and spaces',
+      NC_STAT.replace('(nc)', '(a) (b c)'),
+      { comm: 'a) (b c', ppid: 4310, startTicks: 812345 },
+    ],
+    [
+      'comm with a newline',
+      NC_STAT.replace('(nc)', '(x\ny)'),
+      { comm: 'x\ny', ppid: 4310, startTicks: 812345 },
+    ],
   ])('%s', (_n, text, want) => expect(parseStat(text)).toMatchObject(want));
 
   test('rejects junk', () => {
@@ -24,18 +40,30 @@ describe('start time', () => {
     [812345, 1_700_000_000, 100, '2023-11-15T00:28:43.450Z'],
     [1, 1_700_000_000, 100, '2023-11-14T22:13:20.010Z'],
     [250, 1_700_000_000, 250, '2023-11-14T22:13:21.000Z'],
-  ])('%i ticks after boot %i at %i Hz → %s', (ticks, btime, hz, iso) => expect(startTimeUtc(ticks, btime, hz)).toBe(iso));
+  ])('%i ticks after boot %i at %i Hz → %s', (ticks, btime, hz, iso) =>
+    expect(startTimeUtc(ticks, btime, hz)).toBe(iso),
+  );
 
   test('btime from /proc/stat', () => {
-    expect(parseBtime('cpu  1 2 3\nintr 5\nctxt 9\nbtime 1764355200\nprocesses 77\n')).toBe(1764355200);
+    expect(parseBtime('cpu  1 2 3\nintr 5\nctxt 9\nbtime 1764355200\nprocesses 77\n')).toBe(
+      1764355200,
+    );
     expect(() => parseBtime('cpu 1\n')).toThrow(/btime/);
   });
 });
 
 describe('/proc/<pid>/status and cmdline', () => {
   test('status fields', () => {
-    const s = parseStatus('Name:\tnc\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t4321\nNgid:\t0\nPid:\t4321\nPPid:\t4310\nUid:\t33\t33\t33\t33\nGid:\t33\t33\t33\t33\nNSpid:\t4321\t17\n');
-    expect(s).toMatchObject({ name: 'nc', ppid: 4310, uids: [33, 33, 33, 33], gids: [33, 33, 33, 33], nspids: [4321, 17] });
+    const s = parseStatus(
+      'Name:\tnc\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t4321\nNgid:\t0\nPid:\t4321\nPPid:\t4310\nUid:\t33\t33\t33\t33\nGid:\t33\t33\t33\t33\nNSpid:\t4321\t17\n',
+    );
+    expect(s).toMatchObject({
+      name: 'nc',
+      ppid: 4310,
+      uids: [33, 33, 33, 33],
+      gids: [33, 33, 33, 33],
+      nspids: [4321, 17],
+    });
   });
 
   test.each([
@@ -68,7 +96,9 @@ describe('engine time params', () => {
     expect(toEngineTime(v, now)).toBe(want);
   });
 
-  test.each(['yesterday', '15 m', '2026-11-28', '-5m', '1e9'])('rejects %s', (v) => expect(ENGINE_TIME.test(v)).toBe(false));
+  test.each(['yesterday', '15 m', '2026-11-28', '-5m', '1e9'])('rejects %s', (v) =>
+    expect(ENGINE_TIME.test(v)).toBe(false),
+  );
 
   test('RFC 3339 with nanoseconds to seconds', () => {
     expect(rfc3339ToSeconds('2026-11-28T20:17:00.25Z')).toBeCloseTo(now / 1000 + 0.25, 6);

@@ -26,7 +26,14 @@ describe('stat through /proc/<pid>/root without following symlinks', () => {
   test('a regular file gets every time, in nanoseconds', () => {
     const [r] = statChanged(root, `${dir}/real/file`, 'A');
     const st = fs.lstatSync(path.join(dir, 'real', 'file'), { bigint: true });
-    expect(r).toMatchObject({ path: `${dir}/real/file`, kind: 'A', type: 'file', size: 4, inode: st.ino.toString(), mtime: nsToIso(st.mtimeNs) });
+    expect(r).toMatchObject({
+      path: `${dir}/real/file`,
+      kind: 'A',
+      type: 'file',
+      size: 4,
+      inode: st.ino.toString(),
+      mtime: nsToIso(st.mtimeNs),
+    });
     expect(r.atime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
   });
 
@@ -40,7 +47,11 @@ describe('stat through /proc/<pid>/root without following symlinks', () => {
 
   test('a symlink itself is recorded as a symlink with its target text', () => {
     const [r] = statChanged(root, `${dir}/shadow`, 'A');
-    expect(r).toMatchObject({ type: 'symlink', linkTarget: '/etc/shadow', size: '/etc/shadow'.length });
+    expect(r).toMatchObject({
+      type: 'symlink',
+      linkTarget: '/etc/shadow',
+      size: '/etc/shadow'.length,
+    });
   });
 
   test('a name the engine printed with U+FFFD is found with its exact bytes', () => {

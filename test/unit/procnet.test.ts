@@ -1,6 +1,21 @@
 import { describe, expect, test } from '@jest/globals';
-import { buildInterfaces, parseArp, parseDev, parseFibTrieLocal, parseIfInet6, parseRoutes } from '../../src/host/procnet-links.js';
-import { formatIPv6, hexToIPv4, hexToIPv6, parseInetLine, parseUnixLine, stateName, withOwners } from '../../src/host/procnet.js';
+import {
+  buildInterfaces,
+  parseArp,
+  parseDev,
+  parseFibTrieLocal,
+  parseIfInet6,
+  parseRoutes,
+} from '../../src/host/procnet-links.js';
+import {
+  formatIPv6,
+  hexToIPv4,
+  hexToIPv6,
+  parseInetLine,
+  parseUnixLine,
+  stateName,
+  withOwners,
+} from '../../src/host/procnet.js';
 
 describe('address decoding', () => {
   test.each([
@@ -21,11 +36,17 @@ describe('address decoding', () => {
   ])('IPv6 %s → %s', (hex, ip) => expect(hexToIPv6(hex)).toBe(ip));
 
   test('the longest zero run is shortened, the first on a tie', () => {
-    expect(formatIPv6([0x20, 0x01, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1])).toBe('2001:0:0:1::1');
-    expect(formatIPv6([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1])).toBe('2001:db8::1:0:0:1');
+    expect(formatIPv6([0x20, 0x01, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1])).toBe(
+      '2001:0:0:1::1',
+    );
+    expect(formatIPv6([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1])).toBe(
+      '2001:db8::1:0:0:1',
+    );
   });
 
-  test.each(['7F00001', 'XYZ00001', '0100007F00'])('rejects malformed IPv4 hex %s', (hex) => expect(() => hexToIPv4(hex)).toThrow());
+  test.each(['7F00001', 'XYZ00001', '0100007F00'])('rejects malformed IPv4 hex %s', (hex) =>
+    expect(() => hexToIPv4(hex)).toThrow(),
+  );
 });
 
 describe('socket tables', () => {
@@ -33,17 +54,39 @@ describe('socket tables', () => {
     [
       'tcp',
       '   0: 00000000:07E8 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 624 1 000000001585544b 100 0 0 10 0',
-      { localAddress: '0.0.0.0', localPort: 2024, remoteAddress: '0.0.0.0', remotePort: 0, state: 'LISTEN', uid: 0, inode: 624 },
+      {
+        localAddress: '0.0.0.0',
+        localPort: 2024,
+        remoteAddress: '0.0.0.0',
+        remotePort: 0,
+        state: 'LISTEN',
+        uid: 0,
+        inode: 624,
+      },
     ],
     [
       'tcp',
       '   3: 030012AC:A1F2 020012AC:115C 01 00000000:00000000 00:00000000 00000000    33        0 98765 1 0000000000000000 20 4 30 10 -1',
-      { localAddress: '172.18.0.3', localPort: 41458, remoteAddress: '172.18.0.2', remotePort: 4444, state: 'ESTABLISHED', uid: 33, inode: 98765 },
+      {
+        localAddress: '172.18.0.3',
+        localPort: 41458,
+        remoteAddress: '172.18.0.2',
+        remotePort: 4444,
+        state: 'ESTABLISHED',
+        uid: 33,
+        inode: 98765,
+      },
     ],
     [
       'tcp',
       '   1: 0100007F:8028 0100007F:9602 06 00000000:00000000 03:000007B7 00000000     0        0 0 3 00000000ee1b76cd',
-      { localAddress: '127.0.0.1', localPort: 32808, remotePort: 38402, state: 'TIME_WAIT', inode: 0 },
+      {
+        localAddress: '127.0.0.1',
+        localPort: 32808,
+        remotePort: 38402,
+        state: 'TIME_WAIT',
+        inode: 0,
+      },
     ],
     [
       'tcp6',
@@ -58,7 +101,13 @@ describe('socket tables', () => {
     [
       'udp6',
       ' 1234: 0000000000000000FFFF0000030012AC:D431 0000000000000000FFFF0000020012AC:0035 01 00000000:00000000 00:00000000 00000000     0        0 555 2 0000000000000000 0',
-      { localAddress: '::ffff:172.18.0.3', localPort: 54321, remoteAddress: '::ffff:172.18.0.2', remotePort: 53, state: 'ESTABLISHED' },
+      {
+        localAddress: '::ffff:172.18.0.3',
+        localPort: 54321,
+        remoteAddress: '::ffff:172.18.0.2',
+        remotePort: 53,
+        state: 'ESTABLISHED',
+      },
     ],
   ] as const)('%s line decodes', (proto, line, want) => {
     expect(parseInetLine(proto, line)).toMatchObject({ proto, ...want });
@@ -71,14 +120,31 @@ describe('socket tables', () => {
   ])('header or junk yields null: %j', (line) => expect(parseInetLine('tcp', line)).toBeNull());
 
   test('an IPv6-length address in the IPv4 table is not decoded', () => {
-    expect(parseInetLine('tcp', '   0: 00000000000000000000000000000000:0050 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4242 1')).toBeNull();
+    expect(
+      parseInetLine(
+        'tcp',
+        '   0: 00000000000000000000000000000000:0050 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4242 1',
+      ),
+    ).toBeNull();
   });
 
   test.each([
-    ['000000005489bfcf: 00000002 00000000 00010000 0001 01  5071 /var/run/docker.sock', { path: '/var/run/docker.sock', state: 'LISTEN', type: 'STREAM', inode: 5071 }],
-    ['0000000011112222: 00000003 00000000 00000000 0001 03 40001 /tmp/my socket with spaces', { path: '/tmp/my socket with spaces', state: 'CONNECTED', inode: 40001 }],
-    ['0000000011112223: 00000002 00000000 00000000 0002 01 40002 @abstract name', { path: '@abstract name', state: 'UNCONNECTED', type: 'DGRAM' }],
-    ['0000000011112224: 00000003 00000000 00000000 0001 03 40003', { path: '', state: 'CONNECTED', inode: 40003 }],
+    [
+      '000000005489bfcf: 00000002 00000000 00010000 0001 01  5071 /var/run/docker.sock',
+      { path: '/var/run/docker.sock', state: 'LISTEN', type: 'STREAM', inode: 5071 },
+    ],
+    [
+      '0000000011112222: 00000003 00000000 00000000 0001 03 40001 /tmp/my socket with spaces',
+      { path: '/tmp/my socket with spaces', state: 'CONNECTED', inode: 40001 },
+    ],
+    [
+      '0000000011112223: 00000002 00000000 00000000 0002 01 40002 @abstract name',
+      { path: '@abstract name', state: 'UNCONNECTED', type: 'DGRAM' },
+    ],
+    [
+      '0000000011112224: 00000003 00000000 00000000 0001 03 40003',
+      { path: '', state: 'CONNECTED', inode: 40003 },
+    ],
     ['0000000011112225: 00000002 00000000 00000000 0005 01 40004 /run/x', { type: 'SEQPACKET' }],
   ])('unix line %#', (line, want) => {
     expect(parseUnixLine(line)).toMatchObject({ proto: 'unix', localPort: null, ...want });
@@ -99,10 +165,19 @@ describe('socket tables', () => {
   ] as const)('%s state %s → %s', (proto, hex, name) => expect(stateName(proto, hex)).toBe(name));
 
   test('owners come from the inode map; inode 0 has none', () => {
-    const owners = new Map([[98765, { pids: [12, 3], names: ['sh', 'nc'] }], [0, { pids: [1], names: ['x'] }]]);
-    const s = parseInetLine('tcp', '   3: 030012AC:A1F2 020012AC:115C 01 00000000:00000000 00:00000000 00000000    33        0 98765 1')!;
+    const owners = new Map([
+      [98765, { pids: [12, 3], names: ['sh', 'nc'] }],
+      [0, { pids: [1], names: ['x'] }],
+    ]);
+    const s = parseInetLine(
+      'tcp',
+      '   3: 030012AC:A1F2 020012AC:115C 01 00000000:00000000 00:00000000 00000000    33        0 98765 1',
+    )!;
     expect(withOwners(s, owners)).toMatchObject({ pids: [3, 12], processes: ['nc', 'sh'] });
-    const tw = parseInetLine('tcp', '   1: 0100007F:8028 0100007F:9602 06 00000000:00000000 03:000007B7 00000000     0        0 0 3')!;
+    const tw = parseInetLine(
+      'tcp',
+      '   1: 0100007F:8028 0100007F:9602 06 00000000:00000000 03:000007B7 00000000     0        0 0 3',
+    )!;
     expect(withOwners(tw, owners).pids).toEqual([]);
   });
 });
@@ -148,21 +223,51 @@ describe('link tables', () => {
   test('dev counters, also when a big counter touches the colon', () => {
     const dev = parseDev(DEV);
     expect(dev.map((d) => d.name)).toEqual(['lo', 'eth0']);
-    expect(dev[1].rx).toMatchObject({ bytes: 12345678901, packets: 100, errs: 1, drop: 2, multicast: 3 });
+    expect(dev[1].rx).toMatchObject({
+      bytes: 12345678901,
+      packets: 100,
+      errs: 1,
+      drop: 2,
+      multicast: 3,
+    });
     expect(dev[1].tx).toMatchObject({ bytes: 5678, packets: 34 });
   });
 
   test('routes decode gateway, destination, mask and flags', () => {
     expect(parseRoutes(ROUTE)).toEqual([
-      expect.objectContaining({ iface: 'eth0', destination: '0.0.0.0', gateway: '172.18.0.1', mask: '0.0.0.0', prefixLength: 0, flags: 'UG' }),
-      expect.objectContaining({ iface: 'eth0', destination: '172.18.0.0', gateway: '0.0.0.0', mask: '255.255.0.0', prefixLength: 16, flags: 'U' }),
+      expect.objectContaining({
+        iface: 'eth0',
+        destination: '0.0.0.0',
+        gateway: '172.18.0.1',
+        mask: '0.0.0.0',
+        prefixLength: 0,
+        flags: 'UG',
+      }),
+      expect.objectContaining({
+        iface: 'eth0',
+        destination: '172.18.0.0',
+        gateway: '0.0.0.0',
+        mask: '255.255.0.0',
+        prefixLength: 16,
+        flags: 'U',
+      }),
     ]);
   });
 
   test('arp', () => {
-    const arp = parseArp('IP address       HW type     Flags       HW address            Mask     Device\n172.18.0.2       0x1         0x2         02:42:ac:12:00:02     *        eth0\n172.18.0.9       0x1         0x0         00:00:00:00:00:00     *        eth0\n');
+    const arp = parseArp(
+      'IP address       HW type     Flags       HW address            Mask     Device\n172.18.0.2       0x1         0x2         02:42:ac:12:00:02     *        eth0\n172.18.0.9       0x1         0x0         00:00:00:00:00:00     *        eth0\n',
+    );
     expect(arp).toEqual([
-      { ip: '172.18.0.2', hwType: '0x1', flags: '0x2', mac: '02:42:ac:12:00:02', mask: '*', device: 'eth0', complete: true },
+      {
+        ip: '172.18.0.2',
+        hwType: '0x1',
+        flags: '0x2',
+        mac: '02:42:ac:12:00:02',
+        mask: '*',
+        device: 'eth0',
+        complete: true,
+      },
       expect.objectContaining({ ip: '172.18.0.9', complete: false }),
     ]);
   });
@@ -174,12 +279,24 @@ describe('link tables', () => {
   test('if_inet6 is network order, not little-endian', () => {
     expect(parseIfInet6(INET6)).toEqual([
       { address: '::1', ifindex: 1, prefixLength: 128, scope: 'host', flags: '80', device: 'lo' },
-      { address: 'fe80::42:acff:fe12:3', ifindex: 18, prefixLength: 64, scope: 'link', flags: '80', device: 'eth0' },
+      {
+        address: 'fe80::42:acff:fe12:3',
+        ifindex: 18,
+        prefixLength: 64,
+        scope: 'link',
+        flags: '80',
+        device: 'eth0',
+      },
     ]);
   });
 
   test('interfaces get their addresses from connected routes; an uncovered one goes to "?"', () => {
-    const ifs = buildInterfaces(parseDev(DEV), parseFibTrieLocal(FIB), parseRoutes(ROUTE), parseIfInet6(INET6));
+    const ifs = buildInterfaces(
+      parseDev(DEV),
+      parseFibTrieLocal(FIB),
+      parseRoutes(ROUTE),
+      parseIfInet6(INET6),
+    );
     const by = Object.fromEntries(ifs.map((i) => [i.name, i]));
     expect(by.lo.ipv4).toEqual([{ address: '127.0.0.1', prefixLength: 8 }]);
     expect(by.lo.ipv6).toEqual([{ address: '::1', prefixLength: 128, scope: 'host' }]);

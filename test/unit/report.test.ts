@@ -11,21 +11,51 @@ function input(over: Partial<ReportInput> = {}): ReportInput {
     title: HOSTILE,
     responder: 'r@h',
     host: 'h',
-    engine: { address: 'unix:///var/run/docker.sock', local: true, version: '20.10', apiVersion: '1.41' },
+    engine: {
+      address: 'unix:///var/run/docker.sock',
+      local: true,
+      version: '20.10',
+      apiVersion: '1.41',
+    },
     tool: { name: 'cirt', version: '0.1.0' },
     target: { id: 'a'.repeat(64), name: HOSTILE, image: 'img', imageId: 'sha256:1' },
     startedAt: '2026-01-01T00:00:00.000Z',
     status: 'failed',
-    runs: [{ playbook: 'p', file: 'p.yaml', startedAt: '2026-01-01T00:00:00.000Z', status: 'failed' }],
+    runs: [
+      { playbook: 'p', file: 'p.yaml', startedAt: '2026-01-01T00:00:00.000Z', status: 'failed' },
+    ],
     incomplete: [{ step: 'logs', reason: HOSTILE }],
   };
   return {
     info,
     records: [
-      { seq: 1, time: 't', actor: 'a', action: 'collect:logs', step: 'logs', result: 'failed', message: HOSTILE, prevHash: '0', hash: '1' },
+      {
+        seq: 1,
+        time: 't',
+        actor: 'a',
+        action: 'collect:logs',
+        step: 'logs',
+        result: 'failed',
+        message: HOSTILE,
+        prevHash: '0',
+        hash: '1',
+      },
     ],
     chainProblems: [],
-    artifacts: [{ path: 'logs/stdout.log', sha256: 'b'.repeat(64), bytes: 10, mediaType: 'text/plain', action: 'collect:logs', step: 'logs', source: HOSTILE, startedAt: 't', finishedAt: 't', complete: false }],
+    artifacts: [
+      {
+        path: 'logs/stdout.log',
+        sha256: 'b'.repeat(64),
+        bytes: 10,
+        mediaType: 'text/plain',
+        action: 'collect:logs',
+        step: 'logs',
+        source: HOSTILE,
+        startedAt: 't',
+        finishedAt: 't',
+        complete: false,
+      },
+    ],
     unlisted: [],
     sealedAt: '2026-01-01T00:01:00.000Z',
     key: { source: 'generated', fingerprint: 'c'.repeat(64) },
@@ -38,7 +68,7 @@ describe('reports', () => {
     const html = renderHtml(input());
     expect(html).not.toContain('<script>');
     expect(html).toContain('evil&lt;script&gt;alert(1)&lt;/script&gt;');
-     
+
     expect(html).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
     expect(html).toContain('\\x1b]0;pwned\\x07');
     expect(html).toContain("default-src 'none'");
@@ -47,7 +77,7 @@ describe('reports', () => {
 
   test('report.md keeps hostile text on one line and inert', () => {
     const md = renderMarkdown(input());
-     
+
     expect(md).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
     expect(md).not.toContain('<script>');
     // The custody row keeps its 7 columns although the message holds `|`: those are escaped.
@@ -57,7 +87,11 @@ describe('reports', () => {
   });
 
   test('the gaps: failed step, failed custody record, incomplete artifact; a clean case has none', () => {
-    expect(gaps(input()).map((g) => g.what)).toEqual(['step logs', 'custody #1 collect:logs (step logs)', 'logs/stdout.log']);
+    expect(gaps(input()).map((g) => g.what)).toEqual([
+      'step logs',
+      'custody #1 collect:logs (step logs)',
+      'logs/stdout.log',
+    ]);
     const clean = input();
     clean.info = { ...clean.info, incomplete: [], status: 'complete' };
     clean.records = [{ ...clean.records[0], result: 'ok' }];

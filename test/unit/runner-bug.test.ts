@@ -41,8 +41,28 @@ const failing = defineAction({
 });
 const registry = new ActionRegistry([buggy, failing]);
 
-const target: Target = { id: 'e'.repeat(64), name: 'victim', image: 'img', imageId: 'sha256:0', state: 'running', running: true, paused: false, pid: 1 };
-const runtime = { info: { kind: 'none', address: 'none', local: true, version: '0', apiVersion: '0', os: 'linux', kernel: '0' }, capabilities: new Set() } as unknown as ContainerRuntime;
+const target: Target = {
+  id: 'e'.repeat(64),
+  name: 'victim',
+  image: 'img',
+  imageId: 'sha256:0',
+  state: 'running',
+  running: true,
+  paused: false,
+  pid: 1,
+};
+const runtime = {
+  info: {
+    kind: 'none',
+    address: 'none',
+    local: true,
+    version: '0',
+    apiVersion: '0',
+    os: 'linux',
+    kernel: '0',
+  },
+  capabilities: new Set(),
+} as unknown as ContainerRuntime;
 
 describe('runner: a bug in a step is reported as a bug', () => {
   let dir: string;
@@ -51,8 +71,16 @@ describe('runner: a bug in a step is reported as a bug', () => {
   beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cirt-bug-'));
     const info: CaseInfo = {
-      schema: 'cirt.case/1', id: 'c1', responder: 'r@h', host: 'h', engine: { address: 'none', local: true, version: '0', apiVersion: '0' }, tool: { name: 'cirt', version: '0' },
-      target: { id: target.id, name: target.name, image: 'img', imageId: 'sha256:0' }, startedAt: new Date().toISOString(), status: 'open', runs: [],
+      schema: 'cirt.case/1',
+      id: 'c1',
+      responder: 'r@h',
+      host: 'h',
+      engine: { address: 'none', local: true, version: '0', apiVersion: '0' },
+      tool: { name: 'cirt', version: '0' },
+      target: { id: target.id, name: target.name, image: 'img', imageId: 'sha256:0' },
+      startedAt: new Date().toISOString(),
+      status: 'open',
+      runs: [],
     };
     store = (await CaseStore.openOrCreate(dir, 'c1', () => info)).store;
   });
@@ -65,17 +93,35 @@ describe('runner: a bug in a step is reported as a bug', () => {
     const bus = new EventBus();
     const events: RunEvent[] = [];
     bus.on((e) => events.push(e));
-    const summary = await runPlaybook({ playbook, runtime, target, store, dryRun: false, yes: true, bus, signal: new AbortController().signal, actor: 'tester' });
+    const summary = await runPlaybook({
+      playbook,
+      runtime,
+      target,
+      store,
+      dryRun: false,
+      yes: true,
+      bus,
+      signal: new AbortController().signal,
+      actor: 'tester',
+    });
     await store.custody.flush();
-    const custody = fs.readFileSync(path.join(dir, 'c1', 'custody.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const custody = fs
+      .readFileSync(path.join(dir, 'c1', 'custody.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     return { summary, events, custody };
   }
 
   test('Given a step that throws a TypeError, then the event, the run and custody name it a bug, with its stack', async () => {
-    const { summary, events, custody } = await run('name: t\nsteps:\n  - id: crash\n    uses: test:buggy\n');
+    const { summary, events, custody } = await run(
+      'name: t\nsteps:\n  - id: crash\n    uses: test:buggy\n',
+    );
     const end = events.find((e) => e.type === 'step:end' && e.stepId === 'crash');
     expect(end).toMatchObject({ status: 'failed', bug: true });
-    expect(end && 'message' in end && end.message).toMatch(/^a bug in cirt: TypeError: .*please report it/);
+    expect(end && 'message' in end && end.message).toMatch(
+      /^a bug in cirt: TypeError: .*please report it/,
+    );
     expect(summary).toMatchObject({ status: 'failed', exitCode: EXIT.bug });
     expect(summary.message).toMatch(/"crash" hit a bug in cirt/);
     const rec = custody.find((c) => c.step === 'crash');
@@ -84,11 +130,17 @@ describe('runner: a bug in a step is reported as a bug', () => {
   });
 
   test('Given a step that fails with an explained error, then it is a plain failure with its hint, not a bug', async () => {
-    const { summary, events, custody } = await run('name: t\nsteps:\n  - id: no\n    uses: test:failing\n');
+    const { summary, events, custody } = await run(
+      'name: t\nsteps:\n  - id: no\n    uses: test:failing\n',
+    );
     const end = events.find((e) => e.type === 'step:end' && e.stepId === 'no');
     expect(end).toMatchObject({ status: 'failed', message: 'the container said no — try again' });
     expect(end && 'bug' in end).toBe(false);
-    expect(summary).toMatchObject({ status: 'failed', exitCode: EXIT.failed, message: '1 step(s) failed' });
+    expect(summary).toMatchObject({
+      status: 'failed',
+      exitCode: EXIT.failed,
+      message: '1 step(s) failed',
+    });
     expect(custody.find((c) => c.step === 'no').details).toBeUndefined();
   });
 });

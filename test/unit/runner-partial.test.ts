@@ -19,7 +19,16 @@ import { parsePlaybook } from '../../src/playbook/load.js';
 
 // Pure runner logic with fake actions (no engine); the real evidence:seal writes the report.
 const action = (name: string, run: Parameters<typeof defineAction>[0]['run']) =>
-  defineAction({ name, description: 'test action', example: `- uses: ${name}`, params: z.strictObject({}), mutates: name.startsWith('contain:'), needs: [], plan: () => name, run });
+  defineAction({
+    name,
+    description: 'test action',
+    example: `- uses: ${name}`,
+    params: z.strictObject({}),
+    mutates: name.startsWith('contain:'),
+    needs: [],
+    plan: () => name,
+    run,
+  });
 const registry = new ActionRegistry([
   action('collect:gappy', async (ctx) => {
     await ctx.case.noteGap('content of /a not collected: the engine refused the path');
@@ -41,8 +50,23 @@ const registry = new ActionRegistry([
   evidenceSeal,
 ]);
 
-const target: Target = { id: 'e'.repeat(64), name: 'victim', image: 'img', imageId: 'sha256:0', state: 'running', running: true, paused: false, pid: 1 };
-const runtime = { info: { kind: 'none', ...{ address: 'none', local: true, version: '0', apiVersion: '0', os: 'linux', kernel: '0' } }, capabilities: new Set() } as unknown as ContainerRuntime;
+const target: Target = {
+  id: 'e'.repeat(64),
+  name: 'victim',
+  image: 'img',
+  imageId: 'sha256:0',
+  state: 'running',
+  running: true,
+  paused: false,
+  pid: 1,
+};
+const runtime = {
+  info: {
+    kind: 'none',
+    ...{ address: 'none', local: true, version: '0', apiVersion: '0', os: 'linux', kernel: '0' },
+  },
+  capabilities: new Set(),
+} as unknown as ContainerRuntime;
 const unescapeMd = (md: string): string => md.replace(/\\(.)/g, '$1');
 
 describe('runner: a step that noted gaps ends partial and the run incomplete, never OK', () => {
@@ -52,8 +76,16 @@ describe('runner: a step that noted gaps ends partial and the run incomplete, ne
   beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cirt-partial-'));
     const info: CaseInfo = {
-      schema: 'cirt.case/1', id: 'c1', responder: 'r@h', host: 'h', engine: { ...runtime.info }, tool: { name: 'cirt', version: '0' },
-      target: { id: target.id, name: target.name, image: 'img', imageId: 'sha256:0' }, startedAt: new Date().toISOString(), status: 'open', runs: [],
+      schema: 'cirt.case/1',
+      id: 'c1',
+      responder: 'r@h',
+      host: 'h',
+      engine: { ...runtime.info },
+      tool: { name: 'cirt', version: '0' },
+      target: { id: target.id, name: target.name, image: 'img', imageId: 'sha256:0' },
+      startedAt: new Date().toISOString(),
+      status: 'open',
+      runs: [],
     };
     store = (await CaseStore.openOrCreate(dir, 'c1', () => info)).store;
   });
@@ -70,38 +102,84 @@ describe('runner: a step that noted gaps ends partial and the run incomplete, ne
     const json = new PassThrough();
     bus.on(plainReporter(plain));
     bus.on(jsonReporter(json));
-    const summary = await runPlaybook({ playbook, runtime, target, store, dryRun: false, yes: true, bus, signal: new AbortController().signal, actor: 'tester' });
+    const summary = await runPlaybook({
+      playbook,
+      runtime,
+      target,
+      store,
+      dryRun: false,
+      yes: true,
+      bus,
+      signal: new AbortController().signal,
+      actor: 'tester',
+    });
     const read = (f: string) => fs.readFileSync(path.join(dir, 'c1', f), 'utf8');
     return {
       summary,
-      ends: events.flatMap((e) => (e.type === 'step:end' ? [{ id: e.stepId, status: e.status, message: e.message }] : [])),
-      custody: read('custody.jsonl').trim().split('\n').map((l) => JSON.parse(l)),
+      ends: events.flatMap((e) =>
+        e.type === 'step:end' ? [{ id: e.stepId, status: e.status, message: e.message }] : [],
+      ),
+      custody: read('custody.jsonl')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
       caseInfo: JSON.parse(read('case.json')) as CaseInfo,
       plainLines: (plain.read()?.toString().trimEnd().split('\n') ?? []) as string[],
-      ndjson: (json.read()?.toString().trimEnd().split('\n') ?? []).map((l: string) => JSON.parse(l)),
+      ndjson: (json.read()?.toString().trimEnd().split('\n') ?? []).map((l: string) =>
+        JSON.parse(l),
+      ),
       read,
     };
   }
 
   test('Given a step that returns ok but noted 2 gaps, Then it ends partial, the run incomplete, exit 1, everywhere', async () => {
-    const r = await run(['{ id: fsdiff, uses: "collect:gappy" }', '{ id: other, uses: "collect:fine" }']);
-    expect(r.summary).toMatchObject({ status: 'incomplete', exitCode: 1, counts: { partial: 1, ok: 1, failed: 0 } });
-    expect(r.summary.message).toBe('1 step(s) partial: 2 gap(s) noted in case.json "incomplete" (the report lists them under Incomplete); 1 step(s) done in full');
+    const r = await run([
+      '{ id: fsdiff, uses: "collect:gappy" }',
+      '{ id: other, uses: "collect:fine" }',
+    ]);
+    expect(r.summary).toMatchObject({
+      status: 'incomplete',
+      exitCode: 1,
+      counts: { partial: 1, ok: 1, failed: 0 },
+    });
+    expect(r.summary.message).toBe(
+      '1 step(s) partial: 2 gap(s) noted in case.json "incomplete" (the report lists them under Incomplete); 1 step(s) done in full',
+    );
     // The step: partial, its message says how many gaps and where they are.
     const end = r.ends.find((e) => e.id === 'fsdiff')!;
     expect(end.status).toBe('partial');
-    expect(end.message).toBe(`collected what there was; PARTIAL: 2 gap(s) noted in ${path.join(dir, 'c1')}/case.json "incomplete"`);
+    expect(end.message).toBe(
+      `collected what there was; PARTIAL: 2 gap(s) noted in ${path.join(dir, 'c1')}/case.json "incomplete"`,
+    );
     expect(r.ends.find((e) => e.id === 'other')!.status).toBe('ok');
     // NDJSON.
-    expect(r.ndjson.find((e: RunEvent) => e.type === 'step:end' && e.stepId === 'fsdiff')).toMatchObject({ status: 'partial' });
-    expect(r.ndjson.at(-1)).toMatchObject({ type: 'run:end', status: 'incomplete', exitCode: 1, counts: { partial: 1 } });
+    expect(
+      r.ndjson.find((e: RunEvent) => e.type === 'step:end' && e.stepId === 'fsdiff'),
+    ).toMatchObject({ status: 'partial' });
+    expect(r.ndjson.at(-1)).toMatchObject({
+      type: 'run:end',
+      status: 'incomplete',
+      exitCode: 1,
+      counts: { partial: 1 },
+    });
     // Plain: the step line and a last line that says INCOMPLETE and the gap count, never OK.
-    expect(r.plainLines).toContainEqual(expect.stringMatching(/^ {2}◐ fsdiff \(collect:gappy\) partial: collected what there was; PARTIAL: 2 gap\(s\)/));
+    expect(r.plainLines).toContainEqual(
+      expect.stringMatching(
+        /^ {2}◐ fsdiff \(collect:gappy\) partial: collected what there was; PARTIAL: 2 gap\(s\)/,
+      ),
+    );
     expect(r.plainLines.at(-1)).toMatch(/^INCOMPLETE: 1 step\(s\) partial: 2 gap\(s\) noted/);
     expect(r.plainLines.join('\n')).not.toMatch(/^OK:/m);
     // Custody: the step record and run:end.
-    expect(r.custody.find((c) => c.step === 'fsdiff')).toMatchObject({ result: 'partial', details: { gaps: 2 } });
-    expect(r.custody.at(-1)).toMatchObject({ action: 'run:end', result: 'incomplete', details: { status: 'incomplete' } });
+    expect(r.custody.find((c) => c.step === 'fsdiff')).toMatchObject({
+      result: 'partial',
+      details: { gaps: 2 },
+    });
+    expect(r.custody.at(-1)).toMatchObject({
+      action: 'run:end',
+      result: 'incomplete',
+      details: { status: 'incomplete' },
+    });
     // case.json: status and the gaps in incomplete[] (existing readers), no limitations.
     expect(r.caseInfo.status).toBe('incomplete');
     expect(r.caseInfo.runs[0].status).toBe('incomplete');
@@ -110,16 +188,24 @@ describe('runner: a step that noted gaps ends partial and the run incomplete, ne
   });
 
   test('Given a step that noted only a limitation, Then it stays ok and the run ok, exit 0; the limitation is listed apart', async () => {
-    const r = await run(['{ id: events, uses: "collect:limited" }', '{ id: mounts, uses: "collect:kind" }', '{ id: seal, uses: "evidence:seal", always: true }']);
+    const r = await run([
+      '{ id: events, uses: "collect:limited" }',
+      '{ id: mounts, uses: "collect:kind" }',
+      '{ id: seal, uses: "evidence:seal", always: true }',
+    ]);
     expect(r.summary).toMatchObject({ status: 'ok', exitCode: 0, counts: { partial: 0, ok: 3 } });
-    expect(r.summary.message).toBe('3 step(s) done with 2 limitation(s) of the evidence noted in case.json "limitations"');
+    expect(r.summary.message).toBe(
+      '3 step(s) done with 2 limitation(s) of the evidence noted in case.json "limitations"',
+    );
     expect(r.ends.map((e) => e.status)).toEqual(['ok', 'ok', 'ok']);
     expect(r.caseInfo.incomplete).toBeUndefined();
     expect(r.caseInfo.limitations).toEqual([
       { step: 'events', reason: 'the engine keeps only its last 256 events' },
       { step: 'mounts', reason: 'named volume listed only' },
     ]);
-    expect(r.plainLines.filter((l) => !l.startsWith('  ')).at(-1)).toMatch(/^OK: 3 step\(s\) done with 2 limitation\(s\)/);
+    expect(r.plainLines.filter((l) => !l.startsWith('  ')).at(-1)).toMatch(
+      /^OK: 3 step\(s\) done with 2 limitation\(s\)/,
+    );
     // The report: no banner, nothing Incomplete, a Limitations list.
     const md = unescapeMd(r.read('report.md'));
     expect(md.split('\n')[0]).toMatch(/^# Evidence report/);
@@ -132,37 +218,98 @@ describe('runner: a step that noted gaps ends partial and the run incomplete, ne
   });
 
   test('the report written by the seal starts with INCOMPLETE: N gaps — see below, and lists the gaps', async () => {
-    const r = await run(['{ id: fsdiff, uses: "collect:gappy" }', '{ id: events, uses: "collect:limited" }', '{ id: seal, uses: "evidence:seal", always: true }']);
+    const r = await run([
+      '{ id: fsdiff, uses: "collect:gappy" }',
+      '{ id: events, uses: "collect:limited" }',
+      '{ id: seal, uses: "evidence:seal", always: true }',
+    ]);
     expect(r.summary).toMatchObject({ status: 'incomplete', exitCode: 1 });
     const md = unescapeMd(r.read('report.md')).split('\n');
-    expect(md[0]).toMatch(/^> \*\*INCOMPLETE: 2 gaps — see below; ended partial: step "fsdiff" \(collect:gappy\) \(custody #\d+\)\*\*$/);
+    expect(md[0]).toMatch(
+      /^> \*\*INCOMPLETE: 2 gaps — see below; ended partial: step "fsdiff" \(collect:gappy\) \(custody #\d+\)\*\*$/,
+    );
     const text = md.join('\n');
-    expect(text).toContain('- **step fsdiff** — content of /a not collected: the engine refused the path');
-    expect(text).toMatch(/## Limitations \(1\)[\s\S]*step events\*\* — the engine keeps only its last 256 events/);
+    expect(text).toContain(
+      '- **step fsdiff** — content of /a not collected: the engine refused the path',
+    );
+    expect(text).toMatch(
+      /## Limitations \(1\)[\s\S]*step events\*\* — the engine keeps only its last 256 events/,
+    );
     const html = r.read('report.html');
-    expect(html.indexOf('<p class="banner" role="alert">INCOMPLETE: 2 gaps — see below')).toBeGreaterThan(-1);
+    expect(
+      html.indexOf('<p class="banner" role="alert">INCOMPLETE: 2 gaps — see below'),
+    ).toBeGreaterThan(-1);
     expect(html.indexOf('class="banner"')).toBeLessThan(html.indexOf('<h1>'));
   });
 
   test('a failed step outranks a partial one: the run is failed, not incomplete', async () => {
-    const r = await run(['{ id: fsdiff, uses: "collect:gappy" }', '{ id: bad, uses: "collect:broken", continue-on-error: true }']);
-    expect(r.summary).toMatchObject({ status: 'failed', exitCode: 1, counts: { partial: 1, failed: 1 } });
+    const r = await run([
+      '{ id: fsdiff, uses: "collect:gappy" }',
+      '{ id: bad, uses: "collect:broken", continue-on-error: true }',
+    ]);
+    expect(r.summary).toMatchObject({
+      status: 'failed',
+      exitCode: 1,
+      counts: { partial: 1, failed: 1 },
+    });
     expect(r.summary.message).toMatch(/1 step\(s\) failed; 1 step\(s\) partial: 2 gap\(s\)/);
   });
 });
 
 describe('run status precedence: aborted > blocked > not-contained > failed > declined > incomplete > ok', () => {
-  const counts = (c: Partial<Record<StepStatus, number>>): Record<StepStatus, number> => ({ ok: 0, noop: 0, partial: 0, failed: 0, skipped: 0, declined: 0, planned: 0, ...c });
+  const counts = (c: Partial<Record<StepStatus, number>>): Record<StepStatus, number> => ({
+    ok: 0,
+    noop: 0,
+    partial: 0,
+    failed: 0,
+    skipped: 0,
+    declined: 0,
+    planned: 0,
+    ...c,
+  });
   const none: DeclineFacts = { declined: [], notRun: [] };
-  const declinedCollect: DeclineFacts = { declined: [{ id: 'x', uses: 'collect:x', answer: 'skip' }], notRun: [] };
-  const declinedContain: DeclineFacts = { declined: [{ id: 'i', uses: 'contain:network-isolate', answer: 'skip' }], notRun: [] };
+  const declinedCollect: DeclineFacts = {
+    declined: [{ id: 'x', uses: 'collect:x', answer: 'skip' }],
+    notRun: [],
+  };
+  const declinedContain: DeclineFacts = {
+    declined: [{ id: 'i', uses: 'contain:network-isolate', answer: 'skip' }],
+    notRun: [],
+  };
   const p = counts({ partial: 1, ok: 1 });
 
   test.each([
-    ['aborted', { aborted: true, blocked: true, counts: counts({ partial: 1, failed: 1 }), facts: declinedContain }, 130],
+    [
+      'aborted',
+      {
+        aborted: true,
+        blocked: true,
+        counts: counts({ partial: 1, failed: 1 }),
+        facts: declinedContain,
+      },
+      130,
+    ],
     ['blocked', { aborted: false, blocked: true, counts: p, facts: declinedContain }, 2],
-    ['not-contained', { aborted: false, blocked: false, counts: counts({ partial: 1, failed: 1 }), facts: declinedContain }, 1],
-    ['failed', { aborted: false, blocked: false, counts: counts({ partial: 1, failed: 1 }), facts: declinedCollect }, 1],
+    [
+      'not-contained',
+      {
+        aborted: false,
+        blocked: false,
+        counts: counts({ partial: 1, failed: 1 }),
+        facts: declinedContain,
+      },
+      1,
+    ],
+    [
+      'failed',
+      {
+        aborted: false,
+        blocked: false,
+        counts: counts({ partial: 1, failed: 1 }),
+        facts: declinedCollect,
+      },
+      1,
+    ],
     ['declined', { aborted: false, blocked: false, counts: p, facts: declinedCollect }, 1],
     ['incomplete', { aborted: false, blocked: false, counts: p, facts: none }, 1],
     ['ok', { aborted: false, blocked: false, counts: counts({ ok: 2, noop: 1 }), facts: none }, 0],

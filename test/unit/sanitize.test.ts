@@ -13,7 +13,7 @@ describe('safeText', () => {
     ['unicode kept', 'café ✓', 'café ✓'],
   ])('%s', (_n, input, expected) => {
     expect(safeText(input)).toBe(expected);
-     
+
     expect(safeText(input)).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
   });
 

@@ -43,7 +43,13 @@ describe('SHA256SUMS lines (coreutils format)', () => {
   test('GNU sha256sum -c accepts what we write, hostile names included', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cirt-sums-'));
     try {
-      const names = ['plain.txt', 'back\\slash', 'new\nline', 'pipe | and space', 'both\\\nof them'];
+      const names = [
+        'plain.txt',
+        'back\\slash',
+        'new\nline',
+        'pipe | and space',
+        'both\\\nof them',
+      ];
       const entries = names.map((name, i) => {
         const data = Buffer.from(`content ${i}\n`);
         fs.writeFileSync(path.join(dir, name), data);
@@ -54,7 +60,9 @@ describe('SHA256SUMS lines (coreutils format)', () => {
       expect(out.match(/: OK$/gm)).toHaveLength(names.length);
       // And a changed file makes it fail, so the check above could fail.
       fs.appendFileSync(path.join(dir, 'new\nline'), 'x');
-      expect(() => execFileSync('sha256sum', ['-c', '--quiet', 'SUMS'], { cwd: dir, stdio: 'pipe' })).toThrow();
+      expect(() =>
+        execFileSync('sha256sum', ['-c', '--quiet', 'SUMS'], { cwd: dir, stdio: 'pipe' }),
+      ).toThrow();
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -3,13 +3,19 @@ import { PassThrough, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { LineSplitter, tee } from '../../src/util/streams.js';
 
-async function lines(chunks: string[], max?: number): Promise<{ lines: string[]; overlong: number }> {
+async function lines(
+  chunks: string[],
+  max?: number,
+): Promise<{ lines: string[]; overlong: number }> {
   const s = new LineSplitter(max);
   const out: string[] = [];
   await pipeline(
     Readable.from(chunks.map((c) => Buffer.from(c))),
     s,
-    new Writable({ objectMode: true, write: (l: Buffer, _e, cb) => (out.push(l.toString()), cb()) }),
+    new Writable({
+      objectMode: true,
+      write: (l: Buffer, _e, cb) => (out.push(l.toString()), cb()),
+    }),
   );
   return { lines: out, overlong: s.overlong };
 }
@@ -17,7 +23,10 @@ async function lines(chunks: string[], max?: number): Promise<{ lines: string[];
 describe('LineSplitter', () => {
   test.each([
     [['a\nb\n'], ['a', 'b']],
-    [['a', 'b\nc', '\n'], ['ab', 'c']],
+    [
+      ['a', 'b\nc', '\n'],
+      ['ab', 'c'],
+    ],
     [['no newline at end'], ['no newline at end']],
     [['\n\n'], ['', '']],
     [['x\r\n'], ['x\r']],
@@ -33,7 +42,9 @@ describe('LineSplitter', () => {
 describe('tee', () => {
   test('copies to every destination and ends them; a failing source still ends them with what arrived', async () => {
     const got: string[][] = [[], []];
-    const dests = got.map((g) => new Writable({ write: (c: Buffer, _e, cb) => (g.push(c.toString()), cb()) }));
+    const dests = got.map(
+      (g) => new Writable({ write: (c: Buffer, _e, cb) => (g.push(c.toString()), cb()) }),
+    );
     const src = new PassThrough();
     const p = tee(src, dests);
     src.write('one ');

@@ -13,7 +13,10 @@ const FILES: [Buffer, Buffer][] = [
   [Buffer.from('plain.txt'), Buffer.from('hello\n')],
   [Buffer.from('new\nline'), Buffer.from('nl')],
   [Buffer.from('back\\slash | and space'), Buffer.from('bs')],
-  [Buffer.from([0x62, 0x61, 0x64, 0xff, 0xfe, 0x2e, 0x62, 0x69, 0x6e]), Buffer.from([0, 1, 2, 255])],
+  [
+    Buffer.from([0x62, 0x61, 0x64, 0xff, 0xfe, 0x2e, 0x62, 0x69, 0x6e]),
+    Buffer.from([0, 1, 2, 255]),
+  ],
   [Buffer.from(`${'L'.repeat(230)}.txt`), Buffer.from('long')],
   [Buffer.from('empty'), Buffer.alloc(0)],
   [Buffer.from('big.bin'), Buffer.alloc(300_000, 7)],
@@ -24,19 +27,30 @@ beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cirt-tar-'));
   const src = path.join(dir, 'src');
   fs.mkdirSync(path.join(src, 'd'), { recursive: true });
-  for (const [name, data] of FILES) fs.writeFileSync(Buffer.concat([Buffer.from(`${src}/d/`), name]), data);
+  for (const [name, data] of FILES)
+    fs.writeFileSync(Buffer.concat([Buffer.from(`${src}/d/`), name]), data);
   fs.symlinkSync('/etc/shadow', path.join(src, 'd', 'shadow-link'));
-  fs.symlinkSync(Buffer.from([0x2e, 0x2e, 0x2f, 0xff]) as unknown as string, path.join(src, 'd', 'odd-link'));
+  fs.symlinkSync(
+    Buffer.from([0x2e, 0x2e, 0x2f, 0xff]) as unknown as string,
+    path.join(src, 'd', 'odd-link'),
+  );
   // Sorted after plain.txt, so the archive holds plain.txt's bytes and this as a hard link to it.
   fs.linkSync(path.join(src, 'd', 'plain.txt'), path.join(src, 'd', 'zz-hard'));
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function gnuTar(format: string): Buffer {
-  return execFileSync('tar', ['-C', path.join(dir, 'src'), `--format=${format}`, '--sort=name', '-cf', '-', 'd'], { maxBuffer: 64 << 20 });
+  return execFileSync(
+    'tar',
+    ['-C', path.join(dir, 'src'), `--format=${format}`, '--sort=name', '-cf', '-', 'd'],
+    { maxBuffer: 64 << 20 },
+  );
 }
 
-function index(data: Buffer, chunk: number): { entries: TarEntry[]; end: string | null; indexer: TarIndexer } {
+function index(
+  data: Buffer,
+  chunk: number,
+): { entries: TarEntry[]; end: string | null; indexer: TarIndexer } {
   const entries: TarEntry[] = [];
   const indexer = new TarIndexer((e) => entries.push(e));
   for (let i = 0; i < data.length; i += chunk) indexer.write(data.subarray(i, i + chunk));
@@ -52,22 +66,27 @@ describe('TarIndexer', () => {
     ['pax', 65536],
     ['gnu', 7],
     ['gnu', 1 << 20],
-  ])('%s archive fed in %i-byte chunks: exact names, types, link targets, content hashes', (format, chunk) => {
-    const { entries, end } = index(gnuTar(format), chunk);
-    expect(end).toBeNull();
-    const byName = new Map(entries.map((e) => [key(e.name), e]));
-    for (const [name, data] of FILES) {
-      const e = byName.get(key(Buffer.concat([Buffer.from('d/'), name])));
-      expect(e).toMatchObject({ type: 'file', size: data.length, sha256: sha(data) });
-    }
-    expect(byName.get('d/')?.type ?? byName.get('d')?.type).toBe('directory');
-    expect(byName.get('d/shadow-link')).toMatchObject({ type: 'symlink', sha256: null, size: 0 });
-    expect(byName.get('d/shadow-link')?.linkname?.toString()).toBe('/etc/shadow');
-    expect(byName.get('d/odd-link')?.linkname?.equals(Buffer.from([0x2e, 0x2e, 0x2f, 0xff]))).toBe(true);
-    expect(byName.get('d/zz-hard')?.type).toBe('link');
-    expect(byName.get('d/zz-hard')?.linkname?.toString()).toBe('d/plain.txt');
-    expect(entries).toHaveLength(FILES.length + 4);
-  });
+  ])(
+    '%s archive fed in %i-byte chunks: exact names, types, link targets, content hashes',
+    (format, chunk) => {
+      const { entries, end } = index(gnuTar(format), chunk);
+      expect(end).toBeNull();
+      const byName = new Map(entries.map((e) => [key(e.name), e]));
+      for (const [name, data] of FILES) {
+        const e = byName.get(key(Buffer.concat([Buffer.from('d/'), name])));
+        expect(e).toMatchObject({ type: 'file', size: data.length, sha256: sha(data) });
+      }
+      expect(byName.get('d/')?.type ?? byName.get('d')?.type).toBe('directory');
+      expect(byName.get('d/shadow-link')).toMatchObject({ type: 'symlink', sha256: null, size: 0 });
+      expect(byName.get('d/shadow-link')?.linkname?.toString()).toBe('/etc/shadow');
+      expect(
+        byName.get('d/odd-link')?.linkname?.equals(Buffer.from([0x2e, 0x2e, 0x2f, 0xff])),
+      ).toBe(true);
+      expect(byName.get('d/zz-hard')?.type).toBe('link');
+      expect(byName.get('d/zz-hard')?.linkname?.toString()).toBe('d/plain.txt');
+      expect(entries).toHaveLength(FILES.length + 4);
+    },
+  );
 
   test('concatenated archives are read like tar --ignore-zeros, offsets point at each entry', () => {
     const a = gnuTar('pax');
@@ -83,7 +102,10 @@ describe('TarIndexer', () => {
     // GNU tar itself lists the same number of entries with --ignore-zeros.
     const f = path.join(dir, 'both.tar');
     fs.writeFileSync(f, both);
-    const listed = execFileSync('tar', ['--ignore-zeros', '-tf', f]).toString().split('\n').filter(Boolean);
+    const listed = execFileSync('tar', ['--ignore-zeros', '-tf', f])
+      .toString()
+      .split('\n')
+      .filter(Boolean);
     expect(listed.length).toBeGreaterThanOrEqual(entries.length);
   });
 

@@ -17,12 +17,36 @@ const data: CaseData = {
   status: 'sealed',
   target: 'victim (0123456789ab)',
   artifacts: [
-    { path: 'container/inspect.json', bytes: 12_345, sha256: 'c0ffee'.padEnd(64, '0'), complete: true },
-    { path: 'fs/export.tar', bytes: 5 * 1024 * 1024, sha256: 'deadbeef'.padEnd(64, '1'), complete: false },
+    {
+      path: 'container/inspect.json',
+      bytes: 12_345,
+      sha256: 'c0ffee'.padEnd(64, '0'),
+      complete: true,
+    },
+    {
+      path: 'fs/export.tar',
+      bytes: 5 * 1024 * 1024,
+      sha256: 'deadbeef'.padEnd(64, '1'),
+      complete: false,
+    },
   ],
   findings: bySeverity([
-    { id: 'f2', rule: 'r2', title: 'Crontab persistence', severity: 'medium', technique: 'T1053.003', events: ['e2'] },
-    { id: 'f1', rule: 'r1', title: 'Dropper in /tmp/.cache/kworkerd', severity: 'high', technique: 'T1105', events: ['e1'] },
+    {
+      id: 'f2',
+      rule: 'r2',
+      title: 'Crontab persistence',
+      severity: 'medium',
+      technique: 'T1053.003',
+      events: ['e2'],
+    },
+    {
+      id: 'f1',
+      rule: 'r1',
+      title: 'Dropper in /tmp/.cache/kworkerd',
+      severity: 'high',
+      technique: 'T1105',
+      events: ['e1'],
+    },
   ]),
   bundle: { path: '/cases/case-1.tar.gz', sha256: HASH },
   notes: [],
@@ -38,7 +62,9 @@ describe('Case screen', () => {
     expect(f).toContain(`sha256 ${HASH}`);
     expect(f).toMatch(/Findings \(2\) high 1\s+medium 1/);
     // Most severe first.
-    expect(f.indexOf('Dropper in /tmp/.cache/kworkerd')).toBeLessThan(f.indexOf('Crontab persistence'));
+    expect(f.indexOf('Dropper in /tmp/.cache/kworkerd')).toBeLessThan(
+      f.indexOf('Crontab persistence'),
+    );
     expect(f).toMatch(/container\/inspect\.json\s+12\.1 KiB c0ffee000000…/);
     expect(f).toMatch(/fs\/export\.tar\s+5\.0 MiB deadbeef1111… INCOMPLETE/);
   });
@@ -56,7 +82,9 @@ describe('Case screen', () => {
   test('When v is pressed, Then the bundle is verified with one key and the outcome shown', async () => {
     const svc = new FakeServices();
     svc.cases.set(data.dir, data);
-    const { lastFrame, stdin } = renderApp(svc, { startWith: [{ type: 'case:request', dir: data.dir }] });
+    const { lastFrame, stdin } = renderApp(svc, {
+      startWith: [{ type: 'case:request', dir: data.dir }],
+    });
     await until(lastFrame, (x) => x.includes('Case case-1'));
     stdin.write('v');
     const f = await until(lastFrame, (x) => x.includes('bundle verified'));
@@ -71,7 +99,9 @@ describe('Case screen', () => {
   test('A case without a bundle says so, and v explains there is nothing to verify', async () => {
     const svc = new FakeServices();
     svc.cases.set(data.dir, { ...data, bundle: undefined });
-    const { lastFrame, stdin } = renderApp(svc, { startWith: [{ type: 'case:request', dir: data.dir }] });
+    const { lastFrame, stdin } = renderApp(svc, {
+      startWith: [{ type: 'case:request', dir: data.dir }],
+    });
     await until(lastFrame, (x) => x.includes('Not sealed yet'));
     stdin.write('v');
     await until(lastFrame, (x) => x.includes('nothing to verify'));
@@ -81,7 +111,9 @@ describe('Case screen', () => {
   test('j moves through the artifacts; ? shows the keys; q returns to the containers', async () => {
     const svc = new FakeServices();
     svc.cases.set(data.dir, data);
-    const { lastFrame, stdin } = renderApp(svc, { startWith: [{ type: 'case:request', dir: data.dir }] });
+    const { lastFrame, stdin } = renderApp(svc, {
+      startWith: [{ type: 'case:request', dir: data.dir }],
+    });
     await until(lastFrame, (x) => /›container\/inspect/.test(x));
     stdin.write('j');
     await until(lastFrame, (x) => /›fs\/export\.tar/.test(x));
@@ -101,9 +133,27 @@ describe('readCase reads the case folder and the bundle beside it', () => {
   test('manifest, findings and the .sha256 file', async () => {
     const dir = path.join(root, 'c1');
     fs.mkdirSync(dir);
-    fs.writeFileSync(path.join(dir, 'case.json'), JSON.stringify({ id: 'c1', status: 'sealed', target: { id: 'f'.repeat(64), name: 'victim' } }));
-    fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ artifacts: [{ path: 'a.json', bytes: 3, sha256: HASH, complete: true }] }));
-    fs.writeFileSync(path.join(dir, 'findings.json'), JSON.stringify({ findings: [{ id: 'x', rule: 'r', title: 't', severity: 'low', events: ['e'] }, { id: 'y', rule: 'r', title: 'u', severity: 'critical' }] }));
+    fs.writeFileSync(
+      path.join(dir, 'case.json'),
+      JSON.stringify({
+        id: 'c1',
+        status: 'sealed',
+        target: { id: 'f'.repeat(64), name: 'victim' },
+      }),
+    );
+    fs.writeFileSync(
+      path.join(dir, 'manifest.json'),
+      JSON.stringify({ artifacts: [{ path: 'a.json', bytes: 3, sha256: HASH, complete: true }] }),
+    );
+    fs.writeFileSync(
+      path.join(dir, 'findings.json'),
+      JSON.stringify({
+        findings: [
+          { id: 'x', rule: 'r', title: 't', severity: 'low', events: ['e'] },
+          { id: 'y', rule: 'r', title: 'u', severity: 'critical' },
+        ],
+      }),
+    );
     fs.writeFileSync(`${dir}.tar.gz`, 'x');
     fs.writeFileSync(`${dir}.tar.gz.sha256`, `${HASH.toUpperCase()}  c1.tar.gz\n`);
     const c = await readCase(dir);
@@ -117,7 +167,10 @@ describe('readCase reads the case folder and the bundle beside it', () => {
     await expect(readCase(path.join(root, 'nope'))).rejects.toThrow(/not a cirt case folder/);
     const dir = path.join(root, 'c2');
     fs.mkdirSync(dir);
-    fs.writeFileSync(path.join(dir, 'case.json'), JSON.stringify({ id: 'c2', status: 'open', target: { id: 'a', name: 'v' } }));
+    fs.writeFileSync(
+      path.join(dir, 'case.json'),
+      JSON.stringify({ id: 'c2', status: 'open', target: { id: 'a', name: 'v' } }),
+    );
     const c = await readCase(dir);
     expect(c.findings).toEqual([]);
     expect(c.bundle).toBeUndefined();

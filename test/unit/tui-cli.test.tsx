@@ -50,20 +50,32 @@ class FakeTerminal {
 
 function launch(term: FakeTerminal, services = new FakeServices(), signal?: AbortSignal) {
   const env = { env: { NO_COLOR: '1' }, cwd: process.cwd() };
-  const stderr = Object.assign(new PassThrough(), { isTTY: false }) as unknown as NodeJS.WriteStream;
-  return launchTui({ env, stdout: term.stdout as unknown as NodeJS.WriteStream, stdin: term.stdin as unknown as NodeJS.ReadStream, stderr, services, signal });
+  const stderr = Object.assign(new PassThrough(), {
+    isTTY: false,
+  }) as unknown as NodeJS.WriteStream;
+  return launchTui({
+    env,
+    stdout: term.stdout as unknown as NodeJS.WriteStream,
+    stdin: term.stdin as unknown as NodeJS.ReadStream,
+    stderr,
+    services,
+    signal,
+  });
 }
 
 const ENTER = '\x1b[?1049h';
 const LEAVE = '\x1b[?1049l';
 
 describe('`cirt` / `cirt tui` on the command line', () => {
-  test.each([[[]], [['tui']], [['--cases-dir', '/tmp/x']]])('argv %j without a terminal refuses with exit 2 and points at `cirt run`', async (argv) => {
-    const r = await runCli(argv);
-    expect(r.code).toBe(2);
-    expect(r.err).toMatch(/needs a terminal/);
-    expect(r.err).toContain('cirt run <playbook> --target <container>');
-  });
+  test.each([[[]], [['tui']], [['--cases-dir', '/tmp/x']]])(
+    'argv %j without a terminal refuses with exit 2 and points at `cirt run`',
+    async (argv) => {
+      const r = await runCli(argv);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/needs a terminal/);
+      expect(r.err).toContain('cirt run <playbook> --target <container>');
+    },
+  );
 
   test.each([
     { argv: [], tui: true },
@@ -81,7 +93,13 @@ describe('`cirt` / `cirt tui` on the command line', () => {
     try {
       fs.mkdirSync(path.join(root, 'cases', 'c-1'), { recursive: true });
       fs.writeFileSync(path.join(root, 'cases', 'c-1', 'case.json'), '{}');
-      const io = { out: new PassThrough(), err: new PassThrough(), interactive: false, env: {}, cwd: root };
+      const io = {
+        out: new PassThrough(),
+        err: new PassThrough(),
+        interactive: false,
+        env: {},
+        cwd: root,
+      };
       expect(resolveCaseDir('c-1', {}, io)).toBe(path.join(root, 'cases', 'c-1'));
       expect(resolveCaseDir('cases/c-1', {}, io)).toBe(path.join(root, 'cases', 'c-1'));
       expect(() => resolveCaseDir('nope', {}, io)).toThrow(/No case "nope"/);
@@ -91,8 +109,18 @@ describe('`cirt` / `cirt tui` on the command line', () => {
   });
 
   test('the fast TUI entry accepts the same global options as the full program', () => {
-    const io = { out: new PassThrough(), err: new PassThrough(), interactive: false, env: {}, cwd: '/' };
-    const flags = (p: { options: readonly { long?: string }[] }) => p.options.map((o) => o.long).filter((l) => l !== '--version').sort();
+    const io = {
+      out: new PassThrough(),
+      err: new PassThrough(),
+      interactive: false,
+      env: {},
+      cwd: '/',
+    };
+    const flags = (p: { options: readonly { long?: string }[] }) =>
+      p.options
+        .map((o) => o.long)
+        .filter((l) => l !== '--version')
+        .sort();
     expect(flags(buildTuiProgram(io, { code: 0 }))).toEqual(flags(buildProgram(io, { code: 0 })));
   });
 });
@@ -101,7 +129,10 @@ describe('launchTui leaves the terminal as it found it', () => {
   test('a normal quit: alternate screen entered, then left, cursor shown, raw mode off; exit 0', async () => {
     const term = new FakeTerminal();
     const done = launch(term);
-    await until(() => term.text, (t) => t.includes('cirt › Containers'));
+    await until(
+      () => term.text,
+      (t) => t.includes('cirt › Containers'),
+    );
     expect(term.written[0]).toContain(ENTER);
     expect(term.stdin.rawMode).toBe(true);
     term.press('q');
@@ -114,9 +145,15 @@ describe('launchTui leaves the terminal as it found it', () => {
   test('Ctrl-C then y quits with 130', async () => {
     const term = new FakeTerminal();
     const done = launch(term);
-    await until(() => term.text, (t) => t.includes('cirt › Containers'));
+    await until(
+      () => term.text,
+      (t) => t.includes('cirt › Containers'),
+    );
     term.press('\x03');
-    await until(() => term.text, (t) => t.includes('Quit cirt? [y/N]'));
+    await until(
+      () => term.text,
+      (t) => t.includes('Quit cirt? [y/N]'),
+    );
     term.press('y');
     await expect(done).resolves.toBe(130);
     expect(term.written.at(-1)).toContain(LEAVE);
@@ -126,7 +163,10 @@ describe('launchTui leaves the terminal as it found it', () => {
     const term = new FakeTerminal();
     const ac = new AbortController();
     const done = launch(term, new FakeServices(), ac.signal);
-    await until(() => term.text, (t) => t.includes('cirt › Containers'));
+    await until(
+      () => term.text,
+      (t) => t.includes('cirt › Containers'),
+    );
     ac.abort();
     await expect(done).resolves.toBe(130);
     expect(term.written.at(-1)).toContain(LEAVE);

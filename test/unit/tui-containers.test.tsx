@@ -51,7 +51,15 @@ describe('Containers screen', () => {
 
   test('j/k and arrows move the selection; Enter opens the playbook picker for it', async () => {
     const svc = new FakeServices();
-    svc.playbooks = [{ name: 'contain', file: '/p/contain.yaml', origin: 'shipped', description: 'Cut it off', steps: [] }];
+    svc.playbooks = [
+      {
+        name: 'contain',
+        file: '/p/contain.yaml',
+        origin: 'shipped',
+        description: 'Cut it off',
+        steps: [],
+      },
+    ];
     const { lastFrame, stdin } = renderApp(svc);
     await until(lastFrame, (f) => f.includes('Connecting'));
     svc.onRows!([containerRow('a-one'), containerRow('b-two'), containerRow('c-three')]);
@@ -71,16 +79,25 @@ describe('Containers screen', () => {
     const svc = new FakeServices();
     const { lastFrame } = renderApp(svc);
     await until(lastFrame, (f) => f.includes('Connecting'));
-    svc.onRows!([containerRow('cirt-lab-incident-7954-attacker'), containerRow('cirt-lab-incident-7954-victim'), containerRow('cirt-lab-incident-7954-hostile')]);
+    svc.onRows!([
+      containerRow('cirt-lab-incident-7954-attacker'),
+      containerRow('cirt-lab-incident-7954-victim'),
+      containerRow('cirt-lab-incident-7954-hostile'),
+    ]);
     const f = await until(lastFrame, (x) => x.includes('3 containers'));
     const list = f.split('\n').filter((l) => /^[ ›]●/.test(l));
     expect(list).toHaveLength(3);
-    for (const end of ['attacker', 'victim', 'hostile']) expect(list.some((l) => new RegExp(`^[ ›]●cirt-la\\S*…\\S*${end.slice(-5)} `).test(l))).toBe(true);
+    for (const end of ['attacker', 'victim', 'hostile'])
+      expect(list.some((l) => new RegExp(`^[ ›]●cirt-la\\S*…\\S*${end.slice(-5)} `).test(l))).toBe(
+        true,
+      );
   });
 
   test('Given an engine address nobody answers on, the whole error and what to do next are shown at 80×24', async () => {
     // The real engine client against a socket that does not exist: no engine is needed, none is faked.
-    const { lastFrame } = renderApp(realServices({ host: 'unix:///nonexistent/cirt-test.sock', env: {}, cwd: process.cwd() }));
+    const { lastFrame } = renderApp(
+      realServices({ host: 'unix:///nonexistent/cirt-test.sock', env: {}, cwd: process.cwd() }),
+    );
     const f = await until(lastFrame, (x) => x.includes('Cannot reach the Docker engine'), 10_000);
     const flat = f.replace(/\s*\n\s*/g, ' ');
     expect(flat).toContain('ENOENT /nonexistent/cirt-test.sock');
@@ -92,7 +109,12 @@ describe('Containers screen', () => {
     const svc = new FakeServices();
     const { lastFrame } = renderApp(svc);
     await until(lastFrame, (f) => f.includes('Connecting'));
-    svc.onRows!([containerRow('x\x1b]0;pwned\x07\x1b[2J', { image: 'img\x1b[31m', command: 'sh\x1b]8;;http://evil\x07' })]);
+    svc.onRows!([
+      containerRow('x\x1b]0;pwned\x07\x1b[2J', {
+        image: 'img\x1b[31m',
+        command: 'sh\x1b]8;;http://evil\x07',
+      }),
+    ]);
     const f = await until(lastFrame, (x) => x.includes('1 container\n'));
     expect(f).not.toContain('\x1b]');
     expect(f).not.toContain('\x07');
@@ -114,18 +136,26 @@ describe('Containers screen', () => {
     expect(svc.onRows).toBeUndefined();
   });
 
-  test.each(Object.keys(HELP) as Screen[])('the keys of the %s screen fit 80 columns whole (nothing cut off with …)', (screen) => {
-    const { lastFrame } = render(<HelpOverlay screen={screen} width={80} />);
-    const lines = (lastFrame() ?? '').split('\n');
-    for (const [, what] of HELP[screen].keys) expect(lines.some((l) => l.endsWith(what))).toBe(true);
-    expect(lines.join('\n')).not.toContain('…');
-  });
+  test.each(Object.keys(HELP) as Screen[])(
+    'the keys of the %s screen fit 80 columns whole (nothing cut off with …)',
+    (screen) => {
+      const { lastFrame } = render(<HelpOverlay screen={screen} width={80} />);
+      const lines = (lastFrame() ?? '').split('\n');
+      for (const [, what] of HELP[screen].keys)
+        expect(lines.some((l) => l.endsWith(what))).toBe(true);
+      expect(lines.join('\n')).not.toContain('…');
+    },
+  );
 
   test('The frame never exceeds 80×24 (one row is kept free so Ink does not clear the screen each frame)', async () => {
     const svc = new FakeServices();
     const { lastFrame } = renderApp(svc);
     await until(lastFrame, (f) => f.includes('Connecting'));
-    svc.onRows!(Array.from({ length: 60 }, (_, i) => containerRow(`c${String(i).padStart(2, '0')}-${'n'.repeat(40)}`)));
+    svc.onRows!(
+      Array.from({ length: 60 }, (_, i) =>
+        containerRow(`c${String(i).padStart(2, '0')}-${'n'.repeat(40)}`),
+      ),
+    );
     const f = await until(lastFrame, (x) => x.includes('60 containers'));
     const lines = f.split('\n');
     expect(lines.length).toBeLessThanOrEqual(23);

@@ -14,7 +14,15 @@ beforeAll(async () => {
 });
 afterAll(() => rm(base, { recursive: true, force: true }));
 
-const line = (us: number, message: unknown): string => JSON.stringify({ id: `x:${us}`, datetime: '2026-11-28T20:00:00.000000+00:00', timestamp: us, timestamp_desc: 'd', message, source: 'logs' });
+const line = (us: number, message: unknown): string =>
+  JSON.stringify({
+    id: `x:${us}`,
+    datetime: '2026-11-28T20:00:00.000000+00:00',
+    timestamp: us,
+    timestamp_desc: 'd',
+    message,
+    source: 'logs',
+  });
 
 describe('TimelineIndex on a tampered timeline.jsonl', () => {
   test('a line longer than the index reads is listed as too long; the lines around it, odd values included, still read', async () => {
@@ -22,9 +30,12 @@ describe('TimelineIndex on a tampered timeline.jsonl', () => {
     const out = fs.createWriteStream(file);
     out.write(`${line(1, 'first')}\n`);
     // A line past MAX_INDEX_LINE, streamed to disk (not built as a string).
-    out.write('{"id":"x:huge","datetime":"2026-11-28T20:00:00.000000+00:00","timestamp":2,"timestamp_desc":"d","source":"logs","message":"');
+    out.write(
+      '{"id":"x:huge","datetime":"2026-11-28T20:00:00.000000+00:00","timestamp":2,"timestamp_desc":"d","source":"logs","message":"',
+    );
     const block = Buffer.alloc(1 << 20, 0x41);
-    for (let i = 0; i < MAX_INDEX_LINE / block.length + 4; i++) if (!out.write(block)) await once(out, 'drain');
+    for (let i = 0; i < MAX_INDEX_LINE / block.length + 4; i++)
+      if (!out.write(block)) await once(out, 'drain');
     out.write('"}\n');
     out.write(`${line(3, 'after')}\n${line(1e20, { not: 'text' })}\n`);
     out.end();

@@ -6,16 +6,50 @@ import { containerRow, FakeServices, KEY, renderApp, tick, until } from '../help
 afterEach(() => cleanup());
 
 const STEPS: PlannedStep[] = [
-  { id: 'pause', uses: 'contain:pause', description: '', mutates: true, confirm: false, plan: 'freeze all processes of victim (cgroup freezer)' },
-  { id: 'isolate', uses: 'contain:network-isolate', description: '', mutates: true, confirm: true, plan: 'disconnect victim from lab-net and attach it to cirt-quarantine' },
-  { id: 'logs', uses: 'collect:logs', description: '', mutates: false, confirm: false, plan: 'copy the logs of victim' },
+  {
+    id: 'pause',
+    uses: 'contain:pause',
+    description: '',
+    mutates: true,
+    confirm: false,
+    plan: 'freeze all processes of victim (cgroup freezer)',
+  },
+  {
+    id: 'isolate',
+    uses: 'contain:network-isolate',
+    description: '',
+    mutates: true,
+    confirm: true,
+    plan: 'disconnect victim from lab-net and attach it to cirt-quarantine',
+  },
+  {
+    id: 'logs',
+    uses: 'collect:logs',
+    description: '',
+    mutates: false,
+    confirm: false,
+    plan: 'copy the logs of victim',
+  },
 ];
 
 async function openPicker() {
   const svc = new FakeServices();
   svc.playbooks = [
-    { name: 'contain-and-collect', file: '/pkg/playbooks/contain-and-collect.yaml', origin: 'shipped', description: 'Contain and collect the evidence.', steps: STEPS },
-    { name: 'broken', file: '/work/playbooks/broken.yaml', origin: 'local', description: '', steps: [], problem: 'broken.yaml:3:5: unknown action "contain:nope"' },
+    {
+      name: 'contain-and-collect',
+      file: '/pkg/playbooks/contain-and-collect.yaml',
+      origin: 'shipped',
+      description: 'Contain and collect the evidence.',
+      steps: STEPS,
+    },
+    {
+      name: 'broken',
+      file: '/work/playbooks/broken.yaml',
+      origin: 'local',
+      description: '',
+      steps: [],
+      problem: 'broken.yaml:3:5: unknown action "contain:nope"',
+    },
   ];
   const app = renderApp(svc);
   await until(app.lastFrame, (f) => f.includes('Connecting'));
@@ -41,14 +75,23 @@ describe('Playbook picker', () => {
   test('Given a long playbook at 80×24, Then the one-line plan keeps its ✎/? legend on screen and the flags in one column', async () => {
     const svc = new FakeServices();
     const long: PlannedStep[] = Array.from({ length: 13 }, (_, i) => ({
-      id: ['pause', 'net-before', 'isolate', 'no-restart', 'logs'][i % 5] + (i >= 5 ? String(i) : ''),
+      id:
+        ['pause', 'net-before', 'isolate', 'no-restart', 'logs'][i % 5] + (i >= 5 ? String(i) : ''),
       uses: 'x:y',
       description: '',
       mutates: i % 5 === 0 || i % 5 === 2,
       confirm: i % 5 === 2,
       plan: `step ${i} does something to cirt-lab-incident-7954-victim with a long plan text that needs clipping`,
     }));
-    svc.playbooks = [{ name: 'contain-and-collect', file: '/pkg/playbooks/contain-and-collect.yaml', origin: 'shipped', description: 'Contain.', steps: long }];
+    svc.playbooks = [
+      {
+        name: 'contain-and-collect',
+        file: '/pkg/playbooks/contain-and-collect.yaml',
+        origin: 'shipped',
+        description: 'Contain.',
+        steps: long,
+      },
+    ];
     const { lastFrame, stdin } = renderApp(svc);
     await until(lastFrame, (f) => f.includes('Connecting'));
     svc.onRows!([containerRow('cirt-lab-incident-7954-victim')]);
@@ -79,7 +122,9 @@ describe('Playbook picker', () => {
     const { lastFrame, stdin, svc } = await openPicker();
     stdin.write(KEY.enter);
     const f = await until(lastFrame, (x) => x.includes('[y/N]'));
-    expect(f).toContain('Run contain-and-collect on victim? [y/N] 2 step(s) change it, 1 ask first');
+    expect(f).toContain(
+      'Run contain-and-collect on victim? [y/N] 2 step(s) change it, 1 ask first',
+    );
     stdin.write(KEY.enter); // the default is no
     await until(lastFrame, (x) => !x.includes('[y/N]'));
     stdin.write(KEY.enter);
@@ -113,10 +158,18 @@ describe('Playbook picker', () => {
 });
 
 describe('Playbook picker, hostile text', () => {
-  test("Given a step whose uses: carries terminal escapes, Then the plan shows them escaped, never raw", async () => {
+  test('Given a step whose uses: carries terminal escapes, Then the plan shows them escaped, never raw', async () => {
     const svc = new FakeServices();
     const hostile = 'contain:\u001b]0;pwned\u0007\u001b[2J\u009b31m';
-    svc.playbooks = [{ name: 'odd', file: '/work/playbooks/odd.yaml', origin: 'local', description: '', steps: [{ ...STEPS[0], uses: hostile }] }];
+    svc.playbooks = [
+      {
+        name: 'odd',
+        file: '/work/playbooks/odd.yaml',
+        origin: 'local',
+        description: '',
+        steps: [{ ...STEPS[0], uses: hostile }],
+      },
+    ];
     const { lastFrame, stdin } = renderApp(svc);
     await until(lastFrame, (f) => f.includes('Connecting'));
     svc.onRows!([containerRow('victim')]);

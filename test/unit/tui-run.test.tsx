@@ -7,9 +7,30 @@ import { containerRow, FakeServices, KEY, renderApp, tick, until } from '../help
 afterEach(() => cleanup());
 
 const STEPS: PlannedStep[] = [
-  { id: 'pause', uses: 'contain:pause', description: '', mutates: true, confirm: false, plan: 'freeze all processes of victim' },
-  { id: 'isolate', uses: 'contain:network-isolate', description: '', mutates: true, confirm: true, plan: 'disconnect victim from lab-net (172.20.0.3) and attach it to cirt-quarantine' },
-  { id: 'export', uses: 'collect:export', description: '', mutates: false, confirm: false, plan: 'export the filesystem of victim' },
+  {
+    id: 'pause',
+    uses: 'contain:pause',
+    description: '',
+    mutates: true,
+    confirm: false,
+    plan: 'freeze all processes of victim',
+  },
+  {
+    id: 'isolate',
+    uses: 'contain:network-isolate',
+    description: '',
+    mutates: true,
+    confirm: true,
+    plan: 'disconnect victim from lab-net (172.20.0.3) and attach it to cirt-quarantine',
+  },
+  {
+    id: 'export',
+    uses: 'collect:export',
+    description: '',
+    mutates: false,
+    confirm: false,
+    plan: 'export the filesystem of victim',
+  },
 ];
 const now = (ms = 0): string => new Date(Date.parse('2024-05-01T12:00:00Z') + ms).toISOString();
 const start: RunEvent = {
@@ -26,7 +47,15 @@ const start: RunEvent = {
 /** Given the picker for "victim", When the user starts the playbook with y. */
 async function startRun() {
   const svc = new FakeServices();
-  svc.playbooks = [{ name: 'contain-and-collect', file: '/p/cc.yaml', origin: 'shipped', description: '', steps: STEPS }];
+  svc.playbooks = [
+    {
+      name: 'contain-and-collect',
+      file: '/p/cc.yaml',
+      origin: 'shipped',
+      description: '',
+      steps: STEPS,
+    },
+  ];
   const app = renderApp(svc);
   await until(app.lastFrame, (f) => f.includes('Connecting'));
   svc.onRows!([containerRow('victim')]);
@@ -38,7 +67,9 @@ async function startRun() {
   app.stdin.write('y');
   await until(app.lastFrame, (f) => f.includes('Starting'));
   svc.emit(start);
-  await until(app.lastFrame, (f) => f.includes('Running contain-and-collect on victim · case case-9'));
+  await until(app.lastFrame, (f) =>
+    f.includes('Running contain-and-collect on victim · case case-9'),
+  );
   return { svc, ...app };
 }
 
@@ -47,11 +78,42 @@ describe('Run screen', () => {
     const { svc, lastFrame } = await startRun();
     expect(lastFrame()).toMatch(/○ pause .*waiting/);
     expect(lastFrame()).toMatch(/○ isolate .*waiting · will ask first/);
-    svc.emit({ type: 'step:start', time: now(1), stepId: 'pause', index: 0, uses: 'contain:pause', mutates: true });
+    svc.emit({
+      type: 'step:start',
+      time: now(1),
+      stepId: 'pause',
+      index: 0,
+      uses: 'contain:pause',
+      mutates: true,
+    });
     await until(lastFrame, (f) => /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] pause/.test(f));
-    svc.emit({ type: 'step:end', time: now(5), stepId: 'pause', uses: 'contain:pause', status: 'ok', message: 'paused victim; 5 sockets (1 established, 2 listening)', durationMs: 4 });
-    svc.emit({ type: 'step:end', time: now(6), stepId: 'isolate', uses: 'contain:network-isolate', status: 'failed', message: 'engine said no', durationMs: 1 });
-    svc.emit({ type: 'step:end', time: now(7), stepId: 'export', uses: 'collect:export', status: 'skipped', message: 'an earlier step failed', durationMs: 0 });
+    svc.emit({
+      type: 'step:end',
+      time: now(5),
+      stepId: 'pause',
+      uses: 'contain:pause',
+      status: 'ok',
+      message: 'paused victim; 5 sockets (1 established, 2 listening)',
+      durationMs: 4,
+    });
+    svc.emit({
+      type: 'step:end',
+      time: now(6),
+      stepId: 'isolate',
+      uses: 'contain:network-isolate',
+      status: 'failed',
+      message: 'engine said no',
+      durationMs: 1,
+    });
+    svc.emit({
+      type: 'step:end',
+      time: now(7),
+      stepId: 'export',
+      uses: 'collect:export',
+      status: 'skipped',
+      message: 'an earlier step failed',
+      durationMs: 0,
+    });
     const f = await until(lastFrame, (x) => x.includes('an earlier step failed'));
     // At 80 columns the outcome gets the room (the action name is left to wider terminals).
     expect(f).toMatch(/✔ pause +paused victim; 5 sockets \(1 established, 2 listening\) 4 ms/);
@@ -61,9 +123,27 @@ describe('Run screen', () => {
 
   test('A collection step shows a byte progress bar with rate and ETA, and warnings inline', async () => {
     const { svc, lastFrame } = await startRun();
-    svc.emit({ type: 'step:start', time: now(0), stepId: 'export', index: 2, uses: 'collect:export', mutates: false });
-    svc.emit({ type: 'step:progress', time: now(2000), stepId: 'export', bytes: 4 * 1024 * 1024, totalBytes: 16 * 1024 * 1024 });
-    svc.emit({ type: 'step:warning', time: now(2001), stepId: 'export', message: 'socket \x1b[2Jvanished' });
+    svc.emit({
+      type: 'step:start',
+      time: now(0),
+      stepId: 'export',
+      index: 2,
+      uses: 'collect:export',
+      mutates: false,
+    });
+    svc.emit({
+      type: 'step:progress',
+      time: now(2000),
+      stepId: 'export',
+      bytes: 4 * 1024 * 1024,
+      totalBytes: 16 * 1024 * 1024,
+    });
+    svc.emit({
+      type: 'step:warning',
+      time: now(2001),
+      stepId: 'export',
+      message: 'socket \x1b[2Jvanished',
+    });
     const f = await until(lastFrame, (x) => x.includes('ETA'));
     expect(f).toContain('4.0 MiB / 16.0 MiB');
     expect(f).toContain('2.0 MiB/s');
@@ -78,7 +158,9 @@ describe('Run screen', () => {
     const answer = svc.ask(STEPS[1]);
     const f = await until(lastFrame, (x) => x.includes('Approve step'));
     expect(f).toContain('Approve step "isolate" (contain:network-isolate) on victim? This will:');
-    expect(f).toContain('disconnect victim from lab-net (172.20.0.3) and attach it to cirt-quarantine');
+    expect(f).toContain(
+      'disconnect victim from lab-net (172.20.0.3) and attach it to cirt-quarantine',
+    );
     expect(f).toContain('y run · s skip (stays NOT CONTAINED) · a / Enter stop the run (default)');
     stdin.write('y');
     await expect(answer).resolves.toBe('yes');
@@ -86,21 +168,33 @@ describe('Run screen', () => {
   });
 
   test('A long plan in a long playbook at 80×24: the question, the whole plan and the keys all stay on screen', async () => {
-    const many: PlannedStep[] = Array.from({ length: 13 }, (_, i) => ({ ...STEPS[2], id: `step-${i}` }));
+    const many: PlannedStep[] = Array.from({ length: 13 }, (_, i) => ({
+      ...STEPS[2],
+      id: `step-${i}`,
+    }));
     const plan = `record the networks of victim, disconnect it from every one (its published ports and open connections go dead) and attach it to the internal network cirt-quarantine (created if missing); undo with cirt release --case case-9`;
     many[3] = { ...STEPS[1], plan };
     const { svc, lastFrame } = await startRun();
     // A long container name too: the question wraps rather than losing "This will:".
-    svc.emit({ ...start, steps: many, target: { ...start.target, name: 'cirt-lab-incident-7954-victim' } } as RunEvent);
+    svc.emit({
+      ...start,
+      steps: many,
+      target: { ...start.target, name: 'cirt-lab-incident-7954-victim' },
+    } as RunEvent);
     await until(lastFrame, (x) => x.includes('step-12'));
     void svc.ask(many[3]);
     const f = await until(lastFrame, (x) => x.includes('Approve step "isolate"'));
     const lines = f.split('\n');
     expect(lines.length).toBeLessThanOrEqual(23);
     // The plan, unwrapped from the box, word for word.
-    const box = lines.filter((l) => l.startsWith('│')).map((l) => l.slice(1, -1).trim()).join(' ');
+    const box = lines
+      .filter((l) => l.startsWith('│'))
+      .map((l) => l.slice(1, -1).trim())
+      .join(' ');
     expect(box).toContain(plan);
-    expect(box).toContain('Approve step "isolate" (contain:network-isolate) on cirt-lab-incident-7954-victim? This will:');
+    expect(box).toContain(
+      'Approve step "isolate" (contain:network-isolate) on cirt-lab-incident-7954-victim? This will:',
+    );
     expect(f).toContain('y run · s skip (stays NOT CONTAINED) · a / Enter stop the run (default)');
     expect(f).toMatch(/\? isolate .*waiting for your answer/);
   });
@@ -119,7 +213,9 @@ describe('Run screen', () => {
     const f = await until(lastFrame, (x) => x.includes('Approve step "export-2"'));
     expect(f).toContain('y run · s skip, go on · a / Enter stop the run (default)');
     stdin.write('n');
-    await until(lastFrame, (x) => x.includes('Answer y (run it), s (skip it and go on) or a / Enter (stop the run).'));
+    await until(lastFrame, (x) =>
+      x.includes('Answer y (run it), s (skip it and go on) or a / Enter (stop the run).'),
+    );
     expect(lastFrame()).toContain('Approve step "export-2"');
     stdin.write('s');
     await expect(third).resolves.toBe('skip');
@@ -131,13 +227,30 @@ describe('Run screen', () => {
     await until(lastFrame, (x) => x.includes('Approve step'));
     stdin.write('s');
     await expect(answer).resolves.toBe('skip');
-    svc.emit({ type: 'step:end', time: now(6), stepId: 'isolate', uses: 'contain:network-isolate', status: 'declined', message: 'declined by the responder at the interactive prompt (skip): not run; its containment was NOT applied', durationMs: 1 });
+    svc.emit({
+      type: 'step:end',
+      time: now(6),
+      stepId: 'isolate',
+      uses: 'contain:network-isolate',
+      status: 'declined',
+      message:
+        'declined by the responder at the interactive prompt (skip): not run; its containment was NOT applied',
+      durationMs: 1,
+    });
     let f = await until(lastFrame, (x) => x.includes('NOT CONTAINED: victim'));
     expect(f).toMatch(/⊘ isolate +declined by the responder/);
     expect(f).toContain('NOT CONTAINED: victim — declined isolate (contain:network-isolate)');
     svc.emit({
-      type: 'run:end', time: now(9), status: 'not-contained', exitCode: 1, caseId: 'case-9', caseDir: '/cases/case-9',
-      counts: { ok: 2, noop: 0, partial: 0, failed: 0, skipped: 0, declined: 1, planned: 0 }, message: 'the responder declined step "isolate" (contain:network-isolate): containment not applied; 2 step(s) done', bundle: '/cases/case-9.tar.gz',
+      type: 'run:end',
+      time: now(9),
+      status: 'not-contained',
+      exitCode: 1,
+      caseId: 'case-9',
+      caseDir: '/cases/case-9',
+      counts: { ok: 2, noop: 0, partial: 0, failed: 0, skipped: 0, declined: 1, planned: 0 },
+      message:
+        'the responder declined step "isolate" (contain:network-isolate): containment not applied; 2 step(s) done',
+      bundle: '/cases/case-9.tar.gz',
     });
     svc.endRun(1);
     f = await until(lastFrame, (x) => x.includes('NOT CONTAINED: the responder declined'));
@@ -166,8 +279,26 @@ describe('Run screen', () => {
     const { svc, lastFrame, stdin } = await startRun();
     stdin.write('q');
     await until(lastFrame, (x) => x.includes('A run is in progress'));
-    svc.cases.set('/cases/case-9', { id: 'case-9', dir: '/cases/case-9', status: 'sealed', target: 'victim', artifacts: [], findings: [], notes: [] });
-    svc.emit({ type: 'run:end', time: now(9), status: 'ok', exitCode: 0, caseId: 'case-9', caseDir: '/cases/case-9', counts: { ok: 3, noop: 0, partial: 0, failed: 0, skipped: 0, declined: 0, planned: 0 }, message: '3 step(s) done', bundle: '/cases/case-9.tar.gz' });
+    svc.cases.set('/cases/case-9', {
+      id: 'case-9',
+      dir: '/cases/case-9',
+      status: 'sealed',
+      target: 'victim',
+      artifacts: [],
+      findings: [],
+      notes: [],
+    });
+    svc.emit({
+      type: 'run:end',
+      time: now(9),
+      status: 'ok',
+      exitCode: 0,
+      caseId: 'case-9',
+      caseDir: '/cases/case-9',
+      counts: { ok: 3, noop: 0, partial: 0, failed: 0, skipped: 0, declined: 0, planned: 0 },
+      message: '3 step(s) done',
+      bundle: '/cases/case-9.tar.gz',
+    });
     svc.endRun(0);
     const f = await until(lastFrame, (x) => x.includes('OK: 3 step(s) done'));
     expect(f).toContain('bundle /cases/case-9.tar.gz');
@@ -177,7 +308,16 @@ describe('Run screen', () => {
 
   test('An aborted run leaves an unsealed case; s seals what was collected and shows the bundle', async () => {
     const { svc, lastFrame, stdin } = await startRun();
-    svc.emit({ type: 'run:end', time: now(9), status: 'aborted', exitCode: 130, caseId: 'case-9', caseDir: '/cases/case-9', counts: { ok: 1, noop: 0, partial: 0, failed: 0, skipped: 2, declined: 0, planned: 0 }, message: 'interrupted; what was collected is kept and can be sealed' });
+    svc.emit({
+      type: 'run:end',
+      time: now(9),
+      status: 'aborted',
+      exitCode: 130,
+      caseId: 'case-9',
+      caseDir: '/cases/case-9',
+      counts: { ok: 1, noop: 0, partial: 0, failed: 0, skipped: 2, declined: 0, planned: 0 },
+      message: 'interrupted; what was collected is kept and can be sealed',
+    });
     svc.endRun(130);
     const f = await until(lastFrame, (x) => x.includes('ABORTED: interrupted'));
     expect(f).toContain('not sealed (no bundle): s seals what was collected');
@@ -192,9 +332,13 @@ describe('Run screen', () => {
 
   test('A playbook that cannot start says why and what to do next', async () => {
     const svc = new FakeServices();
-    svc.playbooks = [{ name: 'pb', file: '/p/pb.yaml', origin: 'shipped', description: '', steps: STEPS }];
+    svc.playbooks = [
+      { name: 'pb', file: '/p/pb.yaml', origin: 'shipped', description: '', steps: STEPS },
+    ];
     svc.run = async () => {
-      throw new UserError('No container "victim" on this engine', { hint: 'It may have been removed: `cirt ps` lists what is there.' });
+      throw new UserError('No container "victim" on this engine', {
+        hint: 'It may have been removed: `cirt ps` lists what is there.',
+      });
     };
     const { lastFrame, stdin } = renderApp(svc);
     await until(lastFrame, (f) => f.includes('Connecting'));
@@ -207,6 +351,8 @@ describe('Run screen', () => {
     stdin.write('y');
     // The message and, after an arrow, what to do next (the hint the CLI prints on its own line).
     const f = await until(lastFrame, (x) => x.includes('could not start: No container "victim"'));
-    expect(f.replace(/\s*\n\s*/g, ' ')).toContain('→ It may have been removed: `cirt ps` lists what is there.');
+    expect(f.replace(/\s*\n\s*/g, ' ')).toContain(
+      '→ It may have been removed: `cirt ps` lists what is there.',
+    );
   });
 });

@@ -10,15 +10,40 @@ afterEach(() => cleanup());
 const N = 2000;
 const DROPPER = 1234;
 const dir = makeTimelineCase(N, (i) => {
-  if (i === DROPPER) return { id: 'fs:fs/diff-index.jsonl#L7', source: 'fs', kind: 'fs:added', message: 'A /tmp/.cache/kworkerd (755, 312 bytes)', ref: { artifact: 'fs/diff-index.jsonl', line: 7 }, timestamp_desc: 'Content Modification Time' };
-  if (i === 5) return { message: 'req 5 \x1b]0;pwned\x07title set \x1b]8;;http://evil.example/x\x1b\\docs' };
+  if (i === DROPPER)
+    return {
+      id: 'fs:fs/diff-index.jsonl#L7',
+      source: 'fs',
+      kind: 'fs:added',
+      message: 'A /tmp/.cache/kworkerd (755, 312 bytes)',
+      ref: { artifact: 'fs/diff-index.jsonl', line: 7 },
+      timestamp_desc: 'Content Modification Time',
+    };
+  if (i === 5)
+    return { message: 'req 5 \x1b]0;pwned\x07title set \x1b]8;;http://evil.example/x\x1b\\docs' };
   return {};
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function open() {
   const svc = new FakeServices();
-  svc.cases.set(dir, { id: 'c', dir, status: 'sealed', target: 'victim', artifacts: [], notes: [], findings: [{ id: 'f1', rule: 'dropper', title: 'Dropper', severity: 'high', events: ['fs:fs/diff-index.jsonl#L7'] }] });
+  svc.cases.set(dir, {
+    id: 'c',
+    dir,
+    status: 'sealed',
+    target: 'victim',
+    artifacts: [],
+    notes: [],
+    findings: [
+      {
+        id: 'f1',
+        rule: 'dropper',
+        title: 'Dropper',
+        severity: 'high',
+        events: ['fs:fs/diff-index.jsonl#L7'],
+      },
+    ],
+  });
   const app = renderApp(svc, { startWith: [{ type: 'timeline:request', dir }] });
   return { svc, ...app };
 }
@@ -26,7 +51,10 @@ function open() {
 describe('Timeline screen', () => {
   test('Given a case timeline, Then the first events and the selected one’s detail with its evidence reference are shown', async () => {
     const { lastFrame } = open();
-    const f = await until(lastFrame, (x) => x.includes(`1/${N.toLocaleString('en-US')} events`) && x.includes('req 0 GET'));
+    const f = await until(
+      lastFrame,
+      (x) => x.includes(`1/${N.toLocaleString('en-US')} events`) && x.includes('req 0 GET'),
+    );
     expect(f).toMatch(/› 2024-05-01 12:00:00\s+fs\s+req 0 GET \/ 200/);
     expect(f).toContain('evidence logs/stdout.log line 1');
     expect(f).toContain('source fs · kind log:stdout · actor container');
@@ -70,7 +98,10 @@ describe('Timeline screen', () => {
     const { lastFrame, stdin } = open();
     await until(lastFrame, (x) => x.includes('1/2,000 events'));
     stdin.write('s');
-    const f = await until(lastFrame, (x) => x.includes('matching of 2,000 · source fs') && !x.includes('searching'));
+    const f = await until(
+      lastFrame,
+      (x) => x.includes('matching of 2,000 · source fs') && !x.includes('searching'),
+    );
     // Every third event is from fs in the fixture (plus the dropper event, which is fs too).
     expect(f).toContain('1/668 matching');
     stdin.write('s');
@@ -135,7 +166,9 @@ describe('timeline index and search (no UI)', () => {
 
   test('jump times: full ISO, without zone (UTC), and time of day', () => {
     const ref = Date.parse('2024-05-01T08:00:00Z') * 1000;
-    expect(parseJumpTime('2024-05-01T12:00:00.123456Z', ref)).toBe(Date.parse('2024-05-01T12:00:00Z') * 1000 + 123456);
+    expect(parseJumpTime('2024-05-01T12:00:00.123456Z', ref)).toBe(
+      Date.parse('2024-05-01T12:00:00Z') * 1000 + 123456,
+    );
     expect(parseJumpTime('2024-05-01 12:00', ref)).toBe(Date.parse('2024-05-01T12:00:00Z') * 1000);
     expect(parseJumpTime('12:00:05.5', ref)).toBe(Date.parse('2024-05-01T12:00:05.5Z') * 1000);
     expect(parseJumpTime('25:00', ref)).toBeUndefined();

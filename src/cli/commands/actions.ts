@@ -20,19 +20,42 @@ export async function actionsCommand(o: { json?: boolean }, io: CommandIO): Prom
     return 0;
   }
   for (const a of list) {
-    const tags = [a.mutates ? 'changes the container' : 'read-only', a.confirmByDefault ? 'asks for approval' : ''].filter(Boolean).join(', ');
+    const tags = [
+      a.mutates ? 'changes the container' : 'read-only',
+      a.confirmByDefault ? 'asks for approval' : '',
+    ]
+      .filter(Boolean)
+      .join(', ');
     println(io.out, `${a.name}  [${tags}]`);
     println(io.out, `  ${a.description}`);
-    const props = (a.params as { properties?: Record<string, { type?: unknown; enum?: unknown[]; description?: string; default?: unknown }> }).properties ?? {};
+    const props =
+      (
+        a.params as {
+          properties?: Record<
+            string,
+            { type?: unknown; enum?: unknown[]; description?: string; default?: unknown }
+          >;
+        }
+      ).properties ?? {};
     const names = Object.keys(props);
     // Say "none" rather than leave the reader wondering whether `with:` takes anything.
     println(io.out, names.length ? '  params:' : '  params: none');
     for (const n of names) {
       const p = props[n];
-      const type = p.enum ? `one of ${p.enum.map(String).join('|')}` : Array.isArray(p.type) ? p.type.join('|') : (p.type ?? 'any');
-      println(io.out, `    ${n} (${String(type)}${p.default !== undefined ? `, default ${JSON.stringify(p.default)}` : ''})${p.description ? ` — ${p.description}` : ''}`);
+      const type = p.enum
+        ? `one of ${p.enum.map(String).join('|')}`
+        : Array.isArray(p.type)
+          ? p.type.join('|')
+          : (p.type ?? 'any');
+      println(
+        io.out,
+        `    ${n} (${String(type)}${p.default !== undefined ? `, default ${JSON.stringify(p.default)}` : ''})${p.description ? ` — ${p.description}` : ''}`,
+      );
     }
-    println(io.out, `  needs: ${a.needs.list.join(', ') || 'nothing of the runtime (reads the case folder)'}${a.needs.dependsOnParams ? ' (with the default params; other params may need more)' : ''}`);
+    println(
+      io.out,
+      `  needs: ${a.needs.list.join(', ') || 'nothing of the runtime (reads the case folder)'}${a.needs.dependsOnParams ? ' (with the default params; other params may need more)' : ''}`,
+    );
     if (a.undo) println(io.out, `  undo: ${a.undo} (by cirt release --case <id>)`);
     println(io.out, '  example:');
     for (const line of a.example.split('\n')) println(io.out, `    ${line}`);

@@ -49,26 +49,57 @@ export async function findingsCommand(o: FindingsCommandOptions, io: CommandIO):
   const width = o.columns ?? ((io.out as { columns?: number }).columns || 100);
   // Show what the first few supporting events say (time, source, message), not their ids.
   const SHOWN = 3;
-  const eventIds = (f: (typeof list)[number]): string[] => (Array.isArray(f.events) ? f.events.filter((x): x is string => typeof x === 'string') : []);
+  const eventIds = (f: (typeof list)[number]): string[] =>
+    Array.isArray(f.events) ? f.events.filter((x): x is string => typeof x === 'string') : [];
   const gists = await lookupEvents(src, new Set(list.flatMap((f) => eventIds(f).slice(0, SHOWN))));
   for (const f of list) {
     // findings.json may come from a bundle made elsewhere: print nothing unchecked.
-    println(io.out, clip(`${String(f.severity).toUpperCase().padEnd(8)} ${String(f.title)} [${String(f.technique)}] (${String(f.id)})`, width));
+    println(
+      io.out,
+      clip(
+        `${String(f.severity).toUpperCase().padEnd(8)} ${String(f.title)} [${String(f.technique)}] (${String(f.id)})`,
+        width,
+      ),
+    );
     println(io.out, `         ${clip(String(f.summary ?? ''), Math.max(20, width - 9))}`);
-    const ev = (f.evidence ?? []).map((e) => `${e.artifact}${e.ref?.line !== undefined ? `:${e.ref.line}` : e.ref?.entry !== undefined ? `[${e.ref.entry}]` : ''}`).join(', ');
+    const ev = (f.evidence ?? [])
+      .map(
+        (e) =>
+          `${e.artifact}${e.ref?.line !== undefined ? `:${e.ref.line}` : e.ref?.entry !== undefined ? `[${e.ref.entry}]` : ''}`,
+      )
+      .join(', ');
     if (ev) println(io.out, `         ${clip(`evidence: ${ev}`, Math.max(20, width - 9))}`);
     const ids = eventIds(f);
     if (ids.length) println(io.out, `         events (${ids.length}):`);
     for (const id of ids.slice(0, SHOWN)) {
       const g = gists.get(id);
-      println(io.out, `           ${clip(g ? `${formatTime(g.timestamp)} ${g.source.padEnd(7)} ${g.message}` : `${id} (not in the timeline)`, Math.max(20, width - 11))}`);
+      println(
+        io.out,
+        `           ${clip(g ? `${formatTime(g.timestamp)} ${g.source.padEnd(7)} ${g.message}` : `${id} (not in the timeline)`, Math.max(20, width - 11))}`,
+      );
     }
-    if (ids.length > SHOWN) println(io.out, `           … ${ids.length - SHOWN} more (cirt timeline ${safeText(o.input)} --format jsonl)`);
+    if (ids.length > SHOWN)
+      println(
+        io.out,
+        `           … ${ids.length - SHOWN} more (cirt timeline ${safeText(o.input)} --format jsonl)`,
+      );
   }
-  const counts = list.reduce<Record<string, number>>((m, f) => ({ ...m, [f.severity]: (m[f.severity] ?? 0) + 1 }), {});
+  const counts = list.reduce<Record<string, number>>(
+    (m, f) => ({ ...m, [f.severity]: (m[f.severity] ?? 0) + 1 }),
+    {},
+  );
   // The severity is the file's word, not ours (a tampered findings.json may put anything there).
-  const tally = Object.entries(counts).map(([k, v]) => `${v} ${safeText(k)}`).join(', ');
-  println(io.err, `${list.length} finding${list.length === 1 ? '' : 's'}${tally ? ` (${tally})` : ''} — ${safeText(from)}, rules ${safeText(String(doc.rulesVersion ?? '?'))}`);
-  if (damaged) println(io.err, `cirt: ${safeText(from)} has ${damaged} damaged entr${damaged === 1 ? 'y' : 'ies'} (warnings above); re-run evidence:findings on the case folder.`);
+  const tally = Object.entries(counts)
+    .map(([k, v]) => `${v} ${safeText(k)}`)
+    .join(', ');
+  println(
+    io.err,
+    `${list.length} finding${list.length === 1 ? '' : 's'}${tally ? ` (${tally})` : ''} — ${safeText(from)}, rules ${safeText(String(doc.rulesVersion ?? '?'))}`,
+  );
+  if (damaged)
+    println(
+      io.err,
+      `cirt: ${safeText(from)} has ${damaged} damaged entr${damaged === 1 ? 'y' : 'ies'} (warnings above); re-run evidence:findings on the case folder.`,
+    );
   return damaged ? EXIT.usage : EXIT.ok;
 }

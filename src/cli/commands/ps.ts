@@ -21,7 +21,10 @@ export async function psCommand(o: PsOptions, io: CommandIO): Promise<number> {
     return EXIT.ok;
   }
   if (!rows.length) {
-    println(io.out, o.all ? 'No containers.' : 'No running containers (use --all to include stopped ones).');
+    println(
+      io.out,
+      o.all ? 'No containers.' : 'No running containers (use --all to include stopped ones).',
+    );
     return EXIT.ok;
   }
   const table = rows.map((r) => [
@@ -34,6 +37,13 @@ export async function psCommand(o: PsOptions, io: CommandIO): Promise<number> {
   ]);
   const head = ['NAME', 'ID', 'IMAGE', 'STATE', 'NETWORKS', 'CONTAINMENT'];
   const widths = head.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
-  for (const row of [head, ...table]) println(io.out, row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd());
+  for (const row of [head, ...table])
+    println(
+      io.out,
+      row
+        .map((cell, i) => cell.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    );
   return EXIT.ok;
 }

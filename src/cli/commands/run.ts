@@ -35,7 +35,11 @@ export interface RunCommandOptions extends GlobalOptions {
 export async function runCommand(o: RunCommandOptions, io: CommandIO): Promise<RunSummary> {
   const signal = o.signal ?? new AbortController().signal;
   const given = o.approve;
-  const approve = given ? (s: PlannedStep) => given(s) : io.interactive ? (s: PlannedStep, target: Target) => askOnTerminal(s, target, io, signal) : undefined;
+  const approve = given
+    ? (s: PlannedStep) => given(s)
+    : io.interactive
+      ? (s: PlannedStep, target: Target) => askOnTerminal(s, target, io, signal)
+      : undefined;
   return startRun(
     {
       playbook: o.playbook,
@@ -77,7 +81,12 @@ const MAX_UNCLEAR_ANSWERS = 3;
  * left "running": so Ctrl-C is passed on as the interrupt it is, and Ctrl-D or an abort ends the
  * prompt as "abort" (the runner then sees the abort signal and records the run as interrupted).
  */
-function askOnTerminal(step: PlannedStep, target: Target, io: CommandIO, signal: AbortSignal): Promise<Approval> {
+function askOnTerminal(
+  step: PlannedStep,
+  target: Target,
+  io: CommandIO,
+  signal: AbortSignal,
+): Promise<Approval> {
   // readline edits the line with escape codes of its own: it gets the terminal itself, and the
   // prompt's text is made safe here.
   const rl = readline.createInterface({ input: process.stdin, output: rawTerminal(io.err) });
@@ -101,8 +110,12 @@ function askOnTerminal(step: PlannedStep, target: Target, io: CommandIO, signal:
     rl.on('close', () => finish('abort'));
     if (signal.aborted) return finish('abort');
     const name = safeText(target.name);
-    const skipMeans = isContainment(step.uses) ? `skip it and go on (${name} stays NOT CONTAINED)` : 'skip it and go on';
-    io.err.write(`Approve step "${safeText(step.id)}" (${safeText(step.uses)}) on ${name}: ${safeText(step.plan)}?\n`);
+    const skipMeans = isContainment(step.uses)
+      ? `skip it and go on (${name} stays NOT CONTAINED)`
+      : 'skip it and go on';
+    io.err.write(
+      `Approve step "${safeText(step.id)}" (${safeText(step.uses)}) on ${name}: ${safeText(step.plan)}?\n`,
+    );
     const question = `  y run it · s ${skipMeans} · a stop the run, seal what was collected (default) [y/s/A] `;
     let unclear = 0;
     const ask = (): void =>

@@ -16,16 +16,27 @@ export interface SealCommandOptions extends GlobalOptions {
  */
 export async function sealCommand(o: SealCommandOptions, io: CommandIO): Promise<number> {
   const s = await sealById({ caseId: o.caseId, signKey: o.signKey }, appEnv(o, io));
-  if (s.status === 'sealed' && s.reopened) println(io.err, `cirt: case ${s.caseId} was marked sealed, but its seal stopped before signing: it was sealed now`);
+  if (s.status === 'sealed' && s.reopened)
+    println(
+      io.err,
+      `cirt: case ${s.caseId} was marked sealed, but its seal stopped before signing: it was sealed now`,
+    );
   const say = (text: string, extra: Record<string, unknown>): number => {
     if (o.json) println(io.out, JSON.stringify({ caseId: s.caseId, caseDir: s.caseDir, ...extra }));
     else println(io.out, text);
     return EXIT.ok;
   };
-  if (s.status === 'noop') return say(`case ${s.caseId} is already sealed; bundle ${safeText(s.bundle)}`, { status: 'noop', bundle: s.bundle });
+  if (s.status === 'noop')
+    return say(`case ${s.caseId} is already sealed; bundle ${safeText(s.bundle)}`, {
+      status: 'noop',
+      bundle: s.bundle,
+    });
   if (s.status === 'archived') {
     const b = s.bundle;
-    return say(`case ${s.caseId} was sealed but not archived; bundle ${safeText(b.path)} (${humanBytes(b.bytes)}) sha256 ${b.sha256}`, { status: 'archived', bundle: b });
+    return say(
+      `case ${s.caseId} was sealed but not archived; bundle ${safeText(b.path)} (${humanBytes(b.bytes)}) sha256 ${b.sha256}`,
+      { status: 'archived', bundle: b },
+    );
   }
   const r = s.result;
   return say(
@@ -33,8 +44,17 @@ export async function sealCommand(o: SealCommandOptions, io: CommandIO): Promise
       `sealed case ${s.caseId}: ${r.files} files in SHA256SUMS, signed with ${r.keySource === 'generated' ? 'a key made for this case (private half discarded)' : 'the given key'}`,
       `  public key fingerprint ${r.fingerprint}`,
       `  bundle ${safeText(r.bundle.path)} (${humanBytes(r.bundle.bytes)}) sha256 ${r.bundle.sha256}`,
-      ...(r.gaps ? [`  ${r.gaps} gap(s) are listed in report.md (failed steps, incomplete artifacts)`] : []),
+      ...(r.gaps
+        ? [`  ${r.gaps} gap(s) are listed in report.md (failed steps, incomplete artifacts)`]
+        : []),
     ].join('\n'),
-    { status: 'sealed', files: r.files, publicKeySha256: r.fingerprint, key: r.keySource, bundle: r.bundle, gaps: r.gaps },
+    {
+      status: 'sealed',
+      files: r.files,
+      publicKeySha256: r.fingerprint,
+      key: r.keySource,
+      bundle: r.bundle,
+      gaps: r.gaps,
+    },
   );
 }

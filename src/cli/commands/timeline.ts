@@ -32,14 +32,24 @@ export interface TimelineCommandOptions {
 export async function timelineCommand(o: TimelineCommandOptions, io: CommandIO): Promise<number> {
   const zone = checkZone(o.tz ?? 'UTC');
   const format = o.format ?? 'table';
-  if (!TIMELINE_FORMATS.includes(format)) throw new UserError(`Unknown format "${safeText(format)}"`, { hint: `Use one of ${TIMELINE_FORMATS.join(', ')}.` });
+  if (!TIMELINE_FORMATS.includes(format))
+    throw new UserError(`Unknown format "${safeText(format)}"`, {
+      hint: `Use one of ${TIMELINE_FORMATS.join(', ')}.`,
+    });
   const known = extractors.names();
   // `--source fs,logs` and `--source fs logs` mean the same.
-  const sources = (o.source ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  const sources = (o.source ?? [])
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const s of sources) {
-    if (!known.includes(s)) throw new UserError(`Unknown source "${safeText(s)}"`, { hint: `Sources: ${known.join(', ')}.` });
+    if (!known.includes(s))
+      throw new UserError(`Unknown source "${safeText(s)}"`, {
+        hint: `Sources: ${known.join(', ')}.`,
+      });
   }
-  if (o.limit !== undefined && (!Number.isInteger(o.limit) || o.limit < 1)) throw new UserError(`--limit must be a positive whole number`);
+  if (o.limit !== undefined && (!Number.isInteger(o.limit) || o.limit < 1))
+    throw new UserError(`--limit must be a positive whole number`);
   const filter: TimelineFilter = {
     from: o.from ? parseBound(o.from, zone, '--from') : undefined,
     to: o.to ? parseBound(o.to, zone, '--to') : undefined,
@@ -47,7 +57,10 @@ export async function timelineCommand(o: TimelineCommandOptions, io: CommandIO):
     grep: o.grep ? o.grep.toLowerCase() : undefined,
   };
   if (filter.from !== undefined && filter.to !== undefined && filter.from > filter.to) {
-    throw new UserError(`--from ${safeText(o.from)} is after --to ${safeText(o.to)}: no event can match`, { hint: 'Swap the two times.' });
+    throw new UserError(
+      `--from ${safeText(o.from)} is after --to ${safeText(o.to)}: no event can match`,
+      { hint: 'Swap the two times.' },
+    );
   }
   let warnings = 0;
   const warn = (m: string): void => {
@@ -57,7 +70,8 @@ export async function timelineCommand(o: TimelineCommandOptions, io: CommandIO):
   const written = await timelineFile(src);
   const events: AsyncIterable<TimelineEvent> = written
     ? readTimelineJsonl(src, written, warn)
-    : (await buildTimeline(src, { sources: sources.length ? sources : undefined, onWarning: warn })).events;
+    : (await buildTimeline(src, { sources: sources.length ? sources : undefined, onWarning: warn }))
+        .events;
 
   let shown = 0;
   let more = false;
@@ -74,7 +88,10 @@ export async function timelineCommand(o: TimelineCommandOptions, io: CommandIO):
   }
   if (format === 'table') {
     const out = new TextSink(io.out);
-    const table = new TimelineTable(o.columns ?? ((io.out as { columns?: number }).columns || 100), zone);
+    const table = new TimelineTable(
+      o.columns ?? ((io.out as { columns?: number }).columns || 100),
+      zone,
+    );
     await out.write(`${table.header()}\n`);
     for await (const e of selected()) await out.write(`${table.row(e)}\n`);
     await out.flush();
@@ -83,11 +100,18 @@ export async function timelineCommand(o: TimelineCommandOptions, io: CommandIO):
     await writeTimeline(inBatches(selected()), { [format]: io.out });
   }
   if (warnings > 20) println(io.err, `cirt: ${warnings} warnings in all`);
-  if (format === 'table') println(io.err, `${shown} event${shown === 1 ? '' : 's'}${more ? ` (stopped at --limit ${o.limit})` : ''} from ${safeText(written ?? 'the artifacts (no timeline.jsonl yet)')}`);
+  if (format === 'table')
+    println(
+      io.err,
+      `${shown} event${shown === 1 ? '' : 's'}${more ? ` (stopped at --limit ${o.limit})` : ''} from ${safeText(written ?? 'the artifacts (no timeline.jsonl yet)')}`,
+    );
   return 0;
 }
 
-async function* inBatches(events: AsyncIterable<TimelineEvent>, size = 1000): AsyncGenerator<TimelineEvent[]> {
+async function* inBatches(
+  events: AsyncIterable<TimelineEvent>,
+  size = 1000,
+): AsyncGenerator<TimelineEvent[]> {
   let batch: TimelineEvent[] = [];
   for await (const e of events) {
     batch.push(e);

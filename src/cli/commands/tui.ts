@@ -15,7 +15,9 @@ export function resolveCaseDir(ref: string, g: GlobalOptions, io: CommandIO): st
   if (fs.existsSync(path.join(asPath, 'case.json'))) return asPath;
   const byId = path.join(casesDirOf(g, io), ref);
   if (fs.existsSync(path.join(byId, 'case.json'))) return byId;
-  throw new UserError(`No case "${ref}" (looked for ${asPath} and ${byId})`, { hint: 'Pass a case id under the cases folder (--cases-dir) or the path of a case folder.' });
+  throw new UserError(`No case "${ref}" (looked for ${asPath} and ${byId})`, {
+    hint: 'Pass a case id under the cases folder (--cases-dir) or the path of a case folder.',
+  });
 }
 
 /**
@@ -27,9 +29,12 @@ export async function tuiCommand(o: TuiCommandOptions, io: CommandIO): Promise<n
   // writer; everything it shows from a case or the engine is made safe where it is composed (clip).
   const out = rawTerminal(io.out) as NodeJS.WriteStream;
   if (!out.isTTY || !process.stdin.isTTY) {
-    throw new UserError('The interactive UI needs a terminal (stdin and stdout are not both a TTY)', {
-      hint: 'In scripts use `cirt run <playbook> --target <container> [--yes] [--json]`; `cirt --help` lists the commands.',
-    });
+    throw new UserError(
+      'The interactive UI needs a terminal (stdin and stdout are not both a TTY)',
+      {
+        hint: 'In scripts use `cirt run <playbook> --target <container> [--yes] [--json]`; `cirt --help` lists the commands.',
+      },
+    );
   }
   const caseDir = o.case ? resolveCaseDir(o.case, o, io) : undefined;
   // React's development build profiles every render (several times slower): the TUI is not a dev
@@ -40,5 +45,11 @@ export async function tuiCommand(o: TuiCommandOptions, io: CommandIO): Promise<n
   delete process.env.CI;
   delete process.env.CONTINUOUS_INTEGRATION;
   const { launchTui } = await import('../../tui/launch.js');
-  return launchTui({ env: appEnv(o, io), stdout: out, stdin: process.stdin, signal: o.signal, caseDir });
+  return launchTui({
+    env: appEnv(o, io),
+    stdout: out,
+    stdin: process.stdin,
+    signal: o.signal,
+    caseDir,
+  });
 }

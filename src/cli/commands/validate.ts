@@ -1,18 +1,31 @@
 import { registry } from '../../actions/index.js';
 import { CirtError, EXIT } from '../../errors.js';
-import { PlaybookError, formatProblem, loadPlaybook, resolvePlaybookPath } from '../../playbook/load.js';
+import {
+  PlaybookError,
+  formatProblem,
+  loadPlaybook,
+  resolvePlaybookPath,
+} from '../../playbook/load.js';
 import { safeText } from '../../util/sanitize.js';
 import { println, type CommandIO } from '../io.js';
 
 /** `cirt validate <playbook…>`: checks every file, reports every problem, touches no engine. */
-export async function validateCommand(refs: string[], o: { json?: boolean }, io: CommandIO): Promise<number> {
+export async function validateCommand(
+  refs: string[],
+  o: { json?: boolean },
+  io: CommandIO,
+): Promise<number> {
   let bad = 0;
   const results: { playbook: string; ok: boolean; problems: unknown[]; steps?: number }[] = [];
   for (const ref of refs) {
     try {
       const pb = loadPlaybook(resolvePlaybookPath(ref, io.cwd), registry);
       results.push({ playbook: ref, ok: true, problems: [], steps: pb.steps.length });
-      if (!o.json) println(io.out, `✔ ${safeText(ref)}: ${pb.steps.length} steps (${safeText(pb.steps.map((s) => s.id).join(', '))})`);
+      if (!o.json)
+        println(
+          io.out,
+          `✔ ${safeText(ref)}: ${pb.steps.length} steps (${safeText(pb.steps.map((s) => s.id).join(', '))})`,
+        );
     } catch (err) {
       bad++;
       if (err instanceof PlaybookError) {

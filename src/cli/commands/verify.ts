@@ -15,7 +15,10 @@ export interface VerifyOptions {
  * `cirt verify <bundle.tar.gz | case-dir> [--pubkey PEM] [--json]`: offline, no engine.
  * Exit 0 valid, 1 tampered or invalid, 2 unreadable input (missing, not gzip, not a case).
  */
-export async function verifyCommand(o: VerifyOptions, io: CommandIO): Promise<{ exitCode: number; report: VerifyReport }> {
+export async function verifyCommand(
+  o: VerifyOptions,
+  io: CommandIO,
+): Promise<{ exitCode: number; report: VerifyReport }> {
   const { report, seconds } = await verifyInput({ input: o.input, pubkey: o.pubkey, cwd: io.cwd });
   if (o.json) println(io.out, JSON.stringify({ input: o.input, seconds, ...report }));
   else printReport(o, report, seconds, io);
@@ -26,24 +29,49 @@ function printReport(o: VerifyOptions, r: VerifyReport, seconds: number, io: Com
   const w = (s: string): void => println(io.out, s);
   const mark = (ok: boolean): string => (ok ? '✔' : '✖');
   const c = r.checked;
-  w(`cirt verify ${safeText(o.input)} (${r.kind === 'bundle' ? 'bundle' : 'case folder'}${r.caseId ? `, case ${safeText(r.caseId)}` : ''})`);
+  w(
+    `cirt verify ${safeText(o.input)} (${r.kind === 'bundle' ? 'bundle' : 'case folder'}${r.caseId ? `, case ${safeText(r.caseId)}` : ''})`,
+  );
   if (r.bundleSum) {
     const { expected, actual } = r.bundleSum;
-    const note = !expected ? 'no usable .sha256 beside it' : expected === actual ? 'matches the .sha256 beside it' : 'does NOT match the .sha256 beside it';
+    const note = !expected
+      ? 'no usable .sha256 beside it'
+      : expected === actual
+        ? 'matches the .sha256 beside it'
+        : 'does NOT match the .sha256 beside it';
     w(`  ${mark(!expected || expected === actual)} bundle sha256 ${actual} (${note})`);
   }
-  const fileProblems = r.problems.filter((p) => !['custody.jsonl', 'custody.post-seal.jsonl', 'SHA256SUMS.sig', 'pub.pem'].includes(p.file) || p.line === undefined);
-  w(`  ${mark(!fileProblems.length)} ${c.files} files, ${humanBytes(c.bytes)} hashed in ${seconds.toFixed(1)} s against ${c.sumsLines} SHA256SUMS lines and ${c.manifestEntries} manifest entries`);
-  w(`  ${mark(!r.problems.some((p) => p.file === 'custody.jsonl'))} custody chain: ${c.custodyRecords} records`);
+  const fileProblems = r.problems.filter(
+    (p) =>
+      !['custody.jsonl', 'custody.post-seal.jsonl', 'SHA256SUMS.sig', 'pub.pem'].includes(p.file) ||
+      p.line === undefined,
+  );
+  w(
+    `  ${mark(!fileProblems.length)} ${c.files} files, ${humanBytes(c.bytes)} hashed in ${seconds.toFixed(1)} s against ${c.sumsLines} SHA256SUMS lines and ${c.manifestEntries} manifest entries`,
+  );
+  w(
+    `  ${mark(!r.problems.some((p) => p.file === 'custody.jsonl'))} custody chain: ${c.custodyRecords} records`,
+  );
   if (c.postSealRecords || r.problems.some((p) => p.file === 'custody.post-seal.jsonl')) {
-    w(`  • custody.post-seal.jsonl: ${c.postSealRecords} record(s) made after sealing — not part of the sealed evidence, chained to its last record`);
+    w(
+      `  • custody.post-seal.jsonl: ${c.postSealRecords} record(s) made after sealing — not part of the sealed evidence, chained to its last record`,
+    );
   }
-  const key = r.signature.publicKeySha256 ? `key ${r.signature.publicKeySha256.slice(0, 16)}…` : 'no usable key';
-  w(`  ${mark(r.signature.valid)} Ed25519 signature over SHA256SUMS: ${r.signature.valid ? 'valid' : 'NOT valid'} (${key}${r.signature.expectedKey ? `; expected ${r.signature.expectedKey.slice(0, 16)}…` : ''})`);
+  const key = r.signature.publicKeySha256
+    ? `key ${r.signature.publicKeySha256.slice(0, 16)}…`
+    : 'no usable key';
+  w(
+    `  ${mark(r.signature.valid)} Ed25519 signature over SHA256SUMS: ${r.signature.valid ? 'valid' : 'NOT valid'} (${key}${r.signature.expectedKey ? `; expected ${r.signature.expectedKey.slice(0, 16)}…` : ''})`,
+  );
   if (r.ok) {
-    w('VALID: every file matches SHA256SUMS and the manifest, the custody chain is intact, the signature holds.');
+    w(
+      'VALID: every file matches SHA256SUMS and the manifest, the custody chain is intact, the signature holds.',
+    );
     return;
   }
   w(`INVALID: ${r.problems.length} problem(s):`);
-  for (const p of r.problems) w(`  ✖ ${safeText(p.file)}${p.line !== undefined ? ` line ${p.line}` : ''}: ${safeText(p.message)}`);
+  for (const p of r.problems)
+    w(
+      `  ✖ ${safeText(p.file)}${p.line !== undefined ? ` line ${p.line}` : ''}: ${safeText(p.message)}`,
+    );
 }

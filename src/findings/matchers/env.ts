@@ -16,8 +16,13 @@ const regex = z.string().refine((s) => {
  */
 export const envMatcher = defineMatcher({
   kind: 'env',
-  description: 'environment variables with secret-looking names (container config; values redacted)',
-  params: z.strictObject({ secretNamePattern: regex, ignoreNamePattern: regex.optional(), ignoreEmpty: z.boolean().default(true) }),
+  description:
+    'environment variables with secret-looking names (container config; values redacted)',
+  params: z.strictObject({
+    secretNamePattern: regex,
+    ignoreNamePattern: regex.optional(),
+    ignoreEmpty: z.boolean().default(true),
+  }),
   match(p, ev) {
     const name = new RegExp(p.secretNamePattern, 'i');
     const ignore = p.ignoreNamePattern ? new RegExp(p.ignoreNamePattern, 'i') : undefined;

@@ -13,7 +13,13 @@ export const fsAddedMatcher = defineMatcher({
   }),
   match(p, ev) {
     return ev.fs
-      .filter((e) => e.change && p.kinds.includes(e.change) && (e.type === undefined || e.type === 'file') && p.under.some((d) => isUnder(e.path, d)))
+      .filter(
+        (e) =>
+          e.change &&
+          p.kinds.includes(e.change) &&
+          (e.type === undefined || e.type === 'file') &&
+          p.under.some((d) => isUnder(e.path, d)),
+      )
       .filter((e) => !p.executable || (e.mode !== undefined && (e.mode & 0o111) !== 0))
       .map((e) => ({
         key: e.path,

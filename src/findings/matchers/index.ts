@@ -11,7 +11,17 @@ import { listeningMatcher, socketMatcher } from './sockets.js';
 /** Every matcher kind rules may use. Explicit; a duplicate kind throws. */
 export const matchers: ReadonlyMap<string, Matcher> = (() => {
   const m = new Map<string, Matcher>();
-  for (const x of [fsChangeMatcher, fsAddedMatcher, setuidMatcher, pathBinaryMatcher, processMatcher, execMatcher, socketMatcher, listeningMatcher, envMatcher] as Matcher[]) {
+  for (const x of [
+    fsChangeMatcher,
+    fsAddedMatcher,
+    setuidMatcher,
+    pathBinaryMatcher,
+    processMatcher,
+    execMatcher,
+    socketMatcher,
+    listeningMatcher,
+    envMatcher,
+  ] as Matcher[]) {
     if (m.has(x.kind)) throw new Error(`finding matcher "${x.kind}" is registered twice`);
     m.set(x.kind, x);
   }

@@ -28,14 +28,18 @@ function descendsFrom(p: ProcessInfo, init: ProcessInfo, byPid: Map<number, Proc
  */
 export const processMatcher = defineMatcher({
   kind: 'process',
-  description: 'running processes by name (comm, exe or argv[0] basename globs), relative to the entrypoint',
+  description:
+    'running processes by name (comm, exe or argv[0] basename globs), relative to the entrypoint',
   params: z
     .strictObject({
       names: z.array(z.string().min(1)).min(1).optional(),
       entrypointNotIn: z.array(z.string().min(1)).min(1).optional(),
       outsideEntrypointTree: z.boolean().default(false),
     })
-    .refine((p) => p.names || p.outsideEntrypointTree, 'give names, outsideEntrypointTree, or both'),
+    .refine(
+      (p) => p.names || p.outsideEntrypointTree,
+      'give names, outsideEntrypointTree, or both',
+    ),
   match(p, ev) {
     const procs = ev.processes;
     if (!procs) return [];
@@ -44,17 +48,28 @@ export const processMatcher = defineMatcher({
     if (p.entrypointNotIn) {
       // Unknown entrypoint: cannot say it is not a shell, so stay quiet rather than guess. An
       // entrypoint script that is still pid 1 (`/entrypoint.sh` run by sh) counts as a shell too.
-      if (!entry || p.entrypointNotIn.includes(entry) || (init && p.entrypointNotIn.includes(init.comm))) return [];
+      if (
+        !entry ||
+        p.entrypointNotIn.includes(entry) ||
+        (init && p.entrypointNotIn.includes(init.comm))
+      )
+        return [];
     }
     const names = p.names?.map(globToRegExp);
     if (p.outsideEntrypointTree && !init) {
-      ev.diag.note('findings: no process with namespace pid 1 in proc/processes.json; the entrypoint tree is unknown');
+      ev.diag.note(
+        'findings: no process with namespace pid 1 in proc/processes.json; the entrypoint tree is unknown',
+      );
       return [];
     }
     const byPid = new Map(procs.list.map((x) => [x.pid, x]));
     return procs.list
       .filter((x) => x !== init)
-      .filter((x) => !names || [x.comm, base(x.exe), base(x.cmdline[0])].some((n) => n && names.some((g) => g.test(n))))
+      .filter(
+        (x) =>
+          !names ||
+          [x.comm, base(x.exe), base(x.cmdline[0])].some((n) => n && names.some((g) => g.test(n))),
+      )
       .filter((x) => !p.outsideEntrypointTree || !descendsFrom(x, init!, byPid))
       .map((x) => ({
         key: String(x.pid),

@@ -4,7 +4,8 @@ import type { Evidence, EvidenceRef, SocketInfo } from '../evidence.js';
 import { inCidr, isLocalOnly } from '../ip.js';
 import { defineMatcher, type Match } from '../matcher.js';
 
-const family = (proto: string): string => (proto.startsWith('udp') ? 'udp' : proto.startsWith('tcp') ? 'tcp' : proto);
+const family = (proto: string): string =>
+  proto.startsWith('udp') ? 'udp' : proto.startsWith('tcp') ? 'tcp' : proto;
 
 /** `tcp/80`-style keys of every port the container listens on (any snapshot). */
 export function listeningPorts(sockets: readonly SocketInfo[]): Set<string> {
@@ -29,7 +30,11 @@ export function isOutbound(s: SocketInfo, listening: ReadonlySet<string>): boole
 }
 
 /** Groups snapshots of the same socket (before and after isolation) into one match. */
-function grouped(list: SocketInfo[], key: (s: SocketInfo) => string, summary: (s: SocketInfo, phases: string[]) => string): Match[] {
+function grouped(
+  list: SocketInfo[],
+  key: (s: SocketInfo) => string,
+  summary: (s: SocketInfo, phases: string[]) => string,
+): Match[] {
   const groups = new Map<string, SocketInfo[]>();
   for (const s of list) groups.set(key(s), [...(groups.get(key(s)) ?? []), s]);
   return [...groups.entries()].map(([k, g]) => ({
@@ -46,7 +51,8 @@ function onNetworks(ev: Evidence, addr: string): boolean {
 /** Outbound connections, optionally only to places off the container's networks or to unusual ports. */
 export const socketMatcher = defineMatcher({
   kind: 'socket',
-  description: 'outbound connections; notOnContainerNetworks and remotePortNotIn narrow them (all conditions must hold)',
+  description:
+    'outbound connections; notOnContainerNetworks and remotePortNotIn narrow them (all conditions must hold)',
   params: z.strictObject({
     outbound: z.literal(true),
     notOnContainerNetworks: z.boolean().default(false),
@@ -55,7 +61,9 @@ export const socketMatcher = defineMatcher({
   match(p, ev) {
     const listening = listeningPorts(ev.sockets);
     if (p.notOnContainerNetworks && !ev.networks.length) {
-      ev.diag.note("findings: the container's networks are unknown (no inspect, routes or interfaces); off-network connections not judged");
+      ev.diag.note(
+        "findings: the container's networks are unknown (no inspect, routes or interfaces); off-network connections not judged",
+      );
       return [];
     }
     const hits = ev.sockets.filter(
@@ -66,7 +74,8 @@ export const socketMatcher = defineMatcher({
     );
     return grouped(
       hits,
-      (s) => `${family(s.proto)}|${endpoint(s.localAddress, s.localPort)}|${endpoint(s.remoteAddress, s.remotePort)}`,
+      (s) =>
+        `${family(s.proto)}|${endpoint(s.localAddress, s.localPort)}|${endpoint(s.remoteAddress, s.remotePort)}`,
       (s, phases) =>
         `outbound ${family(s.proto)} connection ${endpoint(s.localAddress, s.localPort)} → ${endpoint(s.remoteAddress, s.remotePort)} ${s.state}${s.processes.length ? ` by ${s.processes.join(', ')}` : ''}${p.notOnContainerNetworks ? ', to an address on none of its networks' : ''}${p.remotePortNotIn ? `, to unusual port ${s.remotePort}` : ''} (seen: ${phases.join(', ')})`,
     );
@@ -84,7 +93,8 @@ export const listeningMatcher = defineMatcher({
     ignoreAddresses: z.array(z.string()).default([]),
   }),
   match(p, ev) {
-    const loopback = (a: string | null): boolean => Boolean(a && isLocalOnly(a) && a !== '0.0.0.0' && a !== '::');
+    const loopback = (a: string | null): boolean =>
+      Boolean(a && isLocalOnly(a) && a !== '0.0.0.0' && a !== '::');
     const hits = ev.sockets.filter(
       (s) =>
         isListening(s) &&
@@ -96,7 +106,8 @@ export const listeningMatcher = defineMatcher({
     return grouped(
       hits,
       (s) => `${family(s.proto)}/${s.localPort}`,
-      (s, phases) => `${family(s.proto)} port ${s.localPort} listening on ${endpoint(s.localAddress, s.localPort)}${s.processes.length ? ` (${s.processes.join(', ')})` : ''}, not exposed by the image (seen: ${phases.join(', ')})`,
+      (s, phases) =>
+        `${family(s.proto)} port ${s.localPort} listening on ${endpoint(s.localAddress, s.localPort)}${s.processes.length ? ` (${s.processes.join(', ')})` : ''}, not exposed by the image (seen: ${phases.join(', ')})`,
     );
   },
 });

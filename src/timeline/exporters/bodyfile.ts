@@ -59,7 +59,17 @@ export class BodyfileBuilder {
   /** Takes any event; only `fs` events with a path contribute. */
   add(e: TimelineEvent): void {
     if (e.source !== 'fs') return;
-    const a = e.attrs as { path?: unknown; change?: unknown; type?: string; mode?: number; uid?: unknown; gid?: unknown; size?: unknown; inode?: unknown; timeFields?: unknown };
+    const a = e.attrs as {
+      path?: unknown;
+      change?: unknown;
+      type?: string;
+      mode?: number;
+      uid?: unknown;
+      gid?: unknown;
+      size?: unknown;
+      inode?: unknown;
+      timeFields?: unknown;
+    };
     if (typeof a.path !== 'string') return;
     let row = this.rows.get(a.path);
     if (!row) {
@@ -77,7 +87,8 @@ export class BodyfileBuilder {
       this.rows.set(a.path, row);
     }
     for (const f of Array.isArray(a.timeFields) ? (a.timeFields as unknown[]) : []) {
-      if (f === 'atime' || f === 'mtime' || f === 'ctime' || f === 'birthtime') row.times[f] = unixSeconds(e.timestamp);
+      if (f === 'atime' || f === 'mtime' || f === 'ctime' || f === 'birthtime')
+        row.times[f] = unixSeconds(e.timestamp);
     }
   }
 
@@ -87,7 +98,9 @@ export class BodyfileBuilder {
 
   /** The lines, sorted by path (mactime sorts by time itself). */
   *lines(): Generator<string> {
-    for (const r of [...this.rows.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+    for (const r of [...this.rows.values()].sort((a, b) =>
+      a.path < b.path ? -1 : a.path > b.path ? 1 : 0,
+    )) {
       const name = escapeBodyName(r.path) + (r.deleted ? ' (deleted)' : '');
       const t = r.times;
       yield `0|${name}|${r.inode}|${r.mode}|${r.uid}|${r.gid}|${r.size}|${t.atime}|${t.mtime}|${t.ctime}|${t.birthtime}\n`;

@@ -11,7 +11,21 @@ import type { TimelineEvent } from '../event.js';
  * are kept too; they are only neutralised when printed to a terminal. Not meant for spreadsheets:
  * a cell starting with `=` is not defused.
  */
-export const CSV_COLUMNS = ['message', 'datetime', 'timestamp_desc', 'timestamp', 'id', 'source', 'kind', 'actor', 'artifact', 'line', 'entry', 'field', 'attrs'] as const;
+export const CSV_COLUMNS = [
+  'message',
+  'datetime',
+  'timestamp_desc',
+  'timestamp',
+  'id',
+  'source',
+  'kind',
+  'actor',
+  'artifact',
+  'line',
+  'entry',
+  'field',
+  'attrs',
+] as const;
 
 const NEEDS_QUOTES = /[",\r\n]/;
 

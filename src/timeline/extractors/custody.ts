@@ -16,7 +16,9 @@ export const custodyExtractor: Extractor = {
       return [];
     }
     const out: TimelineEvent[] = [];
-    for await (const { o, line } of jsonObjects(x.src.createReadStream(rel), rel, (m) => x.diag.warn(m, rel))) {
+    for await (const { o, line } of jsonObjects(x.src.createReadStream(rel), rel, (m) =>
+      x.diag.warn(m, rel),
+    )) {
       const r = o as Partial<CustodyRecord>;
       const at = typeof r.time === 'string' ? parseRfc3339(r.time) : undefined;
       if (!at) {
@@ -33,7 +35,16 @@ export const custodyExtractor: Extractor = {
           kind: `custody:${r.result ?? 'record'}`,
           actor: 'responder',
           ref: { artifact: rel, line },
-          attrs: { seq: r.seq, action: r.action, step: r.step, result: r.result, by: r.actor, artifacts: Array.isArray(r.artifacts) ? r.artifacts.map((a) => (a as { path?: unknown } | null)?.path) : undefined },
+          attrs: {
+            seq: r.seq,
+            action: r.action,
+            step: r.step,
+            result: r.result,
+            by: r.actor,
+            artifacts: Array.isArray(r.artifacts)
+              ? r.artifacts.map((a) => (a as { path?: unknown } | null)?.path)
+              : undefined,
+          },
         }),
       );
     }

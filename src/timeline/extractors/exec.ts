@@ -5,7 +5,8 @@ import { byTime, type Extractor } from '../extractor.js';
 /** One event per `docker exec` session: its command, when it ran, how it ended. */
 export const execExtractor: Extractor = {
   name: 'exec',
-  description: 'exec sessions (exec_create/exec_start/exec_die joined by exec id: command, exit code)',
+  description:
+    'exec sessions (exec_create/exec_start/exec_die joined by exec id: command, exit code)',
   artifacts: ['container/events.jsonl'],
   async extract(x) {
     const all = await x.engineEvents();
@@ -15,8 +16,14 @@ export const execExtractor: Extractor = {
     }
     const sessions = execSessions(all, await x.attribution());
     const events = sessions.map((s) => {
-      const ended = s.exitCode !== undefined ? `exit code ${s.exitCode}` : s.endedAt ? 'ended' : 'no end recorded';
-      const durationMs = s.endedAt && s.startedAt ? Math.round((s.endedAt.us - s.startedAt.us) / 1000) : undefined;
+      const ended =
+        s.exitCode !== undefined
+          ? `exit code ${s.exitCode}`
+          : s.endedAt
+            ? 'ended'
+            : 'no end recorded';
+      const durationMs =
+        s.endedAt && s.startedAt ? Math.round((s.endedAt.us - s.startedAt.us) / 1000) : undefined;
       return makeEvent({
         at: sessionTime(s),
         desc: 'Exec Session Started',
@@ -27,7 +34,13 @@ export const execExtractor: Extractor = {
         // execs unless a step recorded the exec id, so an unclaimed session is not the responder's.
         actor: s.responder ? 'responder' : 'container',
         ref: { ...s.refs[0], field: 'session' },
-        attrs: { execId: s.execId, command: s.command, exitCode: s.exitCode, durationMs, lines: s.refs.map((r) => r.line) },
+        attrs: {
+          execId: s.execId,
+          command: s.command,
+          exitCode: s.exitCode,
+          durationMs,
+          lines: s.refs.map((r) => r.line),
+        },
       });
     });
     return [byTime(events)];

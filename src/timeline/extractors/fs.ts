@@ -35,7 +35,13 @@ function fileAttrs(e: FsEntry, timeFields: string[]): Record<string, unknown> {
 }
 
 function describe(e: FsEntry): string {
-  const facts = [e.type, e.mode !== undefined ? modeString(e.type, e.mode) : undefined, e.uid !== undefined ? `${e.uid}:${e.gid ?? '?'}` : undefined, e.size !== undefined && e.type === 'file' ? `${e.size} B` : undefined, e.linkname ? `→ ${e.linkname}` : undefined].filter(Boolean);
+  const facts = [
+    e.type,
+    e.mode !== undefined ? modeString(e.type, e.mode) : undefined,
+    e.uid !== undefined ? `${e.uid}:${e.gid ?? '?'}` : undefined,
+    e.size !== undefined && e.type === 'file' ? `${e.size} B` : undefined,
+    e.linkname ? `→ ${e.linkname}` : undefined,
+  ].filter(Boolean);
   return `${e.change ?? 'seen'} ${e.path}${facts.length ? ` (${facts.join(' ')})` : ''}`;
 }
 
@@ -46,19 +52,38 @@ function describe(e: FsEntry): string {
  */
 export const fsExtractor: Extractor = {
   name: 'fs',
-  description: 'filesystem changes (fs/changes.json kind; mtimes of fs/diff-index.jsonl; full stat times of fs/stat.jsonl) and files under mounts (fs/mounts-index.jsonl)',
+  description:
+    'filesystem changes (fs/changes.json kind; mtimes of fs/diff-index.jsonl; full stat times of fs/stat.jsonl) and files under mounts (fs/mounts-index.jsonl)',
   artifacts: ['fs/changes.json', 'fs/diff-index.jsonl', 'fs/stat.jsonl', 'fs/mounts-index.jsonl'],
   async extract(x) {
     const { entries, changesArtifact } = await loadFsEntries(x.src, x.files, x.diag);
-    const collected = changesArtifact ? parseRfc3339(x.manifest.get(changesArtifact)?.startedAt ?? '') : undefined;
+    const collected = changesArtifact
+      ? parseRfc3339(x.manifest.get(changesArtifact)?.startedAt ?? '')
+      : undefined;
     const out: TimelineEvent[] = [];
     let timeless = 0;
     for (const e of entries) {
       const kind = `fs:${e.change ?? 'seen'}`;
       const message = describe(e);
-      const push = (at: Instant, desc: string, ref: TimelineEvent['ref'], fields: string[]): void => {
+      const push = (
+        at: Instant,
+        desc: string,
+        ref: TimelineEvent['ref'],
+        fields: string[],
+      ): void => {
         const marker = fields[0] === 'observed' ? '' : ` [${macb(fields)}]`;
-        out.push(makeEvent({ at, desc, message: `${message}${marker}`, source: 'fs', kind, actor: 'container', ref, attrs: fileAttrs(e, fields) }));
+        out.push(
+          makeEvent({
+            at,
+            desc,
+            message: `${message}${marker}`,
+            source: 'fs',
+            kind,
+            actor: 'container',
+            ref,
+            attrs: fileAttrs(e, fields),
+          }),
+        );
       };
       let any = false;
       if (e.stat && e.refs.stat) {
@@ -71,20 +96,39 @@ export const fsExtractor: Extractor = {
           g.descs.push(desc);
           byTime.set(at.us, g);
         }
-        for (const g of byTime.values()) push(g.at, g.descs.join('; '), { artifact: e.refs.stat.artifact, line: e.refs.stat.line, field: g.fields.join('+') }, g.fields);
+        for (const g of byTime.values())
+          push(
+            g.at,
+            g.descs.join('; '),
+            { artifact: e.refs.stat.artifact, line: e.refs.stat.line, field: g.fields.join('+') },
+            g.fields,
+          );
         any = byTime.size > 0;
       }
       if (!any && e.tarMtime && e.refs.diffIndex) {
-        push(e.tarMtime, 'Content Modification Time', { artifact: e.refs.diffIndex.artifact, line: e.refs.diffIndex.line, field: 'mtime' }, ['mtime']);
+        push(
+          e.tarMtime,
+          'Content Modification Time',
+          { artifact: e.refs.diffIndex.artifact, line: e.refs.diffIndex.line, field: 'mtime' },
+          ['mtime'],
+        );
         any = true;
       }
       if (!any && collected && e.refs.changes) {
-        push(collected, 'Change Observed (collection time)', { artifact: e.refs.changes.artifact, entry: e.refs.changes.entry }, ['observed']);
+        push(
+          collected,
+          'Change Observed (collection time)',
+          { artifact: e.refs.changes.artifact, entry: e.refs.changes.entry },
+          ['observed'],
+        );
         any = true;
       }
       if (!any) timeless++;
     }
-    if (timeless) x.diag.note(`fs: ${timeless} changed path(s) have no time at all (no stat, archive or manifest time)`);
+    if (timeless)
+      x.diag.note(
+        `fs: ${timeless} changed path(s) have no time at all (no stat, archive or manifest time)`,
+      );
     return [byTime(out)];
   },
 };

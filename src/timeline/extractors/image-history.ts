@@ -27,12 +27,20 @@ export const imageHistoryExtractor: Extractor = {
     if (!doc) return [];
     const out: TimelineEvent[] = [];
     (doc as Layer[]).forEach((layer, entry) => {
-      const at = typeof layer?.Created === 'number' ? fromUnixSeconds(layer.Created) : parseAnyTime(layer?.Created);
+      const at =
+        typeof layer?.Created === 'number'
+          ? fromUnixSeconds(layer.Created)
+          : parseAnyTime(layer?.Created);
       if (!at) {
         x.diag.warn(`${rel}: layer ${entry} has no creation time; skipped`, rel);
         return;
       }
-      const by = typeof layer.CreatedBy === 'string' && layer.CreatedBy ? layer.CreatedBy : typeof layer.Comment === 'string' && layer.Comment ? layer.Comment : '(no command)';
+      const by =
+        typeof layer.CreatedBy === 'string' && layer.CreatedBy
+          ? layer.CreatedBy
+          : typeof layer.Comment === 'string' && layer.Comment
+            ? layer.Comment
+            : '(no command)';
       out.push(
         makeEvent({
           at,
@@ -42,7 +50,13 @@ export const imageHistoryExtractor: Extractor = {
           kind: 'image:layer',
           actor: 'image',
           ref: { artifact: rel, entry, field: 'Created' },
-          attrs: { layer: layer.Id, createdBy: layer.CreatedBy, comment: layer.Comment, size: layer.Size, tags: layer.Tags },
+          attrs: {
+            layer: layer.Id,
+            createdBy: layer.CreatedBy,
+            comment: layer.Comment,
+            size: layer.Size,
+            tags: layer.Tags,
+          },
         }),
       );
     });

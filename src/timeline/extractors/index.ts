@@ -15,7 +15,8 @@ export class ExtractorRegistry {
 
   constructor(list: Extractor[]) {
     for (const x of list) {
-      if (this.byName.has(x.name)) throw new Error(`timeline extractor "${x.name}" is registered twice`);
+      if (this.byName.has(x.name))
+        throw new Error(`timeline extractor "${x.name}" is registered twice`);
       this.byName.set(x.name, x);
     }
   }

@@ -17,23 +17,52 @@ function splitLine(line: string): { at: Instant; text: string } | undefined {
   return at ? { at, text: sp === -1 ? '' : line.slice(sp + 1) } : undefined;
 }
 
-function toEvent(rel: string, stream: string, line: number, at: Instant, text: string, clippedBytes?: number): TimelineEvent {
+function toEvent(
+  rel: string,
+  stream: string,
+  line: number,
+  at: Instant,
+  text: string,
+  clippedBytes?: number,
+): TimelineEvent {
   // The stream is in `kind` (log:stdout); attrs stay small: a million of them are written twice.
   // A clipped line says so in its attrs too (the marker in the text alone could be the container's own).
-  return makeEvent({ at, desc: 'Log Line', message: text, source: 'logs', kind: `log:${stream}`, actor: 'container', ref: { artifact: rel, line }, ...(clippedBytes ? { attrs: { clippedBytes } } : {}) });
+  return makeEvent({
+    at,
+    desc: 'Log Line',
+    message: text,
+    source: 'logs',
+    kind: `log:${stream}`,
+    actor: 'container',
+    ref: { artifact: rel, line },
+    ...(clippedBytes ? { attrs: { clippedBytes } } : {}),
+  });
 }
 
 /** Streams one log file's events, a batch per chunk read; lines without a time prefix are warnings. */
-async function* logEvents(src: CaseSource, rel: string, stream: string, diag: Diagnostics, maxLine: number): AsyncGenerator<TimelineEvent[]> {
+async function* logEvents(
+  src: CaseSource,
+  rel: string,
+  stream: string,
+  diag: Diagnostics,
+  maxLine: number,
+): AsyncGenerator<TimelineEvent[]> {
   let n = 0;
   const clipped = new Map<number, number>();
-  for await (const lines of readLineBatches(src.createReadStream(rel), { maxLine, onClip: (i, bytes) => clipped.set(i, bytes) })) {
+  for await (const lines of readLineBatches(src.createReadStream(rel), {
+    maxLine,
+    onClip: (i, bytes) => clipped.set(i, bytes),
+  })) {
     const batch: TimelineEvent[] = [];
     lines.forEach((line, i) => {
       n++;
       if (!line) return;
       const cut = clipped.get(i);
-      if (cut) diag.warn(`${rel}:${n}: line longer than ${maxLine.toLocaleString('en-US')} bytes; ${cut.toLocaleString('en-US')} bytes clipped in the timeline (the log file keeps them)`, rel);
+      if (cut)
+        diag.warn(
+          `${rel}:${n}: line longer than ${maxLine.toLocaleString('en-US')} bytes; ${cut.toLocaleString('en-US')} bytes clipped in the timeline (the log file keeps them)`,
+          rel,
+        );
       const p = splitLine(line);
       if (p) batch.push(toEvent(rel, stream, n, p.at, p.text, cut));
       else diag.warn(`${rel}:${n}: no RFC 3339 time prefix; line skipped`, rel);
@@ -82,7 +111,8 @@ export const logsExtractor: Extractor = {
       }
       x.diag.warn(`${rel}: lines are not in time order; sorted in memory`, rel);
       const all: TimelineEvent[] = [];
-      for await (const batch of logEvents(x.src, rel, stream, x.diag, maxLine)) for (const e of batch) all.push(e);
+      for await (const batch of logEvents(x.src, rel, stream, x.diag, maxLine))
+        for (const e of batch) all.push(e);
       out.push(byTime(all));
     }
     return out;

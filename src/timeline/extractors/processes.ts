@@ -46,7 +46,16 @@ export const processesExtractor: Extractor = {
           actor: 'container',
           ref: { artifact: rel, entry, field: 'startTime' },
           // Boot time (whole seconds, estimated by the kernel) + clock ticks: good to about a second.
-          attrs: { pid: p.pid, nspid: p.nspid, ppid: p.ppid, uid: p.uid, comm: p.comm, cmdline: argv, exe: p.exe, precision: '~1 s (host boot time + clock ticks)' },
+          attrs: {
+            pid: p.pid,
+            nspid: p.nspid,
+            ppid: p.ppid,
+            uid: p.uid,
+            comm: p.comm,
+            cmdline: argv,
+            exe: p.exe,
+            precision: '~1 s (host boot time + clock ticks)',
+          },
         }),
       );
     });

@@ -43,16 +43,23 @@ export const socketsExtractor: Extractor = {
       const phase = SOCKETS.exec(rel)![1];
       const at = parseRfc3339(x.manifest.get(rel)?.startedAt ?? '');
       if (!at) {
-        x.diag.warn(`${rel}: no collection time in manifest.json; its sockets are not placed on the timeline`, rel);
+        x.diag.warn(
+          `${rel}: no collection time in manifest.json; its sockets are not placed on the timeline`,
+          rel,
+        );
         continue;
       }
       const doc = await readJsonList(x.src, rel, x.diag, 'sockets');
       if (!doc) continue;
       (doc as Socket[]).forEach((s, entry) => {
-        if (!s || typeof s !== 'object') return x.diag.warn(`${rel}: entry ${entry} is not a socket; skipped`, rel);
+        if (!s || typeof s !== 'object')
+          return x.diag.warn(`${rel}: entry ${entry} is not a socket; skipped`, rel);
         const proto = String(s.proto ?? '?');
         const state = String(s.state ?? '');
-        const procs = Array.isArray(s.processes) && s.processes.length ? ` (${s.processes.map(String).join(', ')})` : '';
+        const procs =
+          Array.isArray(s.processes) && s.processes.length
+            ? ` (${s.processes.map(String).join(', ')})`
+            : '';
         const where =
           proto === 'unix'
             ? `${typeof s.path === 'string' && s.path ? s.path : '(unnamed)'}`
@@ -69,7 +76,17 @@ export const socketsExtractor: Extractor = {
             kind: listening ? 'net:listening' : 'net:socket',
             actor: 'container',
             ref: { artifact: rel, entry },
-            attrs: { phase, proto, localAddress: s.localAddress, localPort: s.localPort, remoteAddress: s.remoteAddress, remotePort: s.remotePort, state, processes: s.processes, pids: s.pids },
+            attrs: {
+              phase,
+              proto,
+              localAddress: s.localAddress,
+              localPort: s.localPort,
+              remoteAddress: s.remoteAddress,
+              remotePort: s.remotePort,
+              state,
+              processes: s.processes,
+              pids: s.pids,
+            },
           }),
         );
       });

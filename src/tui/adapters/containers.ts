@@ -24,7 +24,9 @@ export async function listRows(runtime: ContainerRuntime): Promise<ContainerRow[
       state: c.state,
       status: c.status,
       created: c.created,
-      networks: [...c.networks].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((n) => ({ name: n.name, ip: n.ip })),
+      networks: [...c.networks]
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+        .map((n) => ({ name: n.name, ip: n.ip })),
       ports: c.ports,
       command: c.command,
       ...(p?.quarantined ? { quarantinedBy: p.case ?? 'unknown case' } : {}),
@@ -36,7 +38,11 @@ export async function listRows(runtime: ContainerRuntime): Promise<ContainerRow[
  * Keeps the container list live: lists once, then re-lists after every engine event (the /events
  * stream), debounced, and every few seconds. Runs outside React; returns a stop function.
  */
-export function watchContainers(runtime: ContainerRuntime, onRows: (rows: ContainerRow[]) => void, onError: (message: string) => void): () => void {
+export function watchContainers(
+  runtime: ContainerRuntime,
+  onRows: (rows: ContainerRow[]) => void,
+  onError: (message: string) => void,
+): () => void {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let stream: Readable | undefined;

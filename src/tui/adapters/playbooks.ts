@@ -18,7 +18,10 @@ export function playbookFiles(cwd: string): { file: string; origin: PlaybookEntr
   for (const [dir, origin] of dirs) {
     let names: string[] = [];
     try {
-      names = fs.readdirSync(dir).filter((n) => /\.ya?ml$/.test(n)).sort();
+      names = fs
+        .readdirSync(dir)
+        .filter((n) => /\.ya?ml$/.test(n))
+        .sort();
     } catch {
       continue;
     }
@@ -34,14 +37,26 @@ export function playbookFiles(cwd: string): { file: string; origin: PlaybookEntr
   return out;
 }
 
-export function describePlaybooks(cwd: string, target: { id: string; name: string }): PlaybookEntry[] {
+export function describePlaybooks(
+  cwd: string,
+  target: { id: string; name: string },
+): PlaybookEntry[] {
   return playbookFiles(cwd).map(({ file, origin }) => {
     const name = path.basename(file).replace(/\.ya?ml$/, '');
     try {
       const pb = loadPlaybook(file, registry);
-      return { name: pb.name || name, file, origin, description: pb.description.trim(), steps: planSteps(pb, target) };
+      return {
+        name: pb.name || name,
+        file,
+        origin,
+        description: pb.description.trim(),
+        steps: planSteps(pb, target),
+      };
     } catch (err) {
-      const problem = err instanceof PlaybookError ? err.message.split('\n').slice(0, 3).join(' ') : errorMessage(err);
+      const problem =
+        err instanceof PlaybookError
+          ? err.message.split('\n').slice(0, 3).join(' ')
+          : errorMessage(err);
       return { name, file, origin, description: '', steps: [], problem };
     }
   });

@@ -17,10 +17,12 @@ import { latestOf } from '../../timeline/artifacts.js';
 export function realServices(env: AppEnv): TuiServices {
   let runtime: Promise<ContainerRuntime> | undefined;
   const connect = (): Promise<ContainerRuntime> => {
-    runtime ??= import('../../app/env.js').then((m) => m.connect(env)).catch((err) => {
-      runtime = undefined; // try again next time
-      throw err;
-    });
+    runtime ??= import('../../app/env.js')
+      .then((m) => m.connect(env))
+      .catch((err) => {
+        runtime = undefined; // try again next time
+        throw err;
+      });
     return runtime;
   };
   return {
@@ -43,7 +45,17 @@ export function realServices(env: AppEnv): TuiServices {
     },
     async run(req) {
       const [{ startRun }, rt] = await Promise.all([import('../../app/run.js'), connect()]);
-      const r = await startRun({ playbook: req.playbookFile, target: req.targetId, signal: req.signal, listeners: [req.onEvent], approve: req.approve, runtime: rt }, env);
+      const r = await startRun(
+        {
+          playbook: req.playbookFile,
+          target: req.targetId,
+          signal: req.signal,
+          listeners: [req.onEvent],
+          approve: req.approve,
+          runtime: rt,
+        },
+        env,
+      );
       return r.exitCode;
     },
     readCase: (dir, bundle) => readCase(dir, bundle),
@@ -51,14 +63,27 @@ export function realServices(env: AppEnv): TuiServices {
       // The newest version: a re-run of the timeline step writes timeline-2.jsonl.
       const dir = path.join(caseDir, 'timeline');
       const names = fs.existsSync(dir) ? fs.readdirSync(dir).map((n) => `timeline/${n}`) : [];
-      const file = path.join(caseDir, latestOf(names, 'timeline/timeline.jsonl') ?? 'timeline/timeline.jsonl');
-      if (!fs.existsSync(file)) throw new Error(`No timeline in this case yet (${file}): the evidence:timeline step has not run.`);
-      return TimelineIndex.start(file, (p) => onProgress(p.indexed, p.done, [...p.sources]), signal);
+      const file = path.join(
+        caseDir,
+        latestOf(names, 'timeline/timeline.jsonl') ?? 'timeline/timeline.jsonl',
+      );
+      if (!fs.existsSync(file))
+        throw new Error(
+          `No timeline in this case yet (${file}): the evidence:timeline step has not run.`,
+        );
+      return TimelineIndex.start(
+        file,
+        (p) => onProgress(p.indexed, p.done, [...p.sources]),
+        signal,
+      );
     },
     verify: verifyBundle,
     async seal(caseDir) {
       const { sealById } = await import('../../app/seal.js');
-      await sealById({ caseId: path.basename(caseDir) }, { ...env, casesDir: path.dirname(caseDir) });
+      await sealById(
+        { caseId: path.basename(caseDir) },
+        { ...env, casesDir: path.dirname(caseDir) },
+      );
       const bundle = `${caseDir}.tar.gz`;
       if (!fs.existsSync(bundle)) throw new Error(`sealing wrote no ${bundle}`);
       return bundle;

@@ -11,12 +11,21 @@ export function describeReport(r: VerifyReport): VerifyOutcome {
   const lines: string[] = [];
   if (r.bundleSum) {
     const { expected, actual } = r.bundleSum;
-    lines.push(`${mark(!expected || expected === actual)} bundle sha256 ${expected ? (expected === actual ? 'matches its .sha256' : 'does NOT match its .sha256') : '(no .sha256 beside it)'}`);
+    lines.push(
+      `${mark(!expected || expected === actual)} bundle sha256 ${expected ? (expected === actual ? 'matches its .sha256' : 'does NOT match its .sha256') : '(no .sha256 beside it)'}`,
+    );
   }
-  lines.push(`${mark(!r.problems.some((p) => p.file !== 'custody.jsonl'))} ${c.files} files, ${humanBytes(c.bytes)} against ${c.sumsLines} SHA256SUMS lines, ${c.manifestEntries} manifest entries`);
-  lines.push(`${mark(!r.problems.some((p) => p.file === 'custody.jsonl'))} custody chain: ${c.custodyRecords} records`);
-  lines.push(`${mark(r.signature.valid)} Ed25519 signature over SHA256SUMS ${r.signature.valid ? 'valid' : 'NOT valid'}`);
-  for (const p of r.problems) lines.push(`✖ ${p.file}${p.line !== undefined ? ` line ${p.line}` : ''}: ${p.message}`);
+  lines.push(
+    `${mark(!r.problems.some((p) => p.file !== 'custody.jsonl'))} ${c.files} files, ${humanBytes(c.bytes)} against ${c.sumsLines} SHA256SUMS lines, ${c.manifestEntries} manifest entries`,
+  );
+  lines.push(
+    `${mark(!r.problems.some((p) => p.file === 'custody.jsonl'))} custody chain: ${c.custodyRecords} records`,
+  );
+  lines.push(
+    `${mark(r.signature.valid)} Ed25519 signature over SHA256SUMS ${r.signature.valid ? 'valid' : 'NOT valid'}`,
+  );
+  for (const p of r.problems)
+    lines.push(`✖ ${p.file}${p.line !== undefined ? ` line ${p.line}` : ''}: ${p.message}`);
   return { ok: r.ok, lines };
 }
 

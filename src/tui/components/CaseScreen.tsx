@@ -16,14 +16,28 @@ export function CaseScreen({ size, state }: CaseScreenProps) {
   const t = useTheme();
   const w = size.columns;
   if (state.status === 'loading' || state.status === 'idle') return <Text>Reading the case…</Text>;
-  if (state.status === 'error' || !state.data) return <Text color={t.bad}>Cannot read the case: {clip(state.error ?? '', w * 2)}</Text>;
+  if (state.status === 'error' || !state.data)
+    return <Text color={t.bad}>Cannot read the case: {clip(state.error ?? '', w * 2)}</Text>;
   const d = state.data;
   const counts = new Map<string, number>();
-  for (const f of d.findings) counts.set(String(f.severity), (counts.get(String(f.severity)) ?? 0) + 1);
+  for (const f of d.findings)
+    counts.set(String(f.severity), (counts.get(String(f.severity)) ?? 0) + 1);
   const findingRows = Math.min(d.findings.length, Math.max(2, Math.floor(bodyRows(size) / 3)));
-  const verifyLines = state.verify ? Math.min(5, state.verify.lines.length) + 1 : state.verifying ? 1 : 0;
-  const artRows = Math.max(2, bodyRows(size) - (d.bundle ? 6 : 5) - findingRows - verifyLines - (d.notes.length ? 1 : 0));
-  const top = scrollTop(Math.max(0, state.cursor - artRows + 1), state.cursor, artRows, d.artifacts.length);
+  const verifyLines = state.verify
+    ? Math.min(5, state.verify.lines.length) + 1
+    : state.verifying
+      ? 1
+      : 0;
+  const artRows = Math.max(
+    2,
+    bodyRows(size) - (d.bundle ? 6 : 5) - findingRows - verifyLines - (d.notes.length ? 1 : 0),
+  );
+  const top = scrollTop(
+    Math.max(0, state.cursor - artRows + 1),
+    state.cursor,
+    artRows,
+    d.artifacts.length,
+  );
   // marker + path + bytes(10) + hash prefix(13) + room for " INCOMPLETE" (11), spaces between.
   const pathW = Math.max(20, w - 37);
   return (
@@ -39,7 +53,9 @@ export function CaseScreen({ size, state }: CaseScreenProps) {
             Bundle <Text bold>{clipMiddle(d.bundle.path, w - 7)}</Text>
             {d.bundle.path.length <= w - 20 ? <Text color={t.muted}> (v verifies)</Text> : null}
           </Text>
-          <Text wrap="truncate-end">sha256 {d.bundle.sha256 ?? <Text color={t.warn}>(no .sha256 file beside it)</Text>}</Text>
+          <Text wrap="truncate-end">
+            sha256 {d.bundle.sha256 ?? <Text color={t.warn}>(no .sha256 file beside it)</Text>}
+          </Text>
         </Box>
       ) : (
         <Text color={t.warn}>Not sealed yet: no bundle beside the case folder.</Text>
@@ -62,26 +78,32 @@ export function CaseScreen({ size, state }: CaseScreenProps) {
         Findings ({d.findings.length}){' '}
         {[...counts].map(([sev, n]) => (
           <Text key={sev} color={severityColor(t, sev)}>
-            {clip(sev, 12)} {n}{'  '}
+            {clip(sev, 12)} {n}
+            {'  '}
           </Text>
         ))}
       </Text>
       {d.findings.slice(0, findingRows).map((f) => (
         <Text key={f.id} wrap="truncate-end">
-          <Text color={severityColor(t, String(f.severity))}>■ {cell(String(f.severity), 8)}</Text> {clip(f.title, w - 30)}{' '}
-          <Text color={t.muted}>{clip(f.technique ?? '', 12)}</Text>
+          <Text color={severityColor(t, String(f.severity))}>■ {cell(String(f.severity), 8)}</Text>{' '}
+          {clip(f.title, w - 30)} <Text color={t.muted}>{clip(f.technique ?? '', 12)}</Text>
         </Text>
       ))}
-      {d.findings.length > findingRows ? <Text color={t.muted}>  … {d.findings.length - findingRows} more (see report.md)</Text> : null}
+      {d.findings.length > findingRows ? (
+        <Text color={t.muted}> … {d.findings.length - findingRows} more (see report.md)</Text>
+      ) : null}
       <Text bold wrap="truncate-end">
-        Artifacts ({d.artifacts.length}) <Text color={t.muted}>{cell('', Math.max(0, pathW - 13))}      bytes sha256</Text>
+        Artifacts ({d.artifacts.length}){' '}
+        <Text color={t.muted}>{cell('', Math.max(0, pathW - 13))} bytes sha256</Text>
       </Text>
       {d.artifacts.slice(top, top + artRows).map((a, i) => {
         const on = top + i === state.cursor;
         return (
           <Text key={a.path} inverse={on} wrap="truncate-end">
             {on ? '›' : ' '}
-            {cell(a.path, pathW)} {humanBytes(a.bytes).padStart(10)} {clip(a.sha256.slice(0, 12), 12)}…{a.complete ? '' : <Text color={t.bad}> INCOMPLETE</Text>}
+            {cell(a.path, pathW)} {humanBytes(a.bytes).padStart(10)}{' '}
+            {clip(a.sha256.slice(0, 12), 12)}…
+            {a.complete ? '' : <Text color={t.bad}> INCOMPLETE</Text>}
           </Text>
         );
       })}

@@ -16,7 +16,14 @@ export interface ContainersScreenProps {
   selected: number;
 }
 
-const STATE_MARK: Record<string, string> = { running: '●', paused: '‖', exited: '○', created: '·', restarting: '↻', dead: '✖' };
+const STATE_MARK: Record<string, string> = {
+  running: '●',
+  paused: '‖',
+  exited: '○',
+  created: '·',
+  restarting: '↻',
+  dead: '✖',
+};
 
 function Facts({ c, width }: { c: ContainerRow; width: number }) {
   const t = useTheme();
@@ -34,18 +41,37 @@ function Facts({ c, width }: { c: ContainerRow; width: number }) {
       </Text>
       {line('id', c.id.slice(0, 12))}
       {line('image', c.image)}
-      {line('state', `${c.state} · ${c.status}`, c.state === 'running' ? t.ok : c.state === 'paused' ? t.warn : undefined)}
-      {line('created', new Date(c.created * 1000).toISOString().replace('T', ' ').slice(0, 19) + ' UTC')}
-      {c.networks.length ? c.networks.map((n, i) => line(i ? '' : 'networks', `${n.name} ${n.ip}`.trim())) : line('networks', '(none)')}
+      {line(
+        'state',
+        `${c.state} · ${c.status}`,
+        c.state === 'running' ? t.ok : c.state === 'paused' ? t.warn : undefined,
+      )}
+      {line(
+        'created',
+        new Date(c.created * 1000).toISOString().replace('T', ' ').slice(0, 19) + ' UTC',
+      )}
+      {c.networks.length
+        ? c.networks.map((n, i) => line(i ? '' : 'networks', `${n.name} ${n.ip}`.trim()))
+        : line('networks', '(none)')}
       {line('ports', c.ports.join(', ') || '-')}
       {line('command', c.command)}
-      {c.quarantinedBy ? line('QUARANTINE', `by case ${c.quarantinedBy}`, t.warn) : line('contained', 'no')}
+      {c.quarantinedBy
+        ? line('QUARANTINE', `by case ${c.quarantinedBy}`, t.warn)
+        : line('contained', 'no')}
     </Box>
   );
 }
 
 /** The live container list with a filter, and the selected container's key facts beside it. */
-export const ContainersScreen = memo(function ContainersScreen({ size, status, error, rows, total, filter, selected }: ContainersScreenProps) {
+export const ContainersScreen = memo(function ContainersScreen({
+  size,
+  status,
+  error,
+  rows,
+  total,
+  filter,
+  selected,
+}: ContainersScreenProps) {
   const t = useTheme();
   // The facts pane takes ~40% (36–60 columns); the list's name column gets what is left, and the
   // image and networks columns are added only while the name keeps at least 24 columns.
@@ -54,13 +80,30 @@ export const ContainersScreen = memo(function ContainersScreen({ size, status, e
   const height = listRows(size);
   const top = scrollTop(Math.max(0, selected - height + 2), selected, height - 1, rows.length);
   const fixed = 2 + 9 + 15;
-  const extra = (listWidth - fixed - 24 >= 38 ? 2 : listWidth - fixed - 24 >= 19 ? 1 : 0) as 0 | 1 | 2;
+  const extra = (listWidth - fixed - 24 >= 38 ? 2 : listWidth - fixed - 24 >= 19 ? 1 : 0) as
+    0 | 1 | 2;
   const nameW = Math.max(10, listWidth - fixed - extra * 19 - 1);
-  const columns = (name: string, state: string, uptime: string, image: string, nets: string): string =>
-    [cell(name, nameW), cell(state, 8), cell(uptime, 14), ...(extra >= 1 ? [cell(image, 18)] : []), ...(extra >= 2 ? [cell(nets, 18)] : [])].join(' ');
+  const columns = (
+    name: string,
+    state: string,
+    uptime: string,
+    image: string,
+    nets: string,
+  ): string =>
+    [
+      cell(name, nameW),
+      cell(state, 8),
+      cell(uptime, 14),
+      ...(extra >= 1 ? [cell(image, 18)] : []),
+      ...(extra >= 2 ? [cell(nets, 18)] : []),
+    ].join(' ');
   const head = `  ${columns('NAME', 'STATE', 'UPTIME', 'IMAGE', 'NETWORKS')}`;
   const title =
-    status === 'loading' ? 'Connecting to the engine…' : filter ? `${rows.length} of ${total} containers match "${clip(filter, 30)}"` : `${total} container${total === 1 ? '' : 's'}`;
+    status === 'loading'
+      ? 'Connecting to the engine…'
+      : filter
+        ? `${rows.length} of ${total} containers match "${clip(filter, 30)}"`
+        : `${total} container${total === 1 ? '' : 's'}`;
   return (
     <Box flexDirection="column">
       <Text wrap="truncate-end" color={error ? t.bad : undefined}>
@@ -75,17 +118,34 @@ export const ContainersScreen = memo(function ContainersScreen({ size, status, e
             const sel = top + i === selected;
             // Names are clipped in the middle (their distinguishing end stays); the quarantine mark
             // must survive a long name, so the name is clipped to leave room for it.
-            const name = r.quarantinedBy ? `${clipMiddle(r.name, nameW - 4)} [Q]` : clipMiddle(r.name, nameW);
-            const text = columns(name, r.state, r.status, r.image, r.networks.map((n) => n.name).join(','));
+            const name = r.quarantinedBy
+              ? `${clipMiddle(r.name, nameW - 4)} [Q]`
+              : clipMiddle(r.name, nameW);
+            const text = columns(
+              name,
+              r.state,
+              r.status,
+              r.image,
+              r.networks.map((n) => n.name).join(','),
+            );
             return (
-              <Text key={r.id} inverse={sel} wrap="truncate-end" color={r.quarantinedBy ? t.warn : undefined}>
+              <Text
+                key={r.id}
+                inverse={sel}
+                wrap="truncate-end"
+                color={r.quarantinedBy ? t.warn : undefined}
+              >
                 {sel ? '›' : ' '}
                 {STATE_MARK[r.state] ?? '?'}
                 {text}
               </Text>
             );
           })}
-          {status === 'ready' && !rows.length ? <Text color={t.muted}>{filter ? '  nothing matches: Esc clears the filter' : '  no containers'}</Text> : null}
+          {status === 'ready' && !rows.length ? (
+            <Text color={t.muted}>
+              {filter ? '  nothing matches: Esc clears the filter' : '  no containers'}
+            </Text>
+          ) : null}
           {/* Nothing listed because of the error: the whole of it, hint included, wrapped. */}
           {status === 'error' && error ? (
             <Text color={t.bad} wrap="wrap">

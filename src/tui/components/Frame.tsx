@@ -6,7 +6,11 @@ import type { InputField, Prompt, Screen } from '../state/actions.js';
 import { useTheme } from '../theme.js';
 import { clip } from '../../util/sanitize.js';
 
-const LABEL: Record<InputField['kind'], string> = { filter: 'filter', search: 'search', time: 'jump to time' };
+const LABEL: Record<InputField['kind'], string> = {
+  filter: 'filter',
+  search: 'search',
+  time: 'jump to time',
+};
 
 export interface FrameProps {
   size: Size;
@@ -54,7 +58,7 @@ export function Frame({ size, stack, input, message, prompt, hint, children }: F
         <Text color={t.accent}>{LABEL[input.kind]}: </Text>
         {clip(input.text, size.columns - 20)}
         <Text inverse> </Text>
-        <Text color={t.muted}>  Enter ok · Esc cancel</Text>
+        <Text color={t.muted}> Enter ok · Esc cancel</Text>
       </Text>
     );
   } else if (message) {

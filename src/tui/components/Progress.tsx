@@ -23,15 +23,24 @@ export function Spinner() {
 export function ProgressLine({ p, width }: { p: StepProgress; width: number }) {
   const t = useTheme();
   const known = p.totalBytes !== undefined && p.totalBytes > 0;
-  const amount = known ? `${humanBytes(p.bytes)} / ${humanBytes(p.totalBytes!)}` : humanBytes(p.bytes);
-  const tail = [amount, rate(p.rate), p.eta !== undefined ? `ETA ${duration(p.eta)}` : ''].filter(Boolean).join('  ');
+  const amount = known
+    ? `${humanBytes(p.bytes)} / ${humanBytes(p.totalBytes!)}`
+    : humanBytes(p.bytes);
+  const tail = [amount, rate(p.rate), p.eta !== undefined ? `ETA ${duration(p.eta)}` : '']
+    .filter(Boolean)
+    .join('  ');
   const barWidth = Math.max(8, Math.min(30, width - tail.length - 8));
   return (
     <Text wrap="truncate-end">
       {'    '}
       {known ? <Text color={t.accent}>{bar(p.bytes / p.totalBytes!, barWidth)} </Text> : null}
       {tail}
-      {p.message ? <Text color={t.muted}> {clip(p.message, Math.max(10, width - tail.length - barWidth - 8))}</Text> : null}
+      {p.message ? (
+        <Text color={t.muted}>
+          {' '}
+          {clip(p.message, Math.max(10, width - tail.length - barWidth - 8))}
+        </Text>
+      ) : null}
     </Text>
   );
 }

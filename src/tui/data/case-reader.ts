@@ -8,12 +8,18 @@ import { readFindingsForReport } from '../../report/findings-doc.js';
 import type { CaseData, Finding } from '../types.js';
 
 /** A case file checked by `parse` (case-shape.ts); a missing one is undefined, a damaged one a note. */
-async function readChecked<T>(file: string, notes: string[], what: string, parse: (text: string, file: string) => T): Promise<T | undefined> {
+async function readChecked<T>(
+  file: string,
+  notes: string[],
+  what: string,
+  parse: (text: string, file: string) => T,
+): Promise<T | undefined> {
   let text: string;
   try {
     text = await fs.promises.readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') notes.push(`${what}: ${errorMessage(err)}`);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      notes.push(`${what}: ${errorMessage(err)}`);
     return undefined;
   }
   try {
@@ -36,13 +42,30 @@ export function parseShaFile(text: string): string | undefined {
 export async function readCase(dir: string, bundleHint?: string): Promise<CaseData> {
   const notes: string[] = [];
   const info = await readChecked(path.join(dir, 'case.json'), notes, 'case.json', parseCaseInfo);
-  if (!info) throw new UserError(`${safeText(dir)} is not a cirt case folder${notes.length ? `: ${notes.join('; ')}` : ' (no case.json)'}`, { hint: 'Pick a folder cirt created under cases/, or restore its case.json from the sealed bundle.' });
-  const artifactList = await readChecked(path.join(dir, 'manifest.json'), notes, 'manifest.json', parseManifest);
+  if (!info)
+    throw new UserError(
+      `${safeText(dir)} is not a cirt case folder${notes.length ? `: ${notes.join('; ')}` : ' (no case.json)'}`,
+      {
+        hint: 'Pick a folder cirt created under cases/, or restore its case.json from the sealed bundle.',
+      },
+    );
+  const artifactList = await readChecked(
+    path.join(dir, 'manifest.json'),
+    notes,
+    'manifest.json',
+    parseManifest,
+  );
   // The newest version: a re-run of the findings step writes findings-2.json.
   const findingsDoc = readFindingsForReport(dir);
-  const artifacts = (artifactList ?? []).map((a) => ({ path: a.path, bytes: a.bytes, sha256: a.sha256, complete: a.complete !== false }));
+  const artifacts = (artifactList ?? []).map((a) => ({
+    path: a.path,
+    bytes: a.bytes,
+    sha256: a.sha256,
+    complete: a.complete !== false,
+  }));
   const findings = findingsDoc ? bySeverity(findingsDoc.findings as Finding[]) : [];
-  if (!findingsDoc) notes.push('no findings.json yet (the findings step has not run, or its file is not readable)');
+  if (!findingsDoc)
+    notes.push('no findings.json yet (the findings step has not run, or its file is not readable)');
 
   const bundlePath = bundleHint ?? `${dir.replace(/\/+$/, '')}.tar.gz`;
   let bundle: CaseData['bundle'];
@@ -69,5 +92,11 @@ export async function readCase(dir: string, bundleHint?: string): Promise<CaseDa
 
 /** Event ids the findings point at, for highlighting in the timeline. */
 export function findingEventIds(findings: Finding[]): string[] {
-  return [...new Set(findings.flatMap((f) => (Array.isArray(f.events) ? f.events.filter((e) => typeof e === 'string') : [])))];
+  return [
+    ...new Set(
+      findings.flatMap((f) =>
+        Array.isArray(f.events) ? f.events.filter((e) => typeof e === 'string') : [],
+      ),
+    ),
+  ];
 }

@@ -41,7 +41,12 @@ export function readLineBytes(fd: number, start: number, end: number): Buffer {
  * The string value of a `"key":"` field in one JSON line, without parsing the line; undefined when the
  * key is not in this line or the value has escapes (the caller then parses the line properly).
  */
-export function scanField(buf: Buffer, start: number, end: number, key: Buffer): string | undefined {
+export function scanField(
+  buf: Buffer,
+  start: number,
+  end: number,
+  key: Buffer,
+): string | undefined {
   const at = buf.indexOf(key, start);
   if (at < 0 || at >= end) return undefined;
   const from = at + key.length;

@@ -55,12 +55,20 @@ export class TimelineIndex {
    * Opens `file` and starts indexing it in the background: lines can be read as soon as they are
    * indexed (the UI shows the first screen at once), progress is reported after every chunk.
    */
-  static start(file: string, onProgress?: (p: IndexProgress) => void, signal?: AbortSignal): TimelineIndex {
+  static start(
+    file: string,
+    onProgress?: (p: IndexProgress) => void,
+    signal?: AbortSignal,
+  ): TimelineIndex {
     return new TimelineIndex(file, onProgress, signal);
   }
 
   /** Opens and indexes `file` completely. */
-  static async open(file: string, onProgress?: (p: IndexProgress) => void, signal?: AbortSignal): Promise<TimelineIndex> {
+  static async open(
+    file: string,
+    onProgress?: (p: IndexProgress) => void,
+    signal?: AbortSignal,
+  ): Promise<TimelineIndex> {
     const ix = TimelineIndex.start(file, onProgress, signal);
     try {
       await ix.ready;
@@ -79,7 +87,10 @@ export class TimelineIndex {
     return this.complete;
   }
 
-  private async build(onProgress?: (p: IndexProgress) => void, signal?: AbortSignal): Promise<void> {
+  private async build(
+    onProgress?: (p: IndexProgress) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const fh = await fs.promises.open(this.file, 'r');
     try {
       let buf = Buffer.alloc(CHUNK);
@@ -87,7 +98,8 @@ export class TimelineIndex {
       let base = 0; // file offset of buf[0]
       for (;;) {
         signal?.throwIfAborted();
-        if (carry === buf.length && buf.length < MAX_INDEX_LINE) buf = Buffer.concat([buf, Buffer.alloc(buf.length)]);
+        if (carry === buf.length && buf.length < MAX_INDEX_LINE)
+          buf = Buffer.concat([buf, Buffer.alloc(buf.length)]);
         else if (carry === buf.length) {
           // An over-long line: index it from its start (time, source) and stream past the rest.
           this.addLine(buf, 0, carry, base);
@@ -202,9 +214,15 @@ export class TimelineIndex {
     if (hit) return hit;
     const [a, b] = this.range(i);
     // JSON.parse ignores the trailing newline (and any blank lines skipped after it).
-    const ev = this.tooLong.has(i) || b - a > MAX_INDEX_LINE
-      ? unreadable(i, this.stamps.at(i), `is ${(b - a).toLocaleString('en-US')} bytes long: too long to show`)
-      : (parseLine(readLineBytes(this.fd, a, b).toString('utf8')) ?? unreadable(i, this.stamps.at(i)));
+    const ev =
+      this.tooLong.has(i) || b - a > MAX_INDEX_LINE
+        ? unreadable(
+            i,
+            this.stamps.at(i),
+            `is ${(b - a).toLocaleString('en-US')} bytes long: too long to show`,
+          )
+        : (parseLine(readLineBytes(this.fd, a, b).toString('utf8')) ??
+          unreadable(i, this.stamps.at(i)));
     if (this.cache.size >= CACHE_MAX) this.cache.delete(this.cache.keys().next().value as number);
     this.cache.set(i, ev);
     return ev;
@@ -271,5 +289,12 @@ export function parseLine(text: string): TimelineEvent | undefined {
 }
 
 function unreadable(i: number, stamp: number, why = 'is not valid JSON'): TimelineEvent {
-  return { id: '', datetime: '', timestamp: stamp, timestamp_desc: '', message: `(line ${i + 1} ${why})`, source: '?' };
+  return {
+    id: '',
+    datetime: '',
+    timestamp: stamp,
+    timestamp_desc: '',
+    message: `(line ${i + 1} ${why})`,
+    source: '?',
+  };
 }

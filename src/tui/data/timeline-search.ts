@@ -81,7 +81,9 @@ export function parseJumpTime(text: string, referenceUs: number): number | undef
   if (!t) return undefined;
   const tod = /^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?$/.exec(t);
   if (tod) {
-    const day = Number.isFinite(referenceUs) ? new Date(Math.floor(referenceUs / 1000)) : new Date();
+    const day = Number.isFinite(referenceUs)
+      ? new Date(Math.floor(referenceUs / 1000))
+      : new Date();
     const base = Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate());
     const [h, m, s] = [Number(tod[1]), Number(tod[2]), Number(tod[3] ?? 0)];
     if (h > 23 || m > 59 || s > 59) return undefined;
@@ -113,6 +115,7 @@ export function findTime(ix: TimelineIndex, lines: Uint32Array | null, us: numbe
   }
   // Unsorted file: the closest event in time.
   let best = 0;
-  for (let i = 1; i < count; i++) if (Math.abs(stamp(i) - us) < Math.abs(stamp(best) - us)) best = i;
+  for (let i = 1; i < count; i++)
+    if (Math.abs(stamp(i) - us) < Math.abs(stamp(best) - us)) best = i;
   return best;
 }

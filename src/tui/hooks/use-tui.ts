@@ -21,13 +21,20 @@ export interface TuiHook {
 }
 
 /** Reads only the rows on screen from the index: the cost of a frame does not grow with the case. */
-export function timelineWindow(ix: TimelineIndex | undefined, tl: TimelineState, size: Size): { rows: TimelineRow[]; selected?: TimelineEvent } {
+export function timelineWindow(
+  ix: TimelineIndex | undefined,
+  tl: TimelineState,
+  size: Size,
+): { rows: TimelineRow[]; selected?: TimelineEvent } {
   if (!ix) return { rows: [] };
   const count = Math.min(viewCount(tl), ix.count);
   const n = Math.max(0, Math.min(timelineLayout(size).listRows, count - tl.top));
   const rows: TimelineRow[] = [];
   for (let i = tl.top; i < tl.top + n; i++) rows.push({ index: i, event: ix.event(lineAt(tl, i)) });
-  return { rows, selected: count ? ix.event(lineAt(tl, Math.min(tl.cursor, count - 1))) : undefined };
+  return {
+    rows,
+    selected: count ? ix.event(lineAt(tl, Math.min(tl.cursor, count - 1))) : undefined,
+  };
 }
 
 /**
@@ -35,11 +42,22 @@ export function timelineWindow(ix: TimelineIndex | undefined, tl: TimelineState,
  * the work outside React. The reducer runs synchronously in dispatch (kept in a ref) so keys that
  * arrive before the next render still see the state the previous key produced.
  */
-export function useTui(services: TuiServices, initial: TuiState, opts: { fixedSize?: boolean; signal?: AbortSignal; onStart?: (dispatch: (a: TuiAction) => void) => void } = {}): TuiHook {
+export function useTui(
+  services: TuiServices,
+  initial: TuiState,
+  opts: {
+    fixedSize?: boolean;
+    signal?: AbortSignal;
+    onStart?: (dispatch: (a: TuiAction) => void) => void;
+  } = {},
+): TuiHook {
   const ref = useRef(initial);
   const [state, setState] = useState(initial);
   const dispatchRef = useRef<(a: TuiAction) => void>(() => undefined);
-  const controller = useMemo(() => new TuiController(services, (a) => dispatchRef.current(a)), [services]);
+  const controller = useMemo(
+    () => new TuiController(services, (a) => dispatchRef.current(a)),
+    [services],
+  );
   const dispatch = useCallback(
     (a: TuiAction) => {
       const next = tuiReducer(ref.current, a);
@@ -59,13 +77,15 @@ export function useTui(services: TuiServices, initial: TuiState, opts: { fixedSi
   }, [controller]);
 
   useInput((input, key) => {
-    for (const [i, k] of splitKeys(input, key)) for (const a of keyToActions(ref.current, i, k)) dispatch(a);
+    for (const [i, k] of splitKeys(input, key))
+      for (const a of keyToActions(ref.current, i, k)) dispatch(a);
   });
 
   const { stdout } = useStdout();
   useEffect(() => {
     if (opts.fixedSize) return;
-    const onResize = (): void => dispatch({ type: 'resize', columns: stdout.columns || 80, rows: stdout.rows || 24 });
+    const onResize = (): void =>
+      dispatch({ type: 'resize', columns: stdout.columns || 80, rows: stdout.rows || 24 });
     stdout.on('resize', onResize);
     return () => {
       stdout.off('resize', onResize);

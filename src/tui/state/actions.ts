@@ -5,7 +5,10 @@ import type { CaseData, ContainerRow, PlaybookEntry, VerifyOutcome } from '../ty
 export type Screen = 'containers' | 'playbooks' | 'run' | 'case' | 'timeline';
 
 /** A y/N question over the current screen (step approvals live in the run state instead). */
-export type Prompt = { kind: 'quit' } | { kind: 'abort' } | { kind: 'start'; playbook: PlaybookEntry; target: ContainerRow };
+export type Prompt =
+  | { kind: 'quit' }
+  | { kind: 'abort' }
+  | { kind: 'start'; playbook: PlaybookEntry; target: ContainerRow };
 
 /** A text field the user is typing into; keys go to it until Enter or Esc. */
 export type InputField = { kind: 'filter' | 'search' | 'time'; text: string };
@@ -53,7 +56,13 @@ export type TuiAction =
   | { type: 'timeline:move'; delta: number }
   | { type: 'timeline:goto'; index: number }
   | { type: 'timeline:search'; query: string; source: string | null }
-  | { type: 'timeline:view'; query: string; source: string | null; lines: Uint32Array | null; done: boolean }
+  | {
+      type: 'timeline:view';
+      query: string;
+      source: string | null;
+      lines: Uint32Array | null;
+      done: boolean;
+    }
   | { type: 'timeline:jump-time'; text: string };
 
 export type Dispatch = (action: TuiAction) => void;

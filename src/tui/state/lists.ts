@@ -26,8 +26,11 @@ export const initialPlaybooks: PlaybooksState = { status: 'idle', entries: [], c
 export function visibleContainers(s: ContainersState): ContainerRow[] {
   const f = s.filter.trim().toLowerCase();
   const rows = f
-    ? s.rows.filter((r) =>
-        [r.name, r.image, r.state, r.quarantinedBy ?? ''].some((t) => stripEscapes(t).toLowerCase().includes(f)) || r.id.startsWith(f),
+    ? s.rows.filter(
+        (r) =>
+          [r.name, r.image, r.state, r.quarantinedBy ?? ''].some((t) =>
+            stripEscapes(t).toLowerCase().includes(f),
+          ) || r.id.startsWith(f),
       )
     : s.rows;
   return rows;
@@ -47,7 +50,8 @@ export function selectedContainer(s: ContainersState): ContainerRow | undefined 
 const clamp = (n: number, lo: number, hi: number): number => Math.max(lo, Math.min(hi, n));
 
 function sortRows(rows: ContainerRow[]): ContainerRow[] {
-  const rank = (r: ContainerRow): number => (r.state === 'running' ? 0 : r.state === 'paused' ? 1 : 2);
+  const rank = (r: ContainerRow): number =>
+    r.state === 'running' ? 0 : r.state === 'paused' ? 1 : 2;
   return [...rows].sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name));
 }
 
@@ -56,7 +60,13 @@ export function containersReducer(s: ContainersState, a: TuiAction): ContainersS
     case 'containers:loaded': {
       const rows = sortRows(a.rows);
       const keep = rows.some((r) => r.id === s.selectedId);
-      return { ...s, status: 'ready', rows, error: undefined, selectedId: keep ? s.selectedId : rows[0]?.id };
+      return {
+        ...s,
+        status: 'ready',
+        rows,
+        error: undefined,
+        selectedId: keep ? s.selectedId : rows[0]?.id,
+      };
     }
     case 'containers:error':
       return { ...s, status: s.rows.length ? 'ready' : 'error', error: a.message };
@@ -69,7 +79,9 @@ export function containersReducer(s: ContainersState, a: TuiAction): ContainersS
       const next = { ...s, filter: a.text };
       const v = visibleContainers(next);
       // The selection follows the filter: keep it when it still matches, else the first match.
-      return v.some((r) => r.id === s.selectedId) ? next : { ...next, selectedId: v[0]?.id ?? s.selectedId };
+      return v.some((r) => r.id === s.selectedId)
+        ? next
+        : { ...next, selectedId: v[0]?.id ?? s.selectedId };
     }
     default:
       return s;
@@ -81,7 +93,12 @@ export function playbooksReducer(s: PlaybooksState, a: TuiAction): PlaybooksStat
     case 'playbooks:request':
       return { status: 'loading', target: a.target, entries: [], cursor: 0 };
     case 'playbooks:loaded':
-      return { ...s, status: 'ready', entries: a.entries, cursor: clamp(s.cursor, 0, Math.max(0, a.entries.length - 1)) };
+      return {
+        ...s,
+        status: 'ready',
+        entries: a.entries,
+        cursor: clamp(s.cursor, 0, Math.max(0, a.entries.length - 1)),
+      };
     case 'playbooks:error':
       return { ...s, status: 'error', error: a.message };
     case 'playbooks:move':

@@ -1,7 +1,14 @@
 import { MIN_SIZE, type Size } from '../layout.js';
 import type { CaseData, VerifyOutcome } from '../types.js';
 import type { InputField, Prompt, Screen, TuiAction } from './actions.js';
-import { containersReducer, initialContainers, initialPlaybooks, playbooksReducer, type ContainersState, type PlaybooksState } from './lists.js';
+import {
+  containersReducer,
+  initialContainers,
+  initialPlaybooks,
+  playbooksReducer,
+  type ContainersState,
+  type PlaybooksState,
+} from './lists.js';
 import { initialRun, runActive, runReducer, type RunState } from './run.js';
 import { initialTimeline, timelineReducer, type TimelineState } from './timeline.js';
 
@@ -52,7 +59,12 @@ export const screenOf = (s: TuiState): Screen => s.stack[s.stack.length - 1];
 
 function push(s: TuiState, screen: Screen): TuiState {
   if (screenOf(s) === screen) return s;
-  return { ...s, stack: [...s.stack.filter((x) => x !== screen), screen], help: false, input: null };
+  return {
+    ...s,
+    stack: [...s.stack.filter((x) => x !== screen), screen],
+    help: false,
+    input: null,
+  };
 }
 
 function caseReducer(s: CaseState, a: TuiAction): CaseState {
@@ -84,7 +96,8 @@ function shell(s: TuiState, a: TuiAction): TuiState {
     case 'nav:push':
       return push(s, a.screen);
     case 'nav:back': {
-      if (screenOf(s) === 'run' && runActive(s.run)) return { ...s, message: 'A run is in progress: Ctrl-C asks to abort it.' };
+      if (screenOf(s) === 'run' && runActive(s.run))
+        return { ...s, message: 'A run is in progress: Ctrl-C asks to abort it.' };
       if (s.stack.length <= 1) return { ...s, exit: { code: 0 } };
       return { ...s, stack: s.stack.slice(0, -1), help: false, input: null, message: null };
     }
@@ -108,7 +121,11 @@ function shell(s: TuiState, a: TuiAction): TuiState {
       return { ...t, prompt: null };
     }
     case 'run:abort':
-      return { ...s, prompt: null, message: 'Aborting: the current step is interrupted; what was collected is kept.' };
+      return {
+        ...s,
+        prompt: null,
+        message: 'Aborting: the current step is interrupted; what was collected is kept.',
+      };
     case 'engine':
       // The outcome replaces whatever the footer said while the run went on.
       return a.event.type === 'run:end' && s.message ? { ...s, message: null } : s;

@@ -43,11 +43,25 @@ export interface RunState {
   /** Sealing after an interrupted or failed run (`s`), like `cirt seal --case`. */
   sealing?: boolean;
   sealError?: string;
-  end?: { status: RunStatus; exitCode: number; message: string; bundle?: string; counts: Record<StepStatus, number> };
+  end?: {
+    status: RunStatus;
+    exitCode: number;
+    message: string;
+    bundle?: string;
+    counts: Record<StepStatus, number>;
+  };
   error?: string;
 }
 
-export const initialRun: RunState = { phase: 'idle', playbook: '', target: { id: '', name: '' }, caseId: null, caseDir: null, steps: [], abortRequested: false };
+export const initialRun: RunState = {
+  phase: 'idle',
+  playbook: '',
+  target: { id: '', name: '' },
+  caseId: null,
+  caseDir: null,
+  steps: [],
+  abortRequested: false,
+};
 
 const ms = (iso: string): number => Date.parse(iso);
 
@@ -56,7 +70,11 @@ function updateStep(s: RunState, stepId: string, f: (v: StepView) => StepView): 
 }
 
 /** Folds one progress event into the step's byte counter, rate and ETA. */
-export function nextProgress(prev: StepProgress | undefined, startedMs: number, e: Extract<RunEvent, { type: 'step:progress' }>): StepProgress {
+export function nextProgress(
+  prev: StepProgress | undefined,
+  startedMs: number,
+  e: Extract<RunEvent, { type: 'step:progress' }>,
+): StepProgress {
   const t = ms(e.time);
   const base = prev ?? { bytes: 0, since: { ms: startedMs, bytes: 0 } };
   if (e.bytes === undefined) return { ...base, message: e.message ?? base.message };
@@ -65,7 +83,10 @@ export function nextProgress(prev: StepProgress | undefined, startedMs: number, 
   const totalBytes = e.totalBytes ?? (e.bytes < base.bytes ? undefined : base.totalBytes);
   const elapsed = (t - since.ms) / 1000;
   const rate = elapsed > 0 ? (e.bytes - since.bytes) / elapsed : base.rate;
-  const eta = totalBytes !== undefined && rate && rate > 0 ? Math.max(0, (totalBytes - e.bytes) / rate) : undefined;
+  const eta =
+    totalBytes !== undefined && rate && rate > 0
+      ? Math.max(0, (totalBytes - e.bytes) / rate)
+      : undefined;
   return { bytes: e.bytes, totalBytes, rate, eta, message: e.message ?? base.message, since };
 }
 
@@ -79,7 +100,14 @@ function onEvent(s: RunState, e: RunEvent): RunState {
         target: { id: e.target.id, name: e.target.name },
         caseId: e.caseId,
         caseDir: e.caseDir,
-        steps: e.steps.map((p) => ({ ...p, state: 'waiting', message: '', durationMs: 0, warnings: [], artifacts: 0 })),
+        steps: e.steps.map((p) => ({
+          ...p,
+          state: 'waiting',
+          message: '',
+          durationMs: 0,
+          warnings: [],
+          artifacts: 0,
+        })),
         confirm: undefined,
         end: undefined,
         error: undefined,
@@ -87,15 +115,26 @@ function onEvent(s: RunState, e: RunEvent): RunState {
     case 'step:start':
       return updateStep(s, e.stepId, (v) => ({ ...v, state: 'running', startedMs: ms(e.time) }));
     case 'step:progress':
-      return updateStep(s, e.stepId, (v) => ({ ...v, progress: nextProgress(v.progress, v.startedMs ?? ms(e.time), e) }));
+      return updateStep(s, e.stepId, (v) => ({
+        ...v,
+        progress: nextProgress(v.progress, v.startedMs ?? ms(e.time), e),
+      }));
     case 'step:warning':
       return updateStep(s, e.stepId, (v) => ({ ...v, warnings: [...v.warnings, e.message] }));
     case 'step:confirm':
-      return { ...updateStep(s, e.stepId, (v) => ({ ...v, state: 'confirm' })), confirm: { stepId: e.stepId, uses: e.uses, plan: e.plan } };
+      return {
+        ...updateStep(s, e.stepId, (v) => ({ ...v, state: 'confirm' })),
+        confirm: { stepId: e.stepId, uses: e.uses, plan: e.plan },
+      };
     case 'artifact:added':
       return updateStep(s, e.stepId, (v) => ({ ...v, artifacts: v.artifacts + 1 }));
     case 'step:end': {
-      const next = updateStep(s, e.stepId, (v) => ({ ...v, state: e.status, message: e.message, durationMs: e.durationMs }));
+      const next = updateStep(s, e.stepId, (v) => ({
+        ...v,
+        state: e.status,
+        message: e.message,
+        durationMs: e.durationMs,
+      }));
       return s.confirm?.stepId === e.stepId ? { ...next, confirm: undefined } : next;
     }
     case 'run:end':
@@ -105,7 +144,13 @@ function onEvent(s: RunState, e: RunEvent): RunState {
         caseId: e.caseId,
         caseDir: e.caseDir,
         confirm: undefined,
-        end: { status: e.status, exitCode: e.exitCode, message: e.message, counts: e.counts, ...(e.bundle ? { bundle: e.bundle } : {}) },
+        end: {
+          status: e.status,
+          exitCode: e.exitCode,
+          message: e.message,
+          counts: e.counts,
+          ...(e.bundle ? { bundle: e.bundle } : {}),
+        },
       };
     default:
       return s;
@@ -118,20 +163,41 @@ export function runReducer(s: RunState, a: TuiAction): RunState {
     case 'engine':
       return onEvent(s, a.event);
     case 'run:request':
-      return { ...initialRun, phase: 'starting', playbook: a.playbook.name, target: { id: a.target.id, name: a.target.name } };
+      return {
+        ...initialRun,
+        phase: 'starting',
+        playbook: a.playbook.name,
+        target: { id: a.target.id, name: a.target.name },
+      };
     case 'run:failed':
-      return { ...s, phase: s.phase === 'running' ? s.phase : 'error', error: a.message, confirm: undefined };
+      return {
+        ...s,
+        phase: s.phase === 'running' ? s.phase : 'error',
+        error: a.message,
+        confirm: undefined,
+      };
     case 'run:answer': {
       if (s.confirm?.stepId !== a.stepId) return s;
       // Yes: the step runs now; skip / abort: the engine reports it declined at once.
-      return { ...updateStep(s, a.stepId, (v) => ({ ...v, state: a.answer === 'yes' ? 'running' : 'confirm' })), confirm: undefined };
+      return {
+        ...updateStep(s, a.stepId, (v) => ({
+          ...v,
+          state: a.answer === 'yes' ? 'running' : 'confirm',
+        })),
+        confirm: undefined,
+      };
     }
     case 'run:abort':
       return { ...s, abortRequested: true, confirm: undefined };
     case 'run:seal':
       return { ...s, sealing: true, sealError: undefined };
     case 'run:sealed':
-      return { ...s, sealing: false, sealError: a.error, end: s.end && a.bundle ? { ...s.end, bundle: a.bundle } : s.end };
+      return {
+        ...s,
+        sealing: false,
+        sealError: a.error,
+        end: s.end && a.bundle ? { ...s.end, bundle: a.bundle } : s.end,
+      };
     default:
       return s;
   }

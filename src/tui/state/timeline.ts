@@ -53,7 +53,12 @@ function moveTo(s: TimelineState, index: number, size: Size): TimelineState {
 export function timelineReducer(s: TimelineState, a: TuiAction, size: Size): TimelineState {
   switch (a.type) {
     case 'timeline:request':
-      return { ...initialTimeline, status: 'indexing', dir: a.dir, highlights: s.dir === a.dir ? s.highlights : new Set() };
+      return {
+        ...initialTimeline,
+        status: 'indexing',
+        dir: a.dir,
+        highlights: s.dir === a.dir ? s.highlights : new Set(),
+      };
     case 'timeline:progress':
       return { ...s, status: a.done ? 'ready' : 'indexing', total: a.indexed, sources: a.sources };
     case 'timeline:error':
@@ -65,7 +70,15 @@ export function timelineReducer(s: TimelineState, a: TuiAction, size: Size): Tim
     case 'timeline:goto':
       return moveTo(s, a.index, size);
     case 'timeline:search':
-      return { ...s, query: a.query, source: a.source, searching: Boolean(a.query || a.source), lines: a.query || a.source ? new Uint32Array(0) : null, cursor: 0, top: 0 };
+      return {
+        ...s,
+        query: a.query,
+        source: a.source,
+        searching: Boolean(a.query || a.source),
+        lines: a.query || a.source ? new Uint32Array(0) : null,
+        cursor: 0,
+        top: 0,
+      };
     case 'timeline:view': {
       // Results of an older search that was superseded are dropped.
       if (a.query !== s.query || a.source !== s.source) return s;

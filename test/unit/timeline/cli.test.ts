@@ -17,7 +17,15 @@ function io(columns = 80): CommandIO & { stdout: () => string; stderr: () => str
   const e: Buffer[] = [];
   out.on('data', (c: Buffer) => o.push(c));
   err.on('data', (c: Buffer) => e.push(c));
-  return { out, err, interactive: false, env: {}, cwd: process.cwd(), stdout: () => Buffer.concat(o).toString(), stderr: () => Buffer.concat(e).toString() };
+  return {
+    out,
+    err,
+    interactive: false,
+    env: {},
+    cwd: process.cwd(),
+    stdout: () => Buffer.concat(o).toString(),
+    stderr: () => Buffer.concat(e).toString(),
+  };
 }
 
 let base: string;
@@ -40,23 +48,44 @@ async function cirt(args: string[], columns?: number) {
 }
 
 describe('cirt timeline', () => {
-  test.each([40, 80, 132])('table fits %d columns and passes no control character', async (width) => {
-    const r = await cirt(['timeline', dir], width);
-    expect(r.code).toBe(0);
-    const lines = r.out.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^TIME/);
-    expect(lines.length).toBeGreaterThan(40);
-    for (const l of lines) expect([...l].length).toBeLessThanOrEqual(width);
-     
-    expect(r.out.replace(/\n/g, '')).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
-    expect(r.out).toContain('2026-11-28 20:00:01.099444Z');
-  });
+  test.each([40, 80, 132])(
+    'table fits %d columns and passes no control character',
+    async (width) => {
+      const r = await cirt(['timeline', dir], width);
+      expect(r.code).toBe(0);
+      const lines = r.out.trimEnd().split('\n');
+      expect(lines[0]).toMatch(/^TIME/);
+      expect(lines.length).toBeGreaterThan(40);
+      for (const l of lines) expect([...l].length).toBeLessThanOrEqual(width);
+
+      expect(r.out.replace(/\n/g, '')).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+      expect(r.out).toContain('2026-11-28 20:00:01.099444Z');
+    },
+  );
 
   test('--grep, --source, --tz and --from/--to (in the zone) filter', async () => {
-    const r = await cirt(['timeline', dir, '--grep', 'KWORKERD', '--source', 'fs', '--tz', 'Asia/Kolkata', '--from', '2026-11-29T01:30:01.100', '--to', '2026-11-29 01:30:01.102'], 200);
+    const r = await cirt(
+      [
+        'timeline',
+        dir,
+        '--grep',
+        'KWORKERD',
+        '--source',
+        'fs',
+        '--tz',
+        'Asia/Kolkata',
+        '--from',
+        '2026-11-29T01:30:01.100',
+        '--to',
+        '2026-11-29 01:30:01.102',
+      ],
+      200,
+    );
     const rows = r.out.trimEnd().split('\n').slice(1);
     expect(rows).toHaveLength(2);
-    expect(rows[0]).toMatch(/^2026-11-29 01:30:01\.100222\+05:30 fs\s+container Content Modificat… added \/tmp\/\.cache\/kworkerd/);
+    expect(rows[0]).toMatch(
+      /^2026-11-29 01:30:01\.100222\+05:30 fs\s+container Content Modificat… added \/tmp\/\.cache\/kworkerd/,
+    );
   });
 
   test('--format csv passes the Timesketch checker; --limit stops', async () => {
@@ -73,7 +102,9 @@ describe('cirt timeline', () => {
       expect(b.code).toBe(0);
       expect(b.out).toBe(a.out);
     }
-    expect((await cirt(['timeline', bundle, '--format', 'bodyfile'])).out).toContain('/tmp/evil\\nname\\x7cwith');
+    expect((await cirt(['timeline', bundle, '--format', 'bodyfile'])).out).toContain(
+      '/tmp/evil\\nname\\x7cwith',
+    );
   });
 
   test.each([
@@ -97,15 +128,38 @@ describe('cirt timeline', () => {
 
   test('--to with a date alone reaches the end of that day (in --tz)', async () => {
     const all = await cirt(['timeline', dir, '--format', 'jsonl']);
-    const day = await cirt(['timeline', dir, '--format', 'jsonl', '--from', '2026-11-28', '--to', '2026-11-28']);
+    const day = await cirt([
+      'timeline',
+      dir,
+      '--format',
+      'jsonl',
+      '--from',
+      '2026-11-28',
+      '--to',
+      '2026-11-28',
+    ]);
     const lines = all.out.trimEnd().split('\n');
     const on28th = lines.filter((l) => JSON.parse(l).datetime.startsWith('2026-11-28'));
     expect(day.code).toBe(0);
     expect(on28th.length).toBeGreaterThan(40);
     expect(day.out.trimEnd().split('\n')).toEqual(on28th);
     // In Kolkata (+05:30) the 28th ends at 18:30 UTC: only the image layers (26th, 27th) come before.
-    const kolkata = await cirt(['timeline', dir, '--format', 'jsonl', '--tz', 'Asia/Kolkata', '--to', '2026-11-28']);
-    expect(kolkata.out.trimEnd().split('\n').map((l) => JSON.parse(l).source)).toEqual(['image', 'image']);
+    const kolkata = await cirt([
+      'timeline',
+      dir,
+      '--format',
+      'jsonl',
+      '--tz',
+      'Asia/Kolkata',
+      '--to',
+      '2026-11-28',
+    ]);
+    expect(
+      kolkata.out
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l).source),
+    ).toEqual(['image', 'image']);
   });
 
   test('--source takes names separated by spaces or commas alike', async () => {
@@ -113,7 +167,14 @@ describe('cirt timeline', () => {
     const b = await cirt(['timeline', dir, '--source', 'fs', 'exec', '--format', 'jsonl']);
     expect(a.code).toBe(0);
     expect(a.out).toBe(b.out);
-    expect(new Set(a.out.trimEnd().split('\n').map((l) => JSON.parse(l).source))).toEqual(new Set(['fs', 'exec']));
+    expect(
+      new Set(
+        a.out
+          .trimEnd()
+          .split('\n')
+          .map((l) => JSON.parse(l).source),
+      ),
+    ).toEqual(new Set(['fs', 'exec']));
   });
 });
 
@@ -125,41 +186,110 @@ describe('evidence:timeline and evidence:findings as steps, then the commands', 
     const { evidenceTimeline } = await import('../../../src/actions/evidence-timeline.js');
     const { evidenceFindings } = await import('../../../src/actions/evidence-findings.js');
     const root = join(base, 'cases');
-    const { store } = await CaseStore.openOrCreate(root, 'steps', () => ({ schema: 'cirt.case/1', id: 'steps', responder: 't', host: 'h', engine: { address: 'none', local: true, version: '0', apiVersion: '0' }, tool: { name: 'cirt', version: '0' }, target: { id: 'c0ffee', name: 'victim', image: 'i', imageId: 'i' }, startedAt: new Date().toISOString(), status: 'open', runs: [] }));
+    const { store } = await CaseStore.openOrCreate(root, 'steps', () => ({
+      schema: 'cirt.case/1',
+      id: 'steps',
+      responder: 't',
+      host: 'h',
+      engine: { address: 'none', local: true, version: '0', apiVersion: '0' },
+      tool: { name: 'cirt', version: '0' },
+      target: { id: 'c0ffee', name: 'victim', image: 'i', imageId: 'i' },
+      startedAt: new Date().toISOString(),
+      status: 'open',
+      runs: [],
+    }));
     const spec = compromisedCase();
     delete (spec.files as Record<string, unknown>)['case.json'];
     await writeCase(join(root, 'steps', 'staged'), spec);
     // Stage the artifacts as collectors would have: through the store, so they are in the manifest.
     for (const rel of Object.keys(spec.files)) {
       if (rel === 'custody.jsonl') continue;
-      await store.writeArtifact(rel, await readFile(join(root, 'steps', 'staged', rel)), { mediaType: 'x', source: 'fixture', action: 'test', step: 'stage' });
+      await store.writeArtifact(rel, await readFile(join(root, 'steps', 'staged', rel)), {
+        mediaType: 'x',
+        source: 'fixture',
+        action: 'test',
+        step: 'stage',
+      });
     }
     await rm(join(root, 'steps', 'staged'), { recursive: true });
     // Both steps read only the case folder: a runtime that can do nothing is enough.
-    const runtime = { info: { kind: 'none', address: 'none', local: true, version: '0', apiVersion: '0', os: 'linux', kernel: '' }, capabilities: new Set() } as unknown as import('../../../src/runtime/types.js').ContainerRuntime;
-    const target = { id: 'c0ffee', name: 'victim', image: 'i', imageId: 'i', state: 'running', running: true, paused: false, pid: 1 };
-    for (const [action, params] of [[evidenceTimeline, {}], [evidenceFindings, {}]] as const) {
-      const { ctx, written } = makeContext({ runtime, target, store, stepId: action.name, action: action.name, signal: new AbortController().signal, bus: new EventBus() });
+    const runtime = {
+      info: {
+        kind: 'none',
+        address: 'none',
+        local: true,
+        version: '0',
+        apiVersion: '0',
+        os: 'linux',
+        kernel: '',
+      },
+      capabilities: new Set(),
+    } as unknown as import('../../../src/runtime/types.js').ContainerRuntime;
+    const target = {
+      id: 'c0ffee',
+      name: 'victim',
+      image: 'i',
+      imageId: 'i',
+      state: 'running',
+      running: true,
+      paused: false,
+      pid: 1,
+    };
+    for (const [action, params] of [
+      [evidenceTimeline, {}],
+      [evidenceFindings, {}],
+    ] as const) {
+      const { ctx, written } = makeContext({
+        runtime,
+        target,
+        store,
+        stepId: action.name,
+        action: action.name,
+        signal: new AbortController().signal,
+        bus: new EventBus(),
+      });
       const result = await action.run(ctx, action.params.parse(params));
       expect(result.status).toBe('ok');
-      for (const w of written) expect(createHash('sha256').update(await readFile(join(store.root, w.path))).digest('hex')).toBe(w.sha256);
+      for (const w of written)
+        expect(
+          createHash('sha256')
+            .update(await readFile(join(store.root, w.path)))
+            .digest('hex'),
+        ).toBe(w.sha256);
     }
-    expect(store.artifacts.map((a) => a.path)).toEqual(expect.arrayContaining(['timeline/timeline.jsonl', 'timeline/timeline.csv', 'timeline/bodyfile', 'findings.json']));
+    expect(store.artifacts.map((a) => a.path)).toEqual(
+      expect.arrayContaining([
+        'timeline/timeline.jsonl',
+        'timeline/timeline.csv',
+        'timeline/bodyfile',
+        'findings.json',
+      ]),
+    );
     const findings = JSON.parse(await readFile(join(store.root, 'findings.json'), 'utf8'));
     expect(findings.rulesVersion).toBe('2026.11-1');
-    expect(findings.findings.find((f: { rule: string }) => f.rule === 'executable-in-temp').events.length).toBeGreaterThan(0);
+    expect(
+      findings.findings.find((f: { rule: string }) => f.rule === 'executable-in-temp').events
+        .length,
+    ).toBeGreaterThan(0);
 
     const t = await cirt(['timeline', store.root, '--grep', 'evil', '--format', 'jsonl']);
-    expect(t.out.trimEnd().split('\n').map((l) => JSON.parse(l).attrs.path)).toContain(HOSTILE_NAME);
+    expect(
+      t.out
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l).attrs.path),
+    ).toContain(HOSTILE_NAME);
     expect(t.err).toBe('');
     const f = await cirt(['findings', store.root], 100);
     expect(f.code).toBe(0);
     expect(f.out.split('\n')[0]).toMatch(/^HIGH {5}SSH authorized_keys written \[T1098\.004\]/);
     // Each finding shows what its first events say (time, source, message), within the width, no escapes.
-    expect(f.out).toMatch(/ {9}events \(\d+\):\n {11}2026-11-28 20:00:01\.\d{6}Z fs +added \/tmp\/\.cache\/kworkerd /);
+    expect(f.out).toMatch(
+      / {9}events \(\d+\):\n {11}2026-11-28 20:00:01\.\d{6}Z fs +added \/tmp\/\.cache\/kworkerd /,
+    );
     expect(f.out).not.toContain('#L');
     for (const l of f.out.trimEnd().split('\n')) expect([...l].length).toBeLessThanOrEqual(100);
-     
+
     expect(f.out.replace(/\n/g, '')).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
     expect(f.err).toMatch(/^13 findings \(5 high, 7 medium, 1 low\) — findings\.json/);
     const j = await cirt(['findings', store.root, '--json']);

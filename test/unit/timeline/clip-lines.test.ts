@@ -8,7 +8,12 @@ async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
-const chunked = (buf: Buffer, size: number): Readable => Readable.from(Array.from({ length: Math.ceil(buf.length / size) }, (_, i) => buf.subarray(i * size, (i + 1) * size)));
+const chunked = (buf: Buffer, size: number): Readable =>
+  Readable.from(
+    Array.from({ length: Math.ceil(buf.length / size) }, (_, i) =>
+      buf.subarray(i * size, (i + 1) * size),
+    ),
+  );
 
 /** What readLines must give: each line cut to `max` bytes (back to a character boundary) plus the marker. */
 function expected(text: string, max: number): string[] {
@@ -35,9 +40,14 @@ describe('readLines clips over-long lines, holding at most maxLine bytes of one'
     [65_536, 101],
     [13, 1],
     [1 << 20, 100_000],
-  ])('chunks of %d bytes, maxLine %d: same lines as the reference, markers exact', async (size, max) => {
-    expect(await collect(readLines(chunked(Buffer.from(text), size), { maxLine: max }))).toEqual(expected(text, max));
-  });
+  ])(
+    'chunks of %d bytes, maxLine %d: same lines as the reference, markers exact',
+    async (size, max) => {
+      expect(await collect(readLines(chunked(Buffer.from(text), size), { maxLine: max }))).toEqual(
+        expected(text, max),
+      );
+    },
+  );
 
   test('the marker counts every byte not shown, with thousands separators', () => {
     expect(clipMarker(559_999_000)).toBe('… [clipped: 559,999,000 bytes not shown]');
@@ -46,8 +56,15 @@ describe('readLines clips over-long lines, holding at most maxLine bytes of one'
   test('onClip names the line in its batch and the bytes cut', async () => {
     const lines: string[][] = [];
     const clips: [number, number][] = [];
-    for await (const batch of readLineBatches(Readable.from([Buffer.from(`a\n${'B'.repeat(50)}\nc\n`), Buffer.from('D'.repeat(30))]), { maxLine: 10, onClip: (i, n) => clips.push([i, n]) })) lines.push(batch);
-    expect(lines).toEqual([['a', `${'B'.repeat(10)}${clipMarker(40)}`, 'c'], [`${'D'.repeat(10)}${clipMarker(20)}`]]);
+    for await (const batch of readLineBatches(
+      Readable.from([Buffer.from(`a\n${'B'.repeat(50)}\nc\n`), Buffer.from('D'.repeat(30))]),
+      { maxLine: 10, onClip: (i, n) => clips.push([i, n]) },
+    ))
+      lines.push(batch);
+    expect(lines).toEqual([
+      ['a', `${'B'.repeat(10)}${clipMarker(40)}`, 'c'],
+      [`${'D'.repeat(10)}${clipMarker(20)}`],
+    ]);
     expect(clips).toEqual([
       [1, 40],
       [0, 20],
@@ -69,7 +86,11 @@ describe('readLines clips over-long lines, holding at most maxLine bytes of one'
       peak = Math.max(peak, process.memoryUsage().heapUsed - before);
       out.push(...batch);
     }
-    expect(out).toEqual(['2026-11-28T20:00:00Z first', `${'A'.repeat(4096)}${clipMarker(64 * (1 << 20) - 4096)}`, '2026-11-28T20:00:01Z after']);
+    expect(out).toEqual([
+      '2026-11-28T20:00:00Z first',
+      `${'A'.repeat(4096)}${clipMarker(64 * (1 << 20) - 4096)}`,
+      '2026-11-28T20:00:01Z after',
+    ]);
     // Not a precise bound (GC timing): a whole-line gather would need ≥ 64 MiB of string.
     expect(peak).toBeLessThan(32 * 1024 * 1024);
   });

@@ -8,12 +8,28 @@ import type { TimelineEvent } from '../../../src/timeline/event.js';
 import { openCaseSource } from '../../../src/evidence/case-source.js';
 import { custodyText, nano, T0, writeCase } from '../../fixtures/case-folder.js';
 
-const ev = (ms: number, action: string, attrs: Record<string, string> = {}, type = 'container'): string =>
-  JSON.stringify({ Type: type, Action: action, Actor: { ID: 'c0ffee', Attributes: { name: 'victim', ...attrs } }, time: Math.floor((T0 + ms) / 1000) }).replace(/}$/, `,"timeNano":${nano(ms)}}`);
+const ev = (
+  ms: number,
+  action: string,
+  attrs: Record<string, string> = {},
+  type = 'container',
+): string =>
+  JSON.stringify({
+    Type: type,
+    Action: action,
+    Actor: { ID: 'c0ffee', Attributes: { name: 'victim', ...attrs } },
+    time: Math.floor((T0 + ms) / 1000),
+  }).replace(/}$/, `,"timeNano":${nano(ms)}}`);
 
 // Given a playbook that read the engine's events twice: early (the engine keeps only 256) and after
 // its last engine call. The attacker's exec e1 was still running at the first read.
-const early = [ev(-60_000, 'create'), ev(-59_000, 'start'), ev(1_000, 'exec_create: sh -c sleep 3; id', { execID: 'e1' }), ev(1_010, 'exec_start: sh -c sleep 3; id', { execID: 'e1' }), ev(3_601_000, 'pause')];
+const early = [
+  ev(-60_000, 'create'),
+  ev(-59_000, 'start'),
+  ev(1_000, 'exec_create: sh -c sleep 3; id', { execID: 'e1' }),
+  ev(1_010, 'exec_start: sh -c sleep 3; id', { execID: 'e1' }),
+  ev(3_601_000, 'pause'),
+];
 const late = [
   // The buffer rolled: create/start are gone from the second read.
   ev(1_000, 'exec_create: sh -c sleep 3; id', { execID: 'e1' }),
@@ -41,7 +57,11 @@ let dir: string;
 let events: TimelineEvent[];
 beforeAll(async () => {
   dir = await writeCase(await mkdtemp(join(tmpdir(), 'cirt-tl-reads-')), {
-    files: { 'custody.jsonl': custody, 'container/events.jsonl': `${early.join('\n')}\n`, 'container/events-2.jsonl': `${late.join('\n')}\n` },
+    files: {
+      'custody.jsonl': custody,
+      'container/events.jsonl': `${early.join('\n')}\n`,
+      'container/events-2.jsonl': `${late.join('\n')}\n`,
+    },
   });
   const built = await buildTimeline(await openCaseSource(dir), { sources: ['engine', 'exec'] });
   events = [];
@@ -70,7 +90,13 @@ describe('engine events read more than once', () => {
 
   test("our pause, top, archive, export and commit are the responder's, each naming its step; the attacker's exec is not", () => {
     const by = (a: string) => events.find((e) => e.source === 'engine' && e.attrs.action === a);
-    expect(['pause', 'top', 'archive-path', 'export', 'commit'].map((a) => [a, by(a)?.actor, by(a)?.attrs.responderStep])).toEqual([
+    expect(
+      ['pause', 'top', 'archive-path', 'export', 'commit'].map((a) => [
+        a,
+        by(a)?.actor,
+        by(a)?.attrs.responderStep,
+      ]),
+    ).toEqual([
       ['pause', 'responder', 'pause'],
       ['top', 'responder', 'processes'],
       ['archive-path', 'responder', 'fs-diff'],
@@ -78,14 +104,26 @@ describe('engine events read more than once', () => {
       ['commit', 'responder', 'commit'],
     ]);
     const session = events.find((e) => e.kind === 'exec:session');
-    expect(session).toMatchObject({ actor: 'container', ref: { artifact: 'container/events.jsonl', line: 3 } });
+    expect(session).toMatchObject({
+      actor: 'container',
+      ref: { artifact: 'container/events.jsonl', line: 3 },
+    });
     expect(session?.attrs).toMatchObject({ exitCode: 0, durationMs: 3000 });
   });
 
   test('the exec finding cites the lines of both reads and links their events', async () => {
     const doc = await computeFindings(await openCaseSource(dir));
     const f = doc.findings.find((x) => x.rule === 'exec-session');
-    expect(f?.evidence.map((e) => `${e.artifact}:${e.ref.line}`)).toEqual(['container/events.jsonl:3', 'container/events.jsonl:4', 'container/events-2.jsonl:3']);
-    expect(f?.events).toEqual(expect.arrayContaining(['exec:container/events.jsonl#L3/session', 'engine:container/events-2.jsonl#L3']));
+    expect(f?.evidence.map((e) => `${e.artifact}:${e.ref.line}`)).toEqual([
+      'container/events.jsonl:3',
+      'container/events.jsonl:4',
+      'container/events-2.jsonl:3',
+    ]);
+    expect(f?.events).toEqual(
+      expect.arrayContaining([
+        'exec:container/events.jsonl#L3/session',
+        'engine:container/events-2.jsonl#L3',
+      ]),
+    );
   });
 });

@@ -10,8 +10,18 @@ import { escapeBodyName, unescapeBodyName } from '../../../src/timeline/exporter
 import { CSV_COLUMNS } from '../../../src/timeline/exporters/csv.js';
 import { openCaseSource } from '../../../src/evidence/case-source.js';
 import { writeTimeline } from '../../../src/timeline/write.js';
-import { compromisedCase, HOSTILE_LOG, HOSTILE_NAME, writeCase } from '../../fixtures/case-folder.js';
-import { csvObjects, parseBodyfile, parseCsv, timesketchProblems } from '../../helpers/timesketch.js';
+import {
+  compromisedCase,
+  HOSTILE_LOG,
+  HOSTILE_NAME,
+  writeCase,
+} from '../../fixtures/case-folder.js';
+import {
+  csvObjects,
+  parseBodyfile,
+  parseCsv,
+  timesketchProblems,
+} from '../../helpers/timesketch.js';
 
 function sink(): { stream: PassThrough; text: () => string } {
   const stream = new PassThrough();
@@ -32,7 +42,10 @@ beforeAll(async () => {
   const [j, c, b] = [sink(), sink(), sink()];
   await writeTimeline(built.batches, { jsonl: j.stream, csv: c.stream, bodyfile: b.stream });
   [jsonl, csv, body] = [j.text(), c.text(), b.text()];
-  events = jsonl.trimEnd().split('\n').map((l) => JSON.parse(l) as TimelineEvent);
+  events = jsonl
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as TimelineEvent);
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -40,11 +53,11 @@ describe('timeline.jsonl', () => {
   test('every line passes the Timesketch checker, sorted by time, ids unique', () => {
     expect(events.length).toBeGreaterThan(50);
     for (const e of events) expect(timesketchProblems(e as never)).toEqual([]);
-    for (let i = 1; i < events.length; i++) expect(events[i].timestamp).toBeGreaterThanOrEqual(events[i - 1].timestamp);
+    for (let i = 1; i < events.length; i++)
+      expect(events[i].timestamp).toBeGreaterThanOrEqual(events[i - 1].timestamp);
     expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
   });
   test('no raw control character reaches a line (JSON escapes them)', () => {
-     
     for (const line of jsonl.trimEnd().split('\n')) expect(line).not.toMatch(/[\u0000-\u001f]/);
   });
 });
@@ -67,7 +80,9 @@ describe('timeline.csv (Timesketch, RFC 4180)', () => {
       expect(JSON.parse(r.attrs)).toEqual(events[i].attrs);
     });
     expect(rows.some((r) => r.message === HOSTILE_LOG)).toBe(true);
-    expect(rows.some((r) => JSON.parse(r.attrs).path === HOSTILE_NAME && r.message.includes('\n'))).toBe(true);
+    expect(
+      rows.some((r) => JSON.parse(r.attrs).path === HOSTILE_NAME && r.message.includes('\n')),
+    ).toBe(true);
   });
 });
 
@@ -82,7 +97,7 @@ describe('bodyfile (mactime -b)', () => {
     ['hostile', HOSTILE_NAME],
   ])('escaping round-trips: %s', (_label, name) => {
     const esc = escapeBodyName(name);
-     
+
     expect(esc).not.toMatch(/[|\n\r\u0000-\u001f\u007f-\u009f]/);
     expect(unescapeBodyName(esc)).toBe(name);
   });
@@ -105,7 +120,7 @@ describe('bodyfile (mactime -b)', () => {
     const out = execFileSync('mactime', ['-b', file, '-z', 'UTC', '-y'], { encoding: 'utf8' });
     expect(out).toMatch(/\s134 macb -rwxr-xr-x 0\s+0\s+4242\s+\/tmp\/\.cache\/kworkerd\n/);
     expect(out).toContain(escapeBodyName(HOSTILE_NAME));
-     
+
     expect(out).not.toMatch(/[\u001b\u0007]/);
   });
 });

@@ -11,7 +11,12 @@ async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
 }
 
 /** Feeds bytes in awkward chunk sizes, to cut lines and UTF-8 sequences anywhere. */
-const chunked = (buf: Buffer, size: number): Readable => Readable.from(Array.from({ length: Math.ceil(buf.length / size) }, (_, i) => buf.subarray(i * size, (i + 1) * size)));
+const chunked = (buf: Buffer, size: number): Readable =>
+  Readable.from(
+    Array.from({ length: Math.ceil(buf.length / size) }, (_, i) =>
+      buf.subarray(i * size, (i + 1) * size),
+    ),
+  );
 
 describe('readLines', () => {
   const text = 'a\r\n\nü€😀|x\n' + 'L'.repeat(1024 * 1024) + '\nlast';
@@ -23,7 +28,16 @@ describe('readLines', () => {
   });
 });
 
-const ev = (us: number, tag: string): TimelineEvent => makeEvent({ at: { us }, desc: 'd', message: tag, source: 's', kind: 'k', actor: 'container', ref: { artifact: tag } });
+const ev = (us: number, tag: string): TimelineEvent =>
+  makeEvent({
+    at: { us },
+    desc: 'd',
+    message: tag,
+    source: 's',
+    kind: 'k',
+    actor: 'container',
+    ref: { artifact: tag },
+  });
 
 describe('mergeStreams', () => {
   test('merges sync and async inputs in time order; ties keep input order, then stream order', async () => {
@@ -32,7 +46,9 @@ describe('mergeStreams', () => {
       yield [];
       yield [ev(5, 'b5'), ev(5, 'b5bis')];
     }
-    const out = await collect(mergeStreams([[ev(0, 'a0'), ev(5, 'a5'), ev(9, 'a9')], slow(), [], [ev(5, 'c5')]]));
+    const out = await collect(
+      mergeStreams([[ev(0, 'a0'), ev(5, 'a5'), ev(9, 'a9')], slow(), [], [ev(5, 'c5')]]),
+    );
     expect(out.map((e) => e.message)).toEqual(['a0', 'b1', 'a5', 'b5', 'b5bis', 'c5', 'a9']);
   });
 
@@ -51,11 +67,14 @@ describe('mergeStreams', () => {
 
   test('stays sorted over many random streams', async () => {
     const streams = Array.from({ length: 12 }, (_, k) =>
-      Array.from({ length: 200 }, (_, i) => i * 7 + ((k * 13) % 7)).map((us, i) => ev(us, `${k}:${i}`)),
+      Array.from({ length: 200 }, (_, i) => i * 7 + ((k * 13) % 7)).map((us, i) =>
+        ev(us, `${k}:${i}`),
+      ),
     );
     const out = await collect(mergeStreams(streams));
     expect(out).toHaveLength(2400);
-    for (let i = 1; i < out.length; i++) expect(out[i].timestamp).toBeGreaterThanOrEqual(out[i - 1].timestamp);
+    for (let i = 1; i < out.length; i++)
+      expect(out[i].timestamp).toBeGreaterThanOrEqual(out[i - 1].timestamp);
   });
 });
 
@@ -63,12 +82,14 @@ describe('mergeBatches', () => {
   test('yields batches of at most `max`, in order, across batch boundaries of the inputs', async () => {
     const { mergeBatches } = await import('../../../src/timeline/merge.js');
     async function* batched(): AsyncGenerator<TimelineEvent[]> {
-      for (let i = 0; i < 10; i += 3) yield [ev(i * 2, `x${i}`), ev(i * 2 + 1, `y${i}`), ev(i * 2 + 2, `z${i}`)];
+      for (let i = 0; i < 10; i += 3)
+        yield [ev(i * 2, `x${i}`), ev(i * 2 + 1, `y${i}`), ev(i * 2 + 2, `z${i}`)];
     }
     const batches = await collect(mergeBatches([batched(), [ev(3, 'a'), ev(100, 'b')]], 4));
     expect(batches.map((b) => b.length).every((n) => n <= 4)).toBe(true);
     const flat = batches.flat();
     expect(flat).toHaveLength(14);
-    for (let i = 1; i < flat.length; i++) expect(flat[i].timestamp).toBeGreaterThanOrEqual(flat[i - 1].timestamp);
+    for (let i = 1; i < flat.length; i++)
+      expect(flat[i].timestamp).toBeGreaterThanOrEqual(flat[i - 1].timestamp);
   });
 });

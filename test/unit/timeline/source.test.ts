@@ -39,7 +39,9 @@ describe('openCaseSource', () => {
     const [d, b] = [await openCaseSource(dir), await openCaseSource(bundle)];
     expect(b.kind).toBe('bundle');
     expect(await b.list()).toEqual(await d.list());
-    expect(await b.readText('container/inspect.json')).toBe(await d.readText('container/inspect.json'));
+    expect(await b.readText('container/inspect.json')).toBe(
+      await d.readText('container/inspect.json'),
+    );
     const fromDir = await jsonlOf(d);
     expect(fromDir.length).toBeGreaterThan(1024 * 1024);
     expect(await jsonlOf(b)).toBe(fromDir);
@@ -66,7 +68,9 @@ describe('openCaseSource', () => {
     p.entry({ name: 'evil/../../etc/x' }, 'x');
     p.entry({ name: 'evil/link', type: 'symlink', linkname: '/etc/shadow' });
     p.finalize();
-    const gz = p.pipe(zlib.createGzip() as unknown as NodeJS.WritableStream) as unknown as NodeJS.ReadableStream;
+    const gz = p.pipe(
+      zlib.createGzip() as unknown as NodeJS.WritableStream,
+    ) as unknown as NodeJS.ReadableStream;
     const chunks: Buffer[] = [];
     for await (const c of gz) chunks.push(c as Buffer);
     const file = join(base, 'evil.tar.gz');

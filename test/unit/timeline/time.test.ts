@@ -1,5 +1,10 @@
 import { describe, expect, test } from '@jest/globals';
-import { fromEngineEvent, isoMicros, parseAnyTime, parseRfc3339 } from '../../../src/timeline/time.js';
+import {
+  fromEngineEvent,
+  isoMicros,
+  parseAnyTime,
+  parseRfc3339,
+} from '../../../src/timeline/time.js';
 import { datetimeMicros } from '../../helpers/timesketch.js';
 
 describe('parseRfc3339', () => {
@@ -16,14 +21,20 @@ describe('parseRfc3339', () => {
     expect(parseRfc3339(text)).toEqual(nanos ? { us, nanos } : { us });
   });
 
-  test.each(['0001-01-01T00:00:00Z', 'yesterday', '2026-11-28 20:17', '2026-13-45T99:00:00Z', ''])('rejects %j', (text) => {
-    expect(parseRfc3339(text)).toBeUndefined();
-  });
+  test.each(['0001-01-01T00:00:00Z', 'yesterday', '2026-11-28 20:17', '2026-13-45T99:00:00Z', ''])(
+    'rejects %j',
+    (text) => {
+      expect(parseRfc3339(text)).toBeUndefined();
+    },
+  );
 });
 
 describe('engine and numeric times', () => {
   test('timeNano text keeps every digit (a JSON number past 2^53 would not)', () => {
-    expect(fromEngineEvent('1795897226812044183', 1795897226)).toEqual({ us: 1795897226812044, nanos: '1795897226812044183' });
+    expect(fromEngineEvent('1795897226812044183', 1795897226)).toEqual({
+      us: 1795897226812044,
+      nanos: '1795897226812044183',
+    });
   });
   test('falls back to seconds', () => {
     expect(fromEngineEvent(undefined, 1795897226)).toEqual({ us: 1795897226000000 });
@@ -41,11 +52,14 @@ describe('engine and numeric times', () => {
 });
 
 describe('isoMicros', () => {
-  test.each([0, 1, 999, 1000, 1795897020123456, 1795897020000001])('%d round-trips through a Timesketch datetime', (us) => {
-    const s = isoMicros(us);
-    expect(s).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00$/);
-    expect(datetimeMicros(s)).toBe(us);
-  });
+  test.each([0, 1, 999, 1000, 1795897020123456, 1795897020000001])(
+    '%d round-trips through a Timesketch datetime',
+    (us) => {
+      const s = isoMicros(us);
+      expect(s).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00$/);
+      expect(datetimeMicros(s)).toBe(us);
+    },
+  );
 });
 
 describe('parseRfc3339 fast path (same second, cached calendar part)', () => {
