@@ -2,7 +2,7 @@
  * The shell script (POSIX sh; busybox: stat, head, readlink, wc) that walks mounts inside a helper
  * container joined to the target's pid namespace, where the target's root is /proc/1/root.
  *
- * Output is length-framed sections (docker/sections.ts), so no file name or content can forge one:
+ * Output is length-framed sections (collect/sections.ts), so no file name or content can forge one:
  *   m.<n> 0        a mount starts (n as in fs/mounts.json)
  *   skip 0         not walked: the step's maxFiles is used up
  *   missing 0      the mount point is not there
