@@ -9,7 +9,7 @@ import { defineAction } from '../runner/action.js';
 import { FailureError } from '../errors.js';
 import { humanBytes } from '../util/format.js';
 import { safeText } from '../util/sanitize.js';
-import { byteBudget } from '../util/byte-budget.js';
+import { bytesParam } from '../util/bytes-param.js';
 import { BoundedBuffer } from '../util/streams.js';
 
 /** A /changes listing is metadata; past this it is not a diff we can plan in memory. */
@@ -22,15 +22,15 @@ const params = z.strictObject({
     .describe(
       'on the engine host, also record atime/mtime/ctime/birth time of every changed path (fs/stat.jsonl)',
     ),
-  maxFileBytes: byteBudget(
+  maxFileBytes: bytesParam(
     '256MiB',
     'largest changed file kept whole; a bigger one (or a sparse one that claims more) keeps only this many first bytes, in fs/clipped/<n>.bin, and is listed as a gap',
   ),
-  maxTotalBytes: byteBudget(
+  maxTotalBytes: bytesParam(
     '2GiB',
     'most bytes of content this step writes (fs/diff.tar plus prefixes); past it the remaining paths are listed as gaps, not fetched',
   ),
-  maxContextBytes: byteBudget(
+  maxContextBytes: bytesParam(
     '64MiB',
     'most bytes of unchanged members one directory request may bring along before it is cut and its changed children fetched one by one',
   ),

@@ -22,6 +22,7 @@ import type {
   RuntimeInfo,
   Sourced,
 } from '../runtime/types.js';
+import { CAPABILITIES } from '../runtime/types.js';
 import { archiveStream, changesStream, exportStream, isDirStat, statPath } from './archive.js';
 import { FrameDemuxer, frameRouter } from './demux.js';
 import { engineMessage, engineStatus } from './errors.js';
@@ -41,23 +42,8 @@ import { engineStream } from './raw.js';
 import { restoreNetworks } from './restore-networks.js';
 import { findByAlertId, findByExactName, resolveTarget } from './target.js';
 
-const ALL: Capability[] = [
-  'inspect',
-  'logs',
-  'events',
-  'top',
-  'changes',
-  'archive',
-  'export',
-  'commit',
-  'pause',
-  'stop',
-  'kill',
-  'network-isolate',
-  'limits',
-  'restart-policy',
-  'helper',
-];
+/** Docker can do everything the interface names; only reading /proc needs the engine to run here. */
+const ALL: Capability[] = CAPABILITIES.filter((c) => c !== 'host-proc');
 
 /**
  * A dockerode error as a typed runtime error. The message stays dockerode's (it is what steps and

@@ -1,19 +1,11 @@
-const UNITS: Record<string, number> = {
-  '': 1,
-  b: 1,
-  k: 1024,
-  m: 1024 ** 2,
-  g: 1024 ** 3,
-  t: 1024 ** 4,
-};
+import { parseBytes } from './bytes-param.js';
 
 /**
  * Parses a byte size the way the docker CLI does (`256m`, `1g`, `512k`, `1048576`; binary units,
- * an optional trailing `b`). Returns undefined for anything else.
+ * an optional trailing `b`, `KiB`-style spellings too). Returns undefined for anything else, and
+ * for zero (a limit of nothing is no limit the engine takes).
  */
 export function parseByteSize(text: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)\s*([bkmgt]?)b?$/i.exec(text.trim());
-  if (!m) return undefined;
-  const bytes = Math.round(Number(m[1]) * UNITS[m[2].toLowerCase()]);
-  return Number.isSafeInteger(bytes) && bytes > 0 ? bytes : undefined;
+  const n = parseBytes(text);
+  return n !== undefined && n > 0 ? n : undefined;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { groupRequests, pathKey } from '../../src/collect/fs-groups.js';
-import { parseBudget } from '../../src/util/byte-budget.js';
+import { parseBytes as parseBudget } from '../../src/util/bytes-param.js';
 
 const many = (dir: string, n: number): string[] =>
   Array.from({ length: n }, (_, i) => `${dir}/f${i}`);
