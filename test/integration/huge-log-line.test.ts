@@ -60,7 +60,7 @@ function child(
 
 const BUILD_SCRIPT = `
 import { buildTimeline } from '${DIST}/timeline/build.js';
-import { openCaseSource } from '${DIST}/timeline/source.js';
+import { openCaseSource } from '${DIST}/evidence/case-source.js';
 const [dir, max] = process.argv.slice(1);
 const warnings = [];
 const built = await buildTimeline(await openCaseSource(dir), { maxLogLine: max ? Number(max) : undefined, onWarning: (m) => warnings.push(m) });
