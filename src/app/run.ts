@@ -194,6 +194,7 @@ function newCaseInfo(
     responder: responder(),
     host: os.hostname(),
     engine: {
+      name: engine.name ?? 'default',
       address: engine.address,
       local: engine.local,
       version: engine.version,

@@ -101,7 +101,11 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .description('list containers, and which are quarantined by which case')
     .option('-a, --all', 'include stopped containers')
     .option('--json', 'machine-readable list')
-    .action(async (o: { all?: boolean; json?: boolean }) => {
+    .option(
+      '--engines <names>',
+      "list several engines at once with an ENGINE column: all (the default engine, every docker context, cirt's config) or a,b; an engine that does not answer is named on stderr and makes the exit code 1",
+    )
+    .action(async (o: { all?: boolean; json?: boolean; engines?: string }) => {
       state.code = await psCommand({ ...globals(), ...o }, io);
     });
 
