@@ -20,7 +20,8 @@ export type RunEvent =
       type: 'run:start';
       time: string;
       playbook: { name: string; file: string; description: string };
-      target: { id: string; name: string; image: string };
+      /** `engine`: the name of the engine the container is on (several engines may share a name). */
+      target: { id: string; name: string; image: string; engine?: string };
       caseId: string | null;
       caseDir: string | null;
       dryRun: boolean;

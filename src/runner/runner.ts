@@ -74,7 +74,12 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
     type: 'run:start',
     time: now(),
     playbook: { name: pb.name, file: pb.file, description: pb.description },
-    target: { id: target.id, name: target.name, image: target.image },
+    target: {
+      id: target.id,
+      name: target.name,
+      image: target.image,
+      ...(target.engine ? { engine: target.engine } : {}),
+    },
     caseId: store?.id ?? null,
     caseDir: store?.root ?? null,
     dryRun: o.dryRun,

@@ -166,6 +166,8 @@ describe('three real engines: contexts, ps --engines, a case on the TLS engine',
     );
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
+    // The target names its engine in the run's own words too.
+    expect(r.out).toContain(`on ${names.tls} (${ids.tls.slice(0, 12)}, engine ${e.tls.name})`);
     const dir = path.join(casesDir, caseId);
     const info = JSON.parse(fs.readFileSync(path.join(dir, 'case.json'), 'utf8'));
     expect(info.engine).toMatchObject({

@@ -23,7 +23,7 @@ export function plainReporter(out: Writable): (e: RunEvent) => void {
     switch (e.type) {
       case 'run:start':
         w(
-          `${e.dryRun ? 'Plan for' : 'Running'} playbook ${safeText(e.playbook.name)} on ${safeText(e.target.name)} (${e.target.id.slice(0, 12)})`,
+          `${e.dryRun ? 'Plan for' : 'Running'} playbook ${safeText(e.playbook.name)} on ${safeText(e.target.name)} (${e.target.id.slice(0, 12)}${e.target.engine && e.target.engine !== 'default' ? `, engine ${safeText(e.target.engine)}` : ''})`,
         );
         if (e.caseDir) w(`  case ${e.caseId}: ${safeText(e.caseDir)}`);
         for (const m of e.warnings ?? []) w(`  ! ${safeText(m)}`);
