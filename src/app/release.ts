@@ -56,7 +56,7 @@ async function releaseLocked(
       cause: err,
     });
   }
-  const rt = runtime ?? (await connect(env));
+  const rt = runtime ?? (await connect(caseEngineEnv(env, store.caseInfo.engine.name)));
   const target = { id: store.caseInfo.target.id, name: store.caseInfo.target.name };
   const containerLock = lockContainer(env.env, {
     caseId: store.id,
@@ -73,4 +73,15 @@ async function releaseLocked(
   } finally {
     containerLock.release();
   }
+}
+
+/**
+ * Release goes to the engine the case was made on: with neither --host nor --context, the name in
+ * case.json (a docker context or an engine of cirt's config) picks it; `default` and cases from before
+ * engines had names keep the usual resolution.
+ */
+function caseEngineEnv(env: AppEnv, name: string | undefined): AppEnv {
+  if (env.host !== undefined || env.context !== undefined || !name || name === 'default')
+    return env;
+  return { ...env, context: name };
 }

@@ -210,6 +210,11 @@ describe('three real engines: contexts, ps --engines, a case on the TLS engine',
     // The sealed case verifies offline, exactly as a single-engine one.
     const v = await runCli(['verify', dir], { env });
     expect(v.code).toBe(0);
-    await e.tls.docker.getContainer(ids.tls).unpause();
+    // Release finds the case's engine by the name in case.json: no --context needed.
+    const rel = await runCli(['--cases-dir', casesDir, 'release', '--case', caseId, '--json'], {
+      env,
+    });
+    expect(rel.code).toBe(0);
+    expect((await e.tls.docker.getContainer(ids.tls).inspect()).State.Paused).toBe(false);
   });
 });
