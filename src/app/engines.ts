@@ -28,6 +28,8 @@ export interface EngineSelection {
   engines?: string;
   /** `--context NAME`: a docker context or an engine of cirt's config. */
   context?: string;
+  /** Where `context` came from, for messages (default `--context`). */
+  contextFrom?: string;
   /** `--host ADDRESS`. */
   host?: string;
   /** `--config FILE` (else CIRT_CONFIG, else ~/.config/cirt/config.yaml). */
@@ -86,7 +88,7 @@ export async function resolveEngines(sel: EngineSelection, e: EngineEnv): Promis
   // An explicit config is read even when no name needs it: a broken file is said at once.
   if (sel.config !== undefined) names.config();
   if (sel.host !== undefined) return [defaultRef(sel.host, e, '--host')];
-  if (sel.context !== undefined) return [names.lookup(sel.context, '--context')];
+  if (sel.context !== undefined) return [names.lookup(sel.context, sel.contextFrom ?? '--context')];
   if (e.env.DOCKER_HOST !== undefined) return [defaultRef(undefined, e, 'DOCKER_HOST')];
   const fromEnv = e.env.DOCKER_CONTEXT;
   if (fromEnv !== undefined && fromEnv !== '') return [names.lookup(fromEnv, 'DOCKER_CONTEXT')];

@@ -10,6 +10,8 @@ export interface AppEnv {
   host?: string;
   /** `--context`: a docker context or an engine of cirt's config (see app/engines.ts). */
   context?: string;
+  /** Where `context` came from when not `--context` (release: the case's case.json), for messages. */
+  contextFrom?: string;
   /** `--config`: cirt's config file (else CIRT_CONFIG, else ~/.config/cirt/config.yaml). */
   config?: string;
   /** `--cases-dir` (else CIRT_CASES_DIR, else ./cases). */
@@ -26,6 +28,9 @@ export function casesDirOf(e: AppEnv): string {
  * the docker CLI's current context, the local socket): the one place the app picks an implementation.
  */
 export async function connect(e: AppEnv): Promise<ContainerRuntime> {
-  const ref = await resolveEngine({ host: e.host, context: e.context, config: e.config }, e);
+  const ref = await resolveEngine(
+    { host: e.host, context: e.context, contextFrom: e.contextFrom, config: e.config },
+    e,
+  );
   return (await connectEngine(ref)).runtime;
 }

@@ -83,5 +83,5 @@ async function releaseLocked(
 function caseEngineEnv(env: AppEnv, name: string | undefined): AppEnv {
   if (env.host !== undefined || env.context !== undefined || !name || name === 'default')
     return env;
-  return { ...env, context: name };
+  return { ...env, context: name, contextFrom: "the case's case.json (engine.name)" };
 }

@@ -298,3 +298,34 @@ describe("cirt's config file: every problem with file:line:col", () => {
     ).rejects.toThrow(/problem.* in cirt's config:\n.*broken\.yaml:\d+:\d+:/);
   });
 });
+
+describe('release goes to the engine named in case.json', () => {
+  test('a case made on an engine no longer known is exit 2 naming case.json, before any engine is asked', async () => {
+    const { CaseStore } = await import('../../src/evidence/case-store.js');
+    const { releaseById } = await import('../../src/app/release.js');
+    const casesDir = fs.mkdtempSync(path.join(root, 'cases-'));
+    await CaseStore.openOrCreate(casesDir, 'c1', () => ({
+      schema: 'cirt.case/1',
+      id: 'c1',
+      responder: 't@h',
+      host: 'h',
+      engine: {
+        name: 'gone-engine',
+        address: 'https://10.0.0.1:2376',
+        local: false,
+        version: '1',
+        apiVersion: '1.41',
+      },
+      tool: { name: 'cirt', version: '0' },
+      target: { id: 'abc', name: 'n', image: 'i', imageId: 'sha256:0' },
+      startedAt: new Date().toISOString(),
+      status: 'open',
+      runs: [],
+    }));
+    const err = await releaseById('c1', { cwd, env: env(), casesDir }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).toBe(
+      `No engine named "gone-engine" (from the case's case.json (engine.name))`,
+    );
+  });
+});
