@@ -8,6 +8,7 @@ import { collectMounts } from './collect-mounts.js';
 import { collectNetwork } from './collect-network.js';
 import { collectProcesses } from './collect-processes.js';
 import { containKill } from './contain-kill.js';
+import { containKillProcess } from './contain-kill-process.js';
 import { containLimit } from './contain-limit.js';
 import { containNetworkIsolate } from './contain-network-isolate.js';
 import { containPause, containUnpause } from './contain-pause.js';
@@ -27,6 +28,7 @@ export const registry = new ActionRegistry([
   containLimit,
   containStop,
   containKill,
+  containKillProcess,
   collectInspect,
   collectLogs,
   collectEvents,

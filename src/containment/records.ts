@@ -19,6 +19,7 @@ export const RECORD_PATHS = {
   limit: 'containment/limit.json',
   stop: 'containment/stop.json',
   kill: 'containment/kill.json',
+  killProcess: 'containment/kill-process.json',
 } as const;
 
 /** containment/network-isolate.json */
