@@ -13,6 +13,7 @@ import { containLimit } from './contain-limit.js';
 import { containNetworkIsolate } from './contain-network-isolate.js';
 import { containPause, containUnpause } from './contain-pause.js';
 import { containRestartPolicy } from './contain-restart-policy.js';
+import { containRestrictEgress } from './contain-restrict-egress.js';
 import { containStop } from './contain-stop.js';
 import { evidenceFindings } from './evidence-findings.js';
 import { evidenceSeal } from './evidence-seal.js';
@@ -24,6 +25,7 @@ export const registry = new ActionRegistry([
   containPause,
   containUnpause,
   containNetworkIsolate,
+  containRestrictEgress,
   containRestartPolicy,
   containLimit,
   containStop,

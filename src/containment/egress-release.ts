@@ -1,0 +1,96 @@
+import fs from 'node:fs/promises';
+import { runInNetns } from '../host/netns.js';
+import type { ContainerFacts, RestoreOutcome } from '../runtime/types.js';
+import { safeText } from '../util/sanitize.js';
+import { EGRESS_TABLE, type EgressRecord } from './records.js';
+
+/** Whether the namespace of host pid `pid` has the nftables table `inet <table>`. */
+export async function tableExists(pid: number, table: string): Promise<boolean> {
+  const r = await runInNetns(pid, ['nft', 'list', 'table', 'inet', table]);
+  if (r.code === 0) return true;
+  if (/No such file or directory/.test(r.stderr)) return false;
+  throw new Error(
+    `nft list table inet ${table} failed (exit ${r.code}): ${safeText(r.stderr.trim().slice(0, 300))}`,
+  );
+}
+
+/** The cirt egress tables in the namespace of host pid `pid` (empty when none, or nft cannot say). */
+export async function egressTables(pid: number): Promise<string[]> {
+  const r = await runInNetns(pid, ['nft', 'list', 'tables'], { timeoutMs: 3_000 });
+  if (r.code !== 0) return [];
+  return r.stdout
+    .split('\n')
+    .map((l) => /^table inet (\S+)$/.exec(l.trim())?.[1])
+    .filter((t): t is string => t !== undefined && EGRESS_TABLE.test(t));
+}
+
+/**
+ * Deletes the tables the records name from the container's namespace, and nothing else. A stopped
+ * or restarted container has a new namespace (or none): the rules went with the old one.
+ */
+export async function releaseEgress(
+  local: boolean,
+  facts: ContainerFacts,
+  records: EgressRecord[],
+): Promise<RestoreOutcome> {
+  const tables = [...new Set(records.map((r) => r.table))];
+  if (!tables.length)
+    return {
+      result: 'noop',
+      message: 'the case has no egress restriction in effect',
+      warnings: [],
+    };
+  if (!facts.state.pid)
+    return {
+      result: 'noop',
+      message: `container is ${facts.state.status}: its network namespace, and the rules in it, are gone`,
+      details: { tables },
+      warnings: [],
+    };
+  if (!local)
+    return {
+      result: 'failed',
+      message: `the engine is remote: the rules are in the container's namespace on the engine host; run cirt release there, or on that host: nsenter -t ${facts.state.pid} -n nft delete table inet ${tables.join(' / ')}`,
+      details: { tables },
+      warnings: [],
+    };
+  const pid = facts.state.pid;
+  const netns = await fs.readlink(`/proc/${pid}/ns/net`);
+  const deleted: string[] = [];
+  const absent: string[] = [];
+  for (const table of tables) {
+    if (!(await tableExists(pid, table))) {
+      absent.push(table);
+      continue;
+    }
+    const r = await runInNetns(pid, ['nft', 'delete', 'table', 'inet', table]);
+    if (r.code !== 0)
+      return {
+        result: 'failed',
+        message: `nft delete table inet ${table} failed (exit ${r.code}): ${safeText(r.stderr.trim().slice(0, 300))}`,
+        details: { tables, deleted },
+        warnings: [],
+      };
+    deleted.push(table);
+  }
+  const moved = records.some((r) => r.netns !== netns);
+  const warnings =
+    moved && absent.length
+      ? [
+          `the container's namespace changed since the rules were applied (restarted?): they went with the old one`,
+        ]
+      : [];
+  return deleted.length
+    ? {
+        result: 'ok',
+        message: `deleted nftables table ${deleted.join(', ')} from the container's namespace: egress restored`,
+        details: { deleted, absent, netns },
+        warnings,
+      }
+    : {
+        result: 'noop',
+        message: `no cirt egress table left in the container's namespace (${absent.join(', ')} already gone)`,
+        details: { absent, netns },
+        warnings,
+      };
+}
