@@ -10,6 +10,7 @@ import {
   inboundFromPorts,
   parsePortSpec,
   portSpec,
+  outboundFlows,
   probeCount,
   type EgressPlan,
 } from '../containment/egress-rules.js';
@@ -165,7 +166,15 @@ export const containRestrictEgress = defineAction({
     );
 
     // One read gives the previous rules (evidence) and whether this case's table is there already.
-    const previous = await nft(pid, ['list', 'ruleset']);
+    // The flows conntrack knows, read alongside: which connections the rules are about to cut.
+    const [previous, flows] = await Promise.all([
+      nft(pid, ['list', 'ruleset']),
+      runInNetns(pid, ['conntrack', '-L']).catch((err: Error) => ({
+        code: null,
+        stdout: '',
+        stderr: err.message,
+      })),
+    ]);
     if (previous.split('\n').some((l) => l.trim() === `table inet ${pl.table} {`))
       return {
         status: 'noop',
@@ -176,6 +185,17 @@ export const containRestrictEgress = defineAction({
       mediaType: 'text/plain',
       source: `nsenter -t ${pid} -n nft list ruleset`,
     });
+    let cutFlows: number | null = null;
+    if (flows.code === 0) {
+      await ctx.writeArtifact('net/egress/conntrack-before.txt', flows.stdout, {
+        mediaType: 'text/plain',
+        source: `nsenter -t ${pid} -n conntrack -L`,
+      });
+      cutFlows = outboundFlows(flows.stdout, ip, pl).length;
+    } else
+      ctx.warn(
+        `the connection tracking table was not read (${safeText(flows.stderr.trim().slice(0, 200))}): install Debian's conntrack for the list of flows cut`,
+      );
     const text = egressRuleset(pl);
     const applied = await ctx.writeArtifact('net/egress/ruleset-applied.nft', text, {
       mediaType: 'text/plain',
@@ -260,7 +280,7 @@ export const containRestrictEgress = defineAction({
     return {
       status: 'ok',
       summary:
-        `egress of ${ref.name} restricted in ${cutMs} ms (nftables table ${pl.table}): new and established outbound connections dropped` +
+        `egress of ${ref.name} restricted in ${cutMs} ms (nftables table ${pl.table}): new and established outbound connections dropped${cutFlows ? ` (${cutFlows} open flow${cutFlows === 1 ? '' : 's'} cut)` : ''}` +
         `${pl.allow.length ? ` except ${pl.allow.length} allowed` : ''}; probe to ${pl.probe ? `${pl.probe.ip}:${pl.probe.port} blocked` : 'nothing'}` +
         `${published.length ? `; ${published.map((i) => `${i.port}/tcp`).join(', ')} still answer${published.length === 1 ? 's' : ''}` : ''}`,
       details: {
@@ -272,6 +292,7 @@ export const containRestrictEgress = defineAction({
         rulesetAfter: after.path,
         allow: pl.allow,
         inbound: pl.inbound,
+        outboundFlowsCut: cutFlows,
         ...proof,
       },
     };

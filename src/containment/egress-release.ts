@@ -24,6 +24,12 @@ export async function egressTables(pid: number): Promise<string[]> {
     .filter((t): t is string => t !== undefined && EGRESS_TABLE.test(t));
 }
 
+/** The cases whose egress tables are in the namespace of host pid `pid`. */
+export async function egressCases(pid: number): Promise<string[]> {
+  if (!pid) return [];
+  return (await egressTables(pid)).map((t) => t.slice('cirt-egress-'.length));
+}
+
 /**
  * Deletes the tables the records name from the container's namespace, and nothing else. A stopped
  * or restarted container has a new namespace (or none): the rules went with the old one.

@@ -178,3 +178,25 @@ export function parsePortSpec(v: number | string): { port: number; protocol: 'tc
   const [port, protocol] = v.split('/');
   return { port: Number(port), protocol: protocol as 'tcp' | 'udp' };
 }
+
+/**
+ * The flows of a `conntrack -L` listing the container opened (original source is its address) to a
+ * destination the allow list does not name: what the rules cut. Loopback flows are left out.
+ */
+export function outboundFlows(
+  listing: string,
+  containerIp: string | undefined,
+  p: Pick<EgressPlan, 'allow'>,
+): string[] {
+  if (!containerIp) return [];
+  return listing.split('\n').filter((line) => {
+    const src = /\bsrc=(\S+)/.exec(line)?.[1];
+    const dst = /\bdst=(\S+)/.exec(line)?.[1];
+    return (
+      src === containerIp &&
+      dst !== undefined &&
+      !dst.startsWith('127.') &&
+      !allowedAddress(dst, p.allow)
+    );
+  });
+}

@@ -141,6 +141,11 @@ describe('contain:restrict-egress cuts the way out and keeps the service answeri
       ]),
     );
     expect(step.details.blockedProbe.droppedByRule).toBeGreaterThan(0);
+    // The C2 session was among the flows conntrack listed before the cut.
+    expect(fs.readFileSync(path.join(root, 'net/egress/conntrack-before.txt'), 'utf8')).toContain(
+      `dst=${lab.attacker.ip} sport=`,
+    );
+    expect(step.details.outboundFlowsCut).toBeGreaterThanOrEqual(1);
   });
 
   test('after the step: the beacon stops, new connections to the attacker and a peer fail, the allowed one and the published port work', async () => {
@@ -151,6 +156,9 @@ describe('contain:restrict-egress cuts the way out and keeps the service answeri
     expect(await probeFromNetns(pid, peer.ip, 80, 500)).toBe('timeout');
     expect(await probeFromNetns(pid, allowed.ip, 80, 1_000)).toBe('connected');
     expect(await httpStatus(lab.victim.hostPort)).toBe(200);
+    const ps = await runCli(['ps']);
+    const line = ps.out.split('\n').find((l) => l.startsWith(lab.victim.name));
+    expect(line).toMatch(/egress restricted \(case eg1\)$/);
   });
 
   test('re-applying is a noop that says so; a second case adds its own table, kept while the first holds', async () => {
@@ -184,6 +192,11 @@ describe('contain:restrict-egress cuts the way out and keeps the service answeri
     expect(r.out).toMatch(/restrict-egress: deleted nftables table cirt-egress-eg1/);
     expect(r.code).toBe(0);
     expect(rules(pid)).toBe(rulesBefore);
+    const ps = JSON.parse((await runCli(['ps', '--json'])).out) as {
+      id: string;
+      egress: string[];
+    }[];
+    expect(ps.find((x) => x.id === lab.victim.id)?.egress).toEqual([]);
     // The attacker's nc still holds the old session, so its port refuses: an answer all the same.
     expect(['connected', 'refused']).toContain(
       await probeFromNetns(pid, lab.attacker.ip, lab.c2Port, 1_000),
