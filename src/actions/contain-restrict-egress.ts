@@ -22,7 +22,8 @@ import {
   type EgressRecord,
 } from '../containment/records.js';
 import { FailureError, PreconditionError } from '../errors.js';
-import { probeFromHost, probeFromNetns, runInNetns, type ProbeResult } from '../host/netns.js';
+import { helperExec, localExec, type NetnsExec } from '../containment/egress-exec.js';
+import { probeFromHost, type ProbeResult } from '../host/netns.js';
 import { defineAction, type ActionContext } from '../runner/action.js';
 import type { ContainerFacts } from '../runtime/types.js';
 import { safeText } from '../util/sanitize.js';
@@ -54,6 +55,13 @@ const params = z.strictObject({
     .optional()
     .describe(
       "A blocked address:port the step connects to afterwards to prove the cut; default: the network gateway's port 9.",
+    ),
+  helperImage: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$/, 'an image reference')
+    .optional()
+    .describe(
+      'Remote engines: a local image with /bin/sh, nft, conntrack, timeout and nc, run as a helper container joined to the namespace (NET_ADMIN).',
     ),
 });
 type Params = z.output<typeof params>;
@@ -98,16 +106,42 @@ function plan(ctx: ActionContext, facts: ContainerFacts, p: Params): EgressPlan 
   return { table: egressTable(ctx.case.id), caseId: ctx.case.id, inbound, allow, probe };
 }
 
-async function nft(pid: number, args: string[], stdin?: string): Promise<string> {
-  const r = await runInNetns(pid, ['nft', ...args], { stdin });
+async function nft(exec: NetnsExec, args: string[], stdin?: string): Promise<string> {
+  const r = await exec.nft(args, stdin);
   if (r.code !== 0)
     throw new FailureError(
-      `nft ${args.join(' ')} in the container's network namespace failed (exit ${r.code}): ${safeText(r.stderr.trim().slice(0, 500))}`,
+      `nft ${args.join(' ')} in the container's network namespace (${exec.where}) failed (exit ${r.code}): ${safeText(r.stderr.trim().slice(0, 500))}`,
       {
-        hint: "Install Debian's nftables on the engine host (scripts/setup-engine.sh) and run cirt as root.",
+        hint: exec.where.startsWith('nsenter')
+          ? "Install Debian's nftables on the engine host (scripts/setup-engine.sh) and run cirt as root."
+          : 'The helper image needs /bin/sh and nft (nftables): pass `helperImage:` naming such an image on the engine.',
       },
     );
   return r.stdout;
+}
+
+/** Where the step probes a published port from: the container's address here, the engine's host address when remote. */
+function portTargets(
+  facts: ContainerFacts,
+  local: boolean,
+  engine: string,
+  inbound: EgressPlan['inbound'],
+): { port: number; host: string; hostPort: number }[] {
+  const ip = facts.networks.find((n) => n.ipv4)?.ipv4;
+  const engineHost = /^[a-z]+:\/\/\[?([^\]/]+?)\]?:\d+/.exec(engine)?.[1];
+  const out: { port: number; host: string; hostPort: number }[] = [];
+  for (const i of inbound) {
+    if (i.protocol !== 'tcp') continue;
+    if (local) {
+      if (ip) out.push({ port: i.port, host: ip, hostPort: i.port });
+      continue;
+    }
+    const b = (facts.ports[`${i.port}/tcp`] ?? []).find((x) =>
+      ['', '0.0.0.0', '::'].includes(x.HostIp),
+    );
+    if (b && engineHost) out.push({ port: i.port, host: engineHost, hostPort: Number(b.HostPort) });
+  }
+  return out;
 }
 
 export const containRestrictEgress = defineAction({
@@ -132,8 +166,8 @@ export const containRestrictEgress = defineAction({
   mutates: true,
   plan: (p, t) =>
     `drop every connection ${t.name} opens (and established ones: a C2 session dies) except ${p.allow.length} allowed destination(s)${p.dns ? ` and DNS to ${p.dns}` : ''}; its published ports keep serving; undo with cirt release`,
-  // The namespace is entered from the engine's host (nsenter); a remote engine's containers are not here.
-  needs: ['inspect', 'host-proc'],
+  // The namespace is entered from the engine's host (nsenter), or, given helperImage, through a helper container.
+  needs: (p) => (p.helperImage ? ['inspect', 'helper'] : ['inspect', 'host-proc']),
   async check(ctx) {
     await requireLiveTarget(ctx, 'network namespace');
   },
@@ -147,29 +181,49 @@ export const containRestrictEgress = defineAction({
         summary: `${ref.name} has no network (network mode none): nothing to restrict`,
       };
     const view = await hostView(ctx, facts.state.pid);
-    if (!view.ok)
+    const local = view.ok;
+    if (!local && !p.helperImage)
       throw new PreconditionError(
         `cannot enter the network namespace of ${ref.name}: ${view.reason}`,
         {
-          hint: 'Run cirt as root on the engine host; contain:network-isolate works from anywhere.',
+          hint: 'Run cirt as root on the engine host, or pass `helperImage:` (an image with nft) to go through a helper container; contain:network-isolate works from anywhere.',
         },
       );
     const pid = facts.state.pid;
-    const netns = await ownNetns(facts);
+    let netns: string;
+    if (local) netns = await ownNetns(facts);
+    else if (facts.sharedNetwork)
+      throw new PreconditionError(
+        `container ${safeText(facts.name)} ${facts.sharedNetwork}: rules there would hold for more than this container`,
+        { hint: 'Restrict the container that owns the namespace, or use contain:network-isolate.' },
+      );
+    else netns = `the namespace of container ${ref.id.slice(0, 12)} (remote engine)`;
+    const exec = local
+      ? localExec(pid)
+      : helperExec(ctx.runtime, ref, p.helperImage!, ctx.signal, {
+          'cirt.case': ctx.case.id,
+          'cirt.step': ctx.stepId,
+        });
     const pl = plan(ctx, facts, p);
-    // The container's service, seen from outside before anything changes: a port that did not answer before proves nothing after.
     const ip = facts.networks.find((n) => n.ipv4)?.ipv4;
-    const published = pl.inbound.filter((i) => i.protocol === 'tcp' && ip);
+    // The container's service, seen from outside before anything changes: a port that did not answer before proves nothing after.
+    const published = portTargets(facts, local, ctx.runtime.info.address, pl.inbound);
+    if (!local && pl.inbound.some((i) => i.protocol === 'tcp') && !published.length)
+      ctx.warn(
+        `no published port of ${ref.name} is reachable from here through the engine's address: the inbound side is not probed`,
+      );
     const before = new Map<number, ProbeResult>();
     await Promise.all(
-      published.map(async (i) => before.set(i.port, await probeFromHost(ip!, i.port, PROBE_MS))),
+      published.map(async (i) =>
+        before.set(i.port, await probeFromHost(i.host, i.hostPort, local ? PROBE_MS : 1_000)),
+      ),
     );
 
     // One read gives the previous rules (evidence) and whether this case's table is there already.
     // The flows conntrack knows, read alongside: which connections the rules are about to cut.
     const [previous, flows] = await Promise.all([
-      nft(pid, ['list', 'ruleset']),
-      runInNetns(pid, ['conntrack', '-L']).catch((err: Error) => ({
+      nft(exec, ['list', 'ruleset']),
+      exec.conntrack().catch((err: Error) => ({
         code: null,
         stdout: '',
         stderr: err.message,
@@ -183,13 +237,13 @@ export const containRestrictEgress = defineAction({
       };
     const prev = await ctx.writeArtifact('net/egress/ruleset-before.nft', previous, {
       mediaType: 'text/plain',
-      source: `nsenter -t ${pid} -n nft list ruleset`,
+      source: `${exec.where}: nft list ruleset`,
     });
     let cutFlows: number | null = null;
     if (flows.code === 0) {
       await ctx.writeArtifact('net/egress/conntrack-before.txt', flows.stdout, {
         mediaType: 'text/plain',
-        source: `nsenter -t ${pid} -n conntrack -L`,
+        source: `${exec.where}: conntrack -L`,
       });
       cutFlows = outboundFlows(flows.stdout, ip, pl).length;
     } else
@@ -209,6 +263,8 @@ export const containRestrictEgress = defineAction({
       family: 'inet',
       pid,
       netns,
+      via: local ? 'nsenter' : 'helper',
+      ...(local ? {} : { helperImage: p.helperImage }),
       state: facts.state.status,
       rulesetBefore: { path: prev.path, sha256: prev.sha256 },
       rulesetApplied: { path: applied.path, sha256: applied.sha256 },
@@ -217,15 +273,15 @@ export const containRestrictEgress = defineAction({
     };
     // Written before the change: release knows what to delete even if the step dies halfway.
     const written = await ctx.writeJson(RECORD_PATHS.egress, record, facts.source);
-    await nft(pid, ['-f', '-'], text);
+    await nft(exec, ['-f', '-'], text);
     const cutMs = Date.now() - t0;
     ctx.progress({ message: `rules in force after ${cutMs} ms; probing` });
 
     const problems: string[] = [];
     const proof: Record<string, unknown> = { cutMs };
     if (pl.probe) {
-      const r = await probeFromNetns(pid, pl.probe.ip, pl.probe.port, PROBE_MS);
-      const counted = probeCount(await nft(pid, ['list', 'table', 'inet', pl.table])) ?? 0;
+      const r = await exec.probe(pl.probe.ip, pl.probe.port, PROBE_MS);
+      const counted = probeCount(await nft(exec, ['list', 'table', 'inet', pl.table])) ?? 0;
       proof.blockedProbe = {
         to: `${pl.probe.ip}:${pl.probe.port}`,
         result: r,
@@ -246,7 +302,7 @@ export const containRestrictEgress = defineAction({
     }
     const ports: Record<string, string> = {};
     for (const i of published) {
-      const r = await probeFromHost(ip!, i.port, 1_000);
+      const r = await probeFromHost(i.host, i.hostPort, 1_000);
       ports[`${i.port}/tcp`] = r;
       if (r !== 'connected') {
         if (before.get(i.port) === 'connected')
@@ -260,10 +316,10 @@ export const containRestrictEgress = defineAction({
     proof.inboundProbe = ports;
     const after = await ctx.writeArtifact(
       'net/egress/ruleset-after.nft',
-      await nft(pid, ['list', 'ruleset']),
+      await nft(exec, ['list', 'ruleset']),
       {
         mediaType: 'text/plain',
-        source: `nsenter -t ${pid} -n nft list ruleset`,
+        source: `${exec.where}: nft list ruleset`,
       },
     );
     if (problems.length)
@@ -306,6 +362,6 @@ export const containRestrictEgress = defineAction({
     order: 2.5,
     tracks: 'records',
     run: ({ runtime, facts }, { records }: { records: EgressRecord[] }) =>
-      releaseEgress(runtime.info.local, facts, records),
+      releaseEgress(runtime, facts, records),
   },
 });

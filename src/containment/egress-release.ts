@@ -1,12 +1,13 @@
 import fs from 'node:fs/promises';
 import { runInNetns } from '../host/netns.js';
-import type { ContainerFacts, RestoreOutcome } from '../runtime/types.js';
+import type { ContainerFacts, ContainerRuntime, RestoreOutcome } from '../runtime/types.js';
+import { helperExec, localExec, type NetnsExec } from './egress-exec.js';
 import { safeText } from '../util/sanitize.js';
 import { EGRESS_TABLE, type EgressRecord } from './records.js';
 
-/** Whether the namespace of host pid `pid` has the nftables table `inet <table>`. */
-export async function tableExists(pid: number, table: string): Promise<boolean> {
-  const r = await runInNetns(pid, ['nft', 'list', 'table', 'inet', table]);
+/** Whether the namespace has the nftables table `inet <table>`. */
+export async function tableExists(exec: NetnsExec, table: string): Promise<boolean> {
+  const r = await exec.nft(['list', 'table', 'inet', table]);
   if (r.code === 0) return true;
   if (/No such file or directory/.test(r.stderr)) return false;
   throw new Error(
@@ -35,7 +36,7 @@ export async function egressCases(pid: number): Promise<string[]> {
  * or restarted container has a new namespace (or none): the rules went with the old one.
  */
 export async function releaseEgress(
-  local: boolean,
+  runtime: ContainerRuntime,
   facts: ContainerFacts,
   records: EgressRecord[],
 ): Promise<RestoreOutcome> {
@@ -53,23 +54,28 @@ export async function releaseEgress(
       details: { tables },
       warnings: [],
     };
-  if (!local)
+  const pid = facts.state.pid;
+  const local = runtime.capabilities.has('host-proc');
+  const image = records.map((r) => r.helperImage).find((i): i is string => Boolean(i));
+  if (!local && !image)
     return {
       result: 'failed',
-      message: `the engine is remote: the rules are in the container's namespace on the engine host; run cirt release there, or on that host: nsenter -t ${facts.state.pid} -n nft delete table inet ${tables.join(' / ')}`,
+      message: `the engine is remote and the case entered the namespace from its host: run cirt release on the engine host, or there: nsenter -t ${pid} -n nft delete table inet ${tables.join(' / ')}`,
       details: { tables },
       warnings: [],
     };
-  const pid = facts.state.pid;
-  const netns = await fs.readlink(`/proc/${pid}/ns/net`);
+  const exec = local
+    ? localExec(pid)
+    : helperExec(runtime, facts, image!, AbortSignal.timeout(120_000), { 'cirt.release': '1' });
+  const netns = local ? await fs.readlink(`/proc/${pid}/ns/net`) : null;
   const deleted: string[] = [];
   const absent: string[] = [];
   for (const table of tables) {
-    if (!(await tableExists(pid, table))) {
+    if (!(await tableExists(exec, table))) {
       absent.push(table);
       continue;
     }
-    const r = await runInNetns(pid, ['nft', 'delete', 'table', 'inet', table]);
+    const r = await exec.nft(['delete', 'table', 'inet', table]);
     if (r.code !== 0)
       return {
         result: 'failed',
@@ -79,7 +85,7 @@ export async function releaseEgress(
       };
     deleted.push(table);
   }
-  const moved = records.some((r) => r.netns !== netns);
+  const moved = netns !== null && records.some((r) => r.netns !== netns);
   const warnings =
     moved && absent.length
       ? [

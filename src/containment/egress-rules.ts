@@ -88,7 +88,7 @@ export interface EgressPlan {
 }
 
 const ICMP6_ND =
-  'meta l4proto ipv6-icmp icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit, nd-router-advert } accept';
+  'icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit, nd-router-advert } accept';
 
 function match(a: AllowEntry, side: 'daddr' | 'saddr'): string {
   const c = parseCidr(a.cidr)!;

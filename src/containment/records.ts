@@ -79,6 +79,9 @@ export interface EgressRecord {
   /** The host pid the namespace was entered through, and the namespace (`net:[…]`). */
   pid: number;
   netns: string;
+  /** How the namespace was entered: from the engine's host, or through a helper container (remote). */
+  via: 'nsenter' | 'helper';
+  helperImage?: string;
   state: string;
   rulesetBefore: { path: string; sha256: string };
   rulesetApplied: { path: string; sha256: string };
