@@ -331,7 +331,7 @@ export const containRestrictEgress = defineAction({
       );
     if (facts.state.paused)
       ctx.warn(
-        `${ref.name} is paused: its namespace holds the rules; its processes meet them once thawed (published ports then answer again)`,
+        `${ref.name} is paused: the rules are in its namespace and hold when it is thawed; meanwhile its ports accept connections (the kernel answers) but nothing serves them until then`,
       );
     return {
       status: 'ok',
