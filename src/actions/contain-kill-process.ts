@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { captureProcess, type CapturedProcess } from '../collect/proc-capture.js';
-import { hostView, requireLiveTarget } from '../collect/live-target.js';
+import { hostView } from '../collect/live-target.js';
 import { RECORD_PATHS, containerRef } from '../containment/records.js';
 import { FailureError, PreconditionError } from '../errors.js';
 import { isGone } from '../host/proc.js';
@@ -98,12 +98,15 @@ export const containKillProcess = defineAction({
     `copy the /proc state of ${describeChoice(p)} of ${t.name}, then send it ${p.signal} from the host (the rest keeps running)`,
   // The host's /proc is where the process is found, copied and signalled: a remote engine has none.
   needs: ['inspect', 'host-proc'],
-  async check(ctx) {
-    await requireLiveTarget(ctx, 'processes');
-  },
   async run(ctx, p) {
-    const facts = await requireLiveTarget(ctx, 'processes');
+    const facts = await ctx.facts();
     const ref = containerRef(facts);
+    // A container with no process left has nothing to kill: a re-run after it stopped is a noop.
+    if (!facts.state.pid)
+      return {
+        status: 'noop',
+        summary: `${ref.name} is ${facts.state.status}: it has no process to signal`,
+      };
     const view = await hostView(ctx, facts.state.pid);
     if (!view.ok)
       throw new PreconditionError(`cannot reach the processes of ${ref.name}: ${view.reason}`, {

@@ -69,7 +69,11 @@ describe('contain:kill-process kills exactly the process an alert names (real en
       name: `${prefix}-victim`,
       Image: LAB_IMAGE,
       Env: ['CIRT_MARK=kp-environ-marker'],
-      Cmd: ['sh', '-c', 'sleep 1001 & sleep 1002 & sleep 1003 & sleep 1004 & wait'],
+      Cmd: [
+        'sh',
+        '-c',
+        'sleep 1001 & sleep 1002 & sleep 1003 & sleep 1004 & tail -f /dev/null & wait',
+      ],
       Labels: { 'cirt.lab.prefix': prefix },
     });
     await c.start();
@@ -191,5 +195,23 @@ describe('contain:kill-process kills exactly the process an alert names (real en
     for await (const chunk of raw) text += chunk.toString();
     expect(text).toMatch(/"pause"/);
     expect(text).not.toMatch(/exec_create/);
+  });
+
+  test('Given comm with all: true, every match dies and the rest (the shell) keeps running', async () => {
+    const sleeps = [1003, 1004].map((n) => hostPidsOf(initPid, ['sleep', String(n)])[0]);
+    const r = await run(playbook('kill-all', ['comm: sleep', 'all: true']), 'k6');
+    expect(r.code).toBe(0);
+    for (const p of sleeps) expect(alive(p)).toBe(false);
+    expect(alive(initPid)).toBe(true);
+    expect(alive(hostPidsOf(initPid, ['tail', '-f', '/dev/null'])[0])).toBe(true);
+  });
+
+  test('Given the container stopped, a re-run is a noop: no process is left to kill', async () => {
+    await docker.getContainer(id).kill();
+    const r = await run(playbook('kill-stopped', ['comm: sleep', 'all: true']), 'k5');
+    expect(r.out).toMatch(
+      /kill \(contain:kill-process\) noop: .* is exited: it has no process to signal/,
+    );
+    expect(r.code).toBe(0);
   });
 });
