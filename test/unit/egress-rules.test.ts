@@ -64,6 +64,16 @@ describe('contain:restrict-egress rule text', () => {
     expect(cidrText.safeParse(bad).success).toBe(false);
   });
 
+  test('a DNS resolver (the dns param) is an allow entry for udp and tcp 53 to that address alone', () => {
+    const dns = egressRuleset({
+      ...plan,
+      allow: [allowEntry.parse({ cidr: '10.20.0.2', ports: [53], protocol: 'any' })],
+    });
+    expect(dns).toContain(
+      'ct direction original meta l4proto { tcp, udp } ip daddr 10.20.0.2/32 th dport { 53 } accept',
+    );
+  });
+
   test('reads the probe counter back, and knows when the rule is missing', () => {
     expect(
       probeCount(
