@@ -14,6 +14,10 @@ command -v tmux >/dev/null 2>&1 || need+=(tmux)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
+# contain:restrict-egress enters container namespaces with nsenter (util-linux) and installs nftables rules.
+command -v nft >/dev/null 2>&1 || need+=(nftables)
+command -v iptables >/dev/null 2>&1 || need+=(iptables)
+command -v conntrack >/dev/null 2>&1 || need+=(conntrack)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup-engine: installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -8,10 +8,12 @@ import { collectMounts } from './collect-mounts.js';
 import { collectNetwork } from './collect-network.js';
 import { collectProcesses } from './collect-processes.js';
 import { containKill } from './contain-kill.js';
+import { containKillProcess } from './contain-kill-process.js';
 import { containLimit } from './contain-limit.js';
 import { containNetworkIsolate } from './contain-network-isolate.js';
 import { containPause, containUnpause } from './contain-pause.js';
 import { containRestartPolicy } from './contain-restart-policy.js';
+import { containRestrictEgress } from './contain-restrict-egress.js';
 import { containStop } from './contain-stop.js';
 import { evidenceFindings } from './evidence-findings.js';
 import { evidenceSeal } from './evidence-seal.js';
@@ -23,10 +25,12 @@ export const registry = new ActionRegistry([
   containPause,
   containUnpause,
   containNetworkIsolate,
+  containRestrictEgress,
   containRestartPolicy,
   containLimit,
   containStop,
   containKill,
+  containKillProcess,
   collectInspect,
   collectLogs,
   collectEvents,

@@ -1,3 +1,4 @@
+import { egressCases } from '../containment/egress-release.js';
 import { caseFromAliases } from '../runtime/quarantine.js';
 import type { ContainerRuntime, ContainerSummary } from '../runtime/types.js';
 
@@ -14,6 +15,8 @@ export interface InventoryRow {
   quarantined: boolean;
   /** The case whose alias is on the quarantine endpoint; null when unknown. */
   case: string | null;
+  /** Cases whose egress restriction (contain:restrict-egress) is in the container's namespace; empty when none or unknown (remote). */
+  egress: string[];
 }
 
 /**
@@ -48,8 +51,10 @@ export async function inventory(
       quarantined: Boolean(q),
       // The list leaves aliases out; only quarantined containers need an inspect.
       case: q ? await quarantineCase(runtime, c, q.name) : null,
+      egress: [],
     });
   }
+  await addEgress(runtime, rows);
   return rows.sort((a, b) => a.name.localeCompare(b.name));
 }
 
@@ -60,4 +65,21 @@ async function quarantineCase(
 ): Promise<string | null> {
   // Removed between list and inspect (null): nothing to say about its case.
   return caseFromAliases(await runtime.aliasesOn(c, network)) ?? null;
+}
+
+/** Egress restrictions are rules inside each namespace: only a runtime on this host can see them. */
+async function addEgress(runtime: ContainerRuntime, rows: InventoryRow[]): Promise<void> {
+  if (!runtime.capabilities.has('host-proc')) return;
+  await Promise.all(
+    rows
+      .filter((r) => r.state === 'running' || r.state === 'paused')
+      .map(async (r) => {
+        try {
+          const facts = await runtime.inspect(r);
+          r.egress = await egressCases(facts.state.pid);
+        } catch {
+          // Gone between list and inspect, or its namespace cannot be read: nothing to say.
+        }
+      }),
+  );
 }

@@ -19,6 +19,8 @@ export const RECORD_PATHS = {
   limit: 'containment/limit.json',
   stop: 'containment/stop.json',
   kill: 'containment/kill.json',
+  killProcess: 'containment/kill-process.json',
+  egress: 'containment/restrict-egress.json',
 } as const;
 
 /** containment/network-isolate.json */
@@ -66,6 +68,30 @@ export interface StopRecord {
   at: string;
 }
 
+/** containment/restrict-egress.json: the nftables table the case added to the container's namespace. */
+export interface EgressRecord {
+  schema: 'cirt.containment.restrict-egress/1';
+  container: ContainerRef;
+  caseId: string;
+  /** `cirt-egress-<case>`: release deletes this table and nothing else. */
+  table: string;
+  family: 'inet';
+  /** The host pid the namespace was entered through, and the namespace (`net:[…]`). */
+  pid: number;
+  netns: string;
+  /** How the namespace was entered: from the engine's host, or through a helper container (remote). */
+  via: 'nsenter' | 'helper';
+  helperImage?: string;
+  state: string;
+  rulesetBefore: { path: string; sha256: string };
+  rulesetApplied: { path: string; sha256: string };
+  plan: unknown;
+  appliedAt: string;
+}
+
+/** What an egress table's name may be: release passes it to nft. */
+export const EGRESS_TABLE = /^cirt-egress-[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
 export function containerRef(facts: ContainerRef): ContainerRef {
   return { id: facts.id, name: facts.name };
 }
@@ -90,5 +116,11 @@ export const isRestartPolicyRecord = (d: unknown): d is RestartPolicyRecord =>
   obj(d.before) &&
   typeof d.before.Name === 'string' &&
   typeof d.before.MaximumRetryCount === 'number';
+export const isEgressRecord = (d: unknown): d is EgressRecord =>
+  obj(d) &&
+  hasContainer(d) &&
+  typeof d.table === 'string' &&
+  EGRESS_TABLE.test(d.table) &&
+  typeof d.netns === 'string';
 export const isLimitRecord = (d: unknown): d is LimitRecord =>
   obj(d) && hasContainer(d) && obj(d.before) && obj(d.after);

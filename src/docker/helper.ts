@@ -22,6 +22,8 @@ export interface HelperOptions {
   timeoutMs?: number;
   /** Container name (from helperName), when the caller must name it before it runs. */
   name?: string;
+  /** Capabilities beyond SYS_PTRACE (NET_ADMIN for egress rules in the joined namespace). */
+  capAdd?: string[];
 }
 
 export interface HelperResult {
@@ -66,8 +68,8 @@ export async function runNamespaceHelper(docker: Docker, o: HelperOptions): Prom
         AutoRemove: true,
         ReadonlyRootfs: true,
         Tmpfs: { '/cirt': 'rw,size=256m,mode=700' },
-        // Reading other users' /proc/<pid>/fd needs ptrace rights; nothing else is added.
-        CapAdd: ['SYS_PTRACE'],
+        // Reading other users' /proc/<pid>/fd needs ptrace rights; nothing else unless the caller asks.
+        CapAdd: ['SYS_PTRACE', ...(o.capAdd ?? [])],
         LogConfig: { Type: 'none', Config: {} },
       },
     });

@@ -395,6 +395,7 @@ export class DockerRuntime implements ContainerRuntime {
         signal: o.signal,
         timeoutMs: o.timeoutMs,
         name: o.name,
+        capAdd: o.capAdd,
       }),
     );
   }

@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import { ContainerRoot } from './proc-root.js';
+import { procIdentity, signalProcess } from './proc-signal.js';
 import {
   bootTime,
   clkTck,
@@ -29,6 +30,10 @@ export interface HostView {
   /** A file on this host (a /proc file, the runtime's own log file). */
   open(file: string): Promise<fs.FileHandle>;
   readdir(dir: string): Promise<string[]>;
+  /** Start time, pid namespace and state of host pid `pid` (null when gone): tells a reused pid apart. */
+  identity: typeof procIdentity;
+  /** Sends a signal to a host pid (false when it is gone). */
+  signal: typeof signalProcess;
 }
 
 export const thisHost: HostView = {
@@ -41,4 +46,6 @@ export const thisHost: HostView = {
   openRoot: (pid) => ContainerRoot.open(pid),
   open: (file) => fs.open(file, 'r'),
   readdir: (dir) => fs.readdir(dir),
+  identity: procIdentity,
+  signal: signalProcess,
 };

@@ -221,6 +221,8 @@ export interface HelperOptions {
   timeoutMs?: number;
   /** The helper's name (from `helperName`), when the caller must name it in evidence before it runs. */
   name?: string;
+  /** Capabilities beyond SYS_PTRACE (NET_ADMIN to change the joined namespace's rules). */
+  capAdd?: string[];
 }
 
 export interface HelperResult {

@@ -17,6 +17,8 @@ export interface ContainerRow {
   command: string;
   /** The case that quarantined it (from the cirt quarantine network), when any. */
   quarantinedBy?: string;
+  /** The cases whose egress restriction is in force in its namespace, when any. */
+  egressBy?: string[];
 }
 
 /** A playbook offered by the picker: loaded and validated, or the reason it could not be. */

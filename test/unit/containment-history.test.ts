@@ -54,6 +54,7 @@ describe('release reads what to undo from the undo each action declares', () => 
     expect(pending.map((p) => [p.action, p.undo.action])).toEqual([
       ['contain:restart-policy', 'release:restart-policy'],
       ['contain:limit', 'release:limit'],
+      ['contain:restrict-egress', 'release:restrict-egress'],
       ['contain:network-isolate', 'release:network-isolate'],
       ['contain:pause', 'release:unpause'],
     ]);

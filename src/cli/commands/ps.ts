@@ -16,6 +16,14 @@ export interface PsOptions extends GlobalOptions {
 /** A row of `cirt ps` (the app's inventory row). */
 export type PsRow = InventoryRow;
 
+/** What cirt holds the container with: quarantine and egress restriction, each with its case. */
+function containment(r: PsRow): string {
+  const parts: string[] = [];
+  if (r.quarantined) parts.push(`quarantined (case ${r.case ? clip(r.case, 60) : 'unknown'})`);
+  for (const c of r.egress) parts.push(`egress restricted (case ${clip(c, 60)})`);
+  return parts.join(', ');
+}
+
 /**
  * `cirt ps [--all] [--json] [--engines all|a,b]`. Every name comes from the engine (and maybe an
  * attacker): sanitised. With --engines, an engine that does not answer is named on stderr, the
@@ -58,7 +66,7 @@ export async function psCommand(o: PsOptions, io: CommandIO): Promise<number> {
     clip(r.image, 30),
     r.state,
     clip(r.networks.join(',') || '-', 40),
-    r.quarantined ? `quarantined (case ${r.case ? clip(r.case, 60) : 'unknown'})` : '',
+    containment(r),
   ]);
   const head = [
     ...(many ? ['ENGINE'] : []),

@@ -30,6 +30,7 @@ export async function listRows(runtime: ContainerRuntime): Promise<ContainerRow[
       ports: c.ports,
       command: c.command,
       ...(p?.quarantined ? { quarantinedBy: p.case ?? 'unknown case' } : {}),
+      ...(p?.egress.length ? { egressBy: p.egress } : {}),
     };
   });
 }

@@ -55,9 +55,9 @@ function Facts({ c, width }: { c: ContainerRow; width: number }) {
         : line('networks', '(none)')}
       {line('ports', c.ports.join(', ') || '-')}
       {line('command', c.command)}
-      {c.quarantinedBy
-        ? line('QUARANTINE', `by case ${c.quarantinedBy}`, t.warn)
-        : line('contained', 'no')}
+      {c.quarantinedBy ? line('QUARANTINE', `by case ${c.quarantinedBy}`, t.warn) : null}
+      {c.egressBy?.map((k, i) => line(i ? '' : 'EGRESS', `restricted (case ${k})`, t.warn))}
+      {!c.quarantinedBy && !c.egressBy?.length ? line('contained', 'no') : null}
     </Box>
   );
 }
@@ -118,8 +118,9 @@ export const ContainersScreen = memo(function ContainersScreen({
             const sel = top + i === selected;
             // Names are clipped in the middle (their distinguishing end stays); the quarantine mark
             // must survive a long name, so the name is clipped to leave room for it.
-            const name = r.quarantinedBy
-              ? `${clipMiddle(r.name, nameW - 4)} [Q]`
+            const mark = r.quarantinedBy ? ' [Q]' : r.egressBy?.length ? ' [E]' : '';
+            const name = mark
+              ? `${clipMiddle(r.name, nameW - 4)}${mark}`
               : clipMiddle(r.name, nameW);
             const text = columns(
               name,
@@ -133,7 +134,7 @@ export const ContainersScreen = memo(function ContainersScreen({
                 key={r.id}
                 inverse={sel}
                 wrap="truncate-end"
-                color={r.quarantinedBy ? t.warn : undefined}
+                color={r.quarantinedBy || r.egressBy?.length ? t.warn : undefined}
               >
                 {sel ? '›' : ' '}
                 {STATE_MARK[r.state] ?? '?'}
