@@ -42,16 +42,18 @@ export interface SealFacts {
   encryptedTo?: string[];
   /** Sealed by the last step of a run, which is still going: its status is not a gap. */
   duringRun?: boolean;
+  /** The step sealing (a run's), absent for `cirt seal`. */
+  step?: string;
 }
 
 /**
  * Renders the case's report files from what the seal knows, and counts its gaps. Passed in by
  * whoever seals (src/report/ provides it), so evidence never depends on the report.
  */
-export type ReportHook = (facts: SealFacts) => {
+export type ReportHook = (facts: SealFacts) => Promise<{
   files: { rel: string; text: string; mediaType: string }[];
   gaps: number;
-};
+}>;
 
 /** What a seal writes last; removed again when sealing fails before the folder is frozen. */
 const SEAL_FILES = ['SHA256SUMS', 'SHA256SUMS.sig', 'pub.pem', TSR_FILE];
@@ -171,9 +173,10 @@ export async function sealCase(o: SealOptions): Promise<SealResult> {
     ...(store.tsaUrl ? { tsa: store.tsaUrl } : {}),
     ...(encryptedTo.length ? { encryptedTo } : {}),
     duringRun: Boolean(o.duringRun),
+    ...(o.step ? { step: o.step } : {}),
   };
   o.onProgress?.({ message: 'writing report.md and report.html' });
-  const rendered = o.report(facts);
+  const rendered = await o.report(facts);
   const reports: ManifestEntry[] = [];
   for (const f of rendered.files)
     reports.push(
