@@ -67,7 +67,7 @@ export function containment(records: readonly CustodyRecord[]): {
       : 'networks: not isolated by this case: still on its own networks',
   );
   const rp = inForce('contain:restart-policy');
-  if (rp) state.push(`restart policy: ${rp.message} (custody #${rp.seq})`);
+  if (rp) state.push(`${rp.message} (custody #${rp.seq})`);
   const lim = inForce('contain:limit');
   if (lim) state.push(`limits: ${lim.message} (custody #${lim.seq})`);
   return { measures, state };
