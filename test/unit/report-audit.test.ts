@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { checkCaseMeta } from '../../src/app/case-meta.js';
+import { responder } from '../../src/evidence/case-store.js';
 import type { CustodyRecord } from '../../src/evidence/custody.js';
 import { keyFingerprint } from '../../src/evidence/sign.js';
 import { parseTrustedKeys } from '../../src/evidence/trusted-keys.js';
@@ -214,6 +215,17 @@ describe('trusted keys, timestamps, case metadata', () => {
     expect(checkTimestamp(Buffer.from('30053003020102', 'hex'), Buffer.from('x')).problems).toEqual(
       ['is a refusal (status 2), not a timestamp'],
     );
+  });
+
+  test('the examiner defaults to the user behind sudo', () => {
+    const before = process.env.SUDO_USER;
+    process.env.SUDO_USER = 'alice';
+    try {
+      expect(responder()).toBe(`alice@${os.hostname()}`);
+    } finally {
+      if (before === undefined) delete process.env.SUDO_USER;
+      else process.env.SUDO_USER = before;
+    }
   });
 
   test('case metadata is bounded and printable; notes may span lines', () => {
