@@ -238,3 +238,24 @@ describe('trusted keys, timestamps, case metadata', () => {
     expect(() => checkCaseMeta({ title: 'x'.repeat(201) })).toThrow(/longer than 200/);
   });
 });
+
+describe('seal options from the config file', () => {
+  test('tsa and encryptTo in $XDG_CONFIG_HOME/cirt/config.yaml; a bad TSA URL is a usage error', async () => {
+    const { planSeal } = await import('../../src/app/seal-options.js');
+    const xdg = fs.mkdtempSync(path.join(os.tmpdir(), 'cirt-cfg-'));
+    fs.mkdirSync(path.join(xdg, 'cirt'));
+    fs.writeFileSync(path.join(xdg, 'cirt', 'config.yaml'), 'tsa: http://127.0.0.1:1/tsa\n');
+    const env = { cwd: xdg, env: { XDG_CONFIG_HOME: xdg, HOME: xdg } };
+    expect(planSeal({}, env)).toMatchObject({
+      tsaUrl: 'http://127.0.0.1:1/tsa',
+      encryptTo: [],
+      signKeyKept: false,
+    });
+    expect(planSeal({ tsa: 'http://other/' }, env).tsaUrl).toBe('http://other/');
+    expect(() => planSeal({ tsa: 'ftp://x' }, env)).toThrow(/is not an http\(s\) URL/);
+    expect(() => planSeal({ encryptTo: ['/nonexistent.pem'] }, env)).toThrow(
+      /is not a readable X\.509 certificate/,
+    );
+    fs.rmSync(xdg, { recursive: true, force: true });
+  });
+});
