@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Makes sure a Docker engine answers on /var/run/docker.sock (installs Debian's docker.io,
-# busybox-static for the lab images, sleuthkit for mactime, tmux for the TUI test), then the extra
-# engines multi-engine tests use (scripts/extra-engines.sh; CIRT_EXTRA_ENGINES=0 skips them).
+# busybox-static for the lab images, sleuthkit for mactime, tmux for the TUI test, chromium for the
+# report's browser test, openssl for timestamps and encryption, nftables/iptables/conntrack for
+# contain:restrict-egress), then the extra engines multi-engine tests use (scripts/extra-engines.sh;
+# CIRT_EXTRA_ENGINES=0 skips them).
 set -euo pipefail
 SOCK=/var/run/docker.sock
 ping_engine() { curl -sf --max-time 3 --unix-socket "$SOCK" http://localhost/_ping >/dev/null 2>&1; }
@@ -18,6 +20,7 @@ command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v nft >/dev/null 2>&1 || need+=(nftables)
 command -v iptables >/dev/null 2>&1 || need+=(iptables)
 command -v conntrack >/dev/null 2>&1 || need+=(conntrack)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup-engine: installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -43,12 +43,14 @@ export const evidenceSeal = defineAction({
     });
     return {
       status: 'ok',
-      summary: `sealed ${r.files} files, signed with ${r.keySource === 'generated' ? 'a key made for this case' : 'the given key'} (fingerprint ${r.fingerprint.slice(0, 16)}…); bundle ${r.bundle.path} (${humanBytes(r.bundle.bytes)})${r.gaps ? `; ${r.gaps} gap(s) listed in the report` : ''}`,
+      summary: `sealed ${r.files} files, signed with ${r.keySource === 'generated' ? 'a key made for this case' : r.keySource === 'kept' ? 'your kept key' : 'the given key'} (fingerprint sha256 ${r.fingerprint}); ${r.timestamp ? `timestamped by ${r.timestamp.tsa} at ${r.timestamp.genTime}` : 'no trusted timestamp (host clock)'}; bundle ${r.bundle.path} (${humanBytes(r.bundle.bytes)})${r.encrypted ? `, encrypted copy ${r.encrypted.path}` : ''}${r.gaps ? `; ${r.gaps} gap(s) listed in the report` : ''}`,
       details: {
         files: r.files,
         publicKeySha256: r.fingerprint,
         key: r.keySource,
         bundle: r.bundle,
+        ...(r.timestamp ? { timestamp: r.timestamp } : {}),
+        ...(r.encrypted ? { encrypted: r.encrypted } : {}),
         unlisted: r.unlisted,
         gaps: r.gaps,
       },

@@ -1,10 +1,8 @@
 import os from 'node:os';
-import path from 'node:path';
 import { registry } from '../actions/index.js';
 import { claimRun } from '../containment/run-claim.js';
 import { UserError } from '../errors.js';
 import { CASE_ID, CaseStore, actor as custodyActor, responder } from '../evidence/case-store.js';
-import { loadSigningKey } from '../evidence/sign.js';
 import type { CaseInfo } from '../evidence/types.js';
 import { writeErrno } from '../evidence/write-errors.js';
 import { checkCapabilities } from '../playbook/capabilities.js';
@@ -17,7 +15,9 @@ import { toolVersion } from '../util/pkg.js';
 import { safeText } from '../util/sanitize.js';
 import { loadAlert, ONE_ALERT_NOTE, type LoadedAlert } from './alert.js';
 import { resolveAlertTarget } from './alert-target.js';
+import { applyCaseMeta, checkCaseMeta, META_FIELDS, type CaseMeta } from './case-meta.js';
 import { casesDirOf, connect, type AppEnv } from './env.js';
+import { applySealPlan, planSeal } from './seal-options.js';
 
 export interface StartRunOptions {
   /** A playbook name (./playbooks, then the shipped ones) or a path. */
@@ -29,6 +29,12 @@ export interface StartRunOptions {
   caseId?: string;
   title?: string;
   ticket?: string;
+  /** Case number, evidence number, examiner, description, notes (title/ticket above win). */
+  meta?: CaseMeta;
+  /** --tsa URL: timestamp SHA256SUMS at sealing (RFC 3161). */
+  tsa?: string;
+  /** --encrypt-to: X.509 certificates the bundle is encrypted to. */
+  encryptTo?: string[];
   /** Pre-approves every `confirm` step (scripts). */
   yes?: boolean;
   dryRun?: boolean;
@@ -64,9 +70,13 @@ export async function startRun(o: StartRunOptions, env: AppEnv): Promise<RunSumm
     throw new UserError('No container given', {
       hint: 'Use --target <name|id>, or --alert <falco.json> naming one.',
     });
-  // A bad --sign-key is a usage error found before anything is touched, not a failed seal at the end.
-  const signKey = o.signKey ? path.resolve(env.cwd, o.signKey) : undefined;
-  if (signKey) loadSigningKey(signKey);
+  // A bad --sign-key, --tsa or --encrypt-to is a usage error found before anything is touched, not a failed seal at the end.
+  const sealPlan = planSeal({ signKey: o.signKey, tsa: o.tsa, encryptTo: o.encryptTo }, env);
+  const meta = checkCaseMeta({
+    ...o.meta,
+    ...(o.title !== undefined ? { title: o.title } : {}),
+    ...(o.ticket !== undefined ? { ticket: o.ticket } : {}),
+  });
   // A step that needs approval nobody can give would stop the run halfway, with the container
   // already changed: refuse before touching anything instead.
   const asking = playbook.steps.filter((s) => s.confirm);
@@ -117,9 +127,9 @@ export async function startRun(o: StartRunOptions, env: AppEnv): Promise<RunSumm
   });
   try {
     const caseId = claim.caseId;
-    const title = o.title ?? (alert ? `Falco: ${alert.alert.rule}` : undefined);
-    const { store } = await CaseStore.openOrCreate(casesDir, caseId, () =>
-      newCaseInfo(caseId, target, runtime.info, { ...o, title }),
+    const title = meta.title ?? (alert ? `Falco: ${alert.alert.rule}` : undefined);
+    const { store, created } = await CaseStore.openOrCreate(casesDir, caseId, () =>
+      newCaseInfo(caseId, target, runtime.info, { ...meta, title }),
     );
     if (store.sealed) {
       throw new UserError(`Case ${caseId} is already sealed`, {
@@ -144,7 +154,8 @@ export async function startRun(o: StartRunOptions, env: AppEnv): Promise<RunSumm
         details: { lock: t.lock, holder: t.holder },
       });
     }
-    if (signKey) store.signKeyPath = signKey;
+    applySealPlan(store, sealPlan);
+    await applyCaseMeta(store, meta, actor, `cirt run ${playbook.name}`, created);
     // A full disk must not keep the run from containing the container: the alert is then only noted.
     if (alert) {
       await recordAlert(store, alert, actor).catch((err: unknown) => {
@@ -180,18 +191,13 @@ export function defaultCaseId(target: Target, at = new Date()): string {
   return `${stamp}-${name}`;
 }
 
-function newCaseInfo(
-  id: string,
-  target: Target,
-  engine: RuntimeInfo,
-  o: StartRunOptions,
-): CaseInfo {
+function newCaseInfo(id: string, target: Target, engine: RuntimeInfo, m: CaseMeta): CaseInfo {
+  const given = Object.fromEntries(META_FIELDS.map((k) => [k, m[k]]).filter(([, v]) => v));
   return {
     schema: 'cirt.case/1',
     id,
-    ...(o.title ? { title: o.title } : {}),
-    ...(o.ticket ? { ticket: o.ticket } : {}),
-    responder: responder(),
+    ...given,
+    responder: m.responder ?? responder(),
     host: os.hostname(),
     engine: {
       name: engine.name ?? 'default',

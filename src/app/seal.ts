@@ -5,7 +5,9 @@ import type { Bundle } from '../evidence/archive.js';
 import { lockCase } from '../evidence/case-lock.js';
 import { actor, CASE_ID, CaseStore } from '../evidence/case-store.js';
 import { archiveSealed, sealCase, type SealResult } from '../evidence/seal.js';
-import { loadSigningKey } from '../evidence/sign.js';
+import { encryptSealedBundle } from '../evidence/seal-encrypt.js';
+import { applyCaseMeta, checkCaseMeta, type CaseMeta } from './case-meta.js';
+import { applySealPlan, planSeal, type SealPlan } from './seal-options.js';
 import { sealReport } from '../report/seal-report.js';
 import { safeText } from '../util/sanitize.js';
 import { casesDirOf, type AppEnv } from './env.js';
@@ -20,7 +22,7 @@ export type SealOutcome =
  * whose archiving failed. Needs no runtime.
  */
 export async function sealById(
-  o: { caseId: string; signKey?: string },
+  o: { caseId: string; signKey?: string; tsa?: string; encryptTo?: string[]; meta?: CaseMeta },
   env: AppEnv,
 ): Promise<SealOutcome> {
   if (!CASE_ID.test(o.caseId))
@@ -33,19 +35,20 @@ export async function sealById(
     throw new UserError(`No case ${o.caseId} in ${casesDir}`, {
       hint: 'Check --cases-dir (or CIRT_CASES_DIR) and the case id.',
     });
-  const signKey = o.signKey ? path.resolve(env.cwd, o.signKey) : undefined;
-  if (signKey) loadSigningKey(signKey);
+  const plan = planSeal({ signKey: o.signKey, tsa: o.tsa, encryptTo: o.encryptTo }, env);
+  const meta = checkCaseMeta(o.meta ?? {});
   // One writer at a time: two seals (or a seal beside a run) would write two chains into one custody.jsonl.
   const lock = lockCase(casesDir, o.caseId, 'cirt seal');
   try {
-    return await sealLocked(root, signKey);
+    return await sealLocked(root, plan, meta);
   } finally {
     lock.release();
   }
 }
 
-async function sealLocked(root: string, signKey: string | undefined): Promise<SealOutcome> {
+async function sealLocked(root: string, plan: SealPlan, meta: CaseMeta): Promise<SealOutcome> {
   const store = await CaseStore.open(root);
+  applySealPlan(store, plan);
   const base = { caseId: store.id, caseDir: root };
   // A seal that stopped before signing left case.json saying "sealed": that case is sealed now.
   const reopened = await store.reopenUnsignedSeal(actor());
@@ -63,10 +66,12 @@ async function sealLocked(root: string, signKey: string | undefined): Promise<Se
         },
       );
     }
-    return { status: 'archived', ...base, bundle: await archiveSealed(store) };
+    const archived = await archiveSealed(store);
+    await encryptSealedBundle(store, archived);
+    return { status: 'archived', ...base, bundle: archived };
   }
 
-  if (signKey) store.signKeyPath = signKey;
+  await applyCaseMeta(store, meta, actor(), 'cirt seal');
   const result = await sealCase({
     store,
     actor: actor(),

@@ -1,7 +1,9 @@
+import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { loadPublicKeyFile } from '../evidence/sign.js';
+import { loadTrustedKeys } from '../evidence/trusted-keys.js';
 import { readBundle, readFolder } from '../evidence/verify-read.js';
 import { checkCase, type VerifyReport } from '../evidence/verify.js';
 import { safeText } from '../util/sanitize.js';
@@ -25,10 +27,18 @@ function readBundleSum(file: string): string | null {
 export async function verifyInput(o: {
   input: string;
   pubkey?: string;
+  /** A file of the signers' public keys (`cirt keys export` output, appended). */
+  trustedKeys?: string;
+  /** CA certificates (PEM) the RFC 3161 timestamp must chain to. */
+  tsaCa?: string;
   cwd: string;
 }): Promise<{ report: VerifyReport; seconds: number }> {
   const input = path.resolve(o.cwd, o.input);
   const expectedKey = o.pubkey ? loadPublicKeyFile(path.resolve(o.cwd, o.pubkey)) : undefined;
+  const trustedKeys = o.trustedKeys
+    ? loadTrustedKeys(path.resolve(o.cwd, o.trustedKeys))
+    : undefined;
+  const tsaCas = o.tsaCa ? loadCertificates(path.resolve(o.cwd, o.tsaCa)) : undefined;
   let st: fs.Stats;
   try {
     st = fs.statSync(input);
@@ -54,8 +64,34 @@ export async function verifyInput(o: {
   }
   const report = checkCase(obs, {
     expectedKey,
+    trustedKeys,
+    tsaCas,
     bundleSumText: obs.bundle ? readBundleSum(input) : undefined,
     bundleName: path.basename(input),
   });
   return { report, seconds: (Date.now() - started) / 1000 };
+}
+
+/** Every PEM certificate in a file (`--tsa-ca`). */
+function loadCertificates(file: string): X509Certificate[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UserError(`Cannot read ${safeText(file)}: ${(err as Error).message}`, {
+      hint: 'Pass the time-stamping authority’s CA certificate (PEM).',
+    });
+  }
+  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  try {
+    if (!blocks.length) throw new Error('no PEM certificate in it');
+    return blocks.map((b) => new X509Certificate(b));
+  } catch (err) {
+    throw new UserError(
+      `${safeText(file)} is not a PEM certificate file: ${(err as Error).message}`,
+      {
+        hint: 'Pass the time-stamping authority’s CA certificate (PEM).',
+      },
+    );
+  }
 }

@@ -1,6 +1,10 @@
 import { Option, type Command } from 'commander';
 import { toolVersion } from '../util/pkg.js';
+import type { CaseMeta } from '../app/case-meta.js';
+import { UserError } from '../errors.js';
+import { safeText } from '../util/sanitize.js';
 import { actionsCommand } from './commands/actions.js';
+import { keysCommand } from './commands/keys.js';
 import { findingsCommand } from './commands/findings.js';
 import { psCommand } from './commands/ps.js';
 import { releaseCommand } from './commands/release.js';
@@ -11,6 +15,22 @@ import { validateCommand } from './commands/validate.js';
 import { verifyCommand } from './commands/verify.js';
 import type { CommandIO, GlobalOptions } from './io.js';
 import { addTuiCommand, rootCommand } from './tui-program.js';
+
+interface MetaFlags {
+  caseNumber?: string;
+  evidenceNumber?: string;
+  responder?: string;
+  description?: string;
+  notes?: string;
+}
+
+const metaOf = (o: MetaFlags): CaseMeta => ({
+  caseNumber: o.caseNumber,
+  evidenceNumber: o.evidenceNumber,
+  responder: o.responder,
+  description: o.description,
+  notes: o.notes,
+});
 
 /** Result of one CLI invocation: the exit code. */
 export type Exit = number;
@@ -42,7 +62,17 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .option('-y, --yes', 'approve every step that asks for confirmation (scripts)')
     .option('--dry-run', 'print the plan and touch nothing')
     .option('--json', 'print NDJSON events instead of text')
-    .option('--sign-key <pem>', 'Ed25519 private key (PEM) to sign the seal with')
+    .option(
+      '--sign-key <pem>',
+      'Ed25519 private key (PEM) to sign the seal with (default: the key of `cirt keys init`, else one made for the case)',
+    )
+    .option('--case-number <n>', 'case number recorded in case.json, the report and custody')
+    .option('--evidence-number <n>', 'evidence (item) number recorded with the case')
+    .option('--responder <name>', 'the examiner (default: SUDO_USER@host, else user@host)')
+    .option('--description <text>', 'what the case is about')
+    .option('--notes <text>', "the examiner's notes")
+    .option('--tsa <url>', 'timestamp SHA256SUMS at sealing with this RFC 3161 authority')
+    .option('--encrypt-to <cert...>', 'also encrypt the bundle to these X.509 certificates (CMS)')
     .action(
       async (
         playbook: string,
@@ -56,7 +86,9 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
           dryRun?: boolean;
           json?: boolean;
           signKey?: string;
-        },
+          tsa?: string;
+          encryptTo?: string[];
+        } & MetaFlags,
       ) => {
         const r = await runCommand(
           {
@@ -71,6 +103,9 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
             dryRun: o.dryRun,
             json: o.json,
             signKey: o.signKey,
+            meta: metaOf(o),
+            tsa: o.tsa,
+            encryptTo: o.encryptTo,
             signal: state.signal,
           },
           io,
@@ -191,13 +226,38 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
       '--sign-key <pem>',
       'Ed25519 private key (PEM) to sign with (default: a key made for the case, private half discarded)',
     )
+    .option('--tsa <url>', 'timestamp SHA256SUMS with this RFC 3161 authority')
+    .option('--encrypt-to <cert...>', 'also encrypt the bundle to these X.509 certificates (CMS)')
+    .option('--case-number <n>', 'set the case number before sealing')
+    .option('--evidence-number <n>', 'set the evidence number before sealing')
+    .option('--responder <name>', 'set the examiner before sealing')
+    .option('--description <text>', 'set the description before sealing')
+    .option('--notes <text>', "set the examiner's notes before sealing")
     .option('--json', 'print the result as one JSON object')
-    .action(async (o: { case: string; signKey?: string; json?: boolean }) => {
-      state.code = await sealCommand(
-        { ...globals(), caseId: o.case, signKey: o.signKey, json: o.json },
-        io,
-      );
-    });
+    .action(
+      async (
+        o: {
+          case: string;
+          signKey?: string;
+          json?: boolean;
+          tsa?: string;
+          encryptTo?: string[];
+        } & MetaFlags,
+      ) => {
+        state.code = await sealCommand(
+          {
+            ...globals(),
+            caseId: o.case,
+            signKey: o.signKey,
+            tsa: o.tsa,
+            encryptTo: o.encryptTo,
+            meta: metaOf(o),
+            json: o.json,
+          },
+          io,
+        );
+      },
+    );
 
   program
     .command('verify')
@@ -206,9 +266,35 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     )
     .argument('<bundle-or-case>', 'cases/<id>.tar.gz or a case folder')
     .option('--pubkey <pem>', 'also require the signature to be made by this Ed25519 key')
+    .option(
+      '--trusted-keys <file>',
+      'the signers you trust (PEM public keys, e.g. `cirt keys export` output appended): say which one signed',
+    )
+    .option('--tsa-ca <pem>', 'CA certificate(s) the RFC 3161 timestamp must chain to')
     .option('--json', 'print the result as one JSON object')
-    .action(async (input: string, o: { pubkey?: string; json?: boolean }) => {
-      state.code = (await verifyCommand({ input, pubkey: o.pubkey, json: o.json }, io)).exitCode;
+    .action(
+      async (
+        input: string,
+        o: { pubkey?: string; trustedKeys?: string; tsaCa?: string; json?: boolean },
+      ) => {
+        state.code = (await verifyCommand({ input, ...o }, io)).exitCode;
+      },
+    );
+
+  program
+    .command('keys')
+    .description(
+      'your signing keys under ~/.config/cirt/keys: init makes one (used for every seal), list shows them, export prints a public key (PEM)',
+    )
+    .argument('<verb>', 'init | list | export')
+    .option('--name <name>', 'key name', 'responder')
+    .option('--json', 'machine-readable output')
+    .action(async (verb: string, o: { name: string; json?: boolean }) => {
+      if (verb !== 'init' && verb !== 'list' && verb !== 'export')
+        throw new UserError(`Unknown keys verb "${safeText(verb)}"`, {
+          hint: 'Use `cirt keys init`, `cirt keys list` or `cirt keys export`.',
+        });
+      state.code = await keysCommand(verb, o, io);
     });
 
   addTuiCommand(program, io, state);

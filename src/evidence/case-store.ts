@@ -51,6 +51,12 @@ export class CaseStore {
   bundle?: { path: string; sha256: string };
   /** `--sign-key`: a PEM private key to sign the seal with (otherwise one is made per case). */
   signKeyPath?: string;
+  /** The signing key is the responder's kept key (`cirt keys init`), not one given for this seal. */
+  signKeyKept?: boolean;
+  /** `--tsa`: the RFC 3161 authority that timestamps SHA256SUMS at sealing. */
+  tsaUrl?: string;
+  /** `--encrypt-to`: X.509 certificate files the bundle is encrypted to after archiving. */
+  encryptTo?: string[];
   /** sha256 and size of case.json / manifest.json as last written by this store (hashed while writing, for SHA256SUMS). */
   readonly written = new Map<string, { sha256: string; bytes: number }>();
   /** Every write the disk refused, in order: a step during which one happened has failed, whatever it returns. */
@@ -390,13 +396,15 @@ export function actor(): string {
   return `${responder()} (cirt ${toolVersion()})`;
 }
 
-/** user@host of whoever runs cirt. */
+/** user@host of whoever runs cirt (the user behind sudo when there is one). */
 export function responder(): string {
-  let user = 'unknown';
-  try {
-    user = os.userInfo().username;
-  } catch {
-    user = process.env.USER ?? 'unknown';
+  let user = process.env.SUDO_USER || 'unknown';
+  if (!process.env.SUDO_USER) {
+    try {
+      user = os.userInfo().username;
+    } catch {
+      user = process.env.USER ?? 'unknown';
+    }
   }
   return `${user}@${os.hostname()}`;
 }

@@ -13,7 +13,9 @@ import { POST_SEAL_FILE } from './post-seal-custody.js';
 import type { ChainProblem, CustodyRecord } from './custody.js';
 import { BOOKKEEPING, formatSums, UNSUMMED, type SumEntry } from './sha256sums.js';
 import { generateSigningKey, keyFingerprint, loadSigningKey, publicPem, signData } from './sign.js';
-import type { CaseInfo, ManifestEntry } from './types.js';
+import type { CaseInfo, KeySource, ManifestEntry } from './types.js';
+import { timestampSums, TSR_FILE } from './seal-timestamp.js';
+import { certFingerprint, encryptSealedBundle, type EncryptedBundle } from './seal-encrypt.js';
 import { describeWriteError } from './write-errors.js';
 
 /** A file found in the case folder at sealing that no step recorded (hashed at seal time). */
@@ -33,22 +35,28 @@ export interface SealFacts {
   artifacts: readonly ManifestEntry[];
   unlisted: UnlistedFile[];
   sealedAt: string;
-  key: { source: 'provided' | 'generated'; fingerprint: string };
+  key: { source: KeySource; fingerprint: string };
+  /** The RFC 3161 authority SHA256SUMS will be timestamped by (absent: times are the host's clock). */
+  tsa?: string;
+  /** Fingerprints of the X.509 certificates the bundle will be encrypted to. */
+  encryptedTo?: string[];
   /** Sealed by the last step of a run, which is still going: its status is not a gap. */
   duringRun?: boolean;
+  /** The step sealing (a run's), absent for `cirt seal`. */
+  step?: string;
 }
 
 /**
  * Renders the case's report files from what the seal knows, and counts its gaps. Passed in by
  * whoever seals (src/report/ provides it), so evidence never depends on the report.
  */
-export type ReportHook = (facts: SealFacts) => {
+export type ReportHook = (facts: SealFacts) => Promise<{
   files: { rel: string; text: string; mediaType: string }[];
   gaps: number;
-};
+}>;
 
 /** What a seal writes last; removed again when sealing fails before the folder is frozen. */
-const SEAL_FILES = ['SHA256SUMS', 'SHA256SUMS.sig', 'pub.pem'];
+const SEAL_FILES = ['SHA256SUMS', 'SHA256SUMS.sig', 'pub.pem', TSR_FILE];
 
 export interface SealOptions {
   store: CaseStore;
@@ -73,8 +81,12 @@ export interface SealOptions {
 export interface SealResult {
   files: number;
   fingerprint: string;
-  keySource: 'provided' | 'generated';
+  keySource: KeySource;
   bundle: Bundle;
+  /** The timestamp the TSA gave SHA256SUMS (genTime), when --tsa was used. */
+  timestamp?: { tsa: string; genTime: string };
+  /** The bundle encrypted to --encrypt-to's certificates, when it was. */
+  encrypted?: EncryptedBundle;
   unlisted: number;
   gaps: number;
 }
@@ -133,7 +145,12 @@ export async function sealCase(o: SealOptions): Promise<SealResult> {
       hint: 'A sealed case never changes; `cirt verify` checks it.',
     });
   // The key first: a bad --sign-key must fail before anything is written.
-  const keySource = store.signKeyPath ? 'provided' : 'generated';
+  const keySource: KeySource = store.signKeyPath
+    ? store.signKeyKept
+      ? 'kept'
+      : 'provided'
+    : 'generated';
+  const encryptedTo = (store.encryptTo ?? []).map(certFingerprint);
   const key: KeyObject = store.signKeyPath
     ? loadSigningKey(store.signKeyPath)
     : generateSigningKey();
@@ -153,10 +170,13 @@ export async function sealCase(o: SealOptions): Promise<SealResult> {
     unlisted,
     sealedAt,
     key: { source: keySource, fingerprint },
+    ...(store.tsaUrl ? { tsa: store.tsaUrl } : {}),
+    ...(encryptedTo.length ? { encryptedTo } : {}),
     duringRun: Boolean(o.duringRun),
+    ...(o.step ? { step: o.step } : {}),
   };
   o.onProgress?.({ message: 'writing report.md and report.html' });
-  const rendered = o.report(facts);
+  const rendered = await o.report(facts);
   const reports: ManifestEntry[] = [];
   for (const f of rendered.files)
     reports.push(
@@ -175,10 +195,18 @@ export async function sealCase(o: SealOptions): Promise<SealResult> {
 
   const before: CaseInfo = store.caseInfo;
   let files = 0;
+  let timestamp: SealResult['timestamp'];
   await store.updateInfo({
     status: 'sealed',
     finishedAt: store.caseInfo.finishedAt ?? sealedAt,
-    seal: { at: sealedAt, by: o.actor, key: keySource, publicKeySha256: fingerprint },
+    seal: {
+      at: sealedAt,
+      by: o.actor,
+      key: keySource,
+      publicKeySha256: fingerprint,
+      ...(store.tsaUrl ? { tsa: store.tsaUrl } : {}),
+      ...(encryptedTo.length ? { encryptedTo } : {}),
+    },
   });
   try {
     await signAndFreeze();
@@ -207,7 +235,17 @@ export async function sealCase(o: SealOptions): Promise<SealResult> {
 
   o.onProgress?.({ message: `archiving the sealed case into ${path.basename(store.root)}.tar.gz` });
   const bundle = await archiveSealed(store, o);
-  return { files, fingerprint, keySource, bundle, unlisted: unlisted.length, gaps: rendered.gaps };
+  const encrypted = await encryptSealedBundle(store, bundle, o);
+  return {
+    files,
+    fingerprint,
+    keySource,
+    bundle,
+    unlisted: unlisted.length,
+    gaps: rendered.gaps,
+    ...(timestamp ? { timestamp } : {}),
+    ...(encrypted ? { encrypted } : {}),
+  };
 
   async function signAndFreeze(): Promise<void> {
     const target = { id: store.caseInfo.target.id, name: store.caseInfo.target.name };
@@ -223,6 +261,8 @@ export async function sealCase(o: SealOptions): Promise<SealResult> {
         via: o.via,
         key: keySource,
         publicKeySha256: fingerprint,
+        ...(store.tsaUrl ? { tsa: store.tsaUrl } : {}),
+        ...(encryptedTo.length ? { encryptedTo } : {}),
         artifacts: store.artifacts.length,
         unlisted: unlisted.map((u) => u.path),
         gaps: rendered.gaps,
@@ -270,6 +310,8 @@ export async function sealCase(o: SealOptions): Promise<SealResult> {
     write('SHA256SUMS', text);
     write('SHA256SUMS.sig', signData(text, key));
     write('pub.pem', Buffer.from(publicPem(key)));
+    // After SHA256SUMS is final: the authority's token binds its hash to a time the host cannot set.
+    if (store.tsaUrl) timestamp = await timestampSums(store.root, store.tsaUrl, text, o.onProgress);
     store.markSealed();
     files = list.length;
   }

@@ -13,7 +13,8 @@ export interface SumEntry {
 /** Files the case store writes itself (hashed as written): in SHA256SUMS, not in the manifest's artifact list. */
 export const BOOKKEEPING = ['case.json', 'custody.jsonl', 'manifest.json'] as const;
 
-export const UNSUMMED = new Set(['SHA256SUMS', 'SHA256SUMS.sig', 'pub.pem']);
+/** SHA256SUMS.tsr: the RFC 3161 timestamp over SHA256SUMS (only with --tsa). */
+export const UNSUMMED = new Set(['SHA256SUMS', 'SHA256SUMS.sig', 'pub.pem', 'SHA256SUMS.tsr']);
 
 /** One line (with its newline). */
 export function formatSumLine(sha256: string, name: string): string {

@@ -48,6 +48,12 @@ export interface CaseInfo {
   id: string;
   title?: string;
   ticket?: string;
+  /** Case metadata an auditor expects (NIST SP 800-61r2 §3.2.2): set with --case-number etc. */
+  caseNumber?: string;
+  evidenceNumber?: string;
+  description?: string;
+  notes?: string;
+  /** The examiner: --responder, else SUDO_USER@host, else user@host. */
   responder: string;
   host: string;
   /** `name`: the engine as the user picked it (docker context, cirt's config, `default`); absent in cases made before engines had names. */
@@ -63,5 +69,18 @@ export interface CaseInfo {
   /** Limitations: facts about the evidence outside the steps' control (e.g. the engine kept only its last 256 events). */
   limitations?: { step: string; reason: string }[];
   /** Set by evidence:seal: when, by whom, and the fingerprint (sha256 of the SPKI DER) of the signing key. */
-  seal?: { at: string; by: string; key: 'provided' | 'generated'; publicKeySha256: string };
+  seal?: {
+    at: string;
+    by: string;
+    /** `kept`: the responder's key from `cirt keys init`; `provided`: --sign-key; `generated`: made for the case. */
+    key: KeySource;
+    publicKeySha256: string;
+    /** The RFC 3161 authority asked to timestamp SHA256SUMS (its token: SHA256SUMS.tsr). */
+    tsa?: string;
+    /** Fingerprints (sha256 of the DER) of the X.509 certificates the bundle is encrypted to. */
+    encryptedTo?: string[];
+  };
 }
+
+/** Where the seal's signing key came from. */
+export type KeySource = 'provided' | 'generated' | 'kept';

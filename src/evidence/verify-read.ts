@@ -27,6 +27,7 @@ export interface Observed {
 export const CONTROL_FILES: Record<string, number> = {
   SHA256SUMS: 256 << 20,
   'SHA256SUMS.sig': 4096,
+  'SHA256SUMS.tsr': 256 * 1024,
   'pub.pem': 16384,
   'manifest.json': 512 << 20,
   'case.json': 16 << 20,

@@ -3,11 +3,15 @@ import { checkChain, type CustodyRecord } from './custody.js';
 import { POST_SEAL_FILE } from './post-seal-custody.js';
 import { BOOKKEEPING, parseSums, UNSUMMED } from './sha256sums.js';
 import { keyFingerprint, verifyData } from './sign.js';
+import type { TrustedKey } from './trusted-keys.js';
+import { checkTimestamp, type TimestampCheck } from './timestamp-check.js';
+import type { X509Certificate } from 'node:crypto';
 import type { Observed } from './verify-read.js';
 import type { CaseInfo } from './types.js';
 import { clip, safeText } from '../util/sanitize.js';
 
 const BOOKKEEPING_FILES = new Set<string>(BOOKKEEPING);
+const TSR_NAME = 'SHA256SUMS.tsr';
 
 /** One thing that does not hold, naming the file (and line) it is about. */
 export interface Problem {
@@ -28,7 +32,24 @@ export interface VerifyReport {
     custodyRecords: number;
     postSealRecords: number;
   };
-  signature: { valid: boolean; publicKeySha256: string | null; expectedKey: string | null };
+  signature: {
+    valid: boolean;
+    publicKeySha256: string | null;
+    /** The fingerprint of the one key given with --pubkey (null otherwise). */
+    expectedKey: string | null;
+    /**
+     * Who signed, as far as the auditor's keys tell: `trusted` names the known signer; `untrusted`:
+     * keys were given and pub.pem is none of them; `unchecked`: no key was given, so the signature
+     * shows only that SHA256SUMS and pub.pem agree, not who made them.
+     */
+    signer:
+      | { status: 'trusted'; name: string; fingerprint: string }
+      | { status: 'untrusted'; known: { name: string; fingerprint: string }[] }
+      | { status: 'unchecked' };
+  };
+  /** SHA256SUMS.tsr checked (null: the case has no trusted timestamp; its times are the host's). */
+  timestamp: TimestampCheck | null;
+
   bundleSum: { expected: string | null; actual: string } | null;
   problems: Problem[];
 }
@@ -84,7 +105,15 @@ function short(h: string): string {
  */
 export function checkCase(
   obs: Observed,
-  opts: { expectedKey?: KeyObject; bundleSumText?: string | null; bundleName?: string } = {},
+  opts: {
+    expectedKey?: KeyObject;
+    /** --trusted-keys / --pubkey: the signers the auditor knows. */
+    trustedKeys?: TrustedKey[];
+    /** --tsa-ca: the CA certificates a timestamp must chain to. */
+    tsaCas?: X509Certificate[];
+    bundleSumText?: string | null;
+    bundleName?: string;
+  } = {},
 ): VerifyReport {
   const problems: Problem[] = obs.odd.map((o) => ({ file: o.name, message: o.why }));
   const need = (name: string): Buffer | undefined => {
@@ -242,11 +271,27 @@ export function checkCase(
       });
   }
   const expected = opts.expectedKey ? keyFingerprint(opts.expectedKey) : null;
-  if (expected && publicKeySha256 && expected !== publicKeySha256)
-    problems.push({
-      file: 'pub.pem',
-      message: `is not the expected key (fingerprint ${short(publicKeySha256)}, expected ${short(expected)})`,
-    });
+  const trusted: TrustedKey[] = [
+    ...(opts.trustedKeys ?? []),
+    ...(opts.expectedKey
+      ? [{ name: 'the --pubkey key', fingerprint: expected!, key: opts.expectedKey }]
+      : []),
+  ];
+  let signer: VerifyReport['signature']['signer'] = { status: 'unchecked' };
+  if (trusted.length) {
+    const known = trusted.find((t) => t.fingerprint === publicKeySha256);
+    signer = known
+      ? { status: 'trusted', name: known.name, fingerprint: known.fingerprint }
+      : {
+          status: 'untrusted',
+          known: trusted.map((t) => ({ name: t.name, fingerprint: t.fingerprint })),
+        };
+    if (!known && publicKeySha256)
+      problems.push({
+        file: 'pub.pem',
+        message: `is not a trusted key: its fingerprint is ${publicKeySha256}, the trusted keys are ${trusted.map((t) => `${t.name} ${t.fingerprint}`).join(', ')}`,
+      });
+  }
   const claimed = [
     info?.seal?.publicKeySha256,
     (sealRec?.details as { publicKeySha256?: string } | undefined)?.publicKeySha256,
@@ -254,8 +299,22 @@ export function checkCase(
   if (publicKeySha256 && claimed.some((c) => c && c !== publicKeySha256))
     problems.push({
       file: 'pub.pem',
-      message: `is not the key the case was sealed with (case.json and custody name ${short(String(claimed.find(Boolean)))})`,
+      message: `is not the key the case was sealed with (its fingerprint is ${publicKeySha256}; case.json and custody name ${safeText(String(claimed.find(Boolean)))})`,
     });
+
+  // The trusted time.
+  const tsr = obs.texts.get(TSR_NAME);
+  let timestamp: TimestampCheck | null = null;
+  if (tsr) {
+    timestamp = checkTimestamp(tsr, sumsText, opts.tsaCas);
+    for (const m of timestamp.problems) problems.push({ file: TSR_NAME, message: m });
+  } else if (info?.seal?.tsa && !obs.odd.some((o) => o.name === TSR_NAME))
+    problems.push({
+      file: TSR_NAME,
+      message: `is missing: case.json says SHA256SUMS was timestamped by ${safeText(String(info.seal.tsa))}`,
+    });
+  if (opts.tsaCas?.length && !tsr)
+    problems.push({ file: TSR_NAME, message: 'is missing: --tsa-ca asks for a trusted timestamp' });
 
   // The bundle's own hash file.
   let bundleSum: VerifyReport['bundleSum'] = null;
@@ -285,7 +344,8 @@ export function checkCase(
       custodyRecords: chain.records.length,
       postSealRecords,
     },
-    signature: { valid, publicKeySha256, expectedKey: expected },
+    signature: { valid, publicKeySha256, expectedKey: expected, signer },
+    timestamp,
     bundleSum,
     problems,
   };

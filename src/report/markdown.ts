@@ -1,8 +1,8 @@
 import { isContainment } from '../runner/outcome.js';
-import { humanBytes } from '../util/format.js';
 import { clip } from '../util/sanitize.js';
 import type { FindingsDoc } from '../findings/types.js';
-import { renderFindingsMarkdown } from '../findings/render.js';
+import { skippedGaps, type ReportExtras } from './facts.js';
+import { renderReportMarkdown } from './markdown-body.js';
 import type { SealFacts, UnlistedFile } from '../evidence/seal.js';
 import type { CustodyRecord } from '../evidence/custody.js';
 import type { CaseInfo } from '../evidence/types.js';
@@ -13,6 +13,8 @@ export type { UnlistedFile };
 export interface ReportInput extends Omit<SealFacts, 'root'> {
   /** findings.json, when evidence:findings ran (src/report/findings-doc.ts reads it). */
   findings?: FindingsDoc;
+  /** Event times and credentials, read from the case folder (src/report/gather.ts). */
+  extras?: ReportExtras;
 }
 
 /** One thing the case lacks, for the "incomplete" section. */
@@ -109,6 +111,7 @@ export function gaps(r: ReportInput): Gap[] {
   for (const u of r.unlisted) out.push({ what: u.path, why: u.why });
   for (const p of r.chainProblems)
     out.push({ what: `custody.jsonl line ${p.line}`, why: p.message });
+  out.push(...skippedGaps(r));
   if ((r.info.status === 'running' && !r.duringRun) || r.info.status === 'open') {
     out.push({
       what: 'the run',
@@ -126,82 +129,53 @@ export function mdText(s: unknown, max = 400): string {
 }
 
 /** How an auditor checks the bundle with stock tools. */
-export function verifySteps(caseId: string): string[] {
+export function verifySteps(caseId: string, tsa = false): string[] {
   return [
     `sha256sum -c ${caseId}.tar.gz.sha256`,
     `tar -xzf ${caseId}.tar.gz && cd ${caseId}`,
     'sha256sum -c SHA256SUMS',
     'openssl pkeyutl -verify -pubin -inkey pub.pem -rawin -in SHA256SUMS -sigfile SHA256SUMS.sig',
+    ...(tsa ? ['openssl ts -verify -in SHA256SUMS.tsr -data SHA256SUMS -CAfile tsa-ca.pem'] : []),
   ];
 }
 
 /** The key note both reports print. */
 export function keyNote(r: ReportInput): string {
-  return r.key.source === 'generated'
-    ? 'signed with an Ed25519 key generated for this case at sealing; its private half was never written anywhere and was discarded after signing, so the signature binds SHA256SUMS to this pub.pem only — compare the fingerprint with the one recorded in the ticket or custody record.'
-    : 'signed with the Ed25519 key given with --sign-key.';
+  if (r.key.source === 'generated')
+    return 'signed with an Ed25519 key generated for this case at sealing; its private half was discarded, so the signature shows only that SHA256SUMS matches this pub.pem — anyone who edits the bundle can sign it again with a key of their own. Compare the fingerprint with the one recorded at the time (ticket, chat); `cirt keys init` gives the responder a key of their own.';
+  if (r.key.source === 'kept')
+    return 'signed with the responder’s own Ed25519 key (`cirt keys init`); compare the fingerprint with the public key they gave you (`cirt keys export`), or run `cirt verify --trusted-keys`.';
+  return 'signed with the Ed25519 key given with --sign-key; compare the fingerprint with that signer’s published public key.';
+}
+
+/** The "finished" cell: case.json's finishedAt, else the last run's, else what is known. */
+export function finishedText(r: ReportInput): string {
+  const { info } = r;
+  const last = info.runs.at(-1);
+  if (info.finishedAt) return info.finishedAt;
+  if (last?.finishedAt) return last.finishedAt;
+  if (r.duringRun) return `${r.sealedAt} (sealed by the run’s last step)`;
+  return `not recorded: the run did not finish; sealed ${r.sealedAt}`;
 }
 
 /** report.md */
 export function renderMarkdown(r: ReportInput): string {
-  const { info } = r;
-  const L: string[] = [];
-  const row = (cells: unknown[]): string => `| ${cells.map((c) => mdText(c)).join(' | ')} |`;
-  for (const b of banners(r.records)) L.push(`> **${mdText(b)}**`, '');
-  L.push(`# Evidence report: case ${mdText(info.id)}`, '');
-  if (info.title) L.push(`**${mdText(info.title)}**`, '');
-  L.push('| | |', '|---|---|');
-  for (const [k, v] of caseFacts(r)) L.push(row([k, v]));
-  L.push('', '## Target', '', '| | |', '|---|---|');
-  for (const [k, v] of targetFacts(info)) L.push(row([k, v]));
-  L.push('', renderFindingsMarkdown(r.findings).trimEnd());
-  const g = gaps(r);
-  L.push('', `## Incomplete (${g.length})`, '');
-  if (!g.length) L.push('Nothing: every step that ran succeeded and every artifact is complete.');
-  for (const x of g) L.push(`- **${mdText(x.what)}** — ${mdText(x.why)}`);
-  const lim = limitations(r);
-  if (lim.length) {
-    L.push(
-      '',
-      `## Limitations (${lim.length})`,
-      '',
-      'Not gaps of a step: facts about the evidence the reader must keep in mind.',
-      '',
-    );
-    for (const x of lim) L.push(`- **${mdText(x.what)}** — ${mdText(x.why)}`);
-  }
-  L.push(
-    '',
-    `## Custody (${r.records.length} records)`,
-    '',
-    'The final record, written after this report, says the case is being sealed.',
-    '',
-  );
-  L.push(
-    '| # | time (UTC) | actor | action | step | result | message |',
-    '|---|---|---|---|---|---|---|',
-  );
-  for (const c of r.records)
-    L.push(row([c.seq, c.time, c.actor, c.action, c.step ?? '', c.result, c.message ?? '']));
-  const total = r.artifacts.reduce((n, a) => n + a.bytes, 0);
-  L.push('', `## Artifacts (${r.artifacts.length}, ${humanBytes(total)})`, '');
-  L.push('| path | bytes | sha256 | step | source | complete |', '|---|---|---|---|---|---|');
-  for (const a of r.artifacts)
-    L.push(row([a.path, a.bytes, a.sha256, a.step, a.source, a.complete ? 'yes' : 'NO']));
-  for (const u of r.unlisted) L.push(row([u.path, u.bytes, u.sha256, '', u.why, 'unknown']));
-  L.push('', '## Integrity', '');
-  L.push(`SHA256SUMS lists every file of the case folder; ${mdText(keyNote(r))}`, '');
-  L.push(`Public key fingerprint (sha256 of the SPKI DER): \`${r.key.fingerprint}\``, '');
-  L.push('Check with stock tools:', '', '```', ...verifySteps(info.id), '```', '');
-  return `${L.join('\n')}\n`;
+  return renderReportMarkdown(r);
 }
 
 export function caseFacts(r: ReportInput): [string, string][] {
   const { info } = r;
+  const meta: [string, string | undefined][] = [
+    ['case number', info.caseNumber],
+    ['evidence number', info.evidenceNumber],
+    ['description', info.description],
+    ['notes', info.notes],
+  ];
   return [
     ['case', info.id],
+    ...meta.filter((m): m is [string, string] => Boolean(m[1])),
     ['ticket', info.ticket ?? ''],
-    ['responder', info.responder],
+    ['examiner', info.responder],
     ['host', info.host],
     [
       'engine',
@@ -209,7 +183,7 @@ export function caseFacts(r: ReportInput): [string, string][] {
     ],
     ['tool', `${info.tool.name} ${info.tool.version}`],
     ['started', info.startedAt],
-    ['finished', info.finishedAt ?? ''],
+    ['finished', finishedText(r)],
     ['sealed', r.sealedAt],
     [
       'runs',

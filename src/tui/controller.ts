@@ -1,3 +1,4 @@
+import type { CaseMeta } from '../app/case-meta.js';
 import type { PlannedStep } from '../runner/events.js';
 import type { Approval } from '../runner/outcome.js';
 import { CirtError, EXIT } from '../errors.js';
@@ -54,7 +55,7 @@ export class TuiController {
         );
         break;
       case 'run:request':
-        this.startRun(a.playbook.file, a.target.id);
+        this.startRun(a.playbook.file, a.target.id, a.meta);
         break;
       case 'run:answer':
         if (this.approval?.stepId === a.stepId) {
@@ -131,7 +132,7 @@ export class TuiController {
     this.approval = undefined;
   }
 
-  private startRun(file: string, targetId: string): void {
+  private startRun(file: string, targetId: string, meta?: CaseMeta): void {
     const ac = new AbortController();
     this.runAbort = ac;
     this.lastRunExit = undefined;
@@ -144,6 +145,7 @@ export class TuiController {
       .run({
         playbookFile: file,
         targetId,
+        ...(meta ? { meta } : {}),
         signal: ac.signal,
         onEvent: (event) => this.dispatch({ type: 'engine', event }),
         approve,

@@ -1,3 +1,4 @@
+import { META_FIELDS } from '../app/case-meta.js';
 import { EXIT } from '../errors.js';
 import { listRows, timelineLayout } from './layout.js';
 import type { InputField, TuiAction } from './state/actions.js';
@@ -35,7 +36,51 @@ function motion(input: string, key: KeyInfo, page: number): number | 'home' | 'e
   return null;
 }
 
+/** The case details the TUI asks for, in order, and how the footer names each. */
+export const META_LABELS: Record<(typeof META_FIELDS)[number], string> = {
+  title: 'title',
+  ticket: 'ticket',
+  caseNumber: 'case number',
+  evidenceNumber: 'evidence number',
+  responder: 'examiner',
+  description: 'description',
+  notes: 'notes',
+};
+
+/** Enter on a case detail keeps it and asks the next; after the last (or Esc) the start prompt is back. */
+function metaTyping(
+  field: Extract<InputField, { kind: 'meta' }>,
+  input: string,
+  key: KeyInfo,
+): TuiAction[] {
+  if (key.return || key.escape) {
+    const value = field.text.trim();
+    const meta = { ...field.pending.meta };
+    if (key.return) {
+      if (value) meta[field.key] = value;
+      else delete meta[field.key];
+    }
+    const pending = { ...field.pending, meta };
+    const next = META_FIELDS[META_FIELDS.indexOf(field.key) + 1];
+    if (key.return && next)
+      return [
+        { type: 'input:set', field: { kind: 'meta', key: next, text: meta[next] ?? '', pending } },
+      ];
+    return [
+      { type: 'input:set', field: null },
+      { type: 'prompt:open', prompt: pending },
+    ];
+  }
+  let text = field.text;
+  if (key.backspace || key.delete) text = text.slice(0, -1);
+  else if (input && !key.ctrl && !key.meta && !key.tab && input >= ' ' && text.length < 200)
+    text += input;
+  else return [];
+  return [{ type: 'input:set', field: { ...field, text } }];
+}
+
 function typing(s: TuiState, field: InputField, input: string, key: KeyInfo): TuiAction[] {
+  if (field.kind === 'meta') return metaTyping(field, input, key);
   if (key.escape) {
     // Esc on the containers filter also clears it: the filter is live, not committed.
     return field.kind === 'filter'
@@ -76,6 +121,14 @@ function typing(s: TuiState, field: InputField, input: string, key: KeyInfo): Tu
 
 function prompted(s: TuiState, input: string): TuiAction[] {
   const p = s.prompt!;
+  if (p.kind === 'start' && (input === 'd' || input === 'D'))
+    return [
+      { type: 'prompt:close' },
+      {
+        type: 'input:set',
+        field: { kind: 'meta', key: 'title', text: p.meta?.title ?? '', pending: p },
+      },
+    ];
   // Only an explicit y answers yes; Enter, n, Esc and everything else mean no.
   if (input !== 'y' && input !== 'Y') return [{ type: 'prompt:close' }];
   switch (p.kind) {
@@ -84,7 +137,7 @@ function prompted(s: TuiState, input: string): TuiAction[] {
     case 'abort':
       return [{ type: 'run:abort' }];
     case 'start':
-      return [{ type: 'run:request', playbook: p.playbook, target: p.target }];
+      return [{ type: 'run:request', playbook: p.playbook, target: p.target, meta: p.meta }];
   }
 }
 

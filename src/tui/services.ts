@@ -1,3 +1,4 @@
+import type { CaseMeta } from '../app/case-meta.js';
 import type { PlannedStep, RunEvent } from '../runner/events.js';
 import type { Approval } from '../runner/outcome.js';
 import type { TimelineIndex } from './data/timeline-index.js';
@@ -6,6 +7,8 @@ import type { CaseData, ContainerRow, PlaybookEntry, VerifyOutcome } from './typ
 export interface RunRequest {
   playbookFile: string;
   targetId: string;
+  /** Case details typed at the start prompt (title, ticket, case number, examiner…). */
+  meta?: CaseMeta;
   signal: AbortSignal;
   onEvent: (e: RunEvent) => void;
   /** The responder's answer to a step that asks: yes / skip / abort (docs/statuses.md). */

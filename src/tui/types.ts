@@ -73,6 +73,8 @@ export interface CaseData {
   artifacts: ArtifactRow[];
   findings: Finding[];
   bundle?: { path: string; sha256?: string };
+  /** The seal's signing key (case.json `seal`): its full fingerprint, and whose key it was. */
+  key?: { fingerprint: string; source: string; tsa?: string };
   /** Problems reading parts of the case (shown, not fatal). */
   notes: string[];
 }

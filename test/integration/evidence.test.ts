@@ -330,7 +330,12 @@ describe('evidence of the demo compromise: collect, seal, verify', () => {
     fs.writeFileSync(keyFile, other.publicKey.export({ type: 'spki', format: 'pem' }));
     const r = await cirt(['verify', bundle, '--pubkey', keyFile], tmp);
     expect(r.code).toBe(1);
-    expect(r.out).toMatch(/✖ pub\.pem: is not the expected key/);
+    expect(r.out).toMatch(/✖ pub\.pem: is not a trusted key: its fingerprint is [0-9a-f]{64}/);
+    // The ✖ is on the signature line itself, with both full fingerprints.
+    expect(r.out).toMatch(
+      /^ {2}✖ Ed25519 signature over SHA256SUMS: made by a key that is NOT trusted \(pub\.pem sha256 [0-9a-f]{64}\)$/m,
+    );
+    expect(r.out).toMatch(/trusted: "the --pubkey key" sha256 [0-9a-f]{64}$/m);
     fs.writeFileSync(path.join(tmp, 'garbage.tar.gz'), 'not a bundle at all');
     expect(await cirt(['verify', path.join(tmp, 'garbage.tar.gz')], tmp)).toMatchObject({
       code: 2,

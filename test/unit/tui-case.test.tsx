@@ -53,6 +53,16 @@ const data: CaseData = {
 };
 
 describe('Case screen', () => {
+  test('Given a sealed case, Then the signing key is shown with its full fingerprint', async () => {
+    const svc = new FakeServices();
+    const fp = '053d'.padEnd(64, '7');
+    svc.cases.set(data.dir, { ...data, key: { fingerprint: fp, source: 'kept' } });
+    const { lastFrame } = renderApp(svc, { startWith: [{ type: 'case:request', dir: data.dir }] });
+    const f = await until(lastFrame, (x) => x.includes('Case case-1'));
+    // At 80 columns the note after it may be cut; the fingerprint never is.
+    expect(f).toContain(`key ${fp} (your kept`);
+  });
+
   test('Given a sealed case, Then artifacts (size, hash), findings by severity and the bundle with its hash are shown', async () => {
     const svc = new FakeServices();
     svc.cases.set(data.dir, data);

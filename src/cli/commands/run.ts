@@ -1,4 +1,5 @@
 import readline from 'node:readline';
+import type { CaseMeta } from '../../app/case-meta.js';
 import { startRun } from '../../app/run.js';
 import type { PlannedStep, RunEvent } from '../../runner/events.js';
 import { isContainment, type Approval } from '../../runner/outcome.js';
@@ -24,6 +25,10 @@ export interface RunCommandOptions extends GlobalOptions {
   dryRun?: boolean;
   json?: boolean;
   signKey?: string;
+  /** Case number, evidence number, examiner (--responder), description, notes. */
+  meta?: CaseMeta;
+  tsa?: string;
+  encryptTo?: string[];
   signal?: AbortSignal;
   /** Extra subscribers (the TUI). */
   listeners?: ((e: RunEvent) => void)[];
@@ -51,6 +56,9 @@ export async function runCommand(o: RunCommandOptions, io: CommandIO): Promise<R
       yes: o.yes,
       dryRun: o.dryRun,
       signKey: o.signKey,
+      meta: o.meta,
+      tsa: o.tsa,
+      encryptTo: o.encryptTo,
       signal,
       listeners: [o.json ? jsonReporter(io.out) : plainReporter(io.out), ...(o.listeners ?? [])],
       approve,

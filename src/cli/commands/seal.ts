@@ -1,4 +1,6 @@
+import type { CaseMeta } from '../../app/case-meta.js';
 import { sealById } from '../../app/seal.js';
+import type { KeySource } from '../../evidence/types.js';
 import { EXIT } from '../../errors.js';
 import { humanBytes } from '../../util/format.js';
 import { safeText } from '../../util/sanitize.js';
@@ -7,6 +9,9 @@ import { appEnv, println, type CommandIO, type GlobalOptions } from '../io.js';
 export interface SealCommandOptions extends GlobalOptions {
   caseId: string;
   signKey?: string;
+  tsa?: string;
+  encryptTo?: string[];
+  meta?: CaseMeta;
   json?: boolean;
 }
 
@@ -15,7 +20,10 @@ export interface SealCommandOptions extends GlobalOptions {
  * or archives a sealed case whose archiving failed. Needs no engine.
  */
 export async function sealCommand(o: SealCommandOptions, io: CommandIO): Promise<number> {
-  const s = await sealById({ caseId: o.caseId, signKey: o.signKey }, appEnv(o, io));
+  const s = await sealById(
+    { caseId: o.caseId, signKey: o.signKey, tsa: o.tsa, encryptTo: o.encryptTo, meta: o.meta },
+    appEnv(o, io),
+  );
   if (s.status === 'sealed' && s.reopened)
     println(
       io.err,
@@ -41,9 +49,17 @@ export async function sealCommand(o: SealCommandOptions, io: CommandIO): Promise
   const r = s.result;
   return say(
     [
-      `sealed case ${s.caseId}: ${r.files} files in SHA256SUMS, signed with ${r.keySource === 'generated' ? 'a key made for this case (private half discarded)' : 'the given key'}`,
+      `sealed case ${s.caseId}: ${r.files} files in SHA256SUMS, signed with ${KEY_WORDS[r.keySource]}`,
       `  public key fingerprint ${r.fingerprint}`,
+      r.timestamp
+        ? `  timestamped by ${safeText(r.timestamp.tsa)} at ${r.timestamp.genTime} (SHA256SUMS.tsr)`
+        : '  no trusted timestamp: the times in the case are the host’s clock (use --tsa URL)',
       `  bundle ${safeText(r.bundle.path)} (${humanBytes(r.bundle.bytes)}) sha256 ${r.bundle.sha256}`,
+      ...(r.encrypted
+        ? [
+            `  encrypted to ${r.encrypted.recipients.length} recipient(s): ${safeText(r.encrypted.path)} sha256 ${r.encrypted.sha256}`,
+          ]
+        : []),
       ...(r.gaps
         ? [`  ${r.gaps} gap(s) are listed in report.md (failed steps, incomplete artifacts)`]
         : []),
@@ -55,6 +71,16 @@ export async function sealCommand(o: SealCommandOptions, io: CommandIO): Promise
       key: r.keySource,
       bundle: r.bundle,
       gaps: r.gaps,
+      ...(r.timestamp ? { timestamp: r.timestamp } : {}),
+      ...(r.encrypted ? { encrypted: r.encrypted } : {}),
     },
   );
 }
+
+/** How each kind of signing key is named to the responder. */
+export const KEY_WORDS: Record<KeySource, string> = {
+  generated:
+    'a key made for this case (private half discarded: anyone can re-sign an edited copy; `cirt keys init` makes a key of your own)',
+  provided: 'the key given with --sign-key',
+  kept: 'your key from `cirt keys init`',
+};

@@ -1,6 +1,7 @@
 import { verifyInput } from '../../app/verify.js';
 import { EXIT } from '../../errors.js';
 import type { VerifyReport } from '../../evidence/verify.js';
+import { signatureVerdict, timestampVerdict } from '../../evidence/verify-text.js';
 import { humanBytes } from '../../util/format.js';
 import { safeText } from '../../util/sanitize.js';
 import { println, type CommandIO } from '../io.js';
@@ -8,18 +9,26 @@ import { println, type CommandIO } from '../io.js';
 export interface VerifyOptions {
   input: string;
   pubkey?: string;
+  trustedKeys?: string;
+  tsaCa?: string;
   json?: boolean;
 }
 
 /**
- * `cirt verify <bundle.tar.gz | case-dir> [--pubkey PEM] [--json]`: offline, no engine.
+ * `cirt verify <bundle.tar.gz | case-dir> [--trusted-keys FILE] [--pubkey PEM] [--json]`: offline, no engine.
  * Exit 0 valid, 1 tampered or invalid, 2 unreadable input (missing, not gzip, not a case).
  */
 export async function verifyCommand(
   o: VerifyOptions,
   io: CommandIO,
 ): Promise<{ exitCode: number; report: VerifyReport }> {
-  const { report, seconds } = await verifyInput({ input: o.input, pubkey: o.pubkey, cwd: io.cwd });
+  const { report, seconds } = await verifyInput({
+    input: o.input,
+    pubkey: o.pubkey,
+    trustedKeys: o.trustedKeys,
+    tsaCa: o.tsaCa,
+    cwd: io.cwd,
+  });
   if (o.json) println(io.out, JSON.stringify({ input: o.input, seconds, ...report }));
   else printReport(o, report, seconds, io);
   return { exitCode: report.ok ? EXIT.ok : EXIT.failed, report };
@@ -43,8 +52,13 @@ function printReport(o: VerifyOptions, r: VerifyReport, seconds: number, io: Com
   }
   const fileProblems = r.problems.filter(
     (p) =>
-      !['custody.jsonl', 'custody.post-seal.jsonl', 'SHA256SUMS.sig', 'pub.pem'].includes(p.file) ||
-      p.line === undefined,
+      ![
+        'custody.jsonl',
+        'custody.post-seal.jsonl',
+        'SHA256SUMS.sig',
+        'SHA256SUMS.tsr',
+        'pub.pem',
+      ].includes(p.file) || p.line === undefined,
   );
   w(
     `  ${mark(!fileProblems.length)} ${c.files} files, ${humanBytes(c.bytes)} hashed in ${seconds.toFixed(1)} s against ${c.sumsLines} SHA256SUMS lines and ${c.manifestEntries} manifest entries`,
@@ -57,15 +71,14 @@ function printReport(o: VerifyOptions, r: VerifyReport, seconds: number, io: Com
       `  • custody.post-seal.jsonl: ${c.postSealRecords} record(s) made after sealing — not part of the sealed evidence, chained to its last record`,
     );
   }
-  const key = r.signature.publicKeySha256
-    ? `key ${r.signature.publicKeySha256.slice(0, 16)}…`
-    : 'no usable key';
-  w(
-    `  ${mark(r.signature.valid)} Ed25519 signature over SHA256SUMS: ${r.signature.valid ? 'valid' : 'NOT valid'} (${key}${r.signature.expectedKey ? `; expected ${r.signature.expectedKey.slice(0, 16)}…` : ''})`,
-  );
+  const sig = signatureVerdict(r);
+  w(`  ${mark(sig.ok)} ${sig.lines[0]}`);
+  for (const l of sig.lines.slice(1)) w(`  ${l}`);
+  const ts = timestampVerdict(r);
+  w(`  ${r.timestamp ? mark(ts.ok) : ts.ok ? '•' : '✖'} ${ts.line}`);
   if (r.ok) {
     w(
-      'VALID: every file matches SHA256SUMS and the manifest, the custody chain is intact, the signature holds.',
+      `VALID: every file matches SHA256SUMS and the manifest, the custody chain is intact, the signature holds${r.signature.signer.status === 'trusted' ? ` and was made by "${safeText(r.signature.signer.name)}"` : ' (signer not checked against a trusted key)'}.`,
     );
     return;
   }

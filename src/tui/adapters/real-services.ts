@@ -49,6 +49,7 @@ export function realServices(env: AppEnv): TuiServices {
         {
           playbook: req.playbookFile,
           target: req.targetId,
+          meta: req.meta,
           signal: req.signal,
           listeners: [req.onEvent],
           approve: req.approve,

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { errorMessage } from '../../errors.js';
 import type { VerifyReport } from '../../evidence/verify.js';
+import { signatureVerdict, timestampVerdict } from '../../evidence/verify-text.js';
 import { humanBytes } from '../../util/format.js';
 import type { VerifyOutcome } from '../types.js';
 
@@ -21,9 +22,10 @@ export function describeReport(r: VerifyReport): VerifyOutcome {
   lines.push(
     `${mark(!r.problems.some((p) => p.file === 'custody.jsonl'))} custody chain: ${c.custodyRecords} records`,
   );
-  lines.push(
-    `${mark(r.signature.valid)} Ed25519 signature over SHA256SUMS ${r.signature.valid ? 'valid' : 'NOT valid'}`,
-  );
+  const sig = signatureVerdict(r);
+  lines.push(`${mark(sig.ok)} ${sig.lines[0]}`, ...sig.lines.slice(1));
+  const ts = timestampVerdict(r);
+  lines.push(`${r.timestamp ? mark(ts.ok) : '•'} ${ts.line}`);
   for (const p of r.problems)
     lines.push(`✖ ${p.file}${p.line !== undefined ? ` line ${p.line}` : ''}: ${p.message}`);
   return { ok: r.ok, lines };

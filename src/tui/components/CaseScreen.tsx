@@ -6,6 +6,12 @@ import { bodyRows, scrollTop, type Size } from '../layout.js';
 import type { CaseState } from '../state/reducer.js';
 import { severityColor, useTheme } from '../theme.js';
 
+const KEY_SOURCE: Record<string, string> = {
+  kept: 'your kept key',
+  provided: '--sign-key',
+  generated: 'made for the case',
+};
+
 export interface CaseScreenProps {
   size: Size;
   state: CaseState;
@@ -30,7 +36,12 @@ export function CaseScreen({ size, state }: CaseScreenProps) {
       : 0;
   const artRows = Math.max(
     2,
-    bodyRows(size) - (d.bundle ? 6 : 5) - findingRows - verifyLines - (d.notes.length ? 1 : 0),
+    bodyRows(size) -
+      (d.bundle ? 6 : 5) -
+      (d.key ? 1 : 0) -
+      findingRows -
+      verifyLines -
+      (d.notes.length ? 1 : 0),
   );
   const top = scrollTop(
     Math.max(0, state.cursor - artRows + 1),
@@ -60,6 +71,16 @@ export function CaseScreen({ size, state }: CaseScreenProps) {
       ) : (
         <Text color={t.warn}>Not sealed yet: no bundle beside the case folder.</Text>
       )}
+      {d.key ? (
+        // The whole fingerprint, first on its line: a prefix is what a forger would match.
+        <Text wrap="truncate-end">
+          key {d.key.fingerprint}{' '}
+          <Text color={t.muted}>
+            ({KEY_SOURCE[d.key.source] ?? d.key.source}
+            {d.key.tsa ? ', RFC 3161 time' : ', host clock'})
+          </Text>
+        </Text>
+      ) : null}
       {state.verifying ? <Text color={t.accent}>Verifying the bundle…</Text> : null}
       {state.verify ? (
         <Box flexDirection="column">

@@ -1,6 +1,7 @@
 import { Box, Text } from 'ink';
 import type { ReactNode } from 'react';
 import { HELP } from '../help.js';
+import { META_LABELS } from '../keymap.js';
 import { bodyRows, frameRows, type Size } from '../layout.js';
 import type { InputField, Prompt, Screen } from '../state/actions.js';
 import { useTheme } from '../theme.js';
@@ -10,6 +11,7 @@ const LABEL: Record<InputField['kind'], string> = {
   filter: 'filter',
   search: 'search',
   time: 'jump to time',
+  meta: 'case',
 };
 
 export interface FrameProps {
@@ -33,7 +35,8 @@ function promptText(p: Prompt): string {
       const changes = p.playbook.steps.filter((s) => s.mutates).length;
       const asks = p.playbook.steps.filter((s) => s.confirm).length;
       // [y/N] before the details: a narrow terminal truncates the end of the line.
-      return `Run ${clip(p.playbook.name, 30)} on ${clip(p.target.name, 30)}? [y/N] ${changes} step(s) change it, ${asks} ask first`;
+      const details = Object.values(p.meta ?? {}).filter(Boolean).length;
+      return `Run ${clip(p.playbook.name, 30)} on ${clip(p.target.name, 30)}? [y/N] ${changes} step(s) change it, ${asks} ask first · d: case details (${details} set)`;
     }
   }
 }
@@ -55,7 +58,12 @@ export function Frame({ size, stack, input, message, prompt, hint, children }: F
   } else if (input) {
     footer = (
       <Text wrap="truncate-end">
-        <Text color={t.accent}>{LABEL[input.kind]}: </Text>
+        <Text color={t.accent}>
+          {input.kind === 'meta'
+            ? `${META_LABELS[input.key]} (Enter: next, Esc: done)`
+            : LABEL[input.kind]}
+          :{' '}
+        </Text>
         {clip(input.text, size.columns - 20)}
         <Text inverse> </Text>
         <Text color={t.muted}> Enter ok · Esc cancel</Text>

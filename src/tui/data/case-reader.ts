@@ -86,6 +86,15 @@ export async function readCase(dir: string, bundleHint?: string): Promise<CaseDa
     artifacts,
     findings,
     ...(bundle ? { bundle } : {}),
+    ...(typeof info.seal?.publicKeySha256 === 'string'
+      ? {
+          key: {
+            fingerprint: safeText(info.seal.publicKeySha256),
+            source: safeText(String(info.seal.key)),
+            ...(typeof info.seal.tsa === 'string' ? { tsa: safeText(info.seal.tsa) } : {}),
+          },
+        }
+      : {}),
     notes,
   };
 }

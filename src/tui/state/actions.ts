@@ -1,3 +1,4 @@
+import type { CaseMeta, META_FIELDS } from '../../app/case-meta.js';
 import type { RunEvent } from '../../runner/events.js';
 import type { Approval } from '../../runner/outcome.js';
 import type { CaseData, ContainerRow, PlaybookEntry, VerifyOutcome } from '../types.js';
@@ -5,13 +6,21 @@ import type { CaseData, ContainerRow, PlaybookEntry, VerifyOutcome } from '../ty
 export type Screen = 'containers' | 'playbooks' | 'run' | 'case' | 'timeline';
 
 /** A y/N question over the current screen (step approvals live in the run state instead). */
-export type Prompt =
-  | { kind: 'quit' }
-  | { kind: 'abort' }
-  | { kind: 'start'; playbook: PlaybookEntry; target: ContainerRow };
+export type Prompt = { kind: 'quit' } | { kind: 'abort' } | StartPrompt;
+
+/** "Run this playbook on this container?", with the case details typed so far (d edits them). */
+export type StartPrompt = {
+  kind: 'start';
+  playbook: PlaybookEntry;
+  target: ContainerRow;
+  meta?: CaseMeta;
+};
 
 /** A text field the user is typing into; keys go to it until Enter or Esc. */
-export type InputField = { kind: 'filter' | 'search' | 'time'; text: string };
+export type InputField =
+  | { kind: 'filter' | 'search' | 'time'; text: string }
+  /** One case detail (title, ticket, case number…) for the run about to start; Enter goes to the next. */
+  | { kind: 'meta'; key: (typeof META_FIELDS)[number]; text: string; pending: StartPrompt };
 
 /**
  * Everything that changes the UI state: engine events (wrapped), answers from the services, and
@@ -37,7 +46,7 @@ export type TuiAction =
   | { type: 'playbooks:loaded'; entries: PlaybookEntry[] }
   | { type: 'playbooks:error'; message: string }
   | { type: 'playbooks:move'; delta: number }
-  | { type: 'run:request'; playbook: PlaybookEntry; target: ContainerRow }
+  | { type: 'run:request'; playbook: PlaybookEntry; target: ContainerRow; meta?: CaseMeta }
   | { type: 'run:failed'; message: string }
   | { type: 'run:answer'; stepId: string; answer: Approval }
   | { type: 'run:abort' }
