@@ -65,6 +65,7 @@ export class JournalWriter {
   private seq = 0;
   private prevHash = GENESIS;
   private closed = false;
+  private readonly fingerprint: string;
   /** Bytes of every file of the journal (segments and seal files), kept up to date as we write. */
   private totalBytes = 0;
   records = 0;
@@ -77,6 +78,7 @@ export class JournalWriter {
     private readonly lock: HeldLock,
     private readonly now: () => number,
   ) {
+    this.fingerprint = keyFingerprint(o.key);
     this.resumed = this.resume();
   }
 
@@ -181,7 +183,11 @@ export class JournalWriter {
     this.segmentBytes = 0;
     this.segmentRecords = 0;
     this.segmentOpenedAt = this.now();
-    this.write('segment:open', { segment: this.segment, previous });
+    this.write('segment:open', {
+      segment: this.segment,
+      previous,
+      keyFingerprint: this.fingerprint,
+    });
   }
 
   private closeSegment(): void {
@@ -230,7 +236,7 @@ export class JournalWriter {
     this.startInfo = {
       pid: process.pid,
       command: this.o.command ?? 'cirt recorder',
-      keyFingerprint: keyFingerprint(this.o.key),
+      keyFingerprint: this.fingerprint,
       ...(lastSeg
         ? { resumedAfter: resumed.last?.seq ?? null, uncleanStop: resumed.unclean }
         : { newJournal: true }),
