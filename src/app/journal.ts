@@ -72,3 +72,18 @@ export function* queryJournalDir(o: {
   }
   yield* queryJournal(o.dir, { ids, sinceMs, untilMs });
 }
+
+/** `--journal DIR` is checked before anything touches the engine: a folder holding segments. */
+export function requireJournal(dir: string): void {
+  const isDir = (() => {
+    try {
+      return fs.statSync(dir).isDirectory();
+    } catch {
+      return false;
+    }
+  })();
+  if (!isDir || !listSegments(dir).length)
+    throw new UserError(`--journal ${safeText(dir)} is not a flight recorder journal`, {
+      hint: 'Pass the folder the recorder writes (it holds NNNNNN.jsonl segments), or leave --journal out.',
+    });
+}

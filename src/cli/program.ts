@@ -44,6 +44,10 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .option('--dry-run', 'print the plan and touch nothing')
     .option('--json', 'print NDJSON events instead of text')
     .option('--sign-key <pem>', 'Ed25519 private key (PEM) to sign the seal with')
+    .option(
+      '--journal <dir>',
+      "the flight recorder's journal folder: collect:events takes the container's history from it (default: $CIRT_JOURNAL)",
+    )
     .action(
       async (
         playbook: string,
@@ -57,6 +61,7 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
           dryRun?: boolean;
           json?: boolean;
           signKey?: string;
+          journal?: string;
         },
       ) => {
         const r = await runCommand(
@@ -72,6 +77,7 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
             dryRun: o.dryRun,
             json: o.json,
             signKey: o.signKey,
+            journal: o.journal ?? io.env.CIRT_JOURNAL,
             signal: state.signal,
           },
           io,
