@@ -16,7 +16,7 @@ import { requireEngine, uniquePrefix } from '../helpers/engine.js';
 import { runCli } from '../helpers/run-cli.js';
 
 /** More than the engine's own buffer (256) holds. */
-const SIGNALS = 300;
+const SIGNALS = 270;
 
 const lines = (text: string): Record<string, unknown>[] =>
   text
