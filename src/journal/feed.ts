@@ -71,6 +71,12 @@ export class EventFeed {
         backoff = min;
         const lines = stream.pipe(new LineSplitter());
         stream.on('error', (e) => lines.destroy(e));
+        // A runtime that ignores the signal must not keep a stopping recorder waiting.
+        const cut = () => {
+          stream.destroy();
+          lines.destroy();
+        };
+        signal.addEventListener('abort', cut, { once: true });
         for await (const chunk of lines) {
           const raw = (chunk as Buffer).toString('utf8');
           if (!raw.trim() || this.seen(raw)) continue;
@@ -78,6 +84,7 @@ export class EventFeed {
           if (ns !== undefined && ns > this.lastNs) this.lastNs = ns;
           handlers.event(raw, ns);
         }
+        signal.removeEventListener('abort', cut);
         reason = 'the engine closed the event stream';
       } catch (err) {
         if (signal.aborted) break;

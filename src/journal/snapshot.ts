@@ -1,4 +1,9 @@
-import { pidNamespaceOf, pidsByNamespace } from '../host/pid-namespaces.js';
+import {
+  pidNamespaceOf,
+  pidsByNamespace,
+  procText,
+  socketHolders,
+} from '../host/pid-namespaces.js';
 import { isGone } from '../host/proc.js';
 import { parseStat, startTimeUtc } from '../host/proc-parse.js';
 import { parseSocketLine, withOwners, type SocketEntry } from '../host/procnet.js';
@@ -26,6 +31,8 @@ interface Tracked {
   initPid: number;
   procs: Map<string, Seen>;
   socks: Map<string, Seen>;
+  /** The socket inodes the container's processes held at the last table read. */
+  held?: string;
 }
 
 /**
@@ -54,8 +61,8 @@ export class Snapshotter {
   async tick(): Promise<void> {
     const at = new Date(this.now()).toISOString();
     const running = await this.runtime.list({ all: false });
-    const byNs = await pidsByNamespace();
-    const ours = await pidNamespaceOf('self');
+    const byNs = pidsByNamespace();
+    const ours = pidNamespaceOf('self');
     const btime = await this.host.bootTime();
     const tck = this.host.clkTck();
     const live = new Set<string>();
@@ -126,7 +133,7 @@ export class Snapshotter {
       t = { name, initPid, procs: new Map(), socks: new Map() };
       this.tracked.set(id, t);
     }
-    const ns = await pidNamespaceOf(initPid);
+    const ns = pidNamespaceOf(initPid);
     // `--pid host` shares ours: that namespace is the whole host, so only the init process is taken.
     const pids = ns === ours ? [initPid] : (byNs.get(ns) ?? [initPid]);
     let budget = MAX_NEW_PER_CONTAINER;
@@ -134,8 +141,10 @@ export class Snapshotter {
     for (const pid of pids) {
       let key: string;
       try {
-        const stat = parseStat(await this.readText(`/proc/${pid}/stat`));
-        key = `${pid}:${stat.startTicks}`;
+        const stat = parseStat(procText(`/proc/${pid}/stat`));
+        // comm is part of the identity: a process caught in `runc init` that then execs its program
+        // is the same pid and start time, but a new program to record.
+        key = `${pid}:${stat.startTicks}:${stat.comm}`;
       } catch (err) {
         if (isGone(err)) continue;
         throw err;
@@ -181,11 +190,21 @@ export class Snapshotter {
   }
 
   private async sockets(id: string, t: Tracked, pids: number[], at: string, budget: number) {
+    // Reading a namespace's /proc/net/tcp walks the kernel's whole socket hash (~10 ms of system
+    // time per container here): the tables are read only when the sockets the container's
+    // processes hold changed since the last snapshot (or for a container seen for the first time).
+    const owners = socketHolders(pids);
+    const held = [...owners.keys()].sort((a, b) => a - b).join(',');
+    if (t.held === held) {
+      for (const s of t.socks.values()) s.lastSeen = at;
+      return;
+    }
+    t.held = held;
     const found: SocketEntry[] = [];
     for (const table of NET_TABLES) {
       let text: string;
       try {
-        text = await this.readText(`/proc/${t.initPid}/net/${table}`);
+        text = procText(`/proc/${t.initPid}/net/${table}`);
       } catch (err) {
         if (isGone(err)) return;
         throw err;
@@ -197,10 +216,6 @@ export class Snapshotter {
     }
     const keyOf = (s: SocketEntry) =>
       `${s.proto} ${s.localAddress}:${s.localPort} ${s.remoteAddress}:${s.remotePort} ${s.inode}`;
-    const fresh = found.filter((s) => !t.socks.has(keyOf(s)));
-    // Owners cost a walk of every fd: only when something new is there to attribute.
-    const owners =
-      fresh.some((s) => s.inode) && budget > 0 ? await this.host.socketOwners(pids) : new Map();
     const seen = new Set<string>();
     for (const s of found) {
       const key = keyOf(s);
@@ -229,15 +244,6 @@ export class Snapshotter {
       if (seen.has(key)) continue;
       this.ended('socket:ended', id, t, s, at);
       t.socks.delete(key);
-    }
-  }
-
-  private async readText(file: string): Promise<string> {
-    const fh = await this.host.open(file);
-    try {
-      return await fh.readFile('utf8');
-    } finally {
-      await fh.close();
     }
   }
 }

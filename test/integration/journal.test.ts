@@ -62,15 +62,25 @@ describe('flight recorder: a case holds what happened before the alert (real eng
         Array.from({ length: Math.min(20, SIGNALS - i) }, () => c.kill({ signal: 'SIGWINCH' })),
       );
     // A process that starts and exits well before the "alert" (the cirt run).
-    await execOk(docker, id, ['sh', '-c', 'exec sleep 1.3']);
+    await execOk(docker, id, ['sh', '-c', 'exec sleep 3']);
     await waitFor(
       'the recorder to see the short-lived process end',
       async () => {
         const text = await readFile(join(journal, '000001.jsonl'), 'utf8');
-        return /"kind":"process:ended".*"cmdline":\["sleep","1.3"\]/.test(text);
+        return /"kind":"process:ended".*"cmdline":\["sleep","3"\]/.test(text);
       },
       15_000,
-    );
+    ).catch(async (err: Error) => {
+      const text = await readFile(join(journal, '000001.jsonl'), 'utf8');
+      const procs = text
+        .split('\n')
+        .filter((l) => /"kind":"(process|snapshot)/.test(l))
+        .map((l) => l.slice(0, 400));
+      throw new Error(
+        `${procs.join('\n')}\n` +
+          `${err.message}; recorder ${JSON.stringify(recorder.stats())}, warnings: ${warnings.join(' | ') || 'none'}`,
+      );
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -118,7 +128,7 @@ describe('flight recorder: a case holds what happened before the alert (real eng
     const short = timeline.filter(
       (e) =>
         e.source === 'journal' &&
-        JSON.stringify(e.attrs.cmdline) === JSON.stringify(['sleep', '1.3']),
+        JSON.stringify(e.attrs.cmdline) === JSON.stringify(['sleep', '3']),
     );
     expect(short.map((e) => e.kind).sort()).toEqual(['process:end', 'process:start']);
     expect(short[0].attrs.origin).toMatch(/flight recorder snapshot/);
