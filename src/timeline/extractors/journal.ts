@@ -1,3 +1,4 @@
+import { latestOf } from '../artifacts.js';
 import { makeEvent, type TimelineEvent } from '../event.js';
 import { byTime, type Extractor } from '../extractor.js';
 import { jsonObjects } from '../lines.js';
@@ -22,24 +23,26 @@ export const journalExtractor: Extractor = {
     "the flight recorder's snapshots: processes and sockets appearing and ending, and recording gaps (journal/excerpt.jsonl)",
   artifacts: [REL],
   async extract(x) {
-    if (!x.files.includes(REL)) {
+    // A second collect:events (contain-and-collect's late read) writes excerpt-2.jsonl, a superset.
+    const rel = latestOf(x.files, REL);
+    if (!rel) {
       x.diag.note(
         'journal: no journal/excerpt.jsonl (the run had no flight recorder journal); skipped',
       );
       return [];
     }
     const out: TimelineEvent[] = [];
-    for await (const { o: r, line } of jsonObjects(x.src.createReadStream(REL), REL, (m) =>
-      x.diag.warn(m, REL),
+    for await (const { o: r, line } of jsonObjects(x.src.createReadStream(rel), rel, (m) =>
+      x.diag.warn(m, rel),
     )) {
-      const ref = { artifact: REL, line };
+      const ref = { artifact: rel, line };
       const push = (
         atText: unknown,
         field: string,
         p: { desc: string; message: string; kind: string; attrs: Record<string, unknown> },
       ) => {
         const at = typeof atText === 'string' ? parseRfc3339(atText) : undefined;
-        if (!at) return x.diag.warn(`${REL}:${line}: no usable ${field}; skipped`, REL);
+        if (!at) return x.diag.warn(`${rel}:${line}: no usable ${field}; skipped`, rel);
         out.push(
           makeEvent({
             at,
