@@ -275,3 +275,36 @@ describe('event feed', () => {
     expect(gaps).toEqual([(BigInt(1777629602) * 1_000_000_000n + 123456789n).toString()]);
   });
 });
+
+describe('usage errors are found before anything is touched (exit 2)', () => {
+  test('run --journal with a folder that is no journal', async () => {
+    const r = await runCli(
+      ['run', 'contain', '--target', 'nobody', '--journal', path.join(dir, 'nope'), '--dry-run'],
+      { cwd: dir, env: { DOCKER_HOST: 'unix:///nonexistent.sock' } },
+    );
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/not a flight recorder journal/);
+  });
+
+  test('journal verify on a missing folder, query for a container the journal never saw', async () => {
+    expect((await runCli(['journal', 'verify', path.join(dir, 'nope')])).code).toBe(2);
+    const w = open();
+    appendEvents(w, 1);
+    w.close();
+    const q = await runCli(['journal', 'query', dir, '--container', 'someone-else']);
+    expect(q.code).toBe(2);
+    expect(q.err).toMatch(/no record of a container/);
+    expect((await runCli(['journal', 'query', dir, '--since', 'yesterday'])).code).toBe(2);
+    const all = await runCli([
+      'journal',
+      'query',
+      dir,
+      '--container',
+      'busy',
+      '--since',
+      '2026-05-01T10:00:00Z',
+    ]);
+    expect(all.code).toBe(0);
+    expect(all.out.split('\n').filter(Boolean).length).toBeGreaterThan(0);
+  });
+});
