@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { decodeLine, type JournalRecord, type RecordKind } from './record.js';
 import { listSegments, readSegment } from './segments.js';
@@ -22,7 +23,10 @@ export interface JournalLine {
 /** Every record of the journal in order; lines that do not decode are counted in `bad`, not thrown. */
 export function* scanJournal(dir: string, bad?: { count: number }): Generator<JournalLine> {
   for (const s of listSegments(dir)) {
-    for (const { line, text } of readSegment(path.join(dir, s.name))) {
+    const file = path.join(dir, s.name);
+    // Retention may drop the oldest segment between the listing and the read (its drop is recorded).
+    if (!fs.existsSync(file)) continue;
+    for (const { line, text } of readSegment(file)) {
       const rec = decodeLine(text);
       if (typeof rec === 'string') {
         if (bad) bad.count++;
