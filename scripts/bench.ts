@@ -6,6 +6,7 @@ import { collectBench } from './bench/collect.js';
 import { containBench } from './bench/contain.js';
 import { egressBench } from './bench/egress.js';
 import { fsDiffBench } from './bench/fs-diff.js';
+import { recorderBench } from './bench/recorder.js';
 import { timelineBench } from './bench/timeline.js';
 import { tuiBench } from './bench/tui.js';
 import type { BenchModule, BenchRow } from './bench/types.js';
@@ -17,6 +18,7 @@ const MODULES: BenchModule[] = [
   fsDiffBench,
   tuiBench,
   timelineBench,
+  recorderBench,
 ];
 
 async function main(): Promise<number> {

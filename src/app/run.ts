@@ -1,3 +1,4 @@
+import path from 'node:path';
 import os from 'node:os';
 import { registry } from '../actions/index.js';
 import { claimRun } from '../containment/run-claim.js';
@@ -16,6 +17,7 @@ import { safeText } from '../util/sanitize.js';
 import { loadAlert, ONE_ALERT_NOTE, type LoadedAlert } from './alert.js';
 import { resolveAlertTarget } from './alert-target.js';
 import { applyCaseMeta, checkCaseMeta, META_FIELDS, type CaseMeta } from './case-meta.js';
+import { requireJournal } from './journal.js';
 import { casesDirOf, connect, type AppEnv } from './env.js';
 import { applySealPlan, planSeal } from './seal-options.js';
 
@@ -46,6 +48,8 @@ export interface StartRunOptions {
   approve?: (step: PlannedStep, target: Target) => Promise<Approval>;
   /** Says something to the operator that is not a run event (a second alert on stdin, an alert the disk refused). */
   note?: (text: string) => void;
+  /** The flight recorder's journal folder (`--journal`, or the service's recorder): history beyond the engine's buffer. */
+  journal?: string;
   /** A runtime already connected (the TUI keeps one); else one is connected for this run. */
   runtime?: ContainerRuntime;
 }
@@ -77,6 +81,8 @@ export async function startRun(o: StartRunOptions, env: AppEnv): Promise<RunSumm
     ...(o.title !== undefined ? { title: o.title } : {}),
     ...(o.ticket !== undefined ? { ticket: o.ticket } : {}),
   });
+  const journal = o.journal ? path.resolve(env.cwd, o.journal) : undefined;
+  if (journal) requireJournal(journal);
   // A step that needs approval nobody can give would stop the run halfway, with the container
   // already changed: refuse before touching anything instead.
   const asking = playbook.steps.filter((s) => s.confirm);
@@ -112,6 +118,7 @@ export async function startRun(o: StartRunOptions, env: AppEnv): Promise<RunSumm
       bus,
       signal,
       actor,
+      journal,
     });
   }
   const casesDir = casesDirOf(env);
@@ -176,6 +183,7 @@ export async function startRun(o: StartRunOptions, env: AppEnv): Promise<RunSumm
       bus,
       signal,
       actor,
+      journal,
     });
   } finally {
     claim.release();

@@ -6,6 +6,7 @@ import { safeText } from '../util/sanitize.js';
 import { actionsCommand } from './commands/actions.js';
 import { keysCommand } from './commands/keys.js';
 import { findingsCommand } from './commands/findings.js';
+import { journalQueryCommand, journalVerifyCommand } from './commands/journal.js';
 import { psCommand } from './commands/ps.js';
 import { releaseCommand } from './commands/release.js';
 import { runCommand } from './commands/run.js';
@@ -73,6 +74,10 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .option('--notes <text>', "the examiner's notes")
     .option('--tsa <url>', 'timestamp SHA256SUMS at sealing with this RFC 3161 authority')
     .option('--encrypt-to <cert...>', 'also encrypt the bundle to these X.509 certificates (CMS)')
+    .option(
+      '--journal <dir>',
+      "the flight recorder's journal folder: collect:events takes the container's history from it (default: $CIRT_JOURNAL)",
+    )
     .action(
       async (
         playbook: string,
@@ -88,6 +93,7 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
           signKey?: string;
           tsa?: string;
           encryptTo?: string[];
+          journal?: string;
         } & MetaFlags,
       ) => {
         const r = await runCommand(
@@ -106,6 +112,7 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
             meta: metaOf(o),
             tsa: o.tsa,
             encryptTo: o.encryptTo,
+            journal: o.journal ?? io.env.CIRT_JOURNAL,
             signal: state.signal,
           },
           io,
@@ -296,6 +303,37 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
         });
       state.code = await keysCommand(verb, o, io);
     });
+
+  const journal = program
+    .command('journal')
+    .description(
+      "the flight recorder's journal: check it, or read records out of it (offline: no engine)",
+    );
+  journal
+    .command('verify')
+    .description(
+      'check every record hash, the chain across segments, and each sealed segment (exit 1: tampered)',
+    )
+    .argument('[dir]', 'the journal folder (default: $CIRT_JOURNAL)')
+    .option('--pubkey <pem>', 'require every segment to be signed by this Ed25519 key')
+    .option('--json', 'print the result as one JSON object')
+    .action((dir: string | undefined, o: { pubkey?: string; json?: boolean }) => {
+      state.code = journalVerifyCommand({ dir, ...o }, io);
+    });
+  journal
+    .command('query')
+    .description(
+      'print journal records as stored (NDJSON), optionally about one container and a time window',
+    )
+    .argument('[dir]', 'the journal folder (default: $CIRT_JOURNAL)')
+    .option('--container <x>', 'container id, id prefix or name')
+    .option('--since <t>', 'from this time: Unix seconds, RFC 3339, or back from now (15m)')
+    .option('--until <t>', 'up to this time (same forms)')
+    .action(
+      (dir: string | undefined, o: { container?: string; since?: string; until?: string }) => {
+        state.code = journalQueryCommand({ dir, ...o }, io);
+      },
+    );
 
   addTuiCommand(program, io, state);
 

@@ -29,6 +29,8 @@ export interface RunCommandOptions extends GlobalOptions {
   meta?: CaseMeta;
   tsa?: string;
   encryptTo?: string[];
+  /** `--journal DIR`: the flight recorder's journal to take the container's history from. */
+  journal?: string;
   signal?: AbortSignal;
   /** Extra subscribers (the TUI). */
   listeners?: ((e: RunEvent) => void)[];
@@ -59,6 +61,7 @@ export async function runCommand(o: RunCommandOptions, io: CommandIO): Promise<R
       meta: o.meta,
       tsa: o.tsa,
       encryptTo: o.encryptTo,
+      journal: o.journal,
       signal,
       listeners: [o.json ? jsonReporter(io.out) : plainReporter(io.out), ...(o.listeners ?? [])],
       approve,
