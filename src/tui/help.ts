@@ -30,7 +30,7 @@ export const HELP: Record<Screen, { title: string; keys: [string, string][]; hin
     keys: [
       ...MOVE,
       ['Enter', 'run the selected playbook (asks y/N after showing the plan)'],
-      ['d', 'at that y/N: case details (title, ticket, case/evidence number, examiner, notes)'],
+      ['d', 'at that y/N: case details (title, ticket, numbers, examiner)'],
       ...COMMON,
     ],
     hint: 'Enter run… · ? keys · q back',
