@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { connectRuntime } from '../docker/connection.js';
 import type { ContainerRuntime } from '../runtime/types.js';
 
 /** Where an application call runs: what the CLI, the TUI and the service pass alike. */
@@ -17,7 +16,12 @@ export function casesDirOf(e: AppEnv): string {
   return path.resolve(e.cwd, e.casesDir ?? e.env.CIRT_CASES_DIR ?? 'cases');
 }
 
-/** Connects to the container runtime named by the environment: the one place the app picks an implementation. */
-export function connect(e: AppEnv): Promise<ContainerRuntime> {
+/**
+ * Connects to the container runtime named by the environment: the one place the app picks an
+ * implementation. Imported here, on first use, so commands that never reach the engine (and
+ * `--version`) do not load the engine client.
+ */
+export async function connect(e: AppEnv): Promise<ContainerRuntime> {
+  const { connectRuntime } = await import('../docker/connection.js');
   return connectRuntime(e.host, e.env);
 }

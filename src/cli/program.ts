@@ -1,14 +1,6 @@
 import { Option, type Command } from 'commander';
 import { toolVersion } from '../util/pkg.js';
-import { actionsCommand } from './commands/actions.js';
-import { findingsCommand } from './commands/findings.js';
-import { psCommand } from './commands/ps.js';
-import { releaseCommand } from './commands/release.js';
-import { runCommand } from './commands/run.js';
-import { sealCommand } from './commands/seal.js';
-import { TIMELINE_FORMATS, timelineCommand, type TimelineFormat } from './commands/timeline.js';
-import { validateCommand } from './commands/validate.js';
-import { verifyCommand } from './commands/verify.js';
+import { TIMELINE_FORMATS, type TimelineFormat } from './commands/timeline-formats.js';
 import type { CommandIO, GlobalOptions } from './io.js';
 import { addTuiCommand, rootCommand } from './tui-program.js';
 
@@ -16,7 +8,8 @@ import { addTuiCommand, rootCommand } from './tui-program.js';
 export type Exit = number;
 
 /**
- * Builds the command tree. Each action stores its exit code in `state.code`;
+ * Builds the command tree. Each action stores its exit code in `state.code`; each command's module
+ * is imported only when that command runs, so `--version` and `run` load no more than they use;
  * commands are plain async functions so tests call them directly too.
  */
 export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortSignal }): Command {
@@ -58,7 +51,9 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
           signKey?: string;
         },
       ) => {
-        const r = await runCommand(
+        const r = await (
+          await import('./commands/run.js')
+        ).runCommand(
           {
             ...globals(),
             playbook,
@@ -85,7 +80,7 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .argument('<playbook...>', 'playbook names or paths')
     .option('--json', 'machine-readable result')
     .action(async (refs: string[], o: { json?: boolean }) => {
-      state.code = await validateCommand(refs, o, io);
+      state.code = await (await import('./commands/validate.js')).validateCommand(refs, o, io);
     });
 
   program
@@ -93,7 +88,7 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .description('list every action with its params and an example')
     .option('--json', 'machine-readable list')
     .action(async (o: { json?: boolean }) => {
-      state.code = await actionsCommand(o, io);
+      state.code = await (await import('./commands/actions.js')).actionsCommand(o, io);
     });
 
   program
@@ -102,7 +97,7 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .option('-a, --all', 'include stopped containers')
     .option('--json', 'machine-readable list')
     .action(async (o: { all?: boolean; json?: boolean }) => {
-      state.code = await psCommand({ ...globals(), ...o }, io);
+      state.code = await (await import('./commands/ps.js')).psCommand({ ...globals(), ...o }, io);
     });
 
   program
@@ -114,7 +109,9 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .option('--json', 'print the result as one JSON object')
     .action(async (o: { case: string; json?: boolean }) => {
       state.code = (
-        await releaseCommand({ ...globals(), caseId: o.case, json: o.json }, io)
+        await (
+          await import('./commands/release.js')
+        ).releaseCommand({ ...globals(), caseId: o.case, json: o.json }, io)
       ).exitCode;
     });
 
@@ -161,7 +158,9 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
           limit?: number;
         },
       ) => {
-        state.code = await timelineCommand({ input, ...o }, io);
+        state.code = await (
+          await import('./commands/timeline.js')
+        ).timelineCommand({ input, ...o }, io);
       },
     );
 
@@ -174,7 +173,9 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .option('--json', 'print findings.json')
     .option('--rules <file>', 'evaluate now with this rules file instead of reading findings.json')
     .action(async (input: string, o: { json?: boolean; rules?: string }) => {
-      state.code = await findingsCommand({ input, ...o }, io);
+      state.code = await (
+        await import('./commands/findings.js')
+      ).findingsCommand({ input, ...o }, io);
     });
 
   program
@@ -189,10 +190,9 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     )
     .option('--json', 'print the result as one JSON object')
     .action(async (o: { case: string; signKey?: string; json?: boolean }) => {
-      state.code = await sealCommand(
-        { ...globals(), caseId: o.case, signKey: o.signKey, json: o.json },
-        io,
-      );
+      state.code = await (
+        await import('./commands/seal.js')
+      ).sealCommand({ ...globals(), caseId: o.case, signKey: o.signKey, json: o.json }, io);
     });
 
   program
@@ -204,7 +204,11 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .option('--pubkey <pem>', 'also require the signature to be made by this Ed25519 key')
     .option('--json', 'print the result as one JSON object')
     .action(async (input: string, o: { pubkey?: string; json?: boolean }) => {
-      state.code = (await verifyCommand({ input, pubkey: o.pubkey, json: o.json }, io)).exitCode;
+      state.code = (
+        await (
+          await import('./commands/verify.js')
+        ).verifyCommand({ input, pubkey: o.pubkey, json: o.json }, io)
+      ).exitCode;
     });
 
   addTuiCommand(program, io, state);
