@@ -6,11 +6,13 @@ import { collectBench } from './bench/collect.js';
 import { containBench } from './bench/contain.js';
 import { fsDiffBench } from './bench/fs-diff.js';
 import { sealBench } from './bench/seal.js';
+import { startupBench } from './bench/startup.js';
 import { timelineBench } from './bench/timeline.js';
 import { tuiBench } from './bench/tui.js';
 import type { BenchModule, BenchRow } from './bench/types.js';
 
 const MODULES: BenchModule[] = [
+  startupBench,
   containBench,
   collectBench,
   fsDiffBench,

@@ -13,7 +13,7 @@ const gzip = promisify(zlib.gzip);
 export const MEMBER_BYTES = 4 << 20;
 
 /** Bytes of each of the samples a chunk is tried on before it is compressed. */
-const SAMPLE_BYTES = 16 << 10;
+const SAMPLE_BYTES = 8 << 10;
 const SAMPLES = 4;
 /** A sample that deflates to more than this fraction of itself does not compress: it is stored. */
 const STORE_ABOVE = 0.9;
@@ -110,6 +110,11 @@ export class ParallelGzip extends Transform {
     const store = this.level > 0 && incompressible(piece);
     if (store) this.members.stored++;
     else this.members.deflated++;
-    return gzip(piece, { level: store ? 0 : this.level });
+    // One output buffer for the whole member: with zlib's default 16 KiB chunks every member took
+    // hundreds of thread-pool round trips, each handled on the main thread.
+    return gzip(piece, {
+      level: store ? 0 : this.level,
+      chunkSize: piece.length + (piece.length >> 8) + 1024,
+    });
   }
 }
