@@ -60,7 +60,9 @@ async function victim(docker: Docker, name: string): Promise<{ id: string; netwo
 async function cutAt(docker: Docker, id: string, since: number): Promise<() => Promise<number>> {
   const stream = (await docker.getEvents({
     since: Math.floor(since / 1000) - 1,
-    filters: { type: ['network'], event: ['disconnect'], container: [id] },
+    // A network event names the container in its attributes (the `container` filter is for
+    // container events), so the stream is filtered here.
+    filters: { type: ['network'], event: ['disconnect'] },
   })) as NodeJS.ReadableStream & { destroy(): void };
   const first = new Promise<number>((resolve, reject) => {
     let buf = '';
@@ -68,7 +70,11 @@ async function cutAt(docker: Docker, id: string, since: number): Promise<() => P
     stream.on('data', (c: Buffer) => {
       buf += c.toString();
       for (const line of buf.split('\n').slice(0, -1)) {
-        const e = JSON.parse(line) as { timeNano: number };
+        const e = JSON.parse(line) as {
+          timeNano: number;
+          Actor?: { Attributes?: { container?: string } };
+        };
+        if (e.Actor?.Attributes?.container !== id) continue;
         clearTimeout(timer);
         resolve(e.timeNano / 1e6);
       }
