@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { TarArchive } from 'archiver';
 import { FailureError } from '../errors.js';
 import { HashingFileWriter } from './hashing-writer.js';
 import { ParallelGzip } from './parallel-gzip.js';
@@ -43,6 +42,9 @@ export async function writeBundle(
   // The tar stream is compressed by ParallelGzip (members compressed across cores, stored where the
   // data does not compress), not by archiver's single-threaded gzip: sealing kept a responder
   // waiting ~9x longer than collecting (issue 12). The result is still one standard .tar.gz.
+  // archiver (and its stream libraries) is loaded when a bundle is written, not by every command
+  // that can reach this module (`cirt run contain` never archives).
+  const { TarArchive } = await import('archiver');
   const archive = new TarArchive({ gzip: false });
   const warnings: Error[] = [];
   archive.on('warning', (err: Error) => warnings.push(err));
