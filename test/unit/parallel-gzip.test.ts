@@ -6,7 +6,8 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
-import { afterAll, describe, expect, test } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { writeBundle } from '../../src/evidence/archive.js';
 import { CaseStore } from '../../src/evidence/case-store.js';
 import { incompressible, ParallelGzip } from '../../src/evidence/parallel-gzip.js';
 import { sealCase } from '../../src/evidence/seal.js';
@@ -134,5 +135,24 @@ describe('a sealed bundle of several gzip members stays a standard .tar.gz', () 
     const v = await runCli(['verify', bundle]);
     expect(v.out).toContain('VALID');
     expect(v.code).toBe(0);
+  });
+});
+
+describe('a full disk while the members are written', () => {
+  const mnt = fs.mkdtempSync(path.join(os.tmpdir(), 'cirt-pgzip-full-'));
+  beforeAll(() => execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mnt]));
+  afterAll(() => execFileSync('umount', [mnt]));
+
+  test('Given ENOSPC halfway through the bundle, writeBundle fails, names ENOSPC, and leaves no partial bundle', async () => {
+    const root = path.join(mnt, 'full');
+    fs.mkdirSync(root);
+    // 2.5 MiB of random data is stored, not compressed: it cannot fit twice in 4 MiB.
+    fs.writeFileSync(path.join(root, 'random.bin'), randomBytes(2.5 * (1 << 20)));
+    const err = await writeBundle(root, { dirs: [], files: ['random.bin'] }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err?.message).toContain('is full (ENOSPC)');
+    expect(fs.readdirSync(mnt)).toEqual(['full']);
   });
 });
