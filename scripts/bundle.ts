@@ -15,10 +15,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { packageRoot } from '../src/util/pkg.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+// From dist/scripts/ (npm run build) or scripts/ (a test importing it).
+const ROOT = packageRoot();
 const OUT = path.join(ROOT, 'dist', 'bundle');
 
 const leftOut: esbuild.Plugin = {
