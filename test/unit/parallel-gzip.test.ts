@@ -140,8 +140,12 @@ describe('a sealed bundle of several gzip members stays a standard .tar.gz', () 
 
 describe('a full disk while the members are written', () => {
   const mnt = fs.mkdtempSync(path.join(os.tmpdir(), 'cirt-pgzip-full-'));
-  beforeAll(() => execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mnt]));
-  afterAll(() => execFileSync('umount', [mnt]));
+  beforeAll(() => {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mnt]);
+  });
+  afterAll(() => {
+    execFileSync('umount', [mnt]);
+  });
 
   test('Given ENOSPC halfway through the bundle, writeBundle fails, names ENOSPC, and leaves no partial bundle', async () => {
     const root = path.join(mnt, 'full');
