@@ -7,11 +7,14 @@ import { containBench } from './bench/contain.js';
 import { egressBench } from './bench/egress.js';
 import { fsDiffBench } from './bench/fs-diff.js';
 import { recorderBench } from './bench/recorder.js';
+import { sealBench } from './bench/seal.js';
+import { startupBench } from './bench/startup.js';
 import { timelineBench } from './bench/timeline.js';
 import { tuiBench } from './bench/tui.js';
 import type { BenchModule, BenchRow } from './bench/types.js';
 
 const MODULES: BenchModule[] = [
+  startupBench,
   containBench,
   egressBench,
   collectBench,
@@ -19,6 +22,7 @@ const MODULES: BenchModule[] = [
   tuiBench,
   timelineBench,
   recorderBench,
+  sealBench,
 ];
 
 async function main(): Promise<number> {

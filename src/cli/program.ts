@@ -3,17 +3,7 @@ import { toolVersion } from '../util/pkg.js';
 import type { CaseMeta } from '../app/case-meta.js';
 import { UserError } from '../errors.js';
 import { safeText } from '../util/sanitize.js';
-import { actionsCommand } from './commands/actions.js';
-import { keysCommand } from './commands/keys.js';
-import { findingsCommand } from './commands/findings.js';
-import { journalQueryCommand, journalVerifyCommand } from './commands/journal.js';
-import { psCommand } from './commands/ps.js';
-import { releaseCommand } from './commands/release.js';
-import { runCommand } from './commands/run.js';
-import { sealCommand } from './commands/seal.js';
-import { TIMELINE_FORMATS, timelineCommand, type TimelineFormat } from './commands/timeline.js';
-import { validateCommand } from './commands/validate.js';
-import { verifyCommand } from './commands/verify.js';
+import { TIMELINE_FORMATS, type TimelineFormat } from './commands/timeline.js';
 import type { CommandIO, GlobalOptions } from './io.js';
 import { addTuiCommand, rootCommand } from './tui-program.js';
 
@@ -37,7 +27,8 @@ const metaOf = (o: MetaFlags): CaseMeta => ({
 export type Exit = number;
 
 /**
- * Builds the command tree. Each action stores its exit code in `state.code`;
+ * Builds the command tree. Each action stores its exit code in `state.code`; each command's module
+ * is imported only when that command runs, so `--version` and `run` load no more than they use;
  * commands are plain async functions so tests call them directly too.
  */
 export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortSignal }): Command {
@@ -96,7 +87,9 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
           journal?: string;
         } & MetaFlags,
       ) => {
-        const r = await runCommand(
+        const r = await (
+          await import('./commands/run.js')
+        ).runCommand(
           {
             ...globals(),
             playbook,
@@ -127,7 +120,7 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .argument('<playbook...>', 'playbook names or paths')
     .option('--json', 'machine-readable result')
     .action(async (refs: string[], o: { json?: boolean }) => {
-      state.code = await validateCommand(refs, o, io);
+      state.code = await (await import('./commands/validate.js')).validateCommand(refs, o, io);
     });
 
   program
@@ -135,7 +128,7 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .description('list every action with its params and an example')
     .option('--json', 'machine-readable list')
     .action(async (o: { json?: boolean }) => {
-      state.code = await actionsCommand(o, io);
+      state.code = await (await import('./commands/actions.js')).actionsCommand(o, io);
     });
 
   program
@@ -148,7 +141,7 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
       "list several engines at once with an ENGINE column: all (the default engine, every docker context, cirt's config) or a,b; an engine that does not answer is named on stderr and makes the exit code 1",
     )
     .action(async (o: { all?: boolean; json?: boolean; engines?: string }) => {
-      state.code = await psCommand({ ...globals(), ...o }, io);
+      state.code = await (await import('./commands/ps.js')).psCommand({ ...globals(), ...o }, io);
     });
 
   program
@@ -160,7 +153,9 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .option('--json', 'print the result as one JSON object')
     .action(async (o: { case: string; json?: boolean }) => {
       state.code = (
-        await releaseCommand({ ...globals(), caseId: o.case, json: o.json }, io)
+        await (
+          await import('./commands/release.js')
+        ).releaseCommand({ ...globals(), caseId: o.case, json: o.json }, io)
       ).exitCode;
     });
 
@@ -207,7 +202,9 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
           limit?: number;
         },
       ) => {
-        state.code = await timelineCommand({ input, ...o }, io);
+        state.code = await (
+          await import('./commands/timeline.js')
+        ).timelineCommand({ input, ...o }, io);
       },
     );
 
@@ -220,7 +217,9 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .option('--json', 'print findings.json')
     .option('--rules <file>', 'evaluate now with this rules file instead of reading findings.json')
     .action(async (input: string, o: { json?: boolean; rules?: string }) => {
-      state.code = await findingsCommand({ input, ...o }, io);
+      state.code = await (
+        await import('./commands/findings.js')
+      ).findingsCommand({ input, ...o }, io);
     });
 
   program
@@ -251,7 +250,9 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
           encryptTo?: string[];
         } & MetaFlags,
       ) => {
-        state.code = await sealCommand(
+        state.code = await (
+          await import('./commands/seal.js')
+        ).sealCommand(
           {
             ...globals(),
             caseId: o.case,
@@ -284,7 +285,9 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
         input: string,
         o: { pubkey?: string; trustedKeys?: string; tsaCa?: string; json?: boolean },
       ) => {
-        state.code = (await verifyCommand({ input, ...o }, io)).exitCode;
+        state.code = (
+          await (await import('./commands/verify.js')).verifyCommand({ input, ...o }, io)
+        ).exitCode;
       },
     );
 
@@ -301,7 +304,7 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
         throw new UserError(`Unknown keys verb "${safeText(verb)}"`, {
           hint: 'Use `cirt keys init`, `cirt keys list` or `cirt keys export`.',
         });
-      state.code = await keysCommand(verb, o, io);
+      state.code = await (await import('./commands/keys.js')).keysCommand(verb, o, io);
     });
 
   const journal = program
@@ -317,8 +320,8 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .argument('[dir]', 'the journal folder (default: $CIRT_JOURNAL)')
     .option('--pubkey <pem>', 'require every segment to be signed by this Ed25519 key')
     .option('--json', 'print the result as one JSON object')
-    .action((dir: string | undefined, o: { pubkey?: string; json?: boolean }) => {
-      state.code = journalVerifyCommand({ dir, ...o }, io);
+    .action(async (dir: string | undefined, o: { pubkey?: string; json?: boolean }) => {
+      state.code = (await import('./commands/journal.js')).journalVerifyCommand({ dir, ...o }, io);
     });
   journal
     .command('query')
@@ -330,8 +333,11 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .option('--since <t>', 'from this time: Unix seconds, RFC 3339, or back from now (15m)')
     .option('--until <t>', 'up to this time (same forms)')
     .action(
-      (dir: string | undefined, o: { container?: string; since?: string; until?: string }) => {
-        state.code = journalQueryCommand({ dir, ...o }, io);
+      async (
+        dir: string | undefined,
+        o: { container?: string; since?: string; until?: string },
+      ) => {
+        state.code = (await import('./commands/journal.js')).journalQueryCommand({ dir, ...o }, io);
       },
     );
 

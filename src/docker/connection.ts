@@ -1,13 +1,12 @@
 import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { UserError, errorMessage } from '../errors.js';
 import type { ContainerRuntime } from '../runtime/types.js';
 import { safeText } from '../util/sanitize.js';
 import { DEFAULT_CONTEXT, type DockerEndpoint } from './contexts.js';
 import { engineStatus } from './errors.js';
-import { DockerRuntime } from './runtime.js';
 
 export interface EngineAddress {
   /** What we tell the user we tried, e.g. `unix:///var/run/docker.sock`. */
@@ -155,7 +154,9 @@ export function connectEngine(
  * the address, and the engine's name when it has one.
  */
 export async function connectAddress(addr: EngineAddress, name?: string): Promise<Engine> {
-  const docker = new Docker({ ...addr.options, timeout: 0 });
+  // Loaded on first connect, so commands that never reach the engine do not pay for the client.
+  const { default: DockerClient } = await import('dockerode');
+  const docker = new DockerClient({ ...addr.options, timeout: 0 });
   let version: Docker.DockerVersion;
   try {
     await withTimeout(docker.ping(), 5000, 'no answer within 5 s');
@@ -196,6 +197,7 @@ export async function connectRuntime(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<ContainerRuntime> {
   const engine = await connectEngine(host, env);
+  const { DockerRuntime } = await import('./runtime.js');
   return new DockerRuntime(engine.docker, { kind: 'docker', name: 'default', ...engine.info });
 }
 
@@ -205,6 +207,7 @@ export async function connectNamedRuntime(
   name: string,
 ): Promise<ContainerRuntime> {
   const engine = await connectAddress(addr, name);
+  const { DockerRuntime } = await import('./runtime.js');
   return new DockerRuntime(engine.docker, { kind: 'docker', name, ...engine.info });
 }
 

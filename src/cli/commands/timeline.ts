@@ -12,8 +12,9 @@ import { writeTimeline } from '../../timeline/write.js';
 import { safeText } from '../../util/sanitize.js';
 import { println, type CommandIO } from '../io.js';
 
-export const TIMELINE_FORMATS = ['table', 'jsonl', 'csv', 'bodyfile'] as const;
-export type TimelineFormat = (typeof TIMELINE_FORMATS)[number];
+import { TIMELINE_FORMATS, type TimelineFormat } from './timeline-formats.js';
+
+export { TIMELINE_FORMATS, type TimelineFormat };
 
 export interface TimelineCommandOptions {
   input: string;
