@@ -1,6 +1,5 @@
 import path from 'node:path';
 import type { ContainerRuntime } from '../runtime/types.js';
-import { connectEngine, resolveEngine } from './engines.js';
 
 /** Where an application call runs: what the CLI, the TUI and the service pass alike. */
 export interface AppEnv {
@@ -28,6 +27,9 @@ export function casesDirOf(e: AppEnv): string {
  * the docker CLI's current context, the local socket): the one place the app picks an implementation.
  */
 export async function connect(e: AppEnv): Promise<ContainerRuntime> {
+  // Imported on first use: engine names (cirt's config: yaml, zod) and the client are not loaded by
+  // commands that never reach an engine, nor by `--version`.
+  const { connectEngine, resolveEngine } = await import('./engines.js');
   const ref = await resolveEngine(
     { host: e.host, context: e.context, contextFrom: e.contextFrom, config: e.config },
     e,

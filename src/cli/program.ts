@@ -3,7 +3,7 @@ import { toolVersion } from '../util/pkg.js';
 import type { CaseMeta } from '../app/case-meta.js';
 import { UserError } from '../errors.js';
 import { safeText } from '../util/sanitize.js';
-import { TIMELINE_FORMATS, type TimelineFormat } from './commands/timeline.js';
+import { TIMELINE_FORMATS, type TimelineFormat } from './commands/timeline-formats.js';
 import type { CommandIO, GlobalOptions } from './io.js';
 import { addTuiCommand, rootCommand } from './tui-program.js';
 
