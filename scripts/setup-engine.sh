@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure a Docker engine answers on /var/run/docker.sock (installs Debian's docker.io,
-# busybox-static for the lab images, sleuthkit for mactime, tmux for the TUI test).
+# busybox-static for the lab images, sleuthkit for mactime, tmux for the TUI test, binutils for readelf on memory cores).
 set -euo pipefail
 SOCK=/var/run/docker.sock
 ping_engine() { curl -sf --max-time 3 --unix-socket "$SOCK" http://localhost/_ping >/dev/null 2>&1; }
@@ -10,6 +10,7 @@ command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 [ -x /usr/bin/busybox ] && /usr/bin/busybox --list >/dev/null 2>&1 || need+=(busybox-static)
 command -v mactime >/dev/null 2>&1 || need+=(sleuthkit)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
+command -v readelf >/dev/null 2>&1 || need+=(binutils)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup-engine: installing ${need[*]}"

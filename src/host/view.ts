@@ -29,6 +29,10 @@ export interface HostView {
   /** A file on this host (a /proc file, the runtime's own log file). */
   open(file: string): Promise<fs.FileHandle>;
   readdir(dir: string): Promise<string[]>;
+  /** A /proc link's raw bytes (`/proc/<pid>/exe`, `/proc/<pid>/fd/3`). */
+  readlink(file: string): Promise<Buffer>;
+  /** stat of what a /proc link opens (a deleted file too). */
+  stat(file: string): Promise<import('node:fs').Stats>;
 }
 
 export const thisHost: HostView = {
@@ -41,4 +45,6 @@ export const thisHost: HostView = {
   openRoot: (pid) => ContainerRoot.open(pid),
   open: (file) => fs.open(file, 'r'),
   readdir: (dir) => fs.readdir(dir),
+  readlink: (file) => fs.readlink(file, { encoding: 'buffer' }),
+  stat: (file) => fs.stat(file),
 };
