@@ -4,7 +4,7 @@ import { defineAction, type ActionContext } from '../runner/action.js';
 import { isGone } from '../host/proc.js';
 import type { HostView } from '../host/view.js';
 import { hostView, requireLiveTarget } from '../collect/live-target.js';
-import { MAX_LOADS, PAGE, parseMaps, planCore, type Mapping } from '../collect/elf-core.js';
+import { isVvar, MAX_LOADS, PAGE, parseMaps, planCore, type Mapping } from '../collect/elf-core.js';
 import { bytesParam } from '../util/bytes-param.js';
 import { writeChunk } from '../util/streams.js';
 import { safeText } from '../util/sanitize.js';
@@ -125,7 +125,7 @@ async function dumpProcess(
     if (m.perms[0] !== 'r') rec.reason = `not readable (${m.perms})`;
     else if (m.end > BigInt(Number.MAX_SAFE_INTEGER))
       rec.reason = 'above 2^53 (the kernel-shared [vsyscall] page): not read';
-    else if (m.path === '[vvar]') rec.reason = '[vvar]: kernel data the kernel refuses to read';
+    else if (isVvar(m)) rec.reason = `${m.path}: kernel time data /proc/<pid>/mem refuses (EIO)`;
     else if (loads.length >= MAX_LOADS) rec.reason = `more than ${MAX_LOADS} readable mappings`;
     else {
       rec.load = loads.length;

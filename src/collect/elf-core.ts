@@ -53,6 +53,9 @@ export function parseMaps(text: string): { maps: Mapping[]; bad: string[] } {
   return { maps, bad };
 }
 
+/** The kernel's vvar pages ([vvar], [vvar_vclock] on newer kernels): /proc/<pid>/mem refuses them (EIO). */
+export const isVvar = (m: Mapping): boolean => m.path.startsWith('[vvar');
+
 /** One PT_LOAD: a readable mapping and how many of its bytes the core carries. */
 export interface LoadPlan {
   mapping: Mapping;
