@@ -27,7 +27,12 @@ export const processFilesExtractor: Extractor = {
   artifacts: ['procfiles/index.json'],
   async extract(x) {
     const rel = latestOf(x.files, 'procfiles/index.json');
-    if (!rel) return [];
+    if (!rel) {
+      x.diag.note(
+        'process-files: no procfiles/index.json (collect:process-files did not run); skipped',
+      );
+      return [];
+    }
     const doc = await readJsonList(x.src, rel, x.diag, 'process files');
     if (!doc) return [];
     const out: TimelineEvent[] = [];
