@@ -36,6 +36,14 @@ export interface ProcessFileRecord {
   note?: string;
 }
 
+interface Copy {
+  artifact: string | null;
+  bytes: number;
+  sha256: string | null;
+  complete: boolean;
+  note?: string;
+}
+
 const isMemfd = (link: string): boolean => link.startsWith('/memfd:') || link.startsWith('memfd:');
 const isDeleted = (link: string): boolean => link.endsWith(' (deleted)');
 
@@ -85,10 +93,7 @@ export const collectProcessFiles = defineAction({
       'procfiles/index.json',
       '/proc/<pid>/exe and /proc/<pid>/fd/* (deleted or memfd) of the container',
     );
-    const copies = new Map<
-      string,
-      { artifact: string; bytes: number; sha256: string; complete: boolean }
-    >();
+    const copies = new Map<string, Copy>();
     let total = 0;
     let clipped = 0;
     let failure: Error | undefined;
@@ -96,18 +101,16 @@ export const collectProcessFiles = defineAction({
     let memfdExe = 0;
     let heldOpen = 0;
 
-    const copy = async (
-      file: string,
-      rel: string,
-      size: number,
-    ): Promise<{
-      artifact: string;
-      bytes: number;
-      sha256: string;
-      complete: boolean;
-      note?: string;
-    }> => {
+    const copy = async (file: string, rel: string, size: number): Promise<Copy> => {
       const allowed = Math.max(0, Math.min(p.maxFileBytes, p.maxTotalBytes - total));
+      if (allowed === 0 && size > 0)
+        return {
+          artifact: null,
+          bytes: 0,
+          sha256: null,
+          complete: false,
+          note: `not copied: maxTotalBytes ${p.maxTotalBytes} reached (${size} bytes)`,
+        };
       const fh = await host.open(file);
       const out = await ctx.artifact(rel, {
         mediaType: 'application/octet-stream',
@@ -202,8 +205,8 @@ export const collectProcessFiles = defineAction({
           sha256: got.sha256,
           complete: got.complete,
         });
-        if ('note' in got && got.note) {
-          rec.note = got.note as string;
+        if (got.note) {
+          rec.note = got.note;
           if (!seen) {
             clipped++;
             await ctx.case.noteGap(

@@ -27,6 +27,10 @@ const SETUP = [
   'until [ "$(readlink /proc/$!/exe)" = /tmp/sleep ]; do :; done',
   'rm /tmp/sleep',
   'echo "$X" > /dev/null',
+  // A file the shell keeps open after deleting it.
+  'echo held-open-secret > /tmp/held',
+  'exec 3</tmp/held',
+  'rm /tmp/held',
   'touch /dev/shm/ready',
   'while :; do sleep 1; done',
 ].join('\n');
@@ -137,6 +141,9 @@ describe('collect:process-files and collect:memory on a fileless-looking contain
     const hit = index.find((f) => f.kind === 'exe' && f.link === '/tmp/sleep (deleted)');
     expect(hit).toMatchObject({ deleted: true, memfd: false, complete: true, sha256: busybox });
     expect(sha(fs.readFileSync(path.join(r.dir, hit!.artifact!)))).toBe(busybox);
+    const held = index.find((x) => x.kind === 'fd' && x.link === '/tmp/held (deleted)');
+    expect(held).toMatchObject({ pid: initPid, fd: 3, deleted: true, complete: true });
+    expect(fs.readFileSync(path.join(r.dir, held!.artifact!), 'utf8')).toBe('held-open-secret\n');
     const findings = readJson<FindingsDoc>(path.join(r.dir, 'findings.json'));
     const f = findings.findings.find((x) => x.rule === 'deleted-executable');
     expect(f).toMatchObject({ technique: 'T1070.004' });
