@@ -242,7 +242,7 @@ async function dumpProcess(
 export const collectMemory = defineAction({
   name: 'collect:memory',
   description:
-    "Dump each process of the paused container (or `pids`) as an ELF64 core (memory/<hostpid>.core: NT_PRPSINFO, NT_FILE naming mapped files, one PT_LOAD per readable mapping) by reading the host's /proc/<pid>/maps and /proc/<pid>/mem; never ptrace-attaches. Unreadable or budget-clipped ranges are zeros in the core and listed in memory/<hostpid>.json. Refuses a running container unless allowRunning: true (memory changes under the read). Cost: the processes' resident+mapped readable memory up to maxProcessBytes each and maxTotalBytes in all, read at several hundred MiB/s; the container stays frozen meanwhile.",
+    "Dump each process of the paused container (or `pids`) as an ELF64 core (memory/<hostpid>.core: NT_PRPSINFO, NT_FILE naming mapped files, one PT_LOAD per readable mapping) by reading the host's /proc/<pid>/maps and /proc/<pid>/mem; never ptrace-attaches. Unreadable or budget-clipped ranges are zeros in the core and listed in memory/<hostpid>.json. Refuses a running container unless allowRunning: true (memory changes under the read). Cost: the processes' resident+mapped readable memory up to maxProcessBytes each and maxTotalBytes in all, read at about the rate of `dd` over /proc/<pid>/mem (npm run bench, row memory: 65 MiB/s on the 2-core CI machine); the container stays frozen meanwhile.",
   example: '- uses: collect:memory\n  with: { maxProcessBytes: 256MiB, maxTotalBytes: 1GiB }',
   params: z.strictObject({
     pids: z
