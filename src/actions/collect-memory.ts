@@ -168,10 +168,11 @@ async function dumpProcess(
   try {
     await put(plan.head);
     const buf = Buffer.alloc(CHUNK);
-    for (const l of plan.loads) {
+    const byLoad = records.filter((r) => r.load !== undefined);
+    for (const [i, l] of plan.loads.entries()) {
       if (ctx.signal.aborted) throw new Error('interrupted');
       if (written < l.fileOffset) await put(Buffer.alloc(l.fileOffset - written));
-      const rec = records.find((r) => r.load !== undefined && loads[r.load] === l.mapping)!;
+      const rec = byLoad[i];
       rec.fileBytes = l.fileBytes;
       const start = Number(l.mapping.start);
       const size = Number(l.mapping.end - l.mapping.start);
