@@ -9,6 +9,7 @@ import { fsDiffBench } from './bench/fs-diff.js';
 import { recorderBench } from './bench/recorder.js';
 import { sealBench } from './bench/seal.js';
 import { startupBench } from './bench/startup.js';
+import { memoryBench } from './bench/memory.js';
 import { timelineBench } from './bench/timeline.js';
 import { tuiBench } from './bench/tui.js';
 import type { BenchModule, BenchRow } from './bench/types.js';
@@ -23,6 +24,7 @@ const MODULES: BenchModule[] = [
   timelineBench,
   recorderBench,
   sealBench,
+  memoryBench,
 ];
 
 async function main(): Promise<number> {

@@ -2,7 +2,8 @@
 # Makes sure a Docker engine answers on /var/run/docker.sock (installs Debian's docker.io,
 # busybox-static for the lab images, sleuthkit for mactime, tmux for the TUI test, chromium for the
 # report's browser test, openssl for timestamps and encryption, nftables/iptables/conntrack for
-# contain:restrict-egress), then the extra engines multi-engine tests use (scripts/extra-engines.sh;
+# contain:restrict-egress, binutils for readelf on memory cores), then the extra engines
+# multi-engine tests use (scripts/extra-engines.sh;
 # CIRT_EXTRA_ENGINES=0 skips them).
 set -euo pipefail
 SOCK=/var/run/docker.sock
@@ -13,6 +14,7 @@ command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 [ -x /usr/bin/busybox ] && /usr/bin/busybox --list >/dev/null 2>&1 || need+=(busybox-static)
 command -v mactime >/dev/null 2>&1 || need+=(sleuthkit)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
+command -v readelf >/dev/null 2>&1 || need+=(binutils)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)

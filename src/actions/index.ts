@@ -4,9 +4,11 @@ import { collectFsDiff } from './collect-fs-diff.js';
 import { collectImageCommit } from './collect-image-commit.js';
 import { collectInspect } from './collect-inspect.js';
 import { collectLogs } from './collect-logs.js';
+import { collectMemory } from './collect-memory.js';
 import { collectMounts } from './collect-mounts.js';
 import { collectNetwork } from './collect-network.js';
 import { collectProcesses } from './collect-processes.js';
+import { collectProcessFiles } from './collect-process-files.js';
 import { containKill } from './contain-kill.js';
 import { containKillProcess } from './contain-kill-process.js';
 import { containLimit } from './contain-limit.js';
@@ -35,10 +37,12 @@ export const registry = new ActionRegistry([
   collectLogs,
   collectEvents,
   collectProcesses,
+  collectProcessFiles,
   collectNetwork,
   collectImageCommit,
   collectFsDiff,
   collectMounts,
+  collectMemory,
   collectExport,
   evidenceTimeline,
   evidenceFindings,

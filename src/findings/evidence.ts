@@ -22,6 +22,24 @@ export interface ProcessInfo {
   entry: number;
 }
 
+/** One line of procfiles/index.json (collect:process-files). */
+export interface ProcessFileInfo {
+  pid: number;
+  nspid: number | null;
+  comm: string;
+  kind: string;
+  fd?: number;
+  link: string;
+  deleted: boolean;
+  memfd: boolean;
+  sha256: string | null;
+  bytes: number;
+  size: number | null;
+  complete: boolean;
+  fileArtifact: string | null;
+  entry: number;
+}
+
 export interface SocketInfo {
   proto: string;
   localAddress: string | null;
@@ -42,6 +60,7 @@ export interface Evidence {
   imageInspect?: { artifact: string; doc: Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
   fs: FsEntry[];
   processes?: { artifact: string; list: ProcessInfo[] };
+  processFiles?: { artifact: string; list: ProcessFileInfo[] };
   sockets: SocketInfo[];
   execs?: { sessions: ExecSession[] };
   /** Subnets the container was on (inspect, isolation record, routes/interfaces snapshots). */
@@ -94,6 +113,30 @@ export async function loadEvidence(src: CaseSource, diag = new Diagnostics()): P
             comm: String(p?.comm ?? ''),
             cmdline: Array.isArray(p?.cmdline) ? (p.cmdline as unknown[]).map(String) : [],
             exe: typeof p?.exe === 'string' ? p.exe : null,
+            entry,
+          })),
+        }
+      : undefined;
+
+  const pfDoc = await json(latestOf(files, 'procfiles/index.json'));
+  const processFiles =
+    pfDoc && Array.isArray(pfDoc.doc)
+      ? {
+          artifact: pfDoc.artifact,
+          list: (pfDoc.doc as Record<string, unknown>[]).map((p, entry) => ({
+            pid: Number(p?.pid),
+            nspid: typeof p?.nspid === 'number' ? p.nspid : null,
+            comm: String(p?.comm ?? ''),
+            kind: String(p?.kind ?? ''),
+            ...(typeof p?.fd === 'number' ? { fd: p.fd } : {}),
+            link: String(p?.link ?? ''),
+            deleted: p?.deleted === true,
+            memfd: p?.memfd === true,
+            sha256: typeof p?.sha256 === 'string' ? p.sha256 : null,
+            bytes: typeof p?.bytes === 'number' ? p.bytes : 0,
+            size: typeof p?.size === 'number' ? p.size : null,
+            complete: p?.complete === true,
+            fileArtifact: typeof p?.artifact === 'string' ? p.artifact : null,
             entry,
           })),
         }
@@ -182,6 +225,7 @@ export async function loadEvidence(src: CaseSource, diag = new Diagnostics()): P
     imageInspect,
     fs,
     processes,
+    processFiles,
     sockets,
     execs,
     networks,

@@ -34,6 +34,10 @@ export interface HostView {
   identity: typeof procIdentity;
   /** Sends a signal to a host pid (false when it is gone). */
   signal: typeof signalProcess;
+  /** A /proc link's raw bytes (`/proc/<pid>/exe`, `/proc/<pid>/fd/3`). */
+  readlink(file: string): Promise<Buffer>;
+  /** stat of what a /proc link opens (a deleted file too). */
+  stat(file: string): Promise<import('node:fs').Stats>;
 }
 
 export const thisHost: HostView = {
@@ -48,4 +52,6 @@ export const thisHost: HostView = {
   readdir: (dir) => fs.readdir(dir),
   identity: procIdentity,
   signal: signalProcess,
+  readlink: (file) => fs.readlink(file, { encoding: 'buffer' }),
+  stat: (file) => fs.stat(file),
 };

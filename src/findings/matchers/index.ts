@@ -5,6 +5,7 @@ import { fsAddedMatcher } from './fs-added.js';
 import { fsChangeMatcher } from './fs-change.js';
 import { pathBinaryMatcher } from './path-binary.js';
 import { processMatcher } from './process.js';
+import { processFileMatcher } from './process-file.js';
 import { setuidMatcher } from './setuid.js';
 import { listeningMatcher, socketMatcher } from './sockets.js';
 
@@ -17,6 +18,7 @@ export const matchers: ReadonlyMap<string, Matcher> = (() => {
     setuidMatcher,
     pathBinaryMatcher,
     processMatcher,
+    processFileMatcher,
     execMatcher,
     socketMatcher,
     listeningMatcher,

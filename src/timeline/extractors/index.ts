@@ -8,6 +8,7 @@ import { journalExtractor } from './journal.js';
 import { lifecycleExtractor } from './lifecycle.js';
 import { logsExtractor } from './logs.js';
 import { processesExtractor } from './processes.js';
+import { processFilesExtractor } from './process-files.js';
 import { socketsExtractor } from './sockets.js';
 
 /** An explicit list, like plaso's parser registry: a duplicate name is a bug and throws. */
@@ -39,6 +40,7 @@ export const extractors = new ExtractorRegistry([
   engineExtractor,
   execExtractor,
   processesExtractor,
+  processFilesExtractor,
   fsExtractor,
   socketsExtractor,
   journalExtractor,

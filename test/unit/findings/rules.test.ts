@@ -31,6 +31,7 @@ describe('rules loading', () => {
       new Set([
         'fsChange',
         'fsAdded',
+        'processFile',
         'setuid',
         'pathBinaryNotInImage',
         'process',
