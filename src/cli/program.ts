@@ -6,6 +6,7 @@ import { psCommand } from './commands/ps.js';
 import { releaseCommand } from './commands/release.js';
 import { runCommand } from './commands/run.js';
 import { sealCommand } from './commands/seal.js';
+import { addServeCommands } from './commands/serve-program.js';
 import { TIMELINE_FORMATS, timelineCommand, type TimelineFormat } from './commands/timeline.js';
 import { validateCommand } from './commands/validate.js';
 import { verifyCommand } from './commands/verify.js';
@@ -206,6 +207,8 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .action(async (input: string, o: { pubkey?: string; json?: boolean }) => {
       state.code = (await verifyCommand({ input, pubkey: o.pubkey, json: o.json }, io)).exitCode;
     });
+
+  addServeCommands(program, io, state, globals);
 
   addTuiCommand(program, io, state);
 
