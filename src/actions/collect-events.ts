@@ -7,6 +7,7 @@ import { runtimeMessage } from '../runtime/errors.js';
 import { rfc3339ToSeconds } from '../util/times.js';
 import { safeText } from '../util/sanitize.js';
 import { LineSplitter, tee } from '../util/streams.js';
+import { collectWithJournal } from './events-journal.js';
 
 interface EngineEvent {
   Type?: string;
@@ -16,7 +17,7 @@ interface EngineEvent {
 }
 
 /** What the event lines tell us about the history's completeness, gathered while they stream past. */
-function analyzer(): {
+export function analyzer(): {
   sink: Writable;
   stats: {
     count: number;
@@ -64,7 +65,7 @@ function analyzer(): {
 export const collectEvents = defineAction({
   name: 'collect:events',
   description:
-    "Collect the engine's events about the container (create, start, exec, pause, network…) from its creation until now, raw, one JSON object per line. The engine keeps only its last 256 events: when the history does not reach back to the container's creation, the case says so.",
+    "Collect the engine's events about the container (create, start, exec, pause, network…) from its creation until now, raw, one JSON object per line. The engine keeps only its last 256 events: when the history does not reach back to the container's creation, the case says so. With a flight recorder journal (`--journal`, or the service's), the history comes from the journal, merged with the engine's buffer without duplicates, and the journal's records about the container (events, process and socket snapshots, gaps) are kept as journal/excerpt.jsonl.",
   example: '- uses: collect:events',
   params: z.strictObject({}),
   mutates: false,
@@ -90,6 +91,8 @@ export const collectEvents = defineAction({
       );
     }
     for (const problem of history.problems) ctx.warn(problem);
+    if (ctx.journal)
+      return collectWithJournal(ctx, ctx.journal, facts, history, { since, until }, analyzer);
     const fullSource = history.source;
     const handle = await ctx.artifact('container/events.jsonl', {
       mediaType: 'application/x-ndjson',

@@ -17,6 +17,7 @@ import { toolVersion } from '../util/pkg.js';
 import { safeText } from '../util/sanitize.js';
 import { loadAlert, ONE_ALERT_NOTE, type LoadedAlert } from './alert.js';
 import { resolveAlertTarget } from './alert-target.js';
+import { requireJournal } from './journal.js';
 import { withStepParams, type StepParams } from './step-params.js';
 import { casesDirOf, connect, type AppEnv } from './env.js';
 
@@ -41,6 +42,8 @@ export interface StartRunOptions {
   approve?: (step: PlannedStep, target: Target) => Promise<Approval | ApprovalBy>;
   /** Says something to the operator that is not a run event (a second alert on stdin, an alert the disk refused). */
   note?: (text: string) => void;
+  /** The flight recorder's journal folder (`--journal`, or the service's recorder): history beyond the engine's buffer. */
+  journal?: string;
   /** A runtime already connected (the TUI keeps one); else one is connected for this run. */
   runtime?: ContainerRuntime;
   /** An alert already read and checked (the service); used instead of `alert`. */
@@ -74,6 +77,8 @@ export async function startRun(o: StartRunOptions, env: AppEnv): Promise<RunSumm
   // A bad --sign-key is a usage error found before anything is touched, not a failed seal at the end.
   const signKey = o.signKey ? path.resolve(env.cwd, o.signKey) : undefined;
   if (signKey) loadSigningKey(signKey);
+  const journal = o.journal ? path.resolve(env.cwd, o.journal) : undefined;
+  if (journal) requireJournal(journal);
   // A step that needs approval nobody can give would stop the run halfway, with the container
   // already changed: refuse before touching anything instead.
   const asking = playbook.steps.filter((s) => s.confirm);
@@ -109,6 +114,7 @@ export async function startRun(o: StartRunOptions, env: AppEnv): Promise<RunSumm
       bus,
       signal,
       actor,
+      journal,
     });
   }
   const casesDir = casesDirOf(env);
@@ -173,6 +179,7 @@ export async function startRun(o: StartRunOptions, env: AppEnv): Promise<RunSumm
       bus,
       signal,
       actor,
+      journal,
     });
   } finally {
     claim.release();

@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { toolVersion } from '../util/pkg.js';
 import { actionsCommand } from './commands/actions.js';
 import { findingsCommand } from './commands/findings.js';
+import { journalQueryCommand, journalVerifyCommand } from './commands/journal.js';
 import { psCommand } from './commands/ps.js';
 import { releaseCommand } from './commands/release.js';
 import { runCommand } from './commands/run.js';
@@ -44,6 +45,10 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .option('--dry-run', 'print the plan and touch nothing')
     .option('--json', 'print NDJSON events instead of text')
     .option('--sign-key <pem>', 'Ed25519 private key (PEM) to sign the seal with')
+    .option(
+      '--journal <dir>',
+      "the flight recorder's journal folder: collect:events takes the container's history from it (default: $CIRT_JOURNAL)",
+    )
     .action(
       async (
         playbook: string,
@@ -57,6 +62,7 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
           dryRun?: boolean;
           json?: boolean;
           signKey?: string;
+          journal?: string;
         },
       ) => {
         const r = await runCommand(
@@ -72,6 +78,7 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
             dryRun: o.dryRun,
             json: o.json,
             signKey: o.signKey,
+            journal: o.journal ?? io.env.CIRT_JOURNAL,
             signal: state.signal,
           },
           io,
@@ -209,6 +216,37 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     });
 
   addServeCommands(program, io, state, globals);
+
+  const journal = program
+    .command('journal')
+    .description(
+      "the flight recorder's journal: check it, or read records out of it (offline: no engine)",
+    );
+  journal
+    .command('verify')
+    .description(
+      'check every record hash, the chain across segments, and each sealed segment (exit 1: tampered)',
+    )
+    .argument('[dir]', 'the journal folder (default: $CIRT_JOURNAL)')
+    .option('--pubkey <pem>', 'require every segment to be signed by this Ed25519 key')
+    .option('--json', 'print the result as one JSON object')
+    .action((dir: string | undefined, o: { pubkey?: string; json?: boolean }) => {
+      state.code = journalVerifyCommand({ dir, ...o }, io);
+    });
+  journal
+    .command('query')
+    .description(
+      'print journal records as stored (NDJSON), optionally about one container and a time window',
+    )
+    .argument('[dir]', 'the journal folder (default: $CIRT_JOURNAL)')
+    .option('--container <x>', 'container id, id prefix or name')
+    .option('--since <t>', 'from this time: Unix seconds, RFC 3339, or back from now (15m)')
+    .option('--until <t>', 'up to this time (same forms)')
+    .action(
+      (dir: string | undefined, o: { container?: string; since?: string; until?: string }) => {
+        state.code = journalQueryCommand({ dir, ...o }, io);
+      },
+    );
 
   addTuiCommand(program, io, state);
 

@@ -220,6 +220,12 @@ export class DockerRuntime implements ContainerRuntime {
     };
   }
 
+  async eventStream(o: { since?: string }, signal?: AbortSignal): Promise<Sourced> {
+    const query = o.since ? { since: o.since } : {};
+    const stream = await call(engineStream(this.docker, '/events', query, signal));
+    return { stream, source: `GET /events${o.since ? `?since=${o.since}` : ''}` };
+  }
+
   activity(): Promise<Readable> {
     return call(
       async () =>

@@ -50,6 +50,11 @@ export interface ActionContext {
   facts(): Promise<ContainerFacts>;
   /** This host's /proc, when the target's processes are visible from here; null otherwise. */
   host: HostView | null;
+  /**
+   * The flight recorder's journal folder, when the run has one (`cirt run --journal`, or the
+   * service's own recorder): steps read the container's history from it (docs/journal.md).
+   */
+  journal?: string;
   case: CaseHandle;
   stepId: string;
   /** The action's name, for provenance. */

@@ -18,6 +18,8 @@ export function makeContext(opts: {
   bus: EventBus;
   /** This host's /proc; defaults to the real one when the runtime says its processes are visible here. */
   host?: HostView | null;
+  /** The flight recorder's journal folder (see ActionContext.journal). */
+  journal?: string;
 }): { ctx: ActionContext; written: ManifestEntry[]; warnings: string[] } {
   const { bus, stepId, store, action, runtime } = opts;
   const written: ManifestEntry[] = [];
@@ -90,6 +92,7 @@ export function makeContext(opts: {
     host:
       opts.host !== undefined ? opts.host : runtime.capabilities.has('host-proc') ? thisHost : null,
     case: handle,
+    ...(opts.journal ? { journal: opts.journal } : {}),
     stepId,
     action,
     signal: opts.signal,

@@ -36,6 +36,8 @@ export interface RunOptions {
   signal: AbortSignal;
   bus: EventBus;
   actor: string;
+  /** The flight recorder's journal folder, when there is one: collect:events reads the history from it. */
+  journal?: string;
 }
 
 export interface RunSummary {
@@ -318,6 +320,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
       action: step.uses,
       signal: o.signal,
       bus,
+      journal: o.journal,
     });
     const touched = () => written.map((a) => ({ path: a.path, sha256: a.sha256, bytes: a.bytes }));
     const gapsBefore = gapCount();

@@ -303,6 +303,12 @@ export interface ContainerRuntime {
   ): Promise<EventHistory>;
   /** A stream with a chunk per container or network event anywhere on the runtime (for live views). */
   activity(): Promise<Readable>;
+  /**
+   * Every event of the runtime from `since` (Unix seconds, fraction allowed) on, as raw JSON lines:
+   * the runtime's buffer first, then live until `signal` aborts or the connection ends (the flight
+   * recorder's feed; an end means the stream was lost).
+   */
+  eventStream(o: { since?: string }, signal?: AbortSignal): Promise<Sourced>;
   image(id: string): Promise<ImageFacts>;
   imageHistory(id: string): Promise<{ raw: unknown; source: string }>;
   imageExists(ref: string): Promise<boolean>;

@@ -24,6 +24,8 @@ export interface RunCommandOptions extends GlobalOptions {
   dryRun?: boolean;
   json?: boolean;
   signKey?: string;
+  /** `--journal DIR`: the flight recorder's journal to take the container's history from. */
+  journal?: string;
   signal?: AbortSignal;
   /** Extra subscribers (the TUI). */
   listeners?: ((e: RunEvent) => void)[];
@@ -51,6 +53,7 @@ export async function runCommand(o: RunCommandOptions, io: CommandIO): Promise<R
       yes: o.yes,
       dryRun: o.dryRun,
       signKey: o.signKey,
+      journal: o.journal,
       signal,
       listeners: [o.json ? jsonReporter(io.out) : plainReporter(io.out), ...(o.listeners ?? [])],
       approve,

@@ -4,6 +4,7 @@ import { engineExtractor } from './engine.js';
 import { execExtractor } from './exec.js';
 import { fsExtractor } from './fs.js';
 import { imageHistoryExtractor } from './image-history.js';
+import { journalExtractor } from './journal.js';
 import { lifecycleExtractor } from './lifecycle.js';
 import { logsExtractor } from './logs.js';
 import { processesExtractor } from './processes.js';
@@ -40,6 +41,7 @@ export const extractors = new ExtractorRegistry([
   processesExtractor,
   fsExtractor,
   socketsExtractor,
+  journalExtractor,
   custodyExtractor,
   logsExtractor,
 ]);
