@@ -61,6 +61,8 @@ export type ServeEvent =
 export interface DispatcherDeps {
   config: () => ServeConfig;
   engines: Engine[];
+  /** The recorder's journal of each engine (by address), when the service records. */
+  journals: Map<string, string>;
   env: AppEnv;
   metrics: Metrics;
   approvals: Approvals;
@@ -247,6 +249,7 @@ export class Dispatcher {
           signal: this.abort.signal,
           runtime: engine.runtime,
           stepParams,
+          journal: this.d.journals.get(engine.address),
           listeners: [listener],
           approve: (step) =>
             this.d.approvals.ask({

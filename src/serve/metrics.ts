@@ -1,12 +1,6 @@
-/** What the recorder reports, when there is one (src/journal/recorder.ts `stats()`). */
-export interface RecorderStats {
-  events: number;
-  snapshots: number;
-  gaps: number;
-  journalBytes: number;
-  lagMs: number;
-  connected: boolean;
-}
+import type { RecorderStats } from '../journal/recorder.js';
+
+export type { RecorderStats };
 
 /** The service's counters, printed as Prometheus text (names prefixed `cirt_`). */
 export class Metrics {

@@ -13,6 +13,7 @@ import { createApiServer, listen } from './http.js';
 import { readAlertLines } from './lines.js';
 import { Metrics, type RecorderStats } from './metrics.js';
 import { describeEvent } from './log.js';
+import { startRecorder, type Recorder } from '../journal/recorder.js';
 
 export interface ServiceOptions {
   configFile: string;
@@ -55,13 +56,48 @@ export function serviceFile(stateDir: string): string {
 export async function startService(o: ServiceOptions): Promise<Service> {
   let cfg = o.config ?? loadServeConfig(o.configFile, o.env.cwd);
   const metrics = new Metrics();
-  metrics.recorder = o.recorder;
   const addresses = cfg.engines ?? [o.env.host];
   const engines: Engine[] = [];
   for (const host of addresses) {
     const runtime = await connect({ ...o.env, host });
     engines.push({ address: runtime.info.address, runtime });
   }
+  // The flight recorder runs from the start, before any alert: one journal per engine.
+  const recorders: Recorder[] = [];
+  const journals = new Map<string, string>();
+  if (cfg.journal) {
+    const j = cfg.journal;
+    for (const [i, e] of engines.entries()) {
+      const dir = i === 0 ? j.dir : path.join(j.dir, `engine-${i + 1}`);
+      recorders.push(
+        await startRecorder({
+          runtime: e.runtime,
+          engineName: e.address,
+          dir,
+          segmentBytes: j.segment_size,
+          segmentMaxAgeMs: j.segment_age,
+          retention: { maxAgeMs: j.max_age, maxBytes: j.max_bytes },
+          snapshotIntervalMs: cfg.snapshots.interval,
+          signKey: cfg.sign_key,
+          onWarning: (m) => o.log(safeText(`recorder ${e.address}: ${m}`)),
+        }),
+      );
+      journals.set(e.address, dir);
+    }
+  }
+  const recorderStats = (): RecorderStats | undefined => {
+    if (!recorders.length) return o.recorder?.();
+    const all = recorders.map((r) => r.stats());
+    return {
+      events: all.reduce((n, r) => n + r.events, 0),
+      snapshots: all.reduce((n, r) => n + r.snapshots, 0),
+      gaps: all.reduce((n, r) => n + r.gaps, 0),
+      journalBytes: all.reduce((n, r) => n + r.journalBytes, 0),
+      lagMs: Math.max(...all.map((r) => r.lagMs)),
+      connected: all.every((r) => r.connected),
+    };
+  };
+  metrics.recorder = recorderStats;
   const store = new AlertStore(cfg.stateDir);
   const approvals = new Approvals(
     () => cfg.approvals,
@@ -79,6 +115,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
   const dispatcher = new Dispatcher({
     config: () => cfg,
     engines,
+    journals,
     env: o.env,
     metrics,
     approvals,
@@ -122,7 +159,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       running: metrics.running,
       queued: metrics.queued,
       pending: metrics.pendingApprovals,
-      recorder: o.recorder?.() ?? null,
+      recorder: recorderStats() ?? null,
     }),
   });
   const url = await listen(server, cfg);
@@ -200,6 +237,11 @@ export async function startService(o: ServiceOptions): Promise<Service> {
       const r = await dispatcher.drain(cfg.drain_timeout);
       server.closeAllConnections?.();
       await closed;
+      // The recorder stops last: it records the service's own drain too.
+      for (const r of recorders)
+        await r
+          .stop()
+          .catch((err: unknown) => o.log(safeText(`recorder ${r.dir}: ${errorMessage(err)}`)));
       for (const e of engines) await e.runtime.close?.();
       fs.rmSync(where, { force: true });
       o.log(

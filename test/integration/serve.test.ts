@@ -125,11 +125,15 @@ describe('cirt serve (real engine, real HTTP on loopback)', () => {
   const config = (extra = ''): string => `listen: 127.0.0.1:0
 token_file: token
 cases_dir: cases
+journal:
+  dir: journal
+snapshots:
+  interval: 2s
 concurrency: 3
 limits:
   body: 8KiB
 approvals:
-  timeout: 1s
+  timeout: 4s
   default: reject
 rules:
   - name: ask-first
@@ -258,6 +262,10 @@ ${extra}`;
     expect(metrics).toMatch(/^cirt_alerts_deduplicated_total 90$/m);
     expect(metrics).toMatch(/^cirt_runs_total\{status="ok"\} 10$/m);
     expect(metrics).toMatch(/^cirt_queue_depth 0$/m);
+    // The flight recorder runs from the start: its journal grows and its lag is exported.
+    expect(metrics).toMatch(/^cirt_recorder_up 1$/m);
+    expect(Number(/^cirt_journal_bytes (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+    expect(metrics).toMatch(/^cirt_recorder_lag_seconds [\d.e-]+$/m);
   }, 120_000);
 
   test('Given a rule whose step asks first, When `cirt approve ID` answers, Then the step runs and custody says who approved; an unanswered one times out to the default (reject)', async () => {
@@ -294,7 +302,7 @@ ${extra}`;
     expect(approved?.message).toMatch(/alice@soc \(cirt approve via the service API/);
     expect(byTarget(a.id).some((r) => r.result === 'ok')).toBe(true);
     const declined = byTarget(b.id).find((r) => r.result === 'declined');
-    expect(declined?.message).toMatch(/approvals\.timeout \(1s\), approvals\.default is reject/);
+    expect(declined?.message).toMatch(/approvals\.timeout \(4s\), approvals\.default is reject/);
   }, 60_000);
 
   test('Given a dry_run rule, Then it matches and plans, and no case is made', async () => {
