@@ -332,7 +332,7 @@ class YamlFileView {
     const p = [...this.base, ...issue.path.map((k) => (typeof k === 'symbol' ? String(k) : k))];
     const where = p.join('.');
     if (issue.code === 'unrecognized_keys' && issue.keys) {
-      for (const key of issue.keys) this.y.at([...p, key], `unknown key "${key}" in ${where}`);
+      for (const key of issue.keys) this.y.atKey(p, key, `unknown key "${key}" in ${where}`);
       return;
     }
     this.y.at(p, `${where}: ${issue.message}`);

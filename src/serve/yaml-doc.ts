@@ -63,6 +63,16 @@ export class YamlFile {
     this.atOffset(this.offsetOf(path), message);
   }
 
+  /** A problem at a key of the mapping at `path` (an unknown key: the key itself, not its value). */
+  atKey(path: Key[], key: string, message: string): void {
+    const map = path.length ? this.doc.getIn(path, true) : this.doc.contents;
+    const pair = isMap(map)
+      ? (map.items as Pair[]).find((it) => (it.key as { value?: unknown })?.value === key)
+      : undefined;
+    const start = (pair?.key as { range?: [number] } | undefined)?.range?.[0];
+    this.atOffset(start ?? this.offsetOf(path), message);
+  }
+
   private atOffset(offset: number | undefined, message: string): void {
     const pos = this.lc.linePos(offset ?? 0);
     this.problems.push({ file: this.file, line: pos.line, col: pos.col, message });
@@ -81,17 +91,8 @@ export class YamlFile {
     const path = issue.path.map((k) => (typeof k === 'symbol' ? String(k) : k));
     const where = path.join('.');
     if (issue.code === 'unrecognized_keys') {
-      const map = path.length ? this.doc.getIn(path, true) : this.doc.contents;
-      for (const key of issue.keys) {
-        const pair = isMap(map)
-          ? (map.items as Pair[]).find((it) => (it.key as { value?: unknown })?.value === key)
-          : undefined;
-        const start = (pair?.key as { range?: [number] } | undefined)?.range?.[0];
-        this.atOffset(
-          start ?? this.offsetOf(path),
-          `unknown key "${key}"${where ? ` in ${where}` : ''}`,
-        );
-      }
+      for (const key of issue.keys)
+        this.atKey(path, key, `unknown key "${key}"${where ? ` in ${where}` : ''}`);
       return;
     }
     this.at(path, `${where ? `${where}: ` : ''}${issue.message}`);
