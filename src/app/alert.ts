@@ -9,7 +9,7 @@ export const MAX_ALERT_BYTES = 1024 * 1024;
 
 /** Told on stderr when more input followed the alert a run acts on. */
 export const ONE_ALERT_NOTE =
-  'more input follows the first alert; one run takes one alert, the rest was not read (run cirt once per alert; `cirt serve` will take streams)';
+  'more input follows the first alert; one run takes one alert, the rest was not read (run cirt once per alert, or `cirt serve --alerts -`, which takes streams)';
 
 /**
  * A container id as an alert may give it: Falco's 12 hex characters, or Docker's full 64. Anything

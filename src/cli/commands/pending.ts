@@ -17,10 +17,35 @@ function configOf(o: { config?: string }, io: CommandIO) {
 
 /** `cirt pending`: the steps the running service waits on a human for. */
 export async function pendingCommand(
-  o: { config?: string; json?: boolean },
+  o: { config?: string; json?: boolean; tui?: boolean },
   io: CommandIO,
 ): Promise<number> {
-  const items = await listPending(configOf(o, io));
+  const cfg = configOf(o, io);
+  if (o.tui) {
+    if (!io.interactive)
+      throw new UserError('The Pending screen needs a terminal', {
+        hint: 'Run `cirt pending` without --tui for the list.',
+      });
+    // Ink is loaded only for the screen: the plain list stays quick.
+    const { launchPending } = await import('../../tui/pending-app.js');
+    return launchPending({
+      stdout: process.stdout,
+      stdin: process.stdin,
+      services: {
+        load: () => listPending(cfg),
+        decide: async (id, decision) => {
+          const by = responder();
+          const r = await callService(cfg, 'POST', `/pending/${id}/${decision}`, {
+            by: `${by} (TUI)`,
+          });
+          return r.status === 200
+            ? `${decision === 'approve' ? 'Approved' : 'Rejected'} ${id} as ${by}`
+            : `${id}: ${JSON.stringify(r.json)}`;
+        },
+      },
+    });
+  }
+  const items = await listPending(cfg);
   if (o.json) {
     println(io.out, JSON.stringify({ pending: items }));
     return EXIT.ok;

@@ -26,7 +26,8 @@ export function addServeCommands(
     .description('list the steps the running service waits on a human for')
     .option('--config <file>', 'the config the service runs with (else CIRT_SERVE_CONFIG)')
     .option('--json', 'machine-readable list')
-    .action(async (o: { config?: string; json?: boolean }) => {
+    .option('--tui', 'the Pending screen: approve or reject with a key')
+    .action(async (o: { config?: string; json?: boolean; tui?: boolean }) => {
       state.code = await pendingCommand(o, io);
     });
   for (const decision of ['approve', 'reject'] as const) {
