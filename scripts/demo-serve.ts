@@ -3,6 +3,7 @@
  * victim is compromised; a Falco-shaped alert is posted to it over HTTP, and the service contains the
  * container by itself. Its case shows what the recorder saw before the alert.
  */
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -47,7 +48,7 @@ export async function serveAct(o: {
 }): Promise<boolean> {
   const { docker, io, say, section } = o;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cirt-demo-serve-'));
-  const token = fs.readFileSync('/dev/urandom').subarray(0, 24).toString('base64url');
+  const token = randomBytes(24).toString('base64url');
   fs.writeFileSync(path.join(dir, 'token'), `${token}\n`, { mode: 0o600 });
   const config = [
     'listen: 127.0.0.1:0',
@@ -96,7 +97,7 @@ export async function serveAct(o: {
     // A process that starts and ends before anyone is alerted: only the recorder's snapshots keep it.
     await docker
       .getContainer(lab.victim.id)
-      .exec({ Cmd: ['sh', '-c', 'exec -a kworkerd-stage2 sleep 2'], AttachStdout: false })
+      .exec({ Cmd: ['sh', '-c', 'sleep 2.5; true stage2'], AttachStdout: false })
       .then((x) => x.start({ Detach: true }));
     await sleep(3_500);
     const alertTime = new Date().toISOString();
@@ -145,6 +146,10 @@ export async function serveAct(o: {
       ['timeline', bundle, '--source', 'journal,exec', '--to', alertTime, '--limit', '20'],
       io,
     );
+    say(
+      `\n$ cirt timeline <bundle> --source journal --grep stage2   (a short-lived process, started before the alert; only the snapshots saw it)`,
+    );
+    await main(['timeline', bundle, '--source', 'journal', '--grep', 'stage2'], io);
     say('\n$ cirt verify <bundle>');
     const verified = await main(['verify', bundle], io);
     say(`\ncase      ${end.caseDir}`);
