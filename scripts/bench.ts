@@ -10,6 +10,7 @@ import { recorderBench } from './bench/recorder.js';
 import { sealBench } from './bench/seal.js';
 import { startupBench } from './bench/startup.js';
 import { memoryBench } from './bench/memory.js';
+import { serveBench } from './bench/serve.js';
 import { timelineBench } from './bench/timeline.js';
 import { tuiBench } from './bench/tui.js';
 import type { BenchModule, BenchRow } from './bench/types.js';
@@ -25,6 +26,7 @@ const MODULES: BenchModule[] = [
   recorderBench,
   sealBench,
   memoryBench,
+  serveBench,
 ];
 
 async function main(): Promise<number> {

@@ -1,6 +1,7 @@
 /**
  * `npm run demo`: stages a compromised container on the local engine, contains it with the
  * contain-and-collect playbook through the real CLI, and shows that the containment holds.
+ * Act 2 (scripts/demo-serve.ts): `cirt serve` contains a second victim by itself from a Falco alert.
  * The containers stay for a responder to look at; `npm run demo -- --cleanup` removes them.
  */
 import { connectEngine } from '../src/docker/connection.js';
@@ -9,6 +10,7 @@ import { main } from '../src/cli/main.js';
 import { processIO } from '../src/cli/io.js';
 import { ensureImage } from '../test/fixtures/images.js';
 import { cleanupPrefix, httpStatus, readC2Bytes, stageCompromise } from '../test/fixtures/lab.js';
+import { serveAct } from './demo-serve.js';
 
 const PREFIX = 'cirt-demo';
 const WATCH_MS = 3_000;
@@ -116,7 +118,14 @@ async function demo(): Promise<number> {
   if (code !== 0)
     say(`The run itself ended with exit code ${code}: the case folder holds what was collected.`);
   if (verified !== 0) say('THE BUNDLE DID NOT VERIFY: see above.');
-  return held && code === 0 && verified === 0 ? 0 : 1;
+
+  const served = await serveAct({ docker, prefix: PREFIX, io, say, section });
+  say(
+    served
+      ? '\nAct 2: the service contained the second victim by itself; its bundle verifies.'
+      : '\nACT 2 DID NOT HOLD: see the lines above.',
+  );
+  return held && code === 0 && verified === 0 && served ? 0 : 1;
 }
 
 const run = process.argv.includes('--cleanup') ? cleanupOnly : demo;

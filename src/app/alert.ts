@@ -9,7 +9,7 @@ export const MAX_ALERT_BYTES = 1024 * 1024;
 
 /** Told on stderr when more input followed the alert a run acts on. */
 export const ONE_ALERT_NOTE =
-  'more input follows the first alert; one run takes one alert, the rest was not read (run cirt once per alert; `cirt serve` will take streams)';
+  'more input follows the first alert; one run takes one alert, the rest was not read (run cirt once per alert, or `cirt serve --alerts -`, which takes streams)';
 
 /**
  * A container id as an alert may give it: Falco's 12 hex characters, or Docker's full 64. Anything
@@ -67,9 +67,18 @@ export async function loadAlert(
 ): Promise<LoadedAlert> {
   const where = source === '-' ? 'standard input' : source;
   const first = await readAlertBytes(source, where, stdin);
+  return { ...parseAlert(first.raw, where), more: first.more };
+}
+
+/**
+ * Checks the bytes of one alert (already read and bounded by the caller): valid JSON, a Falco alert,
+ * about one container named by an exact id or a name. Every problem is a UserError naming `where`.
+ * Pure: the service calls it for each alert it is sent.
+ */
+export function parseAlert(raw: Buffer, where: string): LoadedAlert {
   let json: unknown;
   try {
-    json = JSON.parse(first.raw.toString('utf8'));
+    json = JSON.parse(raw.toString('utf8'));
   } catch (err) {
     throw new UserError(
       `The alert in ${safeText(where)} is not valid JSON: ${safeText((err as Error).message)}`,
@@ -119,7 +128,7 @@ export async function loadAlert(
       { hint: 'Only container alerts can be answered with a playbook.' },
     );
   }
-  return { alert: parsed.data, raw: first.raw, target, id, name, where, more: first.more };
+  return { alert: parsed.data, raw, target, id, name, where, more: false };
 }
 
 async function readAlertBytes(

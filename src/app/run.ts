@@ -9,7 +9,7 @@ import { writeErrno } from '../evidence/write-errors.js';
 import { checkCapabilities } from '../playbook/capabilities.js';
 import { loadPlaybook, resolvePlaybookPath } from '../playbook/load.js';
 import { EventBus, type EventListener, type PlannedStep } from '../runner/events.js';
-import type { Approval } from '../runner/outcome.js';
+import type { Approval, ApprovalBy } from '../runner/outcome.js';
 import { runPlaybook, type RunSummary } from '../runner/runner.js';
 import type { ContainerRuntime, RuntimeInfo, Target } from '../runtime/types.js';
 import { toolVersion } from '../util/pkg.js';
@@ -18,6 +18,7 @@ import { loadAlert, ONE_ALERT_NOTE, type LoadedAlert } from './alert.js';
 import { resolveAlertTarget } from './alert-target.js';
 import { applyCaseMeta, checkCaseMeta, META_FIELDS, type CaseMeta } from './case-meta.js';
 import { requireJournal } from './journal.js';
+import { withStepParams, type StepParams } from './step-params.js';
 import { casesDirOf, connect, type AppEnv } from './env.js';
 import { applySealPlan, planSeal } from './seal-options.js';
 
@@ -45,13 +46,19 @@ export interface StartRunOptions {
   /** Reporters: they subscribe to the run's events and never drive it. */
   listeners?: EventListener[];
   /** Asks someone to approve a step (yes / skip / abort); absent when nobody can answer. */
-  approve?: (step: PlannedStep, target: Target) => Promise<Approval>;
+  approve?: (step: PlannedStep, target: Target) => Promise<Approval | ApprovalBy>;
   /** Says something to the operator that is not a run event (a second alert on stdin, an alert the disk refused). */
   note?: (text: string) => void;
   /** The flight recorder's journal folder (`--journal`, or the service's recorder): history beyond the engine's buffer. */
   journal?: string;
   /** A runtime already connected (the TUI keeps one); else one is connected for this run. */
   runtime?: ContainerRuntime;
+  /** An alert already read and checked (the service); used instead of `alert`. */
+  loadedAlert?: LoadedAlert;
+  /** Params per step id, merged over the playbook's (a service rule's, with alert fields filled in). */
+  stepParams?: StepParams;
+  /** Told the case once it is open and before the playbook runs (the service adds later alerts to it). */
+  onCase?: (store: CaseStore) => void;
 }
 
 /**
@@ -61,13 +68,13 @@ export interface StartRunOptions {
  */
 export async function startRun(o: StartRunOptions, env: AppEnv): Promise<RunSummary> {
   const file = resolvePlaybookPath(o.playbook, env.cwd);
-  const playbook = loadPlaybook(file, registry);
+  const playbook = withStepParams(loadPlaybook(file, registry), o.stepParams);
   if (o.caseId !== undefined && !CASE_ID.test(o.caseId)) {
     throw new UserError(`Case id "${safeText(o.caseId)}" is not allowed`, {
       hint: 'Use letters, digits, dot, dash and underscore.',
     });
   }
-  const alert = o.alert ? await loadAlert(o.alert) : undefined;
+  const alert = o.loadedAlert ?? (o.alert ? await loadAlert(o.alert) : undefined);
   if (alert?.more) o.note?.(`note: ${ONE_ALERT_NOTE}`);
   const ref = o.target ?? alert?.target;
   if (!ref)
@@ -172,6 +179,7 @@ export async function startRun(o: StartRunOptions, env: AppEnv): Promise<RunSumm
         );
       });
     }
+    o.onCase?.(store);
     return await runPlaybook({
       playbook,
       runtime,

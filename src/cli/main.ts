@@ -4,6 +4,7 @@ import { safeText } from '../util/sanitize.js';
 import { CommanderError } from 'commander';
 import { processIO, terminalIO, TerminalWriter, type CommandIO } from './io.js';
 import { isTuiInvocation } from './tui-program.js';
+import { signalEnd } from './signal-end.js';
 
 /**
  * The one place errors become exit codes, and the one path to the terminal: every command and every
@@ -114,7 +115,8 @@ if (isEntry || process.argv[1]?.endsWith('/cirt')) {
     (code) => {
       settled = true;
       if (guardFired) return;
-      process.exitCode = controller.signal.aborted && code === EXIT.ok ? EXIT.interrupted : code;
+      process.exitCode =
+        controller.signal.aborted && code === EXIT.ok && !signalEnd.clean ? EXIT.interrupted : code;
     },
     (err) => {
       settled = true;

@@ -4,6 +4,7 @@ import type { CaseMeta } from '../app/case-meta.js';
 import { UserError } from '../errors.js';
 import { safeText } from '../util/sanitize.js';
 import { TIMELINE_FORMATS, type TimelineFormat } from './commands/timeline-formats.js';
+import { addServeCommands } from './commands/serve-program.js';
 import type { CommandIO, GlobalOptions } from './io.js';
 import { addTuiCommand, rootCommand } from './tui-program.js';
 
@@ -306,6 +307,8 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
         });
       state.code = await (await import('./commands/keys.js')).keysCommand(verb, o, io);
     });
+
+  addServeCommands(program, io, state, globals);
 
   const journal = program
     .command('journal')

@@ -7,6 +7,12 @@ import type { RunStatus, StepStatus } from './events.js';
  */
 export type Approval = 'yes' | 'skip' | 'abort';
 
+/** An answer with who gave it (the service: a named responder, or the configured default at timeout). */
+export interface ApprovalBy {
+  answer: Approval;
+  by: string;
+}
+
 /** A containment step: its action is in the `contain:` category (they all change the container). */
 export function isContainment(uses: string): boolean {
   return uses.startsWith('contain:');

@@ -14,6 +14,7 @@ import {
   runMessage,
   runStatus,
   type Approval,
+  type ApprovalBy,
   type DeclineFacts,
 } from './outcome.js';
 
@@ -28,9 +29,10 @@ export interface RunOptions {
   yes: boolean;
   /**
    * Asks a human (TTY/TUI) about a step: `yes` runs it, `skip` declines it and goes on, `abort`
-   * declines it and stops the run (always-steps still run). Absent when nobody can answer.
+   * declines it and stops the run (always-steps still run). Absent when nobody can answer. An
+   * answer may say who gave it (`by`, kept in custody); else it is "interactive prompt".
    */
-  approve?: (step: PlannedStep) => Promise<Approval>;
+  approve?: (step: PlannedStep) => Promise<Approval | ApprovalBy>;
   signal: AbortSignal;
   bus: EventBus;
   actor: string;
@@ -233,8 +235,8 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
           uses: step.uses,
           plan: planned[i].plan,
         });
-        answer = await o.approve(planned[i]);
-        by = 'interactive prompt';
+        const got = await o.approve(planned[i]);
+        [answer, by] = typeof got === 'string' ? [got, 'interactive prompt'] : [got.answer, got.by];
         // Ctrl-C at the prompt is an interrupt, not a refusal: say so in custody and stop.
         if (o.signal.aborted) {
           aborted = true;

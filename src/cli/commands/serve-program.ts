@@ -1,0 +1,46 @@
+import type { Command } from 'commander';
+import type { CommandIO, GlobalOptions } from '../io.js';
+
+/** `cirt serve`, `cirt pending`, `cirt approve`, `cirt reject` (docs/serve.md). */
+export function addServeCommands(
+  program: Command,
+  io: CommandIO,
+  state: { code: number; signal?: AbortSignal },
+  globals: () => GlobalOptions,
+): void {
+  program
+    .command('serve')
+    .description(
+      'run as a service: take Falco alerts (HTTP, or JSON lines) and answer them with playbooks',
+    )
+    .requiredOption('--config <file>', 'the service config (YAML; docs/serve.md)')
+    .option('--alerts <source>', 'also read Falco JSON lines from - (stdin), a file or a FIFO')
+    .option('--check', "check the config (and its rules' playbooks) and exit")
+    .action(async (o: { config: string; alerts?: string; check?: boolean }) => {
+      state.code = await (
+        await import('./serve.js')
+      ).serveCommand({ ...globals(), ...o, signal: state.signal }, io);
+    });
+  program
+    .command('pending')
+    .description('list the steps the running service waits on a human for')
+    .option('--config <file>', 'the config the service runs with (else CIRT_SERVE_CONFIG)')
+    .option('--json', 'machine-readable list')
+    .option('--tui', 'the Pending screen: approve or reject with a key')
+    .action(async (o: { config?: string; json?: boolean; tui?: boolean }) => {
+      state.code = await (await import('./pending.js')).pendingCommand(o, io);
+    });
+  for (const decision of ['approve', 'reject'] as const) {
+    program
+      .command(decision)
+      .description(
+        `${decision} a step the running service waits on (recorded in the case's custody with who and when)`,
+      )
+      .argument('<id>', 'the id `cirt pending` shows')
+      .option('--config <file>', 'the config the service runs with (else CIRT_SERVE_CONFIG)')
+      .option('--by <name>', 'who answers (default: user@host)')
+      .action(async (id: string, o: { config?: string; by?: string }) => {
+        state.code = await (await import('./pending.js')).decideCommand(decision, id, o, io);
+      });
+  }
+}
