@@ -180,11 +180,12 @@ export function defaultCaseId(target: Target, at = new Date()): string {
   return `${stamp}-${name}`;
 }
 
-function newCaseInfo(
+/** case.json of a new case (also a multi-target run's, app/target-run.ts). */
+export function newCaseInfo(
   id: string,
   target: Target,
   engine: RuntimeInfo,
-  o: StartRunOptions,
+  o: Pick<StartRunOptions, 'title' | 'ticket'>,
 ): CaseInfo {
   return {
     schema: 'cirt.case/1',

@@ -4,6 +4,8 @@ import { actionsCommand } from './commands/actions.js';
 import { findingsCommand } from './commands/findings.js';
 import { psCommand } from './commands/ps.js';
 import { releaseCommand } from './commands/release.js';
+import { UserError } from '../errors.js';
+import { incidentRunCommand } from './commands/incident-run.js';
 import { runCommand } from './commands/run.js';
 import { sealCommand } from './commands/seal.js';
 import { TIMELINE_FORMATS, timelineCommand, type TimelineFormat } from './commands/timeline.js';
@@ -11,6 +13,9 @@ import { validateCommand } from './commands/validate.js';
 import { verifyCommand } from './commands/verify.js';
 import type { CommandIO, GlobalOptions } from './io.js';
 import { addTuiCommand, rootCommand } from './tui-program.js';
+
+/** commander's collector for a repeatable option. */
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 /** Result of one CLI invocation: the exit code. */
 export type Exit = number;
@@ -31,7 +36,24 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .command('run')
     .description('run a playbook against a container')
     .argument('<playbook>', 'playbook name (e.g. contain) or path to a .yaml file')
-    .option('-t, --target <container>', 'container name, id or unique id prefix')
+    .option(
+      '-t, --target <container>',
+      'container name, id or unique id prefix (ENGINE/NAME on several engines); repeat for several: one incident',
+      collect,
+      [],
+    )
+    .option(
+      '-f, --filter <key=value>',
+      'every container matching, as docker ps --filter (label=, ancestor=, network=, name=, id=, status=): one incident',
+      collect,
+      [],
+    )
+    .option('-a, --all', 'with --filter: stopped containers match too')
+    .option('--max-targets <n>', 'refuse a set larger than this (default 100)', (v) => Number(v))
+    .option(
+      '--incident <id>',
+      'incident id of a multi-target run (default: <utc-time>-incident-<playbook>)',
+    )
     .option(
       '--alert <file>',
       'a Falco JSON alert (file, or - for stdin; one run takes the first alert) naming the container by exact id or name; kept as evidence',
@@ -47,7 +69,11 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
       async (
         playbook: string,
         o: {
-          target?: string;
+          target: string[];
+          filter: string[];
+          all?: boolean;
+          maxTargets?: number;
+          incident?: string;
           alert?: string;
           case?: string;
           title?: string;
@@ -58,11 +84,49 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
           signKey?: string;
         },
       ) => {
+        // Several targets or a filter (even one that selects one container): one incident folder.
+        if (o.target.length > 1 || o.filter.length) {
+          if (o.alert || o.case)
+            throw new UserError(
+              `--${o.alert ? 'alert' : 'case'} names one container's case: it does not go with several -t or --filter`,
+              {
+                hint: 'Use --incident ID to name a multi-target run.',
+              },
+            );
+          const r = await incidentRunCommand(
+            {
+              ...globals(),
+              playbook,
+              targets: o.target,
+              filters: o.filter,
+              all: o.all,
+              maxTargets: o.maxTargets,
+              incidentId: o.incident,
+              title: o.title,
+              ticket: o.ticket,
+              yes: o.yes,
+              dryRun: o.dryRun,
+              json: o.json,
+              signKey: o.signKey,
+              signal: state.signal,
+            },
+            io,
+          );
+          state.code = r.exitCode;
+          return;
+        }
+        if (o.incident || o.maxTargets !== undefined || o.all)
+          throw new UserError(
+            '--incident, --max-targets and --all go with several -t or --filter',
+            {
+              hint: 'Add --filter KEY=VALUE or more -t, or leave them out for a single container.',
+            },
+          );
         const r = await runCommand(
           {
             ...globals(),
             playbook,
-            target: o.target,
+            target: o.target[0],
             alert: o.alert,
             caseId: o.case,
             title: o.title,
@@ -100,8 +164,14 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .command('ps')
     .description('list containers, and which are quarantined by which case')
     .option('-a, --all', 'include stopped containers')
+    .option(
+      '-f, --filter <key=value>',
+      'only containers matching, as docker ps --filter (label=, ancestor=, network=, name=, id=, status=); repeatable',
+      collect,
+      [],
+    )
     .option('--json', 'machine-readable list')
-    .action(async (o: { all?: boolean; json?: boolean }) => {
+    .action(async (o: { all?: boolean; json?: boolean; filter?: string[] }) => {
       state.code = await psCommand({ ...globals(), ...o }, io);
     });
 

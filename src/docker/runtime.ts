@@ -23,6 +23,7 @@ import type {
   Sourced,
 } from '../runtime/types.js';
 import { CAPABILITIES } from '../runtime/types.js';
+import type { ImageNode } from '../runtime/filters.js';
 import { archiveStream, changesStream, exportStream, isDirStat, statPath } from './archive.js';
 import { FrameDemuxer, frameRouter } from './demux.js';
 import { engineMessage, engineStatus } from './errors.js';
@@ -107,6 +108,17 @@ export class DockerRuntime implements ContainerRuntime {
 
   async list(opts: { all: boolean }) {
     return (await call(this.docker.listContainers({ all: opts.all }))).map(summaryOf);
+  }
+
+  async images(): Promise<ImageNode[]> {
+    // all: intermediate images too, or a descendant built by the classic builder loses its parent chain.
+    const list = await call(this.docker.listImages({ all: true }));
+    return list.map((i) => ({
+      id: i.Id,
+      parent: i.ParentId ?? '',
+      tags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'),
+      digests: (i.RepoDigests ?? []).filter((d) => d !== '<none>@<none>'),
+    }));
   }
 
   async writableLayerBytes(ref: ContainerRef): Promise<number | undefined> {

@@ -1,12 +1,16 @@
 import { inventory, type InventoryRow } from '../../app/inventory.js';
 import { connect } from '../../app/env.js';
+import { matchOnEngine } from '../../app/targets.js';
 import { EXIT } from '../../errors.js';
+import { parseFilters } from '../../runtime/filters.js';
 import { clip } from '../../util/sanitize.js';
 import { appEnv, println, type CommandIO, type GlobalOptions } from '../io.js';
 
 export interface PsOptions extends GlobalOptions {
   json?: boolean;
   all?: boolean;
+  /** `--filter key=value` in the docker CLI's syntax (src/runtime/filters.ts), ANDed across keys. */
+  filter?: string[];
 }
 
 /** A row of `cirt ps` (the app's inventory row). */
@@ -14,8 +18,11 @@ export type PsRow = InventoryRow;
 
 /** `cirt ps [--all] [--json]`. Every name comes from the engine (and maybe an attacker): sanitised. */
 export async function psCommand(o: PsOptions, io: CommandIO): Promise<number> {
+  // A bad filter is a usage error found before the engine is asked anything.
+  const filter = o.filter?.length ? parseFilters(o.filter) : undefined;
   const runtime = await connect(appEnv(o, io));
-  const rows = await inventory(runtime, Boolean(o.all));
+  const listed = filter ? await matchOnEngine(runtime, filter, Boolean(o.all)) : undefined;
+  const rows = await inventory(runtime, Boolean(o.all), listed);
   if (o.json) {
     println(io.out, JSON.stringify(rows));
     return EXIT.ok;
@@ -23,7 +30,11 @@ export async function psCommand(o: PsOptions, io: CommandIO): Promise<number> {
   if (!rows.length) {
     println(
       io.out,
-      o.all ? 'No containers.' : 'No running containers (use --all to include stopped ones).',
+      filter
+        ? 'No container matches the filter.'
+        : o.all
+          ? 'No containers.'
+          : 'No running containers (use --all to include stopped ones).',
     );
     return EXIT.ok;
   }
