@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { Option, type Command } from 'commander';
+import { isIncidentDir } from '../evidence/incident.js';
 import { toolVersion } from '../util/pkg.js';
 import { actionsCommand } from './commands/actions.js';
 import { findingsCommand } from './commands/findings.js';
@@ -11,6 +13,7 @@ import { sealCommand } from './commands/seal.js';
 import { TIMELINE_FORMATS, timelineCommand, type TimelineFormat } from './commands/timeline.js';
 import { validateCommand } from './commands/validate.js';
 import { verifyCommand } from './commands/verify.js';
+import { verifyIncidentCommand } from './commands/verify-incident.js';
 import type { CommandIO, GlobalOptions } from './io.js';
 import { addTuiCommand, rootCommand } from './tui-program.js';
 
@@ -274,7 +277,11 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .option('--pubkey <pem>', 'also require the signature to be made by this Ed25519 key')
     .option('--json', 'print the result as one JSON object')
     .action(async (input: string, o: { pubkey?: string; json?: boolean }) => {
-      state.code = (await verifyCommand({ input, pubkey: o.pubkey, json: o.json }, io)).exitCode;
+      // An incident folder (incident.json): the incident and every case in it.
+      const verify = isIncidentDir(path.resolve(io.cwd, input))
+        ? verifyIncidentCommand
+        : verifyCommand;
+      state.code = (await verify({ input, pubkey: o.pubkey, json: o.json }, io)).exitCode;
     });
 
   addTuiCommand(program, io, state);
