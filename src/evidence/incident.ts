@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { UserError } from '../errors.js';
 import { safeText } from '../util/sanitize.js';
+import { openCaseSource, type CaseSource } from './case-source.js';
 import { formatSums, parseSums } from './sha256sums.js';
 import {
   generateSigningKey,
@@ -211,4 +213,64 @@ export async function checkIncidentFiles(
     }
   }
   return { manifest, signature, problems };
+}
+
+/** incident.json, read for the offline readers (timeline, findings): no verification here (`cirt verify` does that). */
+export function readIncidentManifest(dir: string): IncidentManifest {
+  const raw = readSmall(path.join(dir, INCIDENT_FILE));
+  let m: IncidentManifest | undefined;
+  try {
+    m = raw ? (JSON.parse(raw.toString('utf8')) as IncidentManifest) : undefined;
+  } catch {
+    m = undefined;
+  }
+  if (!m || m.schema !== INCIDENT_SCHEMA || !Array.isArray(m.cases))
+    throw new UserError(
+      `${safeText(path.join(dir, INCIDENT_FILE))} is not a readable ${INCIDENT_SCHEMA} manifest`,
+      {
+        hint: 'Run `cirt verify` on the incident folder to see what is wrong with it.',
+      },
+    );
+  return m;
+}
+
+/** One case of an incident opened for reading, and how its rows are labelled. */
+export interface IncidentCaseSource {
+  entry: IncidentCase;
+  src: CaseSource;
+  /** `name` on one engine, `name@engine` across several: the container column. */
+  container: string;
+}
+
+/**
+ * Every case of an incident, opened read-only: its case folder when it is here, else its sealed
+ * bundle; a case with neither is a warning (the others are still read).
+ */
+export async function openIncidentCases(
+  dir: string,
+  warn: (m: string) => void,
+): Promise<{ manifest: IncidentManifest; cases: IncidentCaseSource[] }> {
+  const manifest = readIncidentManifest(dir);
+  const engines = new Set(manifest.cases.map((c) => c.engine?.name)).size;
+  const cases: IncidentCaseSource[] = [];
+  for (const entry of manifest.cases) {
+    const name = String(entry.target?.name ?? '?');
+    const container = engines > 1 ? `${name}@${String(entry.engine?.name)}` : name;
+    const plain = (p: unknown): p is string =>
+      typeof p === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(p);
+    const bundle =
+      entry.bundle && plain(entry.bundle.path) ? path.join(dir, entry.bundle.path) : null;
+    const folder = plain(entry.caseId) ? path.join(dir, entry.caseId) : null;
+    // The folder when it is here (no inflating, no member cache per case: 50 cases stay cheap), else the bundle.
+    const at =
+      folder && fs.existsSync(folder) ? folder : bundle && fs.existsSync(bundle) ? bundle : null;
+    if (!at) {
+      warn(
+        `case ${safeText(entry.caseId ?? name)} of the incident has no bundle or folder here; left out`,
+      );
+      continue;
+    }
+    cases.push({ entry, src: await openCaseSource(at, { warn }), container });
+  }
+  return { manifest, cases };
 }
