@@ -4,6 +4,7 @@ import { isIncidentDir } from '../evidence/incident.js';
 import { toolVersion } from '../util/pkg.js';
 import { actionsCommand } from './commands/actions.js';
 import { findingsCommand } from './commands/findings.js';
+import { findingsIncidentCommand } from './commands/findings-incident.js';
 import { psCommand } from './commands/ps.js';
 import { releaseCommand } from './commands/release.js';
 import { UserError } from '../errors.js';
@@ -196,7 +197,10 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .description(
       'print the timeline of a case folder or sealed bundle, filtered (offline: no engine)',
     )
-    .argument('<case>', 'case folder (cases/<id>) or bundle (cases/<id>.tar.gz)')
+    .argument(
+      '<case>',
+      'case folder (cases/<id>), bundle (cases/<id>.tar.gz) or incident folder (merged, with a container column)',
+    )
     .option(
       '--from <time>',
       'from this time (2026-11-28, 2026-11-28T20:17:00 in --tz, or RFC 3339 with offset)',
@@ -243,11 +247,17 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .description(
       'print the findings of a case folder or sealed bundle, most severe first (offline: no engine)',
     )
-    .argument('<case>', 'case folder (cases/<id>) or bundle (cases/<id>.tar.gz)')
+    .argument(
+      '<case>',
+      'case folder, bundle, or incident folder (findings grouped across its cases)',
+    )
     .option('--json', 'print findings.json')
     .option('--rules <file>', 'evaluate now with this rules file instead of reading findings.json')
     .action(async (input: string, o: { json?: boolean; rules?: string }) => {
-      state.code = await findingsCommand({ input, ...o }, io);
+      const dir = path.resolve(io.cwd, input);
+      state.code = isIncidentDir(dir)
+        ? await findingsIncidentCommand({ dir, input, ...o }, io)
+        : await findingsCommand({ input, ...o }, io);
     });
 
   program
@@ -273,7 +283,10 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .description(
       'check a sealed bundle or case folder: hashes, manifest, custody chain, signature (offline: no engine)',
     )
-    .argument('<bundle-or-case>', 'cases/<id>.tar.gz or a case folder')
+    .argument(
+      '<bundle-or-case>',
+      'cases/<id>.tar.gz, a case folder, or an incident folder (every case in it)',
+    )
     .option('--pubkey <pem>', 'also require the signature to be made by this Ed25519 key')
     .option('--json', 'print the result as one JSON object')
     .action(async (input: string, o: { pubkey?: string; json?: boolean }) => {
