@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure a Docker engine answers on /var/run/docker.sock (installs Debian's docker.io,
-# busybox-static for the lab images, sleuthkit for mactime, tmux for the TUI test).
+# busybox-static for the lab images, sleuthkit for mactime, tmux for the TUI test), then the extra
+# engines multi-engine tests use (scripts/extra-engines.sh; CIRT_EXTRA_ENGINES=0 skips them).
 set -euo pipefail
 SOCK=/var/run/docker.sock
 ping_engine() { curl -sf --max-time 3 --unix-socket "$SOCK" http://localhost/_ping >/dev/null 2>&1; }
@@ -11,6 +12,8 @@ command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 command -v mactime >/dev/null 2>&1 || need+=(sleuthkit)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup-engine: installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -18,9 +21,10 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
+extra() { exec bash "$(dirname "$0")/extra-engines.sh" start; }
 if ping_engine; then
   echo "setup-engine: engine answers on $SOCK"
-  exit 0
+  extra
 fi
 # A previous dockerd may still be exiting; remove its pid file only once its process is gone.
 if [ -f /var/run/docker.pid ]; then
@@ -33,7 +37,7 @@ fi
 echo "setup-engine: starting dockerd (log: /tmp/cirt-dockerd.log)"
 nohup dockerd >/tmp/cirt-dockerd.log 2>&1 &
 for _ in $(seq 1 60); do
-  if ping_engine; then echo "setup-engine: engine is up"; exit 0; fi
+  if ping_engine; then echo "setup-engine: engine is up"; extra; fi
   sleep 1
 done
 echo "setup-engine: dockerd did not answer /_ping within 60 s; last log lines:" >&2

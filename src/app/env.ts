@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { connectRuntime } from '../docker/connection.js';
 import type { ContainerRuntime } from '../runtime/types.js';
+import { connectEngine, resolveEngine } from './engines.js';
 
 /** Where an application call runs: what the CLI, the TUI and the service pass alike. */
 export interface AppEnv {
@@ -8,6 +8,10 @@ export interface AppEnv {
   env: NodeJS.ProcessEnv;
   /** `--host`: the runtime's address (else DOCKER_HOST, else the default socket). */
   host?: string;
+  /** `--context`: a docker context or an engine of cirt's config (see app/engines.ts). */
+  context?: string;
+  /** `--config`: cirt's config file (else CIRT_CONFIG, else ~/.config/cirt/config.yaml). */
+  config?: string;
   /** `--cases-dir` (else CIRT_CASES_DIR, else ./cases). */
   casesDir?: string;
 }
@@ -17,7 +21,11 @@ export function casesDirOf(e: AppEnv): string {
   return path.resolve(e.cwd, e.casesDir ?? e.env.CIRT_CASES_DIR ?? 'cases');
 }
 
-/** Connects to the container runtime named by the environment: the one place the app picks an implementation. */
-export function connect(e: AppEnv): Promise<ContainerRuntime> {
-  return connectRuntime(e.host, e.env);
+/**
+ * Connects to the one engine the environment names (--host, --context, DOCKER_HOST, DOCKER_CONTEXT,
+ * the docker CLI's current context, the local socket): the one place the app picks an implementation.
+ */
+export async function connect(e: AppEnv): Promise<ContainerRuntime> {
+  const ref = await resolveEngine({ host: e.host, context: e.context, config: e.config }, e);
+  return (await connectEngine(ref)).runtime;
 }

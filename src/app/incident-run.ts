@@ -21,6 +21,7 @@ import { planSteps, runPlaybook } from '../runner/runner.js';
 import { parseFilters } from '../runtime/filters.js';
 import { toolVersion } from '../util/pkg.js';
 import { safeText } from '../util/sanitize.js';
+import { connectEngine, resolveEngines } from './engines.js';
 import { casesDirOf, connect, type AppEnv } from './env.js';
 import {
   countsText,
@@ -59,8 +60,10 @@ export interface StartIncidentOptions {
   /** Asks once for the whole set (yes / skip the asking steps / abort before anything); absent: nobody can answer. */
   approveSet?: (set: { targets: TargetInfo[]; steps: PlannedStep[] }) => Promise<Approval>;
   note?: (text: string) => void;
-  /** Engines already connected (the TUI, tests); else the one of the environment. */
+  /** Engines already connected (the TUI, tests); else `engineNames`, else the one of the environment. */
   engines?: EngineHandle[];
+  /** `--engines all|a,b`: the engines to select on (an unreachable one is named; the others go on). */
+  engineNames?: string;
   limits?: PhaseLimits;
 }
 
@@ -112,11 +115,7 @@ export async function startIncident(
       },
     );
 
-  let engines = o.engines;
-  if (!engines) {
-    const runtime = await connect(env);
-    engines = [{ name: engineNameOf(runtime.info), runtime }];
-  }
+  const { engines, unreachable } = await enginesFor(o, env);
   for (const e of engines)
     checkCapabilities(
       playbook,
@@ -131,6 +130,10 @@ export async function startIncident(
     max,
     onProblem: (t) => o.note?.(`warning: ${t}`),
   });
+  for (const u of unreachable)
+    o.note?.(
+      `warning: engine ${safeText(u.engine)} did not answer (${safeText(u.message)}): its containers are NOT in this run`,
+    );
   const infos = selected.map(infoOf);
   const listeners = o.listeners ?? [];
   const emit = (e: IncidentEvent): void => {
@@ -236,6 +239,8 @@ export async function startIncident(
         targets: [...o.targets],
         filters: filter ? [...filter.given] : [],
         maxTargets: max,
+        engines: engines.map((e) => e.name),
+        ...(unreachable.length ? { unreachable } : {}),
       },
       startedAt: now(),
       status: 'running',
@@ -310,9 +315,18 @@ export async function startIncident(
     for (const r of outcomes) counts[r.status] = (counts[r.status] ?? 0) + 1;
     const bad = outcomes.filter((r) => r.status !== 'ok');
     const aborted = signal.aborted || outcomes.some((r) => r.status === 'aborted');
-    const status = aborted ? 'aborted' : bad.length ? 'failed' : 'ok';
-    const exitCode = aborted ? EXIT.interrupted : bad.length ? EXIT.failed : EXIT.ok;
-    const message = `${outcomes.length} containers: ${countsText(counts)}${bad.length ? ` — not ok: ${bad.map((b) => `${safeText(b.name)}@${b.engine} ${b.status}`).join(', ')}` : ''}`;
+    // An engine that did not answer may hold containers of the set: the incident is not ok.
+    const failed = bad.length > 0 || unreachable.length > 0;
+    const status = aborted ? 'aborted' : failed ? 'failed' : 'ok';
+    const exitCode = aborted ? EXIT.interrupted : failed ? EXIT.failed : EXIT.ok;
+    const message =
+      `${outcomes.length} containers: ${countsText(counts)}` +
+      (bad.length
+        ? ` — not ok: ${bad.map((b) => `${safeText(b.name)}@${b.engine} ${b.status}`).join(', ')}`
+        : '') +
+      (unreachable.length
+        ? ` — engine${unreachable.length > 1 ? 's' : ''} ${unreachable.map((u) => safeText(u.engine)).join(', ')} did not answer: not searched`
+        : '');
     manifest.cases = await Promise.all(outcomes.map((r) => caseEntry(dir, r, engines)));
     Object.assign(manifest, { finishedAt: now(), status, exitCode, counts, message });
     let sealProblem = '';
@@ -384,4 +398,41 @@ function claimGiven(casesDir: string, id: string, playbook: string) {
     });
   }
   return claimed;
+}
+
+/**
+ * The engines of the run: given (the TUI), `--engines all|a,b` (each connected in parallel; one
+ * that does not answer is left out and named), or the one engine of the environment.
+ */
+async function enginesFor(
+  o: StartIncidentOptions,
+  env: AppEnv,
+): Promise<{ engines: EngineHandle[]; unreachable: { engine: string; message: string }[] }> {
+  if (o.engines) return { engines: o.engines, unreachable: [] };
+  if (o.engineNames === undefined) {
+    const runtime = await connect(env);
+    return { engines: [{ name: engineNameOf(runtime.info), runtime }], unreachable: [] };
+  }
+  const refs = await resolveEngines(
+    { engines: o.engineNames, host: env.host, context: env.context, config: env.config },
+    env,
+  );
+  const tried = await Promise.all(
+    refs.map(async (ref) => {
+      try {
+        const c = await connectEngine(ref);
+        return { engine: { name: c.name, runtime: c.runtime } };
+      } catch (err) {
+        return { failure: { engine: ref.name, message: errorMessage(err) } };
+      }
+    }),
+  );
+  const engines = tried.flatMap((t) => (t.engine ? [t.engine] : []));
+  const unreachable = tried.flatMap((t) => (t.failure ? [t.failure] : []));
+  if (!engines.length)
+    throw new UserError(
+      `No engine of --engines ${safeText(o.engineNames)} answered: ${unreachable.map((u) => `${safeText(u.engine)} (${safeText(u.message)})`).join('; ')}`,
+      { hint: 'Check the engines with `cirt ps --engines …`.' },
+    );
+  return { engines, unreachable };
 }

@@ -3,6 +3,8 @@ import type { ContainerRuntime, ContainerSummary } from '../runtime/types.js';
 
 /** One container with whether a cirt quarantine holds it, and by which case. */
 export interface InventoryRow {
+  /** The engine it runs on (RuntimeInfo.name; `default` for DOCKER_HOST / the local socket). */
+  engine: string;
   name: string;
   id: string;
   image: string;
@@ -36,6 +38,7 @@ export async function inventory(
       (n) => quarantine.has(n.id) || (!n.id && quarantineNames.has(n.name)),
     );
     rows.push({
+      engine: runtime.info.name ?? 'default',
       name: c.name,
       id: c.id,
       image: c.image,

@@ -195,6 +195,7 @@ export function newCaseInfo(
     responder: responder(),
     host: os.hostname(),
     engine: {
+      name: engine.name ?? 'default',
       address: engine.address,
       local: engine.local,
       version: engine.version,

@@ -26,8 +26,7 @@ export const DEFAULT_MAX_TARGETS = 100;
 
 /** The engine's name as the user picks it (a docker context, a configured engine), else `default`. */
 export function engineNameOf(info: RuntimeInfo): string {
-  const name = (info as RuntimeInfo & { name?: unknown }).name;
-  return typeof name === 'string' && name ? name : 'default';
+  return info.name || 'default';
 }
 
 /** `engine/name`: the container `name` on engine `engine` (a container or context name has no `/`). */

@@ -112,12 +112,23 @@ export function println(w: Writable, line = ''): void {
 /** Global options every engine-facing command accepts. */
 export interface GlobalOptions {
   host?: string;
+  /** `--context`: a docker context or an engine of cirt's config. */
+  context?: string;
+  /** `--config`: cirt's config file. */
+  config?: string;
   casesDir?: string;
 }
 
 /** What the app layer needs of a command's options and IO. */
 export function appEnv(g: GlobalOptions, io: CommandIO): AppEnv {
-  return { cwd: io.cwd, env: io.env, host: g.host, casesDir: g.casesDir };
+  return {
+    cwd: io.cwd,
+    env: io.env,
+    host: g.host,
+    context: g.context,
+    config: g.config,
+    casesDir: g.casesDir,
+  };
 }
 
 /** The cases folder, absolute: a relative --cases-dir or CIRT_CASES_DIR is taken from the command's cwd. */

@@ -53,6 +53,10 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
       [],
     )
     .option('-a, --all', 'with --filter: stopped containers match too')
+    .option(
+      '--engines <names>',
+      'select on several engines: all (the default engine, every docker context, the config) or a,b; one incident',
+    )
     .option('--max-targets <n>', 'refuse a set larger than this (default 100)', (v) => Number(v))
     .option(
       '--incident <id>',
@@ -78,6 +82,7 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
           all?: boolean;
           maxTargets?: number;
           incident?: string;
+          engines?: string;
           alert?: string;
           case?: string;
           title?: string;
@@ -89,7 +94,7 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
         },
       ) => {
         // Several targets or a filter (even one that selects one container): one incident folder.
-        if (o.target.length > 1 || o.filter.length) {
+        if (o.target.length > 1 || o.filter.length || o.engines !== undefined) {
           if (o.alert || o.case)
             throw new UserError(
               `--${o.alert ? 'alert' : 'case'} names one container's case: it does not go with several -t or --filter`,
@@ -106,6 +111,7 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
               all: o.all,
               maxTargets: o.maxTargets,
               incidentId: o.incident,
+              engineNames: o.engines,
               title: o.title,
               ticket: o.ticket,
               yes: o.yes,
@@ -175,7 +181,11 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
       [],
     )
     .option('--json', 'machine-readable list')
-    .action(async (o: { all?: boolean; json?: boolean; filter?: string[] }) => {
+    .option(
+      '--engines <names>',
+      "list several engines at once with an ENGINE column: all (the default engine, every docker context, cirt's config) or a,b; an engine that does not answer is named on stderr and makes the exit code 1",
+    )
+    .action(async (o: { all?: boolean; json?: boolean; engines?: string; filter?: string[] }) => {
       state.code = await psCommand({ ...globals(), ...o }, io);
     });
 

@@ -3,7 +3,7 @@ import { tuiCommand } from './commands/tui.js';
 import type { CommandIO, GlobalOptions } from './io.js';
 
 /** Global options that take a value, as program.ts declares them (a unit test keeps the two in step). */
-const GLOBAL_WITH_VALUE = new Set(['-H', '--host', '--cases-dir']);
+const GLOBAL_WITH_VALUE = new Set(['-H', '--host', '--context', '--config', '--cases-dir']);
 
 /**
  * True when argv opens the TUI: nothing but global options, optionally followed by `tui` and its
@@ -16,7 +16,7 @@ export function isTuiInvocation(argv: readonly string[]): boolean {
       i++;
       continue;
     }
-    if (/^(--host|--cases-dir)=/.test(a)) continue;
+    if (/^(--host|--context|--config|--cases-dir)=/.test(a)) continue;
     return a === 'tui' && !argv.slice(i + 1).some((x) => x === '-h' || x === '--help');
   }
   return true;
@@ -29,6 +29,18 @@ export function rootCommand(io: CommandIO): Command {
       new Option(
         '-H, --host <address>',
         'Docker engine address (overrides DOCKER_HOST), e.g. unix:///var/run/docker.sock',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--context <name>',
+        "a docker CLI context or an engine of cirt's config (overrides DOCKER_HOST, DOCKER_CONTEXT and the current context; not with --host)",
+      ),
+    )
+    .addOption(
+      new Option(
+        '--config <file>',
+        "cirt's config file listing more engines (default CIRT_CONFIG, else ~/.config/cirt/config.yaml)",
       ),
     )
     .addOption(

@@ -21,6 +21,7 @@ import type {
   RestoreOutcome,
   RuntimeInfo,
   Sourced,
+  Target,
 } from '../runtime/types.js';
 import { CAPABILITIES } from '../runtime/types.js';
 import type { ImageNode } from '../runtime/filters.js';
@@ -94,16 +95,21 @@ export class DockerRuntime implements ContainerRuntime {
     this.capabilities = new Set<Capability>(info.local ? [...ALL, 'host-proc'] : ALL);
   }
 
-  resolve(ref: string) {
-    return call(() => resolveTarget(this.docker, ref));
+  async resolve(ref: string) {
+    return this.named(await call(() => resolveTarget(this.docker, ref)));
   }
 
-  findById(id: string) {
-    return call(() => findByAlertId(this.docker, id));
+  async findById(id: string) {
+    return this.named(await call(() => findByAlertId(this.docker, id)));
   }
 
-  findByName(name: string) {
-    return call(() => findByExactName(this.docker, name));
+  async findByName(name: string) {
+    return this.named(await call(() => findByExactName(this.docker, name)));
+  }
+
+  /** Every target says which engine it is on (several engines may have a container of one name). */
+  private named<T extends Target | undefined>(t: T): T {
+    return t && this.info.name ? { ...t, engine: this.info.name } : t;
   }
 
   async list(opts: { all: boolean }) {

@@ -50,7 +50,15 @@ export interface IncidentManifest {
   host: string;
   tool: { name: 'cirt'; version: string };
   /** How the set was chosen: `-t` refs and `--filter` texts, and the limit it was checked against. */
-  selection: { targets: string[]; filters: string[]; maxTargets: number };
+  selection: {
+    targets: string[];
+    filters: string[];
+    maxTargets: number;
+    /** The engines searched. */
+    engines: string[];
+    /** Engines of `--engines` that did not answer: their containers are not in the incident. */
+    unreachable?: { engine: string; message: string }[];
+  };
   startedAt: string;
   finishedAt?: string;
   /** `running` while the run goes on; then `ok` (every case ok), `failed` or `aborted`. */

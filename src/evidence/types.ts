@@ -50,7 +50,8 @@ export interface CaseInfo {
   ticket?: string;
   responder: string;
   host: string;
-  engine: { address: string; local: boolean; version: string; apiVersion: string };
+  /** `name`: the engine as the user picked it (docker context, cirt's config, `default`); absent in cases made before engines had names. */
+  engine: { name?: string; address: string; local: boolean; version: string; apiVersion: string };
   tool: { name: 'cirt'; version: string };
   target: { id: string; name: string; image: string; imageId: string; imageDigest?: string };
   startedAt: string;

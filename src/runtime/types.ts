@@ -16,6 +16,8 @@ export interface ContainerRef {
 
 /** The container a run is about, as it was when the run started. */
 export interface Target extends ContainerRef {
+  /** The name of the engine it runs on (RuntimeInfo.name); set by every runtime's resolve. */
+  engine?: string;
   image: string;
   imageId: string;
   state: string;
@@ -260,6 +262,11 @@ export type Capability = (typeof CAPABILITIES)[number];
 export interface RuntimeInfo {
   /** Which implementation, e.g. `docker`. */
   kind: string;
+  /**
+   * The engine's name as the user picks it: a docker context's name, an engine of cirt's config, or
+   * `default` (DOCKER_HOST / --host / the local socket). Absent only in runtimes made by hand (tests).
+   */
+  name?: string;
   address: string;
   /** The runtime runs on this host, so its containers' processes are in our /proc. */
   local: boolean;

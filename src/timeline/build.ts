@@ -51,6 +51,32 @@ export async function buildTimeline(src: CaseSource, o: BuildOptions = {}): Prom
     if (wanted && !wanted.has(ex.name)) continue;
     streams.push(...(await ex.extract(x)));
   }
-  const batches = mergeBatches(streams);
+  const engine = await caseEngine(src, files);
+  const merged = mergeBatches(streams);
+  const batches = engine ? stampEngine(merged, engine) : merged;
   return { batches, events: flatten(batches), diag };
+}
+
+/** The engine's name from case.json, when the case records one (cases before engines had names do not). */
+async function caseEngine(src: CaseSource, files: readonly string[]): Promise<string | undefined> {
+  if (!files.includes('case.json')) return undefined;
+  try {
+    const name = (JSON.parse(await src.readText('case.json')) as { engine?: { name?: unknown } })
+      ?.engine?.name;
+    return typeof name === 'string' && name ? name : undefined;
+  } catch {
+    // A damaged case.json is verify's finding; the timeline is still built, without the name.
+    return undefined;
+  }
+}
+
+/** Every row names the engine: merged timelines of several cases stay attributable. */
+async function* stampEngine(
+  batches: AsyncGenerator<TimelineEvent[]>,
+  engine: string,
+): AsyncGenerator<TimelineEvent[]> {
+  for await (const batch of batches) {
+    for (const e of batch) e.engine = engine;
+    yield batch;
+  }
 }

@@ -41,6 +41,8 @@ export interface TimelineEvent {
   actor: Actor;
   ref: EventRef;
   attrs: Record<string, unknown>;
+  /** The engine the case's container ran on (case.json `engine.name`); absent for cases made before engines had names. */
+  engine?: string;
 }
 
 /** The stable id of an event: readable and unique per (source, artifact, position, field). */

@@ -27,6 +27,8 @@ export interface IncidentRunOptions extends GlobalOptions {
   /** Answers the one approval for the set (tests). */
   approveSet?: (set: { targets: TargetInfo[]; steps: PlannedStep[] }) => Promise<Approval>;
   engines?: EngineHandle[];
+  /** `--engines all|a,b`. */
+  engineNames?: string;
 }
 
 /** `cirt run PLAYBOOK -t a -t b | --filter …`: one incident, every target in one process. */
@@ -61,6 +63,7 @@ export async function incidentRunCommand(
       approveSet,
       note: (text) => println(io.err, `cirt: ${text}`),
       engines: o.engines,
+      engineNames: o.engineNames,
     },
     appEnv(o, io),
   );

@@ -25,6 +25,7 @@ export const CSV_COLUMNS = [
   'entry',
   'field',
   'attrs',
+  'engine',
 ] as const;
 
 const NEEDS_QUOTES = /[",\r\n]/;
@@ -40,5 +41,5 @@ export function csvHeader(): string {
 export function csvRow(e: TimelineEvent): string {
   // datetime, timestamp, source, actor, line and entry are formatted by us from fixed alphabets;
   // everything that can carry text from the evidence (ids and kinds included) goes through csvField.
-  return `${csvField(e.message)},${e.datetime},${csvField(e.timestamp_desc)},${e.timestamp},${csvField(e.id)},${e.source},${csvField(e.kind)},${e.actor},${csvField(e.ref.artifact)},${e.ref.line ?? ''},${e.ref.entry ?? ''},${csvField(e.ref.field ?? '')},${csvField(JSON.stringify(e.attrs))}\r\n`;
+  return `${csvField(e.message)},${e.datetime},${csvField(e.timestamp_desc)},${e.timestamp},${csvField(e.id)},${e.source},${csvField(e.kind)},${e.actor},${csvField(e.ref.artifact)},${e.ref.line ?? ''},${e.ref.entry ?? ''},${csvField(e.ref.field ?? '')},${csvField(JSON.stringify(e.attrs))},${csvField(e.engine ?? '')}\r\n`;
 }
