@@ -5,11 +5,19 @@
 import { collectBench } from './bench/collect.js';
 import { containBench } from './bench/contain.js';
 import { fsDiffBench } from './bench/fs-diff.js';
+import { incidentBench } from './bench/incident.js';
 import { timelineBench } from './bench/timeline.js';
 import { tuiBench } from './bench/tui.js';
 import type { BenchModule, BenchRow } from './bench/types.js';
 
-const MODULES: BenchModule[] = [containBench, collectBench, fsDiffBench, tuiBench, timelineBench];
+const MODULES: BenchModule[] = [
+  containBench,
+  collectBench,
+  fsDiffBench,
+  tuiBench,
+  timelineBench,
+  incidentBench,
+];
 
 async function main(): Promise<number> {
   const rows: (BenchRow & { bench: string })[] = [];

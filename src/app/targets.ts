@@ -6,7 +6,13 @@ import {
   matchContainer,
   type ContainerFilter,
 } from '../runtime/filters.js';
-import type { ContainerRuntime, ContainerSummary, RuntimeInfo, Target } from '../runtime/types.js';
+import type {
+  ContainerFacts,
+  ContainerRuntime,
+  ContainerSummary,
+  RuntimeInfo,
+  Target,
+} from '../runtime/types.js';
 import { safeText } from '../util/sanitize.js';
 
 /** One engine a run may reach, under the name the user knows it by. */
@@ -38,6 +44,21 @@ export function splitRef(ref: string): { engine?: string; ref: string } {
 /** How a target is named in messages and output: `web-1` on one engine, `web-1@e2` on several. */
 export function targetLabel(t: SelectedTarget, engines: number): string {
   return engines > 1 ? `${t.target.name}@${t.engine.name}` : t.target.name;
+}
+
+/** The target a run needs, from an inspect (as the runtime's resolve makes it). */
+function targetOf(f: ContainerFacts, engine: string): Target {
+  return {
+    id: f.id,
+    name: f.name,
+    engine,
+    image: f.image,
+    imageId: f.imageId,
+    state: f.state.status,
+    running: f.state.running,
+    paused: f.state.paused,
+    pid: f.state.pid,
+  };
 }
 
 /** The listing row as the filter matcher sees it. */
@@ -103,11 +124,12 @@ export async function selectTargets(o: {
     if (rows.length + picked.size > o.max) throw tooMany(rows.length + picked.size, o);
     // Inspect each (bounded): the run needs its pid and state, and a container gone since the
     // listing is dropped here rather than failing later as a target.
-    await eachLimited(rows, 8, async ({ engine, row }) => {
+    await eachLimited(rows, 16, async ({ engine, row }) => {
       try {
-        add({ engine, target: await engine.runtime.resolve(row.id) });
+        // An inspect by id, not resolve(): resolve lists every container again for each one.
+        add({ engine, target: targetOf(await engine.runtime.inspect(row), engine.name) });
       } catch (err) {
-        if (!(err instanceof UserError) && !isKind(err, 'gone', 'not-found')) throw err;
+        if (!isKind(err, 'gone', 'not-found')) throw err;
         o.onProblem?.(`container ${safeText(row.name)} was removed while the filter was applied`);
       }
     });
