@@ -18,6 +18,7 @@ import type {
   LogQuery,
   LogStream,
   RestartPolicy,
+  QuarantineNetwork,
   RestoreOutcome,
   RuntimeInfo,
   Sourced,
@@ -306,8 +307,18 @@ export class DockerRuntime implements ContainerRuntime {
     await call(this.docker.getContainer(ref.id).kill({ signal }));
   }
 
+  /** Quarantine networks being looked up or made, by name (see prepareIsolation). */
+  private readonly ensuring = new Map<string, Promise<QuarantineNetwork>>();
+
   async prepareIsolation(facts: ContainerFacts, network: string): Promise<IsolationPlan> {
-    const quarantine = await call(() => ensureQuarantineNetwork(this.docker, network));
+    // Several isolations at once in one process (a multi-target run) would each create the
+    // network, and the engine allows two networks of one name: one at a time per name.
+    const before = this.ensuring.get(network);
+    const mine = (before ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => call(() => ensureQuarantineNetwork(this.docker, network)));
+    this.ensuring.set(network, mine);
+    const quarantine = await mine;
     return {
       quarantine,
       endpoints: await call(() => resolveEndpointIds(this.docker, facts.networks)),

@@ -156,6 +156,9 @@ describe('one incident, many containers on three engines', () => {
     expect((await e.main.docker.getContainer(`${prefix}-other`).inspect()).State.Paused).toBe(
       false,
     );
+    // Two targets isolated at once on one engine made one quarantine network, not two of one name.
+    const nets = await e.main.docker.listNetworks({ filters: { name: [quarantine] } });
+    expect(nets.filter((n) => n.Name === quarantine)).toHaveLength(1);
     const manifest = JSON.parse(fs.readFileSync(path.join(incidentDir, 'incident.json'), 'utf8'));
     expect(manifest.cases.map((c: { engine: { name: string } }) => c.engine.name).sort()).toEqual(
       ['default', 'default', e.local.name, e.tls.name].sort(),
