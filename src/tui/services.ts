@@ -1,3 +1,4 @@
+import type { IncidentEvent } from '../app/incident-events.js';
 import type { PlannedStep, RunEvent } from '../runner/events.js';
 import type { Approval } from '../runner/outcome.js';
 import type { TimelineIndex } from './data/timeline-index.js';
@@ -10,6 +11,13 @@ export interface RunRequest {
   onEvent: (e: RunEvent) => void;
   /** The responder's answer to a step that asks: yes / skip / abort (docs/statuses.md). */
   approve: (step: PlannedStep) => Promise<Approval>;
+}
+
+export interface IncidentRequest {
+  playbookFile: string;
+  targetIds: string[];
+  signal: AbortSignal;
+  onEvent: (e: IncidentEvent) => void;
 }
 
 /**
@@ -26,6 +34,11 @@ export interface TuiServices {
   listPlaybooks(target: { id: string; name: string }): Promise<PlaybookEntry[]>;
   /** Runs a playbook to its end; resolves with the exit code (rejects when it could not start). */
   run(req: RunRequest): Promise<number>;
+  /**
+   * Runs a playbook on several containers as one incident (the user approved the whole set at the
+   * start prompt); resolves with the incident's exit code.
+   */
+  runIncident?(req: IncidentRequest): Promise<number>;
   readCase(dir: string, bundle?: string): Promise<CaseData>;
   /**
    * Opens `<caseDir>/timeline/timeline.jsonl` and starts indexing it (throws when there is none);

@@ -1,14 +1,17 @@
+import type { IncidentEvent } from '../../app/incident-events.js';
 import type { RunEvent } from '../../runner/events.js';
 import type { Approval } from '../../runner/outcome.js';
 import type { CaseData, ContainerRow, PlaybookEntry, VerifyOutcome } from '../types.js';
 
-export type Screen = 'containers' | 'playbooks' | 'run' | 'case' | 'timeline';
+export type Screen = 'containers' | 'playbooks' | 'run' | 'incident' | 'case' | 'timeline';
 
 /** A y/N question over the current screen (step approvals live in the run state instead). */
 export type Prompt =
   | { kind: 'quit' }
   | { kind: 'abort' }
-  | { kind: 'start'; playbook: PlaybookEntry; target: ContainerRow };
+  | { kind: 'start'; playbook: PlaybookEntry; target: ContainerRow }
+  /** One approval for a playbook on every selected container (docs/incidents.md). */
+  | { kind: 'start-many'; playbook: PlaybookEntry; targets: ContainerRow[] };
 
 /** A text field the user is typing into; keys go to it until Enter or Esc. */
 export type InputField = { kind: 'filter' | 'search' | 'time'; text: string };
@@ -33,7 +36,12 @@ export type TuiAction =
   | { type: 'containers:error'; message: string }
   | { type: 'containers:move'; delta: number }
   | { type: 'containers:filter'; text: string }
-  | { type: 'playbooks:request'; target: ContainerRow }
+  | { type: 'playbooks:request'; target: ContainerRow; many?: boolean }
+  | { type: 'containers:toggle'; id: string }
+  | { type: 'incident:pick'; targets: ContainerRow[] }
+  | { type: 'incident:request'; playbook: PlaybookEntry; targets: ContainerRow[] }
+  | { type: 'incident:event'; event: IncidentEvent }
+  | { type: 'incident:failed'; message: string }
   | { type: 'playbooks:loaded'; entries: PlaybookEntry[] }
   | { type: 'playbooks:error'; message: string }
   | { type: 'playbooks:move'; delta: number }
