@@ -178,10 +178,13 @@ export const incidentBench: BenchModule = {
           );
         }),
       );
+      // Under load some of N processes starting at once do not even reach the engine (its 5 s ping):
+      // counted and reported, the time taken over those that cut.
       const bad = procs.filter((p) => p.code !== 0 || p.cuts !== 1);
-      if (bad.length)
-        throw new Error(`${bad.length} baseline processes failed: ${bad[0].stderr.slice(0, 400)}`);
-      const manyMs = Math.max(...procs.map((p) => p.lastCut)) - t0;
+      const cut = procs.filter((p) => p.cuts === 1);
+      if (!cut.length)
+        throw new Error(`no baseline process cut its container: ${procs[0].stderr.slice(0, 400)}`);
+      const manyMs = Math.max(...cut.map((p) => p.lastCut)) - t0;
       log(`${N} processes: last network cut after ${manyMs} ms`);
 
       // Collection of the contained set, one process: wall time and its peak RSS.
@@ -215,7 +218,7 @@ export const incidentBench: BenchModule = {
         },
         {
           metric: `baseline: ${N} parallel cirt run processes, start → last cut`,
-          value: `${(manyMs / 1000).toFixed(2)} s`,
+          value: `${(manyMs / 1000).toFixed(2)} s${bad.length ? ` (${bad.length} of ${N} failed: ${bad[0].stderr.split('\n')[0].slice(0, 60)})` : ''}`,
         },
         {
           metric: 'ratio one process / N processes',

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type Docker from 'dockerode';
 import { connect } from '../../src/app/env.js';
@@ -206,6 +207,38 @@ describe('one incident, many containers on three engines', () => {
     expect(v.out).toContain(`✔ ${m.cases[0].caseId}`);
   });
 
+  test('the set is approved once, listed: declining runs nothing on any of them', async () => {
+    const asking = path.join(work, 'asking.yaml');
+    fs.writeFileSync(
+      asking,
+      `name: asking\nsteps:\n  - id: isolate\n    uses: contain:network-isolate\n    with: { network: ${quarantine} }\n    confirm: true\n`,
+    );
+    const before = fs.readdirSync(casesDir).sort();
+    const asked: { targets: string[]; steps: string[] }[] = [];
+    const sink = new PassThrough();
+    const r = await incidentRunCommand(
+      {
+        playbook: asking,
+        targets: [],
+        filters: [`label=app=${label}`],
+        engineNames: 'all',
+        approveSet: async (set) => {
+          asked.push({
+            targets: set.targets.map((t) => t.name).sort(),
+            steps: set.steps.map((x) => x.id),
+          });
+          return 'abort';
+        },
+      },
+      { out: sink, err: sink, interactive: false, env, cwd: work },
+    );
+    expect(asked).toEqual([
+      { targets: ['a', 'b', 'c', 'd'].map((n) => `${prefix}-${n}`), steps: ['isolate'] },
+    ]);
+    expect(r).toMatchObject({ status: 'declined', exitCode: 1, dir: null });
+    expect(fs.readdirSync(casesDir).sort()).toEqual(before);
+  });
+
   test('a target removed mid-run fails alone: the others are contained and collected, exit 1 with counts', async () => {
     const victims = ['x', 'y', 'z'].map((n) => `${prefix}-${n}`);
     const ids = await Promise.all(
@@ -226,7 +259,7 @@ describe('one incident, many containers on three engines', () => {
       },
     }) as ContainerRuntime;
     const out: Buffer[] = [];
-    const sink = new (await import('node:stream')).PassThrough();
+    const sink = new PassThrough();
     sink.on('data', (c: Buffer) => out.push(c));
     const r = await incidentRunCommand(
       {
