@@ -109,6 +109,23 @@ describe('one incident, many containers on three engines', () => {
     ).toEqual([]);
   });
 
+  test('ps --filter shows what the filter selects, on every engine', async () => {
+    const r = await runCli(['ps', ...filterArgs, '--json'], { env });
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(r.out) as { name: string; engine: string }[];
+    expect(rows.map((x) => `${x.name}@${x.engine}`).sort()).toEqual(
+      [
+        `${prefix}-a@default`,
+        `${prefix}-b@default`,
+        `${prefix}-c@${e.local.name}`,
+        `${prefix}-d@${e.tls.name}`,
+      ].sort(),
+    );
+    const bad = await runCli(['ps', '--filter', 'colour=red']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('"colour" is not a filter');
+  });
+
   test('--dry-run lists every target on every engine with its plan', async () => {
     const r = await runCli(['run', playbook, ...filterArgs, '--dry-run'], { env });
     expect(r.code).toBe(0);
