@@ -11,6 +11,7 @@ import { sealBench } from './bench/seal.js';
 import { startupBench } from './bench/startup.js';
 import { memoryBench } from './bench/memory.js';
 import { serveBench } from './bench/serve.js';
+import { incidentBench } from './bench/incident.js';
 import { timelineBench } from './bench/timeline.js';
 import { tuiBench } from './bench/tui.js';
 import type { BenchModule, BenchRow } from './bench/types.js';
@@ -27,6 +28,7 @@ const MODULES: BenchModule[] = [
   sealBench,
   memoryBench,
   serveBench,
+  incidentBench,
 ];
 
 async function main(): Promise<number> {

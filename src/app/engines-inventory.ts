@@ -1,6 +1,8 @@
 import { errorMessage } from '../errors.js';
 import { connectEngine, type EngineRef } from './engines.js';
+import type { ContainerFilter } from '../runtime/filters.js';
 import { inventory, type InventoryRow } from './inventory.js';
+import { matchOnEngine } from './targets.js';
 
 /** An engine that could not be listed, and why (the engine's own words: sanitise before printing). */
 export interface EngineFailure {
@@ -21,13 +23,18 @@ export interface EnginesInventory {
  * Lists the containers of several engines at once: each is connected and listed in parallel, and
  * one that is unreachable (or whose TLS files are missing) is a failure of its own, not of the list.
  */
-export async function inventoryEngines(refs: EngineRef[], all: boolean): Promise<EnginesInventory> {
+export async function inventoryEngines(
+  refs: EngineRef[],
+  all: boolean,
+  filter?: ContainerFilter,
+): Promise<EnginesInventory> {
   const results = await Promise.all(
     refs.map(async (ref) => {
       try {
         const eng = await connectEngine(ref);
         try {
-          return { ref, rows: await inventory(eng.runtime, all) };
+          const listed = filter ? await matchOnEngine(eng.runtime, filter, all) : undefined;
+          return { ref, rows: await inventory(eng.runtime, all, listed) };
         } finally {
           eng.runtime.close();
         }

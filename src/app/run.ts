@@ -207,7 +207,13 @@ export function defaultCaseId(target: Target, at = new Date()): string {
   return `${stamp}-${name}`;
 }
 
-function newCaseInfo(id: string, target: Target, engine: RuntimeInfo, m: CaseMeta): CaseInfo {
+/** case.json of a new case (also a multi-target run's, app/target-run.ts). */
+export function newCaseInfo(
+  id: string,
+  target: Target,
+  engine: RuntimeInfo,
+  m: CaseMeta,
+): CaseInfo {
   const given = Object.fromEntries(META_FIELDS.map((k) => [k, m[k]]).filter(([, v]) => v));
   return {
     schema: 'cirt.case/1',

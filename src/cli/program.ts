@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { Option, type Command } from 'commander';
+import { isIncidentDir } from '../evidence/incident.js';
 import { toolVersion } from '../util/pkg.js';
 import type { CaseMeta } from '../app/case-meta.js';
 import { UserError } from '../errors.js';
@@ -24,6 +26,9 @@ const metaOf = (o: MetaFlags): CaseMeta => ({
   notes: o.notes,
 });
 
+/** commander's collector for a repeatable option. */
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
 /** Result of one CLI invocation: the exit code. */
 export type Exit = number;
 
@@ -44,7 +49,28 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .command('run')
     .description('run a playbook against a container')
     .argument('<playbook>', 'playbook name (e.g. contain) or path to a .yaml file')
-    .option('-t, --target <container>', 'container name, id or unique id prefix')
+    .option(
+      '-t, --target <container>',
+      'container name, id or unique id prefix (ENGINE/NAME on several engines); repeat for several: one incident',
+      collect,
+      [],
+    )
+    .option(
+      '-f, --filter <key=value>',
+      'every container matching, as docker ps --filter (label=, ancestor=, network=, name=, id=, status=): one incident',
+      collect,
+      [],
+    )
+    .option('-a, --all', 'with --filter: stopped containers match too')
+    .option(
+      '--engines <names>',
+      'select on several engines: all (the default engine, every docker context, the config) or a,b; one incident',
+    )
+    .option('--max-targets <n>', 'refuse a set larger than this (default 100)', (v) => Number(v))
+    .option(
+      '--incident <id>',
+      'incident id of a multi-target run (default: <utc-time>-incident-<playbook>)',
+    )
     .option(
       '--alert <file>',
       'a Falco JSON alert (file, or - for stdin; one run takes the first alert) naming the container by exact id or name; kept as evidence',
@@ -74,7 +100,12 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
       async (
         playbook: string,
         o: {
-          target?: string;
+          target: string[];
+          filter: string[];
+          all?: boolean;
+          maxTargets?: number;
+          incident?: string;
+          engines?: string;
           alert?: string;
           case?: string;
           title?: string;
@@ -88,13 +119,54 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
           journal?: string;
         } & MetaFlags,
       ) => {
+        // Several targets or a filter (even one that selects one container): one incident folder.
+        if (o.target.length > 1 || o.filter.length || o.engines !== undefined) {
+          if (o.alert || o.case)
+            throw new UserError(
+              `--${o.alert ? 'alert' : 'case'} names one container's case: it does not go with several -t or --filter`,
+              {
+                hint: 'Use --incident ID to name a multi-target run.',
+              },
+            );
+          const r = await (
+            await import('./commands/incident-run.js')
+          ).incidentRunCommand(
+            {
+              ...globals(),
+              playbook,
+              targets: o.target,
+              filters: o.filter,
+              all: o.all,
+              maxTargets: o.maxTargets,
+              incidentId: o.incident,
+              engineNames: o.engines,
+              title: o.title,
+              ticket: o.ticket,
+              yes: o.yes,
+              dryRun: o.dryRun,
+              json: o.json,
+              signKey: o.signKey,
+              signal: state.signal,
+            },
+            io,
+          );
+          state.code = r.exitCode;
+          return;
+        }
+        if (o.incident || o.maxTargets !== undefined || o.all)
+          throw new UserError(
+            '--incident, --max-targets and --all go with several -t or --filter',
+            {
+              hint: 'Add --filter KEY=VALUE or more -t, or leave them out for a single container.',
+            },
+          );
         const r = await (
           await import('./commands/run.js')
         ).runCommand(
           {
             ...globals(),
             playbook,
-            target: o.target,
+            target: o.target[0],
             alert: o.alert,
             caseId: o.case,
             title: o.title,
@@ -136,12 +208,18 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .command('ps')
     .description('list containers, and which are quarantined by which case')
     .option('-a, --all', 'include stopped containers')
+    .option(
+      '-f, --filter <key=value>',
+      'only containers matching, as docker ps --filter (label=, ancestor=, network=, name=, id=, status=); repeatable',
+      collect,
+      [],
+    )
     .option('--json', 'machine-readable list')
     .option(
       '--engines <names>',
       "list several engines at once with an ENGINE column: all (the default engine, every docker context, cirt's config) or a,b; an engine that does not answer is named on stderr and makes the exit code 1",
     )
-    .action(async (o: { all?: boolean; json?: boolean; engines?: string }) => {
+    .action(async (o: { all?: boolean; json?: boolean; engines?: string; filter?: string[] }) => {
       state.code = await (await import('./commands/ps.js')).psCommand({ ...globals(), ...o }, io);
     });
 
@@ -165,7 +243,10 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .description(
       'print the timeline of a case folder or sealed bundle, filtered (offline: no engine)',
     )
-    .argument('<case>', 'case folder (cases/<id>) or bundle (cases/<id>.tar.gz)')
+    .argument(
+      '<case>',
+      'case folder (cases/<id>), bundle (cases/<id>.tar.gz) or incident folder (merged, with a container column)',
+    )
     .option(
       '--from <time>',
       'from this time (2026-11-28, 2026-11-28T20:17:00 in --tz, or RFC 3339 with offset)',
@@ -214,13 +295,19 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .description(
       'print the findings of a case folder or sealed bundle, most severe first (offline: no engine)',
     )
-    .argument('<case>', 'case folder (cases/<id>) or bundle (cases/<id>.tar.gz)')
+    .argument(
+      '<case>',
+      'case folder, bundle, or incident folder (findings grouped across its cases)',
+    )
     .option('--json', 'print findings.json')
     .option('--rules <file>', 'evaluate now with this rules file instead of reading findings.json')
     .action(async (input: string, o: { json?: boolean; rules?: string }) => {
-      state.code = await (
-        await import('./commands/findings.js')
-      ).findingsCommand({ input, ...o }, io);
+      const dir = path.resolve(io.cwd, input);
+      state.code = isIncidentDir(dir)
+        ? await (
+            await import('./commands/findings-incident.js')
+          ).findingsIncidentCommand({ dir, input, ...o }, io)
+        : await (await import('./commands/findings.js')).findingsCommand({ input, ...o }, io);
     });
 
   program
@@ -273,7 +360,10 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .description(
       'check a sealed bundle or case folder: hashes, manifest, custody chain, signature (offline: no engine)',
     )
-    .argument('<bundle-or-case>', 'cases/<id>.tar.gz or a case folder')
+    .argument(
+      '<bundle-or-case>',
+      'cases/<id>.tar.gz, a case folder, or an incident folder (every case in it)',
+    )
     .option('--pubkey <pem>', 'also require the signature to be made by this Ed25519 key')
     .option(
       '--trusted-keys <file>',
@@ -286,8 +376,13 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
         input: string,
         o: { pubkey?: string; trustedKeys?: string; tsaCa?: string; json?: boolean },
       ) => {
+        // An incident folder (incident.json): the incident and every case in it.
         state.code = (
-          await (await import('./commands/verify.js')).verifyCommand({ input, ...o }, io)
+          isIncidentDir(path.resolve(io.cwd, input))
+            ? await (
+                await import('./commands/verify-incident.js')
+              ).verifyIncidentCommand({ input, pubkey: o.pubkey, json: o.json }, io)
+            : await (await import('./commands/verify.js')).verifyCommand({ input, ...o }, io)
         ).exitCode;
       },
     );

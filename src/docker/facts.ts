@@ -78,6 +78,8 @@ export function summaryOf(c: Docker.ContainerInfo): ContainerSummary {
         ? `${pt.IP ?? ''}:${pt.PublicPort}->${pt.PrivatePort}/${pt.Type}`
         : `${pt.PrivatePort}/${pt.Type}`,
     ),
+    labels: { ...(c.Labels ?? {}) },
+    imageId: c.ImageID ?? '',
   };
 }
 

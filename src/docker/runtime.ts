@@ -18,12 +18,14 @@ import type {
   LogQuery,
   LogStream,
   RestartPolicy,
+  QuarantineNetwork,
   RestoreOutcome,
   RuntimeInfo,
   Sourced,
   Target,
 } from '../runtime/types.js';
 import { CAPABILITIES } from '../runtime/types.js';
+import type { ImageNode } from '../runtime/filters.js';
 import { archiveStream, changesStream, exportStream, isDirStat, statPath } from './archive.js';
 import { FrameDemuxer, frameRouter } from './demux.js';
 import { engineMessage, engineStatus } from './errors.js';
@@ -113,6 +115,17 @@ export class DockerRuntime implements ContainerRuntime {
 
   async list(opts: { all: boolean }) {
     return (await call(this.docker.listContainers({ all: opts.all }))).map(summaryOf);
+  }
+
+  async images(): Promise<ImageNode[]> {
+    // all: intermediate images too, or a descendant built by the classic builder loses its parent chain.
+    const list = await call(this.docker.listImages({ all: true }));
+    return list.map((i) => ({
+      id: i.Id,
+      parent: i.ParentId ?? '',
+      tags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'),
+      digests: (i.RepoDigests ?? []).filter((d) => d !== '<none>@<none>'),
+    }));
   }
 
   async writableLayerBytes(ref: ContainerRef): Promise<number | undefined> {
@@ -300,8 +313,18 @@ export class DockerRuntime implements ContainerRuntime {
     await call(this.docker.getContainer(ref.id).kill({ signal }));
   }
 
+  /** Quarantine networks being looked up or made, by name (see prepareIsolation). */
+  private readonly ensuring = new Map<string, Promise<QuarantineNetwork>>();
+
   async prepareIsolation(facts: ContainerFacts, network: string): Promise<IsolationPlan> {
-    const quarantine = await call(() => ensureQuarantineNetwork(this.docker, network));
+    // Several isolations at once in one process (a multi-target run) would each create the
+    // network, and the engine allows two networks of one name: one at a time per name.
+    const before = this.ensuring.get(network);
+    const mine = (before ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => call(() => ensureQuarantineNetwork(this.docker, network)));
+    this.ensuring.set(network, mine);
+    const quarantine = await mine;
     return {
       quarantine,
       endpoints: await call(() => resolveEndpointIds(this.docker, facts.networks)),

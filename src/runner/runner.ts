@@ -38,6 +38,13 @@ export interface RunOptions {
   actor: string;
   /** The flight recorder's journal folder, when there is one: collect:events reads the history from it. */
   journal?: string;
+  /** How `yes` was given, for custody (default `--yes`; an incident's one approval for its whole set). */
+  approvedBy?: string;
+  /**
+   * Awaited before each step, whether it will run or be skipped (a multi-target run holds a
+   * target's collection here until every target's containment is done: app/incident-run.ts).
+   */
+  gate?: (index: number) => Promise<void>;
 }
 
 export interface RunSummary {
@@ -187,6 +194,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
   const limitCount = (): number => store.caseInfo.limitations?.length ?? 0;
   const bugs: string[] = [];
   for (const [i, step] of pb.steps.entries()) {
+    await o.gate?.(i);
     const skip = (why: string): void => {
       counts.skipped++;
       bus.emit({
@@ -226,7 +234,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
     if (step.confirm) {
       let answer: Approval | undefined;
       let by = '';
-      if (o.yes) [answer, by] = ['yes', '--yes'];
+      if (o.yes) [answer, by] = ['yes', o.approvedBy ?? '--yes'];
       else if (o.approve) {
         bus.emit({
           type: 'step:confirm',

@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import type { ImageNode } from './filters.js';
 
 /**
  * The container-runtime interface: everything cirt asks of an engine, in cirt's own terms. Actions,
@@ -128,6 +129,10 @@ export interface ContainerSummary extends ContainerRef {
   /** Endpoints; a stopped container's have an empty network id. */
   networks: { name: string; id: string; ip: string }[];
   ports: string[];
+  /** The container's labels (`--filter label=…`). */
+  labels?: Record<string, string>;
+  /** The image id it runs (`--filter ancestor=…`). */
+  imageId?: string;
 }
 
 /** A byte stream of evidence and where it came from. */
@@ -284,6 +289,8 @@ export interface ContainerRuntime {
   /** The container named exactly `name` (never a prefix, never an id); undefined when none. */
   findByName(name: string): Promise<Target | undefined>;
   list(opts: { all: boolean }): Promise<ContainerSummary[]>;
+  /** Every image with its parent, tags and digests (`--filter ancestor=…` walks this graph). */
+  images(): Promise<ImageNode[]>;
   /** Inspects a container; one that is gone is a RuntimeError of kind `gone` naming it. */
   inspect(ref: ContainerRef): Promise<ContainerFacts>;
 

@@ -29,10 +29,21 @@ export class TimelineTable {
   constructor(
     width: number,
     private readonly zone = 'UTC',
+    /** An incident's merged timeline: a CONTAINER column (attrs.container) after the time. */
+    container?: { width: number },
   ) {
     const timeWidth = formatTime(0, zone).length;
     const all: Column[] = [
       { title: 'TIME', width: timeWidth, get: (e) => formatTime(e.timestamp, this.zone) },
+      ...(container
+        ? [
+            {
+              title: 'CONTAINER',
+              width: container.width,
+              get: (e: TimelineEvent) => String(e.attrs.container ?? ''),
+            },
+          ]
+        : []),
       { title: 'SOURCE', width: 9, get: (e) => e.source },
       { title: 'ACTOR', width: 9, get: (e) => e.actor },
       // Which time of the record this is (one file yields several rows: mtime, ctime, birth…).

@@ -6,6 +6,7 @@ import { ContainersScreen } from './components/ContainersScreen.js';
 import { Frame } from './components/Frame.js';
 import { HelpOverlay } from './components/HelpOverlay.js';
 import { PlaybooksScreen } from './components/PlaybooksScreen.js';
+import { IncidentScreen } from './components/IncidentScreen.js';
 import { RunScreen } from './components/RunScreen.js';
 import { TimelineScreen } from './components/TimelineScreen.js';
 import { hintFor } from './help.js';
@@ -61,6 +62,7 @@ export function App({ services, initial, theme, fixedSize, signal, startWith }: 
         total={state.containers.rows.length}
         filter={state.containers.filter}
         selected={selectedIndex(state.containers, visible)}
+        picked={state.incident.picked}
       />
     );
   } else if (screen === 'playbooks') {
@@ -70,12 +72,18 @@ export function App({ services, initial, theme, fixedSize, signal, startWith }: 
         size={state.size}
         status={p.status}
         error={p.error}
-        target={p.target?.name ?? ''}
+        target={
+          state.incident.pending
+            ? `the ${state.incident.pending.length} selected containers: ${state.incident.pending.map((r) => r.name).join(', ')}`
+            : (p.target?.name ?? '')
+        }
         entries={p.entries}
         cursor={p.cursor}
       />
     );
   } else if (screen === 'run') body = <RunScreen size={state.size} run={state.run} />;
+  else if (screen === 'incident')
+    body = <IncidentScreen size={state.size} state={state.incident} />;
   else if (screen === 'case') body = <CaseScreen size={state.size} state={state.case} />;
   else
     body = (

@@ -57,6 +57,12 @@ export class TuiController {
       case 'run:request':
         this.startRun(a.playbook.file, a.target.id, a.meta);
         break;
+      case 'incident:request':
+        this.startIncident(
+          a.playbook.file,
+          a.targets.map((t) => t.id),
+        );
+        break;
       case 'run:answer':
         if (this.approval?.stepId === a.stepId) {
           this.approval.resolve(a.answer);
@@ -158,6 +164,37 @@ export class TuiController {
           // Could not start (bad playbook, engine gone, unknown container): the CLI's exit code for it.
           this.lastRunExit = err instanceof CirtError ? err.exitCode : EXIT.failed;
           this.dispatch({ type: 'run:failed', message: errorText(err) });
+        },
+      );
+  }
+
+  /** Several containers, one incident: approved as a set at the start prompt, so nothing asks again. */
+  private startIncident(file: string, targetIds: string[]): void {
+    const run = this.services.runIncident;
+    if (!run) {
+      this.dispatch({
+        type: 'incident:failed',
+        message: 'multi-target runs are not available here',
+      });
+      return;
+    }
+    const ac = new AbortController();
+    this.runAbort = ac;
+    this.lastRunExit = undefined;
+    this.running = run
+      .call(this.services, {
+        playbookFile: file,
+        targetIds,
+        signal: ac.signal,
+        onEvent: (event) => this.dispatch({ type: 'incident:event', event }),
+      })
+      .then(
+        (code) => {
+          this.lastRunExit = code;
+        },
+        (err) => {
+          this.lastRunExit = err instanceof CirtError ? err.exitCode : EXIT.failed;
+          this.dispatch({ type: 'incident:failed', message: errorText(err) });
         },
       );
   }

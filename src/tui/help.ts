@@ -18,12 +18,14 @@ export const HELP: Record<Screen, { title: string; keys: [string, string][]; hin
   containers: {
     title: 'Containers',
     keys: [
-      ...MOVE,
+      // Space selects here instead of paging.
+      ...MOVE.map(([k, v]): [string, string] => [k.replace('  Space', ''), v]),
       ['type / or a name', 'filter the list (Esc clears)'],
-      ['Enter', 'pick a playbook for the selected container'],
+      ['Space', 'select / unselect (several: one run on all)'],
+      ['Enter', 'pick a playbook for the container or the selection'],
       ...COMMON,
     ],
-    hint: 'Enter playbooks · / filter · ? keys · q quit',
+    hint: 'Enter playbooks · Space select · / filter · ? keys · q quit',
   },
   playbooks: {
     title: 'Playbooks',
@@ -47,6 +49,11 @@ export const HELP: Record<Screen, { title: string; keys: [string, string][]; hin
       ...COMMON,
     ],
     hint: 'Ctrl-C abort · c case · t timeline · ? keys',
+  },
+  incident: {
+    title: 'Incident',
+    keys: [...COMMON],
+    hint: 'Ctrl-C abort · ? keys · q back (when it has ended)',
   },
   case: {
     title: 'Case',

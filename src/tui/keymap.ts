@@ -5,6 +5,7 @@ import type { InputField, TuiAction } from './state/actions.js';
 import { selectedContainer } from './state/lists.js';
 import { screenOf, type TuiState } from './state/reducer.js';
 import { runActive } from './state/run.js';
+import { incidentActive } from './state/incident.js';
 
 /** The part of Ink's Key we use (kept small so tests can build keys by hand). */
 export interface KeyInfo {
@@ -138,16 +139,27 @@ function prompted(s: TuiState, input: string): TuiAction[] {
       return [{ type: 'run:abort' }];
     case 'start':
       return [{ type: 'run:request', playbook: p.playbook, target: p.target, meta: p.meta }];
+    case 'start-many':
+      return [{ type: 'incident:request', playbook: p.playbook, targets: p.targets }];
   }
 }
 
 function screenKeys(s: TuiState, input: string, key: KeyInfo): TuiAction[] {
   switch (screenOf(s)) {
     case 'containers': {
+      // Space selects (several containers, one run for all of them), it does not page here.
+      const cur = selectedContainer(s.containers);
+      if (input === ' ') return cur ? [{ type: 'containers:toggle', id: cur.id }] : [];
       const m = motion(input, key, listRows(s.size));
       if (m !== null)
         return [{ type: 'containers:move', delta: m === 'home' ? -1e9 : m === 'end' ? 1e9 : m }];
       const sel = selectedContainer(s.containers);
+      const picked = s.containers.rows.filter((r) => s.incident.picked.includes(r.id));
+      if (key.return && picked.length)
+        return [
+          { type: 'incident:pick', targets: picked },
+          { type: 'playbooks:request', target: picked[0], many: true },
+        ];
       if (key.return && sel) return [{ type: 'playbooks:request', target: sel }];
       if (input === '/')
         return [{ type: 'input:set', field: { kind: 'filter', text: s.containers.filter } }];
@@ -173,10 +185,13 @@ function screenKeys(s: TuiState, input: string, key: KeyInfo): TuiAction[] {
               text: `Playbook ${entry.name} has problems; fix it and run \`cirt validate\`.`,
             },
           ];
+        const many = s.incident.pending;
         return [
           {
             type: 'prompt:open',
-            prompt: { kind: 'start', playbook: entry, target: s.playbooks.target },
+            prompt: many
+              ? { kind: 'start-many', playbook: entry, targets: many }
+              : { kind: 'start', playbook: entry, target: s.playbooks.target },
           },
         ];
       }
@@ -209,6 +224,8 @@ function screenKeys(s: TuiState, input: string, key: KeyInfo): TuiAction[] {
       }
       return [];
     }
+    case 'incident':
+      return [];
     case 'case': {
       const m = motion(input, key, listRows(s.size));
       if (m !== null)
@@ -265,7 +282,11 @@ export function keyToActions(s: TuiState, input: string, key: KeyInfo): TuiActio
   if (key.ctrl && input === 'c') {
     if (s.prompt) return [{ type: 'prompt:close' }];
     return [
-      { type: 'prompt:open', prompt: runActive(s.run) ? { kind: 'abort' } : { kind: 'quit' } },
+      {
+        type: 'prompt:open',
+        prompt:
+          runActive(s.run) || incidentActive(s.incident) ? { kind: 'abort' } : { kind: 'quit' },
+      },
     ];
   }
   if (s.prompt) return prompted(s, input);

@@ -1,4 +1,5 @@
 import type { CaseMeta } from '../app/case-meta.js';
+import type { IncidentEvent } from '../app/incident-events.js';
 import type { PlannedStep, RunEvent } from '../runner/events.js';
 import type { Approval } from '../runner/outcome.js';
 import type { TimelineIndex } from './data/timeline-index.js';
@@ -15,6 +16,13 @@ export interface RunRequest {
   approve: (step: PlannedStep) => Promise<Approval>;
 }
 
+export interface IncidentRequest {
+  playbookFile: string;
+  targetIds: string[];
+  signal: AbortSignal;
+  onEvent: (e: IncidentEvent) => void;
+}
+
 /**
  * Everything the TUI needs from the outside world. The real implementation talks to the engine,
  * the case folder and the runner; tests pass fakes. Components never see this: the controller does.
@@ -29,6 +37,11 @@ export interface TuiServices {
   listPlaybooks(target: { id: string; name: string }): Promise<PlaybookEntry[]>;
   /** Runs a playbook to its end; resolves with the exit code (rejects when it could not start). */
   run(req: RunRequest): Promise<number>;
+  /**
+   * Runs a playbook on several containers as one incident (the user approved the whole set at the
+   * start prompt); resolves with the incident's exit code.
+   */
+  runIncident?(req: IncidentRequest): Promise<number>;
   readCase(dir: string, bundle?: string): Promise<CaseData>;
   /**
    * Opens `<caseDir>/timeline/timeline.jsonl` and starts indexing it (throws when there is none);

@@ -2,13 +2,17 @@ import { connect } from '../../app/env.js';
 import { resolveEngines } from '../../app/engines.js';
 import { inventoryEngines } from '../../app/engines-inventory.js';
 import { inventory, type InventoryRow } from '../../app/inventory.js';
+import { matchOnEngine } from '../../app/targets.js';
 import { EXIT } from '../../errors.js';
+import { parseFilters } from '../../runtime/filters.js';
 import { clip, safeText } from '../../util/sanitize.js';
 import { appEnv, println, type CommandIO, type GlobalOptions } from '../io.js';
 
 export interface PsOptions extends GlobalOptions {
   json?: boolean;
   all?: boolean;
+  /** `--filter key=value` in the docker CLI's syntax (src/runtime/filters.ts), ANDed across keys. */
+  filter?: string[];
   /** `all` or `a,b`: list several engines at once, with an ENGINE column. */
   engines?: string;
 }
@@ -30,6 +34,8 @@ function containment(r: PsRow): string {
  * others are still listed, and the exit code is 1 (the list is incomplete).
  */
 export async function psCommand(o: PsOptions, io: CommandIO): Promise<number> {
+  // A bad filter is a usage error found before the engine is asked anything.
+  const filter = o.filter?.length ? parseFilters(o.filter) : undefined;
   const env = appEnv(o, io);
   let rows: InventoryRow[];
   let failed = 0;
@@ -38,13 +44,15 @@ export async function psCommand(o: PsOptions, io: CommandIO): Promise<number> {
       { engines: o.engines, host: o.host, context: o.context, config: o.config },
       env,
     );
-    const r = await inventoryEngines(refs, Boolean(o.all));
+    const r = await inventoryEngines(refs, Boolean(o.all), filter);
     rows = r.rows;
     failed = r.failures.length;
     for (const f of r.failures)
       println(io.err, `cirt: engine ${safeText(f.engine)} not listed: ${safeText(f.message)}`);
   } else {
-    rows = await inventory(await connect(env), Boolean(o.all));
+    const runtime = await connect(env);
+    const listed = filter ? await matchOnEngine(runtime, filter, Boolean(o.all)) : undefined;
+    rows = await inventory(runtime, Boolean(o.all), listed);
   }
   const code = failed ? EXIT.failed : EXIT.ok;
   if (o.json) {
@@ -54,7 +62,11 @@ export async function psCommand(o: PsOptions, io: CommandIO): Promise<number> {
   if (!rows.length) {
     println(
       io.out,
-      o.all ? 'No containers.' : 'No running containers (use --all to include stopped ones).',
+      filter
+        ? 'No container matches the filter.'
+        : o.all
+          ? 'No containers.'
+          : 'No running containers (use --all to include stopped ones).',
     );
     return code;
   }

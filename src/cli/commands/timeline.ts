@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { UserError } from '../../errors.js';
+import { isIncidentDir } from '../../evidence/incident.js';
 import { buildTimeline } from '../../timeline/build.js';
 import type { TimelineEvent } from '../../timeline/event.js';
 import { TextSink } from '../../timeline/exporters/sink.js';
@@ -11,6 +13,7 @@ import { TimelineTable } from '../../timeline/table.js';
 import { writeTimeline } from '../../timeline/write.js';
 import { safeText } from '../../util/sanitize.js';
 import { println, type CommandIO } from '../io.js';
+import { incidentTimeline } from './timeline-incident.js';
 
 import { TIMELINE_FORMATS, type TimelineFormat } from './timeline-formats.js';
 
@@ -67,12 +70,23 @@ export async function timelineCommand(o: TimelineCommandOptions, io: CommandIO):
   const warn = (m: string): void => {
     if (++warnings <= 20) println(io.err, `cirt: warning: ${safeText(m)}`);
   };
-  const src = await openCaseSource(o.input, { warn });
-  const written = await timelineFile(src);
-  const events: AsyncIterable<TimelineEvent> = written
-    ? readTimelineJsonl(src, written, warn)
-    : (await buildTimeline(src, { sources: sources.length ? sources : undefined, onWarning: warn }))
-        .events;
+  // An incident folder: every case's timeline merged, with a container column.
+  const incidentDir = path.resolve(io.cwd, o.input);
+  const incident = isIncidentDir(incidentDir)
+    ? await incidentTimeline(incidentDir, { sources: sources.length ? sources : undefined, warn })
+    : undefined;
+  const src = incident ? undefined : await openCaseSource(o.input, { warn });
+  const written = src ? await timelineFile(src) : undefined;
+  const events: AsyncIterable<TimelineEvent> = incident
+    ? incident.events
+    : written
+      ? readTimelineJsonl(src!, written, warn)
+      : (
+          await buildTimeline(src!, {
+            sources: sources.length ? sources : undefined,
+            onWarning: warn,
+          })
+        ).events;
 
   let shown = 0;
   let more = false;
@@ -92,6 +106,7 @@ export async function timelineCommand(o: TimelineCommandOptions, io: CommandIO):
     const table = new TimelineTable(
       o.columns ?? ((io.out as { columns?: number }).columns || 100),
       zone,
+      incident ? { width: incident.widest } : undefined,
     );
     await out.write(`${table.header()}\n`);
     for await (const e of selected()) await out.write(`${table.row(e)}\n`);
@@ -104,7 +119,7 @@ export async function timelineCommand(o: TimelineCommandOptions, io: CommandIO):
   if (format === 'table')
     println(
       io.err,
-      `${shown} event${shown === 1 ? '' : 's'}${more ? ` (stopped at --limit ${o.limit})` : ''} from ${safeText(written ?? 'the artifacts (no timeline.jsonl yet)')}`,
+      `${shown} event${shown === 1 ? '' : 's'}${more ? ` (stopped at --limit ${o.limit})` : ''} from ${incident ? `the ${incident.cases} cases of the incident` : safeText(written ?? 'the artifacts (no timeline.jsonl yet)')}`,
     );
   return 0;
 }

@@ -59,6 +59,27 @@ export function realServices(env: AppEnv): TuiServices {
       );
       return r.exitCode;
     },
+    async runIncident(req) {
+      const [{ startIncident }, { engineNameOf }, rt] = await Promise.all([
+        import('../../app/incident-run.js'),
+        import('../../app/targets.js'),
+        connect(),
+      ]);
+      // The set was approved at the TUI's start prompt, which listed it: --yes for its asking steps.
+      const r = await startIncident(
+        {
+          playbook: req.playbookFile,
+          targets: req.targetIds,
+          filters: [],
+          yes: true,
+          signal: req.signal,
+          listeners: [req.onEvent],
+          engines: [{ name: engineNameOf(rt.info), runtime: rt }],
+        },
+        env,
+      );
+      return r.exitCode;
+    },
     readCase: (dir, bundle) => readCase(dir, bundle),
     openTimeline(caseDir, onProgress, signal) {
       // The newest version: a re-run of the timeline step writes timeline-2.jsonl.

@@ -14,6 +14,8 @@ export interface ContainersScreenProps {
   total: number;
   filter: string;
   selected: number;
+  /** Ids selected with Space. */
+  picked?: string[];
 }
 
 const STATE_MARK: Record<string, string> = {
@@ -71,6 +73,7 @@ export const ContainersScreen = memo(function ContainersScreen({
   total,
   filter,
   selected,
+  picked = [],
 }: ContainersScreenProps) {
   const t = useTheme();
   // The facts pane takes ~40% (36–60 columns); the list's name column gets what is left, and the
@@ -104,10 +107,13 @@ export const ContainersScreen = memo(function ContainersScreen({
       : filter
         ? `${rows.length} of ${total} containers match "${clip(filter, 30)}"`
         : `${total} container${total === 1 ? '' : 's'}`;
+  const chosen = picked.length
+    ? ` · ${picked.length} selected (Enter: one playbook on all of them)`
+    : '';
   return (
     <Box flexDirection="column">
       <Text wrap="truncate-end" color={error ? t.bad : undefined}>
-        {error ? clip(error, size.columns) : title}
+        {error ? clip(error, size.columns) : `${title}${chosen}`}
       </Text>
       <Box flexDirection="row">
         <Box flexDirection="column" width={listWidth}>
@@ -137,7 +143,8 @@ export const ContainersScreen = memo(function ContainersScreen({
                 color={r.quarantinedBy || r.egressBy?.length ? t.warn : undefined}
               >
                 {sel ? '›' : ' '}
-                {STATE_MARK[r.state] ?? '?'}
+                {/* A container selected with Space shows ✓ where its state mark was. */}
+                {picked.includes(r.id) ? '✓' : (STATE_MARK[r.state] ?? '?')}
                 {text}
               </Text>
             );

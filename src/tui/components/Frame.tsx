@@ -38,6 +38,12 @@ function promptText(p: Prompt): string {
       const details = Object.values(p.meta ?? {}).filter(Boolean).length;
       return `Run ${clip(p.playbook.name, 30)} on ${clip(p.target.name, 30)}? [y/N] ${changes} step(s) change it, ${asks} ask first · d: case details (${details} set)`;
     }
+    case 'start-many': {
+      // One approval for the whole set: y approves every step that asks, on every container listed.
+      const asks = p.playbook.steps.filter((s) => s.confirm).length;
+      const names = p.targets.map((t) => clip(t.name, 24)).join(', ');
+      return `Run ${clip(p.playbook.name, 30)} on ${p.targets.length} containers? [y/N] y approves its ${asks} asking step(s) on all of them: ${names}`;
+    }
   }
 }
 

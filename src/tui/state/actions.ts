@@ -1,12 +1,18 @@
 import type { CaseMeta, META_FIELDS } from '../../app/case-meta.js';
+import type { IncidentEvent } from '../../app/incident-events.js';
 import type { RunEvent } from '../../runner/events.js';
 import type { Approval } from '../../runner/outcome.js';
 import type { CaseData, ContainerRow, PlaybookEntry, VerifyOutcome } from '../types.js';
 
-export type Screen = 'containers' | 'playbooks' | 'run' | 'case' | 'timeline';
+export type Screen = 'containers' | 'playbooks' | 'run' | 'incident' | 'case' | 'timeline';
 
 /** A y/N question over the current screen (step approvals live in the run state instead). */
-export type Prompt = { kind: 'quit' } | { kind: 'abort' } | StartPrompt;
+export type Prompt =
+  | { kind: 'quit' }
+  | { kind: 'abort' }
+  | StartPrompt
+  /** One approval for a playbook on every selected container (docs/incidents.md). */
+  | { kind: 'start-many'; playbook: PlaybookEntry; targets: ContainerRow[] };
 
 /** "Run this playbook on this container?", with the case details typed so far (d edits them). */
 export type StartPrompt = {
@@ -42,7 +48,12 @@ export type TuiAction =
   | { type: 'containers:error'; message: string }
   | { type: 'containers:move'; delta: number }
   | { type: 'containers:filter'; text: string }
-  | { type: 'playbooks:request'; target: ContainerRow }
+  | { type: 'playbooks:request'; target: ContainerRow; many?: boolean }
+  | { type: 'containers:toggle'; id: string }
+  | { type: 'incident:pick'; targets: ContainerRow[] }
+  | { type: 'incident:request'; playbook: PlaybookEntry; targets: ContainerRow[] }
+  | { type: 'incident:event'; event: IncidentEvent }
+  | { type: 'incident:failed'; message: string }
   | { type: 'playbooks:loaded'; entries: PlaybookEntry[] }
   | { type: 'playbooks:error'; message: string }
   | { type: 'playbooks:move'; delta: number }

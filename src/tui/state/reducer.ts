@@ -9,6 +9,12 @@ import {
   type ContainersState,
   type PlaybooksState,
 } from './lists.js';
+import {
+  incidentActive,
+  incidentReducer,
+  initialIncident,
+  type IncidentState,
+} from './incident.js';
 import { initialRun, runActive, runReducer, type RunState } from './run.js';
 import { initialTimeline, timelineReducer, type TimelineState } from './timeline.js';
 
@@ -34,6 +40,7 @@ export interface TuiState {
   containers: ContainersState;
   playbooks: PlaybooksState;
   run: RunState;
+  incident: IncidentState;
   case: CaseState;
   timeline: TimelineState;
 }
@@ -50,6 +57,7 @@ export function initialState(size: Size = MIN_SIZE, first: Screen = 'containers'
     containers: initialContainers,
     playbooks: initialPlaybooks,
     run: initialRun,
+    incident: initialIncident,
     case: { status: 'idle', cursor: 0, verifying: false },
     timeline: initialTimeline,
   };
@@ -98,6 +106,8 @@ function shell(s: TuiState, a: TuiAction): TuiState {
     case 'nav:back': {
       if (screenOf(s) === 'run' && runActive(s.run))
         return { ...s, message: 'A run is in progress: Ctrl-C asks to abort it.' };
+      if (screenOf(s) === 'incident' && incidentActive(s.incident))
+        return { ...s, message: 'The incident is running: Ctrl-C asks to abort it.' };
       if (s.stack.length <= 1) return { ...s, exit: { code: 0 } };
       return { ...s, stack: s.stack.slice(0, -1), help: false, input: null, message: null };
     }
@@ -118,6 +128,10 @@ function shell(s: TuiState, a: TuiAction): TuiState {
     case 'run:request': {
       // The run replaces the picker: going back from a finished run returns to the containers.
       const t = push({ ...s, stack: s.stack.filter((x) => x !== 'playbooks') }, 'run');
+      return { ...t, prompt: null };
+    }
+    case 'incident:request': {
+      const t = push({ ...s, stack: s.stack.filter((x) => x !== 'playbooks') }, 'incident');
       return { ...t, prompt: null };
     }
     case 'run:abort':
@@ -146,6 +160,7 @@ export function tuiReducer(state: TuiState, a: TuiAction): TuiState {
     containers: containersReducer(s.containers, a),
     playbooks: playbooksReducer(s.playbooks, a),
     run: runReducer(s.run, a),
+    incident: incidentReducer(s.incident, a),
     case: caseReducer(s.case, a),
     timeline: timelineReducer(s.timeline, a, s.size),
   };
@@ -154,6 +169,7 @@ export function tuiReducer(state: TuiState, a: TuiAction): TuiState {
     next.containers === state.containers &&
     next.playbooks === state.playbooks &&
     next.run === state.run &&
+    next.incident === state.incident &&
     next.case === state.case &&
     next.timeline === state.timeline &&
     s === state;
