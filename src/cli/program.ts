@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { isIncidentDir } from '../evidence/incident.js';
+import { isIncidentDir } from '../evidence/incident-dir.js';
 import { toolVersion } from '../util/pkg.js';
 import type { CaseMeta } from '../app/case-meta.js';
 import { UserError } from '../errors.js';

@@ -1,3 +1,4 @@
+import { INCIDENT_FILE, isIncidentDir } from './incident-dir.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
@@ -23,7 +24,6 @@ import { hashFile } from './verify-read.js';
  * seal does, so `sha256sum -c SHA256SUMS` and `openssl pkeyutl -verify … -rawin` check it.
  */
 
-export const INCIDENT_FILE = 'incident.json';
 export const INCIDENT_SCHEMA = 'cirt.incident/1';
 
 /** One case of an incident, as incident.json lists it. */
@@ -106,13 +106,6 @@ export async function sealIncident(
 }
 
 /** Whether a folder is an incident (it has incident.json), not a case. */
-export function isIncidentDir(dir: string): boolean {
-  try {
-    return fs.statSync(dir).isDirectory() && fs.lstatSync(path.join(dir, INCIDENT_FILE)).isFile();
-  } catch {
-    return false;
-  }
-}
 
 const MAX_CONTROL = 16 * 1024 * 1024;
 
@@ -282,3 +275,5 @@ export async function openIncidentCases(
   }
   return { manifest, cases };
 }
+
+export { INCIDENT_FILE, isIncidentDir };
