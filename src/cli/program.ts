@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { toolVersion } from '../util/pkg.js';
 import { actionsCommand } from './commands/actions.js';
+import { casesCommand } from './commands/cases.js';
 import { findingsCommand } from './commands/findings.js';
 import { psCommand } from './commands/ps.js';
 import { releaseCommand } from './commands/release.js';
@@ -110,12 +111,31 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .description(
       "undo a case's containment (networks, pause, restart policy, limits) and record it",
     )
-    .requiredOption('--case <id>', 'the case whose containment to undo')
-    .option('--json', 'print the result as one JSON object')
-    .action(async (o: { case: string; json?: boolean }) => {
+    .option('--case <case>', 'the case whose containment to undo (id, unique prefix or folder)')
+    .option(
+      '-t, --target <container>',
+      'release every case in the cases folder that holds containment on this container',
+    )
+    .option('-y, --yes', 'release without asking (scripts; without a terminal it is required)')
+    .option('--json', 'print the result as one JSON object per case')
+    .action(async (o: { case?: string; target?: string; yes?: boolean; json?: boolean }) => {
       state.code = (
-        await releaseCommand({ ...globals(), caseId: o.case, json: o.json }, io)
+        await releaseCommand(
+          { ...globals(), caseId: o.case, target: o.target, yes: o.yes, json: o.json },
+          io,
+        )
       ).exitCode;
+    });
+
+  program
+    .command('cases')
+    .description(
+      'list the cases in the cases folder: target, status, seal, containment still in force, findings (offline)',
+    )
+    .option('--json', 'machine-readable list')
+    .option('--wide', 'never cut a column')
+    .action(async (o: { json?: boolean; wide?: boolean }) => {
+      state.code = await casesCommand({ ...globals(), ...o }, io);
     });
 
   program
@@ -123,7 +143,10 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .description(
       'print the timeline of a case folder or sealed bundle, filtered (offline: no engine)',
     )
-    .argument('<case>', 'case folder (cases/<id>) or bundle (cases/<id>.tar.gz)')
+    .argument(
+      '<case>',
+      'case id, unique prefix, case folder (cases/<id>) or bundle (cases/<id>.tar.gz)',
+    )
     .option(
       '--from <time>',
       'from this time (2026-11-28, 2026-11-28T20:17:00 in --tz, or RFC 3339 with offset)',
@@ -148,6 +171,7 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
       'UTC',
     )
     .option('--limit <n>', 'print at most n events', (v) => Number(v))
+    .option('--wide', 'never cut the table (a pipe or a file is never cut anyway)')
     .action(
       async (
         input: string,
@@ -159,9 +183,10 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
           format: TimelineFormat;
           tz: string;
           limit?: number;
+          wide?: boolean;
         },
       ) => {
-        state.code = await timelineCommand({ input, ...o }, io);
+        state.code = await timelineCommand({ ...globals(), input, ...o }, io);
       },
     );
 
@@ -170,11 +195,15 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .description(
       'print the findings of a case folder or sealed bundle, most severe first (offline: no engine)',
     )
-    .argument('<case>', 'case folder (cases/<id>) or bundle (cases/<id>.tar.gz)')
+    .argument(
+      '<case>',
+      'case id, unique prefix, case folder (cases/<id>) or bundle (cases/<id>.tar.gz)',
+    )
     .option('--json', 'print findings.json')
     .option('--rules <file>', 'evaluate now with this rules file instead of reading findings.json')
-    .action(async (input: string, o: { json?: boolean; rules?: string }) => {
-      state.code = await findingsCommand({ input, ...o }, io);
+    .option('--wide', 'never cut a line (a pipe or a file is never cut anyway)')
+    .action(async (input: string, o: { json?: boolean; rules?: string; wide?: boolean }) => {
+      state.code = await findingsCommand({ ...globals(), input, ...o }, io);
     });
 
   program
@@ -182,7 +211,7 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .description(
       'seal a case whose run did not (interrupted or failed), or archive a sealed case again (no engine needed)',
     )
-    .requiredOption('--case <id>', 'the case to seal')
+    .requiredOption('--case <case>', 'the case to seal (id, unique prefix or folder)')
     .option(
       '--sign-key <pem>',
       'Ed25519 private key (PEM) to sign with (default: a key made for the case, private half discarded)',
@@ -200,11 +229,13 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .description(
       'check a sealed bundle or case folder: hashes, manifest, custody chain, signature (offline: no engine)',
     )
-    .argument('<bundle-or-case>', 'cases/<id>.tar.gz or a case folder')
+    .argument('<bundle-or-case>', 'cases/<id>.tar.gz, a case folder, or a case id (its bundle)')
     .option('--pubkey <pem>', 'also require the signature to be made by this Ed25519 key')
     .option('--json', 'print the result as one JSON object')
     .action(async (input: string, o: { pubkey?: string; json?: boolean }) => {
-      state.code = (await verifyCommand({ input, pubkey: o.pubkey, json: o.json }, io)).exitCode;
+      state.code = (
+        await verifyCommand({ ...globals(), input, pubkey: o.pubkey, json: o.json }, io)
+      ).exitCode;
     });
 
   addTuiCommand(program, io, state);

@@ -10,12 +10,15 @@ import { openCaseSource } from '../../evidence/case-source.js';
 import { TimelineTable } from '../../timeline/table.js';
 import { writeTimeline } from '../../timeline/write.js';
 import { safeText } from '../../util/sanitize.js';
-import { println, type CommandIO } from '../io.js';
+import { resolveCase, readablePath } from '../../app/case-ref.js';
+import { appEnv, println, type CommandIO, type GlobalOptions } from '../io.js';
+import { outputWidth } from '../width.js';
 
 export const TIMELINE_FORMATS = ['table', 'jsonl', 'csv', 'bodyfile'] as const;
 export type TimelineFormat = (typeof TIMELINE_FORMATS)[number];
 
-export interface TimelineCommandOptions {
+export interface TimelineCommandOptions extends GlobalOptions {
+  /** A case id, unique prefix, case folder or bundle (app/case-ref.ts). */
   input: string;
   from?: string;
   to?: string;
@@ -24,8 +27,10 @@ export interface TimelineCommandOptions {
   format?: TimelineFormat;
   tz?: string;
   limit?: number;
-  /** Terminal width for the table (default: the terminal's, else 100). */
+  /** Table width (default: COLUMNS, else the terminal's; a pipe or file is never cut). */
   columns?: number;
+  /** Never cut the table. */
+  wide?: boolean;
 }
 
 /** `cirt timeline <case-dir | bundle>`: filter and print a case's timeline. Offline: no engine. */
@@ -66,7 +71,7 @@ export async function timelineCommand(o: TimelineCommandOptions, io: CommandIO):
   const warn = (m: string): void => {
     if (++warnings <= 20) println(io.err, `cirt: warning: ${safeText(m)}`);
   };
-  const src = await openCaseSource(o.input, { warn });
+  const src = await openCaseSource(readablePath(resolveCase(o.input, appEnv(o, io))), { warn });
   const written = await timelineFile(src);
   const events: AsyncIterable<TimelineEvent> = written
     ? readTimelineJsonl(src, written, warn)
@@ -88,10 +93,7 @@ export async function timelineCommand(o: TimelineCommandOptions, io: CommandIO):
   }
   if (format === 'table') {
     const out = new TextSink(io.out);
-    const table = new TimelineTable(
-      o.columns ?? ((io.out as { columns?: number }).columns || 100),
-      zone,
-    );
+    const table = new TimelineTable(outputWidth(io, o), zone);
     await out.write(`${table.header()}\n`);
     for await (const e of selected()) await out.write(`${table.row(e)}\n`);
     await out.flush();

@@ -1,0 +1,121 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import type Docker from 'dockerode';
+import { releaseCommand } from '../../src/cli/commands/release.js';
+import { ensureImage, LAB_IMAGE } from '../fixtures/images.js';
+import { cleanupPrefix } from '../fixtures/lab.js';
+import { requireEngine, uniquePrefix } from '../helpers/engine.js';
+import { runCli } from '../helpers/run-cli.js';
+
+// A responder's round: two cases on one container, `cirt cases` to see which holds what, a release
+// of the wrong case, a release asked and refused, then `release -t` of the container.
+describe('cirt cases and cirt release -t (real engine)', () => {
+  let docker: Docker;
+  let id = '';
+  const prefix = uniquePrefix('cases-release');
+  const name = `${prefix}-web`;
+  const quarantine = `${prefix}-q`;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cirt-cases-release-'));
+  const cli = (...args: string[]) => runCli(['--cases-dir', dir, ...args]);
+  const state = async () => {
+    const i = await docker.getContainer(id).inspect();
+    return { paused: i.State.Paused, networks: Object.keys(i.NetworkSettings.Networks).sort() };
+  };
+
+  beforeAll(async () => {
+    docker = await requireEngine();
+    await ensureImage(docker);
+    const c = await docker.createContainer({
+      name,
+      Image: LAB_IMAGE,
+      Cmd: ['sh', '-c', 'sleep 600'],
+      Labels: { 'cirt.lab.prefix': prefix },
+    });
+    id = c.id;
+    await c.start();
+    fs.writeFileSync(
+      path.join(dir, 'hold.yaml'),
+      `name: hold\nsteps:\n  - id: pause\n    uses: contain:pause\n  - id: isolate\n    uses: contain:network-isolate\n    with:\n      network: ${quarantine}\n`,
+    );
+    fs.writeFileSync(
+      path.join(dir, 'look.yaml'),
+      'name: look\nsteps:\n  - id: inspect\n    uses: collect:inspect\n',
+    );
+    expect(
+      (await cli('run', path.join(dir, 'hold.yaml'), '-t', name, '--yes', '--case', 'case-a')).code,
+    ).toBe(0);
+    expect(
+      (await cli('run', path.join(dir, 'look.yaml'), '-t', name, '--case', 'case-b')).code,
+    ).toBe(0);
+  }, 120_000);
+
+  afterAll(async () => {
+    if (docker) await cleanupPrefix(docker, prefix);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('cirt cases shows which case holds what on the container', async () => {
+    const r = await cli('cases', '--json');
+    expect(r.code).toBe(0);
+    const rows = (
+      JSON.parse(r.out) as {
+        cases: { id: string; target: { id: string }; containment: { label: string }[] }[];
+      }
+    ).cases;
+    expect(rows.map((x) => [x.id, x.target.id, x.containment.map((c) => c.label)])).toEqual([
+      ['case-a', id, ['network isolation', 'pause']],
+      ['case-b', id, []],
+    ]);
+  });
+
+  test('releasing the wrong case changes nothing and names the case that holds the quarantine', async () => {
+    const r = await cli('release', '--case', 'case-b');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/NOTHING TO RELEASE/);
+    expect(r.out).toMatch(
+      /case case-a holds network isolation, pause on .*: cirt release --case case-a/,
+    );
+    expect(await state()).toEqual({ paused: true, networks: [quarantine] });
+  });
+
+  test('asked and answered no, or nobody to ask: nothing changes', async () => {
+    const out = new PassThrough();
+    const err = new PassThrough();
+    let asked = '';
+    const errText: Buffer[] = [];
+    err.on('data', (c: Buffer) => errText.push(c));
+    const io = { out, err, interactive: true, env: process.env, cwd: dir };
+    const no = await releaseCommand(
+      { casesDir: dir, target: name, confirm: async (q) => ((asked = q), false) },
+      io,
+    );
+    expect(no.reports).toEqual([]);
+    expect(asked).toMatch(/Release it\? \[y\/N\]/);
+    expect(Buffer.concat(errText).toString()).toMatch(/will undo: network isolation, pause/);
+    expect(Buffer.concat(errText).toString()).toMatch(/Not released/);
+
+    const script = await cli('release', '-t', name);
+    expect(script.code).toBe(2);
+    expect(script.err).toMatch(/Release needs a confirmation/);
+    expect(await state()).toEqual({ paused: true, networks: [quarantine] });
+  });
+
+  test('release -t CONTAINER --yes finds the case holding it and undoes it all', async () => {
+    const r = await cli('release', '-t', name, '--yes', '--json');
+    expect(r.code).toBe(0);
+    const reports = r.out
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { caseId: string; status: string });
+    expect(reports.map((x) => [x.caseId, x.status])).toEqual([['case-a', 'ok']]);
+    expect(await state()).toEqual({ paused: false, networks: ['bridge'] });
+    const after = await cli('cases');
+    expect(after.out).not.toMatch(/network isolation/);
+    const again = await cli('release', '-t', name, '--yes');
+    expect(again.code).toBe(2);
+    expect(again.err).toMatch(/No case in .* holds containment on/);
+  });
+});
