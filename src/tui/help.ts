@@ -49,8 +49,14 @@ export const HELP: Record<Screen, { title: string; keys: [string, string][]; hin
   },
   case: {
     title: 'Case',
-    keys: [...MOVE, ['v', 'verify the sealed bundle'], ['t', 'open the timeline'], ...COMMON],
-    hint: 'v verify · t timeline · ? keys · q back',
+    keys: [
+      ...MOVE,
+      ['v', 'verify the sealed bundle'],
+      ['t', 'open the timeline'],
+      ['r', 'release the containment the case holds (shows what changes, asks y/N)'],
+      ...COMMON,
+    ],
+    hint: 'v verify · t timeline · r release · ? keys · q back',
   },
   timeline: {
     title: 'Timeline',

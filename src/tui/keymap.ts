@@ -85,6 +85,8 @@ function prompted(s: TuiState, input: string): TuiAction[] {
       return [{ type: 'run:abort' }];
     case 'start':
       return [{ type: 'run:request', playbook: p.playbook, target: p.target }];
+    case 'release':
+      return [{ type: 'case:release', dir: p.dir }];
   }
 }
 
@@ -166,6 +168,8 @@ function screenKeys(s: TuiState, input: string, key: KeyInfo): TuiAction[] {
           ? [{ type: 'case:verify' }]
           : [{ type: 'message', text: 'This case has no sealed bundle yet: nothing to verify.' }];
       if (input === 't' && d) return [{ type: 'timeline:request', dir: d.dir }];
+      // r shows what release would change and asks y/N; nothing is touched before the y.
+      if (input === 'r' && d && !s.case.releasing) return [{ type: 'case:release-plan' }];
       return [];
     }
     case 'timeline': {

@@ -71,6 +71,8 @@ export interface CaseData {
   artifacts: ArtifactRow[];
   findings: Finding[];
   bundle?: { path: string; sha256?: string };
+  /** Containment the case's custody says it still holds ("network isolation", "pause"); undefined: not known. */
+  containment?: string[];
   /** Problems reading parts of the case (shown, not fatal). */
   notes: string[];
 }

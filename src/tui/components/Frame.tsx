@@ -35,6 +35,9 @@ function promptText(p: Prompt): string {
       // [y/N] before the details: a narrow terminal truncates the end of the line.
       return `Run ${clip(p.playbook.name, 30)} on ${clip(p.target.name, 30)}? [y/N] ${changes} step(s) change it, ${asks} ask first`;
     }
+    case 'release':
+      // The plan itself is on the Case screen above; the footer keeps the question first.
+      return `Release case ${clip(p.caseId, 40)}? [y/N] (what changes is listed above)`;
   }
 }
 

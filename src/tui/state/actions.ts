@@ -8,7 +8,8 @@ export type Screen = 'containers' | 'playbooks' | 'run' | 'case' | 'timeline';
 export type Prompt =
   | { kind: 'quit' }
   | { kind: 'abort' }
-  | { kind: 'start'; playbook: PlaybookEntry; target: ContainerRow };
+  | { kind: 'start'; playbook: PlaybookEntry; target: ContainerRow }
+  | { kind: 'release'; dir: string; caseId: string; lines: string[] };
 
 /** A text field the user is typing into; keys go to it until Enter or Esc. */
 export type InputField = { kind: 'filter' | 'search' | 'time'; text: string };
@@ -49,6 +50,9 @@ export type TuiAction =
   | { type: 'case:move'; delta: number }
   | { type: 'case:verify' }
   | { type: 'case:verified'; outcome: VerifyOutcome }
+  | { type: 'case:release-plan' }
+  | { type: 'case:release'; dir: string }
+  | { type: 'case:released'; ok: boolean; line: string }
   | { type: 'timeline:request'; dir: string }
   | { type: 'timeline:progress'; indexed: number; done: boolean; sources: string[] }
   | { type: 'timeline:error'; message: string }
