@@ -128,7 +128,8 @@ describe('restart-policy, limit, stop, kill, and release of a sealed case (real 
     fs.writeFileSync(path.join(root, 'case.json'), JSON.stringify({ ...info, status: 'sealed' }));
     const before = hashTree(root);
 
-    for (let i = 0; i < 2; i++) expect((await cli('release', '--yes', '--case', 'sealed')).code).toBe(0);
+    for (let i = 0; i < 2; i++)
+      expect((await cli('release', '--yes', '--case', 'sealed')).code).toBe(0);
     const after = hashTree(root);
     const { 'custody.post-seal.jsonl': added, ...rest } = after;
     expect(rest).toEqual(before);
