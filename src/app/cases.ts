@@ -136,3 +136,22 @@ export function casesHolding(rows: readonly CaseRow[], container: string): CaseR
         r.target.name === container.replace(/^\//, '')),
   );
 }
+
+/**
+ * What the cases folder says is held on each container (by full id): each measure with the cases
+ * holding it. `cirt ps` shows it beside what the engine shows.
+ */
+export function heldMeasures(env: AppEnv): Map<string, { measure: string; cases: string[] }[]> {
+  const out = new Map<string, { measure: string; cases: string[] }[]>();
+  for (const r of listCases(env).rows) {
+    if (!r.target) continue;
+    const list = out.get(r.target.id) ?? [];
+    for (const c of r.containment) {
+      const m = list.find((x) => x.measure === c.label);
+      if (m) m.cases.push(r.id);
+      else list.push({ measure: c.label, cases: [r.id] });
+    }
+    if (list.length) out.set(r.target.id, list);
+  }
+  return out;
+}

@@ -101,10 +101,24 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .command('ps')
     .description('list containers, and which are quarantined by which case')
     .option('-a, --all', 'include stopped containers')
-    .option('--json', 'machine-readable list')
-    .action(async (o: { all?: boolean; json?: boolean }) => {
-      state.code = await psCommand({ ...globals(), ...o }, io);
-    });
+    .option('--json', 'machine-readable list (one JSON array)')
+    .option('-q, --quiet', 'only the container ids, one a line')
+    .option('--no-trunc', 'full ids, and no column cut')
+    .option('--format <format>', 'table, or json (one JSON object a line)')
+    .option('--wide', 'never cut a column')
+    .action(
+      async (o: {
+        all?: boolean;
+        json?: boolean;
+        quiet?: boolean;
+        trunc?: boolean;
+        format?: string;
+        wide?: boolean;
+      }) => {
+        const { trunc, ...rest } = o;
+        state.code = await psCommand({ ...globals(), ...rest, noTrunc: trunc === false }, io);
+      },
+    );
 
   program
     .command('release')

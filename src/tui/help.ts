@@ -3,7 +3,7 @@ import type { RunState } from './state/run.js';
 
 const COMMON: [string, string][] = [
   ['?', 'show / hide these keys'],
-  ['q  Esc', 'back (on the first screen: quit)'],
+  ['q  Esc', 'back; on the first screen q quits (Esc does not)'],
   ['Ctrl-C', 'abort the running playbook, or quit (asks first)'],
 ];
 
@@ -53,7 +53,7 @@ export const HELP: Record<Screen, { title: string; keys: [string, string][]; hin
       ...MOVE,
       ['v', 'verify the sealed bundle'],
       ['t', 'open the timeline'],
-      ['r', 'release the containment the case holds (shows what changes, asks y/N)'],
+      ['r', 'release its containment (shows what changes, asks y/N)'],
       ...COMMON,
     ],
     hint: 'v verify · t timeline · r release · ? keys · q back',

@@ -228,6 +228,17 @@ export function keyToActions(s: TuiState, input: string, key: KeyInfo): TuiActio
   if (input === 'q' || key.escape) {
     if (screenOf(s) === 'containers' && s.containers.filter)
       return [{ type: 'containers:filter', text: '' }];
+    if (s.stack.length <= 1) {
+      // A reflexive Esc (k9s, vim) must not end the session: on the first screen only q leaves,
+      // and with a run going on it asks first.
+      if (key.escape)
+        return [
+          { type: 'message', text: 'q quits (Esc goes back, and this is the first screen).' },
+        ];
+      return runActive(s.run)
+        ? [{ type: 'prompt:open', prompt: { kind: 'quit' } }]
+        : [{ type: 'nav:back' }];
+    }
     return [{ type: 'nav:back' }];
   }
   return screenKeys(s, input, key);

@@ -36,9 +36,18 @@ describe('cirt cases and cirt release -t (real engine)', () => {
     });
     id = c.id;
     await c.start();
+    const svc = await docker.createContainer({
+      name: `${prefix}-svc`,
+      Image: LAB_IMAGE,
+      Cmd: ['sh', '-c', 'sleep 600'],
+      Labels: { 'cirt.lab.prefix': prefix },
+      ExposedPorts: { '80/tcp': {} },
+      HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '' }] } },
+    });
+    await svc.start();
     fs.writeFileSync(
       path.join(dir, 'hold.yaml'),
-      `name: hold\nsteps:\n  - id: pause\n    uses: contain:pause\n  - id: isolate\n    uses: contain:network-isolate\n    with:\n      network: ${quarantine}\n`,
+      `name: hold\nsteps:\n  - id: pause\n    uses: contain:pause\n  - id: isolate\n    uses: contain:network-isolate\n    with:\n      network: ${quarantine}\n  - id: no-restart\n    uses: contain:restart-policy\n    with:\n      policy: "no"\n`,
     );
     fs.writeFileSync(
       path.join(dir, 'look.yaml'),
@@ -66,9 +75,45 @@ describe('cirt cases and cirt release -t (real engine)', () => {
       }
     ).cases;
     expect(rows.map((x) => [x.id, x.target.id, x.containment.map((c) => c.label)])).toEqual([
-      ['case-a', id, ['network isolation', 'pause']],
+      ['case-a', id, ['restart policy', 'network isolation', 'pause']],
       ['case-b', id, []],
     ]);
+  });
+
+  test('cirt ps: PORTS, every measure in force with its case, -q, --no-trunc, --format json', async () => {
+    const lines = (await cli('ps', '--format', 'json')).out.trimEnd().split('\n');
+    const rows = lines.map(
+      (l) =>
+        JSON.parse(l) as {
+          id: string;
+          name: string;
+          ports: string[];
+          containment: { measure: string; cases: string[] }[];
+        },
+    );
+    const web = rows.find((x) => x.id === id)!;
+    expect(web.containment).toEqual([
+      { measure: 'paused', cases: ['case-a'] },
+      { measure: 'quarantined', cases: ['case-a'] },
+      { measure: 'restart policy', cases: ['case-a'] },
+    ]);
+    const svc = rows.find((x) => x.name === `${prefix}-svc`)!;
+    expect(svc.ports.join(' ')).toMatch(/:\d+->80\/tcp/);
+    expect(svc.containment).toEqual([]);
+
+    const table = await cli('ps');
+    expect(table.out.split('\n')[0]).toMatch(
+      /^NAME +ID +IMAGE +STATE +NETWORKS +PORTS +CONTAINMENT$/,
+    );
+    expect(table.out).toContain(
+      'paused (case case-a) · quarantined (case case-a) · restart policy (case case-a)',
+    );
+    expect(table.out).toMatch(/->80\/tcp/);
+    const q = (await cli('ps', '-q')).out.trimEnd().split('\n');
+    expect(q).toContain(id.slice(0, 12));
+    expect(q.every((x) => /^[0-9a-f]{12}$/.test(x))).toBe(true);
+    expect((await cli('ps', '-q', '--no-trunc')).out.split('\n')).toContain(id);
+    expect((await cli('ps', '--no-trunc')).out).toContain(id);
   });
 
   test('releasing the wrong case changes nothing and names the case that holds the quarantine', async () => {
@@ -76,7 +121,7 @@ describe('cirt cases and cirt release -t (real engine)', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/NOTHING TO RELEASE/);
     expect(r.out).toMatch(
-      /case case-a holds network isolation, pause on .*: cirt release --case case-a/,
+      /case case-a holds restart policy, network isolation, pause on .*: cirt release --case case-a/,
     );
     expect(await state()).toEqual({ paused: true, networks: [quarantine] });
   });
@@ -94,7 +139,9 @@ describe('cirt cases and cirt release -t (real engine)', () => {
     );
     expect(no.reports).toEqual([]);
     expect(asked).toMatch(/Release it\? \[y\/N\]/);
-    expect(Buffer.concat(errText).toString()).toMatch(/will undo: network isolation, pause/);
+    expect(Buffer.concat(errText).toString()).toMatch(
+      /will undo: restart policy, network isolation, pause/,
+    );
     expect(Buffer.concat(errText).toString()).toMatch(/Not released/);
 
     const script = await cli('release', '-t', name);

@@ -296,7 +296,11 @@ describe('cirt TUI end to end: the real binary in tmux against the real engine',
     expect(Object.keys(info.NetworkSettings.Networks).some((n) => n.includes('quarantine'))).toBe(
       false,
     );
-    rel.keys('q');
+    // The Case screen was opened over the Containers screen: q goes back, q again quits.
+    for (let i = 0; i < 4 && !rel.capture().includes('CIRT-EXIT='); i++) {
+      rel.keys('q');
+      await sleep(400);
+    }
     await rel.until('cirt to exit', (s) => s.includes('CIRT-EXIT=0'));
   }, 120_000);
 

@@ -3,10 +3,18 @@ import { buildTimeline } from '../../timeline/build.js';
 import type { TimelineEvent } from '../../timeline/event.js';
 import { TextSink } from '../../timeline/exporters/sink.js';
 import { extractors } from '../../timeline/extractors/index.js';
-import { checkZone, keep, parseBound, type TimelineFilter } from '../../timeline/filter.js';
+import {
+  checkZone,
+  keep,
+  parseBound,
+  TIME_OF_DAY,
+  type TimelineFilter,
+} from '../../timeline/filter.js';
 import { timelineFile } from '../../findings/compute.js';
 import { readTimelineJsonl } from '../../timeline/read.js';
-import { openCaseSource } from '../../evidence/case-source.js';
+import { tz } from '@date-fns/tz';
+import { format } from 'date-fns';
+import { openCaseSource, type CaseSource } from '../../evidence/case-source.js';
 import { TimelineTable } from '../../timeline/table.js';
 import { writeTimeline } from '../../timeline/write.js';
 import { safeText } from '../../util/sanitize.js';
@@ -55,9 +63,18 @@ export async function timelineCommand(o: TimelineCommandOptions, io: CommandIO):
   }
   if (o.limit !== undefined && (!Number.isInteger(o.limit) || o.limit < 1))
     throw new UserError(`--limit must be a positive whole number`);
+  let warnings = 0;
+  const warn = (m: string): void => {
+    if (++warnings <= 20) println(io.err, `cirt: warning: ${safeText(m)}`);
+  };
+  const src = await openCaseSource(readablePath(resolveCase(o.input, appEnv(o, io))), { warn });
+  // `--from 07:34` is that time on the day the case was collected, as `@07:34` is in the TUI.
+  const day = [o.from, o.to].some((t) => t && TIME_OF_DAY.test(t.trim()))
+    ? await collectionDay(src, zone)
+    : undefined;
   const filter: TimelineFilter = {
-    from: o.from ? parseBound(o.from, zone, '--from') : undefined,
-    to: o.to ? parseBound(o.to, zone, '--to') : undefined,
+    from: o.from ? parseBound(o.from, zone, '--from', day) : undefined,
+    to: o.to ? parseBound(o.to, zone, '--to', day) : undefined,
     sources: sources.length ? new Set(sources) : undefined,
     grep: o.grep ? o.grep.toLowerCase() : undefined,
   };
@@ -67,11 +84,6 @@ export async function timelineCommand(o: TimelineCommandOptions, io: CommandIO):
       { hint: 'Swap the two times.' },
     );
   }
-  let warnings = 0;
-  const warn = (m: string): void => {
-    if (++warnings <= 20) println(io.err, `cirt: warning: ${safeText(m)}`);
-  };
-  const src = await openCaseSource(readablePath(resolveCase(o.input, appEnv(o, io))), { warn });
   const written = await timelineFile(src);
   const events: AsyncIterable<TimelineEvent> = written
     ? readTimelineJsonl(src, written, warn)
@@ -108,6 +120,22 @@ export async function timelineCommand(o: TimelineCommandOptions, io: CommandIO):
       `${shown} event${shown === 1 ? '' : 's'}${more ? ` (stopped at --limit ${o.limit})` : ''} from ${safeText(written ?? 'the artifacts (no timeline.jsonl yet)')}`,
     );
   return 0;
+}
+
+/** yyyy-mm-dd (in `zone`) of when the case's run ended, else started; today if case.json says neither. */
+async function collectionDay(src: CaseSource, zone: string): Promise<string> {
+  let when: string | undefined;
+  try {
+    const info = JSON.parse(await src.readText('case.json')) as {
+      finishedAt?: unknown;
+      startedAt?: unknown;
+    };
+    when = [info.finishedAt, info.startedAt].find((x): x is string => typeof x === 'string');
+  } catch {
+    // No readable case.json: today, as the TUI does without events.
+  }
+  const ms = when ? Date.parse(when) : Date.now();
+  return format(Number.isNaN(ms) ? Date.now() : ms, 'yyyy-MM-dd', { in: tz(zone) });
 }
 
 async function* inBatches(

@@ -82,6 +82,48 @@ describe('cirt timeline', () => {
     expect(Math.max(...wide.out.split('\n').map((l) => [...l].length))).toBe(longest);
   });
 
+  test('--from/--to take a time of day (as @07:34 in the TUI): that time on the day the case was collected', async () => {
+    const day = join(base, 'case-tod');
+    await mkdir(day);
+    const spec = compromisedCase();
+    spec.files['case.json'] = {
+      schema: 'cirt.case/1',
+      id: 'case-tod',
+      startedAt: '2026-11-28T21:00:00.000Z',
+      finishedAt: '2026-11-28T21:00:06.000Z',
+    };
+    await writeCase(day, spec);
+    const args = ['--format', 'jsonl'];
+    const tod = await cirt(['timeline', day, '--from', '20:00:01', '--to', '20:00:03', ...args]);
+    const full = await cirt([
+      'timeline',
+      day,
+      '--from',
+      '2026-11-28T20:00:01Z',
+      '--to',
+      '2026-11-28T20:00:03Z',
+      ...args,
+    ]);
+    expect(tod.code).toBe(0);
+    expect(tod.out.length).toBeGreaterThan(0);
+    expect(tod.out).toBe(full.out);
+    // In a zone: 21:00 in Paris is 20:00 UTC on that day.
+    const paris = await cirt([
+      'timeline',
+      day,
+      '--tz',
+      'Europe/Paris',
+      '--from',
+      '21:00:01',
+      '--to',
+      '21:00:03',
+      ...args,
+    ]);
+    expect(paris.out).toBe(full.out);
+    const bad = await cirt(['timeline', day, '--from', '25:61']);
+    expect(bad.code).toBe(2);
+  });
+
   test('--grep, --source, --tz and --from/--to (in the zone) filter', async () => {
     const r = await cirt(
       [
