@@ -91,10 +91,13 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
 
   program
     .command('actions')
-    .description('list every action with its params and an example')
-    .option('--json', 'machine-readable list')
-    .action(async (o: { json?: boolean }) => {
-      state.code = await actionsCommand(o, io);
+    .description(
+      'list every action with its params and an example, or show one (cirt actions NAME)',
+    )
+    .argument('[name]', 'one action, e.g. contain:pause (or its verb alone when unique: pause)')
+    .option('--json', 'machine-readable list (one object for a named action)')
+    .action(async (name: string | undefined, o: { json?: boolean }) => {
+      state.code = await actionsCommand({ ...o, name }, io);
     });
 
   program
