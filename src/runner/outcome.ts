@@ -111,6 +111,9 @@ export function runMessage(
   ].filter(Boolean);
   const done = counts.ok + counts.noop;
   const na = counts['not-applicable'] ?? 0;
+  // A re-run on a container already handled: say plainly that it changed and collected nothing.
+  if (counts.noop > 0 && !parts.length && done === counts.noop && !na && !counts.partial)
+    return `every step was a no-op (${counts.noop} step(s)): nothing was changed or collected${notes.length ? `, with ${notes.join(', ')}` : ''}`;
   // "0 step(s) done" says nothing when the parts before already tell what happened.
   if (done || notes.length || !parts.length || na)
     parts.push(

@@ -18,6 +18,8 @@ describe('cirt cases and cirt release -t (real engine)', () => {
   const prefix = uniquePrefix('cases-release');
   const name = `${prefix}-web`;
   const quarantine = `${prefix}-q`;
+  // Its own network: the test does not lean on the engine's default bridge.
+  const net = `${prefix}-net`;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cirt-cases-release-'));
   const cli = (...args: string[]) => runCli(['--cases-dir', dir, ...args]);
   const state = async () => {
@@ -28,11 +30,13 @@ describe('cirt cases and cirt release -t (real engine)', () => {
   beforeAll(async () => {
     docker = await requireEngine();
     await ensureImage(docker);
+    await docker.createNetwork({ Name: net, Labels: { 'cirt.lab.prefix': prefix } });
     const c = await docker.createContainer({
       name,
       Image: LAB_IMAGE,
       Cmd: ['sh', '-c', 'sleep 600'],
       Labels: { 'cirt.lab.prefix': prefix },
+      HostConfig: { NetworkMode: net },
     });
     id = c.id;
     await c.start();
@@ -42,7 +46,7 @@ describe('cirt cases and cirt release -t (real engine)', () => {
       Cmd: ['sh', '-c', 'sleep 600'],
       Labels: { 'cirt.lab.prefix': prefix },
       ExposedPorts: { '80/tcp': {} },
-      HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '' }] } },
+      HostConfig: { NetworkMode: net, PortBindings: { '80/tcp': [{ HostPort: '' }] } },
     });
     await svc.start();
     fs.writeFileSync(
@@ -158,11 +162,25 @@ describe('cirt cases and cirt release -t (real engine)', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as { caseId: string; status: string });
     expect(reports.map((x) => [x.caseId, x.status])).toEqual([['case-a', 'ok']]);
-    expect(await state()).toEqual({ paused: false, networks: ['bridge'] });
+    expect(await state()).toEqual({ paused: false, networks: [net] });
     const after = await cli('cases');
     expect(after.out).not.toMatch(/network isolation/);
     const again = await cli('release', '-t', name, '--yes');
     expect(again.code).toBe(2);
     expect(again.err).toMatch(/No case in .* holds containment on/);
+  });
+
+  test('a re-run where every step is a no-op says so, and cirt cases marks that case empty', async () => {
+    const hold = path.join(dir, 'hold.yaml');
+    expect((await cli('run', hold, '-t', name, '--yes', '--case', 'case-c')).code).toBe(0);
+    const again = await cli('run', hold, '-t', name, '--yes', '--case', 'case-d');
+    expect(again.code).toBe(0);
+    expect(again.out).toMatch(
+      /^OK: every step was a no-op \(3 step\(s\)\): nothing was changed or collected/m,
+    );
+    const list = await cli('cases');
+    expect(list.out).toMatch(/^case-d .*ok, empty \(nothing collected\)/m);
+    expect(list.err).toMatch(/1 empty/);
+    expect((await cli('release', '-t', name, '--yes')).code).toBe(0);
   });
 });

@@ -25,6 +25,8 @@ describe('steps that do not apply to an exited container (real engine)', () => {
       Image: LAB_IMAGE,
       Cmd: ['true'],
       Labels: { 'cirt.lab.prefix': prefix },
+      // No network: the test needs none, and does not lean on the engine's default bridge.
+      HostConfig: { NetworkMode: 'none' },
     });
     await c.start();
     await c.wait();

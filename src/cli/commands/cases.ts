@@ -20,7 +20,7 @@ export function findingsCell(r: CaseRow): string {
 
 /** What the STATUS column says: the run's status, and plainly when the case holds nothing. */
 export function statusCell(r: CaseRow): string {
-  return r.empty ? `${r.status}, empty` : r.status;
+  return r.empty ? `${r.status}, empty (nothing collected)` : r.status;
 }
 
 /**
