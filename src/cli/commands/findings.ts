@@ -62,7 +62,7 @@ export async function findingsCommand(o: FindingsCommandOptions, io: CommandIO):
     println(
       io.out,
       clip(
-        `${String(f.severity).toUpperCase().padEnd(8)} ${String(f.title)} [${String(f.technique)}] (${String(f.id)})`,
+        `${String(f.severity).toUpperCase().padEnd(8)} ${String(f.title)} [${String(f.technique)}] (${String(f.id)})${typeof f.time === 'string' ? ` at ${f.time}` : ''}`,
         width,
       ),
     );

@@ -414,6 +414,8 @@ describe('rules over whole fixture cases', () => {
     );
     for (const f of doc.findings.filter((x) => x.rule !== 'secret-in-environment'))
       expect(f.events.length).toBeGreaterThan(0);
+    // Findings carry their time: that of their earliest event.
+    expect(byRule('executable-in-temp')[0].time).toMatch(/^2026-11-28T20:00:01\.\d{6}\+00:00$/);
   });
 
   test('the clean control case of the same image: no finding', async () => {
@@ -421,5 +423,28 @@ describe('rules over whole fixture cases', () => {
     expect(ev.processes?.list.length).toBe(2);
     const doc = await computeFindings(await openCaseSource(clean));
     expect(doc.findings).toEqual([]);
+  });
+});
+
+describe('exec sessions in bursts', () => {
+  const session = (execId: string, s: number, command = `cmd ${execId}`) => ({
+    execId,
+    command,
+    createdAt: { us: Date.UTC(2026, 10, 28, 20, 0, s) * 1000 },
+    refs: [{ artifact: 'container/events.jsonl', line: s + 1 }],
+  });
+
+  test('sessions close together are one finding listing them; a later one is its own; 0 keeps them apart', () => {
+    const ev = evidence({
+      execs: {
+        sessions: [session('a', 0), session('b', 30), session('c', 100), session('d', 900)],
+      },
+    });
+    const m = matchers.get('exec')!;
+    const found = m.match(m.params.parse({}), ev);
+    expect(found.map((f) => f.key)).toEqual(['a', 'd']);
+    expect(found[0].summary).toBe('3 exec sessions within 100 s: a: cmd a; b: cmd b; c: cmd c');
+    expect(found[0].evidence.map((e) => e.ref.line)).toEqual([1, 31, 101]);
+    expect(m.match(m.params.parse({ burstSeconds: 0 }), ev)).toHaveLength(4);
   });
 });
