@@ -43,6 +43,13 @@ export class InterruptedError extends CirtError {
 /** A precondition of a step does not hold at run time (container not running, …). */
 export class PreconditionError extends FailureError {}
 
+/**
+ * The step has nothing to act on in the target's state, and that is not a failure: an exited
+ * container has no processes to freeze, list or read sockets of. The step ends `not-applicable`
+ * (docs/statuses.md), never `failed`, and never `ok` either.
+ */
+export class NotApplicableError extends PreconditionError {}
+
 /** A programming error in cirt itself: not the user's doing, not a failed step. */
 export class BugError extends CirtError {
   constructor(message: string, opts: { cause?: unknown } = {}) {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { RECORD_PATHS, containerRef } from '../containment/records.js';
 import { defineAction } from '../runner/action.js';
 import { checkStoppable, recordStop } from './contain-stop.js';
+import { signalParam } from './signals.js';
 
 export const containKill = defineAction({
   name: 'contain:kill',
@@ -11,12 +12,7 @@ export const containKill = defineAction({
     'paused container to deliver any signal but SIGKILL.',
   example: ['- id: kill', '  uses: contain:kill', '  with:', '    signal: SIGKILL'].join('\n'),
   params: z.strictObject({
-    signal: z
-      .string()
-      .regex(
-        /^(SIG[A-Z0-9+-]{2,16}|[A-Z][A-Z0-9+-]{1,15}|\d{1,2})$/,
-        'a signal name like SIGKILL or TERM, or a number',
-      )
+    signal: signalParam
       .default('SIGKILL')
       .describe('Signal to send, by name (SIGKILL, SIGTERM, …) or number.'),
   }),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineAction } from '../runner/action.js';
-import { PreconditionError } from '../errors.js';
+import { NotApplicableError, PreconditionError } from '../errors.js';
 
 export const containPause = defineAction({
   name: 'contain:pause',
@@ -14,10 +14,12 @@ export const containPause = defineAction({
   needs: ['inspect', 'pause'],
   async check(ctx) {
     const facts = await ctx.facts();
-    if (!facts.state.running)
-      throw new PreconditionError(
-        `container ${facts.name} is ${facts.state.status}, not running: nothing to pause`,
+    if (!facts.state.running) {
+      const Err = facts.state.status === 'restarting' ? PreconditionError : NotApplicableError;
+      throw new Err(
+        `container ${facts.name} is ${facts.state.status}, not running: it has no processes to pause`,
       );
+    }
   },
   async run(ctx) {
     const facts = await ctx.facts();

@@ -17,7 +17,18 @@ export interface InventoryRow {
   case: string | null;
   /** Cases whose egress restriction (contain:restrict-egress) is in the container's namespace; empty when none or unknown (remote). */
   egress: string[];
+  /** Published ports as the runtime lists them (`0.0.0.0:8080->80/tcp`). */
+  ports: string[];
+  /**
+   * Every measure in force on it: what the engine shows (paused, quarantined) and what the
+   * custody of cases in the cases folder says they still hold (restart policy, limits), with the
+   * case(s) holding each. Empty: nothing cirt knows of.
+   */
+  containment: { measure: string; cases: string[] }[];
 }
+
+/** Measures held per container id, from the cases folder (offline, see app/cases.ts). */
+export type HeldMeasures = Map<string, { measure: string; cases: string[] }[]>;
 
 /**
  * Lists containers with whether a cirt quarantine holds them, and by which case. A caller that has
@@ -27,6 +38,7 @@ export async function inventory(
   runtime: ContainerRuntime,
   all: boolean,
   listed?: ContainerSummary[],
+  held: HeldMeasures = new Map(),
 ): Promise<InventoryRow[]> {
   const [containers, qNets] = await Promise.all([
     listed ?? runtime.list({ all }),
@@ -40,6 +52,20 @@ export async function inventory(
     const q = c.networks.find(
       (n) => quarantine.has(n.id) || (!n.id && quarantineNames.has(n.name)),
     );
+    // The list leaves aliases out; only quarantined containers need an inspect.
+    const qCase = q ? await quarantineCase(runtime, c, q.name) : null;
+    const seen: InventoryRow['containment'] = [];
+    if (c.state === 'paused') seen.push({ measure: 'paused', cases: [] });
+    if (q) seen.push({ measure: 'quarantined', cases: qCase ? [qCase] : [] });
+    for (const h of held.get(c.id) ?? []) {
+      // The case's words for what the engine shows: the pause, the network isolation.
+      const shown =
+        h.measure === 'pause' ? 'paused' : h.measure === 'network isolation' ? 'quarantined' : '';
+      const same = seen.find((x) => x.measure === shown);
+      // What the engine shows wins; the cases only add who holds it (and what it cannot show).
+      if (same) same.cases = [...new Set([...same.cases, ...h.cases])];
+      else if (h.measure !== 'pause' && h.measure !== 'network isolation') seen.push(h);
+    }
     rows.push({
       engine: runtime.info.name ?? 'default',
       name: c.name,
@@ -49,9 +75,10 @@ export async function inventory(
       status: c.status,
       networks: c.networks.map((n) => n.name).sort(),
       quarantined: Boolean(q),
-      // The list leaves aliases out; only quarantined containers need an inspect.
-      case: q ? await quarantineCase(runtime, c, q.name) : null,
+      case: qCase,
       egress: [],
+      ports: c.ports,
+      containment: seen,
     });
   }
   await addEgress(runtime, rows);

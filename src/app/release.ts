@@ -1,36 +1,28 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { registry } from '../actions/index.js';
 import { lockContainer, registeredCases } from '../containment/container-lock.js';
 import { releaseCase, type ReleaseReport } from '../containment/release.js';
 import { lockCase } from '../evidence/case-lock.js';
-import { CirtError, FailureError, UserError, errorMessage } from '../errors.js';
-import { actor, CASE_ID, CaseStore } from '../evidence/case-store.js';
+import { CirtError, FailureError, errorMessage } from '../errors.js';
+import { actor, CaseStore } from '../evidence/case-store.js';
 import type { ContainerRuntime } from '../runtime/types.js';
-import { safeText } from '../util/sanitize.js';
-import { casesDirOf, connect, type AppEnv } from './env.js';
+import { caseFolder, resolveCase } from './case-ref.js';
+import { connect, type AppEnv } from './env.js';
 
 /**
  * Undoes a case's containment with the undo each action declares; every undo is recorded. The case
- * is checked before the runtime is contacted: a typo should not need an engine.
+ * is checked before the runtime is contacted: a typo should not need an engine. `caseId` is
+ * anything the case resolver takes (id, unique prefix, folder).
  */
 export async function releaseById(
   caseId: string,
   env: AppEnv,
   runtime?: ContainerRuntime,
 ): Promise<{ report: ReleaseReport; caseDir: string }> {
-  const casesDir = casesDirOf(env);
-  if (!CASE_ID.test(caseId)) {
-    throw new UserError(`Case id "${safeText(caseId)}" is not allowed`, {
-      hint: 'Use the id of a folder under the cases directory.',
-    });
-  }
-  const root = path.resolve(casesDir, caseId);
-  if (!fs.existsSync(path.join(root, 'case.json'))) {
-    throw new UserError(`No case ${caseId} in ${safeText(path.resolve(casesDir))}`, {
-      hint: `List the cases with \`ls ${safeText(path.resolve(casesDir))}\`, or point --cases-dir / CIRT_CASES_DIR at the folder holding it.`,
-    });
-  }
+  // An id, a unique prefix or a folder (app/case-ref.ts); release writes, so it needs the folder.
+  const ref = resolveCase(caseId, env);
+  const root = caseFolder(ref, 'cirt release');
+  const casesDir = ref.casesDir;
+  caseId = ref.id;
   // One writer per case, and release changes the container: it holds both locks (docs/locks.md).
   const caseLock = lockCase(casesDir, caseId, 'cirt release');
   try {

@@ -3,14 +3,14 @@ import path from 'node:path';
 import { UserError } from '../errors.js';
 import type { Bundle } from '../evidence/archive.js';
 import { lockCase } from '../evidence/case-lock.js';
-import { actor, CASE_ID, CaseStore } from '../evidence/case-store.js';
+import { actor, CaseStore } from '../evidence/case-store.js';
 import { archiveSealed, sealCase, type SealResult } from '../evidence/seal.js';
 import { encryptSealedBundle } from '../evidence/seal-encrypt.js';
 import { applyCaseMeta, checkCaseMeta, type CaseMeta } from './case-meta.js';
 import { applySealPlan, planSeal, type SealPlan } from './seal-options.js';
 import { sealReport } from '../report/seal-report.js';
-import { safeText } from '../util/sanitize.js';
-import { casesDirOf, type AppEnv } from './env.js';
+import { caseFolder, resolveCase } from './case-ref.js';
+import { type AppEnv } from './env.js';
 
 export type SealOutcome =
   | { status: 'noop'; caseId: string; caseDir: string; bundle: string }
@@ -25,20 +25,14 @@ export async function sealById(
   o: { caseId: string; signKey?: string; tsa?: string; encryptTo?: string[]; meta?: CaseMeta },
   env: AppEnv,
 ): Promise<SealOutcome> {
-  if (!CASE_ID.test(o.caseId))
-    throw new UserError(`Case id "${safeText(o.caseId)}" is not allowed`, {
-      hint: 'Use the folder name under cases/.',
-    });
-  const casesDir = casesDirOf(env);
-  const root = path.join(casesDir, o.caseId);
-  if (!fs.existsSync(root))
-    throw new UserError(`No case ${o.caseId} in ${casesDir}`, {
-      hint: 'Check --cases-dir (or CIRT_CASES_DIR) and the case id.',
-    });
+  // An id, a unique prefix or a folder (app/case-ref.ts); the seal needs the folder itself.
+  const ref = resolveCase(o.caseId, env);
+  const root = caseFolder(ref, 'cirt seal');
+  const casesDir = ref.casesDir;
   const plan = planSeal({ signKey: o.signKey, tsa: o.tsa, encryptTo: o.encryptTo }, env);
   const meta = checkCaseMeta(o.meta ?? {});
   // One writer at a time: two seals (or a seal beside a run) would write two chains into one custody.jsonl.
-  const lock = lockCase(casesDir, o.caseId, 'cirt seal');
+  const lock = lockCase(casesDir, ref.id, 'cirt seal');
   try {
     return await sealLocked(root, plan, meta);
   } finally {

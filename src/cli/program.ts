@@ -198,10 +198,13 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
 
   program
     .command('actions')
-    .description('list every action with its params and an example')
-    .option('--json', 'machine-readable list')
-    .action(async (o: { json?: boolean }) => {
-      state.code = await (await import('./commands/actions.js')).actionsCommand(o, io);
+    .description(
+      'list every action with its params and an example, or show one (cirt actions NAME)',
+    )
+    .argument('[name]', 'one action, e.g. contain:pause (or its verb alone when unique: pause)')
+    .option('--json', 'machine-readable list (one object for a named action)')
+    .action(async (name: string | undefined, o: { json?: boolean }) => {
+      state.code = await (await import('./commands/actions.js')).actionsCommand({ ...o, name }, io);
     });
 
   program
@@ -214,28 +217,67 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
       collect,
       [],
     )
-    .option('--json', 'machine-readable list')
+    .option('--json', 'machine-readable list (one JSON array)')
     .option(
       '--engines <names>',
       "list several engines at once with an ENGINE column: all (the default engine, every docker context, cirt's config) or a,b; an engine that does not answer is named on stderr and makes the exit code 1",
     )
-    .action(async (o: { all?: boolean; json?: boolean; engines?: string; filter?: string[] }) => {
-      state.code = await (await import('./commands/ps.js')).psCommand({ ...globals(), ...o }, io);
-    });
+    .option('-q, --quiet', 'only the container ids, one a line')
+    .option('--no-trunc', 'full ids, and no column cut')
+    .option('--format <format>', 'table, or json (one JSON object a line)')
+    .option('--wide', 'never cut a column')
+    .action(
+      async (o: {
+        all?: boolean;
+        json?: boolean;
+        engines?: string;
+        filter?: string[];
+        quiet?: boolean;
+        trunc?: boolean;
+        format?: string;
+        wide?: boolean;
+      }) => {
+        const { trunc, ...rest } = o;
+        state.code = await (
+          await import('./commands/ps.js')
+        ).psCommand({ ...globals(), ...rest, noTrunc: trunc === false }, io);
+      },
+    );
 
   program
     .command('release')
     .description(
       "undo a case's containment (networks, pause, restart policy, limits) and record it",
     )
-    .requiredOption('--case <id>', 'the case whose containment to undo')
-    .option('--json', 'print the result as one JSON object')
-    .action(async (o: { case: string; json?: boolean }) => {
+    .option('--case <case>', 'the case whose containment to undo (id, unique prefix or folder)')
+    .option(
+      '-t, --target <container>',
+      'release every case in the cases folder that holds containment on this container',
+    )
+    .option('-y, --yes', 'release without asking (scripts; without a terminal it is required)')
+    .option('--json', 'print the result as one JSON object per case')
+    .action(async (o: { case?: string; target?: string; yes?: boolean; json?: boolean }) => {
       state.code = (
         await (
           await import('./commands/release.js')
-        ).releaseCommand({ ...globals(), caseId: o.case, json: o.json }, io)
+        ).releaseCommand(
+          { ...globals(), caseId: o.case, target: o.target, yes: o.yes, json: o.json },
+          io,
+        )
       ).exitCode;
+    });
+
+  program
+    .command('cases')
+    .description(
+      'list the cases in the cases folder: target, status, seal, containment still in force, findings (offline)',
+    )
+    .option('--json', 'machine-readable list')
+    .option('--wide', 'never cut a column')
+    .action(async (o: { json?: boolean; wide?: boolean }) => {
+      state.code = await (
+        await import('./commands/cases.js')
+      ).casesCommand({ ...globals(), ...o }, io);
     });
 
   program
@@ -245,7 +287,7 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     )
     .argument(
       '<case>',
-      'case folder (cases/<id>), bundle (cases/<id>.tar.gz) or incident folder (merged, with a container column)',
+      'case id, unique prefix, case folder (cases/<id>), bundle (cases/<id>.tar.gz) or incident folder (merged, with a container column)',
     )
     .option(
       '--from <time>',
@@ -271,6 +313,7 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
       'UTC',
     )
     .option('--limit <n>', 'print at most n events', (v) => Number(v))
+    .option('--wide', 'never cut the table (a pipe or a file is never cut anyway)')
     .action(
       async (
         input: string,
@@ -282,11 +325,12 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
           format: TimelineFormat;
           tz: string;
           limit?: number;
+          wide?: boolean;
         },
       ) => {
         state.code = await (
           await import('./commands/timeline.js')
-        ).timelineCommand({ input, ...o }, io);
+        ).timelineCommand({ ...globals(), input, ...o }, io);
       },
     );
 
@@ -297,17 +341,20 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     )
     .argument(
       '<case>',
-      'case folder, bundle, or incident folder (findings grouped across its cases)',
+      'case id, unique prefix, case folder, bundle, or incident folder (findings grouped across its cases)',
     )
     .option('--json', 'print findings.json')
     .option('--rules <file>', 'evaluate now with this rules file instead of reading findings.json')
-    .action(async (input: string, o: { json?: boolean; rules?: string }) => {
+    .option('--wide', 'never cut a line (a pipe or a file is never cut anyway)')
+    .action(async (input: string, o: { json?: boolean; rules?: string; wide?: boolean }) => {
       const dir = path.resolve(io.cwd, input);
       state.code = isIncidentDir(dir)
         ? await (
             await import('./commands/findings-incident.js')
           ).findingsIncidentCommand({ dir, input, ...o }, io)
-        : await (await import('./commands/findings.js')).findingsCommand({ input, ...o }, io);
+        : await (
+            await import('./commands/findings.js')
+          ).findingsCommand({ ...globals(), input, ...o }, io);
     });
 
   program
@@ -315,7 +362,7 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     .description(
       'seal a case whose run did not (interrupted or failed), or archive a sealed case again (no engine needed)',
     )
-    .requiredOption('--case <id>', 'the case to seal')
+    .requiredOption('--case <case>', 'the case to seal (id, unique prefix or folder)')
     .option(
       '--sign-key <pem>',
       'Ed25519 private key (PEM) to sign with (default: a key made for the case, private half discarded)',
@@ -362,7 +409,7 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
     )
     .argument(
       '<bundle-or-case>',
-      'cases/<id>.tar.gz, a case folder, or an incident folder (every case in it)',
+      'cases/<id>.tar.gz, a case folder, a case id (its bundle), or an incident folder (every case in it)',
     )
     .option('--pubkey <pem>', 'also require the signature to be made by this Ed25519 key')
     .option(
@@ -382,7 +429,9 @@ export function buildProgram(io: CommandIO, state: { code: Exit; signal?: AbortS
             ? await (
                 await import('./commands/verify-incident.js')
               ).verifyIncidentCommand({ input, pubkey: o.pubkey, json: o.json }, io)
-            : await (await import('./commands/verify.js')).verifyCommand({ input, ...o }, io)
+            : await (
+                await import('./commands/verify.js')
+              ).verifyCommand({ ...globals(), input, ...o }, io)
         ).exitCode;
       },
     );

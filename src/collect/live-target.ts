@@ -1,4 +1,4 @@
-import { PreconditionError } from '../errors.js';
+import { NotApplicableError, PreconditionError } from '../errors.js';
 import type { HostView } from '../host/view.js';
 import type { ActionContext } from '../runner/action.js';
 import type { ContainerFacts } from '../runtime/types.js';
@@ -11,7 +11,10 @@ import { safeText } from '../util/sanitize.js';
 export async function requireLiveTarget(ctx: ActionContext, what: string): Promise<ContainerFacts> {
   const facts = await ctx.facts();
   if (!facts.state.pid) {
-    throw new PreconditionError(
+    // Exited, created or dead: nothing to read, and nothing went wrong. A restarting container
+    // will have processes again soon: that one is a failure to retry, not "does not apply".
+    const Err = facts.state.status === 'restarting' ? PreconditionError : NotApplicableError;
+    throw new Err(
       `container ${safeText(ctx.target.name)} is ${facts.state.status}: it has no processes, so there are no ${what} to read`,
       {
         hint: 'This step needs a running or paused container (pause it with contain:pause instead of stopping it). What remains can still be collected with collect:inspect, collect:logs and collect:fs-diff.',

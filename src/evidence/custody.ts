@@ -22,6 +22,7 @@ export interface CustodyInput {
     | 'refused'
     | 'declined'
     | 'interrupted'
+    | 'not-applicable'
     | 'info';
   message?: string;
   artifacts?: { path: string; sha256: string; bytes: number }[];

@@ -20,6 +20,8 @@ export interface ProcessInfo {
   cmdline: string[];
   exe: string | null;
   entry: number;
+  /** Open fds and what they point at (`socket:[123]`, a path), when collected from the host. */
+  fds?: { fd: number; target: string }[];
 }
 
 /** One line of procfiles/index.json (collect:process-files). */
@@ -114,6 +116,11 @@ export async function loadEvidence(src: CaseSource, diag = new Diagnostics()): P
             cmdline: Array.isArray(p?.cmdline) ? (p.cmdline as unknown[]).map(String) : [],
             exe: typeof p?.exe === 'string' ? p.exe : null,
             entry,
+            fds: Array.isArray(p?.fds)
+              ? (p.fds as { fd?: unknown; target?: unknown }[])
+                  .filter((f) => typeof f?.fd === 'number' && typeof f?.target === 'string')
+                  .map((f) => ({ fd: f.fd as number, target: f.target as string }))
+              : [],
           })),
         }
       : undefined;

@@ -15,9 +15,25 @@ function index(findings: Finding[]): Map<string, Finding[]> {
   return m;
 }
 
-function attach(byRef: Map<string, Finding[]>, e: Pick<TimelineEvent, 'id' | 'ref'>): void {
-  for (const f of byRef.get(refKey(e.ref)) ?? []) if (!f.events.includes(e.id)) f.events.push(e.id);
+function attach(
+  byRef: Map<string, Finding[]>,
+  e: Pick<TimelineEvent, 'id' | 'ref'> & Partial<Pick<TimelineEvent, 'datetime' | 'timestamp'>>,
+): void {
+  for (const f of byRef.get(refKey(e.ref)) ?? []) {
+    if (!f.events.includes(e.id)) f.events.push(e.id);
+    // A finding's time is that of its earliest event: when what it points at happened.
+    if (typeof e.timestamp === 'number' && typeof e.datetime === 'string') {
+      const first = f.time === undefined || e.timestamp < (firstUs.get(f) ?? Infinity);
+      if (first) {
+        f.time = e.datetime;
+        firstUs.set(f, e.timestamp);
+      }
+    }
+  }
 }
+
+/** The µs of each finding's `time`, to compare without parsing it back. */
+const firstUs = new WeakMap<Finding, number>();
 
 /** Links findings to the events of a timeline being built (one pass over the stream). */
 export async function linkEvents(

@@ -14,6 +14,8 @@ export interface Finding {
   evidence: EvidenceRef[];
   /** Ids of the timeline events that show it. */
   events: string[];
+  /** When it happened: the time of its earliest event (ISO 8601, as the timeline writes it). */
+  time?: string;
 }
 
 /** findings.json */

@@ -13,7 +13,9 @@ import type { z } from 'zod';
 import type { ActionRegistry } from '../runner/registry.js';
 import { UserError } from '../errors.js';
 import { packageRoot } from '../util/pkg.js';
+import { closest, didYouMean } from '../util/closest.js';
 import { safeText } from '../util/sanitize.js';
+import { issueWords } from './issue-words.js';
 import { playbookShape, stepShape } from './schema.js';
 import type { Playbook, PlaybookProblem, PlaybookStep } from './types.js';
 
@@ -109,7 +111,9 @@ export function parsePlaybook(
     return { problems };
   }
   const top = playbookShape.safeParse(js);
-  if (!top.success) for (const issue of top.error.issues) reportIssue(doc, [], issue, at);
+  if (!top.success)
+    for (const issue of top.error.issues)
+      reportIssue(doc, [], issue, at, undefined, Object.keys(playbookShape.shape));
   // A bad name or an unknown top-level key must not hide the steps' problems: all are reported at once.
   const rawSteps = top.success ? top.data.steps : ((js as { steps?: unknown } | null)?.steps ?? []);
   const steps: PlaybookStep[] = [];
@@ -120,7 +124,8 @@ export function parsePlaybook(
     const label0 = `step ${i + 1}`;
     const shape = stepShape.safeParse(raw);
     if (!shape.success) {
-      for (const issue of shape.error.issues) reportIssue(doc, base, issue, at, label0);
+      for (const issue of shape.error.issues)
+        reportIssue(doc, base, issue, at, label0, Object.keys(stepShape.shape));
       return;
     }
     const s = shape.data;
@@ -146,8 +151,10 @@ export function parsePlaybook(
     const rawParams = s.with ?? {};
     const parsed = action.params.safeParse(rawParams);
     if (!parsed.success) {
+      // The action's own param names, for "did you mean" (its params are a strict object).
+      const known = Object.keys((action.params as { shape?: object }).shape ?? {});
       for (const issue of parsed.error.issues)
-        reportIssue(doc, [...base, 'with'], issue, at, label);
+        reportIssue(doc, [...base, 'with'], issue, at, label, known, s.uses);
       return;
     }
     steps.push({
@@ -208,6 +215,8 @@ function reportIssue(
   issue: z.core.$ZodIssue,
   at: At,
   step?: string,
+  known: readonly string[] = [],
+  action?: string,
 ): void {
   const p = [...base, ...issue.path.map((k) => (typeof k === 'symbol' ? String(k) : k))];
   const where = p.slice(base.length).join('.');
@@ -217,9 +226,15 @@ function reportIssue(
       const pair = isMap(map)
         ? (map.items as Pair[]).find((it) => (it.key as { value?: unknown })?.value === key)
         : undefined;
+      const what = action ? `unknown param "${key}" for ${action}` : `unknown key "${key}"`;
+      const list = known.length
+        ? `; it takes ${known.join(', ')}`
+        : action
+          ? '; it takes none'
+          : '';
       at(
         nodeStart(pair?.key) ?? nodeStart(map),
-        `unknown key "${key}"${where ? ` in ${where}` : ''}`,
+        `${what}${where && !action ? ` in ${where}` : ''}${didYouMean(key, known)}${list}`,
         step,
       );
     }
@@ -232,11 +247,16 @@ function reportIssue(
     if (node) break;
   }
   const field = where ? `"${where}": ` : '';
-  at(nodeStart(node), `${field}${issue.message}`, step);
+  at(nodeStart(node), `${field}${issueWords(issue)}`, step);
 }
 
 function suggest(name: string, names: string[]): string {
-  const verb = name.split(':').pop() ?? name;
-  const close = names.find((n) => n.endsWith(`:${verb}`) || n.includes(verb));
-  return close ? ` (did you mean "${close}"?)` : '';
+  const verbOf = (n: string): string => n.split(':').pop() ?? n;
+  const verb = verbOf(name);
+  const typoVerb = closest(verb, names.map(verbOf));
+  const c =
+    closest(name, names) ??
+    names.find((n) => n.endsWith(`:${verb}`) || n.includes(verb)) ??
+    names.find((n) => verbOf(n) === typoVerb);
+  return c ? ` (did you mean "${c}"?)` : '';
 }

@@ -1,6 +1,11 @@
 /** Everything the engine tells reporters. Reporters subscribe; none of them drive the run. */
-/** Every status, its exit code and how it shows: docs/statuses.md. `declined`: the responder said no at its prompt; `partial`: done, but gaps were noted in the case. */
-export type StepStatus = 'ok' | 'noop' | 'partial' | 'failed' | 'skipped' | 'declined' | 'planned';
+/**
+ * Every status, its exit code and how it shows: docs/statuses.md. `declined`: the responder said no
+ * at its prompt; `partial`: done, but gaps were noted in the case; `not-applicable`: the target's
+ * state leaves the step nothing to act on (an exited container: no processes to pause or read).
+ */
+export type StepStatus =
+  'ok' | 'noop' | 'partial' | 'failed' | 'skipped' | 'declined' | 'planned' | 'not-applicable';
 /** `not-contained`: a containment step was declined (or left out by the responder's stop); `declined`: another step was; `incomplete`: a step ended partial. */
 export type RunStatus =
   'ok' | 'incomplete' | 'failed' | 'not-contained' | 'declined' | 'aborted' | 'blocked' | 'planned';

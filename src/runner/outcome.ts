@@ -116,10 +116,19 @@ export function runMessage(
       : '',
   ].filter(Boolean);
   const done = counts.ok + counts.noop;
+  const na = counts['not-applicable'] ?? 0;
+  // A re-run on a container already handled: say plainly that it changed and collected nothing.
+  if (counts.noop > 0 && !parts.length && done === counts.noop && !na && !counts.partial)
+    return `every step was a no-op (${counts.noop} step(s)): nothing was changed or collected${notes.length ? `, with ${notes.join(', ')}` : ''}`;
   // "0 step(s) done" says nothing when the parts before already tell what happened.
-  if (done || notes.length || !parts.length)
+  if (done || notes.length || !parts.length || na)
     parts.push(
       `${done} step(s) done${counts.partial ? ' in full' : ''}${notes.length ? ` with ${notes.join(', ')}` : ''}`,
+    );
+  // Not a failure and not done: said apart, so nobody reads "OK" as "the container was frozen".
+  if (na)
+    parts.push(
+      `${na} step(s) did not apply (the container's state left them nothing to act on: see the steps marked not-applicable)`,
     );
   return parts.join('; ');
 }

@@ -6,7 +6,7 @@ import type { ContainerRuntime, Target } from '../runtime/types.js';
 import { toolVersion } from '../util/pkg.js';
 import { makeContext } from './context.js';
 import { spaceWarnings } from './run-space.js';
-import { errorMessage, hintSuffix, isBug } from '../errors.js';
+import { errorMessage, hintSuffix, isBug, NotApplicableError } from '../errors.js';
 import { now, type EventBus, type PlannedStep, type RunStatus, type StepStatus } from './events.js';
 import {
   isContainment,
@@ -77,6 +77,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
     skipped: 0,
     declined: 0,
     planned: 0,
+    'not-applicable': 0,
   };
   const store = o.store;
   const live = !o.dryRun && store;
@@ -389,6 +390,32 @@ export async function runPlaybook(o: RunOptions): Promise<RunSummary> {
             target,
             `step ${step.id} (${step.uses}) could not finish`,
           );
+      if (!interrupted && err instanceof NotApplicableError) {
+        // Nothing to act on (an exited container has no processes): not a failure, not an ok.
+        // The case says so as a limitation of the evidence, and the run goes on.
+        const message = errorMessage(err);
+        counts['not-applicable']++;
+        await record(step, {
+          actor: o.actor,
+          action: step.uses,
+          params: step.rawParams,
+          result: 'not-applicable',
+          message,
+          artifacts: touched(),
+        });
+        await store.noteLimitation(step.id, `does not apply: ${message}`).catch(() => undefined);
+        limited += limitCount() - limitsBefore;
+        bus.emit({
+          type: 'step:end',
+          time: now(),
+          stepId: step.id,
+          uses: step.uses,
+          status: 'not-applicable',
+          message,
+          durationMs: Date.now() - started,
+        });
+        continue;
+      }
       // A programming error must look like one: named as a bug, its stack kept in custody.
       const bug = !interrupted && isBug(err);
       const message = interrupted

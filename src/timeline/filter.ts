@@ -26,13 +26,17 @@ export function checkZone(zone: string): string {
   }
 }
 
+/** `07:34`, `7:34:05`, `07:34:05.123456`: a time of day. */
+export const TIME_OF_DAY = /^(\d{1,2}):(\d{2}(?::(\d{2})(?:\.\d{1,6})?)?)$/;
+
 const LOCAL = /^(\d{4})-(\d\d)-(\d\d)(?:[T ](\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,6}))?)?)?$/;
 
 /**
  * `--from` / `--to`: RFC 3339 with an offset is taken as is; a date or date-time without an offset
  * is in `zone` (UTC by default). Returns µs since the epoch.
  */
-const HINT = 'Use 2026-11-28, 2026-11-28T20:17:00 (in --tz, default UTC) or 2026-11-28T20:17:00Z.';
+const HINT =
+  'Use 2026-11-28, 2026-11-28T20:17:00 (in --tz, default UTC), 2026-11-28T20:17:00Z, or a time of day (20:17, on the day the case was collected).';
 
 /** The calendar fields as written must exist: Date would roll 2026-02-30 over to March 2 without a word. */
 function checkCalendar(text: string, flag: string): void {
@@ -45,7 +49,13 @@ function checkCalendar(text: string, flag: string): void {
   }
 }
 
-export function parseBound(text: string, zone: string, flag: string): number {
+export function parseBound(text: string, zone: string, flag: string, day?: string): number {
+  // A time of day alone (`07:34`, `07:34:05.120`) is that time on `day` (yyyy-mm-dd, in the zone).
+  const tod = TIME_OF_DAY.exec(text.trim());
+  if (tod && day) {
+    const [h, rest] = [tod[1].padStart(2, '0'), tod[2]];
+    return parseBound(`${day}T${h}:${rest}${tod[3] ? '' : ':00'}`, zone, flag);
+  }
   checkCalendar(text, flag);
   const exact = parseRfc3339(text);
   if (exact) return exact.us;

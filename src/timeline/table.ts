@@ -19,7 +19,7 @@ interface Column {
 
 /**
  * A table that fits `width` columns: time, source, actor, what, message; when space runs short the
- * what, actor and then the source column go, and the message is clipped. Every cell passes through clip() →
+ * what, actor and then the source column go, and the message is clipped. `Infinity` cuts nothing. Every cell passes through clip() →
  * safeText(): no control character from the evidence reaches the terminal.
  */
 export class TimelineTable {
@@ -58,7 +58,11 @@ export class TimelineTable {
   }
 
   private line(cells: string[]): string {
-    const fixed = this.cols.map((c, i) => clip(cells[i], c.width).padEnd(c.width)).join(' ');
+    // An unbounded table (a pipe, a file, --wide) cuts nothing: a long cell pushes the rest right.
+    const cut = Number.isFinite(this.msgWidth)
+      ? (s: string, w: number) => clip(s, w)
+      : (s: string) => clip(s, Infinity);
+    const fixed = this.cols.map((c, i) => cut(cells[i], c.width).padEnd(c.width)).join(' ');
     return `${fixed} ${clip(cells[cells.length - 1], this.msgWidth)}`.trimEnd();
   }
 

@@ -84,7 +84,14 @@ export function App({ services, initial, theme, fixedSize, signal, startWith }: 
   } else if (screen === 'run') body = <RunScreen size={state.size} run={state.run} />;
   else if (screen === 'incident')
     body = <IncidentScreen size={state.size} state={state.incident} />;
-  else if (screen === 'case') body = <CaseScreen size={state.size} state={state.case} />;
+  else if (screen === 'case')
+    body = (
+      <CaseScreen
+        size={state.size}
+        state={state.case}
+        releasePlan={state.prompt?.kind === 'release' ? state.prompt.lines : undefined}
+      />
+    );
   else
     body = (
       <TimelineScreen size={state.size} state={state.timeline} rows={rows} selected={selected} />

@@ -113,6 +113,12 @@ export class TuiController {
         );
         break;
       }
+      case 'case:release-plan':
+        this.releasePlan(s);
+        break;
+      case 'case:release':
+        this.release(a.dir);
+        break;
       case 'timeline:request':
         this.openTimeline(a.dir, s.case.data?.dir === a.dir ? s.case.data : undefined);
         break;
@@ -197,6 +203,42 @@ export class TuiController {
           this.dispatch({ type: 'incident:failed', message: errorText(err) });
         },
       );
+  }
+
+  private releasePlan(s: TuiState): void {
+    const d = s.case.data;
+    if (!d || !this.services.releasePlan || !this.services.release) {
+      this.dispatch({
+        type: 'message',
+        text: 'Release is not available here: use `cirt release`.',
+      });
+      return;
+    }
+    this.services.releasePlan(d.dir).then(
+      (plan) =>
+        plan.changes
+          ? this.dispatch({
+              type: 'prompt:open',
+              prompt: { kind: 'release', dir: d.dir, caseId: d.id, lines: plan.lines },
+            })
+          : this.dispatch({ type: 'message', text: plan.lines.slice(1).join(' · ').trim() }),
+      (err) => this.dispatch({ type: 'message', text: errorText(err) }),
+    );
+  }
+
+  private release(dir: string): void {
+    if (!this.services.release) return;
+    this.services.release(dir).then(
+      (r) => {
+        this.dispatch({ type: 'case:released', ...r });
+        // What the case holds changed: read it again (the Case screen shows containment in force).
+        this.services.readCase(dir).then(
+          (data) => this.dispatch({ type: 'case:loaded', data }),
+          () => undefined,
+        );
+      },
+      (err) => this.dispatch({ type: 'case:released', ok: false, line: errorText(err) }),
+    );
   }
 
   /** `loaded`: the case as the Case screen already read it (its findings give the highlights). */

@@ -3,7 +3,7 @@ import type { RunState } from './state/run.js';
 
 const COMMON: [string, string][] = [
   ['?', 'show / hide these keys'],
-  ['q  Esc', 'back (on the first screen: quit)'],
+  ['q  Esc', 'back; on the first screen q quits (Esc does not)'],
   ['Ctrl-C', 'abort the running playbook, or quit (asks first)'],
 ];
 
@@ -57,8 +57,14 @@ export const HELP: Record<Screen, { title: string; keys: [string, string][]; hin
   },
   case: {
     title: 'Case',
-    keys: [...MOVE, ['v', 'verify the sealed bundle'], ['t', 'open the timeline'], ...COMMON],
-    hint: 'v verify · t timeline · ? keys · q back',
+    keys: [
+      ...MOVE,
+      ['v', 'verify the sealed bundle'],
+      ['t', 'open the timeline'],
+      ['r', 'release its containment (shows what changes, asks y/N)'],
+      ...COMMON,
+    ],
+    hint: 'v verify · t timeline · r release · ? keys · q back',
   },
   timeline: {
     title: 'Timeline',

@@ -141,6 +141,8 @@ function prompted(s: TuiState, input: string): TuiAction[] {
       return [{ type: 'run:request', playbook: p.playbook, target: p.target, meta: p.meta }];
     case 'start-many':
       return [{ type: 'incident:request', playbook: p.playbook, targets: p.targets }];
+    case 'release':
+      return [{ type: 'case:release', dir: p.dir }];
   }
 }
 
@@ -236,6 +238,8 @@ function screenKeys(s: TuiState, input: string, key: KeyInfo): TuiAction[] {
           ? [{ type: 'case:verify' }]
           : [{ type: 'message', text: 'This case has no sealed bundle yet: nothing to verify.' }];
       if (input === 't' && d) return [{ type: 'timeline:request', dir: d.dir }];
+      // r shows what release would change and asks y/N; nothing is touched before the y.
+      if (input === 'r' && d && !s.case.releasing) return [{ type: 'case:release-plan' }];
       return [];
     }
     case 'timeline': {
@@ -298,6 +302,17 @@ export function keyToActions(s: TuiState, input: string, key: KeyInfo): TuiActio
   if (input === 'q' || key.escape) {
     if (screenOf(s) === 'containers' && s.containers.filter)
       return [{ type: 'containers:filter', text: '' }];
+    if (s.stack.length <= 1) {
+      // A reflexive Esc (k9s, vim) must not end the session: on the first screen only q leaves,
+      // and with a run going on it asks first.
+      if (key.escape)
+        return [
+          { type: 'message', text: 'q quits (Esc goes back, and this is the first screen).' },
+        ];
+      return runActive(s.run)
+        ? [{ type: 'prompt:open', prompt: { kind: 'quit' } }]
+        : [{ type: 'nav:back' }];
+    }
     return [{ type: 'nav:back' }];
   }
   return screenKeys(s, input, key);

@@ -5,6 +5,12 @@ import type { Approval } from '../runner/outcome.js';
 import type { TimelineIndex } from './data/timeline-index.js';
 import type { CaseData, ContainerRow, PlaybookEntry, VerifyOutcome } from './types.js';
 
+/** A release plan as the TUI shows it: whether anything changes, and the lines saying what. */
+export interface ReleasePreview {
+  changes: boolean;
+  lines: string[];
+}
+
 export interface RunRequest {
   playbookFile: string;
   targetId: string;
@@ -56,4 +62,8 @@ export interface TuiServices {
   verify?(bundlePath: string): Promise<VerifyOutcome>;
   /** Seals a case whose run ended without sealing, as `cirt seal --case` does; resolves with the bundle path. */
   seal?(caseDir: string): Promise<string>;
+  /** What `cirt release` would change for this case (read from the case folders, nothing touched). */
+  releasePlan?(caseDir: string): Promise<ReleasePreview>;
+  /** Undoes the case's containment as `cirt release --case --yes` does; resolves with its summary line. */
+  release?(caseDir: string): Promise<{ ok: boolean; line: string }>;
 }

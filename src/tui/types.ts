@@ -75,6 +75,8 @@ export interface CaseData {
   bundle?: { path: string; sha256?: string };
   /** The seal's signing key (case.json `seal`): its full fingerprint, and whose key it was. */
   key?: { fingerprint: string; source: string; tsa?: string };
+  /** Containment the case's custody says it still holds ("network isolation", "pause"); undefined: not known. */
+  containment?: string[];
   /** Problems reading parts of the case (shown, not fatal). */
   notes: string[];
 }

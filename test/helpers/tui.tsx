@@ -6,7 +6,7 @@ import type { PlannedStep, RunEvent } from '../../src/runner/events.js';
 import type { Approval } from '../../src/runner/outcome.js';
 import { App } from '../../src/tui/App.js';
 import { TimelineIndex } from '../../src/tui/data/timeline-index.js';
-import type { RunRequest, TuiServices } from '../../src/tui/services.js';
+import type { ReleasePreview, RunRequest, TuiServices } from '../../src/tui/services.js';
 import type { TuiAction } from '../../src/tui/state/actions.js';
 import { initialState } from '../../src/tui/state/reducer.js';
 import { themeFor } from '../../src/tui/theme.js';
@@ -99,6 +99,21 @@ export class FakeServices implements TuiServices {
   async verify(bundle: string): Promise<VerifyOutcome> {
     this.verified.push(bundle);
     return this.verifyOutcome;
+  }
+
+  /** What releasePlan answers, and the cases released so far. */
+  plan: ReleasePreview = { changes: false, lines: ['Release case x', '  nothing'] };
+  releasedDirs: string[] = [];
+
+  async releasePlan(): Promise<ReleasePreview> {
+    return this.plan;
+  }
+
+  async release(dir: string): Promise<{ ok: boolean; line: string }> {
+    this.releasedDirs.push(dir);
+    const c = this.cases.get(dir);
+    if (c) this.cases.set(dir, { ...c, containment: [] });
+    return { ok: true, line: 'released: network-isolate ok, unpause ok' };
   }
 }
 

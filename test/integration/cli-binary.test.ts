@@ -141,7 +141,7 @@ describe('the cirt binary (real engine)', () => {
   }, 120_000);
 
   test('release --json prints exactly one JSON object and undoes the pause of the interrupted run', async () => {
-    const r = await cirt(['--cases-dir', dir, 'release', '--case', 'int', '--json']);
+    const r = await cirt(['--cases-dir', dir, 'release', '--yes', '--case', 'int', '--json']);
     expect(r.code).toBe(0);
     expect(r.out.trimEnd().split('\n')).toHaveLength(1);
     const report = JSON.parse(r.out);
@@ -166,7 +166,7 @@ describe('the cirt binary (real engine)', () => {
     for (const args of [
       ['ps', '--json'],
       ['run', 'contain', '-t', victim.name, '--json'],
-      ['release', '--case', 'int', '--json'],
+      ['release', '--yes', '--case', 'int', '--json'],
     ]) {
       const r = await cirt(['--host', `unix://${sock}`, '--cases-dir', dir, ...args]);
       expect(r.code).toBe(2);

@@ -166,7 +166,7 @@ describe('one container, several runs (real engine, real processes)', () => {
     };
     expect(await state()).toEqual({ paused: true, networks: ['cirt-quarantine'] });
 
-    const b = await cli('release', '--case', 'B');
+    const b = await cli('release', '--yes', '--case', 'B');
     expect(b.code).toBe(0);
     expect(b.out).toMatch(/unpause: kept by case A, case C/);
     expect(b.out).toMatch(/network-isolate: kept by case A, case C/);
@@ -178,7 +178,7 @@ describe('one container, several runs (real engine, real processes)', () => {
     });
 
     // A released before C: A applied the containment, C only found it in force; C's release must still undo it.
-    const a = await cli('release', '--case', 'A', '--json');
+    const a = await cli('release', '--yes', '--case', 'A', '--json');
     expect(a.code).toBe(0);
     const report = JSON.parse(a.out) as {
       kept: { action: string; keptBy: string[] }[];
@@ -192,7 +192,7 @@ describe('one container, several runs (real engine, real processes)', () => {
     ]);
     expect(await state()).toEqual({ paused: true, networks: ['cirt-quarantine'] });
 
-    const c = await cli('release', '--case', 'C');
+    const c = await cli('release', '--yes', '--case', 'C');
     expect(c.code).toBe(0);
     expect(c.out).not.toContain('kept by');
     expect(await state()).toEqual({ paused: false, networks: ['bridge'] });

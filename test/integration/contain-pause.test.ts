@@ -106,7 +106,7 @@ describe('contain playbook on a running container: pause freezes, release resume
   });
 
   test('release unpauses (logging resumes), restores the restart policy and the default bridge', async () => {
-    const r = await runCli(['--cases-dir', dir, 'release', '--case', caseId]);
+    const r = await runCli(['--cases-dir', dir, 'release', '--yes', '--case', caseId]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/✔ unpause: unpaused/);
     const releasedAt = Date.now();

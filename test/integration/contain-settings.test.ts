@@ -74,7 +74,7 @@ describe('restart-policy, limit, stop, kill, and release of a sealed case (real 
   });
 
   test('release restores the policy and lifts the limits (to the whole host where the engine cannot unset them)', async () => {
-    const r = await cli('release', '--case', 'starve');
+    const r = await cli('release', '--yes', '--case', 'starve');
     expect(r.code).toBe(0);
     const host = await docker.info();
     expect(await hc()).toMatchObject({
@@ -128,7 +128,8 @@ describe('restart-policy, limit, stop, kill, and release of a sealed case (real 
     fs.writeFileSync(path.join(root, 'case.json'), JSON.stringify({ ...info, status: 'sealed' }));
     const before = hashTree(root);
 
-    for (let i = 0; i < 2; i++) expect((await cli('release', '--case', 'sealed')).code).toBe(0);
+    for (let i = 0; i < 2; i++)
+      expect((await cli('release', '--yes', '--case', 'sealed')).code).toBe(0);
     const after = hashTree(root);
     const { 'custody.post-seal.jsonl': added, ...rest } = after;
     expect(rest).toEqual(before);
@@ -152,7 +153,7 @@ describe('restart-policy, limit, stop, kill, and release of a sealed case (real 
 
   test('release of a case whose container is gone: exit 2, and the failure is in custody', async () => {
     await docker.getContainer(victim.id).remove({ force: true });
-    const r = await cli('release', '--case', 'starve');
+    const r = await cli('release', '--yes', '--case', 'starve');
     expect(r.code).toBe(2);
     expect(r.err).toMatch(
       new RegExp(`Container ${victim.name} \\(${victim.id.slice(0, 12)}\\) is gone`),
@@ -178,7 +179,7 @@ describe('restart-policy, limit, stop, kill, and release of a sealed case (real 
       'no-such-case',
     ]);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/No case no-such-case in /);
+    expect(r.err).toMatch(/No case "no-such-case" in /);
     expect(r.err).toMatch(/--cases-dir/);
   });
 });

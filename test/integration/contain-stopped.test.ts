@@ -90,7 +90,7 @@ describe('isolating and releasing a container that is not running (real engine)'
   });
 
   test('release puts it back on its network with its alias and off the quarantine; it then starts there', async () => {
-    const r = await cli('release', '--case', 'stopped', '--json');
+    const r = await cli('release', '--yes', '--case', 'stopped', '--json');
     expect(r.code).toBe(0);
     expect(
       JSON.parse(r.out).outcomes.find(
@@ -108,7 +108,7 @@ describe('isolating and releasing a container that is not running (real engine)'
     expect(Object.keys(info.NetworkSettings.Networks)).toEqual([svc]);
     expect(info.NetworkSettings.Networks[svc].IPAddress).not.toBe('');
 
-    const again = await cli('release', '--case', 'stopped');
+    const again = await cli('release', '--yes', '--case', 'stopped');
     expect(again.code).toBe(0);
     expect(again.out).toMatch(/NOTHING TO RELEASE/);
   });

@@ -156,7 +156,7 @@ describe('contain:network-isolate and cirt release (real engine)', () => {
   });
 
   test('release restores the networks, aliases and fixed address, and traffic flows again', async () => {
-    const r = await cli('release', '--case', caseId, '--json');
+    const r = await cli('release', '--yes', '--case', caseId, '--json');
     expect(r.code).toBe(0);
     const report = JSON.parse(r.out);
     expect(
@@ -211,7 +211,7 @@ describe('contain:network-isolate and cirt release (real engine)', () => {
 
   test('releasing again changes nothing and says so', async () => {
     const before = await networksOf(docker, lab.victim.id);
-    const r = await cli('release', '--case', caseId);
+    const r = await cli('release', '--yes', '--case', caseId);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/NOTHING TO RELEASE/);
     expect(Object.keys(await networksOf(docker, lab.victim.id)).sort()).toEqual(

@@ -256,6 +256,54 @@ describe('cirt TUI end to end: the real binary in tmux against the real engine',
     expect(screen).not.toContain('cirt › ');
   }, 420_000);
 
+  test('cases → release: cirt cases names the case holding the victim; its Case screen releases it after y', async () => {
+    const cases = JSON.parse(
+      execFileSync(process.execPath, [MAIN, 'cases', '--json'], { cwd, encoding: 'utf8' }),
+    ) as { cases: { id: string; target: { id: string }; containment: { label: string }[] }[] };
+    const held = cases.cases.find((c) => c.target.id === lab.victim.id && c.containment.length);
+    expect(held?.containment.map((c) => c.label)).toEqual(
+      expect.arrayContaining(['network isolation', 'pause']),
+    );
+    const caseId = held!.id;
+    const rel = new Tmux(prefix, 'release');
+    // A unique start of the id is enough (the resolver every command shares).
+    rel.run(
+      'new-session',
+      '-d',
+      '-s',
+      'release',
+      '-x',
+      '120',
+      '-y',
+      '40',
+      '-c',
+      cwd,
+      `${process.execPath} ${MAIN} --case ${caseId.slice(0, -2)}; echo CIRT-EXIT=$?; sleep 600`,
+    );
+    await rel.until('the case screen with its containment', (s) =>
+      /Containment in force: .*network isolation/.test(s),
+    );
+    rel.keys('r');
+    let screen = await rel.until('the release question', (s) =>
+      /Release case \S+\? \[y\/N\]/.test(s),
+    );
+    expect(screen).toMatch(/will undo: .*network isolation/);
+    expect(screen).toMatch(/finding\(s\) open/);
+    rel.keys('y');
+    screen = await rel.until('the release result', (s) => /✔ released: /.test(s), 60_000);
+    const info = await docker.getContainer(lab.victim.id).inspect();
+    expect(info.State.Paused).toBe(false);
+    expect(Object.keys(info.NetworkSettings.Networks).some((n) => n.includes('quarantine'))).toBe(
+      false,
+    );
+    // The Case screen was opened over the Containers screen: q goes back, q again quits.
+    for (let i = 0; i < 4 && !rel.capture().includes('CIRT-EXIT='); i++) {
+      rel.keys('q');
+      await sleep(400);
+    }
+    await rel.until('cirt to exit', (s) => s.includes('CIRT-EXIT=0'));
+  }, 120_000);
+
   test('NO_COLOR turns colour off (and only colour); the screen redraws cleanly at 80×24 and back', async () => {
     const color = new Tmux(prefix, 'color');
     const plain = new Tmux(prefix, 'plain');

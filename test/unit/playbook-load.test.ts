@@ -56,11 +56,13 @@ describe('an invalid playbook is rejected as a whole, before any engine is conta
     const at = (lc: string) =>
       lines.find((l) => l.includes(`bad.yaml:${lc}: `)) ?? `(nothing at ${lc})`;
     expect(at('6:16')).toMatch(
-      /step 1 "isolate" \(contain:network-isolate\): "network": .*expected string/,
+      /step 1 "isolate" \(contain:network-isolate\): "network": must be text \(it is a number\)/,
     );
     expect(at('7:9')).toMatch(/step 2 .*duplicate step id "isolate" \(also step 1\)/);
     expect(at('9:11')).toMatch(/step 3 .*unknown action "contain:teleport"/);
-    expect(at('13:7')).toMatch(/step 4 .*unknown key "colour"/);
+    expect(at('13:7')).toMatch(
+      /step 4 .*unknown param "colour" for contain:limit; it takes cpus, memory, pidsLimit/,
+    );
     expect(connections).toBe(0);
   });
 
@@ -84,7 +86,7 @@ describe('an invalid playbook is rejected as a whole, before any engine is conta
       expect.stringMatching(/^1:7 "name": /),
       expect.stringMatching(/^2:1 unknown key "colour"/),
       expect.stringMatching(/^4:11 unknown action "contain:teleport"/),
-      expect.stringMatching(/^6:22 "timeout": .*expected number/),
+      expect.stringMatching(/^6:22 "timeout": must be a number \(it is text\)/),
     ]);
   });
 
@@ -122,7 +124,7 @@ describe('an invalid playbook is rejected as a whole, before any engine is conta
       'contain:kill with a shell in the signal',
       'contain:kill',
       '{ signal: "KILL; rm -rf /" }',
-      /"signal": a signal name/,
+      /"signal": unknown signal "KILL; rm -rf \/"/,
     ],
     [
       'contain:network-isolate with a bad network name',

@@ -265,6 +265,7 @@ describe('run status precedence: aborted > blocked > not-contained > failed > de
     skipped: 0,
     declined: 0,
     planned: 0,
+    'not-applicable': 0,
     ...c,
   });
   const none: DeclineFacts = { declined: [], notRun: [] };

@@ -88,7 +88,7 @@ describe('`cirt` / `cirt tui` on the command line', () => {
     { argv: ['-H', 'tcp://h:2375', 'ps'], tui: false },
   ])('isTuiInvocation($argv) is $tui', ({ argv, tui }) => expect(isTuiInvocation(argv)).toBe(tui));
 
-  test('--case takes a case id under the cases folder or a folder path; anything else is a usage error', () => {
+  test('--case takes a case id under the cases folder or a folder path; anything else is a usage error', async () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cirt-tui-case-arg-'));
     try {
       fs.mkdirSync(path.join(root, 'cases', 'c-1'), { recursive: true });
@@ -100,9 +100,12 @@ describe('`cirt` / `cirt tui` on the command line', () => {
         env: {},
         cwd: root,
       };
-      expect(resolveCaseDir('c-1', {}, io)).toBe(path.join(root, 'cases', 'c-1'));
-      expect(resolveCaseDir('cases/c-1', {}, io)).toBe(path.join(root, 'cases', 'c-1'));
-      expect(() => resolveCaseDir('nope', {}, io)).toThrow(/No case "nope"/);
+      await expect(resolveCaseDir('c-1', {}, io)).resolves.toBe(path.join(root, 'cases', 'c-1'));
+      await expect(resolveCaseDir('cases/c-1', {}, io)).resolves.toBe(
+        path.join(root, 'cases', 'c-1'),
+      );
+      await expect(resolveCaseDir('c-', {}, io)).resolves.toBe(path.join(root, 'cases', 'c-1'));
+      await expect(resolveCaseDir('nope', {}, io)).rejects.toThrow(/No case "nope"/);
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }

@@ -69,7 +69,16 @@ test('with colour, a declined containment step and the NOT CONTAINED lines are r
       status: 'not-contained',
       exitCode: 1,
       message: 'the responder declined step "isolate"',
-      counts: { ok: 1, noop: 0, partial: 0, failed: 0, skipped: 0, declined: 1, planned: 0 },
+      counts: {
+        ok: 1,
+        noop: 0,
+        partial: 0,
+        failed: 0,
+        skipped: 0,
+        declined: 1,
+        planned: 0,
+        'not-applicable': 0,
+      },
     },
   });
   expect(ended).toMatch(
@@ -98,7 +107,16 @@ test('a partial step is yellow, never green, and an incomplete run ends on a red
       status: 'incomplete',
       exitCode: 1,
       message: '1 step(s) partial: 1 gap(s) noted',
-      counts: { ok: 0, noop: 0, partial: 1, failed: 0, skipped: 0, declined: 0, planned: 0 },
+      counts: {
+        ok: 0,
+        noop: 0,
+        partial: 1,
+        failed: 0,
+        skipped: 0,
+        declined: 0,
+        planned: 0,
+        'not-applicable': 0,
+      },
     },
   });
   expect(ended).toMatch(

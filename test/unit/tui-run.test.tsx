@@ -247,7 +247,16 @@ describe('Run screen', () => {
       exitCode: 1,
       caseId: 'case-9',
       caseDir: '/cases/case-9',
-      counts: { ok: 2, noop: 0, partial: 0, failed: 0, skipped: 0, declined: 1, planned: 0 },
+      counts: {
+        ok: 2,
+        noop: 0,
+        partial: 0,
+        failed: 0,
+        skipped: 0,
+        declined: 1,
+        planned: 0,
+        'not-applicable': 0,
+      },
       message:
         'the responder declined step "isolate" (contain:network-isolate): containment not applied; 2 step(s) done',
       bundle: '/cases/case-9.tar.gz',
@@ -295,7 +304,16 @@ describe('Run screen', () => {
       exitCode: 0,
       caseId: 'case-9',
       caseDir: '/cases/case-9',
-      counts: { ok: 3, noop: 0, partial: 0, failed: 0, skipped: 0, declined: 0, planned: 0 },
+      counts: {
+        ok: 3,
+        noop: 0,
+        partial: 0,
+        failed: 0,
+        skipped: 0,
+        declined: 0,
+        planned: 0,
+        'not-applicable': 0,
+      },
       message: '3 step(s) done',
       bundle: '/cases/case-9.tar.gz',
     });
@@ -315,7 +333,16 @@ describe('Run screen', () => {
       exitCode: 130,
       caseId: 'case-9',
       caseDir: '/cases/case-9',
-      counts: { ok: 1, noop: 0, partial: 0, failed: 0, skipped: 2, declined: 0, planned: 0 },
+      counts: {
+        ok: 1,
+        noop: 0,
+        partial: 0,
+        failed: 0,
+        skipped: 2,
+        declined: 0,
+        planned: 0,
+        'not-applicable': 0,
+      },
       message: 'interrupted; what was collected is kept and can be sealed',
     });
     svc.endRun(130);

@@ -1,22 +1,44 @@
 import { z } from 'zod';
 import { registry } from '../../actions/index.js';
 import { needsOf, type AnyAction } from '../../runner/action.js';
+import { UserError } from '../../errors.js';
+import { didYouMean } from '../../util/closest.js';
+import { safeText } from '../../util/sanitize.js';
 import { println, type CommandIO } from '../io.js';
 
-/** `cirt actions`: the registry as documentation. */
-export async function actionsCommand(o: { json?: boolean }, io: CommandIO): Promise<number> {
-  const list = registry.list().map((a) => ({
-    name: a.name,
-    description: a.description,
-    mutates: a.mutates,
-    confirmByDefault: Boolean(a.confirmByDefault),
-    params: z.toJSONSchema(a.params, { io: 'input', unrepresentable: 'any' }),
-    needs: describeNeeds(a),
-    ...(a.undo ? { undo: a.undo.action } : {}),
-    example: a.example.trim(),
-  }));
+/** `cirt actions [NAME]`: the registry as documentation (one action when named). */
+export async function actionsCommand(
+  o: { json?: boolean; name?: string },
+  io: CommandIO,
+): Promise<number> {
+  const name = o.name;
+  if (name && !registry.get(name)) {
+    const names = registry.names();
+    // `pause` for `contain:pause`: the verb alone names it when only one action has it.
+    const byVerb = names.filter((n) => n.endsWith(`:${name}`));
+    if (byVerb.length !== 1)
+      throw new UserError(`Unknown action "${safeText(name)}"${didYouMean(name, names)}`, {
+        hint: '`cirt actions` lists every action.',
+      });
+  }
+  const wanted = name
+    ? (registry.get(name)?.name ?? registry.names().find((n) => n.endsWith(`:${name}`)))
+    : undefined;
+  const list = registry
+    .list()
+    .filter((a) => !wanted || a.name === wanted)
+    .map((a) => ({
+      name: a.name,
+      description: a.description,
+      mutates: a.mutates,
+      confirmByDefault: Boolean(a.confirmByDefault),
+      params: z.toJSONSchema(a.params, { io: 'input', unrepresentable: 'any' }),
+      needs: describeNeeds(a),
+      ...(a.undo ? { undo: a.undo.action } : {}),
+      example: a.example.trim(),
+    }));
   if (o.json) {
-    println(io.out, JSON.stringify(list, null, 2));
+    println(io.out, JSON.stringify(wanted ? list[0] : list, null, 2));
     return 0;
   }
   for (const a of list) {

@@ -9,14 +9,19 @@ import { openCaseSource } from '../../evidence/case-source.js';
 import { formatTime } from '../../timeline/table.js';
 import { EXIT } from '../../errors.js';
 import { clip, safeText } from '../../util/sanitize.js';
-import { println, type CommandIO } from '../io.js';
+import { resolveCase, readablePath } from '../../app/case-ref.js';
+import { appEnv, println, type CommandIO, type GlobalOptions } from '../io.js';
+import { outputWidth } from '../width.js';
 
-export interface FindingsCommandOptions {
+export interface FindingsCommandOptions extends GlobalOptions {
+  /** A case id, unique prefix, case folder or bundle (app/case-ref.ts). */
   input: string;
   json?: boolean;
   /** Evaluate now (with these rules, or the shipped ones) even if the case has findings.json. */
   rules?: string;
   columns?: number;
+  /** Never cut a line. */
+  wide?: boolean;
 }
 
 /**
@@ -25,7 +30,7 @@ export interface FindingsCommandOptions {
  */
 export async function findingsCommand(o: FindingsCommandOptions, io: CommandIO): Promise<number> {
   const warn = (m: string): void => println(io.err, `cirt: warning: ${safeText(m)}`);
-  const src = await openCaseSource(o.input, { warn });
+  const src = await openCaseSource(readablePath(resolveCase(o.input, appEnv(o, io))), { warn });
   const stored = o.rules ? undefined : latestOf(await src.list(), 'findings.json');
   let doc: FindingsDoc;
   let from: string;
@@ -46,7 +51,7 @@ export async function findingsCommand(o: FindingsCommandOptions, io: CommandIO):
     println(io.out, JSON.stringify({ ...doc, findings: list }, null, 2));
     return damaged ? EXIT.usage : EXIT.ok;
   }
-  const width = o.columns ?? ((io.out as { columns?: number }).columns || 100);
+  const width = outputWidth(io, o);
   // Show what the first few supporting events say (time, source, message), not their ids.
   const SHOWN = 3;
   const eventIds = (f: (typeof list)[number]): string[] =>
@@ -57,7 +62,7 @@ export async function findingsCommand(o: FindingsCommandOptions, io: CommandIO):
     println(
       io.out,
       clip(
-        `${String(f.severity).toUpperCase().padEnd(8)} ${String(f.title)} [${String(f.technique)}] (${String(f.id)})`,
+        `${String(f.severity).toUpperCase().padEnd(8)} ${String(f.title)} [${String(f.technique)}] (${String(f.id)})${typeof f.time === 'string' ? ` at ${f.time}` : ''}`,
         width,
       ),
     );

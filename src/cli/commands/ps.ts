@@ -1,12 +1,14 @@
+import { heldMeasures } from '../../app/cases.js';
 import { connect } from '../../app/env.js';
 import { resolveEngines } from '../../app/engines.js';
 import { inventoryEngines } from '../../app/engines-inventory.js';
 import { inventory, type InventoryRow } from '../../app/inventory.js';
 import { matchOnEngine } from '../../app/targets.js';
-import { EXIT } from '../../errors.js';
+import { EXIT, UserError } from '../../errors.js';
 import { parseFilters } from '../../runtime/filters.js';
-import { clip, safeText } from '../../util/sanitize.js';
+import { safeText } from '../../util/sanitize.js';
 import { appEnv, println, type CommandIO, type GlobalOptions } from '../io.js';
+import { outputWidth, renderTable } from '../width.js';
 
 export interface PsOptions extends GlobalOptions {
   json?: boolean;
@@ -15,31 +17,49 @@ export interface PsOptions extends GlobalOptions {
   filter?: string[];
   /** `all` or `a,b`: list several engines at once, with an ENGINE column. */
   engines?: string;
+  /** Only the ids (short, or full with --no-trunc), one a line: for `xargs`. */
+  quiet?: boolean;
+  /** Full ids and no column cut. */
+  noTrunc?: boolean;
+  /** `json`: one JSON object a line (as `docker ps --format json`); `table` (default). */
+  format?: string;
+  wide?: boolean;
 }
 
 /** A row of `cirt ps` (the app's inventory row). */
 export type PsRow = InventoryRow;
 
-/** What cirt holds the container with: quarantine and egress restriction, each with its case. */
-function containment(r: PsRow): string {
-  const parts: string[] = [];
-  if (r.quarantined) parts.push(`quarantined (case ${r.case ? clip(r.case, 60) : 'unknown'})`);
-  for (const c of r.egress) parts.push(`egress restricted (case ${clip(c, 60)})`);
-  return parts.join(', ');
+/**
+ * `paused · network isolation (case A) · egress restricted (case B)`; empty when nothing is in
+ * force. Egress restriction is read from the container's namespace (local engines only).
+ */
+export function containmentCell(r: InventoryRow): string {
+  const parts = r.containment.map((c) =>
+    c.cases.length ? `${c.measure} (case ${c.cases.join(', case ')})` : c.measure,
+  );
+  for (const c of r.egress ?? []) parts.push(`egress restricted (case ${c})`);
+  return parts.join(' · ');
 }
 
 /**
- * `cirt ps [--all] [--json] [--engines all|a,b]`. Every name comes from the engine (and maybe an
- * attacker): sanitised. With --engines, an engine that does not answer is named on stderr, the
- * others are still listed, and the exit code is 1 (the list is incomplete).
+ * `cirt ps [--all] [--json] [-q] [--no-trunc] [--format json|table] [--filter k=v] [--engines
+ * all|a,b]`. Every name comes from the engine (and maybe an attacker): sanitised. The CONTAINMENT
+ * column is every measure in force: what the engine shows (paused, quarantined, egress rules) and
+ * what the cases folder's custody says is still held (restart policy, limits). With --engines, an
+ * engine that does not answer is named on stderr, the others are still listed, and the exit code is
+ * 1 (the list is incomplete).
  */
 export async function psCommand(o: PsOptions, io: CommandIO): Promise<number> {
+  const format = o.format ?? (o.json ? 'array' : 'table');
+  if (!['table', 'json', 'array'].includes(format))
+    throw new UserError(`Unknown --format "${safeText(format)}"`, { hint: 'Use table or json.' });
   // A bad filter is a usage error found before the engine is asked anything.
   const filter = o.filter?.length ? parseFilters(o.filter) : undefined;
   const env = appEnv(o, io);
   let rows: InventoryRow[];
   let failed = 0;
-  if (o.engines !== undefined) {
+  const many = o.engines !== undefined;
+  if (many) {
     const refs = await resolveEngines(
       { engines: o.engines, host: o.host, context: o.context, config: o.config },
       env,
@@ -52,34 +72,40 @@ export async function psCommand(o: PsOptions, io: CommandIO): Promise<number> {
   } else {
     const runtime = await connect(env);
     const listed = filter ? await matchOnEngine(runtime, filter, Boolean(o.all)) : undefined;
-    rows = await inventory(runtime, Boolean(o.all), listed);
+    rows = await inventory(runtime, Boolean(o.all), listed, heldMeasures(env));
   }
   const code = failed ? EXIT.failed : EXIT.ok;
-  if (o.json) {
+  if (o.quiet) {
+    for (const r of rows) println(io.out, o.noTrunc ? r.id : r.id.slice(0, 12));
+    return code;
+  }
+  if (format === 'array') {
     println(io.out, JSON.stringify(rows));
+    return code;
+  }
+  if (format === 'json') {
+    for (const r of rows) println(io.out, JSON.stringify(r));
     return code;
   }
   if (!rows.length) {
     println(
       io.out,
-      filter
-        ? 'No container matches the filter.'
-        : o.all
-          ? 'No containers.'
-          : 'No running containers (use --all to include stopped ones).',
+      o.all ? 'No containers.' : 'No running containers (use --all to include stopped ones).',
     );
     return code;
   }
-  const many = o.engines !== undefined;
-  const table = rows.map((r) => [
-    ...(many ? [clip(r.engine, 24)] : []),
-    clip(r.name, 40),
-    r.id.slice(0, 12),
-    clip(r.image, 30),
-    r.state,
-    clip(r.networks.join(',') || '-', 40),
-    containment(r),
-  ]);
+  const table = rows.map((r) =>
+    [
+      ...(many ? [r.engine] : []),
+      r.name,
+      o.noTrunc ? r.id : r.id.slice(0, 12),
+      r.image,
+      r.state,
+      r.networks.join(',') || '-',
+      r.ports.join(', ') || '-',
+      containmentCell(r),
+    ].map((c) => safeText(c)),
+  );
   const head = [
     ...(many ? ['ENGINE'] : []),
     'NAME',
@@ -87,16 +113,12 @@ export async function psCommand(o: PsOptions, io: CommandIO): Promise<number> {
     'IMAGE',
     'STATE',
     'NETWORKS',
+    'PORTS',
     'CONTAINMENT',
   ];
-  const widths = head.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
-  for (const row of [head, ...table])
-    println(
-      io.out,
-      row
-        .map((cell, i) => cell.padEnd(widths[i]))
-        .join('  ')
-        .trimEnd(),
-    );
+  const width = o.noTrunc ? Infinity : outputWidth(io, o);
+  // Ports and image give way first; the containment column is what ps is for.
+  const giveWay = [5, 2, 4, 0, 6].map((i) => i + (many ? 1 : 0));
+  for (const line of renderTable(head, table, width, giveWay)) println(io.out, line);
   return code;
 }

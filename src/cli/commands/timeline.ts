@@ -1,25 +1,36 @@
 import path from 'node:path';
 import { UserError } from '../../errors.js';
-import { isIncidentDir } from '../../evidence/incident.js';
+import { isIncidentDir } from '../../evidence/incident-dir.js';
 import { buildTimeline } from '../../timeline/build.js';
 import type { TimelineEvent } from '../../timeline/event.js';
 import { TextSink } from '../../timeline/exporters/sink.js';
 import { extractors } from '../../timeline/extractors/index.js';
-import { checkZone, keep, parseBound, type TimelineFilter } from '../../timeline/filter.js';
+import {
+  checkZone,
+  keep,
+  parseBound,
+  TIME_OF_DAY,
+  type TimelineFilter,
+} from '../../timeline/filter.js';
 import { timelineFile } from '../../findings/compute.js';
 import { readTimelineJsonl } from '../../timeline/read.js';
-import { openCaseSource } from '../../evidence/case-source.js';
+import { tz } from '@date-fns/tz';
+import { format } from 'date-fns';
+import { openCaseSource, type CaseSource } from '../../evidence/case-source.js';
 import { TimelineTable } from '../../timeline/table.js';
 import { writeTimeline } from '../../timeline/write.js';
 import { safeText } from '../../util/sanitize.js';
-import { println, type CommandIO } from '../io.js';
+import { resolveCase, readablePath } from '../../app/case-ref.js';
+import { appEnv, println, type CommandIO, type GlobalOptions } from '../io.js';
+import { outputWidth } from '../width.js';
 import { incidentTimeline } from './timeline-incident.js';
 
 import { TIMELINE_FORMATS, type TimelineFormat } from './timeline-formats.js';
 
 export { TIMELINE_FORMATS, type TimelineFormat };
 
-export interface TimelineCommandOptions {
+export interface TimelineCommandOptions extends GlobalOptions {
+  /** A case id, unique prefix, case folder or bundle (app/case-ref.ts). */
   input: string;
   from?: string;
   to?: string;
@@ -28,8 +39,10 @@ export interface TimelineCommandOptions {
   format?: TimelineFormat;
   tz?: string;
   limit?: number;
-  /** Terminal width for the table (default: the terminal's, else 100). */
+  /** Table width (default: COLUMNS, else the terminal's; a pipe or file is never cut). */
   columns?: number;
+  /** Never cut the table. */
+  wide?: boolean;
 }
 
 /** `cirt timeline <case-dir | bundle>`: filter and print a case's timeline. Offline: no engine. */
@@ -54,18 +67,6 @@ export async function timelineCommand(o: TimelineCommandOptions, io: CommandIO):
   }
   if (o.limit !== undefined && (!Number.isInteger(o.limit) || o.limit < 1))
     throw new UserError(`--limit must be a positive whole number`);
-  const filter: TimelineFilter = {
-    from: o.from ? parseBound(o.from, zone, '--from') : undefined,
-    to: o.to ? parseBound(o.to, zone, '--to') : undefined,
-    sources: sources.length ? new Set(sources) : undefined,
-    grep: o.grep ? o.grep.toLowerCase() : undefined,
-  };
-  if (filter.from !== undefined && filter.to !== undefined && filter.from > filter.to) {
-    throw new UserError(
-      `--from ${safeText(o.from)} is after --to ${safeText(o.to)}: no event can match`,
-      { hint: 'Swap the two times.' },
-    );
-  }
   let warnings = 0;
   const warn = (m: string): void => {
     if (++warnings <= 20) println(io.err, `cirt: warning: ${safeText(m)}`);
@@ -75,7 +76,26 @@ export async function timelineCommand(o: TimelineCommandOptions, io: CommandIO):
   const incident = isIncidentDir(incidentDir)
     ? await incidentTimeline(incidentDir, { sources: sources.length ? sources : undefined, warn })
     : undefined;
-  const src = incident ? undefined : await openCaseSource(o.input, { warn });
+  const src = incident
+    ? undefined
+    : await openCaseSource(readablePath(resolveCase(o.input, appEnv(o, io))), { warn });
+  // `--from 07:34` is that time on the day the case was collected, as `@07:34` is in the TUI.
+  const day =
+    src && [o.from, o.to].some((t) => t && TIME_OF_DAY.test(t.trim()))
+      ? await collectionDay(src, zone)
+      : undefined;
+  const filter: TimelineFilter = {
+    from: o.from ? parseBound(o.from, zone, '--from', day) : undefined,
+    to: o.to ? parseBound(o.to, zone, '--to', day) : undefined,
+    sources: sources.length ? new Set(sources) : undefined,
+    grep: o.grep ? o.grep.toLowerCase() : undefined,
+  };
+  if (filter.from !== undefined && filter.to !== undefined && filter.from > filter.to) {
+    throw new UserError(
+      `--from ${safeText(o.from)} is after --to ${safeText(o.to)}: no event can match`,
+      { hint: 'Swap the two times.' },
+    );
+  }
   const written = src ? await timelineFile(src) : undefined;
   const events: AsyncIterable<TimelineEvent> = incident
     ? incident.events
@@ -104,7 +124,7 @@ export async function timelineCommand(o: TimelineCommandOptions, io: CommandIO):
   if (format === 'table') {
     const out = new TextSink(io.out);
     const table = new TimelineTable(
-      o.columns ?? ((io.out as { columns?: number }).columns || 100),
+      outputWidth(io, o),
       zone,
       incident ? { width: incident.widest } : undefined,
     );
@@ -122,6 +142,22 @@ export async function timelineCommand(o: TimelineCommandOptions, io: CommandIO):
       `${shown} event${shown === 1 ? '' : 's'}${more ? ` (stopped at --limit ${o.limit})` : ''} from ${incident ? `the ${incident.cases} cases of the incident` : safeText(written ?? 'the artifacts (no timeline.jsonl yet)')}`,
     );
   return 0;
+}
+
+/** yyyy-mm-dd (in `zone`) of when the case's run ended, else started; today if case.json says neither. */
+async function collectionDay(src: CaseSource, zone: string): Promise<string> {
+  let when: string | undefined;
+  try {
+    const info = JSON.parse(await src.readText('case.json')) as {
+      finishedAt?: unknown;
+      startedAt?: unknown;
+    };
+    when = [info.finishedAt, info.startedAt].find((x): x is string => typeof x === 'string');
+  } catch {
+    // No readable case.json: today, as the TUI does without events.
+  }
+  const ms = when ? Date.parse(when) : Date.now();
+  return format(Number.isNaN(ms) ? Date.now() : ms, 'yyyy-MM-dd', { in: tz(zone) });
 }
 
 async function* inBatches(

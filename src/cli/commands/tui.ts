@@ -1,7 +1,5 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { UserError } from '../../errors.js';
-import { appEnv, casesDirOf, rawTerminal, type CommandIO, type GlobalOptions } from '../io.js';
+import { appEnv, rawTerminal, type CommandIO, type GlobalOptions } from '../io.js';
 
 export interface TuiCommandOptions extends GlobalOptions {
   /** Open this case (id under the cases folder, or a path) on the Case screen. */
@@ -9,15 +7,15 @@ export interface TuiCommandOptions extends GlobalOptions {
   signal?: AbortSignal;
 }
 
-/** Resolves `--case`: a folder path as given, else an id under the cases folder. */
-export function resolveCaseDir(ref: string, g: GlobalOptions, io: CommandIO): string {
-  const asPath = path.resolve(io.cwd, ref);
-  if (fs.existsSync(path.join(asPath, 'case.json'))) return asPath;
-  const byId = path.join(casesDirOf(g, io), ref);
-  if (fs.existsSync(path.join(byId, 'case.json'))) return byId;
-  throw new UserError(`No case "${ref}" (looked for ${asPath} and ${byId})`, {
-    hint: 'Pass a case id under the cases folder (--cases-dir) or the path of a case folder.',
-  });
+/** Resolves `--case` as every command does (app/case-ref.ts): an id, a unique prefix or a folder. */
+export async function resolveCaseDir(
+  ref: string,
+  g: GlobalOptions,
+  io: CommandIO,
+): Promise<string> {
+  // Loaded only with --case: the first frame of the TUI does not wait for the case store.
+  const { caseFolder, resolveCase } = await import('../../app/case-ref.js');
+  return caseFolder(resolveCase(ref, appEnv(g, io)), 'cirt tui --case');
 }
 
 /**
@@ -36,7 +34,7 @@ export async function tuiCommand(o: TuiCommandOptions, io: CommandIO): Promise<n
       },
     );
   }
-  const caseDir = o.case ? resolveCaseDir(o.case, o, io) : undefined;
+  const caseDir = o.case ? await resolveCaseDir(o.case, o, io) : undefined;
   // React's development build profiles every render (several times slower): the TUI is not a dev
   // build. Set before React is first loaded, by the import below; an explicit NODE_ENV is respected.
   process.env.NODE_ENV ??= 'production';

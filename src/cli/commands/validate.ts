@@ -6,6 +6,7 @@ import {
   loadPlaybook,
   resolvePlaybookPath,
 } from '../../playbook/load.js';
+import { orderWarnings } from '../../playbook/order.js';
 import { safeText } from '../../util/sanitize.js';
 import { println, type CommandIO } from '../io.js';
 
@@ -16,16 +17,25 @@ export async function validateCommand(
   io: CommandIO,
 ): Promise<number> {
   let bad = 0;
-  const results: { playbook: string; ok: boolean; problems: unknown[]; steps?: number }[] = [];
+  const results: {
+    playbook: string;
+    ok: boolean;
+    problems: unknown[];
+    warnings?: unknown[];
+    steps?: number;
+  }[] = [];
   for (const ref of refs) {
     try {
       const pb = loadPlaybook(resolvePlaybookPath(ref, io.cwd), registry);
-      results.push({ playbook: ref, ok: true, problems: [], steps: pb.steps.length });
-      if (!o.json)
+      const warnings = orderWarnings(pb);
+      results.push({ playbook: ref, ok: true, problems: [], warnings, steps: pb.steps.length });
+      if (!o.json) {
         println(
           io.out,
           `✔ ${safeText(ref)}: ${pb.steps.length} steps (${safeText(pb.steps.map((s) => s.id).join(', '))})`,
         );
+        for (const w of warnings) println(io.err, `  ! warning: ${formatProblem(w)}`);
+      }
     } catch (err) {
       bad++;
       if (err instanceof PlaybookError) {

@@ -4,9 +4,13 @@ import type { VerifyReport } from '../../evidence/verify.js';
 import { signatureVerdict, timestampVerdict } from '../../evidence/verify-text.js';
 import { humanBytes } from '../../util/format.js';
 import { safeText } from '../../util/sanitize.js';
-import { println, type CommandIO } from '../io.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { readablePath, resolveCase } from '../../app/case-ref.js';
+import { appEnv, println, type CommandIO, type GlobalOptions } from '../io.js';
 
-export interface VerifyOptions {
+export interface VerifyOptions extends GlobalOptions {
+  /** A bundle or case folder path, or a case id / unique prefix (its bundle first, else its folder). */
   input: string;
   pubkey?: string;
   trustedKeys?: string;
@@ -22,15 +26,18 @@ export async function verifyCommand(
   o: VerifyOptions,
   io: CommandIO,
 ): Promise<{ exitCode: number; report: VerifyReport }> {
+  // A path that exists (or looks like one) is verified as given; a bare id is looked up.
+  const asPath = fs.existsSync(path.resolve(io.cwd, o.input)) || o.input.includes('/');
+  const input = asPath ? o.input : readablePath(resolveCase(o.input, appEnv(o, io)), 'bundle');
   const { report, seconds } = await verifyInput({
-    input: o.input,
+    input,
     pubkey: o.pubkey,
     trustedKeys: o.trustedKeys,
     tsaCa: o.tsaCa,
     cwd: io.cwd,
   });
-  if (o.json) println(io.out, JSON.stringify({ input: o.input, seconds, ...report }));
-  else printReport(o, report, seconds, io);
+  if (o.json) println(io.out, JSON.stringify({ input, seconds, ...report }));
+  else printReport({ ...o, input }, report, seconds, io);
   return { exitCode: report.ok ? EXIT.ok : EXIT.failed, report };
 }
 

@@ -12,6 +12,7 @@ const MARK: Record<string, string> = {
   skipped: '-',
   declined: '⊘',
   planned: '○',
+  'not-applicable': '∅',
 };
 
 /** Readable lines for a terminal or a log file. Every string from the outside is sanitised. */

@@ -7,6 +7,7 @@ import { pathBinaryMatcher } from './path-binary.js';
 import { processMatcher } from './process.js';
 import { processFileMatcher } from './process-file.js';
 import { setuidMatcher } from './setuid.js';
+import { shellSocketMatcher } from './shell.js';
 import { listeningMatcher, socketMatcher } from './sockets.js';
 
 /** Every matcher kind rules may use. Explicit; a duplicate kind throws. */
@@ -23,6 +24,7 @@ export const matchers: ReadonlyMap<string, Matcher> = (() => {
     socketMatcher,
     listeningMatcher,
     envMatcher,
+    shellSocketMatcher,
   ] as Matcher[]) {
     if (m.has(x.kind)) throw new Error(`finding matcher "${x.kind}" is registered twice`);
     m.set(x.kind, x);

@@ -80,7 +80,32 @@ export function realServices(env: AppEnv): TuiServices {
       );
       return r.exitCode;
     },
-    readCase: (dir, bundle) => readCase(dir, bundle),
+    async readCase(dir, bundle) {
+      const [data, { caseRow }, { refAt }] = await Promise.all([
+        readCase(dir, bundle),
+        import('../../app/cases.js'),
+        import('../../app/case-ref.js'),
+      ]);
+      const row = caseRow(refAt(path.dirname(dir), path.basename(dir)));
+      return row.problem ? data : { ...data, containment: row.containment.map((c) => c.label) };
+    },
+    async releasePlan(caseDir) {
+      const { describePlan, planReleaseOfCase } = await import('../../app/release-plan.js');
+      const plan = planReleaseOfCase(caseDir, env);
+      return { changes: plan.undo.length + plan.kept.length > 0, lines: describePlan(plan) };
+    },
+    async release(caseDir) {
+      const [{ releaseById }, rt] = await Promise.all([import('../../app/release.js'), connect()]);
+      const { report } = await releaseById(caseDir, env, rt);
+      const words = { ok: 'released', noop: 'nothing to release', failed: 'release FAILED' };
+      const parts = report.outcomes.map(
+        (o) => `${o.action.replace(/^release:/, '')} ${o.keptBy ? 'kept' : o.result}`,
+      );
+      return {
+        ok: report.status !== 'failed',
+        line: `${words[report.status]}: ${parts.join(', ')} (recorded in ${report.custodyFile})`,
+      };
+    },
     openTimeline(caseDir, onProgress, signal) {
       // The newest version: a re-run of the timeline step writes timeline-2.jsonl.
       const dir = path.join(caseDir, 'timeline');

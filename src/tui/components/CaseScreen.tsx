@@ -15,10 +15,12 @@ const KEY_SOURCE: Record<string, string> = {
 export interface CaseScreenProps {
   size: Size;
   state: CaseState;
+  /** While the release question is open: what it will change (app/release-plan.ts describePlan). */
+  releasePlan?: string[];
 }
 
 /** The case at a glance: bundle and its hash, findings by severity, every artifact with size and hash. */
-export function CaseScreen({ size, state }: CaseScreenProps) {
+export function CaseScreen({ size, state, releasePlan }: CaseScreenProps) {
   const t = useTheme();
   const w = size.columns;
   if (state.status === 'loading' || state.status === 'idle') return <Text>Reading the case…</Text>;
@@ -34,6 +36,12 @@ export function CaseScreen({ size, state }: CaseScreenProps) {
     : state.verifying
       ? 1
       : 0;
+  const held = d.containment ?? [];
+  const releaseLines = releasePlan
+    ? releasePlan.length
+    : state.releasing || state.released || held.length
+      ? 1
+      : 0;
   const artRows = Math.max(
     2,
     bodyRows(size) -
@@ -41,6 +49,7 @@ export function CaseScreen({ size, state }: CaseScreenProps) {
       (d.key ? 1 : 0) -
       findingRows -
       verifyLines -
+      releaseLines -
       (d.notes.length ? 1 : 0),
   );
   const top = scrollTop(
@@ -79,6 +88,32 @@ export function CaseScreen({ size, state }: CaseScreenProps) {
             ({KEY_SOURCE[d.key.source] ?? d.key.source}
             {d.key.tsa ? ', RFC 3161 time' : ', host clock'})
           </Text>
+        </Text>
+      ) : null}
+      {releasePlan ? (
+        <Box flexDirection="column">
+          {releasePlan.map((l, i) => (
+            <Text
+              key={i}
+              color={l.includes('!') ? t.bad : t.warn}
+              bold={i === 0}
+              wrap="truncate-end"
+            >
+              {clip(l, w)}
+            </Text>
+          ))}
+        </Box>
+      ) : state.releasing ? (
+        <Text color={t.accent}>Releasing…</Text>
+      ) : state.released ? (
+        <Text color={state.released.ok ? t.ok : t.bad} wrap="truncate-end">
+          {state.released.ok ? '✔ ' : '✖ '}
+          {clip(state.released.line, w - 2)}
+        </Text>
+      ) : held.length ? (
+        <Text color={t.warn} wrap="truncate-end">
+          Containment in force: {clip(held.join(', '), w - 40)}{' '}
+          <Text color={t.muted}>(r releases)</Text>
         </Text>
       ) : null}
       {state.verifying ? <Text color={t.accent}>Verifying the bundle…</Text> : null}

@@ -44,6 +44,9 @@ function promptText(p: Prompt): string {
       const names = p.targets.map((t) => clip(t.name, 24)).join(', ');
       return `Run ${clip(p.playbook.name, 30)} on ${p.targets.length} containers? [y/N] y approves its ${asks} asking step(s) on all of them: ${names}`;
     }
+    case 'release':
+      // The plan itself is on the Case screen above; the footer keeps the question first.
+      return `Release case ${clip(p.caseId, 40)}? [y/N] (what changes is listed above)`;
   }
 }
 

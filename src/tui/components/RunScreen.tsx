@@ -23,6 +23,7 @@ const MARK: Record<string, string> = {
   skipped: '-',
   declined: '⊘',
   planned: '○',
+  'not-applicable': '∅',
 };
 
 function markColor(t: Theme, state: StepView['state']): string | undefined {
@@ -32,7 +33,10 @@ function markColor(t: Theme, state: StepView['state']): string | undefined {
       ? t.bad
       : state === 'confirm' || state === 'partial'
         ? t.warn
-        : state === 'noop' || state === 'skipped' || state === 'waiting'
+        : state === 'noop' ||
+            state === 'skipped' ||
+            state === 'waiting' ||
+            state === 'not-applicable'
           ? t.muted
           : undefined;
 }

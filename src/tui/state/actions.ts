@@ -12,7 +12,8 @@ export type Prompt =
   | { kind: 'abort' }
   | StartPrompt
   /** One approval for a playbook on every selected container (docs/incidents.md). */
-  | { kind: 'start-many'; playbook: PlaybookEntry; targets: ContainerRow[] };
+  | { kind: 'start-many'; playbook: PlaybookEntry; targets: ContainerRow[] }
+  | { kind: 'release'; dir: string; caseId: string; lines: string[] };
 
 /** "Run this playbook on this container?", with the case details typed so far (d edits them). */
 export type StartPrompt = {
@@ -69,6 +70,9 @@ export type TuiAction =
   | { type: 'case:move'; delta: number }
   | { type: 'case:verify' }
   | { type: 'case:verified'; outcome: VerifyOutcome }
+  | { type: 'case:release-plan' }
+  | { type: 'case:release'; dir: string }
+  | { type: 'case:released'; ok: boolean; line: string }
   | { type: 'timeline:request'; dir: string }
   | { type: 'timeline:progress'; indexed: number; done: boolean; sources: string[] }
   | { type: 'timeline:error'; message: string }

@@ -25,6 +25,9 @@ export interface CaseState {
   cursor: number;
   verifying: boolean;
   verify?: VerifyOutcome;
+  /** A release running, then its result line. */
+  releasing?: boolean;
+  released?: { ok: boolean; line: string };
 }
 
 export interface TuiState {
@@ -91,6 +94,10 @@ function caseReducer(s: CaseState, a: TuiAction): CaseState {
       return { ...s, verifying: true, verify: undefined };
     case 'case:verified':
       return { ...s, verifying: false, verify: a.outcome };
+    case 'case:release':
+      return { ...s, releasing: true, released: undefined };
+    case 'case:released':
+      return { ...s, releasing: false, released: { ok: a.ok, line: a.line } };
     default:
       return s;
   }
@@ -145,6 +152,8 @@ function shell(s: TuiState, a: TuiAction): TuiState {
       return a.event.type === 'run:end' && s.message ? { ...s, message: null } : s;
     case 'case:request':
       return push(s, 'case');
+    case 'case:release':
+      return { ...s, prompt: null };
     case 'timeline:request':
       return push(s, 'timeline');
     default:

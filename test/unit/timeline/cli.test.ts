@@ -10,8 +10,15 @@ import type { CommandIO } from '../../../src/cli/io.js';
 import { compromisedCase, HOSTILE_NAME, writeCase } from '../../fixtures/case-folder.js';
 import { csvObjects, timesketchProblems } from '../../helpers/timesketch.js';
 
-function io(columns = 80): CommandIO & { stdout: () => string; stderr: () => string } {
-  const out = Object.assign(new PassThrough(), { columns });
+/** A terminal `columns` wide; `null`: a pipe (no TTY, no width). */
+function io(
+  columns: number | null = 80,
+  env: NodeJS.ProcessEnv = {},
+): CommandIO & { stdout: () => string; stderr: () => string } {
+  const out =
+    columns === null
+      ? new PassThrough()
+      : Object.assign(new PassThrough(), { columns, isTTY: true });
   const err = new PassThrough();
   const o: Buffer[] = [];
   const e: Buffer[] = [];
@@ -21,7 +28,7 @@ function io(columns = 80): CommandIO & { stdout: () => string; stderr: () => str
     out,
     err,
     interactive: false,
-    env: {},
+    env,
     cwd: process.cwd(),
     stdout: () => Buffer.concat(o).toString(),
     stderr: () => Buffer.concat(e).toString(),
@@ -41,8 +48,8 @@ beforeAll(async () => {
 });
 afterAll(() => rm(base, { recursive: true, force: true }));
 
-async function cirt(args: string[], columns?: number) {
-  const x = io(columns);
+async function cirt(args: string[], columns?: number | null, env?: NodeJS.ProcessEnv) {
+  const x = io(columns, env);
   const code = await main(args, x);
   return { code, out: x.stdout(), err: x.stderr() };
 }
@@ -62,6 +69,60 @@ describe('cirt timeline', () => {
       expect(r.out).toContain('2026-11-28 20:00:01.099444Z');
     },
   );
+
+  test('piped it is never cut; COLUMNS is honoured; --wide never cuts a terminal either', async () => {
+    const piped = await cirt(['timeline', dir], null);
+    const longest = Math.max(...piped.out.split('\n').map((l) => [...l].length));
+    expect(longest).toBeGreaterThan(200);
+    expect(piped.out).not.toContain('…');
+    expect(piped.out.split('\n')[0]).toMatch(/^TIME +SOURCE +ACTOR +WHAT +MESSAGE$/);
+    const cols = await cirt(['timeline', dir], null, { COLUMNS: '90' });
+    for (const l of cols.out.trimEnd().split('\n')) expect([...l].length).toBeLessThanOrEqual(90);
+    const wide = await cirt(['timeline', dir, '--wide'], 60);
+    expect(Math.max(...wide.out.split('\n').map((l) => [...l].length))).toBe(longest);
+  });
+
+  test('--from/--to take a time of day (as @07:34 in the TUI): that time on the day the case was collected', async () => {
+    const day = join(base, 'case-tod');
+    await mkdir(day);
+    const spec = compromisedCase();
+    spec.files['case.json'] = {
+      schema: 'cirt.case/1',
+      id: 'case-tod',
+      startedAt: '2026-11-28T21:00:00.000Z',
+      finishedAt: '2026-11-28T21:00:06.000Z',
+    };
+    await writeCase(day, spec);
+    const args = ['--format', 'jsonl'];
+    const tod = await cirt(['timeline', day, '--from', '20:00:01', '--to', '20:00:03', ...args]);
+    const full = await cirt([
+      'timeline',
+      day,
+      '--from',
+      '2026-11-28T20:00:01Z',
+      '--to',
+      '2026-11-28T20:00:03Z',
+      ...args,
+    ]);
+    expect(tod.code).toBe(0);
+    expect(tod.out.length).toBeGreaterThan(0);
+    expect(tod.out).toBe(full.out);
+    // In a zone: 21:00 in Paris is 20:00 UTC on that day.
+    const paris = await cirt([
+      'timeline',
+      day,
+      '--tz',
+      'Europe/Paris',
+      '--from',
+      '21:00:01',
+      '--to',
+      '21:00:03',
+      ...args,
+    ]);
+    expect(paris.out).toBe(full.out);
+    const bad = await cirt(['timeline', day, '--from', '25:61']);
+    expect(bad.code).toBe(2);
+  });
 
   test('--grep, --source, --tz and --from/--to (in the zone) filter', async () => {
     const r = await cirt(
