@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure a Docker engine answers on /var/run/docker.sock (installs Debian's docker.io,
-# busybox-static for the lab images, sleuthkit for mactime, tmux for the TUI test).
+# busybox-static for the lab images, sleuthkit for mactime, tmux for the TUI test, tcpdump for
+# collect:traffic, yara for evidence:yara).
 set -euo pipefail
 SOCK=/var/run/docker.sock
 ping_engine() { curl -sf --max-time 3 --unix-socket "$SOCK" http://localhost/_ping >/dev/null 2>&1; }
@@ -11,6 +12,8 @@ command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 command -v mactime >/dev/null 2>&1 || need+=(sleuthkit)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v tcpdump >/dev/null 2>&1 || need+=(tcpdump)
+command -v yara >/dev/null 2>&1 || need+=(yara)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup-engine: installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -7,6 +7,7 @@ import { collectLogs } from './collect-logs.js';
 import { collectMounts } from './collect-mounts.js';
 import { collectNetwork } from './collect-network.js';
 import { collectProcesses } from './collect-processes.js';
+import { collectTraffic } from './collect-traffic.js';
 import { containKill } from './contain-kill.js';
 import { containLimit } from './contain-limit.js';
 import { containNetworkIsolate } from './contain-network-isolate.js';
@@ -16,6 +17,7 @@ import { containStop } from './contain-stop.js';
 import { evidenceFindings } from './evidence-findings.js';
 import { evidenceSeal } from './evidence-seal.js';
 import { evidenceTimeline } from './evidence-timeline.js';
+import { evidenceYara } from './evidence-yara.js';
 import { ActionRegistry } from '../runner/registry.js';
 
 /** Every action cirt knows. Add new ones here: there is no discovery. */
@@ -36,7 +38,9 @@ export const registry = new ActionRegistry([
   collectFsDiff,
   collectMounts,
   collectExport,
+  collectTraffic,
   evidenceTimeline,
   evidenceFindings,
+  evidenceYara,
   evidenceSeal,
 ]);

@@ -8,6 +8,7 @@ import { lifecycleExtractor } from './lifecycle.js';
 import { logsExtractor } from './logs.js';
 import { processesExtractor } from './processes.js';
 import { socketsExtractor } from './sockets.js';
+import { trafficExtractor } from './traffic.js';
 
 /** An explicit list, like plaso's parser registry: a duplicate name is a bug and throws. */
 export class ExtractorRegistry {
@@ -40,6 +41,7 @@ export const extractors = new ExtractorRegistry([
   processesExtractor,
   fsExtractor,
   socketsExtractor,
+  trafficExtractor,
   custodyExtractor,
   logsExtractor,
 ]);
