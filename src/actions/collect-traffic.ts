@@ -96,9 +96,11 @@ export const collectTraffic = defineAction({
         signal: ctx.signal,
       });
     } catch (err) {
+      h.stream.end();
       await h.done(err as Error);
       throw err;
     }
+    h.stream.end();
     const pcap = await h.done(r.error ? new Error(r.error) : undefined);
     const flows = r.flows.list();
     const flowsEntry = await ctx.writeJson(

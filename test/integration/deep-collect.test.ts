@@ -48,7 +48,7 @@ describe('deep collection: traffic after isolation and a YARA scan of the collec
     await ensureImage(docker);
     prefix = uniquePrefix('deep');
     name = `${prefix}-victim`;
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cirt-deep-'));
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cirt-i16t-'));
     const netName = `${prefix}-net`;
     await docker.createNetwork({
       Name: netName,
