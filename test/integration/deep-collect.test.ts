@@ -109,7 +109,7 @@ describe('deep collection: traffic after isolation and a YARA scan of the collec
   });
 
   test('the run succeeds', () => {
-    expect({ code, out }).toEqual({ code: 0, out: expect.any(String) });
+    if (code !== 0) throw new Error(out);
   });
 
   test('the beacon retrying its C2 after isolation is in the pcap (tcpdump -r reads it) and in a finding', () => {
@@ -189,6 +189,6 @@ describe('deep collection: traffic after isolation and a YARA scan of the collec
     );
     const r = await runCli(['validate', pb]);
     expect(r.code).toBe(2);
-    expect(r.out + r.err).toContain('bad.yar(3)');
+    expect(r.out + r.err).toContain('bad.yar(4)');
   });
 });
