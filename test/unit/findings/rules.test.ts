@@ -38,6 +38,8 @@ describe('rules loading', () => {
         'socket',
         'listening',
         'env',
+        'yara',
+        'trafficAttempt',
       ]),
     );
     for (const r of set.rules) expect(r.technique).toMatch(/^T\d{4}(\.\d{3})?$/);
