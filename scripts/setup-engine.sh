@@ -2,8 +2,8 @@
 # Makes sure a Docker engine answers on /var/run/docker.sock (installs Debian's docker.io,
 # busybox-static for the lab images, sleuthkit for mactime, tmux for the TUI test, chromium for the
 # report's browser test, openssl for timestamps and encryption, nftables/iptables/conntrack for
-# contain:restrict-egress, binutils for readelf on memory cores), then the extra engines
-# multi-engine tests use (scripts/extra-engines.sh;
+# contain:restrict-egress, binutils for readelf on memory cores, tcpdump for collect:traffic, yara
+# for evidence:yara), then the extra engines multi-engine tests use (scripts/extra-engines.sh;
 # CIRT_EXTRA_ENGINES=0 skips them).
 set -euo pipefail
 SOCK=/var/run/docker.sock
@@ -23,6 +23,8 @@ command -v nft >/dev/null 2>&1 || need+=(nftables)
 command -v iptables >/dev/null 2>&1 || need+=(iptables)
 command -v conntrack >/dev/null 2>&1 || need+=(conntrack)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+command -v tcpdump >/dev/null 2>&1 || need+=(tcpdump)
+command -v yara >/dev/null 2>&1 || need+=(yara)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup-engine: installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

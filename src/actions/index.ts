@@ -9,6 +9,7 @@ import { collectMounts } from './collect-mounts.js';
 import { collectNetwork } from './collect-network.js';
 import { collectProcesses } from './collect-processes.js';
 import { collectProcessFiles } from './collect-process-files.js';
+import { collectTraffic } from './collect-traffic.js';
 import { containKill } from './contain-kill.js';
 import { containKillProcess } from './contain-kill-process.js';
 import { containLimit } from './contain-limit.js';
@@ -20,6 +21,7 @@ import { containStop } from './contain-stop.js';
 import { evidenceFindings } from './evidence-findings.js';
 import { evidenceSeal } from './evidence-seal.js';
 import { evidenceTimeline } from './evidence-timeline.js';
+import { evidenceYara } from './evidence-yara.js';
 import { ActionRegistry } from '../runner/registry.js';
 
 /** Every action cirt knows. Add new ones here: there is no discovery. */
@@ -44,7 +46,9 @@ export const registry = new ActionRegistry([
   collectMounts,
   collectMemory,
   collectExport,
+  collectTraffic,
   evidenceTimeline,
   evidenceFindings,
+  evidenceYara,
   evidenceSeal,
 ]);

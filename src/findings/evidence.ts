@@ -5,6 +5,7 @@ import { execSessions, type ExecSession } from '../timeline/exec-sessions.js';
 import { loadFsEntries, type FsEntry } from '../timeline/fs-entries.js';
 import type { CaseSource } from '../evidence/case-source.js';
 import { cidr, type Cidr } from './ip.js';
+import { loadDeepEvidence, type TrafficFlow, type YaraHit } from './deep-evidence.js';
 
 /** A pointer into the evidence, as findings.json writes it. */
 export interface EvidenceRef {
@@ -71,6 +72,9 @@ export interface Evidence {
   exposed: Set<string>;
   /** The container's PATH directories (container env, else image env, else a default). */
   pathDirs: string[];
+  /** yara/matches.json (evidence:yara) and traffic/<phase>/flows.json (collect:traffic). */
+  yara?: YaraHit[];
+  traffic?: TrafficFlow[];
   diag: Diagnostics;
 }
 
@@ -238,6 +242,7 @@ export async function loadEvidence(src: CaseSource, diag = new Diagnostics()): P
     networks,
     exposed,
     pathDirs,
+    ...(await loadDeepEvidence(src, files, diag)),
     diag,
   };
 }

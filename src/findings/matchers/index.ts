@@ -1,4 +1,5 @@
 import type { Matcher } from '../matcher.js';
+import { trafficMatcher, yaraMatcher } from './deep.js';
 import { envMatcher } from './env.js';
 import { execMatcher } from './exec.js';
 import { fsAddedMatcher } from './fs-added.js';
@@ -25,6 +26,8 @@ export const matchers: ReadonlyMap<string, Matcher> = (() => {
     listeningMatcher,
     envMatcher,
     shellSocketMatcher,
+    yaraMatcher,
+    trafficMatcher,
   ] as Matcher[]) {
     if (m.has(x.kind)) throw new Error(`finding matcher "${x.kind}" is registered twice`);
     m.set(x.kind, x);

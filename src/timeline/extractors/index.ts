@@ -10,6 +10,7 @@ import { logsExtractor } from './logs.js';
 import { processesExtractor } from './processes.js';
 import { processFilesExtractor } from './process-files.js';
 import { socketsExtractor } from './sockets.js';
+import { trafficExtractor } from './traffic.js';
 
 /** An explicit list, like plaso's parser registry: a duplicate name is a bug and throws. */
 export class ExtractorRegistry {
@@ -44,6 +45,7 @@ export const extractors = new ExtractorRegistry([
   fsExtractor,
   socketsExtractor,
   journalExtractor,
+  trafficExtractor,
   custodyExtractor,
   logsExtractor,
 ]);

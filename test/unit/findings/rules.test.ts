@@ -40,6 +40,8 @@ describe('rules loading', () => {
         'listening',
         'env',
         'shellSocket',
+        'yara',
+        'trafficAttempt',
       ]),
     );
     for (const r of set.rules) expect(r.technique).toMatch(/^T\d{4}(\.\d{3})?$/);
