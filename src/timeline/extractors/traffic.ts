@@ -28,7 +28,10 @@ export const trafficExtractor: Extractor = {
   artifacts: ['traffic/<phase>/flows.json'],
   async extract(x) {
     const rels = x.files.filter((f) => FLOWS.test(f));
-    if (!rels.length) return [];
+    if (!rels.length) {
+      x.diag.note('traffic: no traffic/<phase>/flows.json (no collect:traffic step); skipped');
+      return [];
+    }
     const out: TimelineEvent[] = [];
     for (const rel of rels) {
       const doc = await readJson<{ phase?: unknown; flows?: unknown }>(x.src, rel, x.diag);
