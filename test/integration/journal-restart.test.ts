@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,8 +13,26 @@ import { waitFor } from '../fixtures/lab.js';
 
 /**
  * A private dockerd, never the shared one: its own data-root, exec-root (hence its own containerd),
- * pidfile and socket, no bridge and no iptables, so restarting it disturbs nobody.
+ * pidfile and socket, a bridge of its own and no iptables, so restarting it disturbs nobody. Never
+ * `--bridge=none`: a dockerd started so deletes the interface docker0 (moby's
+ * removeDefaultBridgeInterface), which is the main engine's bridge.
  */
+const BRIDGE = 'cirt-brj';
+
+/** The private engine's own bridge, made with ip link (kept between runs, as the extra engines' are). */
+function ensureBridge(name: string, cidr: string): void {
+  if (spawnSync('ip', ['link', 'show', name]).status !== 0) {
+    execFileSync('ip', ['link', 'add', name, 'type', 'bridge']);
+    execFileSync('ip', ['addr', 'add', cidr, 'dev', name]);
+  }
+  execFileSync('ip', ['link', 'set', name, 'up']);
+}
+
+/** True when the host has an interface of this name. */
+function hasLink(name: string): boolean {
+  return spawnSync('ip', ['link', 'show', name]).status === 0;
+}
+
 class PrivateEngine {
   proc?: ChildProcess;
   readonly sock: string;
@@ -28,6 +46,10 @@ class PrivateEngine {
 
   async start(): Promise<void> {
     const r = this.root;
+    ensureBridge(BRIDGE, '10.77.99.1/24');
+    // A dockerd that finds its old default "bridge" network in its store clears it at start, and
+    // that path can remove docker0 too (scripts/extra-engines.sh): start from an empty network store.
+    fs.rmSync(join(r, 'data', 'network', 'files', 'local-kv.db'), { force: true });
     this.proc = spawn(
       'dockerd',
       [
@@ -41,7 +63,8 @@ class PrivateEngine {
         join(r, 'x'),
         '--pidfile',
         join(r, 'd.pid'),
-        '--bridge=none',
+        '-b',
+        BRIDGE,
         '--iptables=false',
         '--ip-masq=false',
       ],
@@ -76,6 +99,8 @@ describe('flight recorder across an engine restart (private dockerd)', () => {
   let root: string;
   const journal = () => join(root, 'journal');
 
+  const hadDocker0 = hasLink('docker0');
+
   beforeAll(async () => {
     // Short: the containerd socket under exec-root must fit in a unix socket path.
     root = await mkdtemp('/tmp/cj-');
@@ -92,6 +117,10 @@ describe('flight recorder across an engine restart (private dockerd)', () => {
     await recorder?.stop();
     runtime?.close();
     await engine?.stop();
+    // Seen here: a private dockerd with --bridge=none deleted the main engine's docker0, and every
+    // later test that used the default bridge failed. Whatever this test does, docker0 stays.
+    if (hadDocker0 && !hasLink('docker0'))
+      throw new Error("the private dockerd removed the main engine's docker0 bridge");
     if (root) await rm(root, { recursive: true, force: true }).catch(() => undefined);
   }, 60_000);
 
