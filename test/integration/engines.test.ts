@@ -211,9 +211,12 @@ describe('three real engines: contexts, ps --engines, a case on the TLS engine',
     const v = await runCli(['verify', dir], { env });
     expect(v.code).toBe(0);
     // Release finds the case's engine by the name in case.json: no --context needed.
-    const rel = await runCli(['--cases-dir', casesDir, 'release', '--case', caseId, '--json'], {
-      env,
-    });
+    const rel = await runCli(
+      ['--cases-dir', casesDir, 'release', '--case', caseId, '--yes', '--json'],
+      {
+        env,
+      },
+    );
     expect(rel.code).toBe(0);
     expect((await e.tls.docker.getContainer(ids.tls).inspect()).State.Paused).toBe(false);
   });

@@ -102,7 +102,9 @@ describe('contain:restrict-egress on a remote engine goes through a helper conta
     expect(await probeFromNetns(pid, lab.attacker.ip, lab.c2Port, 500)).toBe('timeout');
     expect(await httpStatus(lab.victim.hostPort)).toBe(200);
 
-    const rel = await runCli(['--cases-dir', cases, 'release', '--case', 'r1'], { env: remoteEnv });
+    const rel = await runCli(['--cases-dir', cases, 'release', '--case', 'r1', '--yes'], {
+      env: remoteEnv,
+    });
     expect(rel.out).toMatch(/restrict-egress: deleted nftables table cirt-egress-r1/);
     expect(rel.code).toBe(0);
     expect(rules(pid)).toBe(rulesBefore);

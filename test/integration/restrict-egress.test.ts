@@ -182,13 +182,13 @@ describe('contain:restrict-egress cuts the way out and keeps the service answeri
       /noop: egress of .* is already restricted by this case \(nftables table cirt-egress-eg2/,
     );
     expect(again.code).toBe(0);
-    const rel = await runCli(['--cases-dir', cases, 'release', '--case', 'eg2']);
+    const rel = await runCli(['--cases-dir', cases, 'release', '--case', 'eg2', '--yes']);
     expect(rel.out).toMatch(/restrict-egress: kept by case eg1/);
     expect(await probeFromNetns(pid, lab.attacker.ip, lab.c2Port, 500)).toBe('timeout');
   });
 
   test('release deletes exactly what cirt added: the rules are as before, and connections out work again', async () => {
-    const r = await runCli(['--cases-dir', cases, 'release', '--case', caseId]);
+    const r = await runCli(['--cases-dir', cases, 'release', '--case', caseId, '--yes']);
     expect(r.out).toMatch(/restrict-egress: deleted nftables table cirt-egress-eg1/);
     expect(r.code).toBe(0);
     expect(rules(pid)).toBe(rulesBefore);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { UserError } from '../../errors.js';
 import type { CommandIO, GlobalOptions } from '../io.js';
 
 /** `cirt serve`, `cirt pending`, `cirt approve`, `cirt reject` (docs/serve.md). */
@@ -13,13 +14,20 @@ export function addServeCommands(
     .description(
       'run as a service: take Falco alerts (HTTP, or JSON lines) and answer them with playbooks',
     )
-    .requiredOption('--config <file>', 'the service config (YAML; docs/serve.md)')
+    .option('--config <file>', 'the service config (YAML; docs/serve.md); required')
     .option('--alerts <source>', 'also read Falco JSON lines from - (stdin), a file or a FIFO')
     .option('--check', "check the config (and its rules' playbooks) and exit")
-    .action(async (o: { config: string; alerts?: string; check?: boolean }) => {
+    .action(async (o: { config?: string; alerts?: string; check?: boolean }) => {
+      // `--config` is also cirt's global option (the engines file): written after `serve`, commander
+      // gives it to the program, so the service's file is whichever of the two was given.
+      const config = o.config ?? globals().config;
+      if (!config)
+        throw new UserError('cirt serve needs its config file', {
+          hint: 'Use cirt serve --config serve.yaml (docs/serve.md).',
+        });
       state.code = await (
         await import('./serve.js')
-      ).serveCommand({ ...globals(), ...o, signal: state.signal }, io);
+      ).serveCommand({ ...globals(), ...o, config, signal: state.signal }, io);
     });
   program
     .command('pending')
@@ -28,7 +36,9 @@ export function addServeCommands(
     .option('--json', 'machine-readable list')
     .option('--tui', 'the Pending screen: approve or reject with a key')
     .action(async (o: { config?: string; json?: boolean; tui?: boolean }) => {
-      state.code = await (await import('./pending.js')).pendingCommand(o, io);
+      state.code = await (
+        await import('./pending.js')
+      ).pendingCommand({ ...o, config: o.config ?? globals().config }, io);
     });
   for (const decision of ['approve', 'reject'] as const) {
     program
@@ -40,7 +50,9 @@ export function addServeCommands(
       .option('--config <file>', 'the config the service runs with (else CIRT_SERVE_CONFIG)')
       .option('--by <name>', 'who answers (default: user@host)')
       .action(async (id: string, o: { config?: string; by?: string }) => {
-        state.code = await (await import('./pending.js')).decideCommand(decision, id, o, io);
+        state.code = await (
+          await import('./pending.js')
+        ).decideCommand(decision, id, { ...o, config: o.config ?? globals().config }, io);
       });
   }
 }
