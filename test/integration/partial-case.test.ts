@@ -29,7 +29,11 @@ function expectReportsCover(dir: string, gapsExpected: RegExp[]): void {
   const md = read(dir, 'report.md');
   const html = read(dir, 'report.html');
   const incompleteMd = md.slice(md.indexOf('## Incomplete'), md.indexOf('## Custody'));
-  const incompleteHtml = html.slice(html.indexOf('<h2>Incomplete'), html.indexOf('<h2>Custody'));
+  // The report's sections carry ids (the first screen links to them): find the headings by text.
+  const incompleteHtml = html.slice(
+    html.search(/<h2[^>]*>Incomplete/),
+    html.search(/<h2[^>]*>Custody/),
+  );
   for (const g of gapsExpected) {
     expect(incompleteMd).toMatch(g);
     expect(incompleteHtml).toMatch(g);
@@ -40,10 +44,10 @@ function expectReportsCover(dir: string, gapsExpected: RegExp[]): void {
       .find((l) => l.startsWith(`| ${a.path.replace(/[_\\]/g, (c) => `\\${c}`)} |`));
     expect({ path: a.path, row: mdRow }).toEqual({
       path: a.path,
-      row: expect.stringContaining(`| ${a.sha256} |`),
+      row: expect.stringContaining(`| \`${a.sha256}\` |`),
     });
     expect(mdRow).toContain(a.complete ? '| yes |' : '| NO |');
-    expect(html).toContain(`<td class="mono">${a.sha256}</td>`);
+    expect(html).toContain(`<code class="hash">${a.sha256}</code>`);
   }
   for (const r of custodyOf(dir).filter((x) => x.action !== 'evidence:seal')) {
     expect(md).toMatch(new RegExp(`^\\| ${r.seq} \\| ${r.time} \\|.*\\| ${r.result} \\|`, 'm'));
