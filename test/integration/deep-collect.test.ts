@@ -109,12 +109,20 @@ describe('collect:process-files and collect:memory on a fileless-looking contain
     await waitFor(`${name} to finish its setup`, async () =>
       fs.existsSync(`/proc/${initPid}/root/dev/shm/ready`),
     );
+    // A YARA rule for the marker: it can only match the memory core (the marker is built at run time).
+    const yaraRules = path.join(tmp, 'marker.yar');
+    fs.writeFileSync(
+      yaraRules,
+      `rule cirt_mem_marker {\n  strings:\n    $m = "${MARKER}"\n  condition:\n    $m\n}\n`,
+    );
     await run('deep', [
       '  - uses: contain:pause',
       '  - uses: collect:processes',
       '  - uses: collect:process-files',
       '  - uses: collect:memory',
       '    with: { pids: [' + initPid + '] }',
+      '  - uses: evidence:yara',
+      `    with: { rules: [${JSON.stringify(yaraRules)}] }`,
       '  - uses: evidence:timeline',
       '  - uses: evidence:findings',
       '  - uses: evidence:seal',
@@ -173,6 +181,17 @@ describe('collect:process-files and collect:memory on a fileless-looking contain
     expect(side.mappings.some((m) => m.status === 'read')).toBe(true);
     // Not-readable mappings are listed with why, not dropped.
     expect(side.mappings.filter((m) => m.status === 'skipped').every((m) => m.reason)).toBe(true);
+  });
+
+  test('evidence:yara finds the in-memory marker in the memory core and a finding cites it', () => {
+    const r = runs.deep;
+    const doc = readJson<{ matches: { rule: string; artifact: string; fileOffset?: number }[] }>(
+      path.join(r.dir, 'yara/matches.json'),
+    );
+    const hits = doc.matches.filter((m) => m.rule === 'cirt_mem_marker');
+    expect(hits.map((m) => m.artifact)).toContain(`memory/${initPid}.core`);
+    const findings = readJson<FindingsDoc>(path.join(r.dir, 'findings.json'));
+    expect(findings.findings.some((x) => x.rule === 'yara-match')).toBe(true);
   });
 
   test('a running container is refused; a clipped budget is a gap, recorded per mapping', () => {
