@@ -129,12 +129,12 @@ async function demo(): Promise<number> {
 }
 
 const run = process.argv.includes('--cleanup') ? cleanupOnly : demo;
+// Exit explicitly: act 2's service leaves engine connections (keep-alive sockets of the engine
+// client) open after it stops, and the story is over once the last line is printed.
 run().then(
-  (code) => {
-    process.exitCode = code;
-  },
+  (code) => process.exit(code),
   (err: Error) => {
     process.stderr.write(`demo failed: ${err.message}\n`);
-    process.exitCode = 1;
+    process.exit(1);
   },
 );
